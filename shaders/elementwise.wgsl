@@ -1,0 +1,128 @@
+// elementwise.wgsl — unary and binary elementwise ops, and broadcast copies.
+//
+// Work split: one thread per output element, 256 threads per workgroup. Grids larger than 65535
+// workgroups are folded into 2-D, so the linear index is gid.x + gid.y * (num_workgroups.x * 256).
+//
+// unary_forward   y = f(x), f chosen by the `OP` override constant (one pipeline per op, no
+//                 branching at run time). `alpha` is the op's scalar argument where it has one.
+// binary_forward  out = a ∘ b with NumPy/PyTorch broadcasting. The host collapses contiguous
+//                 dimensions first, so most calls see rank 1; strides of 0 repeat a broadcast operand.
+// expand_forward  out = x broadcast to a larger shape (the gradient of a sum).
+
+override OP: u32 = 0u;
+
+// ---- unary ------------------------------------------------------------------------------------
+@group(0) @binding(0) var<storage, read> x: array<f32>;          // (n)
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;    // (n)
+struct UnaryParams { n: u32, alpha: f32 }
+@group(0) @binding(2) var<uniform> uparams: UnaryParams;
+
+fn unary_op(v: f32, alpha: f32) -> f32 {
+  switch OP {
+    case 0u: { return -v; }                                   // neg
+    case 1u: { return exp(v); }                               // exp
+    case 2u: { return log(v); }                               // log
+    case 3u: { return sqrt(v); }                              // sqrt
+    case 4u: { return max(v, 0.0); }                          // relu
+    case 5u: {                                                // sigmoid, stable for large |v|
+      if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
+      let e = exp(v);
+      return e / (1.0 + e);
+    }
+    case 6u: {                                                // tanh via exp, stable for large |v|
+      let e = exp(-2.0 * abs(v));
+      return sign(v) * (1.0 - e) / (1.0 + e);
+    }
+    case 7u: { return abs(v); }                               // abs
+    case 8u: { return select(0.0, 1.0, v > 0.0); }            // step (derivative of relu)
+    case 9u: { return sign(v); }                              // sign
+    case 10u: { return v * v; }                               // square
+    case 11u: { return 1.0 / v; }                             // reciprocal
+    case 12u: { return v * alpha; }                           // scale
+    case 13u: { return v + alpha; }                           // shift
+    case 14u: { return pow(v, alpha); }                       // pow with a constant exponent
+    default: { return v; }                                    // copy
+  }
+}
+
+@compute @workgroup_size(256)
+fn unary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= uparams.n) { return; }
+  y[i] = unary_op(x[i], uparams.alpha);
+}
+
+// ---- binary -----------------------------------------------------------------------------------
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;   // (n) = broadcast(shape of a, shape of b)
+struct BinaryParams {
+  n: u32,
+  rank: u32,
+  shape: array<vec4u, 2>,     // output shape after collapsing, up to 8 dims
+  astride: array<vec4u, 2>,   // strides of a in elements, 0 where a is broadcast
+  bstride: array<vec4u, 2>,
+}
+@group(0) @binding(3) var<uniform> bparams: BinaryParams;
+
+fn binary_op(u: f32, v: f32) -> f32 {
+  switch OP {
+    case 0u: { return u + v; }                                // add
+    case 1u: { return u - v; }                                // sub
+    case 2u: { return u * v; }                                // mul
+    case 3u: { return u / v; }                                // div
+    case 4u: { return max(u, v); }                            // maximum
+    case 5u: { return min(u, v); }                            // minimum
+    case 6u: { return pow(u, v); }                            // pow
+    case 7u: { return select(0.0, 1.0, u == v); }             // eq
+    case 8u: { return select(0.0, 1.0, u > v); }              // gt
+    case 9u: { return select(0.0, 1.0, u >= v); }             // ge
+    default: { return u; }
+  }
+}
+
+fn dim(v: array<vec4u, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+@compute @workgroup_size(256)
+fn binary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= bparams.n) { return; }
+  var rest = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = i32(bparams.rank) - 1; d >= 0; d--) {
+    let size = dim(bparams.shape, u32(d));
+    let c = rest % size;
+    rest = rest / size;
+    ia += c * dim(bparams.astride, u32(d));
+    ib += c * dim(bparams.bstride, u32(d));
+  }
+  out[i] = binary_op(a[ia], b[ib]);
+}
+
+// ---- expand (broadcast copy) ------------------------------------------------------------------
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dst: array<f32>;  // (n) = target shape
+struct ExpandParams {
+  n: u32,
+  rank: u32,
+  shape: array<vec4u, 2>,     // target shape after collapsing
+  stride: array<vec4u, 2>,    // strides of src, 0 on broadcast dimensions
+}
+@group(0) @binding(2) var<uniform> eparams: ExpandParams;
+
+@compute @workgroup_size(256)
+fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= eparams.n) { return; }
+  var rest = i;
+  var isrc = 0u;
+  for (var d = i32(eparams.rank) - 1; d >= 0; d--) {
+    let size = dim(eparams.shape, u32(d));
+    isrc += (rest % size) * dim(eparams.stride, u32(d));
+    rest = rest / size;
+  }
+  dst[i] = src[isrc];
+}

@@ -1,0 +1,151 @@
+// matmul.wgsl — C[b] = op(A[b]) · op(B[b]), op = optional transpose. A ladder of three versions:
+//
+// matmul_naive       v1. One thread per output element, 8×8 threads per workgroup; each thread walks
+//                    the whole K dimension reading A and B from global memory. Easy to read, slow.
+// matmul_tiled       v2. Adds workgroup-memory tiling and register blocking: a 16×16 workgroup
+//                    computes a 64×64 block of C, each thread a 4×4 sub-block held in four vec4
+//                    accumulators. K is walked in slices of 16: the workgroup first copies a 64×16
+//                    slice of A and a 16×64 slice of B into workgroup memory (each value read from
+//                    global memory once per workgroup instead of 64 times), then every thread does
+//                    16 rank-1 updates of its 4×4 block from there.
+// matmul_tiled_vec4  v3. Same tiling; where B is not transposed and N is a multiple of 4, B and C are
+//                    read and written as vec4 (one 16-byte load per thread per slice).
+//
+// Transposes and broadcast batches are handled by strides: element (m, k) of op(A) in batch b is
+// A[b * a_batch + m * sa_m + k * sa_k], so no transposed copy is ever made. C is contiguous (B, M, N).
+
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;          // (batch, M, N)
+struct Params {
+  M: u32, N: u32, K: u32,
+  a_batch: u32, b_batch: u32,     // batch strides (0 = broadcast)
+  sa_m: u32, sa_k: u32,           // strides of op(A) along m and k
+  sb_k: u32, sb_n: u32,           // strides of op(B) along k and n
+}
+@group(0) @binding(3) var<uniform> params: Params;
+
+// The vec4 version binds B and C as arrays of vec4 (same buffers, other view).
+@group(0) @binding(1) var<storage, read> B4: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> C4: array<vec4f>;
+
+// ---- v1: naive ----------------------------------------------------------------------------------
+@compute @workgroup_size(8, 8)
+fn matmul_naive(@builtin(global_invocation_id) gid: vec3u) {
+  let n = gid.x;
+  let m = gid.y;
+  let b = gid.z;
+  if (m >= params.M || n >= params.N) { return; }
+  let a0 = b * params.a_batch + m * params.sa_m;
+  let b0 = b * params.b_batch + n * params.sb_n;
+  var acc = 0.0;
+  for (var k = 0u; k < params.K; k++) {
+    acc += A[a0 + k * params.sa_k] * B[b0 + k * params.sb_k];
+  }
+  C[(b * params.M + m) * params.N + n] = acc;
+}
+
+// ---- v2: tiled + register-blocked -----------------------------------------------------------------
+const BM = 64u;   // rows of C per workgroup
+const BN = 64u;   // columns of C per workgroup
+const BK = 16u;   // slice of K held in workgroup memory
+// As[k][r] holds A rows 4r..4r+3 at slice position k (a vec4 of four rows): exactly the four rows
+// one thread needs. Bs[k][c] holds B columns 4c..4c+3.
+var<workgroup> As: array<array<vec4f, 16>, 16>;   // [BK][BM/4]
+var<workgroup> Bs: array<array<vec4f, 16>, 16>;   // [BK][BN/4]
+
+fn load_a_slice(li: u32, row0: u32, k0: u32, a0: u32) {
+  // 64×16 values, 256 threads, 4 values each; k varies fastest so rows of A are read in order.
+  for (var e = 0u; e < 4u; e++) {
+    let idx = li + e * 256u;
+    let k = idx % BK;
+    let r = idx / BK;
+    let gm = row0 + r;
+    let gk = k0 + k;
+    var v = 0.0;
+    if (gm < params.M && gk < params.K) { v = A[a0 + gm * params.sa_m + gk * params.sa_k]; }
+    As[k][r / 4u][r % 4u] = v;
+  }
+}
+
+fn multiply_slice(tx: u32, ty: u32, acc: ptr<function, array<vec4f, 4>>) {
+  for (var k = 0u; k < BK; k++) {
+    let a = As[k][ty];     // rows 4ty..4ty+3
+    let b = Bs[k][tx];     // columns 4tx..4tx+3
+    (*acc)[0] += a.x * b;
+    (*acc)[1] += a.y * b;
+    (*acc)[2] += a.z * b;
+    (*acc)[3] += a.w * b;
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                @builtin(local_invocation_index) li: u32) {
+  let tx = lid.x;
+  let ty = lid.y;
+  let row0 = wid.y * BM;
+  let col0 = wid.x * BN;
+  let a0 = wid.z * params.a_batch;
+  let b0 = wid.z * params.b_batch;
+  var acc: array<vec4f, 4>;
+  for (var k0 = 0u; k0 < params.K; k0 += BK) {
+    load_a_slice(li, row0, k0, a0);
+    for (var e = 0u; e < 4u; e++) {
+      let idx = li + e * 256u;
+      let k = idx / BN;
+      let c = idx % BN;
+      let gk = k0 + k;
+      let gn = col0 + c;
+      var v = 0.0;
+      if (gk < params.K && gn < params.N) { v = B[b0 + gk * params.sb_k + gn * params.sb_n]; }
+      Bs[k][c / 4u][c % 4u] = v;
+    }
+    workgroupBarrier();
+    multiply_slice(tx, ty, &acc);
+    workgroupBarrier();
+  }
+  let c0 = wid.z * params.M * params.N;
+  for (var i = 0u; i < 4u; i++) {
+    let m = row0 + ty * 4u + i;
+    if (m >= params.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = col0 + tx * 4u + j;
+      if (n < params.N) { C[c0 + m * params.N + n] = acc[i][j]; }
+    }
+  }
+}
+
+// ---- v3: tiled + vec4 loads/stores of B and C ---------------------------------------------------
+@compute @workgroup_size(16, 16)
+fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                     @builtin(local_invocation_index) li: u32) {
+  let tx = lid.x;
+  let ty = lid.y;
+  let row0 = wid.y * BM;
+  let col0 = wid.x * BN;
+  let a0 = wid.z * params.a_batch;
+  let b0 = wid.z * params.b_batch;   // a multiple of 4: N % 4 == 0
+  var acc: array<vec4f, 4>;
+  for (var k0 = 0u; k0 < params.K; k0 += BK) {
+    load_a_slice(li, row0, k0, a0);
+    // 16×64 values of B = 256 vec4: one per thread.
+    let k = li / 16u;
+    let c4 = li % 16u;
+    let gk = k0 + k;
+    let gn = col0 + c4 * 4u;
+    var v = vec4f(0.0);
+    if (gk < params.K && gn < params.N) { v = B4[(b0 + gk * params.N + gn) / 4u]; }
+    Bs[k][c4] = v;
+    workgroupBarrier();
+    multiply_slice(tx, ty, &acc);
+    workgroupBarrier();
+  }
+  let c0 = wid.z * params.M * params.N;
+  let n = col0 + tx * 4u;
+  if (n >= params.N) { return; }
+  for (var i = 0u; i < 4u; i++) {
+    let m = row0 + ty * 4u + i;
+    if (m < params.M) { C4[(c0 + m * params.N + n) / 4u] = acc[i]; }
+  }
+}

@@ -1,0 +1,179 @@
+// The device layer: one `init()` for a web page (navigator.gpu) and for Node (Dawn, the `webgpu`
+// package). It requests the adapter's own limits and the optional features the kernels can use,
+// turns WGSL compile errors and validation errors into exceptions that name the kernel, and reports
+// device loss clearly. `dispose()` destroys the device so a Node process can exit.
+
+export interface InitOptions {
+  /** 'high-performance' (default) or 'low-power'. */
+  powerPreference?: GPUPowerPreference;
+  /** Fill every freshly allocated output with NaN before a kernel writes it (tests use this). */
+  poison?: boolean;
+  /** Ask for these optional features only if the adapter has them; default: all the kernels use. */
+  features?: GPUFeatureName[];
+  /** Silence the one-line notice printed when Node falls back to SwiftShader. */
+  quiet?: boolean;
+}
+
+export interface DeviceInfo {
+  /** e.g. 'nvidia', 'google' */
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** true when running on a software rasteriser (SwiftShader). */
+  software: boolean;
+  features: string[];
+  limits: Record<string, number>;
+  runtime: 'browser' | 'node';
+}
+
+export interface GpuContext {
+  /** The GPU instance: kept referenced, since Dawn tears the device down if it is garbage-collected. */
+  instance: GPU;
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  info: DeviceInfo;
+  poison: boolean;
+  has(feature: string): boolean;
+}
+
+const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName, 'shader-f16'];
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const LIMITS_TO_REQUEST = [
+  'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage',
+  'maxBindGroups', 'maxBindingsPerBindGroup',
+] as const;
+
+let current: GpuContext | null = null;
+let lostError: Error | null = null;
+let pendingError: Error | null = null;
+const disposeHooks: Array<() => void> = [];
+
+/** Initialise shadergrad's GPU device. Safe to call more than once: later calls return the same device. */
+export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
+  if (current) {
+    current.poison = options.poison ?? current.poison;
+    return current.info;
+  }
+  lostError = null;
+  pendingError = null;
+  const { gpu, runtime, notice } = await findGpu(options);
+  const adapter = await requestAdapter(gpu, options, runtime);
+  const wanted = options.features ?? OPTIONAL_FEATURES;
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  const requiredLimits: Record<string, number> = {};
+  for (const name of LIMITS_TO_REQUEST) {
+    const v = (adapter.limits as unknown as Record<string, number>)[name];
+    if (typeof v === 'number') requiredLimits[name] = v;
+  }
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  const ainfo = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  const vendor = ainfo?.vendor ?? 'unknown';
+  const description = ainfo?.description || ainfo?.device || '';
+  const limits: Record<string, number> = {};
+  for (const name of LIMITS_TO_REQUEST) limits[name] = (device.limits as unknown as Record<string, number>)[name];
+  const info: DeviceInfo = {
+    vendor,
+    architecture: ainfo?.architecture ?? '',
+    description,
+    software: /swiftshader/i.test(`${vendor} ${ainfo?.architecture ?? ''} ${description}`),
+    features: [...device.features].sort(),
+    limits,
+    runtime,
+  };
+  const ctx: GpuContext = {
+    instance: gpu,
+    device, adapter, info, poison: options.poison ?? false,
+    has: (f) => device.features.has(f),
+  };
+  device.lost.then((lost) => {
+    if (current?.device !== device) return; // destroyed on purpose by dispose()
+    lostError = new Error(`shadergrad: the GPU device was lost (${lost.reason}): ${lost.message}. ` +
+      'Call sg.init() again to get a new device; tensors from the lost device cannot be used.');
+    current = null;
+  });
+  device.addEventListener('uncapturederror', (ev) => {
+    const e = (ev as GPUUncapturedErrorEvent).error;
+    pendingError ??= new Error(`shadergrad: GPU error: ${e.message}`);
+  });
+  current = ctx;
+  if (notice && !options.quiet) console.warn(notice);
+  return info;
+}
+
+async function findGpu(options: InitOptions): Promise<{ gpu: GPU; runtime: 'browser' | 'node'; notice?: string }> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return { gpu: nav.gpu, runtime: 'browser' };
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (!isNode) {
+    throw new Error('shadergrad: WebGPU is not available in this browser (navigator.gpu is undefined). ' +
+      'Use a browser with WebGPU enabled (Chrome/Edge 113+, Safari 26+, Firefox 141+).');
+  }
+  const name = 'webgpu'; // a variable, so bundlers for the page never try to include the Node addon
+  let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    mod = await import(/* @vite-ignore */ name);
+  } catch (e) {
+    throw new Error(`shadergrad: could not load the 'webgpu' package (Dawn for Node): ${(e as Error).message}`);
+  }
+  Object.assign(globalThis, mod.globals);
+  const gpu = mod.create([]);
+  if (await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' })) {
+    return { gpu, runtime: 'node' };
+  }
+  // No hardware adapter: fall back to SwiftShader, the CPU Vulkan driver shipped with Chromium.
+  const fs = await import(/* @vite-ignore */ 'node:fs');
+  if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD)) {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    return {
+      gpu: mod.create([]), runtime: 'node',
+      notice: `shadergrad: no hardware GPU adapter found; using SwiftShader (${SWIFTSHADER_ICD}). ` +
+        'Kernels run on the CPU and are slow.',
+    };
+  }
+  return { gpu, runtime: 'node' };
+}
+
+async function requestAdapter(gpu: GPU, options: InitOptions, runtime: string): Promise<GPUAdapter> {
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new Error(`shadergrad: no WebGPU adapter is available (${runtime}). In Node without a GPU, install ` +
+      `Debian's 'chromium' and 'libvulkan1' packages so SwiftShader (${SWIFTSHADER_ICD}) can be used, ` +
+      'or set VK_ICD_FILENAMES to a Vulkan driver.');
+  }
+  return adapter;
+}
+
+/** The live GPU context; throws a clear error before `init()` or after device loss. */
+export function gpu(): GpuContext {
+  if (current) return current;
+  if (lostError) throw lostError;
+  throw new Error('shadergrad: call `await sg.init()` before creating or running tensors.');
+}
+
+export function isInitialised(): boolean {
+  return current !== null;
+}
+
+/** Throws the first uncaptured GPU error seen since the last check, if any. */
+export function throwPendingError(): void {
+  if (pendingError) {
+    const e = pendingError;
+    pendingError = null;
+    throw e;
+  }
+}
+
+/** Register cleanup that must run when the device goes away (caches of pipelines, pools, ...). */
+export function onDispose(fn: () => void): void {
+  disposeHooks.push(fn);
+}
+
+/** Destroy the device and forget every cache tied to it, so a Node process can exit. */
+export function dispose(): void {
+  const ctx = current;
+  for (const fn of disposeHooks) fn();
+  current = null;
+  ctx?.device.destroy();
+}

@@ -1,0 +1,20 @@
+// shadergrad — train neural networks on the GPU with hand-written WebGPU compute shaders.
+// The public API: `import * as sg from 'shadergrad'`.
+
+export { init, dispose, type InitOptions, type DeviceInfo } from './gpu/device.js';
+export { stats, resetStats, type Stats } from './gpu/stats.js';
+export { trimPool } from './memory/pool.js';
+export { Tensor, tensor, read, realise, type TensorData } from './tensor/tensor.js';
+export type { DType } from './ops/op.js';
+export { grad, valueAndGrad, gradients } from './graph/autodiff.js';
+
+export {
+  neg, exp, log, sqrt, relu, sigmoid, tanh, abs, step, sign, square, reciprocal, scale, shift, powScalar,
+  add, sub, mul, div, maximum, minimum, pow, eq, gt, ge, expand, sumTo, full, zerosLike, onesLike,
+} from './ops/elementwise.js';
+export { sum, mean, max, min } from './ops/reduce.js';
+export { reshape, permute, transpose, flatten, unsqueeze, squeeze } from './ops/shape-ops.js';
+export { matmul, type MatmulOptions, type MatmulVersion } from './ops/matmul.js';
+
+export { opTable, type OpDef } from './ops/op.js';
+export { allKernels, type KernelDef } from './gpu/kernels.js';

@@ -1,0 +1,129 @@
+// The buffer pool. GPU buffers are created in size classes (powers of two split into four steps,
+// so at most 25 % is wasted) and recycled. A buffer released while commands that use it may still
+// be recorded or queued is only handed out again after the submit that last used it: the pool
+// stamps each release with the current submit epoch and reuses it once a later submit has happened.
+
+import { gpu, onDispose } from '../gpu/device.js';
+import { count, trackAllocation } from '../gpu/stats.js';
+
+export const STORAGE_USAGE = GPUBufferUsageFlags();
+
+function GPUBufferUsageFlags(): number {
+  // GPUBufferUsage is a global only after init() in Node, so compute lazily from the spec values.
+  return 0x0080 /* STORAGE */ | 0x0004 /* COPY_SRC */ | 0x0008; /* COPY_DST */
+}
+export const UNIFORM_USAGE = 0x0040 /* UNIFORM */ | 0x0008; /* COPY_DST */
+
+const MIN_BYTES = 256;
+
+/** The allocation size for a request: the next of 2^k·{1, 1.25, 1.5, 1.75}, at least 256 bytes. */
+export function sizeClass(bytes: number): number {
+  if (bytes <= MIN_BYTES) return MIN_BYTES;
+  const p = 2 ** Math.floor(Math.log2(bytes));
+  for (const f of [1, 1.25, 1.5, 1.75, 2]) {
+    const s = p * f;
+    if (s >= bytes) return Math.ceil(s / 16) * 16;
+  }
+  return 2 * p;
+}
+
+interface Freed {
+  buffer: GPUBuffer;
+  epoch: number;
+}
+
+let submitsDone = 0;
+const free = new Map<string, Freed[]>();
+const sizes = new WeakMap<GPUBuffer, number>();
+
+onDispose(() => {
+  free.clear();
+  submitsDone = 0;
+});
+
+/** Called by everything that submits to the queue, so released buffers become reusable. */
+export function noteSubmit(): void {
+  submitsDone++;
+  count('submits');
+}
+
+/** The epoch of commands now being recorded: they go out in submit number `submitEpoch() + 1`. */
+export function submitEpoch(): number {
+  return submitsDone;
+}
+
+/** A buffer of at least `bytes` bytes with the given usage, from the pool when one is free. */
+export function acquireBuffer(bytes: number, usage = STORAGE_USAGE, label?: string): GPUBuffer {
+  const size = sizeClass(bytes);
+  const key = `${usage}:${size}`;
+  const list = free.get(key);
+  if (list) {
+    const i = list.findIndex((f) => f.epoch < submitsDone);
+    if (i >= 0) {
+      const [f] = list.splice(i, 1);
+      return f.buffer;
+    }
+  }
+  const { device } = gpu();
+  const limit = device.limits.maxBufferSize;
+  if (size > limit) {
+    throw new Error(`shadergrad: a buffer of ${bytes} bytes is larger than this device's maxBufferSize (${limit})` +
+      (label ? ` (for ${label})` : ''));
+  }
+  const buffer = device.createBuffer({ size, usage, label });
+  sizes.set(buffer, size);
+  count('buffersCreated');
+  trackAllocation(size);
+  return buffer;
+}
+
+/** Give a buffer back; it is reused only after the submit that may still use it. */
+export function releaseBuffer(buffer: GPUBuffer): void {
+  const size = sizes.get(buffer);
+  if (size === undefined) return; // not ours (or from a destroyed device)
+  const key = `${buffer.usage}:${size}`;
+  let list = free.get(key);
+  if (!list) free.set(key, (list = []));
+  list.push({ buffer, epoch: submitsDone });
+}
+
+/** Destroy every pooled buffer that is free now (returns the bytes given back). */
+export function trimPool(): number {
+  let bytes = 0;
+  for (const [key, list] of free) {
+    const keep: Freed[] = [];
+    for (const f of list) {
+      if (f.epoch < submitsDone) {
+        const s = sizes.get(f.buffer) ?? 0;
+        bytes += s;
+        f.buffer.destroy();
+      } else keep.push(f);
+    }
+    free.set(key, keep);
+  }
+  trackAllocation(-bytes);
+  return bytes;
+}
+
+/**
+ * A reference-counted GPU buffer holding one tensor's values. Views (reshape) share a Storage; the
+ * buffer returns to the pool when the last reference goes.
+ */
+export class Storage {
+  refs = 1;
+  constructor(readonly buffer: GPUBuffer, readonly byteLength: number) {}
+
+  static allocate(byteLength: number, label?: string): Storage {
+    return new Storage(acquireBuffer(Math.max(4, byteLength), STORAGE_USAGE, label), byteLength);
+  }
+
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+
+  release(): void {
+    if (this.refs <= 0) return;
+    if (--this.refs === 0) releaseBuffer(this.buffer);
+  }
+}

@@ -1,0 +1,130 @@
+// Shape ops: reshape (a view, no copy) and permute/transpose (a copy through shaders/permute.wgsl).
+// References: src/reference/shape.ts.
+
+import { defineKernel } from '../gpu/kernels.js';
+import { apply1, type Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/shape.js';
+import { defineOp, fmtShape, grid1d, numel } from './op.js';
+import { checkRank, collapseDims, normAxis, sameShape, stridesOf } from './shape.js';
+
+interface ReshapeAttrs {
+  shape: number[];
+}
+
+export const reshapeOp = defineOp<ReshapeAttrs>({
+  name: 'reshape',
+  alias: true,
+  kernels: [],
+  infer: ([x], { shape }) => [{ shape, dtype: x.dtype }],
+  grad: ({ inputs: [x], dys: [dy] }) => [dy ? reshape(dy, x.shape) : null],
+  reference: ([x], { shape }) => [ref.reshapeForward(x, shape)],
+  referenceBackward: ({ inputs: [x], dys: [dy] }) => [dy ? ref.reshapeForward(dy, x.shape) : null],
+  cost: () => ({ flops: 0, bytes: 0 }),
+});
+
+/** Same values, new shape (one size may be -1). No copy: the result shares x's buffer. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const s = [...shape];
+  const unknown = s.filter((d) => d === -1).length;
+  if (unknown > 1) throw new Error(`shadergrad: reshape: only one size may be -1, got ${fmtShape(s)}`);
+  for (const d of s) {
+    if (!Number.isInteger(d) || d < -1) throw new Error(`shadergrad: reshape: invalid size ${d} in ${fmtShape(s)}`);
+  }
+  if (unknown) {
+    const known = numel(s.filter((d) => d !== -1));
+    const i = s.indexOf(-1);
+    if (known === 0 || x.size % known !== 0) {
+      throw new Error(`shadergrad: reshape: cannot reshape ${x.describe()} to ${fmtShape(shape)}`);
+    }
+    s[i] = x.size / known;
+  }
+  if (numel(s) !== x.size) {
+    throw new Error(`shadergrad: reshape: ${x.describe()} has ${x.size} elements; shape ${fmtShape(s)} needs ${numel(s)}`);
+  }
+  if (sameShape(s, x.shape)) return x;
+  checkRank(s, 'reshape');
+  return apply1(reshapeOp, [x], { shape: s });
+}
+
+export const permuteKernel = defineKernel({
+  name: 'permute_forward', file: 'permute.wgsl', entry: 'permute_forward',
+  bindings: [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
+  params: [{ name: 'n', type: 'u32' }, { name: 'rank', type: 'u32' }, { name: 'shape', type: 'u32', length: 8 },
+    { name: 'stride', type: 'u32', length: 8 }],
+  workgroupSize: [256, 1, 1],
+});
+
+interface PermuteAttrs {
+  perm: number[];
+}
+
+export const permuteOp = defineOp<PermuteAttrs>({
+  name: 'permute',
+  kernels: [permuteKernel],
+  infer: ([x], { perm }) => {
+    checkRank(x.shape, 'permute');
+    return [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { perm } }) => {
+    const shape = outMeta[0].shape;
+    const n = numel(shape);
+    if (n === 0) return;
+    const st = stridesOf(inMeta[0].shape);
+    const c = collapseDims(shape, [perm.map((p) => st[p]), stridesOf(shape)]);
+    ctx.dispatch(permuteKernel, {
+      bind: { x: inputs[0], y: outputs[0] },
+      params: { n, rank: c.shape.length, shape: c.shape, stride: c.strides[0] },
+      grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: ({ dys: [dy], attrs: { perm } }) => [dy ? permute(dy, ref.inversePermutation(perm)) : null],
+  reference: ([x], { perm }) => [ref.permuteForward(x, perm)],
+  referenceBackward: ({ dys: [dy], attrs: { perm } }) => [dy ? ref.permuteForward(dy, ref.inversePermutation(perm)) : null],
+  cost: ([x]) => ({ flops: 0, bytes: 8 * numel(x.shape) }),
+});
+
+/** Reorder dimensions: output dimension d is input dimension perm[d] (like torch.permute). */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const p = perm.map((a) => normAxis(a, x.rank, 'permute'));
+  if (p.length !== x.rank || new Set(p).size !== p.length) {
+    throw new Error(`shadergrad: permute: ${fmtShape(perm)} is not a permutation of the ${x.rank} dimensions of ${x.describe()}`);
+  }
+  if (p.every((a, i) => a === i)) return x;
+  // Moving only size-1 dimensions is a reshape, not a copy.
+  const moved = p.filter((a) => x.shape[a] !== 1);
+  if (moved.every((a, i) => i === 0 || a > moved[i - 1])) return reshape(x, p.map((a) => x.shape[a]));
+  return apply1(permuteOp, [x], { perm: p });
+}
+
+/** Swap two dimensions (default: the last two). */
+export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
+  if (x.rank < 2) throw new Error(`shadergrad: transpose: ${x.describe()} needs at least 2 dimensions`);
+  const a = normAxis(dim0, x.rank, 'transpose');
+  const b = normAxis(dim1, x.rank, 'transpose');
+  const perm = x.shape.map((_, i) => i);
+  perm[a] = b;
+  perm[b] = a;
+  return permute(x, perm);
+}
+
+/** Flatten dimensions start..end into one (like torch.flatten). */
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.rank === 0) return reshape(x, [1]);
+  const s = normAxis(startDim, x.rank, 'flatten');
+  const e = normAxis(endDim, x.rank, 'flatten');
+  return reshape(x, [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+}
+
+/** Insert a size-1 dimension at `dim`. */
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normAxis(dim, x.rank + 1, 'unsqueeze');
+  return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
+}
+
+/** Remove size-1 dimensions (all, or only `dim`). */
+export function squeeze(x: Tensor, dim?: number): Tensor {
+  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  const d = normAxis(dim, x.rank, 'squeeze');
+  if (x.shape[d] !== 1) return x;
+  return reshape(x, x.shape.filter((_, i) => i !== d));
+}

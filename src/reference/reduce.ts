@@ -1,0 +1,57 @@
+// CPU references for reductions over one axis, float64. The tensor is viewed as [outer, R, inner].
+
+import type { HostTensor } from '../ops/op.js';
+import { host } from './host.js';
+
+export type ReduceKind = 'sum' | 'mean' | 'max' | 'min';
+
+function view(shape: number[], axis: number): [number, number, number] {
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return [outer, shape[axis], inner];
+}
+
+/** Reduce over `axis`, keeping it with size 1. */
+export function reduceForward(kind: ReduceKind, x: HostTensor, axis: number): HostTensor {
+  const [outer, R, inner] = view(x.shape, axis);
+  const shape = [...x.shape];
+  shape[axis] = 1;
+  const y = host(shape);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let acc = kind === 'max' ? -Infinity : kind === 'min' ? Infinity : 0;
+      for (let r = 0; r < R; r++) {
+        const v = x.data[(o * R + r) * inner + i];
+        acc = kind === 'max' ? Math.max(acc, v) : kind === 'min' ? Math.min(acc, v) : acc + v;
+      }
+      y.data[o * inner + i] = kind === 'mean' ? acc / R : acc;
+    }
+  }
+  return y;
+}
+
+/**
+ * Gradient of the reduction: sum spreads dy to every element, mean spreads dy/R, and max/min send dy
+ * to the extremal elements, split evenly between ties (PyTorch's amax/amin rule).
+ */
+export function reduceBackward(kind: ReduceKind, x: HostTensor, y: HostTensor, dy: HostTensor, axis: number): HostTensor {
+  const [outer, R, inner] = view(x.shape, axis);
+  const dx = host(x.shape);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const g = dy.data[o * inner + i];
+      const m = y.data[o * inner + i];
+      let ties = 0;
+      if (kind === 'max' || kind === 'min') {
+        for (let r = 0; r < R; r++) if (x.data[(o * R + r) * inner + i] === m) ties++;
+      }
+      for (let r = 0; r < R; r++) {
+        const k = (o * R + r) * inner + i;
+        if (kind === 'sum') dx.data[k] = g;
+        else if (kind === 'mean') dx.data[k] = g / R;
+        else dx.data[k] = x.data[k] === m ? g / ties : 0;
+      }
+    }
+  }
+  return dx;
+}
