@@ -18,3 +18,16 @@ export { matmul, type MatmulOptions, type MatmulVersion } from './ops/matmul.js'
 
 export { opTable, type OpDef } from './ops/op.js';
 export { allKernels, type KernelDef } from './gpu/kernels.js';
+
+// Kernel families (one file each in src/ops/, shaders/, src/reference/).
+export * from './ops/index-ops.js';
+export * from './ops/activation.js';
+export * from './ops/softmax.js';
+export * from './ops/layernorm.js';
+export * from './ops/conv.js';
+export * from './ops/pool.js';
+export * from './ops/loss.js';
+export * from './ops/metrics.js';
+export * from './ops/batchnorm.js';
+export * from './ops/dropout.js';
+export * from './ops/optim.js';

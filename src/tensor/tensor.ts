@@ -20,7 +20,7 @@ export class Node {
   constructor(
     readonly op: OpDef,
     public inputs: Tensor[],
-    readonly attrs: unknown,
+    public attrs: unknown,
     readonly outputs: Meta[],
   ) {
     this.storage = outputs.map(() => null);
@@ -197,7 +197,18 @@ export function tensor(data: TensorData | number, shape?: readonly number[], opt
     device.queue.writeBuffer(storage.buffer, 0, arr.buffer, arr.byteOffset, arr.byteLength);
     count('bytesWritten', arr.byteLength);
   }
-  return fromStorage(storage, shp, dtype, options.name);
+  const t = fromStorage(storage, shp, dtype, options.name);
+  // Small sources remember their values so CPU references can replay a graph (tests, explain()).
+  if (n <= HOST_COPY_LIMIT) t.node.attrs = { host: Float64Array.from(arr) };
+  return t;
+}
+
+const HOST_COPY_LIMIT = 4096;
+
+/** The values a small source tensor was created with (undefined for large or computed tensors). */
+export function hostValues(t: Tensor): Float64Array | undefined {
+  if (t.node.op !== sourceOp) return undefined;
+  return (t.node.attrs as { host?: Float64Array } | null)?.host;
 }
 
 /** Wrap an existing storage as a source tensor (used by the executor, optimizers and the loader). */

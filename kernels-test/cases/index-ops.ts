@@ -1,0 +1,3 @@
+import type { Case } from '../harness.js';
+
+export const cases: Case[] = [];

@@ -1,0 +1,35 @@
+// Every case table, by kernel family. The Node suite and the Chromium page both run exactly these.
+import type { Case } from '../harness.js';
+import { cases as elementwise } from './elementwise.js';
+import { cases as reduce } from './reduce.js';
+import { cases as shape } from './shape.js';
+import { cases as matmul } from './matmul.js';
+import { cases as indexOps } from './index-ops.js';
+import { cases as activation } from './activation.js';
+import { cases as softmax } from './softmax.js';
+import { cases as layernorm } from './layernorm.js';
+import { cases as conv } from './conv.js';
+import { cases as pool } from './pool.js';
+import { cases as loss } from './loss.js';
+import { cases as metrics } from './metrics.js';
+import { cases as batchnorm } from './batchnorm.js';
+import { cases as dropout } from './dropout.js';
+import { cases as optim } from './optim.js';
+
+export const tables: Record<string, Case[]> = {
+  elementwise,
+  reduce,
+  shape,
+  matmul,
+  indexOps,
+  activation,
+  softmax,
+  layernorm,
+  conv,
+  pool,
+  loss,
+  metrics,
+  batchnorm,
+  dropout,
+  optim,
+};

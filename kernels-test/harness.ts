@@ -1,0 +1,227 @@
+// The kernel test harness, shared by Node (vitest + Dawn) and headless Chromium (a Vite page).
+// A case is one expression built with the public API and the shapes of its inputs. The harness:
+//   1. draws random inputs (seeded, never zero) and poisons every GPU output with NaN first;
+//   2. runs the expression on the GPU and replays the same graph on the CPU with the float64
+//      references (src/graph/reference-eval.ts) — value vs value;
+//   3. differentiates Σ(y · r) for a random r on the GPU (sg.grad, i.e. the ops' gradient rules)
+//      and with the references' hand-written backward functions — gradient vs gradient;
+//   4. checks the references' backward against central finite differences in float64.
+// Tolerance is atol + rtol·|ref|; a failure lists the first mismatches, the max difference and the seed.
+
+import * as sg from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import { ReferenceRun } from '../src/graph/reference-eval.js';
+import type { HostTensor } from '../src/ops/op.js';
+
+export interface InputSpec {
+  shape: number[];
+  /** 'f32' (default) or 'i32'. */
+  dtype?: 'f32' | 'i32';
+  /** Values drawn from [lo, hi] (f32) avoiding |v| < 0.1·(hi-lo)/2 around 0 unless `allowZero`. */
+  range?: [number, number];
+  /** For i32: values in [0, intMax). */
+  intMax?: number;
+  /** Use exactly these values. */
+  values?: number[];
+  /** No gradient is checked for this input. */
+  noGrad?: boolean;
+}
+
+export interface Case {
+  name: string;
+  inputs: (InputSpec | number[])[];
+  fn: (...xs: Tensor[]) => Tensor;
+  atol?: number;
+  rtol?: number;
+  /** Check gradients (default: true when there is an f32 input without noGrad). */
+  grad?: boolean;
+  /** Check the reference backward against finite differences (default true; give a reason to turn off). */
+  finiteDifferences?: true | { skip: string };
+  seed?: number;
+}
+
+export interface CaseResult {
+  name: string;
+  ok: boolean;
+  message: string;
+  ms: number;
+}
+
+// ---- seeded random numbers (mulberry32) --------------------------------------------------------
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function draw(spec: InputSpec, rand: () => number): Float64Array {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const out = new Float64Array(n);
+  if (spec.values) {
+    if (spec.values.length !== n) throw new Error(`case input: ${spec.values.length} values for shape [${spec.shape}]`);
+    out.set(spec.values);
+    return out;
+  }
+  if (spec.dtype === 'i32') {
+    const max = spec.intMax ?? 10;
+    for (let i = 0; i < n; i++) out[i] = Math.floor(rand() * max);
+    return out;
+  }
+  const [lo, hi] = spec.range ?? [-1, 1];
+  const gap = 0.1 * (hi - lo) / 2;
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    do v = lo + (hi - lo) * rand();
+    while (lo < 0 && hi > 0 && Math.abs(v) < gap);
+    out[i] = Math.fround(v);
+  }
+  return out;
+}
+
+function normSpec(s: InputSpec | number[]): InputSpec {
+  return Array.isArray(s) ? { shape: s } : s;
+}
+
+/** Compare GPU values with reference values; returns a failure text or ''. */
+export function compare(what: string, got: ArrayLike<number>, want: HostTensor, atol: number, rtol: number): string {
+  if (got.length !== want.data.length) return `${what}: ${got.length} values, reference has ${want.data.length}`;
+  let maxDiff = 0;
+  let bad = 0;
+  const first: string[] = [];
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i];
+    const w = want.data[i];
+    const d = Math.abs(g - w);
+    const okv = Number.isNaN(w) ? Number.isNaN(g) : (w === g || d <= atol + rtol * Math.abs(w));
+    if (!okv || (Number.isNaN(g) && !Number.isNaN(w))) {
+      bad++;
+      if (first.length < 5) first.push(`[${i}] gpu ${g} ref ${w} (diff ${d.toExponential(2)})`);
+    }
+    if (Number.isFinite(d) && d > maxDiff) maxDiff = d;
+    else if (!Number.isFinite(d) && !(Number.isNaN(g) && Number.isNaN(w)) && g !== w) maxDiff = Infinity;
+  }
+  if (!bad) return '';
+  return `${what} [${want.shape}]: ${bad}/${got.length} mismatches (atol ${atol}, rtol ${rtol}), max diff ${maxDiff.toExponential(3)}; first: ${first.join('; ')}`;
+}
+
+const fmtSeed = (s: number) => `seed ${s}`;
+
+/** Run one case; never throws (errors become failed results). */
+export async function runCase(c: Case, defaultSeed = 1234): Promise<CaseResult> {
+  const t0 = performance.now();
+  const seed = c.seed ?? hashSeed(c.name, defaultSeed);
+  try {
+    const msg = await checkCase(c, seed);
+    return { name: c.name, ok: !msg, message: msg ? `${msg} (${fmtSeed(seed)})` : '', ms: performance.now() - t0 };
+  } catch (e) {
+    return { name: c.name, ok: false, message: `${(e as Error).stack ?? e} (${fmtSeed(seed)})`, ms: performance.now() - t0 };
+  }
+}
+
+function hashSeed(name: string, base: number): number {
+  let h = base >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+async function checkCase(c: Case, seed: number): Promise<string> {
+  const rand = rng(seed);
+  const specs = c.inputs.map(normSpec);
+  const values = specs.map((s) => draw(s, rand));
+  const xs = specs.map((s, i) => sg.tensor(Float32Array.from(values[i]), s.shape, { dtype: s.dtype ?? 'f32', name: `x${i}` }));
+  const atol = c.atol ?? 1e-5;
+  const rtol = c.rtol ?? 1e-4;
+  const leaves = new Map<Tensor, HostTensor>(xs.map((x, i) => [x, { data: values[i], shape: specs[i].shape }]));
+
+  // Forward: GPU vs reference.
+  const y = c.fn(...xs);
+  const refRun = new ReferenceRun([y], leaves);
+  const want = refRun.value(y);
+  const [got] = await sg.read(y);
+  const fwd = compare('forward', got, want, atol, rtol);
+  if (fwd) return fwd;
+
+  const diffIdx = specs.map((s, i) => i).filter((i) => (specs[i].dtype ?? 'f32') === 'f32' && !specs[i].noGrad);
+  const doGrad = c.grad ?? diffIdx.length > 0;
+  if (!doGrad) return '';
+  if (y.dtype !== 'f32') return 'case asks for gradients of an integer output';
+
+  // Backward: GPU gradient rules vs reference backward, for loss = Σ(y · r).
+  const r = draw({ shape: y.shape, range: [-1, 1] }, rand);
+  const rT = sg.tensor(Float32Array.from(r), y.shape, { name: 'r' });
+  const rHost: HostTensor = { data: r, shape: y.shape };
+  const wrt = diffIdx.map((i) => xs[i]);
+  const gpuGrads = sg.grad((...args: Tensor[]) => sg.sum(sg.mul(c.fn(...args), rT)), wrt)(...xs);
+  const refGrads = refRun.backward(y, rHost, wrt);
+  const gotGrads = await sg.read(...gpuGrads);
+  for (let k = 0; k < wrt.length; k++) {
+    const wantG = refGrads[k] ?? { data: new Float64Array(wrt[k].size), shape: wrt[k].shape };
+    const m = compare(`gradient of input ${diffIdx[k]}`, gotGrads[k], wantG, atol * 10, rtol * 10);
+    if (m) return m;
+  }
+
+  // The reference backward itself, against central finite differences in float64.
+  if (c.finiteDifferences === undefined || c.finiteDifferences === true) {
+    const m = finiteDifferenceCheck(refRun, y, leaves, wrt, refGrads, rHost, rand);
+    if (m) return m;
+  }
+  return '';
+}
+
+function finiteDifferenceCheck(
+  refRun: ReferenceRun, y: Tensor, leaves: Map<Tensor, HostTensor>, wrt: Tensor[], refGrads: (HostTensor | null)[], r: HostTensor, rand: () => number,
+): string {
+  const eps = 1e-6;
+  const objective = () => {
+    refRun.evaluate();
+    const v = refRun.value(y);
+    let s = 0;
+    for (let i = 0; i < v.data.length; i++) s += v.data[i] * r.data[i];
+    return s;
+  };
+  for (let k = 0; k < wrt.length; k++) {
+    const leaf = leaves.get(wrt[k])!;
+    const n = leaf.data.length;
+    const picks = n <= 8 ? [...Array(n).keys()] : Array.from({ length: 8 }, () => Math.floor(rand() * n));
+    for (const i of picks) {
+      const orig = leaf.data[i];
+      leaf.data[i] = orig + eps;
+      const up = objective();
+      leaf.data[i] = orig - eps;
+      const down = objective();
+      leaf.data[i] = orig;
+      const fd = (up - down) / (2 * eps);
+      const an = refGrads[k]?.data[i] ?? 0;
+      if (Math.abs(fd - an) > 1e-4 + 1e-3 * Math.abs(fd)) {
+        return `reference backward of input ${k} disagrees with finite differences at [${i}]: analytic ${an}, numeric ${fd}`;
+      }
+    }
+  }
+  return '';
+}
+
+export interface SuiteReport {
+  results: CaseResult[];
+  passed: number;
+  failed: number;
+}
+
+/** Run whole case tables (used by the Chromium page). */
+export async function runTables(tables: Record<string, Case[]>, onResult?: (table: string, r: CaseResult) => void): Promise<SuiteReport> {
+  const results: CaseResult[] = [];
+  for (const [table, cases] of Object.entries(tables)) {
+    for (const c of cases) {
+      const r = await runCase(c);
+      r.name = `${table} › ${r.name}`;
+      results.push(r);
+      onResult?.(table, r);
+    }
+  }
+  const passed = results.filter((r) => r.ok).length;
+  return { results, passed, failed: results.length - passed };
+}
