@@ -92,6 +92,7 @@ export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
     lostError = new Error(`shadergrad: the GPU device was lost (${lost.reason}): ${lost.message}. ` +
       'Call sg.init() again to get a new device; tensors from the lost device cannot be used.');
     current = null;
+    for (const fn of disposeHooks) fn(); // pipelines, layouts and pooled buffers belong to the lost device
   });
   device.addEventListener('uncapturederror', (ev) => {
     const e = (ev as GPUUncapturedErrorEvent).error;

@@ -7,7 +7,9 @@ import {
   bindGroupLayout, defineKernel, packParams, paramLayout, pipeline, type KernelDef, type Overrides,
 } from './kernels.js';
 import { count } from './stats.js';
-import { acquireBuffer, noteSubmit, releaseBuffer, STORAGE_USAGE, UNIFORM_USAGE } from '../memory/pool.js';
+import {
+  acquireBuffer, beginRecording, endRecording, noteSubmit, releaseBuffer, STORAGE_USAGE, UNIFORM_USAGE,
+} from '../memory/pool.js';
 import type { DispatchOptions, EncodeCtx } from '../ops/op.js';
 
 export interface RecordedDispatch {
@@ -54,6 +56,7 @@ export class Recorder implements EncodeCtx {
 
   constructor() {
     const { device } = gpu();
+    beginRecording();
     this.limits = {
       maxWorkgroupsPerDim: device.limits.maxComputeWorkgroupsPerDimension,
       maxWorkgroupStorage: device.limits.maxComputeWorkgroupStorageSize,
@@ -80,6 +83,13 @@ export class Recorder implements EncodeCtx {
     this.commands.push({
       kernel, overrides: opts.overrides, buffers, params: opts.params, grid: [x, y, z], op: this.op, nodeId: this.nodeId,
     });
+  }
+
+  /** Give up on this recording without submitting it (encoding failed, or nothing to run). */
+  abandon(): void {
+    for (const b of this.scratchBuffers) releaseBuffer(b);
+    this.scratchBuffers.length = 0;
+    endRecording();
   }
 
   scratch(bytes: number): GPUBuffer {
@@ -186,7 +196,14 @@ export interface Readback {
  */
 export async function runOnce(rec: Recorder, reads: Readback[] = []): Promise<ArrayBuffer[]> {
   const { device } = gpu();
-  const { dispatches, prepared } = await prepare(rec.commands);
+  let prep: Awaited<ReturnType<typeof prepare>>;
+  try {
+    prep = await prepare(rec.commands);
+  } catch (e) {
+    rec.abandon();
+    throw e;
+  }
+  const { dispatches, prepared } = prep;
   device.pushErrorScope('validation');
   if (prepared.uniform) {
     device.queue.writeBuffer(prepared.uniform, 0, prepared.uniformData);
@@ -202,6 +219,7 @@ export async function runOnce(rec: Recorder, reads: Readback[] = []): Promise<Ar
   });
   device.queue.submit([encoder.finish()]);
   noteSubmit();
+  endRecording();
   const err = await device.popErrorScope();
   for (const b of rec.scratchBuffers) releaseBuffer(b);
   if (prepared.uniform) releaseBuffer(prepared.uniform);

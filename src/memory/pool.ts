@@ -33,13 +33,25 @@ interface Freed {
 }
 
 let submitsDone = 0;
+/** Recordings started but not yet submitted: buffers released meanwhile may still be bound in them. */
+let recordingsInFlight = 0;
 const free = new Map<string, Freed[]>();
 const sizes = new WeakMap<GPUBuffer, number>();
 
 onDispose(() => {
   free.clear();
   submitsDone = 0;
+  recordingsInFlight = 0;
 });
+
+/** A recording (command list to be submitted) starts; pair with endRecording() after its submit. */
+export function beginRecording(): void {
+  recordingsInFlight++;
+}
+
+export function endRecording(): void {
+  recordingsInFlight = Math.max(0, recordingsInFlight - 1);
+}
 
 /** Called by everything that submits to the queue, so released buffers become reusable. */
 export function noteSubmit(): void {
@@ -77,14 +89,18 @@ export function acquireBuffer(bytes: number, usage = STORAGE_USAGE, label?: stri
   return buffer;
 }
 
-/** Give a buffer back; it is reused only after the submit that may still use it. */
+/**
+ * Give a buffer back. It is reused only after the submit that may still use it: while a recording
+ * is in flight that is the next submit; otherwise every command that used it is already submitted
+ * and queue order makes it safe to reuse at once.
+ */
 export function releaseBuffer(buffer: GPUBuffer): void {
   const size = sizes.get(buffer);
   if (size === undefined) return; // not ours (or from a destroyed device)
   const key = `${buffer.usage}:${size}`;
   let list = free.get(key);
   if (!list) free.set(key, (list = []));
-  list.push({ buffer, epoch: submitsDone });
+  list.push({ buffer, epoch: recordingsInFlight > 0 ? submitsDone : submitsDone - 1 });
 }
 
 /** Destroy every pooled buffer that is free now (returns the bytes given back). */

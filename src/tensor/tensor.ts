@@ -5,7 +5,7 @@
 
 import { gpu, onDispose } from '../gpu/device.js';
 import { count } from '../gpu/stats.js';
-import { Recorder, runOnce } from '../gpu/executor.js';
+import { Recorder, runOnce, type Readback } from '../gpu/executor.js';
 import { Storage } from '../memory/pool.js';
 import { fmtShape, numel, type DType, type Meta, type OpDef } from '../ops/op.js';
 
@@ -245,37 +245,61 @@ const NAN_BITS = 0x7fc00000;
 export function encodePending(rec: Recorder, targets: Tensor[]): Node[] {
   const ctx = gpu();
   const nodes = pendingNodes(targets);
-  for (const node of nodes) {
-    for (const t of node.inputs) {
-      if (!t.storage) throw new Error(`shadergrad: ${node.op.name}: input ${t.describe()} has no data (disposed?)`);
+  const done: Node[] = [];
+  try {
+    for (const node of nodes) {
+      for (const t of node.inputs) {
+        if (!t.storage) throw new Error(`shadergrad: ${node.op.name}: input ${t.describe()} has no data (disposed?)`);
+      }
+      done.push(node);
+      if (node.op.alias) {
+        node.storage[0] = node.inputs[0].storage!.retain();
+        continue;
+      }
+      node.storage = node.outputs.map((m, i) => Storage.allocate(numel(m.shape) * 4, `${node.op.name}[${i}]`));
+      rec.op = node.op.name;
+      rec.nodeId = node.id;
+      if (ctx.poison) {
+        node.storage.forEach((s) => rec.fill(s!.buffer, s!.byteLength, NAN_BITS));
+      }
+      node.op.encode!(rec, {
+        inputs: node.inputs.map((t) => t.storage!.buffer),
+        outputs: node.storage.map((s) => s!.buffer),
+        inMeta: node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })),
+        outMeta: node.outputs,
+        attrs: node.attrs,
+      });
     }
-    if (node.op.alias) {
-      node.storage[0] = node.inputs[0].storage!.retain();
-      continue;
-    }
-    node.storage = node.outputs.map((m, i) => Storage.allocate(numel(m.shape) * 4, `${node.op.name}[${i}]`));
-    rec.op = node.op.name;
-    rec.nodeId = node.id;
-    if (ctx.poison) {
-      node.storage.forEach((s) => rec.fill(s!.buffer, s!.byteLength, NAN_BITS));
-    }
-    node.op.encode!(rec, {
-      inputs: node.inputs.map((t) => t.storage!.buffer),
-      outputs: node.storage.map((s) => s!.buffer),
-      inMeta: node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })),
-      outMeta: node.outputs,
-      attrs: node.attrs,
-    });
+  } catch (e) {
+    unrealise(done);
+    throw e;
   }
   return nodes;
+}
+
+/** Forget the outputs of nodes whose commands never ran (or failed), so nothing reads garbage. */
+function unrealise(nodes: Node[]): void {
+  for (const n of nodes) {
+    n.storage.forEach((s) => s?.release());
+    n.storage = n.outputs.map(() => null);
+  }
+}
+
+async function runNodes(rec: Recorder, nodes: Node[], reads: Readback[]): Promise<ArrayBuffer[]> {
+  try {
+    return await runOnce(rec, reads);
+  } catch (e) {
+    unrealise(nodes);
+    throw e;
+  }
 }
 
 /** Realise several tensors together (one submit) and read them all back. */
 export async function read(...targets: Tensor[]): Promise<(Float32Array | Int32Array)[]> {
   targets.forEach((t, i) => checkUsable(t, `read (argument ${i})`));
   const rec = new Recorder();
-  const nodes = encodePending(rec, targets);
-  const bufs = await runOnce(rec, targets.map((t) => ({ buffer: t.storage!.buffer, bytes: t.size * 4 })));
+  const nodes = encodeOrAbandon(rec, targets);
+  const bufs = await runNodes(rec, nodes, targets.map((t) => ({ buffer: t.storage!.buffer, bytes: t.size * 4 })));
   afterRun(nodes);
   return bufs.map((b, i) => (targets[i].dtype === 'i32' ? new Int32Array(b) : new Float32Array(b)));
 }
@@ -284,10 +308,22 @@ export async function read(...targets: Tensor[]): Promise<(Float32Array | Int32A
 export async function realise(...targets: Tensor[]): Promise<void> {
   targets.forEach((t, i) => checkUsable(t, `realise (argument ${i})`));
   const rec = new Recorder();
-  const nodes = encodePending(rec, targets);
-  if (rec.commands.length === 0) return;
-  await runOnce(rec);
+  const nodes = encodeOrAbandon(rec, targets);
+  if (rec.commands.length === 0) {
+    rec.abandon();
+    return;
+  }
+  await runNodes(rec, nodes, []);
   afterRun(nodes);
+}
+
+function encodeOrAbandon(rec: Recorder, targets: Tensor[]): Node[] {
+  try {
+    return encodePending(rec, targets);
+  } catch (e) {
+    rec.abandon();
+    throw e;
+  }
 }
 
 function afterRun(nodes: Node[]): void {
