@@ -10,13 +10,13 @@ import { count } from './stats.js';
 import {
   acquireBuffer, beginRecording, endRecording, noteSubmit, releaseBuffer, STORAGE_USAGE, UNIFORM_USAGE,
 } from '../memory/pool.js';
-import type { DispatchOptions, EncodeCtx } from '../ops/op.js';
+import { isSlice, type BufferRef, type DispatchOptions, type EncodeCtx } from '../ops/op.js';
 
 export interface RecordedDispatch {
   kernel: KernelDef;
   overrides?: Overrides;
   /** Buffers in binding order; the uniform binding is undefined here and filled at run time. */
-  buffers: (GPUBuffer | undefined)[];
+  buffers: (BufferRef | undefined)[];
   params?: DispatchOptions['params'];
   grid: [number, number, number];
   /** The op (node label) this dispatch came from. */
@@ -27,7 +27,7 @@ export interface RecordedDispatch {
 
 export interface RecordedFill {
   kind: 'fill';
-  buffer: GPUBuffer;
+  buffer: BufferRef;
   bytes: number;
   value: number;
   op: string;
@@ -98,7 +98,7 @@ export class Recorder implements EncodeCtx {
     return b;
   }
 
-  fill(buffer: GPUBuffer, bytes: number, value: number): void {
+  fill(buffer: BufferRef, bytes: number, value: number): void {
     this.commands.push({ kind: 'fill', buffer, bytes, value, op: this.op });
   }
 }
@@ -150,7 +150,8 @@ export async function prepare(commands: RecordedCommand[]): Promise<{ dispatches
       if (b.kind === 'uniform') {
         return { binding: j, resource: { buffer: uniform!, offset: offsets[i], size: paramLayout(d.kernel.params!).size } };
       }
-      return { binding: j, resource: { buffer: d.buffers[j]! } };
+      const ref = d.buffers[j]!;
+      return { binding: j, resource: isSlice(ref) ? { buffer: ref.buffer, offset: ref.offset, size: ref.size } : { buffer: ref } };
     });
     count('bindGroupsCreated');
     return device.createBindGroup({ label: `${d.op}:${d.kernel.name}`, layout: bindGroupLayout(d.kernel), entries });
@@ -187,6 +188,7 @@ export function encodeDispatches(
 
 export interface Readback {
   buffer: GPUBuffer;
+  offset?: number;
   bytes: number;
 }
 
@@ -214,7 +216,7 @@ export async function runOnce(rec: Recorder, reads: Readback[] = []): Promise<Ar
   const staging = reads.map((r) => {
     const size = Math.ceil(r.bytes / 4) * 4;
     const s = acquireBuffer(size, 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */, 'readback');
-    if (size > 0) encoder.copyBufferToBuffer(r.buffer, 0, s, 0, size);
+    if (size > 0) encoder.copyBufferToBuffer(r.buffer, r.offset ?? 0, s, 0, size);
     return s;
   });
   device.queue.submit([encoder.finish()]);

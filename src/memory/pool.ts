@@ -5,6 +5,7 @@
 
 import { gpu, onDispose } from '../gpu/device.js';
 import { count, trackAllocation } from '../gpu/stats.js';
+import type { BufferRef } from '../ops/op.js';
 
 export const STORAGE_USAGE = GPUBufferUsageFlags();
 
@@ -123,14 +124,33 @@ export function trimPool(): number {
 
 /**
  * A reference-counted GPU buffer holding one tensor's values. Views (reshape) share a Storage; the
- * buffer returns to the pool when the last reference goes.
+ * buffer returns to the pool when the last reference goes. A Storage may also be a slice of a
+ * larger buffer (a parameter inside an arena): then it keeps its parent alive instead.
  */
 export class Storage {
   refs = 1;
-  constructor(readonly buffer: GPUBuffer, readonly byteLength: number) {}
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly byteLength: number,
+    readonly offset = 0,
+    private readonly parent?: Storage,
+  ) {}
 
   static allocate(byteLength: number, label?: string): Storage {
     return new Storage(acquireBuffer(Math.max(4, byteLength), STORAGE_USAGE, label), byteLength);
+  }
+
+  /** A slice of this storage at `offset` (a multiple of 256 bytes) that keeps this storage alive. */
+  slice(offset: number, byteLength: number): Storage {
+    if (offset % 256 !== 0) throw new Error(`shadergrad: internal: slice offset ${offset} is not 256-byte aligned`);
+    if (offset + byteLength > this.byteLength) throw new Error('shadergrad: internal: slice out of range');
+    return new Storage(this.buffer, byteLength, this.offset + offset, this.retain());
+  }
+
+  /** What kernels bind: the whole buffer, or the slice. */
+  get ref(): BufferRef {
+    if (this.offset === 0 && !this.parent) return this.buffer;
+    return { buffer: this.buffer, offset: this.offset, size: Math.max(4, Math.ceil(this.byteLength / 4) * 4) };
   }
 
   retain(): this {
@@ -140,6 +160,9 @@ export class Storage {
 
   release(): void {
     if (this.refs <= 0) return;
-    if (--this.refs === 0) releaseBuffer(this.buffer);
+    if (--this.refs === 0) {
+      if (this.parent) this.parent.release();
+      else releaseBuffer(this.buffer);
+    }
   }
 }

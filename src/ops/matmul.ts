@@ -5,7 +5,7 @@
 import { defineKernel, type KernelDef } from '../gpu/kernels.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/matmul.js';
-import { defineOp, fmtShape, numel } from './op.js';
+import { defineOp, fmtShape, numel, type BufferRef } from './op.js';
 import { broadcastShapes, checkRank, sameShape } from './shape.js';
 import { expand, sumTo } from './elementwise.js';
 import { reshape } from './shape-ops.js';
@@ -97,7 +97,7 @@ export const matmulOp = defineOp<MatmulAttrs>({
     if (v === 'naive') {
       ctx.dispatch(k, { bind: { A: inputs[0], B: inputs[1], C: outputs[0] }, params, grid: [Math.ceil(N / 8), Math.ceil(M / 8), batch] });
     } else {
-      const bind: Record<string, GPUBuffer> = v === 'vec4' ? { A: inputs[0], B4: inputs[1], C4: outputs[0] } : { A: inputs[0], B: inputs[1], C: outputs[0] };
+      const bind: Record<string, BufferRef> = v === 'vec4' ? { A: inputs[0], B4: inputs[1], C4: outputs[0] } : { A: inputs[0], B: inputs[1], C: outputs[0] };
       ctx.dispatch(k, { bind, params, grid: [Math.ceil(N / 64), Math.ceil(M / 64), batch] });
     }
   },

@@ -25,9 +25,23 @@ export interface Cost {
   bytes: number;
 }
 
+/** A range of a GPU buffer (a tensor inside an arena); offsets are multiples of 256 bytes. */
+export interface BufferSlice {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+/** What kernels bind: a whole buffer, or a slice of one. */
+export type BufferRef = GPUBuffer | BufferSlice;
+
+export function isSlice(b: BufferRef): b is BufferSlice {
+  return (b as BufferSlice).offset !== undefined && (b as BufferSlice).buffer !== undefined;
+}
+
 export interface DispatchOptions {
   /** Buffers by binding name; the uniform `params` binding is filled from `params`. */
-  bind: Record<string, GPUBuffer>;
+  bind: Record<string, BufferRef>;
   params?: ParamValues;
   overrides?: Overrides;
   /** Workgroup counts [x, y, z]. */
@@ -39,15 +53,15 @@ export interface EncodeCtx {
   dispatch(kernel: KernelDef, opts: DispatchOptions): void;
   /** A temporary buffer that lives until the end of this submit. */
   scratch(bytes: number): GPUBuffer;
-  /** Fill a buffer with a 32-bit pattern (0 = zeros) in the command stream. */
-  fill(buffer: GPUBuffer, bytes: number, value: number): void;
+  /** Fill the first `bytes` of a buffer with a 32-bit pattern (0 = zeros) in the command stream. */
+  fill(buffer: BufferRef, bytes: number, value: number): void;
   /** Device limits that tile choices depend on. */
   limits: { maxWorkgroupsPerDim: number; maxWorkgroupStorage: number };
 }
 
 export interface EncodeArgs<A> {
-  inputs: GPUBuffer[];
-  outputs: GPUBuffer[];
+  inputs: BufferRef[];
+  outputs: BufferRef[];
   inMeta: Meta[];
   outMeta: Meta[];
   attrs: A;

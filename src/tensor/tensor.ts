@@ -260,11 +260,11 @@ export function encodePending(rec: Recorder, targets: Tensor[]): Node[] {
       rec.op = node.op.name;
       rec.nodeId = node.id;
       if (ctx.poison) {
-        node.storage.forEach((s) => rec.fill(s!.buffer, s!.byteLength, NAN_BITS));
+        node.storage.forEach((s) => rec.fill(s!.ref, s!.byteLength, NAN_BITS));
       }
       node.op.encode!(rec, {
-        inputs: node.inputs.map((t) => t.storage!.buffer),
-        outputs: node.storage.map((s) => s!.buffer),
+        inputs: node.inputs.map((t) => t.storage!.ref),
+        outputs: node.storage.map((s) => s!.ref),
         inMeta: node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })),
         outMeta: node.outputs,
         attrs: node.attrs,
@@ -299,7 +299,7 @@ export async function read(...targets: Tensor[]): Promise<(Float32Array | Int32A
   targets.forEach((t, i) => checkUsable(t, `read (argument ${i})`));
   const rec = new Recorder();
   const nodes = encodeOrAbandon(rec, targets);
-  const bufs = await runNodes(rec, nodes, targets.map((t) => ({ buffer: t.storage!.buffer, bytes: t.size * 4 })));
+  const bufs = await runNodes(rec, nodes, targets.map((t) => ({ buffer: t.storage!.buffer, offset: t.storage!.offset, bytes: t.size * 4 })));
   afterRun(nodes);
   return bufs.map((b, i) => (targets[i].dtype === 'i32' ? new Int32Array(b) : new Float32Array(b)));
 }
