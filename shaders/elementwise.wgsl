@@ -11,6 +11,29 @@
 
 override OP: u32 = 0u;
 
+// WGSL leaves log, sqrt and pow of negative numbers indeterminate (SwiftShader returns log|x|);
+// PyTorch gives NaN (and real powers for integer exponents), so these are spelled out. NaN and
+// infinity cannot be WGSL constants, so they are made at run time from the bits of a value.
+fn nan_like(v: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(v) | 0x7fc00000u);
+}
+
+fn inf_like(v: f32) -> f32 {
+  return bitcast<f32>((bitcast<u32>(v) & 0u) | 0x7f800000u);
+}
+
+fn pow_real(u: f32, v: f32) -> f32 {
+  if (u > 0.0) { return pow(u, v); }
+  if (u == 0.0) {
+    if (v > 0.0) { return 0.0; }
+    if (v == 0.0) { return 1.0; }
+    return inf_like(u);                                       // 0^negative = +inf
+  }
+  if (v != floor(v)) { return nan_like(u); }                    // negative base, fractional exponent
+  let m = pow(-u, v);
+  return select(m, -m, fract(v * 0.5) != 0.0);              // odd exponent keeps the sign
+}
+
 // ---- unary ------------------------------------------------------------------------------------
 @group(0) @binding(0) var<storage, read> x: array<f32>;          // (n)
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;    // (n)
@@ -21,8 +44,8 @@ fn unary_op(v: f32, alpha: f32) -> f32 {
   switch OP {
     case 0u: { return -v; }                                   // neg
     case 1u: { return exp(v); }                               // exp
-    case 2u: { return log(v); }                               // log
-    case 3u: { return sqrt(v); }                              // sqrt
+    case 2u: { return select(log(v), nan_like(v), v < 0.0); }  // log
+    case 3u: { return select(sqrt(v), nan_like(v), v < 0.0); } // sqrt
     case 4u: { return max(v, 0.0); }                          // relu
     case 5u: {                                                // sigmoid, stable for large |v|
       if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
@@ -40,8 +63,8 @@ fn unary_op(v: f32, alpha: f32) -> f32 {
     case 11u: { return 1.0 / v; }                             // reciprocal
     case 12u: { return v * alpha; }                           // scale
     case 13u: { return v + alpha; }                           // shift
-    case 14u: { return pow(v, alpha); }                       // pow with a constant exponent
-    default: { return v; }                                    // copy
+    case 14u: { return pow_real(v, alpha); }                  // pow with a constant exponent
+    default: { return v; }                                    // copy (15)
   }
 }
 
@@ -73,7 +96,7 @@ fn binary_op(u: f32, v: f32) -> f32 {
     case 3u: { return u / v; }                                // div
     case 4u: { return max(u, v); }                            // maximum
     case 5u: { return min(u, v); }                            // minimum
-    case 6u: { return pow(u, v); }                            // pow
+    case 6u: { return pow_real(u, v); }                       // pow
     case 7u: { return select(0.0, 1.0, u == v); }             // eq
     case 8u: { return select(0.0, 1.0, u > v); }              // gt
     case 9u: { return select(0.0, 1.0, u >= v); }             // ge

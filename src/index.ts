@@ -31,3 +31,9 @@ export * from './ops/metrics.js';
 export * from './ops/batchnorm.js';
 export * from './ops/dropout.js';
 export * from './ops/optim.js';
+
+// Compiled steps: plan, memory plan, replay, profiler, explain.
+export {
+  compile, packArena, Plan, NonFiniteError, textTable,
+  type CompileOptions, type PlanOptimizer, type Hyper, type ExplainRow, type ProfileReport, type StepRecord, type InputSpec,
+} from './graph/compile.js';

@@ -29,6 +29,9 @@ export const cases: Case[] = [
   { name: 'minimum [5]', inputs: [[5], [5]], fn: sg.minimum },
   { name: 'pow [6]^[6]', inputs: [positive([6]), [6]], fn: sg.pow },
   { name: 'chain: sigmoid(x*y+x)', inputs: [[3, 5], [5]], fn: (x, y) => sg.sigmoid(sg.add(sg.mul(x, y), x)) },
+  { name: 'log, sqrt of negatives are NaN (as PyTorch)', inputs: [{ shape: [4], values: [-2, -0.5, 0.5, 4] }], fn: (x) => sg.add(sg.log(x), sg.sqrt(x)), grad: false },
+  { name: 'pow of negative bases: integer exponents real, fractional NaN', inputs: [{ shape: [4], values: [-2, -2, -3, 0] }, { shape: [4], values: [2, 3, 0.5, 2] }], fn: sg.pow, grad: false },
+  { name: 'powScalar negative base, odd exponent', inputs: [{ shape: [3], values: [-1.5, 2, -0.5] }], fn: (x) => sg.powScalar(x, 3) },
   { name: 'rank 5 broadcast', inputs: [[2, 1, 3, 1, 2], [3, 4, 1]], fn: sg.mul },
   { name: 'expand [3,1] to [2,3,4]', inputs: [[3, 1]], fn: (x) => sg.expand(x, [2, 3, 4]) },
 ];

@@ -54,9 +54,13 @@ export class Recorder implements EncodeCtx {
   nodeId?: number;
   readonly limits: EncodeCtx['limits'];
 
-  constructor() {
+  /**
+   * `persistent`: the commands are kept and replayed (a compiled plan), so scratch buffers belong to
+   * the plan and no submit is pending.
+   */
+  constructor(readonly persistent = false) {
     const { device } = gpu();
-    beginRecording();
+    if (!persistent) beginRecording();
     this.limits = {
       maxWorkgroupsPerDim: device.limits.maxComputeWorkgroupsPerDimension,
       maxWorkgroupStorage: device.limits.maxComputeWorkgroupStorageSize,
@@ -89,7 +93,7 @@ export class Recorder implements EncodeCtx {
   abandon(): void {
     for (const b of this.scratchBuffers) releaseBuffer(b);
     this.scratchBuffers.length = 0;
-    endRecording();
+    if (!this.persistent) endRecording();
   }
 
   scratch(bytes: number): GPUBuffer {
@@ -109,6 +113,8 @@ export interface Prepared {
   bindGroups: (GPUBindGroup | null)[];
   uniform: GPUBuffer | null;
   uniformData: ArrayBuffer;
+  /** Byte offset of each dispatch's params in the uniform buffer (-1: none). */
+  uniformOffsets: number[];
 }
 
 /** Turn fills into dispatches of the fill kernel so everything stays in one compute pass. */
@@ -156,7 +162,7 @@ export async function prepare(commands: RecordedCommand[]): Promise<{ dispatches
     count('bindGroupsCreated');
     return device.createBindGroup({ label: `${d.op}:${d.kernel.name}`, layout: bindGroupLayout(d.kernel), entries });
   });
-  return { dispatches, prepared: { pipelines, bindGroups, uniform, uniformData } };
+  return { dispatches, prepared: { pipelines, bindGroups, uniform, uniformData, uniformOffsets: offsets } };
 }
 
 /** Encode prepared dispatches into one compute pass of `encoder`. */

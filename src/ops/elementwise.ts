@@ -76,16 +76,17 @@ const unaryGrads: Record<string, UnaryGrad | { none: string }> = {
   scale: (_x, _y, dy, a) => scale(dy, a),
   shift: (_x, _y, dy) => dy,
   powScalar: (x, _y, dy, a) => mul(dy, scale(powScalar(x, a - 1), a)),
+  copy: (_x, _y, dy) => dy,
 };
 
 const UNARY_CODES = ['neg', 'exp', 'log', 'sqrt', 'relu', 'sigmoid', 'tanh', 'abs', 'step', 'sign', 'square',
-  'reciprocal', 'scale', 'shift', 'powScalar'] as const;
+  'reciprocal', 'scale', 'shift', 'powScalar', 'copy'] as const;
 type UnaryName = (typeof UNARY_CODES)[number];
 
 /** FLOPs per element, roughly (transcendentals count as a few). */
 const UNARY_FLOPS: Record<UnaryName, number> = {
   neg: 1, exp: 4, log: 4, sqrt: 4, relu: 1, sigmoid: 6, tanh: 6, abs: 1, step: 1, sign: 1, square: 1,
-  reciprocal: 1, scale: 1, shift: 1, powScalar: 8,
+  reciprocal: 1, scale: 1, shift: 1, powScalar: 8, copy: 0,
 };
 
 function defineUnary(name: UnaryName): OpDef<UnaryAttrs> {
@@ -143,6 +144,10 @@ export const scale = (x: Tensor, c: number) => unary('scale', x, c);
 export const shift = (x: Tensor, c: number) => unary('shift', x, c);
 /** x ^ c for a constant c */
 export const powScalar = (x: Tensor, c: number) => unary('powScalar', x, c);
+/** A materialised copy of x (a new buffer). */
+export const copy = (x: Tensor) => unary('copy', x);
+/** The OP code of the copy in shaders/elementwise.wgsl's unary kernel (used by compiled plans). */
+export const COPY_CODE = UNARY_CODES.indexOf('copy');
 
 // ---- binary -----------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ export const unaryRefs: Record<string, UnaryRef> = {
   scale: { f: (x, a) => x * a, df: (_x, _y, a) => a },
   shift: { f: (x, a) => x + a, df: () => 1 },
   powScalar: { f: (x, a) => Math.pow(x, a), df: (x, _y, a) => a * Math.pow(x, a - 1) },
+  copy: { f: (x) => x, df: () => 1 },
 };
 
 export function unaryForward(name: string, x: HostTensor, alpha = 0): HostTensor {
