@@ -8,6 +8,11 @@
 // binary_forward  out = a ∘ b with NumPy/PyTorch broadcasting. The host collapses contiguous
 //                 dimensions first, so most calls see rank 1; strides of 0 repeat a broadcast operand.
 // expand_forward  out = x broadcast to a larger shape (the gradient of a sum).
+// chain_forward   a fused chain of up to 8 unary/binary ops over up to 4 inputs, made by compile()'s
+//                 fusion pass: a tiny register machine. Registers 0–3 hold the inputs at this element
+//                 (a one-element input is broadcast), step s writes register 4+s from the registers its
+//                 instruction names, and the last register is stored. One read per input and one write,
+//                 instead of a round trip through memory for every op of the chain.
 
 override OP: u32 = 0u;
 
@@ -41,7 +46,11 @@ struct UnaryParams { n: u32, alpha: f32 }
 @group(0) @binding(2) var<uniform> uparams: UnaryParams;
 
 fn unary_op(v: f32, alpha: f32) -> f32 {
-  switch OP {
+  return unary_apply(OP, v, alpha);     // OP is a pipeline constant: the switch folds away
+}
+
+fn unary_apply(code: u32, v: f32, alpha: f32) -> f32 {
+  switch code {
     case 0u: { return -v; }                                   // neg
     case 1u: { return exp(v); }                               // exp
     case 2u: { return select(log(v), nan_like(v), v < 0.0); }  // log
@@ -89,7 +98,11 @@ struct BinaryParams {
 @group(0) @binding(3) var<uniform> bparams: BinaryParams;
 
 fn binary_op(u: f32, v: f32) -> f32 {
-  switch OP {
+  return binary_apply(OP, u, v);
+}
+
+fn binary_apply(code: u32, u: f32, v: f32) -> f32 {
+  switch code {
     case 0u: { return u + v; }                                // add
     case 1u: { return u - v; }                                // sub
     case 2u: { return u * v; }                                // mul
@@ -148,4 +161,47 @@ fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     rest = rest / size;
   }
   dst[i] = src[isrc];
+}
+
+// ---- fused chain ------------------------------------------------------------------------------
+@group(0) @binding(0) var<storage, read> in0: array<f32>;
+@group(0) @binding(1) var<storage, read> in1: array<f32>;
+@group(0) @binding(2) var<storage, read> in2: array<f32>;
+@group(0) @binding(3) var<storage, read> in3: array<f32>;
+@group(0) @binding(4) var<storage, read_write> fused: array<f32>;   // (n)
+struct ChainParams {
+  n: u32,
+  steps: u32,
+  scalars: u32,                 // bit k set: input k has one element (broadcast)
+  inputs: u32,                  // inputs actually bound (the others alias in0 and are never read)
+  prog: array<vec4u, 8>,        // per step: (kind 0 unary / 1 binary, op code, register a, register b)
+  alpha: array<vec4f, 2>,       // per step: the unary op's constant
+}
+@group(0) @binding(5) var<uniform> cparams: ChainParams;
+
+fn load_input(k: u32, i: u32) -> f32 {
+  let j = select(i, 0u, ((cparams.scalars >> k) & 1u) != 0u);
+  switch k {
+    case 0u: { return in0[j]; }
+    case 1u: { return in1[j]; }
+    case 2u: { return in2[j]; }
+    default: { return in3[j]; }
+  }
+}
+
+@compute @workgroup_size(256)
+fn chain_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= cparams.n) { return; }
+  var r: array<f32, 12>;
+  for (var k = 0u; k < cparams.inputs; k++) { r[k] = load_input(k, i); }
+  for (var s = 0u; s < cparams.steps; s++) {
+    let ins = cparams.prog[s];
+    if (ins.x == 0u) {
+      r[4u + s] = unary_apply(ins.y, r[ins.z], cparams.alpha[s / 4u][s % 4u]);
+    } else {
+      r[4u + s] = binary_apply(ins.y, r[ins.z], r[ins.w]);
+    }
+  }
+  fused[i] = r[3u + cparams.steps];
 }

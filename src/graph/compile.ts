@@ -23,8 +23,9 @@ import { acquireBuffer, noteSubmit, releaseBuffer, Storage } from '../memory/poo
 import { planMemory, type PlannedValue } from '../memory/planner.js';
 import { COPY_CODE, unaryKernel } from '../ops/elementwise.js';
 import { fmtShape, grid1d, isSlice, numel, type BufferRef, type Cost, type DType, type Meta } from '../ops/op.js';
-import { fromStorage, Node, Tensor, peekNodeId, pendingNodes, withTracing } from '../tensor/tensor.js';
+import { fromStorage, Node, Tensor, pendingNodes, withTracing } from '../tensor/tensor.js';
 import { gradients } from './autodiff.js';
+import { fuseElementwise, type ChainAttrs } from './fusion.js';
 
 export interface InputSpec {
   shape: number[];
@@ -61,8 +62,10 @@ export interface CompileOptions {
   readEvery?: number;
   /** Staging buffers in the readback ring at the start (default 8; grows up to 64 if the CPU runs ahead). */
   ringSize?: number;
-  /** Keep every intermediate in its own buffer so checkFinite() can name the first op producing NaN/Inf. */
+  /** Keep every intermediate in its own buffer (and fuse nothing) so checkFinite() can name the first op producing NaN/Inf. */
   debug?: boolean;
+  /** Fuse chains of elementwise ops into one kernel (default true). */
+  fuse?: boolean;
   label?: string;
 }
 
@@ -572,7 +575,6 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
 
   // Trace.
   const hyper: Hyper | undefined = options.optimizer ? { ...options.optimizer.hyper(1) } : undefined;
-  let firstOptimizerNode = Infinity;
   const traced = withTracing(() => {
     const out = fn(...inputs);
     const named: Record<string, Tensor> = out instanceof Tensor ? { loss: out } : { ...out };
@@ -591,7 +593,6 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
       const flatParam = fromStorage(paramArena.storage.retain(), [P], 'f32', 'parameter arena');
       const flatGrad = fromStorage(gradArena.retain(), [P], 'f32', 'gradient arena');
       const states = stateArenas.map((s, k) => fromStorage(s.retain(), [P], 'f32', `optimizer state ${k}`));
-      firstOptimizerNode = peekNodeId(); // node ids increase: everything from here is the optimizer's
       update = options.optimizer.update(flatParam, flatGrad, states, hyper!);
     }
     return { named, grads, update };
@@ -600,29 +601,36 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   // Schedule: forward + backward, then the optimizer.
   const outputNames = Object.keys(traced.named);
   const outputs = outputNames.map((k) => traced.named[k]);
-  const main = pendingNodes([...outputs, ...traced.grads]);
-  const mainSet = new Set(main);
+  const unfused = pendingNodes([...outputs, ...traced.grads]);
+  const mainSet = new Set(unfused);
   const tail = traced.update ? pendingNodes([traced.update.param, ...traced.update.states]).filter((n) => !mainSet.has(n)) : [];
-  const order = [...main, ...tail];
-  const indexOf = new Map(order.map((n, i) => [n, i]));
-
-  // Where each value lives. Keyed by "nodeId:index"; alias outputs resolve to their root.
-  const key = (t: Tensor) => `${t.node.id}:${t.index}`;
   const rootOf = (t: Tensor): Tensor => {
     let r = t;
     while (r.node.op.alias && !r.node.storage[0]) r = r.node.inputs[0];
     return r;
   };
-  const fixed = new Map<string, Placement>();
+  // Fuse elementwise chains of the forward and backward (the optimizer's ops keep their identity:
+  // their uniforms are rewritten every step). Values read outside the chain stay materialised.
+  const mustKeep = new Set<Tensor>([...outputs, ...traced.grads].map(rootOf));
+  for (const n of tail) for (const t of n.inputs) mustKeep.add(rootOf(t));
+  const fusion = options.debug || options.fuse === false ? { order: unfused, fused: 0 } : fuseElementwise(unfused, mustKeep);
+  const order = [...fusion.order, ...tail];
+  const tailSet = new Set(tail);
+  /** The tensors written by the plan's nodes. */
+  const produced = new Set<Tensor>(order.flatMap((n) => n.tensors));
+
+  // Where each value lives, keyed by tensor; alias outputs resolve to their root.
+  const key = (t: Tensor) => t;
+  const fixed = new Map<Tensor, Placement>();
   const keep: Storage[] = [];
 
   // Gradients go straight into their arena slices (copied when the producer can't write there).
   const gradTargets: { grad: Tensor; offset: number; bytes: number }[] = [];
   if (gradArena && paramArena) {
-    const claimed = new Set<string>();
+    const claimed = new Set<Tensor>();
     traced.grads.forEach((g, i) => {
       const r = rootOf(g);
-      const ok = !r.node.storage[r.index] && indexOf.has(r.node) && !claimed.has(key(r)) && !outputs.some((o) => key(rootOf(o)) === key(r));
+      const ok = !r.node.storage[r.index] && produced.has(r) && !claimed.has(key(r)) && !outputs.some((o) => key(rootOf(o)) === key(r));
       if (ok) {
         claimed.add(key(r));
         const s = gradArena.slice(paramArena.offsets[i] * 4, params[i].size * 4);
@@ -636,17 +644,15 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
 
   // Liveness over the planned values.
   const values: PlannedValue[] = [];
-  const valueKeys: string[] = [];
-  const valueIndex = new Map<string, number>();
+  const valueIndex = new Map<Tensor, number>();
   const outputKeys = new Set(outputs.map((o) => key(rootOf(o))));
   const gradCopyKeys = new Set(gradTargets.map((g) => key(rootOf(g.grad))));
   order.forEach((node, i) => {
     if (node.op.alias) return;
     node.outputs.forEach((m, j) => {
-      const k = `${node.id}:${j}`;
+      const k = node.tensors[j];
       if (fixed.has(k)) return;
       valueIndex.set(k, values.length);
-      valueKeys.push(k);
       values.push({ bytes: Math.max(4, numel(m.shape) * 4), def: i, lastUse: i, pinned: options.debug || outputKeys.has(k) || gradCopyKeys.has(k) });
     });
   });
@@ -665,7 +671,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   }
   const mem = planMemory(values, order.length);
   const slotBuffers = mem.slotBytes.map((b) => acquireBuffer(b, undefined, `${label} slot`));
-  const slotOfKey = (k: string) => mem.slotOf[valueIndex.get(k)!];
+  const slotOfKey = (k: Tensor) => mem.slotOf[valueIndex.get(k)!];
 
   const placement = (t: Tensor): { ref: BufferRef; storage?: Storage; label: string } => {
     const r = rootOf(t);
@@ -703,10 +709,11 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     });
     const cost = node.op.cost(node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), node.outputs, node.attrs);
     costs.set(node.id, cost);
-    if (node.id >= firstOptimizerNode) dynamicNodes.push(node);
+    if (tailSet.has(node)) dynamicNodes.push(node);
     for (let c = before; c < rec.commands.length; c++) {
+      const opName = node.op.name === 'fusedElementwise' ? `fused(${(node.attrs as ChainAttrs).ops.join('·')})` : node.op.name;
       rows.push({
-        index: c, op: node.op.name, nodeId: node.id, kernel: '', file: '', entry: '', workgroupSize: [1, 1, 1], grid: [1, 1, 1],
+        index: c, op: opName, nodeId: node.id, kernel: '', file: '', entry: '', workgroupSize: [1, 1, 1], grid: [1, 1, 1],
         inputs: node.inputs.map((t) => `${fmtShape(t.shape)}${t.dtype === 'i32' ? 'i' : ''}`),
         outputs: node.outputs.map((m: Meta) => `${fmtShape(m.shape)}${m.dtype === 'i32' ? 'i' : ''}`),
         reads: ins.map((p) => p.label), writes: outs.map((p) => p.label),

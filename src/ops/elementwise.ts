@@ -79,7 +79,7 @@ const unaryGrads: Record<string, UnaryGrad | { none: string }> = {
   copy: (_x, _y, dy) => dy,
 };
 
-const UNARY_CODES = ['neg', 'exp', 'log', 'sqrt', 'relu', 'sigmoid', 'tanh', 'abs', 'step', 'sign', 'square',
+export const UNARY_CODES = ['neg', 'exp', 'log', 'sqrt', 'relu', 'sigmoid', 'tanh', 'abs', 'step', 'sign', 'square',
   'reciprocal', 'scale', 'shift', 'powScalar', 'copy'] as const;
 type UnaryName = (typeof UNARY_CODES)[number];
 
@@ -151,7 +151,7 @@ export const COPY_CODE = UNARY_CODES.indexOf('copy');
 
 // ---- binary -----------------------------------------------------------------------------------
 
-const BINARY_CODES = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'eq', 'gt', 'ge'] as const;
+export const BINARY_CODES = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'eq', 'gt', 'ge'] as const;
 type BinaryName = (typeof BINARY_CODES)[number];
 
 /** Gradient rules for binary ops, before summing over broadcast dimensions. */

@@ -11,10 +11,6 @@ import { fmtShape, numel, type DType, type Meta, type OpDef } from '../ops/op.js
 
 let nextId = 1;
 
-/** The id the next node will get (node ids increase in creation order). */
-export function peekNodeId(): number {
-  return nextId;
-}
 /** > 0 while a gradient is being traced: realised nodes then keep their inputs for the backward. */
 let tracing = 0;
 
