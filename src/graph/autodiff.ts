@@ -2,7 +2,8 @@
 // gradient rule (src/ops/*), which is written in ops, so the result is itself a lazy graph: it can
 // be realised in the same submit as the forward, compiled into a plan, or differentiated again.
 
-import { Tensor, Node, withTracing, read, realise } from '../tensor/tensor.js';
+import { Tensor, Node, withTracing, read, realise, tensor } from '../tensor/tensor.js';
+import { reshape } from '../ops/shape-ops.js';
 import { add, zerosLike } from '../ops/elementwise.js';
 import { fmtShape } from '../ops/op.js';
 import { sameShape } from '../ops/shape.js';
@@ -41,7 +42,8 @@ export function gradients(y: Tensor, xs: Tensor[], dy?: Tensor): Tensor[] {
   return withTracing(() => {
     const order = pathNodes(y, xs);
     const grads = new Map<Node, (Tensor | null)[]>();
-    const seed = dy ?? add(zerosLike(y), 1);
+    // d loss / d loss = 1: a constant, no dispatch.
+    const seed = dy ?? reshape(tensor([1], []), y.shape);
     grads.set(y.node, y.node.outputs.map((_, i) => (i === y.index ? seed : null)));
     for (let i = order.length - 1; i >= 0; i--) {
       const node = order[i];

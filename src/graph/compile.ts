@@ -26,6 +26,7 @@ import { fmtShape, grid1d, isSlice, numel, type BufferRef, type Cost, type DType
 import { fromStorage, Node, Tensor, pendingNodes, withTracing } from '../tensor/tensor.js';
 import { gradients } from './autodiff.js';
 import { fuseElementwise, type ChainAttrs } from './fusion.js';
+import { collectStateUpdates } from './state.js';
 
 export interface InputSpec {
   shape: number[];
@@ -575,7 +576,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
 
   // Trace.
   const hyper: Hyper | undefined = options.optimizer ? { ...options.optimizer.hyper(1) } : undefined;
-  const traced = withTracing(() => {
+  const { result: traced, updates: stateUpdates } = collectStateUpdates(() => withTracing(() => {
     const out = fn(...inputs);
     const named: Record<string, Tensor> = out instanceof Tensor ? { loss: out } : { ...out };
     for (const [k, t] of Object.entries(named)) {
@@ -596,12 +597,18 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
       update = options.optimizer.update(flatParam, flatGrad, states, hyper!);
     }
     return { named, grads, update };
-  });
+  }));
+  for (const [target] of stateUpdates) {
+    if (!target.storage || target.node.op.name !== 'source') {
+      throw new Error(`shadergrad: compile: state ${target.describe()} must be a realised source tensor`);
+    }
+  }
 
   // Schedule: forward + backward, then the optimizer.
   const outputNames = Object.keys(traced.named);
   const outputs = outputNames.map((k) => traced.named[k]);
-  const unfused = pendingNodes([...outputs, ...traced.grads]);
+  const stateValues = stateUpdates.map(([, v]) => v);
+  const unfused = pendingNodes([...outputs, ...traced.grads, ...stateValues]);
   const mainSet = new Set(unfused);
   const tail = traced.update ? pendingNodes([traced.update.param, ...traced.update.states]).filter((n) => !mainSet.has(n)) : [];
   const rootOf = (t: Tensor): Tensor => {
@@ -611,7 +618,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   };
   // Fuse elementwise chains of the forward and backward (the optimizer's ops keep their identity:
   // their uniforms are rewritten every step). Values read outside the chain stay materialised.
-  const mustKeep = new Set<Tensor>([...outputs, ...traced.grads].map(rootOf));
+  const mustKeep = new Set<Tensor>([...outputs, ...traced.grads, ...stateValues].map(rootOf));
   for (const n of tail) for (const t of n.inputs) mustKeep.add(rootOf(t));
   const fusion = options.debug || options.fuse === false ? { order: unfused, fused: 0 } : fuseElementwise(unfused, mustKeep);
   const order = [...fusion.order, ...tail];
@@ -662,9 +669,9 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
       if (vi !== undefined) values[vi].lastUse = Math.max(values[vi].lastUse, i);
     }
   });
-  // Values read by the optimizer's copies at the end stay live to the end.
-  if (traced.update) {
-    for (const t of [traced.update.param, ...traced.update.states]) {
+  // Values read by the copies at the end (optimizer results, state updates) stay live to the end.
+  {
+    for (const t of [...(traced.update ? [traced.update.param, ...traced.update.states] : []), ...stateValues]) {
       const vi = valueIndex.get(key(rootOf(t)));
       if (vi !== undefined) values[vi].pinned = true;
     }
@@ -747,6 +754,15 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
       copyInto(src.ref, dst.ref, P, `optimizer → ${name}`);
       rows.push(copyRow(rows.length, `optimizer → ${name}`, src.label, name, P));
     }
+  }
+  // State updates (batch norm running statistics) into their own buffers.
+  for (const [target, value] of stateUpdates) {
+    const src = placement(value);
+    const dst = target.storage!;
+    if (src.storage === dst || target.size === 0) continue;
+    const what = `state → ${target.name ?? `#${target.node.id}`}`;
+    copyInto(src.ref, dst.ref, target.size, what);
+    rows.push(copyRow(rows.length, what, src.label, target.name ?? 'state', target.size));
   }
   const { dispatches, prepared } = await prepare(rec.commands as RecordedCommand[]);
   dispatches.forEach((d, i) => {
