@@ -177,7 +177,10 @@ export class Plan {
     });
     this.step++;
     if (this.optimizer && this.hyper) {
-      Object.assign(this.hyper, this.optimizer.hyper(this.step));
+      // The optimizer's step counts every plan that updates the same parameters.
+      const shared = optimizerStates.get(this.optimizer)!;
+      shared.step++;
+      Object.assign(this.hyper, this.optimizer.hyper(shared.step));
       this.repackDynamic();
     }
     const encoder = device.createCommandEncoder({ label: this.label });
@@ -546,6 +549,38 @@ function arenaOf(params: Tensor[]): Arena | undefined {
   return ok ? a : undefined;
 }
 
+// ---- optimizer state shared by every plan of one optimizer ------------------------------------------
+
+interface SharedOptimizerState {
+  arenas: Storage[];
+  /** Steps taken, across plans (Adam's bias correction, schedules). */
+  step: number;
+  paramBuffer: GPUBuffer;
+}
+
+const optimizerStates = new WeakMap<PlanOptimizer, SharedOptimizerState>();
+
+/** The state arenas of `opt` for this parameter arena (created, and initialised, on first use). */
+function optimizerState(opt: PlanOptimizer, arena: Arena): SharedOptimizerState {
+  let s = optimizerStates.get(opt);
+  if (s && s.paramBuffer === arena.storage.buffer) return s;
+  if (s) throw new Error('shadergrad: compile: this optimizer already updates another set of parameters');
+  const { device } = gpu();
+  const arenas = Array.from({ length: opt.stateCount }, (_, k) => Storage.allocate(arena.size * 4, `optimizer state ${k}`));
+  arenas.forEach((a, k) => {
+    const v = opt.stateInit?.[k] ?? 0;
+    device.queue.writeBuffer(a.buffer, a.offset, new Float32Array(a.byteLength / 4).fill(v));
+  });
+  s = { arenas, step: 0, paramBuffer: arena.storage.buffer };
+  optimizerStates.set(opt, s);
+  return s;
+}
+
+/** Steps an optimizer has taken through compiled plans. */
+export function optimizerSteps(opt: PlanOptimizer): number {
+  return optimizerStates.get(opt)?.step ?? 0;
+}
+
 // ---- compile ---------------------------------------------------------------------------------------
 
 /**
@@ -570,9 +605,8 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   // Parameters and their gradients live in arenas.
   const paramArena = params.length ? arenaOf(params) ?? await packArena(params) : undefined;
   const gradArena = paramArena ? Storage.allocate(paramArena.size * 4, 'gradients') : undefined;
-  const stateArenas = paramArena && options.optimizer
-    ? Array.from({ length: options.optimizer.stateCount }, (_, k) => Storage.allocate(paramArena.size * 4, `optimizer state ${k}`))
-    : [];
+  const shared = paramArena && options.optimizer ? optimizerState(options.optimizer, paramArena) : undefined;
+  const stateArenas = shared?.arenas ?? [];
 
   // Trace.
   const hyper: Hyper | undefined = options.optimizer ? { ...options.optimizer.hyper(1) } : undefined;
@@ -784,10 +818,6 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   if (gradArena) init.clearBuffer(gradArena.buffer, gradArena.offset, Math.ceil(gradArena.byteLength / 4) * 4);
   device.queue.submit([init.finish()]);
   noteSubmit();
-  stateArenas.forEach((s, k) => {
-    const v = options.optimizer?.stateInit?.[k] ?? 0;
-    if (v !== 0) device.queue.writeBuffer(s.buffer, s.offset, new Float32Array(s.byteLength / 4).fill(v));
-  });
 
   // Readback: the outputs (losses, metrics), copied into a ring of staging buffers.
   const outputRefs = outputs.map((o) => {
@@ -802,7 +832,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   for (const n of order) for (const t of n.inputs) if (t.node.storage[t.index]) keep.push(t.node.storage[t.index]!.retain());
   for (const t of inputs) keep.push(t.storage!.retain());
   if (gradArena) keep.push(gradArena);
-  keep.push(...stateArenas);
+  for (const a of stateArenas) keep.push(a.retain());
 
   const fixedBytes = inputs.reduce((n, t) => n + t.size * 4, 0) + (paramArena ? paramArena.size * 4 * (2 + stateArenas.length) : 0);
   const debugValues = options.debug
