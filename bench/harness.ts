@@ -1,0 +1,152 @@
+// Benchmark harness: every implementation of a row is checked against the float64 reference
+// first, then timed (warm-up, repetitions, median and spread), interleaving the libraries so that
+// machine noise hits all of them alike. Works in Node and in the bench page.
+
+export interface Impl {
+  /** Library and version label, e.g. 'shadergrad tiled', 'tfjs-webgpu', 'jax-js jit'. */
+  label: string;
+  lib: 'shadergrad' | 'tfjs' | 'jax';
+  /** One timed repetition, resolved when the GPU has finished it. */
+  run(): Promise<void>;
+  /** The output values, for the correctness check. */
+  output(): Promise<ArrayLike<number>>;
+  dispose?(): void;
+  /** GPU time per run from timestamp queries (shadergrad), measured after the wall-clock runs. */
+  gpuMs?(): Promise<number | undefined>;
+}
+
+export interface Row {
+  group: string;
+  name: string;
+  /** Work per run, from the cost model. */
+  flops: number;
+  bytes: number;
+  /** Reference values at some indices (sampled for large outputs). */
+  check: { indices: number[]; values: number[]; atol: number; rtol: number };
+  impls: Impl[];
+  /** Shown in the table instead of GFLOP/s when the op is memory-bound. */
+  unit?: 'GFLOP/s' | 'GB/s' | 'ms';
+}
+
+export interface Measured {
+  group: string;
+  row: string;
+  impl: string;
+  lib: string;
+  ok: boolean;
+  error?: string;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  gpuMs?: number;
+  gflops: number;
+  gbps: number;
+  reps: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function verify(row: Row, impl: Impl): Promise<string | undefined> {
+  const out = await impl.output();
+  const { indices, values, atol, rtol } = row.check;
+  for (let k = 0; k < indices.length; k++) {
+    const got = out[indices[k]];
+    const want = values[k];
+    if (!(Math.abs(got - want) <= atol + rtol * Math.abs(want))) {
+      return `wrong result at [${indices[k]}]: ${got}, reference ${want}`;
+    }
+  }
+  return undefined;
+}
+
+export interface RunOptions {
+  warmup: number;
+  reps: number;
+  /** Stop repeating an implementation after this many ms (at least 2 timed runs). */
+  budgetMs: number;
+  log?: (line: string) => void;
+}
+
+/** Check then time every implementation of every row, interleaving implementations per repetition. */
+export async function measure(rows: Row[], opts: RunOptions): Promise<Measured[]> {
+  const results: Measured[] = [];
+  for (const row of rows) {
+    const live: { impl: Impl; times: number[]; spent: number }[] = [];
+    for (const impl of row.impls) {
+      try {
+        await impl.run(); // first run compiles pipelines
+        const err = await verify(row, impl);
+        if (err) {
+          results.push(failed(row, impl, err));
+          continue;
+        }
+        for (let w = 1; w < opts.warmup; w++) await impl.run();
+        live.push({ impl, times: [], spent: 0 });
+      } catch (e) {
+        results.push(failed(row, impl, (e as Error).message));
+      }
+    }
+    for (let r = 0; r < opts.reps; r++) {
+      for (const l of live) {
+        if (l.times.length >= 2 && l.spent > opts.budgetMs) continue;
+        const t0 = performance.now();
+        await l.impl.run();
+        const dt = performance.now() - t0;
+        l.times.push(dt);
+        l.spent += dt;
+      }
+    }
+    for (const l of live) {
+      const med = median(l.times);
+      const gpuMs = l.impl.gpuMs ? await l.impl.gpuMs() : undefined;
+      const m: Measured = {
+        group: row.group, row: row.name, impl: l.impl.label, lib: l.impl.lib, ok: true,
+        medianMs: med, minMs: Math.min(...l.times), maxMs: Math.max(...l.times), gpuMs,
+        gflops: row.flops / (med * 1e6), gbps: row.bytes / (med * 1e6), reps: l.times.length,
+      };
+      results.push(m);
+      opts.log?.(`  ${row.name.padEnd(28)} ${l.impl.label.padEnd(24)} ${med.toFixed(3).padStart(10)} ms`);
+    }
+    for (const impl of row.impls) impl.dispose?.();
+  }
+  return results;
+}
+
+function failed(row: Row, impl: Impl, error: string): Measured {
+  return { group: row.group, row: row.name, impl: impl.label, lib: impl.lib, ok: false, error, medianMs: NaN, minMs: NaN, maxMs: NaN, gflops: NaN, gbps: NaN, reps: 0 };
+}
+
+/** The result table: one line per implementation, with ours/peer ratios per row. */
+export function formatResults(results: Measured[], rows: Row[]): string {
+  const lines: string[] = [];
+  const head = ['row', 'implementation', 'median ms', 'spread ms', 'GPU ms', 'GFLOP/s', 'GB/s', 'vs tfjs', 'vs jax'];
+  const body: string[][] = [];
+  for (const row of rows) {
+    const rs = results.filter((r) => r.row === row.name && r.group === row.group);
+    const best = (lib: string) => {
+      const ok = rs.filter((r) => r.lib === lib && r.ok);
+      return ok.length ? ok.reduce((a, b) => (a.medianMs < b.medianMs ? a : b)) : undefined;
+    };
+    const tf = best('tfjs');
+    const jx = best('jax');
+    for (const r of rs) {
+      if (!r.ok) {
+        body.push([row.name, r.impl, 'FAILED', r.error ?? '', '', '', '', '', '']);
+        continue;
+      }
+      const ratio = (p?: Measured) => (p && r.lib === 'shadergrad' ? `${(p.medianMs / r.medianMs).toFixed(2)}×` : '');
+      body.push([row.name, r.impl, r.medianMs.toFixed(3), `${r.minMs.toFixed(2)}–${r.maxMs.toFixed(2)}`,
+        r.gpuMs === undefined ? '' : r.gpuMs.toFixed(3), r.gflops.toFixed(2), r.gbps.toFixed(2), ratio(tf), ratio(jx)]);
+    }
+  }
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  lines.push(head.map((h, i) => h.padEnd(w[i])).join('  '));
+  lines.push(w.map((x) => '-'.repeat(x)).join('  '));
+  for (const b of body) lines.push(b.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+  lines.push('ratios: peer median time / ours (above 1× = shadergrad faster)');
+  return lines.join('\n');
+}
