@@ -1,0 +1,10 @@
+// sg.io — checkpoints in the safetensors format.
+export {
+  saveCheckpoint, loadCheckpoint, checkpointBytes, checkpointTensors, checkCompatible,
+  downloadCheckpoint, saveToOPFS, loadFromOPFS,
+  type Checkpoint, type LoadedCheckpoint, type LoadedTensor, type TensorSpec,
+} from './checkpoint.js';
+export {
+  encodeSafetensors, decodeSafetensors, planSafetensors,
+  type SafetensorsTensor, type DecodedSafetensors, type DecodedTensor, type FileDType,
+} from './safetensors.js';
