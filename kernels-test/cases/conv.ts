@@ -1,3 +1,101 @@
+// conv2d (shaders/conv2d.wgsl): the direct and the tiled implicit-GEMM forward on every geometry —
+// stride 1/2/3, padding 0/1/2, dilation 2, groups 2, depthwise (groups = C, multiplier 1 and 2),
+// 1×1 and non-square kernels, kernel as large as the image, batch 1, size 1, odd/prime sizes,
+// sizes below and above the 16×16 tile, with and without bias, an MNIST-like layer. Gradients for
+// input, weight and bias come from conv2d_backward_input / conv2d_backward_weight / a sum; those
+// two ops are also run on their own so that their gradient rules (second order) are checked.
+import * as sg from '../../src/index.js';
 import type { Case } from '../harness.js';
+import type { Conv2dOptions, ConvVersion } from '../../src/index.js';
 
-export const cases: Case[] = [];
+interface Geometry {
+  name: string;
+  x: number[];
+  w: number[];
+  bias: boolean;
+  opts: Conv2dOptions;
+  atol?: number;
+}
+
+const geometries: Geometry[] = [
+  { name: '3×3 [1,1,5,5]', x: [1, 1, 5, 5], w: [1, 1, 3, 3], bias: false, opts: {} },
+  { name: '7×5 image, 3→5 channels, bias', x: [2, 3, 7, 5], w: [5, 3, 3, 3], bias: true, opts: {} },
+  { name: 'stride 2 padding 1', x: [2, 3, 7, 5], w: [5, 3, 3, 3], bias: true, opts: { stride: 2, padding: 1 } },
+  { name: 'padding 2', x: [1, 2, 6, 6], w: [3, 2, 3, 3], bias: false, opts: { padding: 2 } },
+  { name: 'dilation 2 padding 2', x: [1, 2, 9, 8], w: [4, 2, 3, 3], bias: true, opts: { dilation: 2, padding: 2 } },
+  { name: 'stride 3 leaves rows and columns unread', x: [1, 2, 8, 7], w: [3, 2, 3, 2], bias: true, opts: { stride: 3 } },
+  { name: 'groups 2', x: [2, 4, 6, 5], w: [6, 2, 3, 3], bias: true, opts: { groups: 2, padding: 1 } },
+  { name: 'depthwise (groups = C)', x: [2, 3, 7, 7], w: [3, 1, 3, 3], bias: true, opts: { groups: 3, padding: 1 } },
+  { name: 'depthwise multiplier 2', x: [1, 3, 5, 5], w: [6, 1, 3, 3], bias: false, opts: { groups: 3, stride: 2 } },
+  { name: '1×1 kernel', x: [2, 5, 4, 3], w: [7, 5, 1, 1], bias: true, opts: {} },
+  { name: 'non-square 2×3 kernel, stride [2,1], padding [1,0]', x: [1, 3, 7, 5], w: [5, 3, 2, 3], bias: true, opts: { stride: [2, 1], padding: [1, 0] } },
+  { name: 'size 1 everywhere', x: [1, 1, 1, 1], w: [1, 1, 1, 1], bias: true, opts: {} },
+  { name: 'kernel as large as the image', x: [1, 2, 3, 3], w: [4, 2, 3, 3], bias: false, opts: {} },
+  { name: 'above the tile: 20 filters, 27 taps, 81 positions', x: [1, 3, 9, 9], w: [20, 3, 3, 3], bias: true, opts: { padding: 1 }, atol: 1e-4 },
+  { name: 'MNIST-like [2,1,28,28], 8 filters 3×3 padding 1', x: [2, 1, 28, 28], w: [8, 1, 3, 3], bias: true, opts: { padding: 1 }, atol: 1e-4 },
+];
+
+const cases: Case[] = [];
+const versions: ConvVersion[] = ['direct', 'tiled'];
+for (const version of versions) {
+  for (const g of geometries) {
+    const opts = { ...g.opts, version };
+    cases.push({
+      name: `${version} ${g.name}`,
+      inputs: g.bias ? [g.x, g.w, [g.w[0]]] : [g.x, g.w],
+      fn: (x, w, b) => sg.conv2d(x, w, b ?? null, opts),
+      atol: g.atol,
+    });
+  }
+}
+
+cases.push({ name: 'auto, options in place of the bias', inputs: [[2, 3, 6, 5], [16, 3, 3, 3]], fn: (x, w) => sg.conv2d(x, w, { padding: 1 }), atol: 1e-4 });
+cases.push({ name: 'unbatched input [3,7,5]', inputs: [[3, 7, 5], [5, 3, 3, 3], [5]], fn: (x, w, b) => sg.conv2d(x, w, b, { padding: 1 }) });
+cases.push({ name: "padding 'valid'", inputs: [[1, 2, 5, 6], [3, 2, 2, 2]], fn: (x, w) => sg.conv2d(x, w, null, { padding: 'valid' }) });
+cases.push({
+  name: 'conv → relu → conv (stride 2)', inputs: [[2, 2, 9, 7], [4, 2, 3, 3], [4], [3, 4, 3, 3]],
+  fn: (x, w1, b1, w2) => sg.conv2d(sg.relu(sg.conv2d(x, w1, b1, { padding: 1 })), w2, null, { stride: 2 }),
+  atol: 1e-4,
+});
+
+// The gradient ops on their own: forward kernels vs references, and their gradient rules (which
+// are conv2d and the other gradient op) vs the reference backward — i.e. second-order gradients.
+const backward: { name: string; x: number[]; w: number[]; opts: Conv2dOptions }[] = [
+  { name: 'stride 2 padding 1', x: [2, 3, 7, 5], w: [5, 3, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'stride 3 (uncovered input rows)', x: [1, 2, 8, 7], w: [3, 2, 3, 2], opts: { stride: 3 } },
+  { name: 'groups 2 dilation 2', x: [1, 4, 7, 6], w: [6, 2, 2, 3], opts: { groups: 2, dilation: 2, padding: [1, 2] } },
+  { name: 'depthwise', x: [2, 3, 5, 5], w: [3, 1, 3, 3], opts: { groups: 3, padding: 1 } },
+];
+for (const g of backward) {
+  const [N, , H, W] = g.x;
+  const OH = Math.floor((H + 2 * pad(g.opts, 0) - dil(g.opts, 0) * (g.w[2] - 1) - 1) / str(g.opts, 0)) + 1;
+  const OW = Math.floor((W + 2 * pad(g.opts, 1) - dil(g.opts, 1) * (g.w[3] - 1) - 1) / str(g.opts, 1)) + 1;
+  const dyShape = [N, g.w[0], OH, OW];   // conv2d's output shape
+  cases.push({
+    name: `backward-input op, ${g.name}`, inputs: [dyShape, g.w],
+    fn: (dy, w) => sg.conv2dBackwardInput(dy, w, g.x, g.opts),
+  });
+  cases.push({
+    name: `backward-weight op, ${g.name}`, inputs: [g.x, dyShape],
+    fn: (x, dy) => sg.conv2dBackwardWeight(x, dy, g.w, g.opts), atol: 1e-4,
+  });
+}
+cases.push({
+  name: 'second order: d/dw of Σ (∂ Σ conv(x,w)² / ∂x)²', inputs: [[1, 2, 5, 6], [3, 2, 3, 3]],
+  fn: (x, w) => {
+    const [dx] = sg.grad((xx: sg.Tensor) => sg.sum(sg.square(sg.conv2d(xx, w, null, { padding: 1 }))), [x])(x);
+    return sg.square(dx);
+  },
+  atol: 1e-4,
+});
+
+function at(v: number | [number, number] | 'valid' | undefined, i: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (v === 'valid') return 0;
+  return typeof v === 'number' ? v : v[i];
+}
+function pad(o: Conv2dOptions, i: number) { return at(o.padding, i, 0); }
+function dil(o: Conv2dOptions, i: number) { return at(o.dilation, i, 1); }
+function str(o: Conv2dOptions, i: number) { return at(o.stride, i, 1); }
+
+export { cases };

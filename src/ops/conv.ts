@@ -1,1 +1,417 @@
-export {};
+// 2-D convolution with torch.nn.functional.conv2d semantics (NCHW, weight [O, C/groups, KH, KW],
+// optional bias [O], stride / zero padding / dilation as a number or [h, w], groups), and its two
+// gradients as ops of their own so that gradients of gradients work:
+//
+//   conv2d                y = x ⋆ w + b                      grad: dx = conv2dBackwardInput(dy, w)
+//                                                                   dw = conv2dBackwardWeight(x, dy)
+//                                                                   db = Σ_{n,oh,ow} dy
+//   conv2d_backward_input dx = conv2dBackwardInput(dy, w)      grad: d dy = conv2d(G, w)
+//                                                                   d w  = conv2dBackwardWeight(G, dy)
+//   conv2d_backward_weight dw = conv2dBackwardWeight(x, dy)    grad: d x  = conv2dBackwardInput(dy, G)
+//                                                                   d dy = conv2d(x, G)
+// All three are bilinear in their two inputs (one trilinear form, see src/reference/conv.ts), which
+// is why each one's gradient is made of the other two.
+// Kernels: shaders/conv2d.wgsl (direct forward, tiled implicit-GEMM forward, gather backward-input,
+// workgroup-reduction backward-weight). Reference: src/reference/conv.ts.
+
+import { defineKernel } from '../gpu/kernels.js';
+import { apply1, Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/conv.js';
+import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type Meta, type OpDef } from './op.js';
+import { sum } from './reduce.js';
+import { reshape } from './shape-ops.js';
+
+// ---- kernels --------------------------------------------------------------------------------------
+
+const convParams = ['N', 'C', 'H', 'W', 'O', 'OH', 'OW', 'G', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW']
+  .map((name) => ({ name, type: 'u32' as const }));
+const forwardBindings = [
+  { name: 'x', kind: 'read' as const }, { name: 'w', kind: 'read' as const }, { name: 'y', kind: 'read_write' as const },
+  { name: 'params', kind: 'uniform' as const }, { name: 'bias', kind: 'read' as const },
+];
+const WG = 64;
+const TILE = 16;
+
+export const convKernels = {
+  forward: defineKernel({
+    name: 'conv2d_forward', file: 'conv2d.wgsl', entry: 'conv2d_forward',
+    bindings: forwardBindings, params: convParams, workgroupSize: [WG, 1, 1], overrides: ['HAS_BIAS'],
+  }),
+  forwardTiled: defineKernel({
+    name: 'conv2d_forward_tiled', file: 'conv2d.wgsl', entry: 'conv2d_forward_tiled',
+    bindings: forwardBindings, params: convParams, workgroupSize: [TILE, TILE, 1], overrides: ['HAS_BIAS'],
+  }),
+  backwardInput: defineKernel({
+    name: 'conv2d_backward_input', file: 'conv2d.wgsl', entry: 'conv2d_backward_input',
+    bindings: [{ name: 'dx', kind: 'read_write' }, { name: 'w', kind: 'read' }, { name: 'dy', kind: 'read' },
+      { name: 'params', kind: 'uniform' }],
+    params: convParams, workgroupSize: [WG, 1, 1],
+  }),
+  backwardWeight: defineKernel({
+    name: 'conv2d_backward_weight', file: 'conv2d.wgsl', entry: 'conv2d_backward_weight',
+    bindings: [{ name: 'x', kind: 'read' }, { name: 'dw', kind: 'read_write' }, { name: 'dy', kind: 'read' },
+      { name: 'params', kind: 'uniform' }],
+    params: convParams, workgroupSize: [WG, 1, 1],
+  }),
+};
+
+// ---- options and shape rules ----------------------------------------------------------------------
+
+export type ConvVersion = 'auto' | 'direct' | 'tiled';
+
+export interface Conv2dOptions {
+  /** Step between windows: a number or [h, w] (default 1). */
+  stride?: number | [number, number];
+  /** Zeros added on each side: a number, [h, w] or 'valid' (= 0) (default 0). */
+  padding?: number | [number, number] | 'valid';
+  /** Spacing between kernel taps: a number or [h, w] (default 1). */
+  dilation?: number | [number, number];
+  /** Split channels into groups convolved separately; groups = C is a depthwise convolution (default 1). */
+  groups?: number;
+  /** Forward kernel: 'direct', 'tiled' (implicit GEMM) or 'auto' (default: tiled when there is reuse). */
+  version?: ConvVersion;
+}
+
+interface ConvAttrs extends ref.ConvGeometry {
+  version: ConvVersion;
+}
+
+interface InputGradAttrs extends ConvAttrs {
+  /** Spatial size [H, W] of the input whose gradient is computed (stride makes it ambiguous). */
+  inputHW: [number, number];
+}
+
+interface WeightGradAttrs extends ConvAttrs {
+  /** [KH, KW] of the weight whose gradient is computed. */
+  kernelSize: [number, number];
+}
+
+function pair(v: unknown, name: string, min: number, op: string): [number, number] {
+  const p = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= min)) {
+    throw new Error(`shadergrad: ${op}: ${name} must be an integer >= ${min} or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+  }
+  return [p[0], p[1]];
+}
+
+function convAttrs(o: Conv2dOptions, op: string): ConvAttrs {
+  const groups = o.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) {
+    throw new Error(`shadergrad: ${op}: groups must be a positive integer, got ${JSON.stringify(o.groups)}`);
+  }
+  const version = o.version ?? 'auto';
+  if (!['auto', 'direct', 'tiled'].includes(version)) {
+    throw new Error(`shadergrad: ${op}: unknown version '${version}' (auto, direct or tiled)`);
+  }
+  if (typeof o.padding === 'string' && o.padding !== 'valid') {
+    throw new Error(`shadergrad: ${op}: padding '${o.padding}' is not supported (a number, [h, w] or 'valid')`);
+  }
+  return {
+    stride: pair(o.stride ?? 1, 'stride', 1, op),
+    padding: pair(o.padding === 'valid' ? 0 : o.padding ?? 0, 'padding', 0, op),
+    dilation: pair(o.dilation ?? 1, 'dilation', 1, op),
+    groups, version,
+  };
+}
+
+const geometry = (a: ConvAttrs): ConvAttrs => ({
+  stride: a.stride, padding: a.padding, dilation: a.dilation, groups: a.groups, version: a.version,
+});
+
+/** Labels for tensors in error messages: `t.describe()` from the public functions, the shape in infer. */
+interface Labels {
+  x: string;
+  w: string;
+}
+
+const metaLabels = (xShape: number[], wShape: number[]): Labels => ({
+  x: `input ${fmtShape(xShape)}`, w: `weight ${fmtShape(wShape)}`,
+});
+
+/**
+ * Check an input [N, C, H, W] against a weight [O, C/groups, KH, KW] and return the output spatial
+ * size. Every message names the argument, its shape and what was expected.
+ */
+function checkConv(op: string, xShape: number[], wShape: number[], a: ref.ConvGeometry, l: Labels): [number, number] {
+  if (xShape.length !== 4) throw new Error(`shadergrad: ${op}: ${l.x} must be 4-D [N, C, H, W]`);
+  if (wShape.length !== 4) throw new Error(`shadergrad: ${op}: ${l.w} must be 4-D [out_channels, in_channels / groups, KH, KW]`);
+  const [, C, H, W] = xShape;
+  const [O, Cg, KH, KW] = wShape;
+  const G = a.groups;
+  if (C % G !== 0) throw new Error(`shadergrad: ${op}: groups = ${G} does not divide the ${C} input channels of ${l.x}`);
+  if (O % G !== 0) throw new Error(`shadergrad: ${op}: groups = ${G} does not divide the ${O} output channels of ${l.w}`);
+  if (Cg * G !== C) {
+    throw new Error(`shadergrad: ${op}: ${l.x} has ${C} channels but ${l.w} expects ${Cg} × groups ${G} = ${Cg * G} ` +
+      '(weight is [out_channels, in_channels / groups, KH, KW])');
+  }
+  const OH = ref.convOutSize(H, KH, a.stride[0], a.padding[0], a.dilation[0]);
+  const OW = ref.convOutSize(W, KW, a.stride[1], a.padding[1], a.dilation[1]);
+  if (OH < 1 || OW < 1) {
+    const eh = a.dilation[0] * (KH - 1) + 1;
+    const ew = a.dilation[1] * (KW - 1) + 1;
+    throw new Error(`shadergrad: ${op}: kernel of ${l.w} (${eh}×${ew} with dilation ${a.dilation.join('×')}) is larger than ` +
+      `the padded input ${H + 2 * a.padding[0]}×${W + 2 * a.padding[1]} of ${l.x} (padding ${a.padding.join('×')}): ` +
+      `the output would be ${OH}×${OW}`);
+  }
+  return [OH, OW];
+}
+
+function checkF32(op: string, metas: Meta[], names: string[]): void {
+  metas.forEach((m, i) => {
+    if (m.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${names[i]} ${fmtShape(m.shape)} must be f32, got ${m.dtype}`);
+  });
+}
+
+// ---- encoding ---------------------------------------------------------------------------------------
+
+function kernelParams(xShape: number[], wShape: number[], yShape: number[], a: ref.ConvGeometry) {
+  const [N, C, H, W] = xShape;
+  const [O, , KH, KW] = wShape;
+  return {
+    N, C, H, W, O, OH: yShape[2], OW: yShape[3], G: a.groups, KH, KW,
+    SH: a.stride[0], SW: a.stride[1], PH: a.padding[0], PW: a.padding[1], DH: a.dilation[0], DW: a.dilation[1],
+  };
+}
+
+/** 'auto' takes the tiled implicit GEMM when a tile has reuse: several channels per group and taps. */
+export function pickConvVersion(a: ConvAttrs, wShape: number[]): 'direct' | 'tiled' {
+  if (a.version !== 'auto') return a.version;
+  const [O, Cg, KH, KW] = wShape;
+  return O / a.groups >= 8 && Cg * KH * KW >= 8 ? 'tiled' : 'direct';
+}
+
+function encodeForward(ctx: EncodeCtx, x: Meta, w: Meta, y: Meta, bind: Record<string, BufferRef>,
+  hasBias: boolean, a: ConvAttrs): void {
+  const total = numel(y.shape);
+  if (total === 0) return;
+  const params = kernelParams(x.shape, w.shape, y.shape, a);
+  const overrides = { HAS_BIAS: hasBias ? 1 : 0 };
+  const max = ctx.limits.maxWorkgroupsPerDim;
+  if (pickConvVersion(a, w.shape) === 'direct') {
+    ctx.dispatch(convKernels.forward, { bind, params, overrides, grid: grid1d(total, WG, max) });
+    return;
+  }
+  // Tiled: x = position tiles, y = output-channel tiles of a group, z = group (× position folds).
+  const ptiles = Math.ceil((params.N * params.OH * params.OW) / TILE);
+  const fold = Math.ceil(ptiles / max);
+  ctx.dispatch(convKernels.forwardTiled, {
+    bind, params, overrides,
+    grid: [Math.ceil(ptiles / fold), Math.ceil(params.O / a.groups / TILE), a.groups * fold],
+  });
+}
+
+// ---- ops ---------------------------------------------------------------------------------------------
+
+export const conv2dOp: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
+  name: 'conv2d',
+  kernels: [convKernels.forward, convKernels.forwardTiled],
+  infer: (inputs, a) => {
+    if (inputs.length !== 2 && inputs.length !== 3) throw new Error(`shadergrad: conv2d: expects 2 or 3 inputs, got ${inputs.length}`);
+    const [x, w, b] = inputs;
+    checkF32('conv2d', inputs, ['input', 'weight', 'bias']);
+    const [OH, OW] = checkConv('conv2d', x.shape, w.shape, a, metaLabels(x.shape, w.shape));
+    if (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[0])) {
+      throw new Error(`shadergrad: conv2d: bias ${fmtShape(b.shape)} must be [${w.shape[0]}] (one per output channel)`);
+    }
+    return [{ shape: [x.shape[0], w.shape[0], OH, OW], dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+    const hasBias = inputs.length === 3;
+    // Without a bias the kernel does not read `bias`; w is bound there to fill the slot.
+    const bind = { x: inputs[0], w: inputs[1], y: outputs[0], bias: hasBias ? inputs[2] : inputs[1] };
+    encodeForward(ctx, inMeta[0], inMeta[1], outMeta[0], bind, hasBias, attrs);
+  },
+  grad: ({ inputs: [x, w, b], dys: [dy], attrs }) => {
+    if (!dy) return [null, null, null];
+    const a = geometry(attrs);
+    const dx = apply1(conv2dInputGradOp, [dy, w], { ...a, inputHW: [x.shape[2], x.shape[3]] });
+    const dw = apply1(conv2dWeightGradOp, [x, dy], { ...a, kernelSize: [w.shape[2], w.shape[3]] });
+    return b ? [dx, dw, sum(dy, [0, 2, 3])] : [dx, dw];
+  },
+  reference: ([x, w, b], a) => [ref.conv2dForward(x, w, b ?? null, a)],
+  referenceBackward: ({ inputs: [x, w, b], dys: [dy], attrs }) =>
+    (dy ? ref.conv2dBackward(x, w, b !== undefined, dy, attrs) : [null, null, null]),
+  cost: (inputs, [y]) => {
+    const w = inputs[1].shape;
+    return {
+      flops: 2 * numel(y.shape) * w[1] * w[2] * w[3],
+      bytes: 4 * (inputs.reduce((s, m) => s + numel(m.shape), 0) + numel(y.shape)),
+    };
+  },
+});
+
+export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>({
+  name: 'conv2d_backward_input',
+  kernels: [convKernels.backwardInput],
+  infer: ([dy, w], a) => {
+    checkF32('conv2d_backward_input', [dy, w], ['dy', 'weight']);
+    if (dy.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_input: dy ${fmtShape(dy.shape)} must be 4-D [N, O, OH, OW]`);
+    if (w.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_input: weight ${fmtShape(w.shape)} must be 4-D [O, C/groups, KH, KW]`);
+    if (dy.shape[1] !== w.shape[0]) {
+      throw new Error(`shadergrad: conv2d_backward_input: dy ${fmtShape(dy.shape)} has ${dy.shape[1]} channels, ` +
+        `weight ${fmtShape(w.shape)} has ${w.shape[0]} output channels`);
+    }
+    const xShape = [dy.shape[0], w.shape[1] * a.groups, ...a.inputHW];
+    checkOutput('conv2d_backward_input', xShape, w.shape, dy.shape, a);
+    return [{ shape: xShape, dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+    const total = numel(outMeta[0].shape);
+    if (total === 0) return;
+    ctx.dispatch(convKernels.backwardInput, {
+      bind: { dx: outputs[0], w: inputs[1], dy: inputs[0] },
+      params: kernelParams(outMeta[0].shape, inMeta[1].shape, inMeta[0].shape, attrs),
+      grid: grid1d(total, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: ({ inputs: [dy, w], dys: [g], attrs }) => {
+    if (!g) return [null, null];
+    const a = geometry(attrs);
+    return [
+      apply1(conv2dOp, [g, w], a),
+      apply1(conv2dWeightGradOp, [g, dy], { ...a, kernelSize: [w.shape[2], w.shape[3]] }),
+    ];
+  },
+  reference: ([dy, w], a) => [ref.conv2dInputGrad(dy, w, [dy.shape[0], w.shape[1] * a.groups, ...a.inputHW], a)],
+  referenceBackward: ({ inputs: [dy, w], dys: [g], attrs }) => (g ? ref.conv2dInputGradBackward(dy, w, g, attrs) : [null, null]),
+  cost: ([dy, w], [dx]) => ({
+    flops: 2 * numel(dy.shape) * w.shape[1] * w.shape[2] * w.shape[3],
+    bytes: 4 * (numel(dy.shape) + numel(w.shape) + numel(dx.shape)),
+  }),
+});
+
+export const conv2dWeightGradOp: OpDef<WeightGradAttrs> = defineOp<WeightGradAttrs>({
+  name: 'conv2d_backward_weight',
+  kernels: [convKernels.backwardWeight],
+  infer: ([x, dy], a) => {
+    checkF32('conv2d_backward_weight', [x, dy], ['input', 'dy']);
+    if (x.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_weight: input ${fmtShape(x.shape)} must be 4-D [N, C, H, W]`);
+    if (dy.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_weight: dy ${fmtShape(dy.shape)} must be 4-D [N, O, OH, OW]`);
+    if (x.shape[0] !== dy.shape[0]) {
+      throw new Error(`shadergrad: conv2d_backward_weight: input ${fmtShape(x.shape)} and dy ${fmtShape(dy.shape)} have different batch sizes`);
+    }
+    if (x.shape[1] % a.groups !== 0) {
+      throw new Error(`shadergrad: conv2d_backward_weight: groups = ${a.groups} does not divide the ${x.shape[1]} channels of input ${fmtShape(x.shape)}`);
+    }
+    const wShape = [dy.shape[1], x.shape[1] / a.groups, ...a.kernelSize];
+    checkOutput('conv2d_backward_weight', x.shape, wShape, dy.shape, a);
+    return [{ shape: wShape, dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+    const total = numel(outMeta[0].shape);
+    if (total === 0) return;
+    ctx.dispatch(convKernels.backwardWeight, {
+      bind: { x: inputs[0], dw: outputs[0], dy: inputs[1] },
+      params: kernelParams(inMeta[0].shape, outMeta[0].shape, inMeta[1].shape, attrs),
+      grid: grid1d(total, 1, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: ({ inputs: [x, dy], dys: [g], attrs }) => {
+    if (!g) return [null, null];
+    const a = geometry(attrs);
+    return [
+      apply1(conv2dInputGradOp, [dy, g], { ...a, inputHW: [x.shape[2], x.shape[3]] }),
+      apply1(conv2dOp, [x, g], a),
+    ];
+  },
+  reference: ([x, dy], a) => [ref.conv2dWeightGrad(x, dy, [dy.shape[1], x.shape[1] / a.groups, ...a.kernelSize], a)],
+  referenceBackward: ({ inputs: [x, dy], dys: [g], attrs }) => (g ? ref.conv2dWeightGradBackward(x, dy, g, attrs) : [null, null]),
+  cost: ([x, dy], [dw]) => ({
+    flops: 2 * numel(dy.shape) * dw.shape[1] * dw.shape[2] * dw.shape[3],
+    bytes: 4 * (numel(x.shape) + numel(dy.shape) + numel(dw.shape)),
+  }),
+});
+
+/** The gradient ops receive dy: check that it is the conv output of these shapes. */
+function checkOutput(op: string, xShape: number[], wShape: number[], dyShape: number[], a: ref.ConvGeometry): void {
+  const [OH, OW] = checkConv(op, xShape, wShape, a, metaLabels(xShape, wShape));
+  const want = [xShape[0], wShape[0], OH, OW];
+  if (want.some((d, i) => d !== dyShape[i])) {
+    throw new Error(`shadergrad: ${op}: dy ${fmtShape(dyShape)} is not the output shape ${fmtShape(want)} of a convolution ` +
+      `of input ${fmtShape(xShape)} with weight ${fmtShape(wShape)}`);
+  }
+}
+
+// ---- public functions ----------------------------------------------------------------------------------
+
+function requireTensor(t: unknown, op: string, name: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${op}: ${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+}
+
+function requireF32(t: Tensor, op: string, name: string): void {
+  if (t.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${name} ${t.describe()} must be f32`);
+}
+
+/**
+ * 2-D convolution, as torch.nn.functional.conv2d: `input` [N, C, H, W] (or unbatched [C, H, W]),
+ * `weight` [O, C/groups, KH, KW], optional `bias` [O]. Output [N, O, OH, OW] with
+ * OH = ⌊(H + 2·padding − dilation·(KH − 1) − 1) / stride⌋ + 1 (likewise OW).
+ * `conv2d(x, w, options)` (no bias) is accepted too.
+ */
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null | Conv2dOptions, options: Conv2dOptions = {}): Tensor {
+  if (bias !== undefined && bias !== null && !(bias instanceof Tensor)) {
+    options = bias;
+    bias = null;
+  }
+  const op = 'conv2d';
+  requireTensor(input, op, 'input');
+  requireTensor(weight, op, 'weight');
+  const attrs = convAttrs(options, op);
+  requireF32(input, op, 'input');
+  requireF32(weight, op, 'weight');
+  if (input.rank !== 3 && input.rank !== 4) {
+    throw new Error(`shadergrad: ${op}: input ${input.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`);
+  }
+  const unbatched = input.rank === 3;
+  const x = unbatched ? reshape(input, [1, ...input.shape]) : input;
+  checkConv(op, x.shape, weight.shape, attrs, { x: `input ${input.describe()}`, w: `weight ${weight.describe()}` });
+  const inputs = [x, weight];
+  if (bias) {
+    requireTensor(bias, op, 'bias');
+    requireF32(bias, op, 'bias');
+    if (bias.rank !== 1 || bias.shape[0] !== weight.shape[0]) {
+      throw new Error(`shadergrad: ${op}: bias ${bias.describe()} must be [${weight.shape[0]}], one value per output channel of weight ${weight.describe()}`);
+    }
+    inputs.push(bias);
+  }
+  const y = apply1(conv2dOp, inputs, attrs);
+  return unbatched ? reshape(y, y.shape.slice(1)) : y;
+}
+
+/**
+ * The gradient of conv2d with respect to its input (torch.nn.grad.conv2d_input): `dy` [N, O, OH, OW]
+ * and `weight` [O, C/groups, KH, KW] give dx of shape `inputShape` [N, C, H, W].
+ */
+export function conv2dBackwardInput(dy: Tensor, weight: Tensor, inputShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2dBackwardInput';
+  requireTensor(dy, op, 'dy');
+  requireTensor(weight, op, 'weight');
+  const attrs = convAttrs(options, op);
+  if (inputShape.length !== 4) throw new Error(`shadergrad: ${op}: inputShape ${fmtShape([...inputShape])} must be [N, C, H, W]`);
+  const [OH, OW] = checkConv(op, [...inputShape], weight.shape, attrs, { x: `inputShape ${fmtShape([...inputShape])}`, w: `weight ${weight.describe()}` });
+  const want = [inputShape[0], weight.shape[0], OH, OW];
+  if (dy.rank !== 4 || want.some((d, i) => d !== dy.shape[i])) {
+    throw new Error(`shadergrad: ${op}: dy ${dy.describe()} must be ${fmtShape(want)}, the conv2d output for inputShape ` +
+      `${fmtShape([...inputShape])} and weight ${weight.describe()}`);
+  }
+  return apply1(conv2dInputGradOp, [dy, weight], { ...attrs, inputHW: [inputShape[2], inputShape[3]] });
+}
+
+/**
+ * The gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight): `input`
+ * [N, C, H, W] and `dy` [N, O, OH, OW] give dw of shape `weightShape` [O, C/groups, KH, KW].
+ */
+export function conv2dBackwardWeight(input: Tensor, dy: Tensor, weightShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2dBackwardWeight';
+  requireTensor(input, op, 'input');
+  requireTensor(dy, op, 'dy');
+  const attrs = convAttrs(options, op);
+  if (weightShape.length !== 4) throw new Error(`shadergrad: ${op}: weightShape ${fmtShape([...weightShape])} must be [O, C/groups, KH, KW]`);
+  const [OH, OW] = checkConv(op, input.shape, [...weightShape], attrs, { x: `input ${input.describe()}`, w: `weightShape ${fmtShape([...weightShape])}` });
+  const want = [input.shape[0], weightShape[0], OH, OW];
+  if (dy.rank !== 4 || want.some((d, i) => d !== dy.shape[i])) {
+    throw new Error(`shadergrad: ${op}: dy ${dy.describe()} must be ${fmtShape(want)}, the conv2d output for input ` +
+      `${input.describe()} and weightShape ${fmtShape([...weightShape])}`);
+  }
+  return apply1(conv2dWeightGradOp, [input, dy], { ...attrs, kernelSize: [weightShape[2], weightShape[3]] });
+}

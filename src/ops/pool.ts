@@ -1,1 +1,321 @@
-export {};
+// 2-D pooling with torch.nn.functional semantics: maxPool2d, avgPool2d, globalAvgPool2d.
+//
+//   max_pool2d           x → (y, indices)    y = window max (padding counts as −∞), indices = where it
+//                                            is (i32, flat h·W + w in the input plane, as torch's
+//                                            return_indices). grad: dx = maxPool2dBackward(dy, indices)
+//   max_pool2d_backward  (dy, indices) → dx  each dy goes to its window's argmax.
+//                                            grad: d dy = maxPool2dGather(G, indices)
+//   max_pool2d_gather    (x, indices) → y    y = x at the saved argmax positions (the adjoint of the
+//                                            backward). grad: dx = maxPool2dBackward(dy, indices)
+//   avg_pool2d           x → y               window mean.  grad: dx = avgPool2dBackward(dy)
+//   avg_pool2d_backward  dy → dx             each dy shared over its window. grad: d dy = avgPool2d(G)
+// Every gradient is an op with its own gradient, so gradients of gradients work. Max pooling is not
+// differentiable where a window has tied maxima; the gradient then goes to the first one (as torch).
+// globalAvgPool2d is a mean over H·W (the reduce kernels), shaped [N, C, 1, 1] like
+// torch.nn.functional.adaptive_avg_pool2d(x, 1).
+// Kernels: shaders/pool.wgsl. Reference: src/reference/pool.ts.
+
+import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { apply, apply1, Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/pool.js';
+import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type OpDef } from './op.js';
+import { mean } from './reduce.js';
+import { reshape } from './shape-ops.js';
+
+// ---- kernels --------------------------------------------------------------------------------------
+
+const poolParams = ['NC', 'H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'include_pad']
+  .map((name) => ({ name, type: 'u32' as const }));
+const WG = 64;
+const params = { name: 'params', kind: 'uniform' as const };
+
+function poolKernel(entry: string, bindings: { name: string; kind: 'read' | 'read_write' | 'uniform' }[]) {
+  return defineKernel({ name: entry, file: 'pool.wgsl', entry, bindings, params: poolParams, workgroupSize: [WG, 1, 1] });
+}
+
+export const poolKernels = {
+  maxForward: poolKernel('max_pool2d_forward', [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, params,
+    { name: 'argmax', kind: 'read_write' }]),
+  maxBackward: poolKernel('max_pool2d_backward', [{ name: 'dx', kind: 'read_write' }, { name: 'dy', kind: 'read' }, params,
+    { name: 'idx', kind: 'read' }]),
+  maxGather: poolKernel('max_pool2d_gather', [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, params,
+    { name: 'idx', kind: 'read' }]),
+  avgForward: poolKernel('avg_pool2d_forward', [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, params]),
+  avgBackward: poolKernel('avg_pool2d_backward', [{ name: 'dx', kind: 'read_write' }, { name: 'dy', kind: 'read' }, params]),
+};
+
+// ---- options and shape rules ----------------------------------------------------------------------
+
+export interface MaxPool2dOptions {
+  /** Window size: a number or [h, w]. */
+  kernelSize: number | [number, number];
+  /** Step between windows (default: kernelSize). */
+  stride?: number | [number, number];
+  /** Padding on each side, at most half the kernel (default 0). Max pooling pads with −∞. */
+  padding?: number | [number, number];
+}
+
+export interface AvgPool2dOptions extends MaxPool2dOptions {
+  /** Divide by the whole window including padding (true, torch's default) or by the real pixels only. */
+  countIncludePad?: boolean;
+}
+
+type PoolAttrs = ref.PoolGeometry;
+
+interface PoolGradAttrs extends PoolAttrs {
+  /** [H, W] of the input whose gradient is computed. */
+  inputHW: [number, number];
+}
+
+function pair(v: unknown, name: string, min: number, op: string): [number, number] {
+  const p = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= min)) {
+    throw new Error(`shadergrad: ${op}: ${name} must be an integer >= ${min} or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+  }
+  return [p[0], p[1]];
+}
+
+function poolAttrs(options: AvgPool2dOptions | number | [number, number], op: string, countIncludePad: boolean): PoolAttrs {
+  const o: AvgPool2dOptions = typeof options === 'number' || Array.isArray(options) ? { kernelSize: options } : options;
+  if (!o || o.kernelSize === undefined) throw new Error(`shadergrad: ${op}: kernelSize is required`);
+  const kernel = pair(o.kernelSize, 'kernelSize', 1, op);
+  const attrs: PoolAttrs = {
+    kernel,
+    stride: o.stride === undefined ? kernel : pair(o.stride, 'stride', 1, op),
+    padding: pair(o.padding ?? 0, 'padding', 0, op),
+    countIncludePad: o.countIncludePad ?? countIncludePad,
+  };
+  if (typeof attrs.countIncludePad !== 'boolean') {
+    throw new Error(`shadergrad: ${op}: countIncludePad must be true or false, got ${JSON.stringify(o.countIncludePad)}`);
+  }
+  return attrs;
+}
+
+/** Output [N, C, OH, OW] for an input [N, C, H, W] described by `label`; clear errors otherwise. */
+function checkPool(op: string, xShape: number[], g: PoolAttrs, label: string): number[] {
+  if (xShape.length !== 4) throw new Error(`shadergrad: ${op}: ${label} must be 4-D [N, C, H, W]`);
+  const [N, C, H, W] = xShape;
+  for (const i of [0, 1]) {
+    if (g.padding[i] > Math.floor(g.kernel[i] / 2)) {
+      throw new Error(`shadergrad: ${op}: padding ${fmtShape(g.padding)} must be at most half of kernelSize ` +
+        `${fmtShape(g.kernel)} (as torch: pad should be at most half of kernel size)`);
+    }
+  }
+  const OH = ref.poolOutSize(H, g.kernel[0], g.stride[0], g.padding[0]);
+  const OW = ref.poolOutSize(W, g.kernel[1], g.stride[1], g.padding[1]);
+  if (OH < 1 || OW < 1) {
+    throw new Error(`shadergrad: ${op}: kernelSize ${fmtShape(g.kernel)} is larger than the padded input ` +
+      `${H + 2 * g.padding[0]}×${W + 2 * g.padding[1]} of ${label} (padding ${fmtShape(g.padding)})`);
+  }
+  return [N, C, OH, OW];
+}
+
+/** The gradient ops receive dy: check that it is the pooled shape of [N, C, inputHW]. */
+function checkGradShape(op: string, dyShape: number[], g: PoolGradAttrs, what = 'dy'): number[] {
+  if (dyShape.length !== 4) throw new Error(`shadergrad: ${op}: ${what} ${fmtShape(dyShape)} must be 4-D [N, C, OH, OW]`);
+  const xShape = [dyShape[0], dyShape[1], ...g.inputHW];
+  const want = checkPool(op, xShape, g, `input ${fmtShape(xShape)}`);
+  if (want.some((d, i) => d !== dyShape[i])) {
+    throw new Error(`shadergrad: ${op}: ${what} ${fmtShape(dyShape)} is not the pooled shape ${fmtShape(want)} of input ${fmtShape(xShape)}`);
+  }
+  return xShape;
+}
+
+// ---- encoding ---------------------------------------------------------------------------------------
+
+function kernelParams(xShape: number[], yShape: number[], g: PoolAttrs) {
+  return {
+    NC: xShape[0] * xShape[1], H: xShape[2], W: xShape[3], OH: yShape[2], OW: yShape[3],
+    KH: g.kernel[0], KW: g.kernel[1], SH: g.stride[0], SW: g.stride[1], PH: g.padding[0], PW: g.padding[1],
+    include_pad: g.countIncludePad ? 1 : 0,
+  };
+}
+
+function run(ctx: EncodeCtx, kernel: KernelDef, threads: number, bind: Record<string, BufferRef>, xShape: number[], yShape: number[], g: PoolAttrs): void {
+  if (threads === 0) return;
+  ctx.dispatch(kernel, { bind, params: kernelParams(xShape, yShape, g), grid: grid1d(threads, WG, ctx.limits.maxWorkgroupsPerDim) });
+}
+
+const gradAttrs = (g: PoolAttrs, xShape: number[]): PoolGradAttrs => ({
+  kernel: g.kernel, stride: g.stride, padding: g.padding, countIncludePad: g.countIncludePad, inputHW: [xShape[2], xShape[3]],
+});
+
+const geometry = (g: PoolAttrs): PoolAttrs => ({ kernel: g.kernel, stride: g.stride, padding: g.padding, countIncludePad: g.countIncludePad });
+
+function requireF32Meta(op: string, dtype: string, what: string, shape: number[]): void {
+  if (dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${what} ${fmtShape(shape)} must be f32, got ${dtype}`);
+}
+
+function requireIndices(op: string, idx: { shape: number[]; dtype: string }, want: number[]): void {
+  if (idx.dtype !== 'i32') throw new Error(`shadergrad: ${op}: indices ${fmtShape(idx.shape)} must be i32, got ${idx.dtype}`);
+  if (idx.shape.length !== want.length || want.some((d, i) => d !== idx.shape[i])) {
+    throw new Error(`shadergrad: ${op}: indices ${fmtShape(idx.shape)} must have shape ${fmtShape(want)}`);
+  }
+}
+
+// ---- ops ---------------------------------------------------------------------------------------------
+
+export const maxPool2dOp: OpDef<PoolAttrs> = defineOp<PoolAttrs>({
+  name: 'max_pool2d',
+  kernels: [poolKernels.maxForward],
+  infer: ([x], g) => {
+    requireF32Meta('max_pool2d', x.dtype, 'input', x.shape);
+    const shape = checkPool('max_pool2d', x.shape, g, `input ${fmtShape(x.shape)}`);
+    return [{ shape, dtype: 'f32' }, { shape, dtype: 'i32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
+    run(ctx, poolKernels.maxForward, numel(outMeta[0].shape), { x: inputs[0], y: outputs[0], argmax: outputs[1] },
+      inMeta[0].shape, outMeta[0].shape, attrs),
+  // The indices output is an integer: no gradient flows into or out of it.
+  grad: ({ inputs: [x], outputs: [, indices], dys: [dy], attrs }) =>
+    [dy ? apply1(maxPool2dBackwardOp, [dy, indices], gradAttrs(attrs, x.shape)) : null],
+  reference: ([x], g) => ref.maxPool2dForward(x, g),
+  referenceBackward: ({ inputs: [x], outputs: [, indices], dys: [dy] }) => [dy ? ref.maxPoolScatter(dy, indices, x.shape) : null],
+  cost: ([x], [y], g) => ({ flops: numel(y.shape) * g.kernel[0] * g.kernel[1], bytes: 4 * (numel(x.shape) + 2 * numel(y.shape)) }),
+});
+
+export const maxPool2dBackwardOp: OpDef<PoolGradAttrs> = defineOp<PoolGradAttrs>({
+  name: 'max_pool2d_backward',
+  kernels: [poolKernels.maxBackward],
+  infer: ([dy, idx], g) => {
+    requireF32Meta('max_pool2d_backward', dy.dtype, 'dy', dy.shape);
+    const xShape = checkGradShape('max_pool2d_backward', dy.shape, g);
+    requireIndices('max_pool2d_backward', idx, dy.shape);
+    return [{ shape: xShape, dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
+    run(ctx, poolKernels.maxBackward, numel(outMeta[0].shape), { dx: outputs[0], dy: inputs[0], idx: inputs[1] },
+      outMeta[0].shape, inMeta[0].shape, attrs),
+  grad: ({ inputs: [, idx], dys: [g], attrs }) => [g ? apply1(maxPool2dGatherOp, [g, idx], geometry(attrs)) : null, null],
+  reference: ([dy, idx], g) => [ref.maxPoolScatter(dy, idx, [dy.shape[0], dy.shape[1], ...g.inputHW])],
+  referenceBackward: ({ inputs: [, idx], dys: [g] }) => [g ? ref.maxPoolGather(g, idx) : null, null],
+  cost: ([dy], [dx]) => ({ flops: numel(dy.shape), bytes: 4 * (2 * numel(dy.shape) + numel(dx.shape)) }),
+});
+
+export const maxPool2dGatherOp: OpDef<PoolAttrs> = defineOp<PoolAttrs>({
+  name: 'max_pool2d_gather',
+  kernels: [poolKernels.maxGather],
+  infer: ([x, idx], g) => {
+    requireF32Meta('max_pool2d_gather', x.dtype, 'input', x.shape);
+    const shape = checkPool('max_pool2d_gather', x.shape, g, `input ${fmtShape(x.shape)}`);
+    requireIndices('max_pool2d_gather', idx, shape);
+    return [{ shape, dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
+    run(ctx, poolKernels.maxGather, numel(outMeta[0].shape), { x: inputs[0], y: outputs[0], idx: inputs[1] },
+      inMeta[0].shape, outMeta[0].shape, attrs),
+  grad: ({ inputs: [x, idx], dys: [dy], attrs }) =>
+    [dy ? apply1(maxPool2dBackwardOp, [dy, idx], gradAttrs(attrs, x.shape)) : null, null],
+  reference: ([x, idx]) => [ref.maxPoolGather(x, idx)],
+  referenceBackward: ({ inputs: [x, idx], dys: [dy] }) => [dy ? ref.maxPoolScatter(dy, idx, x.shape) : null, null],
+  cost: (_, [y]) => ({ flops: 0, bytes: 4 * 3 * numel(y.shape) }),
+});
+
+export const avgPool2dOp: OpDef<PoolAttrs> = defineOp<PoolAttrs>({
+  name: 'avg_pool2d',
+  kernels: [poolKernels.avgForward],
+  infer: ([x], g) => {
+    requireF32Meta('avg_pool2d', x.dtype, 'input', x.shape);
+    return [{ shape: checkPool('avg_pool2d', x.shape, g, `input ${fmtShape(x.shape)}`), dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
+    run(ctx, poolKernels.avgForward, numel(outMeta[0].shape), { x: inputs[0], y: outputs[0] }, inMeta[0].shape, outMeta[0].shape, attrs),
+  grad: ({ inputs: [x], dys: [dy], attrs }) => [dy ? apply1(avgPool2dBackwardOp, [dy], gradAttrs(attrs, x.shape)) : null],
+  reference: ([x], g) => [ref.avgPool2dForward(x, g)],
+  referenceBackward: ({ inputs: [x], dys: [dy], attrs }) => [dy ? ref.avgPool2dBackward(dy, x.shape, attrs) : null],
+  cost: ([x], [y], g) => ({ flops: numel(y.shape) * g.kernel[0] * g.kernel[1], bytes: 4 * (numel(x.shape) + numel(y.shape)) }),
+});
+
+export const avgPool2dBackwardOp: OpDef<PoolGradAttrs> = defineOp<PoolGradAttrs>({
+  name: 'avg_pool2d_backward',
+  kernels: [poolKernels.avgBackward],
+  infer: ([dy], g) => {
+    requireF32Meta('avg_pool2d_backward', dy.dtype, 'dy', dy.shape);
+    return [{ shape: checkGradShape('avg_pool2d_backward', dy.shape, g), dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
+    run(ctx, poolKernels.avgBackward, numel(outMeta[0].shape), { dx: outputs[0], dy: inputs[0] }, outMeta[0].shape, inMeta[0].shape, attrs),
+  grad: ({ dys: [g], attrs }) => [g ? apply1(avgPool2dOp, [g], geometry(attrs)) : null],
+  reference: ([dy], g) => [ref.avgPool2dBackward(dy, [dy.shape[0], dy.shape[1], ...g.inputHW], g)],
+  referenceBackward: ({ dys: [g], attrs }) => [g ? ref.avgPool2dForward(g, attrs) : null],
+  cost: ([dy], [dx], g) => ({ flops: numel(dy.shape) * g.kernel[0] * g.kernel[1], bytes: 4 * (numel(dy.shape) + numel(dx.shape)) }),
+});
+
+// ---- public functions ----------------------------------------------------------------------------------
+
+/** Checks the input, views an unbatched [C, H, W] input as [1, C, H, W]; `undo` restores the rank. */
+function batched(x: Tensor, op: string, g: PoolAttrs): { x4: Tensor; undo: (t: Tensor) => Tensor } {
+  if (!(x instanceof Tensor)) throw new Error(`shadergrad: ${op}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op}: input ${x.describe()} must be f32`);
+  if (x.rank !== 3 && x.rank !== 4) throw new Error(`shadergrad: ${op}: input ${x.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`);
+  const x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
+  checkPool(op, x4.shape, g, `input ${x.describe()}`);
+  return { x4, undo: (t) => (x.rank === 3 ? reshape(t, t.shape.slice(1)) : t) };
+}
+
+/**
+ * Max pooling, as torch.nn.functional.max_pool2d: `kernelSize`, `stride` (default kernelSize),
+ * `padding` (at most half the kernel; padding counts as −∞). `maxPool2d(x, 2)` is short for
+ * `maxPool2d(x, { kernelSize: 2 })`. Output [N, C, OH, OW], OH = ⌊(H + 2·padding − kernel) / stride⌋ + 1.
+ */
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions | number | [number, number]): Tensor {
+  return maxPool2dWithIndices(x, options)[0];
+}
+
+/** max_pool2d with return_indices=True: [values, indices (i32, flat h·W + w in each input plane)]. */
+export function maxPool2dWithIndices(x: Tensor, options: MaxPool2dOptions | number | [number, number]): [Tensor, Tensor] {
+  const g = poolAttrs(options, 'maxPool2d', true);
+  const { x4, undo } = batched(x, 'maxPool2d', g);
+  const [y, indices] = apply(maxPool2dOp, [x4], g);
+  return [undo(y), undo(indices)];
+}
+
+/**
+ * Average pooling, as torch.nn.functional.avg_pool2d: `kernelSize`, `stride` (default kernelSize),
+ * `padding` (at most half the kernel, zeros), `countIncludePad` (default true: padded pixels count
+ * in the divisor).
+ */
+export function avgPool2d(x: Tensor, options: AvgPool2dOptions | number | [number, number]): Tensor {
+  const g = poolAttrs(options, 'avgPool2d', true);
+  const { x4, undo } = batched(x, 'avgPool2d', g);
+  return undo(apply1(avgPool2dOp, [x4], g));
+}
+
+/** Mean over each H×W plane: [N, C, H, W] → [N, C, 1, 1] (torch adaptive_avg_pool2d(x, 1)); [C, H, W] → [C, 1, 1]. */
+export function globalAvgPool2d(x: Tensor): Tensor {
+  const op = 'globalAvgPool2d';
+  if (!(x instanceof Tensor)) throw new Error(`shadergrad: ${op}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op}: input ${x.describe()} must be f32`);
+  if (x.rank !== 3 && x.rank !== 4) throw new Error(`shadergrad: ${op}: input ${x.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`);
+  const lead = x.shape.slice(0, -2);
+  const [H, W] = x.shape.slice(-2);
+  if (H * W === 0) throw new Error(`shadergrad: ${op}: input ${x.describe()} has an empty H×W plane`);
+  const m = mean(reshape(x, [...lead, H * W]), -1, true);
+  return reshape(m, [...lead, 1, 1]);
+}
+
+/**
+ * The gradient of maxPool2d with respect to its input given the saved `indices`: each dy value goes
+ * to the position its window took the maximum from. `inputShape` is [N, C, H, W].
+ */
+export function maxPool2dBackward(dy: Tensor, indices: Tensor, inputShape: readonly number[],
+  options: MaxPool2dOptions | number | [number, number]): Tensor {
+  const g = poolAttrs(options, 'maxPool2dBackward', true);
+  checkInputShape('maxPool2dBackward', dy, inputShape);
+  return apply1(maxPool2dBackwardOp, [dy, indices], gradAttrs(g, [...inputShape]));
+}
+
+/** The gradient of avgPool2d with respect to its input; `inputShape` is [N, C, H, W]. */
+export function avgPool2dBackward(dy: Tensor, inputShape: readonly number[], options: AvgPool2dOptions | number | [number, number]): Tensor {
+  const g = poolAttrs(options, 'avgPool2dBackward', true);
+  checkInputShape('avgPool2dBackward', dy, inputShape);
+  return apply1(avgPool2dBackwardOp, [dy], gradAttrs(g, [...inputShape]));
+}
+
+function checkInputShape(op: string, dy: Tensor, inputShape: readonly number[]): void {
+  if (!(dy instanceof Tensor)) throw new Error(`shadergrad: ${op}: dy must be a Tensor, got ${dy === null ? 'null' : typeof dy}`);
+  if (inputShape.length !== 4 || dy.rank !== 4 || inputShape[0] !== dy.shape[0] || inputShape[1] !== dy.shape[1]) {
+    throw new Error(`shadergrad: ${op}: inputShape ${fmtShape([...inputShape])} must be [N, C, H, W] with the N and C ` +
+      `of dy ${dy.describe()}`);
+  }
+}

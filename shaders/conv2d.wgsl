@@ -1,0 +1,229 @@
+// conv2d.wgsl — 2-D convolution with torch.nn.functional.conv2d semantics, and its two gradients.
+//
+//   y[n, o, oh, ow] = bias[o] + Σ_{c', kh, kw} x[n, g·Cg + c', ih, iw] · w[o, c', kh, kw]
+//   ih = oh·SH − PH + kh·DH,  iw = ow·SW − PW + kw·DW   (taps outside the image read zero padding)
+//   g = o / Og is the group of output channel o; Cg = C / G and Og = O / G channels per group.
+//
+// Layouts: x (N, C, H, W), w (O, Cg, KH, KW), bias (O), y (N, O, OH, OW), all contiguous.
+//
+// conv2d_forward           v1, direct. One thread per output element (64 per workgroup, 2-D grid
+//                          when large): the definition above written as three loops over c', kh, kw,
+//                          reading x and w from global memory.
+// conv2d_forward_tiled     v2, implicit GEMM with workgroup-memory tiling. Per group the convolution
+//                          is a matrix product Y_g[o, p] = Σ_k W_g[o, k] · X_g[k, p] with
+//                          k = (c', kh, kw) and p = (n, oh, ow); X_g (the "im2col" matrix) is never
+//                          built: its elements are computed from x on the fly while loading a tile.
+//                          A 16×16 workgroup computes a 16 (channels) × 16 (positions) block of Y,
+//                          one value per thread, walking k in slices of 16 held in workgroup memory:
+//                          each loaded x value is used by 16 output channels and each weight by 16
+//                          positions, instead of once.
+// conv2d_backward_input    dx = ∂L/∂x, direct, one thread per INPUT element. Each thread gathers
+//                          Σ dy[n, o, oh, ow] · w[o, c', kh, kw] over the output positions whose window
+//                          covers it (oh = (h + PH − kh·DH) / SH when that divides exactly and lands in
+//                          range). A gather, not a scatter: every dx element has one writer, so no
+//                          atomics (WGSL has none for f32) and no races.
+// conv2d_backward_weight   dw = ∂L/∂w, one workgroup of 64 threads per WEIGHT element: the threads
+//                          stride over the N·OH·OW products x · dy that make up that element, then a
+//                          tree reduction in workgroup memory sums their 64 partials. A thread per
+//                          weight would leave most of the GPU idle (a 3×3 layer has few weights and
+//                          many positions); a workgroup per weight spreads the long sum.
+//
+// Why direct (plus one tiled implicit-GEMM forward) rather than implicit GEMM everywhere: the
+// direct kernels are the maths written as loops, each gradient is a race-free gather, and they are
+// correct for every stride/padding/dilation/group combination with no index algebra to get wrong.
+// The bias gradient is a plain reduction (sum of dy over n, oh, ow) done by the reduce kernels.
+//
+// Binding slots are shared by meaning: slot 0 holds x or its gradient, slot 1 w or its gradient,
+// slot 2 y or its gradient; each entry point reads two of them and writes the third.
+
+override HAS_BIAS: u32 = 0u;   // conv2d_forward*: 1 = add bias[o] (when 0, `bias` is bound but unread)
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;           // (N, C, H, W)
+@group(0) @binding(1) var<storage, read> w: array<f32>;           // (O, Cg, KH, KW)
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;     // (N, O, OH, OW)
+@group(0) @binding(0) var<storage, read_write> dx: array<f32>;    // (N, C, H, W)
+@group(0) @binding(1) var<storage, read_write> dw: array<f32>;    // (O, Cg, KH, KW)
+@group(0) @binding(2) var<storage, read> dy: array<f32>;          // (N, O, OH, OW)
+struct Params {
+  N: u32, C: u32, H: u32, W: u32,
+  O: u32, OH: u32, OW: u32, G: u32,     // G = groups
+  KH: u32, KW: u32,
+  SH: u32, SW: u32,                     // stride
+  PH: u32, PW: u32,                     // zero padding on each side
+  DH: u32, DW: u32,                     // dilation
+}
+@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;        // (O)
+
+// Input row (or column) read by output position `o` at kernel tap `k`; may be negative (padding).
+fn in_coord(o: u32, k: u32, s: u32, p: u32, d: u32) -> i32 {
+  return i32(o * s + k * d) - i32(p);
+}
+
+// x[n, c, ih, iw], or 0 in the padding.
+fn x_at(n: u32, c: u32, ih: i32, iw: i32) -> f32 {
+  if (ih < 0 || iw < 0 || ih >= i32(params.H) || iw >= i32(params.W)) { return 0.0; }
+  return x[((n * params.C + c) * params.H + u32(ih)) * params.W + u32(iw)];
+}
+
+fn bias_of(o: u32) -> f32 {
+  if (HAS_BIAS == 1u) { return bias[o]; }
+  return 0.0;
+}
+
+// ---- v1: direct forward -------------------------------------------------------------------------
+@compute @workgroup_size(64)
+fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= params.N * params.O * params.OH * params.OW) { return; }
+  let ow = i % params.OW;
+  let oh = (i / params.OW) % params.OH;
+  let o = (i / (params.OW * params.OH)) % params.O;
+  let n = i / (params.OW * params.OH * params.O);
+  let Cg = params.C / params.G;
+  let c0 = (o / (params.O / params.G)) * Cg;   // first input channel of o's group
+  var acc = bias_of(o);
+  for (var c = 0u; c < Cg; c++) {
+    for (var kh = 0u; kh < params.KH; kh++) {
+      let ih = in_coord(oh, kh, params.SH, params.PH, params.DH);
+      for (var kw = 0u; kw < params.KW; kw++) {
+        let iw = in_coord(ow, kw, params.SW, params.PW, params.DW);
+        acc += x_at(n, c0 + c, ih, iw) * w[((o * Cg + c) * params.KH + kh) * params.KW + kw];
+      }
+    }
+  }
+  y[i] = acc;
+}
+
+// ---- v2: implicit GEMM, tiled through workgroup memory ------------------------------------------
+const TILE = 16u;
+var<workgroup> Wt: array<array<f32, 16>, 16>;   // [k in slice][output channel in tile]
+var<workgroup> Xt: array<array<f32, 16>, 16>;   // [k in slice][position in tile]
+
+@compute @workgroup_size(16, 16)
+fn conv2d_forward_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                        @builtin(local_invocation_id) lid: vec3u) {
+  let tx = lid.x;                          // position within the tile (column of Y_g)
+  let ty = lid.y;                          // output channel within the tile (row of Y_g)
+  let g = wid.z % params.G;                // group
+  let ptile = wid.x + (wid.z / params.G) * nwg.x;   // position tiles fold into z when very many
+  let Cg = params.C / params.G;
+  let Og = params.O / params.G;
+  let Kg = Cg * params.KH * params.KW;     // inner dimension of the GEMM
+  let P = params.N * params.OH * params.OW;
+  let taps = params.KH * params.KW;
+
+  // This thread's position p (for loading X_g and for its output) and output channel.
+  let p = ptile * TILE + tx;
+  let p_ok = p < P;
+  let ow = p % params.OW;
+  let oh = (p / params.OW) % params.OH;
+  let n = p / (params.OW * params.OH);
+  let ol = wid.y * TILE + ty;              // output channel within the group
+  let o = g * Og + ol;
+  let o_ok = ol < Og;
+
+  var acc = 0.0;
+  for (var k0 = 0u; k0 < Kg; k0 += TILE) {
+    // W tile: thread (tx, ty) loads W_g[ol, k0 + tx], its own channel (a row of w is contiguous in k).
+    let kwt = k0 + tx;
+    var wv = 0.0;
+    if (o_ok && kwt < Kg) { wv = w[o * Kg + kwt]; }
+    Wt[tx][ty] = wv;
+    // X tile: thread (tx, ty) loads X_g[k0 + ty, p], i.e. x at tap k = (c', kh, kw) of position p.
+    let kx = k0 + ty;
+    var xv = 0.0;
+    if (p_ok && kx < Kg) {
+      let c = kx / taps;
+      let kh = (kx % taps) / params.KW;
+      let kw = kx % params.KW;
+      xv = x_at(n, g * Cg + c, in_coord(oh, kh, params.SH, params.PH, params.DH),
+                in_coord(ow, kw, params.SW, params.PW, params.DW));
+    }
+    Xt[ty][tx] = xv;
+    workgroupBarrier();
+    for (var k = 0u; k < TILE; k++) {
+      acc += Wt[k][ty] * Xt[k][tx];
+    }
+    workgroupBarrier();
+  }
+  if (p_ok && o_ok) {
+    y[((n * params.O + o) * params.OH + oh) * params.OW + ow] = acc + bias_of(o);
+  }
+}
+
+// ---- backward w.r.t. the input: gather per input element -----------------------------------------
+// Output index along one axis whose window reads input coordinate `i` at tap `k`, or -1 if none.
+fn out_coord(i: u32, k: u32, s: u32, p: u32, d: u32, size: u32) -> i32 {
+  let t = i32(i + p) - i32(k * d);        // = out · s when tap k of output `out` reads i
+  if (t < 0 || t % i32(s) != 0) { return -1; }
+  let out = t / i32(s);
+  if (out >= i32(size)) { return -1; }
+  return out;
+}
+
+@compute @workgroup_size(64)
+fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= params.N * params.C * params.H * params.W) { return; }
+  let iw = i % params.W;
+  let ih = (i / params.W) % params.H;
+  let c = (i / (params.W * params.H)) % params.C;
+  let n = i / (params.W * params.H * params.C);
+  let Cg = params.C / params.G;
+  let Og = params.O / params.G;
+  let g = c / Cg;
+  let cl = c % Cg;                         // channel within the group = w's second index
+  var acc = 0.0;
+  for (var kh = 0u; kh < params.KH; kh++) {
+    let oh = out_coord(ih, kh, params.SH, params.PH, params.DH, params.OH);
+    if (oh < 0) { continue; }
+    for (var kw = 0u; kw < params.KW; kw++) {
+      let ow = out_coord(iw, kw, params.SW, params.PW, params.DW, params.OW);
+      if (ow < 0) { continue; }
+      for (var o = g * Og; o < (g + 1u) * Og; o++) {
+        acc += dy[((n * params.O + o) * params.OH + u32(oh)) * params.OW + u32(ow)] *
+               w[((o * Cg + cl) * params.KH + kh) * params.KW + kw];
+      }
+    }
+  }
+  dx[i] = acc;
+}
+
+// ---- backward w.r.t. the weight: one workgroup per weight element --------------------------------
+const RWG = 64u;
+var<workgroup> partial: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn conv2d_backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                          @builtin(local_invocation_index) lid: u32) {
+  let e = wid.x + wid.y * nwg.x;           // weight element (o, c', kh, kw)
+  let Cg = params.C / params.G;
+  let Og = params.O / params.G;
+  // Every thread of the workgroup takes the same path, so barriers stay in uniform control flow.
+  let valid = e < params.O * Cg * params.KH * params.KW;
+  let kw = e % params.KW;
+  let kh = (e / params.KW) % params.KH;
+  let cl = (e / (params.KW * params.KH)) % Cg;
+  let o = e / (params.KW * params.KH * Cg);
+  let c = (o / max(Og, 1u)) * Cg + cl;     // the input channel this weight multiplies
+  let span = params.OH * params.OW;
+  var acc = 0.0;
+  if (valid) {
+    for (var q = lid; q < params.N * span; q += RWG) {
+      let n = q / span;
+      let oh = (q % span) / params.OW;
+      let ow = q % params.OW;
+      let xv = x_at(n, c, in_coord(oh, kh, params.SH, params.PH, params.DH),
+                    in_coord(ow, kw, params.SW, params.PW, params.DW));
+      acc += xv * dy[(n * params.O + o) * span + q % span];
+    }
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = RWG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { partial[lid] += partial[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u && valid) { dw[e] = partial[0]; }
+}
