@@ -1,3 +1,125 @@
-import type { Case } from '../harness.js';
+// Losses (shaders/loss.wgsl): fused cross-entropy (weights, ignoreIndex, label smoothing, every
+// reduction, [N, C, d] inputs, rows of 1 and of more classes than the 64-thread workgroup, equal and
+// ±1e4 logits), BCE with logits (large |x|, posWeight), mse, l1, huber across δ, and CLIP's loss.
+import * as sg from '../../src/index.js';
+import type { Case, InputSpec } from '../harness.js';
 
-export const cases: Case[] = [];
+const labels = (n: number, C: number): InputSpec => ({ shape: [n], dtype: 'i32', intMax: C, noGrad: true });
+const given = (values: number[], shape = [values.length]): InputSpec => ({ shape, dtype: 'i32', values, noGrad: true });
+const weights = (C: number): InputSpec => ({ shape: [C], range: [0.2, 2], noGrad: true });
+
+export const cases: Case[] = [
+  // ---- crossEntropy ----
+  { name: 'crossEntropy N=1 C=7', inputs: [[1, 7], labels(1, 7)], fn: (z, t) => sg.crossEntropy(z, t) },
+  { name: 'crossEntropy C=1', inputs: [[4, 1], labels(4, 1)], fn: (z, t) => sg.crossEntropy(z, t) },
+  { name: 'crossEntropy prime N=13 C=11', inputs: [[13, 11], labels(13, 11)], fn: (z, t) => sg.crossEntropy(z, t) },
+  { name: 'crossEntropy C=131 (> workgroup) N=5', inputs: [{ shape: [5, 131], range: [-4, 4] }, labels(5, 131)], fn: (z, t) => sg.crossEntropy(z, t) },
+  {
+    name: 'crossEntropy all-equal logits', inputs: [{ shape: [3, 5], values: new Array(15).fill(0.75) }, labels(3, 5)],
+    fn: (z, t) => sg.crossEntropy(z, t),
+  },
+  {
+    name: 'crossEntropy very large logits ±1e4', inputs: [{ shape: [6, 5], range: [-1e4, 1e4] }, labels(6, 5)],
+    fn: (z, t) => sg.crossEntropy(z, t), atol: 1e-3,
+  },
+  {
+    name: 'crossEntropy very large logits ±1e4, smoothing 0.1, none', inputs: [{ shape: [4, 3], range: [-1e4, 1e4] }, labels(4, 3)],
+    fn: (z, t) => sg.crossEntropy(z, t, { labelSmoothing: 0.1, reduction: 'none' }), atol: 1e-2,
+  },
+  { name: 'crossEntropy sum', inputs: [[7, 3], labels(7, 3)], fn: (z, t) => sg.crossEntropy(z, t, { reduction: 'sum' }) },
+  { name: 'crossEntropy none', inputs: [[7, 3], labels(7, 3)], fn: (z, t) => sg.crossEntropy(z, t, { reduction: 'none' }) },
+  {
+    name: 'crossEntropy class weights, mean', inputs: [[9, 5], labels(9, 5), weights(5)],
+    fn: (z, t, w) => sg.crossEntropy(z, t, { weight: w }),
+  },
+  { name: 'crossEntropy class weights, sum', inputs: [[9, 5], labels(9, 5), weights(5)], fn: (z, t, w) => sg.crossEntropy(z, t, { weight: w, reduction: 'sum' }) },
+  { name: 'crossEntropy class weights, none', inputs: [[9, 5], labels(9, 5), weights(5)], fn: (z, t, w) => sg.crossEntropy(z, t, { weight: w, reduction: 'none' }) },
+  {
+    name: 'crossEntropy ignoreIndex -100 present', inputs: [[6, 4], given([1, -100, 3, 0, -100, 2])],
+    fn: (z, t) => sg.crossEntropy(z, t),
+  },
+  {
+    name: 'crossEntropy ignoreIndex = a class (2), weights', inputs: [[6, 4], given([1, 2, 3, 0, 2, 2]), weights(4)],
+    fn: (z, t, w) => sg.crossEntropy(z, t, { weight: w, ignoreIndex: 2 }),
+  },
+  {
+    name: 'crossEntropy ignoreIndex, none', inputs: [[5, 3], given([0, -100, 2, 1, -100])],
+    fn: (z, t) => sg.crossEntropy(z, t, { reduction: 'none' }),
+  },
+  {
+    name: 'crossEntropy every target ignored → NaN like torch', inputs: [[2, 3], given([-100, -100])],
+    fn: (z, t) => sg.crossEntropy(z, t), grad: false,
+  },
+  { name: 'crossEntropy label smoothing 0.1, mean', inputs: [[11, 7], labels(11, 7)], fn: (z, t) => sg.crossEntropy(z, t, { labelSmoothing: 0.1 }) },
+  { name: 'crossEntropy label smoothing 0.1, sum', inputs: [[11, 7], labels(11, 7)], fn: (z, t) => sg.crossEntropy(z, t, { labelSmoothing: 0.1, reduction: 'sum' }) },
+  { name: 'crossEntropy label smoothing 0.1, none', inputs: [[11, 7], labels(11, 7)], fn: (z, t) => sg.crossEntropy(z, t, { labelSmoothing: 0.1, reduction: 'none' }) },
+  {
+    name: 'crossEntropy smoothing 0.1 + weights + ignoreIndex, mean', inputs: [[7, 5], given([4, -100, 0, 2, 2, -100, 1]), weights(5)],
+    fn: (z, t, w) => sg.crossEntropy(z, t, { weight: w, labelSmoothing: 0.1 }),
+  },
+  {
+    name: 'crossEntropy smoothing 0.1 + weights + ignoreIndex, none', inputs: [[7, 5], given([4, -100, 0, 2, 2, -100, 1]), weights(5)],
+    fn: (z, t, w) => sg.crossEntropy(z, t, { weight: w, labelSmoothing: 0.1, reduction: 'none' }),
+  },
+  {
+    name: 'crossEntropy [N, C, d] = [2, 5, 3]', inputs: [[2, 5, 3], { shape: [2, 3], dtype: 'i32', intMax: 5, noGrad: true }],
+    fn: (z, t) => sg.crossEntropy(z, t),
+  },
+  {
+    name: 'crossEntropy [N, C, d1, d2] none', inputs: [[2, 3, 2, 2], { shape: [2, 2, 2], dtype: 'i32', intMax: 3, noGrad: true }],
+    fn: (z, t) => sg.crossEntropy(z, t, { reduction: 'none' }),
+  },
+  { name: 'crossEntropy unbatched [C] with scalar target', inputs: [[6], given([4], [])], fn: (z, t) => sg.crossEntropy(z, t) },
+  {
+    name: 'crossEntropy feeding a matmul (gradient flows on)', inputs: [[4, 6], [6, 5], labels(4, 5)],
+    fn: (x, w, t) => sg.crossEntropy(sg.matmul(x, w), t), atol: 1e-4,
+  },
+
+  // ---- binaryCrossEntropyWithLogits ----
+  { name: 'bceWithLogits [7,3] mean', inputs: [[7, 3], { shape: [7, 3], range: [0, 1] }], fn: (x, y) => sg.binaryCrossEntropyWithLogits(x, y) },
+  { name: 'bceWithLogits N=1', inputs: [[1], { shape: [1], range: [0, 1] }], fn: (x, y) => sg.binaryCrossEntropyWithLogits(x, y) },
+  {
+    name: 'bceWithLogits large |logits| ±60', inputs: [{ shape: [13], range: [-60, 60] }, { shape: [13], range: [0, 1] }],
+    fn: (x, y) => sg.binaryCrossEntropyWithLogits(x, y), atol: 1e-4,
+  },
+  {
+    name: 'bceWithLogits hard 0/1 targets, |logits| up to 30, none', inputs: [{ shape: [8], range: [-30, 30] }, { shape: [8], values: [0, 1, 1, 0, 1, 0, 0, 1] }],
+    fn: (x, y) => sg.binaryCrossEntropyWithLogits(x, y, { reduction: 'none' }), atol: 1e-4,
+  },
+  { name: 'bceWithLogits sum', inputs: [[5, 2], { shape: [5, 2], range: [0, 1] }], fn: (x, y) => sg.binaryCrossEntropyWithLogits(x, y, { reduction: 'sum' }) },
+  {
+    name: 'bceWithLogits posWeight [C]', inputs: [[6, 3], { shape: [6, 3], range: [0, 1] }, { shape: [3], range: [0.5, 3] }],
+    fn: (x, y, pw) => sg.binaryCrossEntropyWithLogits(x, y, { posWeight: pw }),
+  },
+  {
+    name: 'bceWithLogits posWeight [N,1] (materialised broadcast), none', inputs: [[4, 3], { shape: [4, 3], range: [0, 1] }, { shape: [4, 1], range: [0.5, 3] }],
+    fn: (x, y, pw) => sg.binaryCrossEntropyWithLogits(x, y, { posWeight: pw, reduction: 'none' }),
+  },
+
+  // ---- mse / l1 / huber ----
+  { name: 'mseLoss [5,7] mean', inputs: [[5, 7], [5, 7]], fn: (a, b) => sg.mseLoss(a, b) },
+  { name: 'mseLoss [13] sum', inputs: [[13], [13]], fn: (a, b) => sg.mseLoss(a, b, { reduction: 'sum' }) },
+  { name: 'mseLoss [1] none', inputs: [[1], [1]], fn: (a, b) => sg.mseLoss(a, b, { reduction: 'none' }) },
+  { name: 'mseLoss [300] (> workgroup)', inputs: [[300], [300]], fn: (a, b) => sg.mseLoss(a, b) },
+  { name: 'l1Loss [6,5] mean', inputs: [[6, 5], [6, 5]], fn: (a, b) => sg.l1Loss(a, b) },
+  { name: 'l1Loss [11] none', inputs: [[11], [11]], fn: (a, b) => sg.l1Loss(a, b, { reduction: 'none' }) },
+  { name: 'l1Loss [3,1] sum', inputs: [[3, 1], [3, 1]], fn: (a, b) => sg.l1Loss(a, b, { reduction: 'sum' }) },
+  {
+    name: 'huberLoss across δ=1 (both sides), mean',
+    inputs: [{ shape: [8], values: [0.3, -0.2, 2.5, -3, 0.9, -1.4, 0.05, 4] }, { shape: [8], values: [0, 0.5, -0.5, 0, 0.2, 0.1, -0.3, 1.1] }],
+    fn: (a, b) => sg.huberLoss(a, b),
+  },
+  { name: 'huberLoss δ=0.5 random [9,4] none', inputs: [{ shape: [9, 4], range: [-2, 2] }, { shape: [9, 4], range: [-2, 2] }], fn: (a, b) => sg.huberLoss(a, b, { delta: 0.5, reduction: 'none' }) },
+  { name: 'huberLoss δ=2 [17] sum', inputs: [{ shape: [17], range: [-4, 4] }, [17]], fn: (a, b) => sg.huberLoss(a, b, { delta: 2, reduction: 'sum' }) },
+
+  // ---- CLIP ----
+  {
+    name: 'clipLoss N=5 D=8', inputs: [[5, 8], [5, 8], { shape: [], range: [0.5, 1.5] }],
+    fn: (i, t, s) => sg.clipLoss(i, t, s), atol: 1e-4,
+  },
+  { name: 'clipLoss N=1 D=3', inputs: [[1, 3], [1, 3], { shape: [1], range: [0.5, 1.5] }], fn: (i, t, s) => sg.clipLoss(i, t, s) },
+  {
+    name: 'clipLoss N=7 D=67 (> workgroup)', inputs: [[7, 67], [7, 67], { shape: [], range: [1, 2] }],
+    fn: (i, t, s) => sg.clipLoss(i, t, s), atol: 1e-4, rtol: 1e-3,
+  },
+];

@@ -1,1 +1,475 @@
-export {};
+// Losses with torch.nn.functional semantics: crossEntropy (fused log-softmax + NLL, with class
+// weights, ignoreIndex and label smoothing), binaryCrossEntropyWithLogits, mseLoss, l1Loss,
+// huberLoss, and CLIP's symmetric contrastive loss. `reduction` is 'mean' (default), 'sum' or 'none'.
+// Kernels: shaders/loss.wgsl. References: src/reference/loss.ts.
+
+import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { apply, apply1, hostValues, tensor, Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/loss.js';
+import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeArgs, type EncodeCtx, type OpDef } from './op.js';
+import { broadcastShapes, sameShape } from './shape.js';
+import { abs, add, exp, expand, mul, neg, scale, shift, step, sub, sumTo } from './elementwise.js';
+import { mean, sum } from './reduce.js';
+import { permute, reshape, transpose } from './shape-ops.js';
+import { cosineSimilarityMatrix } from './metrics.js';
+
+export type Reduction = ref.Reduction;
+
+const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+
+function checkTensor(t: unknown, op: string, arg: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${op}: ${arg} must be a Tensor, got ${typeof t}`);
+}
+
+function checkFloat(t: Tensor, op: string, arg: string): void {
+  if (t.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${arg} must be f32, got ${t.describe()}`);
+}
+
+function checkReduction(r: unknown, op: string): asserts r is Reduction {
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') {
+    throw new Error(`shadergrad: ${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
+  }
+}
+
+function reduceLoss(l: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'mean') return mean(l);
+  if (reduction === 'sum') return sum(l);
+  return l;
+}
+
+// ---- cross-entropy ------------------------------------------------------------------------------
+
+export const crossEntropyKernels = {
+  forward: defineKernel({
+    name: 'cross_entropy_forward', file: 'loss.wgsl', entry: 'cross_entropy_forward',
+    bindings: [{ name: 'logits', kind: 'read' }, { name: 'targets', kind: 'read' }, { name: 'class_weight', kind: 'read' },
+      { name: 'row_loss', kind: 'read_write' }, { name: 'row_weight', kind: 'read_write' }, { name: 'lse', kind: 'read_write' },
+      { name: 'ce_params', kind: 'uniform' }],
+    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'ignore_index', type: 'i32' }, { name: 'smoothing', type: 'f32' }],
+    workgroupSize: [64, 1, 1], overrides: ['HAS_WEIGHT'],
+  }),
+  reduce: defineKernel({
+    name: 'cross_entropy_reduce', file: 'loss.wgsl', entry: 'cross_entropy_reduce',
+    bindings: [{ name: 'row_loss_in', kind: 'read' }, { name: 'row_weight_in', kind: 'read' }, { name: 'class_weight', kind: 'read' },
+      { name: 'loss', kind: 'read_write' }, { name: 'stats', kind: 'read_write' }, { name: 'ce_reduce_params', kind: 'uniform' }],
+    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }],
+    workgroupSize: [256, 1, 1], overrides: ['HAS_WEIGHT', 'REDUCTION'],
+  }),
+  backward: defineKernel({
+    name: 'cross_entropy_backward', file: 'loss.wgsl', entry: 'cross_entropy_backward',
+    bindings: [{ name: 'logits', kind: 'read' }, { name: 'targets', kind: 'read' }, { name: 'class_weight', kind: 'read' },
+      { name: 'lse_in', kind: 'read' }, { name: 'stats_in', kind: 'read' }, { name: 'dloss', kind: 'read' },
+      { name: 'dlogits', kind: 'read_write' }, { name: 'ce_bparams', kind: 'uniform' }],
+    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'ignore_index', type: 'i32' }, { name: 'smoothing', type: 'f32' }],
+    workgroupSize: [256, 1, 1], overrides: ['HAS_WEIGHT', 'REDUCTION'],
+  }),
+};
+
+interface CrossEntropyAttrs extends ref.CrossEntropyAttrs {
+  hasWeight: boolean;
+}
+
+/**
+ * The fused op on rows: inputs [logits (M, C), target i32 (M), weight (C)?]; outputs [loss ([] or
+ * (M) for 'none'), lse (M), stats (2) = [Σ w_t over non-ignored rows, Σ_c w_c]]. lse and stats are
+ * saved for the backward.
+ */
+export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAttrs>({
+  name: 'cross_entropy',
+  kernels: [crossEntropyKernels.forward, crossEntropyKernels.reduce],
+  infer: ([z, t, w], attrs) => {
+    if (z.shape.length !== 2 || z.dtype !== 'f32') throw new Error(`shadergrad: cross_entropy: logits must be f32 (M, C), got ${fmtShape(z.shape)} ${z.dtype}`);
+    const [M, C] = z.shape;
+    if (t.dtype !== 'i32' || !sameShape(t.shape, [M])) throw new Error(`shadergrad: cross_entropy: target must be i32 [${M}], got ${fmtShape(t.shape)} ${t.dtype}`);
+    if (attrs.hasWeight !== !!w) throw new Error('shadergrad: cross_entropy: internal: hasWeight does not match the inputs');
+    if (w && (w.dtype !== 'f32' || !sameShape(w.shape, [C]))) throw new Error(`shadergrad: cross_entropy: weight must be f32 [${C}], got ${fmtShape(w.shape)} ${w.dtype}`);
+    return [{ shape: attrs.reduction === 'none' ? [M] : [], dtype: 'f32' }, { shape: [M], dtype: 'f32' }, { shape: [2], dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const [M, C] = inMeta[0].shape;
+    const weight = attrs.hasWeight ? inputs[2] : inputs[0]; // a placeholder when there are no weights
+    const overrides = { HAS_WEIGHT: attrs.hasWeight ? 1 : 0 };
+    const rows = attrs.reduction === 'none' ? outputs[0] : ctx.scratch(M * 4);
+    const rowWeight = ctx.scratch(M * 4);
+    ctx.dispatch(crossEntropyKernels.forward, {
+      bind: { logits: inputs[0], targets: inputs[1], class_weight: weight, row_loss: rows, row_weight: rowWeight, lse: outputs[1] },
+      params: { M, C, ignore_index: attrs.ignoreIndex, smoothing: attrs.labelSmoothing },
+      overrides, grid: grid1d(M, 1, ctx.limits.maxWorkgroupsPerDim),
+    });
+    const loss: BufferRef = attrs.reduction === 'none' ? ctx.scratch(16) : outputs[0];
+    ctx.dispatch(crossEntropyKernels.reduce, {
+      bind: { row_loss_in: rows, row_weight_in: rowWeight, class_weight: weight, loss, stats: outputs[2] },
+      params: { M, C }, overrides: { ...overrides, REDUCTION: REDUCTION_CODE[attrs.reduction] }, grid: [1],
+    });
+  },
+  // dz from the fused backward kernel; a gradient reaching the saved lse adds softmax(z)·dlse.
+  // No gradient for the integer targets, nor (as in torch) for the class weights.
+  grad: ({ inputs, outputs, dys: [dloss, dlse], attrs }) => {
+    const [z, t, w] = inputs;
+    let dz: Tensor | null = null;
+    if (dloss) dz = apply1(crossEntropyBackwardOp, [z, t, outputs[1], outputs[2], dloss, ...(w ? [w] : [])], attrs);
+    if (dlse) {
+      const M = z.shape[0];
+      const g = mul(exp(sub(z, reshape(outputs[1], [M, 1]))), reshape(dlse, [M, 1]));
+      dz = dz ? add(dz, g) : g;
+    }
+    return inputs.map((_, i) => (i === 0 ? dz : null));
+  },
+  reference: ([z, t, w], attrs) => ref.crossEntropyForward(z, t, w ?? null, attrs),
+  referenceBackward: ({ inputs: [z, t, w], dys: [dloss, dlse], attrs }) =>
+    [ref.crossEntropyBackward(z, t, w ?? null, dloss, dlse, attrs), null, ...(w ? [null] : [])],
+  cost: ([z]) => ({ flops: 8 * numel(z.shape), bytes: 4 * (numel(z.shape) + 4 * z.shape[0] + z.shape[1]) }),
+});
+
+/** dlogits from inputs [logits, target, lse, stats, dloss, weight?]. */
+export const crossEntropyBackwardOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAttrs>({
+  name: 'cross_entropy_backward',
+  kernels: [crossEntropyKernels.backward],
+  infer: ([z]) => [{ shape: [...z.shape], dtype: 'f32' }],
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const [M, C] = inMeta[0].shape;
+    ctx.dispatch(crossEntropyKernels.backward, {
+      bind: { logits: inputs[0], targets: inputs[1], class_weight: attrs.hasWeight ? inputs[5] : inputs[0], lse_in: inputs[2],
+        stats_in: inputs[3], dloss: inputs[4], dlogits: outputs[0] },
+      params: { M, C, ignore_index: attrs.ignoreIndex, smoothing: attrs.labelSmoothing },
+      overrides: { HAS_WEIGHT: attrs.hasWeight ? 1 : 0, REDUCTION: REDUCTION_CODE[attrs.reduction] },
+      grid: grid1d(M * C, 256, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: { none: 'second derivatives of the fused cross-entropy are not implemented (compose logSoftmax and a gather for them)' },
+  reference: ([z, t, , , dloss, w], attrs) => [ref.crossEntropyBackward(z, t, w ?? null, dloss, null, attrs)],
+  referenceBackward: { none: 'second derivatives of the fused cross-entropy are not implemented' },
+  cost: ([z]) => ({ flops: 8 * numel(z.shape), bytes: 4 * (2 * numel(z.shape) + 3 * z.shape[0] + z.shape[1]) }),
+});
+
+export interface CrossEntropyOptions {
+  /** A rescaling weight per class, f32 [C] (no gradient flows to it, as in torch). */
+  weight?: Tensor;
+  /** Targets equal to this value add nothing to the loss nor to the mean's denominator (default -100). */
+  ignoreIndex?: number;
+  /** ε in [0, 1]: the target becomes (1-ε)·one-hot + ε/C (default 0). */
+  labelSmoothing?: number;
+  reduction?: Reduction;
+}
+
+/** Throw a clear error for labels outside [0, C) that are not the ignore index, when their values are known. */
+function checkLabels(op: string, target: Tensor, C: number, ignoreIndex: number): void {
+  const values = hostValues(target);
+  if (!values) return; // computed on the GPU: the kernels never index with a bad label, the loss becomes NaN
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== ignoreIndex && (v < 0 || v >= C)) throw ref.badLabelError(op, v, i, C, ignoreIndex);
+  }
+}
+
+/**
+ * Cross-entropy between logits and class-index targets, like torch.nn.functional.cross_entropy:
+ * logits [N, C] with target i32 [N], logits [N, C, d1, ...] with target [N, d1, ...], or logits
+ * [C] with a scalar target. One fused kernel computes log-softmax and the NLL per row; the
+ * backward is one kernel computing (softmax − smoothed one-hot)·weight·scale.
+ */
+export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropy';
+  checkTensor(logits, op, 'logits');
+  checkTensor(target, op, 'target');
+  const { weight, ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = options;
+  checkReduction(reduction, op);
+  checkFloat(logits, op, 'logits');
+  if (target.dtype !== 'i32') {
+    throw new Error(`shadergrad: ${op}: target must hold class indices as i32, got ${target.describe()} ` +
+      "(make it with sg.tensor(values, shape, { dtype: 'i32' }))");
+  }
+  if (!Number.isInteger(ignoreIndex)) throw new Error(`shadergrad: ${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+    throw new Error(`shadergrad: ${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  }
+  if (logits.rank === 0) throw new Error(`shadergrad: ${op}: logits must have a class dimension, got ${logits.describe()}`);
+  const C = logits.rank === 1 ? logits.shape[0] : logits.shape[1];
+  const wantTarget = logits.rank === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)];
+  if (!sameShape(target.shape, wantTarget)) {
+    throw new Error(`shadergrad: ${op}: target ${target.describe()} does not match logits ${logits.describe()}: ` +
+      `expected target shape ${fmtShape(wantTarget)} (the logits' shape without the class dimension 1)`);
+  }
+  if (C === 0 || numel(wantTarget) === 0) throw new Error(`shadergrad: ${op}: logits ${logits.describe()} must have at least one class and one row`);
+  if (weight !== undefined) {
+    checkTensor(weight, op, 'weight');
+    if (weight.dtype !== 'f32' || !sameShape(weight.shape, [C])) {
+      throw new Error(`shadergrad: ${op}: weight must be f32 [${C}] (one per class), got ${weight.describe()}`);
+    }
+  }
+  checkLabels(op, target, C, ignoreIndex);
+  // Rows of classes: move the class dimension last ([N, d1.., C]) and flatten to (M, C).
+  const M = numel(wantTarget);
+  let z = logits;
+  if (logits.rank > 2) z = permute(logits, [0, ...logits.shape.slice(2).map((_, i) => i + 2), 1]);
+  z = reshape(z, [M, C]);
+  const t = reshape(target, [M]);
+  const attrs: CrossEntropyAttrs = { reduction, ignoreIndex, labelSmoothing, hasWeight: weight !== undefined };
+  const [loss] = apply(crossEntropyOp, weight ? [z, t, weight] : [z, t], attrs);
+  return reduction === 'none' ? reshape(loss, wantTarget) : loss;
+}
+
+// ---- elementwise losses: mse, l1, huber ---------------------------------------------------------
+
+interface PointwiseAttrs {
+  delta: number;
+}
+
+const pointwiseParams = [{ name: 'n', type: 'u32' as const }, { name: 'delta', type: 'f32' as const }];
+
+function pointwiseKernels(kind: ref.PointwiseKind) {
+  return {
+    forward: defineKernel({
+      name: `${kind}_forward`, file: 'loss.wgsl', entry: `${kind}_forward`,
+      bindings: [{ name: 'a', kind: 'read' }, { name: 'b', kind: 'read' }, { name: 'elem_loss', kind: 'read_write' }, { name: 'pw_params', kind: 'uniform' }],
+      params: pointwiseParams, workgroupSize: [256, 1, 1],
+    }),
+    backward: defineKernel({
+      name: `${kind}_backward`, file: 'loss.wgsl', entry: `${kind}_backward`,
+      bindings: [{ name: 'a', kind: 'read' }, { name: 'b', kind: 'read' }, { name: 'delem', kind: 'read' }, { name: 'da', kind: 'read_write' },
+        { name: 'pw_bparams', kind: 'uniform' }],
+      params: pointwiseParams, workgroupSize: [256, 1, 1],
+    }),
+  };
+}
+
+/**
+ * d/d(a - b) of each loss's slope, as a tensor (or null where it is 0 almost everywhere): the
+ * second derivative used to differentiate the backward op.
+ */
+function curvature(kind: ref.PointwiseKind, a: Tensor, b: Tensor, delta: number): Tensor | number | null {
+  if (kind === 'mse') return 2;
+  if (kind === 'l1') return null;
+  return step(shift(neg(abs(sub(a, b))), delta)); // 1 where |a - b| < δ
+}
+
+function definePointwise(kind: ref.PointwiseKind) {
+  const kernels = pointwiseKernels(kind);
+  const encodeWith = (k: KernelDef, bind: (inputs: BufferRef[], outputs: BufferRef[]) => Record<string, BufferRef>) =>
+    (ctx: EncodeCtx, args: EncodeArgs<PointwiseAttrs>) => {
+      const n = numel(args.outMeta[0].shape);
+      if (n === 0) return;
+      ctx.dispatch(k, { bind: bind(args.inputs, args.outputs), params: { n, delta: args.attrs.delta }, grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim) });
+    };
+
+  // inputs [a, b, g] → d/da of Σ g·loss(a, b). It is linear in g, so its gradient for g is itself.
+  const backwardOp: OpDef<PointwiseAttrs> = defineOp<PointwiseAttrs>({
+    name: `${kind}_loss_backward`,
+    kernels: [kernels.backward],
+    infer: ([a]) => [{ shape: [...a.shape], dtype: 'f32' }],
+    encode: encodeWith(kernels.backward, (i, o) => ({ a: i[0], b: i[1], delem: i[2], da: o[0] })),
+    grad: ({ inputs: [a, b, g], dys: [v], attrs }) => {
+      if (!v) return [null, null, null];
+      const c = curvature(kind, a, b, attrs.delta);
+      const daa = c === null ? null : typeof c === 'number' ? scale(mul(v, g), c) : mul(mul(v, g), c);
+      return [daa, daa && neg(daa), apply1(backwardOp, [a, b, v], attrs)];
+    },
+    reference: ([a, b, g], { delta }) => [ref.pointwiseBackward(kind, a, b, g, delta)],
+    referenceBackward: ({ inputs: [a, b, g], dys: [v], attrs: { delta } }) => {
+      if (!v) return [null, null, null];
+      const da = { data: new Float64Array(a.data.length), shape: [...a.shape] };
+      for (let i = 0; i < a.data.length; i++) {
+        const d = a.data[i] - b.data[i];
+        const c = kind === 'mse' ? 2 : kind === 'l1' ? 0 : Math.abs(d) < delta ? 1 : 0;
+        da.data[i] = c * g.data[i] * v.data[i];
+      }
+      const db = { data: da.data.map((x) => -x), shape: [...a.shape] };
+      return [da, db, ref.pointwiseBackward(kind, a, b, v, delta)];
+    },
+    cost: ([a]) => ({ flops: 3 * numel(a.shape), bytes: 16 * numel(a.shape) }),
+  });
+
+  const forwardOp = defineOp<PointwiseAttrs>({
+    name: `${kind}_loss`,
+    kernels: [kernels.forward],
+    infer: ([a, b]) => {
+      if (!sameShape(a.shape, b.shape)) throw new Error(`shadergrad: ${kind}_loss: input ${fmtShape(a.shape)} and target ${fmtShape(b.shape)} differ in shape`);
+      return [{ shape: [...a.shape], dtype: 'f32' }];
+    },
+    encode: encodeWith(kernels.forward, (i, o) => ({ a: i[0], b: i[1], elem_loss: o[0] })),
+    grad: ({ inputs: [a, b], dys: [g], attrs }) => {
+      if (!g) return [null, null];
+      const da = apply1(backwardOp, [a, b, g], attrs);
+      return [da, neg(da)];
+    },
+    reference: ([a, b], { delta }) => [ref.pointwiseForward(kind, a, b, delta)],
+    referenceBackward: ({ inputs: [a, b], dys: [g], attrs: { delta } }) => {
+      if (!g) return [null, null];
+      const da = ref.pointwiseBackward(kind, a, b, g, delta);
+      return [da, { data: da.data.map((x) => -x), shape: [...da.shape] }];
+    },
+    cost: ([a]) => ({ flops: 3 * numel(a.shape), bytes: 12 * numel(a.shape) }),
+  });
+  return { forwardOp, backwardOp };
+}
+
+const pointwiseOps = { mse: definePointwise('mse'), l1: definePointwise('l1'), huber: definePointwise('huber') };
+
+function pointwiseLoss(kind: ref.PointwiseKind, op: string, input: Tensor, target: Tensor, reduction: Reduction, delta: number): Tensor {
+  checkTensor(input, op, 'input');
+  checkTensor(target, op, 'target');
+  checkReduction(reduction, op);
+  checkFloat(input, op, 'input');
+  checkFloat(target, op, 'target');
+  if (!sameShape(input.shape, target.shape)) {
+    throw new Error(`shadergrad: ${op}: input ${input.describe()} and target ${target.describe()} must have the same shape`);
+  }
+  return reduceLoss(apply1(pointwiseOps[kind].forwardOp, [input, target], { delta }), reduction);
+}
+
+/** Mean squared error (a - b)², like torch.nn.functional.mse_loss. */
+export function mseLoss(input: Tensor, target: Tensor, { reduction = 'mean' }: { reduction?: Reduction } = {}): Tensor {
+  return pointwiseLoss('mse', 'mseLoss', input, target, reduction, 0);
+}
+
+/** Mean absolute error |a - b|, like torch.nn.functional.l1_loss. */
+export function l1Loss(input: Tensor, target: Tensor, { reduction = 'mean' }: { reduction?: Reduction } = {}): Tensor {
+  return pointwiseLoss('l1', 'l1Loss', input, target, reduction, 0);
+}
+
+/** ½d² where |d| < δ, else δ(|d| - ½δ), d = a - b, like torch.nn.functional.huber_loss. */
+export function huberLoss(input: Tensor, target: Tensor, { delta = 1, reduction = 'mean' }: { delta?: number; reduction?: Reduction } = {}): Tensor {
+  if (!(delta > 0) || !Number.isFinite(delta)) throw new Error(`shadergrad: huberLoss: delta must be a positive number, got ${delta}`);
+  return pointwiseLoss('huber', 'huberLoss', input, target, reduction, delta);
+}
+
+// ---- binary cross-entropy with logits -----------------------------------------------------------
+
+export const bceKernels = {
+  forward: defineKernel({
+    name: 'bce_with_logits_forward', file: 'loss.wgsl', entry: 'bce_with_logits_forward',
+    bindings: [{ name: 'a', kind: 'read' }, { name: 'b', kind: 'read' }, { name: 'pos_weight', kind: 'read' },
+      { name: 'bce_loss', kind: 'read_write' }, { name: 'bce_params', kind: 'uniform' }],
+    params: [{ name: 'n', type: 'u32' }, { name: 'pw_size', type: 'u32' }],
+    workgroupSize: [256, 1, 1], overrides: ['HAS_POS_WEIGHT'],
+  }),
+  backward: defineKernel({
+    name: 'bce_with_logits_backward', file: 'loss.wgsl', entry: 'bce_with_logits_backward',
+    bindings: [{ name: 'a', kind: 'read' }, { name: 'b', kind: 'read' }, { name: 'pos_weight', kind: 'read' },
+      { name: 'bce_dl', kind: 'read' }, { name: 'bce_dx', kind: 'read_write' }, { name: 'bce_dy', kind: 'read_write' },
+      { name: 'bce_dpw', kind: 'read_write' }, { name: 'bce_bparams', kind: 'uniform' }],
+    params: [{ name: 'n', type: 'u32' }, { name: 'pw_size', type: 'u32' }],
+    workgroupSize: [256, 1, 1], overrides: ['HAS_POS_WEIGHT'],
+  }),
+};
+
+interface BceAttrs {
+  hasPosWeight: boolean;
+}
+
+/** inputs [x, y, g, pw?] → [d/dx, d/dy, per-element d/dpw?] of Σ g·bce(x, y, pw). */
+export const bceBackwardOp: OpDef<BceAttrs> = defineOp<BceAttrs>({
+  name: 'bce_with_logits_backward',
+  kernels: [bceKernels.backward],
+  infer: ([x], { hasPosWeight }) => {
+    const m = { shape: [...x.shape], dtype: 'f32' as const };
+    return hasPosWeight ? [m, m, m] : [m, m];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const n = numel(inMeta[0].shape);
+    if (n === 0) return;
+    const pw = attrs.hasPosWeight ? inputs[3] : inputs[0];
+    ctx.dispatch(bceKernels.backward, {
+      bind: { a: inputs[0], b: inputs[1], pos_weight: pw, bce_dl: inputs[2], bce_dx: outputs[0], bce_dy: outputs[1],
+        bce_dpw: attrs.hasPosWeight ? outputs[2] : ctx.scratch(16) },
+      params: { n, pw_size: attrs.hasPosWeight ? numel(inMeta[3].shape) : 1 },
+      overrides: { HAS_POS_WEIGHT: attrs.hasPosWeight ? 1 : 0 }, grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: { none: 'second derivatives of binaryCrossEntropyWithLogits are not implemented' },
+  reference: ([x, y, g, pw]) => ref.bceWithLogitsBackward(x, y, pw ?? null, g),
+  referenceBackward: { none: 'second derivatives of binaryCrossEntropyWithLogits are not implemented' },
+  cost: ([x]) => ({ flops: 20 * numel(x.shape), bytes: 28 * numel(x.shape) }),
+});
+
+/** inputs [x, y, pw?] → per-element loss. */
+export const bceOp: OpDef<BceAttrs> = defineOp<BceAttrs>({
+  name: 'bce_with_logits',
+  kernels: [bceKernels.forward],
+  infer: ([x, y, pw], { hasPosWeight }) => {
+    if (!sameShape(x.shape, y.shape)) throw new Error(`shadergrad: bce_with_logits: logits ${fmtShape(x.shape)} and target ${fmtShape(y.shape)} differ in shape`);
+    if (hasPosWeight !== !!pw) throw new Error('shadergrad: bce_with_logits: internal: hasPosWeight does not match the inputs');
+    if (pw && numel(x.shape) % Math.max(1, numel(pw.shape)) !== 0) {
+      throw new Error(`shadergrad: bce_with_logits: posWeight ${fmtShape(pw.shape)} does not repeat over logits ${fmtShape(x.shape)}`);
+    }
+    return [{ shape: [...x.shape], dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const n = numel(inMeta[0].shape);
+    if (n === 0) return;
+    ctx.dispatch(bceKernels.forward, {
+      bind: { a: inputs[0], b: inputs[1], pos_weight: attrs.hasPosWeight ? inputs[2] : inputs[0], bce_loss: outputs[0] },
+      params: { n, pw_size: attrs.hasPosWeight ? numel(inMeta[2].shape) : 1 },
+      overrides: { HAS_POS_WEIGHT: attrs.hasPosWeight ? 1 : 0 }, grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: ({ inputs: [x, y, pw], dys: [g], attrs }) => {
+    if (!g) return [null, null, ...(pw ? [null] : [])];
+    const [dx, dy, dpw] = apply(bceBackwardOp, pw ? [x, y, g, pw] : [x, y, g], attrs);
+    return pw ? [dx, dy, sumTo(dpw, pw.shape)] : [dx, dy];
+  },
+  reference: ([x, y, pw]) => [ref.bceWithLogitsForward(x, y, pw ?? null)],
+  referenceBackward: ({ inputs: [x, y, pw], dys: [g] }) => {
+    if (!g) return [null, null, ...(pw ? [null] : [])];
+    const [dx, dy, dpw] = ref.bceWithLogitsBackward(x, y, pw ?? null, g);
+    return pw ? [dx, dy, ref.sumRepeats(dpw, pw.shape)] : [dx, dy];
+  },
+  cost: ([x]) => ({ flops: 12 * numel(x.shape), bytes: 12 * numel(x.shape) }),
+});
+
+/**
+ * Binary cross-entropy on logits, like torch.nn.functional.binary_cross_entropy_with_logits:
+ * -[pw·y·log σ(x) + (1 - y)·log(1 - σ(x))], computed in the stable softplus form. `posWeight`
+ * broadcasts against the logits (typically [C] for logits [N, C]).
+ */
+export function binaryCrossEntropyWithLogits(
+  logits: Tensor, target: Tensor, { reduction = 'mean', posWeight }: { reduction?: Reduction; posWeight?: Tensor } = {},
+): Tensor {
+  const op = 'binaryCrossEntropyWithLogits';
+  checkTensor(logits, op, 'logits');
+  checkTensor(target, op, 'target');
+  checkReduction(reduction, op);
+  checkFloat(logits, op, 'logits');
+  checkFloat(target, op, 'target (probabilities in [0, 1])');
+  if (!sameShape(logits.shape, target.shape)) {
+    throw new Error(`shadergrad: ${op}: target ${target.describe()} must have the shape of logits ${logits.describe()}`);
+  }
+  let pw = posWeight;
+  if (pw !== undefined) {
+    checkTensor(pw, op, 'posWeight');
+    checkFloat(pw, op, 'posWeight');
+    const b = broadcastShapes(pw.shape, logits.shape, op, ['posWeight', 'logits']);
+    if (!sameShape(b, logits.shape)) {
+      throw new Error(`shadergrad: ${op}: posWeight ${pw.describe()} must broadcast to the logits' shape ${fmtShape(logits.shape)}`);
+    }
+    // The kernel reads pw at i % size, right for a pw whose shape (without leading 1s) is a suffix
+    // of the logits' shape; any other broadcast is materialised first.
+    const core = pw.shape.slice(pw.shape.findIndex((d) => d !== 1) === -1 ? pw.rank : pw.shape.findIndex((d) => d !== 1));
+    if (!sameShape(core, logits.shape.slice(logits.rank - core.length))) pw = expand(pw, logits.shape);
+  }
+  const l = apply1(bceOp, pw ? [logits, target, pw] : [logits, target], { hasPosWeight: pw !== undefined });
+  return reduceLoss(l, reduction);
+}
+
+// ---- CLIP's contrastive loss --------------------------------------------------------------------
+
+/**
+ * CLIP's symmetric cross-entropy: logits = cos(image_i, text_j)·exp(logTemperature), loss =
+ * (CE(logits, arange) + CE(logitsᵀ, arange)) / 2. Differentiable for both embeddings and the
+ * (learned) log temperature, a one-element tensor.
+ */
+export function clipLoss(imageEmb: Tensor, textEmb: Tensor, logTemperature: Tensor): Tensor {
+  const op = 'clipLoss';
+  checkTensor(imageEmb, op, 'imageEmb');
+  checkTensor(textEmb, op, 'textEmb');
+  checkTensor(logTemperature, op, 'logTemperature');
+  for (const [t, n] of [[imageEmb, 'imageEmb'], [textEmb, 'textEmb'], [logTemperature, 'logTemperature']] as const) checkFloat(t, op, n);
+  if (imageEmb.rank !== 2 || !sameShape(imageEmb.shape, textEmb.shape)) {
+    throw new Error(`shadergrad: ${op}: imageEmb ${imageEmb.describe()} and textEmb ${textEmb.describe()} must both be [N, D] with the same N and D`);
+  }
+  if (logTemperature.size !== 1) throw new Error(`shadergrad: ${op}: logTemperature must have one element, got ${logTemperature.describe()}`);
+  const N = imageEmb.shape[0];
+  const logits = mul(cosineSimilarityMatrix(imageEmb, textEmb), exp(reshape(logTemperature, [])));
+  const labels = tensor(Int32Array.from({ length: N }, (_, i) => i), [N], { dtype: 'i32' });
+  return scale(add(crossEntropy(logits, labels), crossEntropy(transpose(logits), labels)), 0.5);
+}

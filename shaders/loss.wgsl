@@ -1,0 +1,351 @@
+// loss.wgsl — loss functions, forward and backward, with torch.nn.functional semantics.
+//
+// Cross-entropy (class-index targets), fused log-softmax + NLL:
+//   cross_entropy_forward   One workgroup of 64 threads per row of logits (M, C). Sweep 1 finds the
+//                           row max m; sweep 2 sums exp(z - m), Σ w_c and Σ w_c (m - z_c); each is
+//                           combined by a tree reduction in workgroup memory. Thread 0 then writes
+//                             lse   = m + log Σ exp(z - m)                    (saved for the backward)
+//                             loss  = (1-ε)·w_t·(lse - z_t) + (ε/C)·Σ_c w_c·(lse - z_c)
+//                           and the weight w_t the row adds to the mean's denominator. Every term
+//                           is a sum of non-negative numbers, so logits of ±1e4 lose no precision.
+//                           Ignored rows (target == ignore_index) give 0 and 0; a target outside
+//                           [0, C) is never used as an index: its row gives NaN.
+//   cross_entropy_reduce    One workgroup of 256 threads: sums the row losses and row weights, and
+//                           Σ_c w_c, into `loss` (sum, or sum / Σ w_t for the mean) and `stats`
+//                           = [Σ w_t over non-ignored rows, Σ_c w_c] for the backward.
+//   cross_entropy_backward  One thread per logit (256 per workgroup, grid folded into 2-D):
+//                             dz_c = s·(p_c·((1-ε)·w_t + ε·W/C) - (1-ε)·w_t·[c = t] - ε·w_c/C)
+//                           with p = exp(z - lse) and s = dloss (per row for 'none', / Σ w_t for
+//                           'mean'): the softmax minus the smoothed, weighted one-hot, in one pass.
+//   Overrides: HAS_WEIGHT (0: no class weights, the weight binding is a placeholder; 1: weights),
+//   REDUCTION (0 none, 1 mean, 2 sum).
+//
+// Elementwise losses: one thread per element, 256 threads per workgroup, grid folded into 2-D (the
+// linear index is gid.x + gid.y · num_workgroups.x · 256). The reduction (mean / sum) is done by
+// the reduce kernels afterwards; the backward gets the per-element upstream gradient.
+//   mse_forward / mse_backward                     (a - b)²                 · 2(a - b)·g
+//   l1_forward / l1_backward                       |a - b|                  · sign(a - b)·g
+//   huber_forward / huber_backward                 ½d² if |d| < δ else δ(|d| - ½δ) · clamp(d, -δ, δ)·g
+//   bce_with_logits_forward / _backward            pw·y·softplus(-x) + (1 - y)·softplus(x), with
+//                                                  softplus(v) = max(v, 0) + log1p(e^-|v|) (stable);
+//                                                  the backward writes d/dx, d/dy and (with a
+//                                                  pos_weight) the per-element d/dpw.
+//   Override: HAS_POS_WEIGHT (0: none, the pos_weight binding is a placeholder; 1: pos_weight of
+//   `pw_size` elements repeated along the leading dimensions, read at i % pw_size).
+
+override HAS_WEIGHT: u32 = 0u;
+override REDUCTION: u32 = 1u;       // 0 none, 1 mean, 2 sum
+override HAS_POS_WEIGHT: u32 = 0u;
+
+const MAX_F32 = 3.4028234663852886e38;
+
+// NaN cannot be a WGSL constant; make it at run time from the bits of a value.
+fn nan_like(v: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(v) | 0x7fc00000u);
+}
+
+// ---- cross-entropy bindings -------------------------------------------------------------------
+// forward:  0 logits, 1 targets, 2 class_weight, 3 row_loss, 4 row_weight, 5 lse, 6 ce_params
+// reduce:   0 row_loss_in, 1 row_weight_in, 2 class_weight, 3 loss, 4 stats, 5 ce_reduce_params
+// backward: 0 logits, 1 targets, 2 class_weight, 3 lse_in, 4 stats_in, 5 dloss, 6 dlogits, 7 ce_bparams
+@group(0) @binding(0) var<storage, read> logits: array<f32>;              // (M, C)
+@group(0) @binding(1) var<storage, read> targets: array<i32>;              // (M)
+@group(0) @binding(2) var<storage, read> class_weight: array<f32>;        // (C), or a placeholder
+@group(0) @binding(3) var<storage, read_write> row_loss: array<f32>;      // (M)
+@group(0) @binding(4) var<storage, read_write> row_weight: array<f32>;    // (M) w_t, 0 where ignored
+@group(0) @binding(5) var<storage, read_write> lse: array<f32>;           // (M) log Σ_c exp(z_c)
+struct CeParams { M: u32, C: u32, ignore_index: i32, smoothing: f32 }
+@group(0) @binding(6) var<uniform> ce_params: CeParams;
+
+@group(0) @binding(0) var<storage, read> row_loss_in: array<f32>;         // (M)
+@group(0) @binding(1) var<storage, read> row_weight_in: array<f32>;       // (M)
+@group(0) @binding(3) var<storage, read_write> loss: array<f32>;          // (1)
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;         // (2) [Σ w_t, Σ_c w_c]
+struct CeReduceParams { M: u32, C: u32 }
+@group(0) @binding(5) var<uniform> ce_reduce_params: CeReduceParams;
+
+@group(0) @binding(3) var<storage, read> lse_in: array<f32>;              // (M)
+@group(0) @binding(4) var<storage, read> stats_in: array<f32>;            // (2)
+@group(0) @binding(5) var<storage, read> dloss: array<f32>;               // (M) for 'none', else (1)
+@group(0) @binding(6) var<storage, read_write> dlogits: array<f32>;       // (M, C)
+@group(0) @binding(7) var<uniform> ce_bparams: CeParams;
+
+fn weight_of(c: u32) -> f32 {
+  if (HAS_WEIGHT == 1u) { return class_weight[c]; }
+  return 1.0;
+}
+
+const CE_WG = 64u;
+var<workgroup> red_a: array<f32, 256>;
+var<workgroup> red_b: array<f32, 256>;
+var<workgroup> red_c: array<f32, 256>;
+
+@compute @workgroup_size(64)
+fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                         @builtin(local_invocation_index) lid: u32) {
+  let M = ce_params.M;
+  let C = ce_params.C;
+  let row = wid.x + wid.y * nwg.x;
+  // Every thread takes the same path (barriers need uniform control flow); a row past the end of a
+  // folded grid reads row M-1 and writes nothing.
+  let valid = row < M;
+  let base = min(row, M - 1u) * C;
+
+  // Sweep 1: the row max.
+  var m = -MAX_F32;
+  for (var c = lid; c < C; c += CE_WG) {
+    m = max(m, logits[base + c]);
+  }
+  red_a[lid] = m;
+  workgroupBarrier();
+  for (var s = CE_WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red_a[lid] = max(red_a[lid], red_a[lid + s]); }
+    workgroupBarrier();
+  }
+  let row_max = red_a[0];
+  workgroupBarrier();
+
+  // Sweep 2: Σ exp(z - m), Σ w_c and Σ w_c·(m - z_c).
+  var se = 0.0;
+  var sw = 0.0;
+  var swd = 0.0;
+  for (var c = lid; c < C; c += CE_WG) {
+    let z = logits[base + c];
+    let w = weight_of(c);
+    se += exp(z - row_max);
+    sw += w;
+    swd += w * (row_max - z);
+  }
+  red_a[lid] = se;
+  red_b[lid] = sw;
+  red_c[lid] = swd;
+  workgroupBarrier();
+  for (var s = CE_WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) {
+      red_a[lid] += red_a[lid + s];
+      red_b[lid] += red_b[lid + s];
+      red_c[lid] += red_c[lid + s];
+    }
+    workgroupBarrier();
+  }
+
+  if (lid == 0u && valid) {
+    let log_se = log(red_a[0]);          // lse - m, >= 0
+    lse[row] = row_max + log_se;
+    let t = targets[row];
+    var l = 0.0;
+    var wt = 0.0;
+    if (t == ce_params.ignore_index) {
+      l = 0.0;
+      wt = 0.0;
+    } else if (t < 0 || t >= i32(C)) {
+      l = nan_like(row_max);             // a bad label: never read out of bounds, poison the loss
+      wt = l;
+    } else {
+      let eps = ce_params.smoothing;
+      wt = weight_of(u32(t));
+      let nll = (row_max - logits[base + u32(t)]) + log_se;            // lse - z_t
+      let smoothed = red_b[0] * log_se + red_c[0];                        // Σ_c w_c (lse - z_c)
+      l = (1.0 - eps) * wt * nll + eps / f32(C) * smoothed;
+    }
+    row_loss[row] = l;
+    row_weight[row] = wt;
+  }
+}
+
+@compute @workgroup_size(256)
+fn cross_entropy_reduce(@builtin(local_invocation_index) lid: u32) {
+  let M = ce_reduce_params.M;
+  let C = ce_reduce_params.C;
+  var s = 0.0;
+  var w = 0.0;
+  for (var i = lid; i < M; i += 256u) {
+    s += row_loss_in[i];
+    w += row_weight_in[i];
+  }
+  var wc = 0.0;
+  for (var c = lid; c < C; c += 256u) {
+    wc += weight_of(c);
+  }
+  red_a[lid] = s;
+  red_b[lid] = w;
+  red_c[lid] = wc;
+  workgroupBarrier();
+  for (var k = 128u; k > 0u; k = k / 2u) {
+    if (lid < k) {
+      red_a[lid] += red_a[lid + k];
+      red_b[lid] += red_b[lid + k];
+      red_c[lid] += red_c[lid + k];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    stats[0] = red_b[0];
+    stats[1] = red_c[0];
+    if (REDUCTION == 1u) {
+      loss[0] = red_a[0] / red_b[0];       // 0/0 = NaN when every target is ignored, as in torch
+    } else if (REDUCTION == 2u) {
+      loss[0] = red_a[0];
+    }
+  }
+}
+
+@compute @workgroup_size(256)
+fn cross_entropy_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let M = ce_bparams.M;
+  let C = ce_bparams.C;
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= M * C) { return; }
+  let row = i / C;
+  let c = i % C;
+  let t = targets[row];
+  var g = 0.0;
+  if (t == ce_bparams.ignore_index) {
+    g = 0.0;
+  } else if (t < 0 || t >= i32(C)) {
+    g = nan_like(logits[i]);
+  } else {
+    let eps = ce_bparams.smoothing;
+    let wt = weight_of(u32(t));
+    let p = exp(logits[i] - lse_in[row]);
+    var s = 0.0;
+    if (REDUCTION == 0u) {
+      s = dloss[row];
+    } else if (REDUCTION == 1u) {
+      s = dloss[0] / stats_in[0];
+    } else {
+      s = dloss[0];
+    }
+    let a = (1.0 - eps) * wt + eps * stats_in[1] / f32(C);
+    var q = eps * weight_of(c) / f32(C);
+    if (u32(t) == c) { q += (1.0 - eps) * wt; }
+    g = s * (p * a - q);
+  }
+  dlogits[i] = g;
+}
+
+// ---- elementwise losses: mse, l1, huber -------------------------------------------------------
+// forward:  0 a, 1 b, 2 elem_loss, 3 pw_params
+// backward: 0 a, 1 b, 2 delem, 3 da, 4 pw_bparams          (db = -da, made by the host)
+@group(0) @binding(0) var<storage, read> a: array<f32>;                   // (n) input
+@group(0) @binding(1) var<storage, read> b: array<f32>;                   // (n) target
+@group(0) @binding(2) var<storage, read_write> elem_loss: array<f32>;     // (n)
+struct PointwiseParams { n: u32, delta: f32 }
+@group(0) @binding(3) var<uniform> pw_params: PointwiseParams;
+
+@group(0) @binding(2) var<storage, read> delem: array<f32>;               // (n) upstream gradient
+@group(0) @binding(3) var<storage, read_write> da: array<f32>;            // (n)
+@group(0) @binding(4) var<uniform> pw_bparams: PointwiseParams;
+
+fn flat_index(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * 256u;
+}
+
+@compute @workgroup_size(256)
+fn mse_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= pw_params.n) { return; }
+  let d = a[i] - b[i];
+  elem_loss[i] = d * d;
+}
+
+@compute @workgroup_size(256)
+fn mse_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= pw_bparams.n) { return; }
+  da[i] = 2.0 * (a[i] - b[i]) * delem[i];
+}
+
+@compute @workgroup_size(256)
+fn l1_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= pw_params.n) { return; }
+  elem_loss[i] = abs(a[i] - b[i]);
+}
+
+@compute @workgroup_size(256)
+fn l1_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= pw_bparams.n) { return; }
+  da[i] = sign(a[i] - b[i]) * delem[i];        // 0 where a == b, as torch
+}
+
+@compute @workgroup_size(256)
+fn huber_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= pw_params.n) { return; }
+  let delta = pw_params.delta;
+  let d = abs(a[i] - b[i]);
+  elem_loss[i] = select(delta * (d - 0.5 * delta), 0.5 * d * d, d < delta);
+}
+
+@compute @workgroup_size(256)
+fn huber_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= pw_bparams.n) { return; }
+  let delta = pw_bparams.delta;
+  da[i] = clamp(a[i] - b[i], -delta, delta) * delem[i];
+}
+
+// ---- binary cross-entropy with logits ---------------------------------------------------------
+// forward:  0 a (logits x), 1 b (targets y), 2 pos_weight, 3 bce_loss, 4 bce_params
+// backward: 0 a, 1 b, 2 pos_weight, 3 bce_dl, 4 bce_dx, 5 bce_dy, 6 bce_dpw, 7 bce_bparams
+@group(0) @binding(2) var<storage, read> pos_weight: array<f32>;          // (pw_size), or a placeholder
+@group(0) @binding(3) var<storage, read_write> bce_loss: array<f32>;      // (n)
+struct BceParams { n: u32, pw_size: u32 }
+@group(0) @binding(4) var<uniform> bce_params: BceParams;
+
+@group(0) @binding(3) var<storage, read> bce_dl: array<f32>;              // (n) upstream gradient
+@group(0) @binding(4) var<storage, read_write> bce_dx: array<f32>;        // (n)
+@group(0) @binding(5) var<storage, read_write> bce_dy: array<f32>;        // (n)
+@group(0) @binding(6) var<storage, read_write> bce_dpw: array<f32>;       // (n), summed to pw's shape by the host
+@group(0) @binding(7) var<uniform> bce_bparams: BceParams;
+
+// log(1 + u) for u in [0, 1], accurate when u is tiny (log(1 + u) would round 1 + u to 1).
+fn log1p_small(u: f32) -> f32 {
+  if (u < 1e-4) { return u * (1.0 - u * (0.5 - u / 3.0)); }
+  return log(1.0 + u);
+}
+
+// softplus(v) = log(1 + e^v) = max(v, 0) + log(1 + e^-|v|): no overflow for large |v|.
+fn softplus(v: f32) -> f32 {
+  return max(v, 0.0) + log1p_small(exp(-abs(v)));
+}
+
+fn sigmoid(v: f32) -> f32 {
+  if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
+  let e = exp(v);
+  return e / (1.0 + e);
+}
+
+fn pos_weight_at(i: u32, size: u32) -> f32 {
+  if (HAS_POS_WEIGHT == 1u) { return pos_weight[i % size]; }
+  return 1.0;
+}
+
+@compute @workgroup_size(256)
+fn bce_with_logits_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= bce_params.n) { return; }
+  let x = a[i];
+  let y = b[i];
+  let pw = pos_weight_at(i, bce_params.pw_size);
+  // -[pw·y·log σ(x) + (1-y)·log(1-σ(x))], with log σ(x) = -softplus(-x), log(1-σ(x)) = -softplus(x)
+  bce_loss[i] = pw * y * softplus(-x) + (1.0 - y) * softplus(x);
+}
+
+@compute @workgroup_size(256)
+fn bce_with_logits_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= bce_bparams.n) { return; }
+  let x = a[i];
+  let y = b[i];
+  let g = bce_dl[i];
+  let pw = pos_weight_at(i, bce_bparams.pw_size);
+  let sp_neg = softplus(-x);
+  bce_dx[i] = g * (sigmoid(x) * (pw * y + 1.0 - y) - pw * y);
+  bce_dy[i] = g * (pw * sp_neg - softplus(x));
+  if (HAS_POS_WEIGHT == 1u) {
+    bce_dpw[i] = g * y * sp_neg;
+  }
+}

@@ -1,0 +1,181 @@
+// CPU references for the losses, float64, written from the maths (torch.nn.functional's
+// definitions), never from the WGSL.
+
+import type { HostTensor } from '../ops/op.js';
+import { host } from './host.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+// ---- cross-entropy ------------------------------------------------------------------------------
+
+export interface CrossEntropyAttrs {
+  reduction: Reduction;
+  ignoreIndex: number;
+  labelSmoothing: number;
+}
+
+/** A clear error for a label that is neither a class index in [0, C) nor the ignore index. */
+export function badLabelError(op: string, label: number, index: number, C: number, ignoreIndex: number): Error {
+  return new Error(`shadergrad: ${op}: target has label ${label} at index ${index}, outside [0, ${C}) ` +
+    `(classes of the logits) and not the ignore index ${ignoreIndex}`);
+}
+
+/**
+ * torch's cross-entropy over rows of z (M, C) with class-index targets t (M):
+ *   row loss  l_i = (1-ε)·w_{t_i}·(-log p_{i,t_i}) + (ε/C)·Σ_c w_c·(-log p_{i,c}),   0 where t_i is ignored
+ *   'mean'    Σ_i l_i / Σ_{i not ignored} w_{t_i};  'sum'  Σ_i l_i;  'none'  the l_i.
+ * Returns [loss, lse (M) = log Σ_c e^{z_ic}, stats (2) = [Σ_{i not ignored} w_{t_i}, Σ_c w_c]].
+ */
+export function crossEntropyForward(z: HostTensor, t: HostTensor, w: HostTensor | null, attrs: CrossEntropyAttrs): HostTensor[] {
+  const [M, C] = z.shape;
+  const eps = attrs.labelSmoothing;
+  const wc = (c: number) => (w ? w.data[c] : 1);
+  let W = 0;
+  for (let c = 0; c < C; c++) W += wc(c);
+  const rows = host([M]);
+  const lse = host([M]);
+  let denom = 0;
+  for (let i = 0; i < M; i++) {
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, z.data[i * C + c]);
+    let se = 0;
+    for (let c = 0; c < C; c++) se += Math.exp(z.data[i * C + c] - m);
+    lse.data[i] = m + Math.log(se);
+    const label = t.data[i];
+    if (label === attrs.ignoreIndex) continue;
+    if (!Number.isInteger(label) || label < 0 || label >= C) throw badLabelError('crossEntropy', label, i, C, attrs.ignoreIndex);
+    let smooth = 0;
+    for (let c = 0; c < C; c++) smooth += wc(c) * (lse.data[i] - z.data[i * C + c]);
+    const wt = wc(label);
+    rows.data[i] = (1 - eps) * wt * (lse.data[i] - z.data[i * C + label]) + (eps / C) * smooth;
+    denom += wt;
+  }
+  const stats = host([2], [denom, W]);
+  let loss: HostTensor;
+  if (attrs.reduction === 'none') {
+    loss = rows;
+  } else {
+    let s = 0;
+    for (let i = 0; i < M; i++) s += rows.data[i];
+    loss = host([], [attrs.reduction === 'mean' ? s / denom : s]);
+  }
+  return [loss, lse, stats];
+}
+
+/**
+ * d loss / d z for the cross-entropy above, given the upstream gradient `dloss` of the reduced loss
+ * (one value) or of the row losses ('none'), and optionally `dlse` of the saved log-sum-exp:
+ *   dz_ic = s_i·(p_ic·((1-ε)w_t + εW/C) - (1-ε)w_t·[c = t_i] - ε·w_c/C) + dlse_i·p_ic,
+ * with p = softmax(z_i), s_i = dloss ('sum'), dloss/Σw_t ('mean'), dloss_i ('none'), 0 where ignored.
+ */
+export function crossEntropyBackward(
+  z: HostTensor, t: HostTensor, w: HostTensor | null, dloss: HostTensor | null, dlse: HostTensor | null, attrs: CrossEntropyAttrs,
+): HostTensor {
+  const [M, C] = z.shape;
+  const eps = attrs.labelSmoothing;
+  const wc = (c: number) => (w ? w.data[c] : 1);
+  let W = 0;
+  for (let c = 0; c < C; c++) W += wc(c);
+  let denom = 0;
+  for (let i = 0; i < M; i++) {
+    const label = t.data[i];
+    if (label === attrs.ignoreIndex) continue;
+    if (!Number.isInteger(label) || label < 0 || label >= C) throw badLabelError('crossEntropy', label, i, C, attrs.ignoreIndex);
+    denom += wc(label);
+  }
+  const dz = host([M, C]);
+  for (let i = 0; i < M; i++) {
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, z.data[i * C + c]);
+    let se = 0;
+    for (let c = 0; c < C; c++) se += Math.exp(z.data[i * C + c] - m);
+    const p = (c: number) => Math.exp(z.data[i * C + c] - m) / se;
+    const label = t.data[i];
+    if (dlse) for (let c = 0; c < C; c++) dz.data[i * C + c] += dlse.data[i] * p(c);
+    if (!dloss || label === attrs.ignoreIndex) continue;
+    const s = attrs.reduction === 'none' ? dloss.data[i] : attrs.reduction === 'mean' ? dloss.data[0] / denom : dloss.data[0];
+    const wt = wc(label);
+    for (let c = 0; c < C; c++) {
+      const q = (c === label ? (1 - eps) * wt : 0) + (eps * wc(c)) / C;
+      dz.data[i * C + c] += s * (p(c) * ((1 - eps) * wt + (eps * W) / C) - q);
+    }
+  }
+  return dz;
+}
+
+// ---- elementwise losses -------------------------------------------------------------------------
+
+export type PointwiseKind = 'mse' | 'l1' | 'huber';
+
+/** Per-element loss of input a against target b (same shape). */
+export function pointwiseForward(kind: PointwiseKind, a: HostTensor, b: HostTensor, delta: number): HostTensor {
+  const out = host(a.shape);
+  for (let i = 0; i < a.data.length; i++) {
+    const d = a.data[i] - b.data[i];
+    if (kind === 'mse') out.data[i] = d * d;
+    else if (kind === 'l1') out.data[i] = Math.abs(d);
+    else out.data[i] = Math.abs(d) < delta ? 0.5 * d * d : delta * (Math.abs(d) - 0.5 * delta);
+  }
+  return out;
+}
+
+/** d/da of Σ g·loss(a, b): 2d·g (mse), sign(d)·g (l1), clamp(d, -δ, δ)·g (huber), d = a - b. d/db = -d/da. */
+export function pointwiseBackward(kind: PointwiseKind, a: HostTensor, b: HostTensor, g: HostTensor, delta: number): HostTensor {
+  const da = host(a.shape);
+  for (let i = 0; i < a.data.length; i++) {
+    const d = a.data[i] - b.data[i];
+    const slope = kind === 'mse' ? 2 * d : kind === 'l1' ? Math.sign(d) : Math.min(Math.max(d, -delta), delta);
+    da.data[i] = slope * g.data[i];
+  }
+  return da;
+}
+
+function softplus(v: number): number {
+  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+}
+
+function sigmoid(v: number): number {
+  return v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+}
+
+/** pos_weight at flat element i: repeated along the leading dimensions (pw has `pw.data.length` elements). */
+function pwAt(pw: HostTensor | null, i: number): number {
+  return pw ? pw.data[i % pw.data.length] : 1;
+}
+
+/** -[pw·y·log σ(x) + (1-y)·log(1-σ(x))] per element. */
+export function bceWithLogitsForward(x: HostTensor, y: HostTensor, pw: HostTensor | null): HostTensor {
+  const out = host(x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const p = pwAt(pw, i);
+    out.data[i] = p * y.data[i] * softplus(-x.data[i]) + (1 - y.data[i]) * softplus(x.data[i]);
+  }
+  return out;
+}
+
+/**
+ * Gradients of Σ g·bce(x, y, pw): d/dx = g·(σ(x)·(pw·y + 1 - y) - pw·y), d/dy = g·(pw·softplus(-x) -
+ * softplus(x)), and per element d/dpw = g·y·softplus(-x) (summed over the repeats by the caller).
+ */
+export function bceWithLogitsBackward(x: HostTensor, y: HostTensor, pw: HostTensor | null, g: HostTensor): HostTensor[] {
+  const dx = host(x.shape);
+  const dy = host(x.shape);
+  const dpw = host(x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const p = pwAt(pw, i);
+    const xi = x.data[i];
+    const yi = y.data[i];
+    dx.data[i] = g.data[i] * (sigmoid(xi) * (p * yi + 1 - yi) - p * yi);
+    dy.data[i] = g.data[i] * (p * softplus(-xi) - softplus(xi));
+    dpw.data[i] = g.data[i] * yi * softplus(-xi);
+  }
+  return pw ? [dx, dy, dpw] : [dx, dy];
+}
+
+/** Sum a per-element tensor over the repeats of a `size`-element suffix (the reverse of pwAt's indexing). */
+export function sumRepeats(t: HostTensor, shape: number[]): HostTensor {
+  const out = host(shape);
+  const size = out.data.length;
+  for (let i = 0; i < t.data.length; i++) out.data[i % size] += t.data[i];
+  return out;
+}
