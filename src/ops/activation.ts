@@ -1,1 +1,189 @@
-export {};
+// Activations with a parameter or a special function: leakyRelu, elu, gelu (exact and tanh), softplus,
+// silu — torch.nn.functional semantics. (relu, sigmoid and tanh are unary ops in elementwise.ts.)
+// Each activation is three ops over one kernel file, shaders/activation.wgsl, with `OP` picking f:
+//   <name>                  y  = f(x)
+//   <name>Backward          dx = dy · f'(x)        the gradient of the forward
+//   <name>SecondDerivative  g · f''(x)             the x-part of the gradient of the backward
+// so gradients of gradients work. Reference: src/reference/activation.ts.
+
+import { defineKernel } from '../gpu/kernels.js';
+import { apply1, type Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/activation.js';
+import type { ActKind, ActParams } from '../reference/activation.js';
+import { defineOp, grid1d, numel, type BufferRef, type EncodeArgs, type EncodeCtx, type Meta, type OpDef } from './op.js';
+import { mul } from './elementwise.js';
+
+const WG = 256;
+const params = [
+  { name: 'n', type: 'u32' as const }, { name: 'alpha', type: 'f32' as const },
+  { name: 'beta', type: 'f32' as const }, { name: 'threshold', type: 'f32' as const },
+];
+
+export const activationKernels = {
+  forward: defineKernel({
+    name: 'activation_forward', file: 'activation.wgsl', entry: 'activation_forward',
+    bindings: [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'fparams', kind: 'uniform' }],
+    params, workgroupSize: [WG, 1, 1], overrides: ['OP'],
+  }),
+  backward: defineKernel({
+    name: 'activation_backward', file: 'activation.wgsl', entry: 'activation_backward',
+    bindings: [{ name: 'x', kind: 'read' }, { name: 'dy', kind: 'read' }, { name: 'dx', kind: 'read_write' },
+      { name: 'bparams', kind: 'uniform' }],
+    params, workgroupSize: [WG, 1, 1], overrides: ['OP'],
+  }),
+  second: defineKernel({
+    name: 'activation_second_derivative', file: 'activation.wgsl', entry: 'activation_second_derivative',
+    bindings: [{ name: 'x', kind: 'read' }, { name: 'dy', kind: 'read' }, { name: 'dx', kind: 'read_write' },
+      { name: 'bparams', kind: 'uniform' }],
+    params, workgroupSize: [WG, 1, 1], overrides: ['OP'],
+  }),
+};
+
+/** The `OP` code of each activation in shaders/activation.wgsl. */
+const CODES: Record<ActKind, number> = { leakyRelu: 0, elu: 1, gelu: 2, geluTanh: 3, softplus: 4, silu: 5 };
+
+/** Rough FLOPs per element of f (exp, erf and tanh count as several). */
+const FLOPS: Record<ActKind, number> = { leakyRelu: 2, elu: 6, gelu: 30, geluTanh: 16, softplus: 12, silu: 8 };
+
+type Stage = 'forward' | 'backward' | 'second';
+
+interface Ops {
+  forward: OpDef<ActParams>;
+  backward: OpDef<ActParams>;
+  second: OpDef<ActParams>;
+}
+
+function sameShapeF32(op: string, names: string[]) {
+  return (ins: Meta[]): Meta[] => {
+    ins.forEach((m, i) => {
+      if (m.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${names[i]} must be f32, got ${m.dtype}`);
+      if (m.shape.join() !== ins[0].shape.join()) {
+        throw new Error(`shadergrad: ${op}: ${names[i]} [${m.shape}] must have the shape of ${names[0]} [${ins[0].shape}]`);
+      }
+    });
+    return [{ shape: [...ins[0].shape], dtype: 'f32' }];
+  };
+}
+
+function encodeStage(kind: ActKind, stage: Stage) {
+  const kernel = activationKernels[stage];
+  return (ctx: EncodeCtx, a: EncodeArgs<ActParams>) => {
+    const n = numel(a.outMeta[0].shape);
+    if (n === 0) return;
+    const p = { n, alpha: a.attrs.alpha, beta: a.attrs.beta, threshold: a.attrs.threshold };
+    const bind: Record<string, BufferRef> = stage === 'forward'
+      ? { x: a.inputs[0], y: a.outputs[0] }
+      : { x: a.inputs[0], dy: a.inputs[1], dx: a.outputs[0] };
+    ctx.dispatch(kernel, { bind, params: p, overrides: { OP: CODES[kind] }, grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim) });
+  };
+}
+
+function defineActivation(kind: ActKind): Ops {
+  // The x-part of the backward's gradient: g · f''(x). Its own gradient would need f''', which is not
+  // provided: gradients stop at the second derivative.
+  const second = defineOp<ActParams>({
+    name: `${kind}SecondDerivative`,
+    kernels: [activationKernels.second],
+    infer: sameShapeF32(`${kind}SecondDerivative`, ['x', 'g']),
+    encode: encodeStage(kind, 'second'),
+    grad: { none: `third derivatives of ${kind} are not implemented (gradients go up to second order)` },
+    reference: ([x, g], p) => [ref.activationSecondDerivative(kind, x, g, p)],
+    referenceBackward: { none: `third derivatives of ${kind} are not implemented` },
+    cost: ([x]) => ({ flops: (2 * FLOPS[kind] + 1) * numel(x.shape), bytes: 12 * numel(x.shape) }),
+  });
+
+  // dx = dy · f'(x).  Its gradient, for an incoming ddx:  ∂/∂x = ddx · dy · f''(x),  ∂/∂dy = ddx · f'(x).
+  const backward: OpDef<ActParams> = defineOp<ActParams>({
+    name: `${kind}Backward`,
+    kernels: [activationKernels.backward],
+    infer: sameShapeF32(`${kind}Backward`, ['x', 'dy']),
+    encode: encodeStage(kind, 'backward'),
+    grad: ({ inputs: [x, dy], dys: [ddx], attrs }) => {
+      if (!ddx) return [null, null];
+      return [apply1(second, [x, mul(dy, ddx)], attrs), apply1(backward, [x, ddx], attrs)];
+    },
+    reference: ([x, dy], p) => [ref.activationBackward(kind, x, dy, p)],
+    referenceBackward: ({ inputs: [x, dy], dys: [ddx], attrs }) =>
+      (ddx ? ref.activationBackwardBackward(kind, x, dy, ddx, attrs) : [null, null]),
+    cost: ([x]) => ({ flops: (FLOPS[kind] + 2) * numel(x.shape), bytes: 12 * numel(x.shape) }),
+  });
+
+  const forward = defineOp<ActParams>({
+    name: kind,
+    kernels: [activationKernels.forward],
+    infer: sameShapeF32(kind, ['x']),
+    encode: encodeStage(kind, 'forward'),
+    grad: ({ inputs: [x], dys: [dy], attrs }) => [dy ? apply1(backward, [x, dy], attrs) : null],
+    reference: ([x], p) => [ref.activationForward(kind, x, p)],
+    referenceBackward: ({ inputs: [x], dys: [dy], attrs }) => [dy ? ref.activationBackward(kind, x, dy, attrs) : null],
+    cost: ([x]) => ({ flops: FLOPS[kind] * numel(x.shape), bytes: 8 * numel(x.shape) }),
+  });
+  return { forward, backward, second };
+}
+
+const ops = Object.fromEntries((Object.keys(CODES) as ActKind[]).map((k) => [k, defineActivation(k)])) as Record<ActKind, Ops>;
+
+function checkInput(op: string, x: Tensor): void {
+  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op}: x must be f32, got ${x.describe()}`);
+}
+
+function checkNumber(op: string, name: string, v: number): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`shadergrad: ${op}: ${name} must be a finite number, got ${String(v)}`);
+}
+
+function activate(kind: ActKind, x: Tensor, p: Partial<ActParams> = {}): Tensor {
+  return apply1(ops[kind].forward, [x], { alpha: p.alpha ?? 0, beta: p.beta ?? 1, threshold: p.threshold ?? 0 });
+}
+
+/** x where x > 0, else negativeSlope · x (torch.nn.functional.leaky_relu). */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  checkInput('leakyRelu', x);
+  checkNumber('leakyRelu', 'negativeSlope', negativeSlope);
+  return activate('leakyRelu', x, { alpha: negativeSlope });
+}
+
+/** x where x > 0, else alpha · (eˣ − 1) (torch.nn.functional.elu). */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  checkInput('elu', x);
+  checkNumber('elu', 'alpha', alpha);
+  return activate('elu', x, { alpha });
+}
+
+export interface GeluOptions {
+  /** 'none' (default): x·Φ(x) with the exact normal CDF; 'tanh': the tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+/** x · Φ(x), Φ the standard normal CDF (torch.nn.functional.gelu). */
+export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
+  checkInput('gelu', x);
+  const approximate = options.approximate ?? 'none';
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    throw new Error(`shadergrad: gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+  }
+  return activate(approximate === 'tanh' ? 'geluTanh' : 'gelu', x);
+}
+
+export interface SoftplusOptions {
+  /** Default 1. */
+  beta?: number;
+  /** Where βx > threshold the result is x itself (default 20). */
+  threshold?: number;
+}
+
+/** log(1 + e^(βx)) / β, reverting to x where βx > threshold (torch.nn.functional.softplus). */
+export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
+  checkInput('softplus', x);
+  const beta = options.beta ?? 1;
+  const threshold = options.threshold ?? 20;
+  checkNumber('softplus', 'beta', beta);
+  checkNumber('softplus', 'threshold', threshold);
+  if (beta === 0) throw new Error('shadergrad: softplus: beta must not be 0 (the result divides by beta)');
+  return activate('softplus', x, { beta, threshold });
+}
+
+/** x · σ(x), also called swish (torch.nn.functional.silu). */
+export function silu(x: Tensor): Tensor {
+  checkInput('silu', x);
+  return activate('silu', x);
+}

@@ -1,1 +1,284 @@
-export {};
+// layerNorm (torch.nn.functional.layer_norm): normalise over the trailing `normalizedShape` dims with the
+// biased variance, then an optional elementwise weight and bias. Kernels: shaders/layernorm.wgsl.
+// The forward op has three outputs, [out, mean, rstd] (llm.c's layernorm_forward): mean and rstd are
+// what the backward op reads. The backward op has outputs [dinp, dweight?, dbias?]; its own gradient is
+// written in ops, so gradients of gradients work. Reference: src/reference/layernorm.ts.
+
+import { defineKernel } from '../gpu/kernels.js';
+import { apply, type Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/layernorm.js';
+import { defineOp, fmtShape, numel, type EncodeCtx, type HostTensor, type Meta } from './op.js';
+import { sameShape } from './shape.js';
+import { add, expand, mul, neg, scale, sub } from './elementwise.js';
+import { mean as meanOf, sum } from './reduce.js';
+import { reshape } from './shape-ops.js';
+
+const WG = 256;
+
+export const layerNormKernels = {
+  forward: defineKernel({
+    name: 'layernorm_forward', file: 'layernorm.wgsl', entry: 'layernorm_forward',
+    bindings: [{ name: 'inp', kind: 'read' }, { name: 'mean', kind: 'read_write' }, { name: 'rstd', kind: 'read_write' },
+      { name: 'out', kind: 'read_write' }, { name: 'weight', kind: 'read' }, { name: 'bias', kind: 'read' },
+      { name: 'fparams', kind: 'uniform' }],
+    params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'eps', type: 'f32' }],
+    workgroupSize: [WG, 1, 1], overrides: ['HAS_WEIGHT', 'HAS_BIAS'],
+  }),
+  backward: defineKernel({
+    name: 'layernorm_backward', file: 'layernorm.wgsl', entry: 'layernorm_backward',
+    bindings: [{ name: 'inp', kind: 'read' }, { name: 'saved_mean', kind: 'read' }, { name: 'saved_rstd', kind: 'read' },
+      { name: 'dout', kind: 'read' }, { name: 'weight', kind: 'read' }, { name: 'dinp', kind: 'read_write' },
+      { name: 'bparams', kind: 'uniform' }],
+    params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }],
+    workgroupSize: [WG, 1, 1], overrides: ['HAS_WEIGHT'],
+  }),
+  backwardParams: defineKernel({
+    name: 'layernorm_backward_params', file: 'layernorm.wgsl', entry: 'layernorm_backward_params',
+    bindings: [{ name: 'inp', kind: 'read' }, { name: 'saved_mean', kind: 'read' }, { name: 'saved_rstd', kind: 'read' },
+      { name: 'dout', kind: 'read' }, { name: 'dweight', kind: 'read_write' }, { name: 'dbias', kind: 'read_write' },
+      { name: 'bparams', kind: 'uniform' }],
+    params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }],
+    workgroupSize: [32, 8, 1],
+  }),
+};
+
+interface LayerNormAttrs {
+  normalizedShape: number[];
+  eps: number;
+  hasWeight: boolean;
+  hasBias: boolean;
+}
+
+type BackwardAttrs = Omit<LayerNormAttrs, 'eps'>;
+
+/** rows × C, with C = the product of normalizedShape. */
+function dims(xShape: number[], normalizedShape: number[]) {
+  const C = numel(normalizedShape);
+  const lead = xShape.slice(0, xShape.length - normalizedShape.length);
+  return { C, rows: numel(lead), lead };
+}
+
+/** Row-major grid of one workgroup per item, folded into 2-D past the per-dimension limit. */
+function rowGrid(n: number, ctx: EncodeCtx): [number, number] {
+  const gy = Math.ceil(n / ctx.limits.maxWorkgroupsPerDim);
+  return [Math.ceil(n / gy), gy];
+}
+
+const addOpt = (a: Tensor | null, b: Tensor | null): Tensor | null => (a && b ? add(a, b) : (a ?? b));
+
+// ---- backward op: (x, mean, rstd, dout, weight?) -> (dinp, dweight?, dbias?) ---------------------
+
+const layerNormBackwardOp = defineOp<BackwardAttrs>({
+  name: 'layerNormBackward',
+  kernels: [layerNormKernels.backward, layerNormKernels.backwardParams],
+  infer: ([x, , , dy], { normalizedShape, hasWeight, hasBias }) => {
+    if (!sameShape(x.shape, dy.shape)) {
+      throw new Error(`shadergrad: layerNormBackward: dout ${fmtShape(dy.shape)} must have the shape of x ${fmtShape(x.shape)}`);
+    }
+    const outs: Meta[] = [{ shape: [...x.shape], dtype: 'f32' }];
+    if (hasWeight) outs.push({ shape: [...normalizedShape], dtype: 'f32' });
+    if (hasBias) outs.push({ shape: [...normalizedShape], dtype: 'f32' });
+    return outs;
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs: { normalizedShape, hasWeight, hasBias } }) => {
+    const { C, rows } = dims(inMeta[0].shape, normalizedShape);
+    if (C === 0) return;
+    const [inp, mean, rstd, dout] = inputs;
+    if (rows > 0) {
+      ctx.dispatch(layerNormKernels.backward, {
+        bind: { inp, saved_mean: mean, saved_rstd: rstd, dout, weight: hasWeight ? inputs[4] : inp, dinp: outputs[0] },
+        params: { rows, C }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0 }, grid: rowGrid(rows, ctx),
+      });
+    }
+    if (hasWeight || hasBias) {
+      // Both sums come from one pass; the one nobody asked for goes to a scratch buffer.
+      const dweight = hasWeight ? outputs[1] : ctx.scratch(C * 4);
+      const dbias = hasBias ? outputs[hasWeight ? 2 : 1] : ctx.scratch(C * 4);
+      ctx.dispatch(layerNormKernels.backwardParams, {
+        bind: { inp, saved_mean: mean, saved_rstd: rstd, dout, dweight, dbias },
+        params: { rows, C }, grid: rowGrid(Math.ceil(C / 32), ctx),
+      });
+    }
+  },
+  // The backward as a function of (x, mean, rstd, dout, w): xhat = (x − mean)·rstd, g = dout·w,
+  // dinp = rstd(g − mean(g) − xhat·mean(g·xhat)), dweight = Σ_rows dout·xhat, dbias = Σ_rows dout.
+  // For incoming ddinp, ddweight, ddbias, per row (q = ddinp·rstd, P = Σ q·xhat, a = mean g, b = mean g·xhat):
+  //   G = ∂L/∂g = q − mean(q) − xhat·P/C,   H = ∂L/∂xhat = −b·q − g·P/C + ddweight·dout
+  //   ∂/∂dout = G·w + ddweight·xhat + ddbias   ∂/∂w = Σ_rows G·dout   ∂/∂x = H·rstd
+  //   ∂/∂mean = −rstd·ΣH                      ∂/∂rstd = Σ ddinp·(g − a − xhat·b) + ΣH·(x − mean)
+  grad: ({ inputs, dys, attrs: { normalizedShape, hasWeight, hasBias } }) => {
+    const [x, mean, rstd, dy] = inputs;
+    const weight = hasWeight ? inputs[4] : null;
+    const ddx = dys[0];
+    const ddw = hasWeight ? dys[1] : null;
+    const ddb = hasBias ? dys[hasWeight ? 2 : 1] : null;
+    const { C, rows } = dims(x.shape, normalizedShape);
+    const x2 = reshape(x, [rows, C]);
+    const dy2 = reshape(dy, [rows, C]);
+    const m2 = reshape(mean, [rows, 1]);
+    const r2 = reshape(rstd, [rows, 1]);
+    const w1 = weight && reshape(weight, [C]);
+    const xc = sub(x2, m2);
+    const xhat = mul(xc, r2);
+    const g = w1 ? mul(dy2, w1) : dy2;
+
+    let G: Tensor | null = null;
+    let H: Tensor | null = null;
+    let E: Tensor | null = null;
+    if (ddx) {
+      const ddx2 = reshape(ddx, [rows, C]);
+      const q = mul(ddx2, r2);
+      const Pc = scale(sum(mul(q, xhat), 1, true), 1 / C);
+      const a = meanOf(g, 1, true);
+      const b = meanOf(mul(g, xhat), 1, true);
+      G = sub(sub(q, meanOf(q, 1, true)), mul(xhat, Pc));
+      H = neg(add(mul(q, b), mul(g, Pc)));
+      E = sum(mul(ddx2, sub(sub(g, a), mul(xhat, b))), 1, true);
+    }
+    if (ddw) H = addOpt(H, mul(dy2, reshape(ddw, [C])));
+
+    let gdy = G && (w1 ? mul(G, w1) : G);
+    if (ddw) gdy = addOpt(gdy, mul(xhat, reshape(ddw, [C])));
+    if (ddb) gdy = addOpt(gdy, expand(reshape(ddb, [C]), [rows, C]));
+    const gw = G && weight ? reshape(sum(mul(G, dy2), 0), weight.shape) : null;
+    const gx = H && mul(H, r2);
+    const gmean = H && neg(mul(r2, sum(H, 1, true)));
+    const grstd = addOpt(E, H && sum(mul(H, xc), 1, true));
+
+    const back = (t: Tensor | null, like: Tensor) => t && reshape(t, like.shape);
+    const grads = [back(gx, x), back(gmean, mean), back(grstd, rstd), back(gdy, dy)];
+    if (weight) grads.push(gw);
+    return grads;
+  },
+  reference: (ins, { normalizedShape, hasWeight, hasBias }) => {
+    const [x, mean, rstd, dy] = ins;
+    const { dinp, dweight, dbias } = ref.layerNormBackward(x, mean, rstd, dy, hasWeight ? ins[4] : null, numel(normalizedShape));
+    const outs = [dinp];
+    if (hasWeight) outs.push({ data: dweight.data, shape: [...normalizedShape] });
+    if (hasBias) outs.push({ data: dbias.data, shape: [...normalizedShape] });
+    return outs;
+  },
+  referenceBackward: ({ inputs, dys, attrs: { normalizedShape, hasWeight, hasBias } }) => {
+    const [x, mean, rstd, dy] = inputs;
+    const weight = hasWeight ? inputs[4] : null;
+    const ddw = hasWeight ? dys[1] : null;
+    const ddb = hasBias ? dys[hasWeight ? 2 : 1] : null;
+    const r = ref.layerNormBackwardBackward(x, mean, rstd, dy, weight, numel(normalizedShape), dys[0], ddw, ddb);
+    const grads: (HostTensor | null)[] = [r.dx, r.dmean, r.drstd, r.ddout];
+    if (weight) grads.push({ data: r.dweight.data, shape: [...weight.shape] });
+    return grads;
+  },
+  cost: ([x], outs) => ({ flops: 10 * numel(x.shape), bytes: 4 * (4 * numel(x.shape) + outs.slice(1).reduce((n, m) => n + numel(m.shape), 0)) }),
+});
+
+// ---- forward op: (x, weight?, bias?) -> (out, mean, rstd) ----------------------------------------
+
+const layerNormOp = defineOp<LayerNormAttrs>({
+  name: 'layerNorm',
+  kernels: [layerNormKernels.forward],
+  infer: ([x], { normalizedShape }) => {
+    const k = normalizedShape.length;
+    if (x.dtype !== 'f32') throw new Error(`shadergrad: layerNorm: x must be f32, got ${x.dtype}`);
+    if (k === 0 || k > x.shape.length || !sameShape(x.shape.slice(x.shape.length - k), normalizedShape)) {
+      throw new Error(`shadergrad: layerNorm: normalizedShape ${fmtShape(normalizedShape)} must be the trailing dimensions of x ${fmtShape(x.shape)}`);
+    }
+    const { lead } = dims(x.shape, normalizedShape);
+    return [{ shape: [...x.shape], dtype: 'f32' }, { shape: lead, dtype: 'f32' }, { shape: [...lead], dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs: { normalizedShape, eps, hasWeight, hasBias } }) => {
+    const { C, rows } = dims(inMeta[0].shape, normalizedShape);
+    if (rows === 0) return;
+    const inp = inputs[0];
+    ctx.dispatch(layerNormKernels.forward, {
+      bind: {
+        inp, mean: outputs[1], rstd: outputs[2], out: outputs[0],
+        // Absent weight / bias: the input is bound in their place and never read (HAS_* = 0).
+        weight: hasWeight ? inputs[1] : inp, bias: hasBias ? inputs[hasWeight ? 2 : 1] : inp,
+      },
+      params: { rows, C, eps }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0 },
+      grid: rowGrid(rows, ctx),
+    });
+  },
+  // dout reaches x, weight, bias through the backward op. mean and rstd are outputs too (the backward
+  // op reads them, so gradients of gradients reach them): ∂mean/∂x_j = 1/C and
+  // ∂rstd/∂x_j = −rstd³·(x_j − mean)/C.
+  grad: ({ inputs, outputs: [, mean, rstd], dys: [dy, dmean, drstd], attrs: { normalizedShape, hasWeight, hasBias } }) => {
+    const x = inputs[0];
+    let dx: Tensor | null = null;
+    let dw: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (dy) {
+      const outs = apply(layerNormBackwardOp, hasWeight ? [x, mean, rstd, dy, inputs[1]] : [x, mean, rstd, dy],
+        { normalizedShape, hasWeight, hasBias });
+      dx = outs[0];
+      if (hasWeight) dw = outs[1];
+      if (hasBias) db = outs[hasWeight ? 2 : 1];
+    }
+    if (dmean || drstd) {
+      const { C, rows } = dims(x.shape, normalizedShape);
+      let extra: Tensor | null = dmean && expand(scale(reshape(dmean, [rows, 1]), 1 / C), [rows, C]);
+      if (drstd) {
+        const r2 = reshape(rstd, [rows, 1]);
+        const coef = scale(mul(reshape(drstd, [rows, 1]), mul(r2, mul(r2, r2))), -1 / C);
+        extra = addOpt(extra, mul(sub(reshape(x, [rows, C]), reshape(mean, [rows, 1])), coef));
+      }
+      dx = addOpt(dx, reshape(extra!, x.shape));
+    }
+    const grads = [dx];
+    if (hasWeight) grads.push(dw);
+    if (hasBias) grads.push(db);
+    return grads;
+  },
+  reference: (ins, { normalizedShape, eps, hasWeight, hasBias }) => {
+    const x = ins[0];
+    const { C, lead } = dims(x.shape, normalizedShape);
+    return ref.layerNormForward(x, C, hasWeight ? ins[1] : null, hasBias ? ins[hasWeight ? 2 : 1] : null, eps, lead);
+  },
+  referenceBackward: ({ inputs, outputs: [, mean, rstd], dys: [dy, dmean, drstd], attrs: { normalizedShape, hasWeight, hasBias } }) => {
+    const x = inputs[0];
+    const C = numel(normalizedShape);
+    const r = dy
+      ? ref.layerNormBackward(x, mean, rstd, dy, hasWeight ? inputs[1] : null, C)
+      : { dinp: { data: new Float64Array(x.data.length), shape: [...x.shape] }, dweight: null, dbias: null };
+    if (dmean || drstd) ref.layerNormStatsBackward(x, mean, rstd, dmean, drstd, C, r.dinp);
+    const grads: (HostTensor | null)[] = [r.dinp];
+    if (hasWeight) grads.push(r.dweight && { data: r.dweight.data, shape: [...normalizedShape] });
+    if (hasBias) grads.push(r.dbias && { data: r.dbias.data, shape: [...normalizedShape] });
+    return grads;
+  },
+  cost: ([x]) => ({ flops: 8 * numel(x.shape), bytes: 4 * 2 * numel(x.shape) }),
+});
+
+/**
+ * Layer normalisation over the trailing dims `normalizedShape` (torch.nn.functional.layer_norm):
+ * (x − mean) / √(var + eps) · weight + bias, with the biased variance. weight and bias, when given,
+ * have shape `normalizedShape`.
+ */
+export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  if (x.dtype !== 'f32') throw new Error(`shadergrad: layerNorm: x must be f32, got ${x.describe()}`);
+  if (!Array.isArray(normalizedShape) || normalizedShape.length === 0 ||
+      normalizedShape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`shadergrad: layerNorm: normalizedShape must be a non-empty list of sizes, got ${JSON.stringify(normalizedShape)}`);
+  }
+  const k = normalizedShape.length;
+  const trailing = x.shape.slice(Math.max(0, x.rank - k));
+  if (k > x.rank || !sameShape(trailing, normalizedShape)) {
+    throw new Error(`shadergrad: layerNorm: normalizedShape ${fmtShape(normalizedShape)} does not match the trailing ` +
+      `dimensions of x, ${x.describe()} (its last ${k} dimension${k > 1 ? 's are' : ' is'} ${fmtShape(trailing)})`);
+  }
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t === undefined || t === null) continue;
+    if (t.dtype !== 'f32') throw new Error(`shadergrad: layerNorm: ${name} must be f32, got ${t.describe()}`);
+    if (!sameShape(t.shape, normalizedShape)) {
+      throw new Error(`shadergrad: layerNorm: ${name} ${t.describe()} must have shape normalizedShape ${fmtShape(normalizedShape)}`);
+    }
+  }
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) {
+    throw new Error(`shadergrad: layerNorm: eps must be a finite number >= 0, got ${String(eps)}`);
+  }
+  const inputs = [x];
+  if (weight) inputs.push(weight);
+  if (bias) inputs.push(bias);
+  const attrs = { normalizedShape: [...normalizedShape], eps, hasWeight: !!weight, hasBias: !!bias };
+  return apply(layerNormOp, inputs, attrs)[0];
+}

@@ -1,1 +1,128 @@
-export {};
+// softmax and logSoftmax over any axis (torch.nn.functional semantics), numerically stable.
+// Kernels: shaders/softmax.wgsl — one workgroup per row; a non-last axis is handled by strides in the
+// kernel (the [outer, R, inner] view), never by a transpose. Each forward has a dedicated backward op
+// (softmax_backward) whose own gradient is written in ops, so gradients of gradients work.
+// Reference: src/reference/softmax.ts.
+
+import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { apply1, type Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/softmax.js';
+import { defineOp, numel, type BufferRef, type EncodeCtx, type EncodeArgs, type Meta, type OpDef } from './op.js';
+import { normAxis } from './shape.js';
+import { exp, mul, neg, sub } from './elementwise.js';
+import { sum } from './reduce.js';
+import { reshape } from './shape-ops.js';
+
+const WG = 256;
+const params = [{ name: 'outer', type: 'u32' as const }, { name: 'R', type: 'u32' as const }, { name: 'inner', type: 'u32' as const }];
+
+export const softmaxKernels = {
+  forward: defineKernel({
+    name: 'softmax_forward', file: 'softmax.wgsl', entry: 'softmax_forward',
+    bindings: [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'fparams', kind: 'uniform' }],
+    params, workgroupSize: [WG, 1, 1], overrides: ['OP'],
+  }),
+  backward: defineKernel({
+    name: 'softmax_backward', file: 'softmax.wgsl', entry: 'softmax_backward',
+    bindings: [{ name: 'out', kind: 'read' }, { name: 'dout', kind: 'read' }, { name: 'dinp', kind: 'read_write' },
+      { name: 'bparams', kind: 'uniform' }],
+    params, workgroupSize: [WG, 1, 1], overrides: ['OP'],
+  }),
+};
+
+interface SoftmaxAttrs {
+  /** The softmax axis, already normalised to 0..rank-1. */
+  axis: number;
+}
+
+/** [outer, R, inner] for a softmax over `axis`. */
+function view(shape: number[], axis: number) {
+  return { outer: numel(shape.slice(0, axis)), R: shape[axis], inner: numel(shape.slice(axis + 1)) };
+}
+
+function encodeRows(kernel: KernelDef, log: boolean, forward: boolean) {
+  return (ctx: EncodeCtx, { inputs, outputs, outMeta, attrs }: EncodeArgs<SoftmaxAttrs>) => {
+    const v = view(outMeta[0].shape, attrs.axis);
+    const rows = v.outer * v.inner;
+    if (rows === 0 || v.R === 0) return;
+    const gy = Math.ceil(rows / ctx.limits.maxWorkgroupsPerDim);
+    const bind: Record<string, BufferRef> = forward ? { x: inputs[0], y: outputs[0] } : { out: inputs[0], dout: inputs[1], dinp: outputs[0] };
+    ctx.dispatch(kernel, { bind, params: v, overrides: { OP: log ? 1 : 0 }, grid: [Math.ceil(rows / gy), gy] });
+  };
+}
+
+function checkSame(op: string) {
+  return ([y, dy]: Meta[]): Meta[] => {
+    if (y.shape.join() !== dy.shape.join()) throw new Error(`shadergrad: ${op}: dy [${dy.shape}] must have the shape of y [${y.shape}]`);
+    return [{ shape: [...y.shape], dtype: 'f32' }];
+  };
+}
+
+function defineSoftmax(log: boolean): OpDef<SoftmaxAttrs> {
+  const name = log ? 'logSoftmax' : 'softmax';
+
+  // The backward op b(y, dy), inputs treated as independent; its gradient for an incoming ddx:
+  //   softmax      b = y(dy − s), s = Σ dy·y:   ∂/∂dy = y(ddx − t) = b(y, ddx),  ∂/∂y = ddx(dy − s) − dy·t,  t = Σ ddx·y
+  //   log-softmax  b = dy − p·S, p = e^y, S = Σ dy:  ∂/∂dy = ddx − Σ ddx·p,  ∂/∂y = −ddx·p·S
+  const backward: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
+    name: `${name}Backward`,
+    kernels: [softmaxKernels.backward],
+    infer: checkSame(`${name}Backward`),
+    encode: encodeRows(softmaxKernels.backward, log, false),
+    grad: ({ inputs: [y, dy], dys: [ddx], attrs }) => {
+      if (!ddx) return [null, null];
+      const rowSum = (t: Tensor) => sum(t, attrs.axis, true);
+      if (log) {
+        const p = exp(y);
+        return [neg(mul(mul(ddx, p), rowSum(dy))), sub(ddx, rowSum(mul(ddx, p)))];
+      }
+      const s = rowSum(mul(dy, y));
+      const t = rowSum(mul(ddx, y));
+      return [sub(mul(ddx, sub(dy, s)), mul(dy, t)), apply1(backward, [y, ddx], attrs)];
+    },
+    reference: ([y, dy], { axis }) => [ref.softmaxBackward(y, dy, axis, log)],
+    referenceBackward: ({ inputs: [y, dy], dys: [ddx], attrs: { axis } }) =>
+      (ddx ? ref.softmaxBackwardBackward(y, dy, ddx, axis, log) : [null, null]),
+    cost: ([y]) => ({ flops: 4 * numel(y.shape), bytes: 12 * numel(y.shape) }),
+  });
+
+  return defineOp<SoftmaxAttrs>({
+    name,
+    kernels: [softmaxKernels.forward],
+    infer: ([x], { axis }) => {
+      if (x.dtype !== 'f32') throw new Error(`shadergrad: ${name}: x must be f32, got ${x.dtype}`);
+      if (axis < 0 || axis >= x.shape.length) throw new Error(`shadergrad: ${name}: axis ${axis} is out of range for [${x.shape}]`);
+      return [{ shape: [...x.shape], dtype: 'f32' }];
+    },
+    encode: encodeRows(softmaxKernels.forward, log, true),
+    // The backward kernel needs only the output y (saved by the forward) and dy.
+    grad: ({ outputs: [y], dys: [dy], attrs }) => [dy ? apply1(backward, [y, dy], attrs) : null],
+    reference: ([x], { axis }) => [ref.softmaxForward(x, axis, log)],
+    referenceBackward: ({ outputs: [y], dys: [dy], attrs: { axis } }) => [dy ? ref.softmaxBackward(y, dy, axis, log) : null],
+    cost: ([x]) => ({ flops: 5 * numel(x.shape), bytes: 8 * numel(x.shape) }),
+  });
+}
+
+const softmaxOp = defineSoftmax(false);
+const logSoftmaxOp = defineSoftmax(true);
+
+function run(op: OpDef<SoftmaxAttrs>, x: Tensor, axis: number): Tensor {
+  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op.name}: x must be f32, got ${x.describe()}`);
+  if (typeof axis !== 'number') throw new Error(`shadergrad: ${op.name}: axis must be a number, got ${String(axis)}`);
+  if (x.rank === 0) {
+    // A scalar is a row of one (torch accepts dim 0 or -1 here).
+    normAxis(axis, 1, op.name);
+    return reshape(apply1(op, [reshape(x, [1])], { axis: 0 }), []);
+  }
+  return apply1(op, [x], { axis: normAxis(axis, x.rank, op.name) });
+}
+
+/** e^(x − max) / Σ e^(x − max) along `axis` (default the last). */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return run(softmaxOp, x, axis);
+}
+
+/** x − max − log Σ e^(x − max) along `axis` (default the last): log(softmax(x)) without underflow. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return run(logSoftmaxOp, x, axis);
+}
