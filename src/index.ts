@@ -12,7 +12,7 @@ export {
   neg, exp, log, sqrt, relu, sigmoid, tanh, abs, step, sign, square, reciprocal, scale, shift, powScalar,
   add, sub, mul, div, maximum, minimum, pow, eq, gt, ge, expand, sumTo, full, zerosLike, onesLike,
 } from './ops/elementwise.js';
-export { sum, mean, max, min } from './ops/reduce.js';
+export { sum, mean, max, min, argmax, argmin, globalNorm } from './ops/reduce.js';
 export { reshape, permute, transpose, flatten, unsqueeze, squeeze } from './ops/shape-ops.js';
 export { matmul, type MatmulOptions, type MatmulVersion } from './ops/matmul.js';
 
@@ -37,3 +37,16 @@ export {
   compile, packArena, Plan, NonFiniteError, textTable,
   type CompileOptions, type PlanOptimizer, type Hyper, type ExplainRow, type ProfileReport, type StepRecord, type InputSpec,
 } from './graph/compile.js';
+
+// The training library.
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export * as metrics from './metrics/index.js';
+export * as train from './train/index.js';
+export * as io from './io/index.js';
+export * as search from './train/search.js';
+export { manualSeed } from './nn/init.js';
+export { assign, assignAll } from './tensor/assign.js';
+export { wgslSource } from './gpu/kernels.js';
+export { Random } from './util/random.js';

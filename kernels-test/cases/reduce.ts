@@ -1,5 +1,8 @@
-// Reductions (shaders/reduce.wgsl): sum / mean / max / min over one axis, several axes, or all.
+// Reductions (shaders/reduce.wgsl): sum / mean / max / min over one axis, several axes, or all;
+// argmax / argmin (i32, ties → first index, NaN wins, as torch) and globalNorm (sum of squares over
+// several tensors, with its gradient).
 import * as sg from '../../src/index.js';
+import { argmax, argmin, globalNorm } from '../../src/ops/reduce.js';
 import type { Case } from '../harness.js';
 
 export const cases: Case[] = [
@@ -19,5 +22,43 @@ export const cases: Case[] = [
   {
     name: 'max with ties splits the gradient', inputs: [{ shape: [2, 3], values: [1, 3, 3, -2, -2, -5] }], fn: (x) => sg.max(x, 1),
     finiteDifferences: { skip: 'max is not differentiable at ties; the rule is a convention (PyTorch amax)' },
+  },
+
+  // argmax / argmin: integer outputs, no gradient.
+  { name: 'argmax axis 1 [5,9]', inputs: [[5, 9]], fn: (x) => argmax(x, 1), grad: false },
+  { name: 'argmax axis -1 keepdim [2,31,3]', inputs: [[2, 31, 3]], fn: (x) => argmax(x, -1, true), grad: false },
+  { name: 'argmax axis 1 [2,31,3]', inputs: [[2, 31, 3]], fn: (x) => argmax(x, 1), grad: false },
+  { name: 'argmin axis 0 [4,3]', inputs: [[4, 3]], fn: (x) => argmin(x, 0), grad: false },
+  { name: 'argmax all [7,13] (flattened index)', inputs: [[7, 13]], fn: (x) => argmax(x), grad: false },
+  { name: 'argmin all keepdim [3,5]', inputs: [[3, 5]], fn: (x) => argmin(x, undefined, true), grad: false },
+  { name: 'argmax long row [1000] (> 64 threads)', inputs: [[1000]], fn: (x) => argmax(x, 0), grad: false },
+  { name: 'argmin long rows [3,257]', inputs: [[3, 257]], fn: (x) => argmin(x, 1), grad: false },
+  { name: 'argmax size-1 axis [4,1]', inputs: [[4, 1]], fn: (x) => argmax(x, 1), grad: false },
+  { name: 'argmax size 1 [1]', inputs: [[1]], fn: (x) => argmax(x), grad: false },
+  {
+    name: 'argmax ties go to the first index', grad: false,
+    inputs: [{ shape: [3, 4], values: [1, 3, 3, 2, -1, -1, -1, -1, 0, 5, 2, 5] }], fn: (x) => argmax(x, 1),
+  },
+  {
+    name: 'argmin ties go to the first index, across threads', grad: false,
+    inputs: [{ shape: [130], values: Array.from({ length: 130 }, (_, i) => (i % 65 === 3 ? -2 : i % 7)) }], fn: (x) => argmin(x, 0),
+  },
+  {
+    name: 'argmax: NaN counts as the largest (first NaN)', grad: false,
+    inputs: [{ shape: [2, 5], values: [1, NaN, 3, NaN, 0, -5, 2, -7, 4, NaN] }], fn: (x) => argmax(x, 1),
+  },
+  {
+    name: 'argmin: NaN counts as the smallest (first NaN)', grad: false,
+    inputs: [{ shape: [2, 5], values: [1, NaN, 3, NaN, 0, -5, 2, -7, 4, NaN] }], fn: (x) => argmin(x, 1),
+  },
+  // globalNorm: sqrt of the total sum of squares.
+  { name: 'globalNorm of one [7,13]', inputs: [[7, 13]], fn: (x) => globalNorm([x]) },
+  { name: 'globalNorm of [3,5], [7], [1]', inputs: [[3, 5], [7], [1]], fn: (a, b, c) => globalNorm([a, b, c]) },
+  { name: 'globalNorm of [3000] (several partial workgroups) and [2,2]', inputs: [[3000], [2, 2]], fn: (a, b) => globalNorm([a, b]), atol: 1e-4 },
+  { name: 'globalNorm of the same tensor twice', inputs: [[5]], fn: (a) => globalNorm([a, a]) },
+  { name: 'globalNorm in an expression: x · norm', inputs: [[4, 3]], fn: (x) => sg.mul(x, globalNorm([x])) },
+  {
+    name: 'globalNorm of zeros: gradient 0 (torch convention)', inputs: [{ shape: [2, 3], values: [0, 0, 0, 0, 0, 0] }],
+    fn: (x) => globalNorm([x]), finiteDifferences: { skip: 'the norm is not differentiable at 0; the gradient there is a convention' },
   },
 ];

@@ -41,6 +41,7 @@ export function gradients(y: Tensor, xs: Tensor[], dy?: Tensor): Tensor[] {
   }
   return withTracing(() => {
     const order = pathNodes(y, xs);
+    const onPath = new Set(order);
     const grads = new Map<Node, (Tensor | null)[]>();
     // d loss / d loss = 1: a constant, no dispatch.
     const seed = dy ?? reshape(tensor([1], []), y.shape);
@@ -50,7 +51,14 @@ export function gradients(y: Tensor, xs: Tensor[], dy?: Tensor): Tensor[] {
       const dys = grads.get(node);
       if (!dys || dys.every((g) => g === null) || node.inputs.length === 0) continue;
       const rule = node.op.grad;
-      if ('none' in rule) continue; // no gradient flows through this op (it states why)
+      if ('none' in rule) {
+        // Comparisons and integer outputs pass nothing back. Any other op without a gradient rule
+        // must not be crossed: a missing derivative would otherwise read as a zero one.
+        if (!rule.zero && node.inputs.some((t) => t.dtype === 'f32' && onPath.has(t.node))) {
+          throw new Error(`shadergrad: grad: cannot differentiate through '${node.op.name}': ${rule.none}`);
+        }
+        continue;
+      }
       const dxs = rule({ inputs: node.inputs, outputs: node.tensors, dys, attrs: node.attrs });
       node.inputs.forEach((inp, k) => {
         const g = dxs[k];

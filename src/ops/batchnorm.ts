@@ -1,1 +1,498 @@
-export {};
+// Batch normalisation (torch.nn.functional.batch_norm) over the channel dimension 1 of x, for
+// [N, C] (1-d), [N, C, L] and [N, C, H, W] (2-d) inputs — any rank ≥ 2, viewed as (N, C, L).
+//
+// Three ops:
+//   batchNorm          training forward, a multi-output op:
+//                      inputs  [x, weight?, bias?, runningMean?, runningVar?]
+//                      outputs [y, mean, rstd, runningMean'?, runningVar'?]
+//                      mean and rstd (batch mean, 1/sqrt(biased var + eps)) are what the backward
+//                      needs; the running statistics are new tensors (tensors are immutable — the nn
+//                      layer swaps them in). Kernels: batchnorm_forward (fused: statistics and
+//                      normalisation in one workgroup per channel) or batchnorm_stats +
+//                      batchnorm_normalize (the two-kernel composite), then batchnorm_running.
+//   batchNormBackward  its gradient kernel(s): [dy, x, mean, rstd, weight?] → [dx, Σ dy·x̂, Σ dy]
+//                      (fused batchnorm_backward, or batchnorm_backward_reduce + batchnorm_backward_dx).
+//                      Its own gradient is written in ops, so gradients of gradients work.
+//   batchNormEval      eval forward with the running statistics (batchnorm_normalize); its gradient is
+//                      the plain per-channel affine map, in ops.
+// Kernels: shaders/batchnorm.wgsl. References: src/reference/batchnorm.ts.
+
+import { defineKernel } from '../gpu/kernels.js';
+import { apply, apply1, Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/batchnorm.js';
+import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type HostTensor, type Meta } from './op.js';
+import { add, expand, mul, neg, powScalar, reciprocal, scale, shift, sqrt, sub } from './elementwise.js';
+import { sum } from './reduce.js';
+import { reshape } from './shape-ops.js';
+
+const WG = 256;
+const R = 'read' as const;
+const RW = 'read_write' as const;
+const U = 'uniform' as const;
+const params = [
+  { name: 'N', type: 'u32' as const }, { name: 'C', type: 'u32' as const }, { name: 'L', type: 'u32' as const },
+  { name: 'eps', type: 'f32' as const },
+];
+const wg256: [number, number, number] = [WG, 1, 1];
+
+export const batchNormKernels = {
+  stats: defineKernel({
+    name: 'batchnorm_stats', file: 'batchnorm.wgsl', entry: 'batchnorm_stats', params, workgroupSize: wg256,
+    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'mean', kind: RW }, { name: 'rstd', kind: RW },
+      { name: 'var_b', kind: RW }],
+  }),
+  forward: defineKernel({
+    name: 'batchnorm_forward', file: 'batchnorm.wgsl', entry: 'batchnorm_forward', params, workgroupSize: wg256,
+    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'mean', kind: RW }, { name: 'rstd', kind: RW },
+      { name: 'var_b', kind: RW }, { name: 'weight', kind: R }, { name: 'bias', kind: R }, { name: 'y', kind: RW }],
+    overrides: ['HAS_WEIGHT', 'HAS_BIAS'],
+  }),
+  normalize: defineKernel({
+    name: 'batchnorm_normalize', file: 'batchnorm.wgsl', entry: 'batchnorm_normalize', params, workgroupSize: wg256,
+    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R }, { name: 'stat_var', kind: R },
+      { name: 'y_norm', kind: RW }, { name: 'weight', kind: R }, { name: 'bias', kind: R }],
+    overrides: ['HAS_WEIGHT', 'HAS_BIAS'],
+  }),
+  running: defineKernel({
+    name: 'batchnorm_running', file: 'batchnorm.wgsl', entry: 'batchnorm_running', workgroupSize: [64, 1, 1],
+    params: [{ name: 'C', type: 'u32' }, { name: 'momentum', type: 'f32' }, { name: 'unbias', type: 'f32' }],
+    bindings: [{ name: 'running_mean', kind: R }, { name: 'rparams', kind: U }, { name: 'stat_mean', kind: R },
+      { name: 'stat_var', kind: R }, { name: 'new_running_mean', kind: RW }, { name: 'running_var', kind: R },
+      { name: 'new_running_var', kind: RW }],
+  }),
+  backwardReduce: defineKernel({
+    name: 'batchnorm_backward_reduce', file: 'batchnorm.wgsl', entry: 'batchnorm_backward_reduce', params, workgroupSize: wg256,
+    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R }, { name: 'stat_rstd', kind: R },
+      { name: 'dy', kind: R }, { name: 'dweight', kind: RW }, { name: 'dbias', kind: RW }],
+  }),
+  backwardDx: defineKernel({
+    name: 'batchnorm_backward_dx', file: 'batchnorm.wgsl', entry: 'batchnorm_backward_dx', params, workgroupSize: wg256,
+    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R }, { name: 'stat_rstd', kind: R },
+      { name: 'dy', kind: R }, { name: 'sum_dy_xhat', kind: R }, { name: 'sum_dy', kind: R }, { name: 'weight_b', kind: R },
+      { name: 'dx', kind: RW }],
+    overrides: ['HAS_WEIGHT'],
+  }),
+  backward: defineKernel({
+    name: 'batchnorm_backward', file: 'batchnorm.wgsl', entry: 'batchnorm_backward', params, workgroupSize: wg256,
+    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R }, { name: 'stat_rstd', kind: R },
+      { name: 'dy', kind: R }, { name: 'dweight', kind: RW }, { name: 'dbias', kind: RW }, { name: 'weight_b', kind: R },
+      { name: 'dx', kind: RW }],
+    overrides: ['HAS_WEIGHT'],
+  }),
+};
+
+/** Kernel choice: 'fused' = one workgroup per channel does everything; 'split' = per-channel statistics, then one thread per element. */
+export type BatchNormVersion = 'auto' | 'fused' | 'split';
+
+/**
+ * 'auto': the fused kernel when there are enough channels to fill the GPU with one workgroup each
+ * (C ≥ 64), or so few values per channel (M ≤ 1024, at most 4 per thread) that a second dispatch
+ * costs more than it parallelises; otherwise the split pair, whose element-wise half uses every core.
+ */
+function useFused(version: BatchNormVersion, C: number, M: number): boolean {
+  if (version === 'fused') return true;
+  if (version === 'split') return false;
+  return C >= 64 || M <= 1024;
+}
+
+/** (N, C, L) view of x. */
+function view(shape: readonly number[]): [number, number, number] {
+  return [shape[0], shape[1], numel(shape.slice(2))];
+}
+
+/** Shape [1, C, 1, ...] of rank `rank`: per-channel values broadcast against x. */
+function channelShape(rank: number, C: number): number[] {
+  return Array.from({ length: rank }, (_, i) => (i === 1 ? C : 1));
+}
+
+/** Grid of one workgroup per channel (2-D past the per-dimension limit). */
+function channelGrid(ctx: EncodeCtx, C: number): [number, number] {
+  return grid1d(C, 1, ctx.limits.maxWorkgroupsPerDim);
+}
+
+function checkChannelMeta(op: string, what: string, m: Meta, C: number): void {
+  if (m.dtype !== 'f32' || m.shape.length !== 1 || m.shape[0] !== C) {
+    throw new Error(`shadergrad: ${op}: ${what} must be f32 of shape [${C}] (one value per channel), got ${fmtShape(m.shape)} ${m.dtype}`);
+  }
+}
+
+function checkXMeta(op: string, x: Meta): void {
+  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op}: x must be f32, got ${x.dtype}`);
+  if (x.shape.length < 2) throw new Error(`shadergrad: ${op}: x must be [N, C, ...] (rank ≥ 2), got ${fmtShape(x.shape)}`);
+}
+
+// ---- training forward -----------------------------------------------------------------------------
+
+interface TrainAttrs {
+  eps: number;
+  momentum: number;
+  hasWeight: boolean;
+  hasBias: boolean;
+  hasRunning: boolean;
+  version: BatchNormVersion;
+}
+
+/** Positions of the optional inputs of the training op (-1 when absent). */
+function trainSlots(a: { hasWeight: boolean; hasBias: boolean; hasRunning: boolean }) {
+  let k = 1;
+  const w = a.hasWeight ? k++ : -1;
+  const b = a.hasBias ? k++ : -1;
+  const rm = a.hasRunning ? k++ : -1;
+  const rv = a.hasRunning ? k++ : -1;
+  return { w, b, rm, rv, count: k };
+}
+
+export const batchNormOp = defineOp<TrainAttrs>({
+  name: 'batchNorm',
+  kernels: [batchNormKernels.forward, batchNormKernels.stats, batchNormKernels.normalize, batchNormKernels.running],
+  infer: (ins, attrs) => {
+    const s = trainSlots(attrs);
+    const x = ins[0];
+    checkXMeta('batchNorm', x);
+    if (ins.length !== s.count) throw new Error(`shadergrad: batchNorm: expected ${s.count} inputs, got ${ins.length}`);
+    const [N, C, L] = view(x.shape);
+    if (N * L === 1) {
+      throw new Error(`shadergrad: batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
+    }
+    if (N * L === 0 && C > 0) throw new Error(`shadergrad: batchNorm: x ${fmtShape(x.shape)} has no values per channel`);
+    const named: [number, string][] = [[s.w, 'weight'], [s.b, 'bias'], [s.rm, 'runningMean'], [s.rv, 'runningVar']];
+    for (const [i, what] of named) if (i >= 0) checkChannelMeta('batchNorm', what, ins[i], C);
+    const perChannel: Meta = { shape: [C], dtype: 'f32' };
+    const outs: Meta[] = [{ shape: [...x.shape], dtype: 'f32' }, perChannel, perChannel];
+    if (attrs.hasRunning) outs.push(perChannel, perChannel);
+    return outs;
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const [N, C, L] = view(inMeta[0].shape);
+    const M = N * L;
+    if (C === 0) return;
+    const s = trainSlots(attrs);
+    const x = inputs[0];
+    // An absent weight or bias is not read (HAS_* = 0), but the binding still needs a buffer.
+    const weight = s.w >= 0 ? inputs[s.w] : x;
+    const bias = s.b >= 0 ? inputs[s.b] : x;
+    const varB = ctx.scratch(C * 4);
+    const p = { N, C, L, eps: attrs.eps };
+    const overrides = { HAS_WEIGHT: s.w >= 0 ? 1 : 0, HAS_BIAS: s.b >= 0 ? 1 : 0 };
+    const [y, mean, rstd] = outputs;
+    if (useFused(attrs.version, C, M)) {
+      ctx.dispatch(batchNormKernels.forward, {
+        bind: { x, mean, rstd, var_b: varB, weight, bias, y }, params: p, overrides, grid: channelGrid(ctx, C),
+      });
+    } else {
+      ctx.dispatch(batchNormKernels.stats, { bind: { x, mean, rstd, var_b: varB }, params: p, grid: channelGrid(ctx, C) });
+      ctx.dispatch(batchNormKernels.normalize, {
+        bind: { x, stat_mean: mean, stat_var: varB, y_norm: y, weight, bias }, params: p, overrides,
+        grid: grid1d(N * C * L, WG, ctx.limits.maxWorkgroupsPerDim),
+      });
+    }
+    if (attrs.hasRunning) {
+      ctx.dispatch(batchNormKernels.running, {
+        bind: {
+          running_mean: inputs[s.rm], stat_mean: mean, stat_var: varB, new_running_mean: outputs[3],
+          running_var: inputs[s.rv], new_running_var: outputs[4],
+        },
+        params: { C, momentum: attrs.momentum, unbias: M / (M - 1) }, grid: grid1d(C, 64, ctx.limits.maxWorkgroupsPerDim),
+      });
+    }
+  },
+  // dy goes through the backward kernels (with the batch-statistics terms). Gradients reaching the saved
+  // mean and rstd outputs add dmean/M and −drstd·rstd³·(x − mean)/M to dx (d var/dx = 2(x − mean)/M).
+  // The updated running statistics are state, not differentiable (torch updates them under no_grad).
+  grad: ({ inputs, outputs: [, mean, rstd], dys: [dy, dmean, drstd], attrs }) => {
+    const s = trainSlots(attrs);
+    const x = inputs[0];
+    const grads: (Tensor | null)[] = inputs.map(() => null);
+    const [N, C, L] = view(x.shape);
+    const M = N * L;
+    const bc = (t: Tensor) => reshape(t, channelShape(x.rank, C));
+    let dx: Tensor | null = null;
+    if (dy) {
+      const w = s.w >= 0 ? inputs[s.w] : null;
+      const [gx, gw, gb] = apply(batchNormBackwardOp, w ? [dy, x, mean, rstd, w] : [dy, x, mean, rstd],
+        { hasWeight: w !== null, version: attrs.version });
+      dx = gx;
+      if (s.w >= 0) grads[s.w] = gw;
+      if (s.b >= 0) grads[s.b] = gb;
+    }
+    if (dmean) {
+      const g = expand(bc(scale(dmean, 1 / M)), x.shape);
+      dx = dx ? add(dx, g) : g;
+    }
+    if (drstd) {
+      const g = mul(sub(x, bc(mean)), bc(scale(mul(drstd, powScalar(rstd, 3)), -1 / M)));
+      dx = dx ? add(dx, g) : g;
+    }
+    grads[0] = dx;
+    return grads;
+  },
+  reference: (ins, attrs) => {
+    const s = trainSlots(attrs);
+    const opt = (i: number) => (i >= 0 ? ins[i] : null);
+    return ref.batchNormTrainForward(ins[0], opt(s.w), opt(s.b), opt(s.rm), opt(s.rv), attrs.eps, attrs.momentum);
+  },
+  referenceBackward: ({ inputs, outputs: [, mean, rstd], dys: [dy, dmean, drstd], attrs }) => {
+    const s = trainSlots(attrs);
+    const out: (HostTensor | null)[] = inputs.map(() => null);
+    if (!dy && !dmean && !drstd) return out;
+    const { dx, dweight, dbias } = ref.batchNormTrainBackward(inputs[0], s.w >= 0 ? inputs[s.w] : null, mean, rstd, dy, dmean, drstd);
+    out[0] = dx;
+    if (dy && s.w >= 0) out[s.w] = dweight;
+    if (dy && s.b >= 0) out[s.b] = dbias;
+    return out;
+  },
+  cost: ([x], _outs, attrs) => {
+    const n = numel(x.shape);
+    const C = x.shape[1];
+    return { flops: 8 * n + (attrs.hasRunning ? 6 * C : 0), bytes: 4 * (2 * n + (attrs.hasRunning ? 9 : 5) * C) };
+  },
+});
+
+// ---- training backward ----------------------------------------------------------------------------
+
+interface BackwardAttrs {
+  hasWeight: boolean;
+  version: BatchNormVersion;
+}
+
+export const batchNormBackwardOp = defineOp<BackwardAttrs>({
+  name: 'batchNormBackward',
+  kernels: [batchNormKernels.backward, batchNormKernels.backwardReduce, batchNormKernels.backwardDx],
+  infer: ([dy, x, mean, rstd, w], attrs) => {
+    checkXMeta('batchNormBackward', x);
+    if (dy.dtype !== 'f32' || fmtShape(dy.shape) !== fmtShape(x.shape)) {
+      throw new Error(`shadergrad: batchNormBackward: dy ${fmtShape(dy.shape)} ${dy.dtype} must be f32 with the shape of x ${fmtShape(x.shape)}`);
+    }
+    const C = x.shape[1];
+    checkChannelMeta('batchNormBackward', 'mean', mean, C);
+    checkChannelMeta('batchNormBackward', 'rstd', rstd, C);
+    if (attrs.hasWeight) checkChannelMeta('batchNormBackward', 'weight', w, C);
+    const perChannel: Meta = { shape: [C], dtype: 'f32' };
+    return [{ shape: [...x.shape], dtype: 'f32' }, perChannel, perChannel];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const [N, C, L] = view(inMeta[1].shape);
+    if (C === 0) return;
+    const [dy, x, mean, rstd] = inputs;
+    const weight: BufferRef = attrs.hasWeight ? inputs[4] : x;
+    const [dx, dweight, dbias] = outputs;
+    const p = { N, C, L, eps: 0 };
+    const overrides = { HAS_WEIGHT: attrs.hasWeight ? 1 : 0 };
+    if (useFused(attrs.version, C, N * L)) {
+      ctx.dispatch(batchNormKernels.backward, {
+        bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias, weight_b: weight, dx }, params: p, overrides,
+        grid: channelGrid(ctx, C),
+      });
+    } else {
+      ctx.dispatch(batchNormKernels.backwardReduce, {
+        bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias }, params: p, grid: channelGrid(ctx, C),
+      });
+      ctx.dispatch(batchNormKernels.backwardDx, {
+        bind: { x, stat_mean: mean, stat_rstd: rstd, dy, sum_dy_xhat: dweight, sum_dy: dbias, weight_b: weight, dx },
+        params: p, overrides, grid: grid1d(N * C * L, WG, ctx.limits.maxWorkgroupsPerDim),
+      });
+    }
+  },
+  // The maths is in src/reference/batchnorm.ts (batchNormBackwardBackward); here the same formulas in ops,
+  // with per-channel sums S(t) = Σ over n and spatial positions, kept as [1, C, 1, ...].
+  grad: ({ inputs: [g, x, mean, rstd, w], outputs: [, dwOut, dbOut], dys: [A, B, D], attrs }) => {
+    const [N, C, L] = view(x.shape);
+    const M = N * L;
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const S = (t: Tensor) => sum(t, axes, true);
+    const bc = (t: Tensor) => reshape(t, channelShape(x.rank, C));
+    const flat = (t: Tensor) => reshape(t, [C]);
+    const plus = (a: Tensor | null, b: Tensor) => (a ? add(a, b) : b);
+    const r = bc(rstd);
+    const xc = sub(x, bc(mean));
+    const xh = mul(xc, r);
+    const wc = attrs.hasWeight ? bc(w) : null;
+    const wr = wc ? mul(wc, r) : r;
+    let dg: Tensor | null = null;
+    let dxh: Tensor | null = null;
+    let K: Tensor | null = null;
+    if (A) {
+      const SA = S(A);
+      const SAx = S(mul(A, xh));
+      dg = mul(wr, sub(sub(A, scale(SA, 1 / M)), scale(mul(xh, SAx), 1 / M)));
+      dxh = neg(mul(scale(wr, 1 / M), add(mul(A, bc(dwOut)), mul(SAx, g))));
+      K = sub(sub(S(mul(A, g)), scale(mul(bc(dbOut), SA), 1 / M)), scale(mul(bc(dwOut), SAx), 1 / M));
+    }
+    if (B) {
+      dg = plus(dg, mul(bc(B), xh));
+      dxh = plus(dxh, mul(bc(B), g));
+    }
+    if (D) dg = plus(dg, expand(bc(D), x.shape));
+    const dx = dxh ? mul(r, dxh) : null;
+    const dmean = dxh ? flat(neg(mul(r, S(dxh)))) : null;
+    let dr: Tensor | null = dxh ? S(mul(dxh, xc)) : null;
+    if (K) dr = plus(dr, wc ? mul(wc, K) : K);
+    const dw = attrs.hasWeight && K ? flat(mul(r, K)) : null;
+    return [dg, dx, dmean, dr && flat(dr), ...(attrs.hasWeight ? [dw] : [])];
+  },
+  reference: ([g, x, mean, rstd, w], attrs) => ref.batchNormBackwardForward(g, x, mean, rstd, attrs.hasWeight ? w : null),
+  referenceBackward: ({ inputs: [g, x, mean, rstd, w], dys: [A, B, D], attrs }) =>
+    ref.batchNormBackwardBackward(g, x, mean, rstd, attrs.hasWeight ? w : null, A, B, D),
+  cost: ([, x]) => {
+    const n = numel(x.shape);
+    return { flops: 10 * n, bytes: 4 * (3 * n + 5 * x.shape[1]) };
+  },
+});
+
+// ---- eval forward -------------------------------------------------------------------------------
+
+interface EvalAttrs {
+  eps: number;
+  hasWeight: boolean;
+  hasBias: boolean;
+}
+
+export const batchNormEvalOp = defineOp<EvalAttrs>({
+  name: 'batchNormEval',
+  kernels: [batchNormKernels.normalize],
+  infer: (ins, attrs) => {
+    const x = ins[0];
+    checkXMeta('batchNormEval', x);
+    const C = x.shape[1];
+    checkChannelMeta('batchNormEval', 'runningMean', ins[1], C);
+    checkChannelMeta('batchNormEval', 'runningVar', ins[2], C);
+    let k = 3;
+    if (attrs.hasWeight) checkChannelMeta('batchNormEval', 'weight', ins[k++], C);
+    if (attrs.hasBias) checkChannelMeta('batchNormEval', 'bias', ins[k++], C);
+    if (ins.length !== k) throw new Error(`shadergrad: batchNormEval: expected ${k} inputs, got ${ins.length}`);
+    return [{ shape: [...x.shape], dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const [N, C, L] = view(inMeta[0].shape);
+    const n = N * C * L;
+    if (n === 0) return;
+    const x = inputs[0];
+    const weight = attrs.hasWeight ? inputs[3] : x;
+    const bias = attrs.hasBias ? inputs[attrs.hasWeight ? 4 : 3] : x;
+    ctx.dispatch(batchNormKernels.normalize, {
+      bind: { x, stat_mean: inputs[1], stat_var: inputs[2], y_norm: outputs[0], weight, bias },
+      params: { N, C, L, eps: attrs.eps }, overrides: { HAS_WEIGHT: attrs.hasWeight ? 1 : 0, HAS_BIAS: attrs.hasBias ? 1 : 0 },
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  // y = (x − rm)·r·w + b with r = (rv + eps)^(-1/2): dx = dy·w·r, dw = Σ dy·(x − rm)·r, db = Σ dy.
+  // The running statistics get no gradient: torch treats them as non-differentiable buffers.
+  grad: ({ inputs, dys: [dy], attrs }) => {
+    const grads: (Tensor | null)[] = inputs.map(() => null);
+    if (!dy) return grads;
+    const [x, rm, rv] = inputs;
+    const C = x.shape[1];
+    const bc = (t: Tensor) => reshape(t, channelShape(x.rank, C));
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const r = bc(reciprocal(sqrt(shift(rv, attrs.eps))));
+    const w = attrs.hasWeight ? bc(inputs[3]) : null;
+    grads[0] = mul(dy, w ? mul(w, r) : r);
+    if (attrs.hasWeight) grads[3] = reshape(sum(mul(dy, mul(sub(x, bc(rm)), r)), axes), [C]);
+    if (attrs.hasBias) grads[attrs.hasWeight ? 4 : 3] = reshape(sum(dy, axes), [C]);
+    return grads;
+  },
+  reference: (ins, attrs) => {
+    const w = attrs.hasWeight ? ins[3] : null;
+    const b = attrs.hasBias ? ins[attrs.hasWeight ? 4 : 3] : null;
+    return [ref.batchNormEvalForward(ins[0], ins[1], ins[2], w, b, attrs.eps)];
+  },
+  referenceBackward: ({ inputs, dys: [dy], attrs }) => {
+    const out: (HostTensor | null)[] = inputs.map(() => null);
+    if (!dy) return out;
+    const { dx, dweight, dbias } = ref.batchNormEvalBackward(inputs[0], inputs[1], inputs[2], attrs.hasWeight ? inputs[3] : null, dy, attrs.eps);
+    out[0] = dx;
+    if (attrs.hasWeight) out[3] = dweight;
+    if (attrs.hasBias) out[attrs.hasWeight ? 4 : 3] = dbias;
+    return out;
+  },
+  cost: ([x]) => ({ flops: 5 * numel(x.shape), bytes: 4 * (2 * numel(x.shape) + 4 * x.shape[1]) }),
+});
+
+// ---- public function ----------------------------------------------------------------------------
+
+export interface BatchNormOptions {
+  /** Per-channel scale γ, shape [C] (default: none, i.e. 1). */
+  weight?: Tensor;
+  /** Per-channel shift β, shape [C] (default: none, i.e. 0). */
+  bias?: Tensor;
+  /** Running mean, shape [C]: updated in training, used in eval. Give it together with runningVar. */
+  runningMean?: Tensor;
+  /** Running (unbiased) variance, shape [C]. */
+  runningVar?: Tensor;
+  /** Normalise with batch statistics (true) or with the running statistics (false, the default, as torch). */
+  training?: boolean;
+  /** running = (1 − momentum)·running + momentum·batch statistic (default 0.1). */
+  momentum?: number;
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+  /** Kernel version (default 'auto'). */
+  version?: BatchNormVersion;
+}
+
+export interface BatchNormResult {
+  /** The normalised output, shape of x. */
+  y: Tensor;
+  /** Training: the batch mean per channel, [C] (saved for the backward; differentiable). */
+  mean?: Tensor;
+  /** Training: 1/sqrt(biased batch variance + eps) per channel, [C] (saved for the backward; differentiable). */
+  rstd?: Tensor;
+  /** Training: the updated running mean (a new tensor); eval: the one given. Undefined without running statistics. */
+  runningMean?: Tensor;
+  /** Training: the updated running variance (unbiased batch variance); eval: the one given. */
+  runningVar?: Tensor;
+}
+
+function checkChannelTensor(what: string, t: Tensor | undefined, C: number, x: Tensor): void {
+  if (t === undefined) return;
+  if (!(t instanceof Tensor)) throw new Error(`shadergrad: batchNorm: ${what} must be a Tensor, got ${typeof t}`);
+  if (t.dtype !== 'f32' || t.rank !== 1 || t.shape[0] !== C) {
+    throw new Error(`shadergrad: batchNorm: ${what} ${t.describe()} must be f32 of shape [${C}], one value per channel of x ${x.describe()}`);
+  }
+}
+
+/**
+ * Batch normalisation with torch.nn.functional.batch_norm semantics over dimension 1 of x
+ * ([N, C], [N, C, L], [N, C, H, W], ...). Training normalises with the batch mean and the biased
+ * variance and, given running statistics, returns them updated with momentum and the unbiased
+ * variance; eval normalises with the running statistics. Tensors are immutable, so the updated
+ * running statistics come back as new tensors in the result.
+ */
+export function batchNorm(x: Tensor, options: BatchNormOptions = {}): BatchNormResult {
+  const { weight, bias, runningMean, runningVar } = options;
+  const training = options.training ?? false;
+  const momentum = options.momentum ?? 0.1;
+  const eps = options.eps ?? 1e-5;
+  const version = options.version ?? 'auto';
+  if (!(x instanceof Tensor)) throw new Error(`shadergrad: batchNorm: x must be a Tensor, got ${typeof x}`);
+  if (x.dtype !== 'f32') throw new Error(`shadergrad: batchNorm: x must be f32, got ${x.describe()}`);
+  if (x.rank < 2) throw new Error(`shadergrad: batchNorm: x ${x.describe()} must be [N, C, ...] with at least 2 dimensions`);
+  const C = x.shape[1];
+  checkChannelTensor('weight', weight, C, x);
+  checkChannelTensor('bias', bias, C, x);
+  checkChannelTensor('runningMean', runningMean, C, x);
+  checkChannelTensor('runningVar', runningVar, C, x);
+  if ((runningMean === undefined) !== (runningVar === undefined)) {
+    throw new Error('shadergrad: batchNorm: runningMean and runningVar must be given together');
+  }
+  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw new Error(`shadergrad: batchNorm: momentum must be a finite number, got ${String(momentum)}`);
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new Error(`shadergrad: batchNorm: eps must be a finite number ≥ 0, got ${String(eps)}`);
+  if (!['auto', 'fused', 'split'].includes(version)) throw new Error(`shadergrad: batchNorm: unknown version '${version}' (auto, fused or split)`);
+  const hasWeight = weight !== undefined;
+  const hasBias = bias !== undefined;
+  const affine = [...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  if (!training) {
+    if (!runningMean || !runningVar) {
+      throw new Error('shadergrad: batchNorm: eval mode (training: false) needs runningMean and runningVar; pass training: true to use batch statistics');
+    }
+    const y = apply1(batchNormEvalOp, [x, runningMean, runningVar, ...affine], { eps, hasWeight, hasBias });
+    return { y, runningMean, runningVar };
+  }
+  const [N, , L] = view(x.shape);
+  if (N * L === 1) {
+    throw new Error(`shadergrad: batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)} (${x.describe()})`);
+  }
+  const hasRunning = runningMean !== undefined;
+  const running = hasRunning ? [runningMean!, runningVar!] : [];
+  const outs = apply(batchNormOp, [x, ...affine, ...running], { eps, momentum, hasWeight, hasBias, hasRunning, version });
+  return { y: outs[0], mean: outs[1], rstd: outs[2], runningMean: outs[3], runningVar: outs[4] };
+}

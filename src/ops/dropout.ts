@@ -1,1 +1,155 @@
-export {};
+// Dropout (torch.nn.functional.dropout): inverted dropout whose mask comes from a counter-based RNG
+// (Philox4x32-10) evaluated inside the shader from (seed, offset + element index). Nothing is stored
+// for the backward: it regenerates the same mask from the same seed tensor and offset.
+// Kernels: shaders/dropout.wgsl (its header is the RNG's specification). Reference: src/reference/dropout.ts.
+
+import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { apply1, tensor, Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/dropout.js';
+import { globalRandom } from '../nn/init.js';
+import { defineOp, fmtShape, grid1d, numel, type EncodeArgs, type EncodeCtx, type Meta, type OpDef } from './op.js';
+
+const WG = 256;
+const TWO_32 = 4294967296;
+
+const params = [
+  { name: 'n', type: 'u32' as const }, { name: 'offset_lo', type: 'u32' as const }, { name: 'offset_hi', type: 'u32' as const },
+  { name: 'threshold', type: 'u32' as const }, { name: 'scale', type: 'f32' as const },
+];
+
+export const dropoutKernels = {
+  forward: defineKernel({
+    name: 'dropout_forward', file: 'dropout.wgsl', entry: 'dropout_forward',
+    bindings: [{ name: 'x', kind: 'read' }, { name: 'key', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
+    params, workgroupSize: [WG, 1, 1],
+  }),
+  backward: defineKernel({
+    name: 'dropout_backward', file: 'dropout.wgsl', entry: 'dropout_backward',
+    bindings: [{ name: 'dy', kind: 'read' }, { name: 'key', kind: 'read' }, { name: 'dx', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
+    params, workgroupSize: [WG, 1, 1],
+  }),
+};
+
+interface DropoutAttrs {
+  p: number;
+  /** Counter of element 0 (elements use offset + i). */
+  offset: number;
+}
+
+/** Both kernels: input 0 is x (or dy), input 1 the [2] i32 seed key; one thread per element. */
+function encodeMasked(kernel: KernelDef, inName: string, outName: string) {
+  return (ctx: EncodeCtx, { inputs, outputs, outMeta, attrs: { p, offset } }: EncodeArgs<DropoutAttrs>) => {
+    const n = numel(outMeta[0].shape);
+    if (n === 0) return;
+    ctx.dispatch(kernel, {
+      bind: { [inName]: inputs[0], key: inputs[1], [outName]: outputs[0] },
+      params: {
+        n, offset_lo: offset % TWO_32, offset_hi: Math.floor(offset / TWO_32),
+        threshold: ref.dropThreshold(p), scale: 1 / (1 - p),
+      },
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  };
+}
+
+function inferMasked(name: string) {
+  return ([v, key]: Meta[]): Meta[] => {
+    if (v.dtype !== 'f32') throw new Error(`shadergrad: ${name}: input must be f32, got ${v.dtype}`);
+    if (key.dtype !== 'i32' || numel(key.shape) !== 2) {
+      throw new Error(`shadergrad: ${name}: seed must be an i32 tensor of 2 values (key words), got ${fmtShape(key.shape)} ${key.dtype}`);
+    }
+    return [{ shape: [...v.shape], dtype: 'f32' }];
+  };
+}
+
+const maskCost = ([v]: Meta[]) => ({
+  // Philox4x32-10: 10 rounds of 2 emulated 32×32→64 multiplies and a few xors, ~150 integer ops per element.
+  flops: 150 * numel(v.shape), bytes: 8 * numel(v.shape) + 8,
+});
+
+/** dx = mask · dy / (1 − p), the mask regenerated from the seed and offset. */
+export const dropoutBackwardOp: OpDef<DropoutAttrs> = defineOp<DropoutAttrs>({
+  name: 'dropoutBackward',
+  kernels: [dropoutKernels.backward],
+  infer: inferMasked('dropoutBackward'),
+  encode: encodeMasked(dropoutKernels.backward, 'dy', 'dx'),
+  // The map dy ↦ mask·dy/(1 − p) is linear and diagonal, so its gradient is the same map.
+  grad: ({ inputs: [, key], dys: [g], attrs }) => [g ? apply1(dropoutBackwardOp, [g, key], attrs) : null, null],
+  reference: ([dy, key], { p, offset }) => [ref.dropoutBackward(dy, ref.seedWords(key), offset, p)],
+  referenceBackward: ({ inputs: [, key], dys: [g], attrs: { p, offset } }) =>
+    [g ? ref.dropoutBackward(g, ref.seedWords(key), offset, p) : null, null],
+  cost: maskCost,
+});
+
+export const dropoutOp: OpDef<DropoutAttrs> = defineOp<DropoutAttrs>({
+  name: 'dropout',
+  kernels: [dropoutKernels.forward],
+  infer: inferMasked('dropout'),
+  encode: encodeMasked(dropoutKernels.forward, 'x', 'y'),
+  // dy/dx = diag(mask)/(1 − p): the backward kernel regenerates the mask. The seed is an integer key.
+  grad: ({ inputs: [, key], dys: [dy], attrs }) => [dy ? apply1(dropoutBackwardOp, [dy, key], attrs) : null, null],
+  reference: ([x, key], { p, offset }) => [ref.dropoutForward(x, ref.seedWords(key), offset, p)],
+  referenceBackward: ({ inputs: [, key], dys: [dy], attrs: { p, offset } }) =>
+    [dy ? ref.dropoutBackward(dy, ref.seedWords(key), offset, p) : null, null],
+  cost: maskCost,
+});
+
+export interface DropoutOptions {
+  /** Apply dropout (default true); with false, x is returned unchanged (torch's training=False). */
+  training?: boolean;
+  /**
+   * The Philox key: an integer in [0, 2^53), or an i32 tensor of 2 values (the key's low and high
+   * 32-bit words) — a tensor lets a compiled step feed a fresh seed every step. Default: two words
+   * drawn from the global generator (reproducible after sg.nn.manualSeed).
+   */
+  seed?: number | Tensor;
+  /** Counter of element 0, an integer in [0, 2^53): element i draws from counter offset + i. Default 0. */
+  offset?: number;
+}
+
+function checkSeed(seed: number | Tensor | undefined): void {
+  if (seed === undefined) return;
+  if (seed instanceof Tensor) {
+    if (seed.dtype !== 'i32' || seed.size !== 2) {
+      throw new Error(`shadergrad: dropout: seed ${seed.describe()} must be an i32 tensor of 2 values (the key's low and high words)`);
+    }
+  } else if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new Error(`shadergrad: dropout: seed must be an integer in [0, 2^53) or an i32 tensor of 2 values, got ${String(seed)}`);
+  }
+}
+
+/** The seed as the [2] i32 key tensor the kernels read. */
+function seedTensor(seed: number | Tensor | undefined): Tensor {
+  if (seed instanceof Tensor) return seed;
+  let lo: number;
+  let hi: number;
+  if (seed === undefined) {
+    const r = globalRandom();
+    lo = r.nextUint32();
+    hi = r.nextUint32();
+  } else {
+    lo = seed % TWO_32;
+    hi = Math.floor(seed / TWO_32);
+  }
+  return tensor(new Int32Array([lo | 0, hi | 0]), [2], { dtype: 'i32' });
+}
+
+/**
+ * Inverted dropout, as torch.nn.functional.dropout: each element is zeroed with probability p and the
+ * survivors are scaled by 1/(1 − p). p must be in [0, 1); p = 0 or training = false return x itself.
+ * The same (seed, offset) always gives the same mask; the gradient reuses it without storing it.
+ */
+export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`shadergrad: dropout: x must be a Tensor, got ${typeof x}`);
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) {
+    throw new Error(`shadergrad: dropout: p must be a probability in [0, 1), got ${String(p)}`);
+  }
+  if (x.dtype !== 'f32') throw new Error(`shadergrad: dropout: x must be f32, got ${x.describe()}`);
+  const offset = options.offset ?? 0;
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new Error(`shadergrad: dropout: offset must be an integer in [0, 2^53), got ${String(offset)}`);
+  }
+  checkSeed(options.seed);
+  if (options.training === false || p === 0) return x;
+  return apply1(dropoutOp, [x, seedTensor(options.seed)], { p, offset });
+}

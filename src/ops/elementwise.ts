@@ -6,7 +6,7 @@ import { defineKernel } from '../gpu/kernels.js';
 import { apply1, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/elementwise.js';
 import { sumToShape } from '../reference/host.js';
-import { defineOp, grid1d, numel, type DType, type OpDef } from './op.js';
+import { defineOp, grid1d, numel, type DType, type NoGrad, type OpDef } from './op.js';
 import {
   broadcastShapes, broadcastStrides, checkRank, collapseDims, reducedAxes, sameShape, stridesOf,
 } from './shape.js';
@@ -60,7 +60,7 @@ interface UnaryAttrs {
 /** Gradient rules for unary ops, in ops: each returns dx given x, y and dy. */
 type UnaryGrad = (x: Tensor, y: Tensor, dy: Tensor, alpha: number) => Tensor | null;
 
-const unaryGrads: Record<string, UnaryGrad | { none: string }> = {
+const unaryGrads: Record<string, UnaryGrad | NoGrad> = {
   neg: (_x, _y, dy) => neg(dy),
   exp: (_x, y, dy) => mul(dy, y), // d/dx e^x = e^x
   log: (x, _y, dy) => div(dy, x), // d/dx ln x = 1/x
@@ -69,8 +69,8 @@ const unaryGrads: Record<string, UnaryGrad | { none: string }> = {
   sigmoid: (_x, y, dy) => mul(dy, mul(y, shift(neg(y), 1))), // σ(1-σ)
   tanh: (_x, y, dy) => mul(dy, shift(neg(square(y)), 1)), // 1 - tanh²
   abs: (x, _y, dy) => mul(dy, sign(x)),
-  step: { none: 'the step function is piecewise constant: its gradient is 0 almost everywhere' },
-  sign: { none: 'sign is piecewise constant: its gradient is 0 almost everywhere' },
+  step: { none: 'the step function is piecewise constant: its gradient is 0 almost everywhere', zero: true },
+  sign: { none: 'sign is piecewise constant: its gradient is 0 almost everywhere', zero: true },
   square: (x, _y, dy) => mul(dy, scale(x, 2)),
   reciprocal: (_x, y, dy) => neg(mul(dy, square(y))), // d/dx 1/x = -1/x²
   scale: (_x, _y, dy, a) => scale(dy, a),
@@ -158,7 +158,7 @@ type BinaryName = (typeof BINARY_CODES)[number];
 type BinaryGrad = (a: Tensor, b: Tensor, y: Tensor, dy: Tensor) => [Tensor | null, Tensor | null];
 
 const half = (t: Tensor) => scale(t, 0.5);
-const binaryGrads: Record<BinaryName, BinaryGrad | { none: string }> = {
+const binaryGrads: Record<BinaryName, BinaryGrad | NoGrad> = {
   add: (_a, _b, _y, dy) => [dy, dy],
   sub: (_a, _b, _y, dy) => [dy, neg(dy)],
   mul: (a, b, _y, dy) => [mul(dy, b), mul(dy, a)],
@@ -168,9 +168,9 @@ const binaryGrads: Record<BinaryName, BinaryGrad | { none: string }> = {
   minimum: (a, b, _y, dy) => [mul(dy, add(gt(b, a), half(eq(a, b)))), mul(dy, add(gt(a, b), half(eq(a, b))))],
   // d(a^b)/da = b·a^(b-1); d(a^b)/db = a^b·ln a (taken as 0 where a <= 0, as PyTorch does for a = 0)
   pow: (a, b, y, dy) => [mul(dy, mul(b, pow(a, sub(b, 1)))), mul(dy, mul(y, log(maximum(a, 1e-30)))) ],
-  eq: { none: 'comparisons are piecewise constant' },
-  gt: { none: 'comparisons are piecewise constant' },
-  ge: { none: 'comparisons are piecewise constant' },
+  eq: { none: 'comparisons are piecewise constant', zero: true },
+  gt: { none: 'comparisons are piecewise constant', zero: true },
+  ge: { none: 'comparisons are piecewise constant', zero: true },
 };
 
 function defineBinary(name: BinaryName): OpDef<null> {

@@ -55,7 +55,7 @@ export const accuracyOp: OpDef<null> = defineOp<null>({
       bind: { [scores ? 'scores' : 'predicted']: inputs[0], targets: inputs[1], acc: outputs[0] }, params: { N, C }, grid: [1],
     });
   },
-  grad: { none: 'accuracy counts argmax hits: piecewise constant in the scores' },
+  grad: { none: 'accuracy counts argmax hits: piecewise constant in the scores', zero: true },
   reference: ([pred, target]) => [ref.accuracyForward(pred, target)],
   referenceBackward: { none: 'accuracy is piecewise constant' },
   cost: ([pred]) => ({ flops: numel(pred.shape), bytes: 4 * (numel(pred.shape) + pred.shape[0] + 1) }),
@@ -84,7 +84,7 @@ export const confusionMatrixOp: OpDef<ConfusionAttrs> = defineOp<ConfusionAttrs>
       params: { N, C, K }, grid: grid1d(N, 64, ctx.limits.maxWorkgroupsPerDim),
     });
   },
-  grad: { none: 'a confusion matrix holds integer counts' },
+  grad: { none: 'a confusion matrix holds integer counts', zero: true },
   reference: ([pred, target], { numClasses }) => [ref.confusionMatrixForward(pred, target, numClasses)],
   referenceBackward: { none: 'integer counts' },
   cost: ([pred], [out]) => ({ flops: numel(pred.shape), bytes: 4 * (numel(pred.shape) + pred.shape[0] + numel(out.shape)) }),

@@ -80,6 +80,12 @@ export type GradFn<A> = (g: GradArgs<A>) => (Tensor | null)[];
 export interface NoGrad {
   /** Why there is no gradient (integer output, non-differentiable, ...). */
   none: string;
+  /**
+   * The gradient is zero almost everywhere (comparisons, integer outputs): autodiff passes nothing
+   * back. Without it, differentiating through the op is an error (an unimplemented derivative must
+   * never read as a zero one).
+   */
+  zero?: boolean;
 }
 
 export interface RefBackwardArgs<A> {

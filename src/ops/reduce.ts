@@ -1,13 +1,14 @@
 // Reductions over axes: sum, mean, max, min. The op works on one axis at a time (keeping it as size
-// 1); the public functions chain it over several axes and drop kept dims.
-// Kernel: shaders/reduce.wgsl. Reference: src/reference/reduce.ts.
+// 1); the public functions chain it over several axes and drop kept dims. Also argmax / argmin (i32
+// indices, torch tie-breaking) and globalNorm (the 2-norm of a list of tensors, for gradient clipping).
+// Kernels: shaders/reduce.wgsl. Reference: src/reference/reduce.ts.
 
 import { defineKernel } from '../gpu/kernels.js';
-import { apply1, type Tensor } from '../tensor/tensor.js';
+import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/reduce.js';
-import { defineOp, numel, type OpDef } from './op.js';
+import { defineOp, fmtShape, numel, type OpDef } from './op.js';
 import { normAxis } from './shape.js';
-import { div, eq, expand, mul, scale } from './elementwise.js';
+import { add, div, eq, expand, mul, scale } from './elementwise.js';
 import { reshape } from './shape-ops.js';
 
 export const reduceKernel = defineKernel({
@@ -100,3 +101,143 @@ export const mean = (x: Tensor, axis?: number | number[], keepdim = false) => re
 export const max = (x: Tensor, axis?: number | number[], keepdim = false) => reduce('max', x, axis, keepdim);
 /** Minimum over `axis` (values only; ties share the gradient evenly, like torch.amin). */
 export const min = (x: Tensor, axis?: number | number[], keepdim = false) => reduce('min', x, axis, keepdim);
+
+// ---- argmax / argmin ----------------------------------------------------------------------------
+
+export const argKernel = defineKernel({
+  name: 'reduce_arg', file: 'reduce.wgsl', entry: 'reduce_arg',
+  bindings: [{ name: 'x', kind: 'read' }, { name: 'idx', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
+  params: [{ name: 'outer', type: 'u32' }, { name: 'R', type: 'u32' }, { name: 'inner', type: 'u32' }],
+  workgroupSize: [64, 1, 1], overrides: ['ARG'],
+});
+
+type ArgKind = ref.ArgKind;
+
+function defineArg(kind: ArgKind): OpDef<ReduceAttrs> {
+  return defineOp<ReduceAttrs>({
+    name: kind,
+    kernels: [argKernel],
+    infer: ([x], { axis }) => {
+      if (x.dtype !== 'f32') throw new Error(`shadergrad: ${kind}: x must be f32, got ${x.dtype}`);
+      if (x.shape[axis] === 0) throw new Error(`shadergrad: ${kind}: cannot take the ${kind} of an empty axis ${axis} of shape ${fmtShape(x.shape)}`);
+      const shape = [...x.shape];
+      shape[axis] = 1;
+      return [{ shape, dtype: 'i32' }];
+    },
+    encode: (ctx, { inputs, outputs, inMeta, attrs: { axis } }) => {
+      const s = inMeta[0].shape;
+      const outer = numel(s.slice(0, axis));
+      const inner = numel(s.slice(axis + 1));
+      const total = outer * inner;
+      if (total === 0) return;
+      const gy = Math.ceil(total / ctx.limits.maxWorkgroupsPerDim);
+      ctx.dispatch(argKernel, {
+        bind: { x: inputs[0], idx: outputs[0] }, params: { outer, R: s[axis], inner },
+        overrides: { ARG: kind === 'argmax' ? 0 : 1 }, grid: [Math.ceil(total / gy), gy],
+      });
+    },
+    grad: { none: `${kind} returns integer indices, which are piecewise constant in x`, zero: true },
+    reference: ([x], { axis }) => [ref.argForward(kind, x, axis)],
+    referenceBackward: { none: 'integer output' },
+    cost: ([x], [y]) => ({ flops: numel(x.shape), bytes: 4 * (numel(x.shape) + numel(y.shape)) }),
+  });
+}
+
+const argOps: Record<ArgKind, OpDef<ReduceAttrs>> = { argmax: defineArg('argmax'), argmin: defineArg('argmin') };
+
+function argReduce(kind: ArgKind, x: Tensor, axis: number | undefined, keepdim: boolean): Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`shadergrad: ${kind}: x must be a Tensor, got ${typeof x}`);
+  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${kind}: x must be f32, got ${x.describe()}`);
+  if (axis === undefined || x.rank === 0) {
+    // Over every element: the index into the flattened tensor (torch's dim=None).
+    if (axis !== undefined) normAxis(axis, x.rank, kind);
+    if (x.size === 0) throw new Error(`shadergrad: ${kind}: ${x.describe()} is empty`);
+    const r = apply1(argOps[kind], [reshape(x, [x.size])], { axis: 0 });
+    return reshape(r, keepdim ? x.shape.map(() => 1) : []);
+  }
+  const a = normAxis(axis, x.rank, kind);
+  if (x.shape[a] === 0) throw new Error(`shadergrad: ${kind}: axis ${axis} of ${x.describe()} is empty`);
+  const y = apply1(argOps[kind], [x], { axis: a });
+  return keepdim ? y : reshape(y, x.shape.filter((_, i) => i !== a));
+}
+
+/**
+ * Index (i32) of the largest element along `axis`, or into the flattened tensor when `axis` is
+ * omitted (torch.argmax). Ties go to the first index; NaN counts as the largest. No gradient.
+ */
+export const argmax = (x: Tensor, axis?: number, keepdim = false) => argReduce('argmax', x, axis, keepdim);
+/** Index (i32) of the smallest element along `axis` (torch.argmin); ties → first index, NaN wins. */
+export const argmin = (x: Tensor, axis?: number, keepdim = false) => argReduce('argmin', x, axis, keepdim);
+
+// ---- global norm --------------------------------------------------------------------------------
+
+export const sumsqKernel = defineKernel({
+  name: 'sumsq_partial', file: 'reduce.wgsl', entry: 'sumsq_partial',
+  bindings: [{ name: 'x', kind: 'read' }, { name: 'sq_partial', kind: 'read_write' }, { name: 'sparams', kind: 'uniform' }],
+  params: [{ name: 'n', type: 'u32' }, { name: 'out_base', type: 'u32' }],
+  workgroupSize: [256, 1, 1],
+});
+
+export const globalNormFinishKernel = defineKernel({
+  name: 'global_norm_finish', file: 'reduce.wgsl', entry: 'global_norm_finish',
+  bindings: [{ name: 'sq_in', kind: 'read' }, { name: 'norm', kind: 'read_write' }, { name: 'fparams', kind: 'uniform' }],
+  params: [{ name: 'count', type: 'u32' }],
+  workgroupSize: [256, 1, 1],
+});
+
+/** Workgroups of sumsq_partial for n elements: about 4 elements per thread, at most 256 partials. */
+function sumsqGroups(n: number): number {
+  return n === 0 ? 0 : Math.min(256, Math.ceil(n / (256 * 4)));
+}
+
+export const globalNormOp = defineOp<null>({
+  name: 'globalNorm',
+  kernels: [sumsqKernel, globalNormFinishKernel],
+  infer: (xs) => {
+    xs.forEach((x, i) => {
+      if (x.dtype !== 'f32') throw new Error(`shadergrad: globalNorm: tensor ${i} must be f32, got ${fmtShape(x.shape)} ${x.dtype}`);
+    });
+    return [{ shape: [], dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta }) => {
+    const groups = inMeta.map((m) => sumsqGroups(numel(m.shape)));
+    const count = groups.reduce((a, b) => a + b, 0);
+    const partials = ctx.scratch(Math.max(count, 1) * 4);
+    let base = 0;
+    inputs.forEach((buf, i) => {
+      if (groups[i] === 0) return;
+      ctx.dispatch(sumsqKernel, {
+        bind: { x: buf, sq_partial: partials }, params: { n: numel(inMeta[i].shape), out_base: base }, grid: [groups[i]],
+      });
+      base += groups[i];
+    });
+    ctx.dispatch(globalNormFinishKernel, { bind: { sq_in: partials, norm: outputs[0] }, params: { count }, grid: [1] });
+  },
+  // d‖x‖/dx_t = x_t / ‖x‖, taken as 0 where the norm is 0 (every x is 0 there), as torch does.
+  grad: ({ inputs, outputs: [norm], dys: [dy] }) => {
+    if (!dy) return inputs.map(() => null);
+    const g = div(dy, add(norm, eq(norm, 0)));
+    return inputs.map((x) => mul(x, g));
+  },
+  reference: (xs) => [ref.globalNormForward(xs)],
+  referenceBackward: ({ inputs, outputs: [norm], dys: [dy] }) => (dy ? ref.globalNormBackward(inputs, norm, dy) : inputs.map(() => null)),
+  cost: (xs) => {
+    const n = xs.reduce((a, m) => a + numel(m.shape), 0);
+    return { flops: 2 * n, bytes: 4 * n + 4 };
+  },
+});
+
+/**
+ * The 2-norm of all the tensors' elements taken together, sqrt(Σ_t Σ_i t_i²), as a scalar f32 — the
+ * total norm of torch.nn.utils.clip_grad_norm_. Differentiable (d/dt = t / norm).
+ */
+export function globalNorm(tensors: Tensor[]): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) {
+    throw new Error('shadergrad: globalNorm: expects a non-empty array of tensors');
+  }
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(`shadergrad: globalNorm: element ${i} is not a Tensor (${typeof t})`);
+    if (t.dtype !== 'f32') throw new Error(`shadergrad: globalNorm: element ${i}, ${t.describe()}, must be f32`);
+  });
+  return apply1(globalNormOp, tensors, null);
+}

@@ -55,3 +55,51 @@ export function reduceBackward(kind: ReduceKind, x: HostTensor, y: HostTensor, d
   }
   return dx;
 }
+
+export type ArgKind = 'argmax' | 'argmin';
+
+/**
+ * Index along `axis` of the largest (argmax) or smallest (argmin) element, keeping the axis with
+ * size 1. As torch: ties go to the first index, and NaN counts as the extreme (the first NaN wins).
+ */
+export function argForward(kind: ArgKind, x: HostTensor, axis: number): HostTensor {
+  const [outer, R, inner] = view(x.shape, axis);
+  const shape = [...x.shape];
+  shape[axis] = 1;
+  const out = host(shape);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let best = 0;
+      let bestVal = x.data[o * R * inner + i];
+      for (let r = 1; r < R; r++) {
+        const v = x.data[(o * R + r) * inner + i];
+        if (Number.isNaN(bestVal)) break;
+        const better = Number.isNaN(v) || (kind === 'argmax' ? v > bestVal : v < bestVal);
+        if (better) {
+          best = r;
+          bestVal = v;
+        }
+      }
+      out.data[o * inner + i] = best;
+    }
+  }
+  return out;
+}
+
+/** sqrt(Σ over every tensor of Σ x²), a scalar. */
+export function globalNormForward(xs: HostTensor[]): HostTensor {
+  let s = 0;
+  for (const x of xs) for (let i = 0; i < x.data.length; i++) s += x.data[i] * x.data[i];
+  return host([], [Math.sqrt(s)]);
+}
+
+/** d norm / d x = x / norm (0 when the norm is 0, where every x is 0). */
+export function globalNormBackward(xs: HostTensor[], norm: HostTensor, dy: HostTensor): HostTensor[] {
+  const n = norm.data[0];
+  const g = n === 0 ? 0 : dy.data[0] / n;
+  return xs.map((x) => {
+    const dx = host(x.shape);
+    for (let i = 0; i < x.data.length; i++) dx.data[i] = x.data[i] * g;
+    return dx;
+  });
+}

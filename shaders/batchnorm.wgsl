@@ -1,0 +1,249 @@
+// batchnorm.wgsl — batch normalisation over the channel dimension (torch.nn.functional.batch_norm),
+// forward and backward.
+//
+// Layout: x is viewed as (N, C, L) with L = the product of the dimensions after C (H·W for 2-d,
+// L for [N, C, L], 1 for [N, C]). Channel c owns the M = N·L values x[n, c, l].
+//
+//   training  mean[c] = (1/M) Σ x        var[c] = (1/M) Σ (x − mean)²   (biased, used to normalise)
+//             rstd[c] = 1 / sqrt(var + eps)
+//             y = (x − mean) · rstd · weight[c] + bias[c]
+//             running_mean' = (1 − m) · running_mean + m · mean
+//             running_var'  = (1 − m) · running_var  + m · var · M / (M − 1)   (unbiased)
+//   eval      y = (x − running_mean) / sqrt(running_var + eps) · weight + bias
+//   backward  (training; x̂ = (x − mean) · rstd, g = dy)
+//             dbias[c] = Σ g        dweight[c] = Σ g · x̂
+//             dx = weight · rstd · (g − dbias / M − x̂ · dweight / M)
+//
+// Entry points (weight and bias are optional: HAS_WEIGHT / HAS_BIAS = 0 leaves the binding unread):
+//   batchnorm_stats            one workgroup of 256 threads per channel. Sweep 1 sums x (tree
+//                              reduction in workgroup memory) → mean; sweep 2 sums (x − mean)² → var.
+//                              Writes mean, rstd and var (the two-sweep form avoids the cancellation
+//                              of E[x²] − E[x]²).
+//   batchnorm_normalize        one thread per element (256 per workgroup, 2-D grid when large):
+//                              y = (x − mean) / sqrt(var + eps) · weight + bias. With batchnorm_stats
+//                              it is the two-kernel training forward; with the running statistics
+//                              bound as mean and var it is the whole eval forward.
+//   batchnorm_forward          fused training forward: batchnorm_stats plus a third sweep of the same
+//                              workgroup writing y — one dispatch instead of two, and the third read
+//                              of a channel's values usually hits the cache. Parallelism is one
+//                              workgroup per channel, so the host picks it when there are many
+//                              channels or few values per channel.
+//   batchnorm_running          one thread per channel: the running-statistics update from mean, var.
+//   batchnorm_backward_reduce  one workgroup per channel: dbias = Σ g, dweight = Σ g · x̂.
+//   batchnorm_backward_dx      one thread per element: dx from the two sums.
+//   batchnorm_backward         fused: both sums, then dx, in one workgroup per channel.
+// Per-channel kernels fold grids over 65535 channels into 2-D (channel = wid.x + wid.y · nwg.x); a
+// workgroup past the last channel runs the same barriers and writes nothing.
+
+override HAS_WEIGHT: u32 = 1u;
+override HAS_BIAS: u32 = 1u;
+
+// forward: batchnorm_stats (0-4), batchnorm_forward (0-7), batchnorm_normalize (0-6)
+@group(0) @binding(0) var<storage, read> x: array<f32>;                  // (N, C, L)
+struct Params { N: u32, C: u32, L: u32, eps: f32 }
+@group(0) @binding(1) var<uniform> params: Params;                       // every kernel but _running
+@group(0) @binding(2) var<storage, read_write> mean: array<f32>;         // (C)
+@group(0) @binding(3) var<storage, read_write> rstd: array<f32>;         // (C)
+@group(0) @binding(4) var<storage, read_write> var_b: array<f32>;        // (C) biased variance
+@group(0) @binding(5) var<storage, read> weight: array<f32>;             // (C)
+@group(0) @binding(6) var<storage, read> bias: array<f32>;               // (C)
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;            // (N, C, L) batchnorm_forward
+@group(0) @binding(2) var<storage, read> stat_mean: array<f32>;          // (C) batch or running mean
+@group(0) @binding(3) var<storage, read> stat_var: array<f32>;           // (C) batch or running variance
+@group(0) @binding(4) var<storage, read_write> y_norm: array<f32>;       // (N, C, L) batchnorm_normalize
+
+// batchnorm_running (stat_mean, stat_var at 2, 3 as above)
+@group(0) @binding(0) var<storage, read> running_mean: array<f32>;       // (C)
+struct RunningParams { C: u32, momentum: f32, unbias: f32 }              // unbias = M / (M − 1)
+@group(0) @binding(1) var<uniform> rparams: RunningParams;
+@group(0) @binding(4) var<storage, read_write> new_running_mean: array<f32>; // (C)
+@group(0) @binding(5) var<storage, read> running_var: array<f32>;        // (C)
+@group(0) @binding(6) var<storage, read_write> new_running_var: array<f32>;  // (C)
+
+// backward: batchnorm_backward_reduce (0-6), batchnorm_backward (0-8), batchnorm_backward_dx (0-8);
+// x and params at 0, 1 and the saved mean as stat_mean at 2, as above
+@group(0) @binding(3) var<storage, read> stat_rstd: array<f32>;          // (C) saved rstd
+@group(0) @binding(4) var<storage, read> dy: array<f32>;                 // (N, C, L)
+@group(0) @binding(5) var<storage, read_write> dweight: array<f32>;      // (C) Σ dy · x̂
+@group(0) @binding(6) var<storage, read_write> dbias: array<f32>;        // (C) Σ dy
+@group(0) @binding(5) var<storage, read> sum_dy_xhat: array<f32>;        // (C) dweight, read by _dx
+@group(0) @binding(6) var<storage, read> sum_dy: array<f32>;             // (C) dbias, read by _dx
+@group(0) @binding(7) var<storage, read> weight_b: array<f32>;           // (C)
+@group(0) @binding(8) var<storage, read_write> dx: array<f32>;           // (N, C, L)
+
+const WG = 256u;
+var<workgroup> red: array<f32, 256>;
+
+// Sum of `v` over the workgroup's 256 threads, returned to every thread. Call from uniform control
+// flow; the trailing barrier lets the next call reuse `red`.
+fn workgroup_sum(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) {
+      red[lid] = red[lid] + red[lid + s];
+    }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+
+// Flat index of the m-th value (m = n·L + l) of channel c.
+fn at(c: u32, m: u32) -> u32 {
+  let n = m / params.L;
+  let l = m - n * params.L;
+  return (n * params.C + c) * params.L + l;
+}
+
+fn weight_of(c: u32) -> f32 {
+  if (HAS_WEIGHT == 1u) { return weight[c]; }
+  return 1.0;
+}
+
+fn bias_of(c: u32) -> f32 {
+  if (HAS_BIAS == 1u) { return bias[c]; }
+  return 0.0;
+}
+
+// Mean and biased variance of channel c (valid = false: a padding workgroup, only the barriers run).
+fn channel_stats(c: u32, valid: bool, lid: u32) -> vec2f {
+  let M = params.N * params.L;
+  var s = 0.0;
+  if (valid) {
+    for (var m = lid; m < M; m += WG) { s += x[at(c, m)]; }
+  }
+  let mu = workgroup_sum(lid, s) / f32(M);
+  var q = 0.0;
+  if (valid) {
+    for (var m = lid; m < M; m += WG) {
+      let d = x[at(c, m)] - mu;
+      q += d * d;
+    }
+  }
+  let v = workgroup_sum(lid, q) / f32(M);
+  return vec2f(mu, v);
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                   @builtin(local_invocation_index) lid: u32) {
+  let c = wid.x + wid.y * nwg.x;
+  let valid = c < params.C;
+  let st = channel_stats(c, valid, lid);
+  if (valid && lid == 0u) {
+    mean[c] = st.x;
+    rstd[c] = 1.0 / sqrt(st.y + params.eps);
+    var_b[c] = st.y;
+  }
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                     @builtin(local_invocation_index) lid: u32) {
+  let c = wid.x + wid.y * nwg.x;
+  let valid = c < params.C;
+  let st = channel_stats(c, valid, lid);
+  if (!valid) { return; }   // after the last barrier
+  let r = 1.0 / sqrt(st.y + params.eps);
+  if (lid == 0u) {
+    mean[c] = st.x;
+    rstd[c] = r;
+    var_b[c] = st.y;
+  }
+  let a = r * weight_of(c);
+  let b = bias_of(c);
+  let M = params.N * params.L;
+  for (var m = lid; m < M; m += WG) {
+    let i = at(c, m);
+    y[i] = (x[i] - st.x) * a + b;
+  }
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= params.N * params.C * params.L) { return; }
+  let c = (i / params.L) % params.C;
+  let r = 1.0 / sqrt(stat_var[c] + params.eps);
+  y_norm[i] = (x[i] - stat_mean[c]) * r * weight_of(c) + bias_of(c);
+}
+
+@compute @workgroup_size(64)
+fn batchnorm_running(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = gid.x + gid.y * nwg.x * 64u;
+  if (c >= rparams.C) { return; }
+  let m = rparams.momentum;
+  new_running_mean[c] = (1.0 - m) * running_mean[c] + m * stat_mean[c];
+  new_running_var[c] = (1.0 - m) * running_var[c] + m * stat_var[c] * rparams.unbias;
+}
+
+// Σ g and Σ g · x̂ over channel c.
+fn channel_grad_sums(c: u32, valid: bool, lid: u32) -> vec2f {
+  let M = params.N * params.L;
+  var sg = 0.0;
+  var sgx = 0.0;
+  if (valid) {
+    let mu = stat_mean[c];
+    let r = stat_rstd[c];
+    for (var m = lid; m < M; m += WG) {
+      let i = at(c, m);
+      let g = dy[i];
+      sg += g;
+      sgx += g * (x[i] - mu) * r;
+    }
+  }
+  return vec2f(workgroup_sum(lid, sg), workgroup_sum(lid, sgx));
+}
+
+fn weight_b_of(c: u32) -> f32 {
+  if (HAS_WEIGHT == 1u) { return weight_b[c]; }
+  return 1.0;
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_backward_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                             @builtin(local_invocation_index) lid: u32) {
+  let c = wid.x + wid.y * nwg.x;
+  let valid = c < params.C;
+  let sums = channel_grad_sums(c, valid, lid);
+  if (valid && lid == 0u) {
+    dbias[c] = sums.x;
+    dweight[c] = sums.y;
+  }
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= params.N * params.C * params.L) { return; }
+  let c = (i / params.L) % params.C;
+  let inv_m = 1.0 / f32(params.N * params.L);
+  let r = stat_rstd[c];
+  let xhat = (x[i] - stat_mean[c]) * r;
+  dx[i] = weight_b_of(c) * r * (dy[i] - sum_dy[c] * inv_m - xhat * sum_dy_xhat[c] * inv_m);
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                      @builtin(local_invocation_index) lid: u32) {
+  let c = wid.x + wid.y * nwg.x;
+  let valid = c < params.C;
+  let sums = channel_grad_sums(c, valid, lid);
+  if (!valid) { return; }   // after the last barrier
+  if (lid == 0u) {
+    dbias[c] = sums.x;
+    dweight[c] = sums.y;
+  }
+  let M = params.N * params.L;
+  let inv_m = 1.0 / f32(M);
+  let mu = stat_mean[c];
+  let r = stat_rstd[c];
+  let k = weight_b_of(c) * r;
+  for (var m = lid; m < M; m += WG) {
+    let i = at(c, m);
+    let xhat = (x[i] - mu) * r;
+    dx[i] = k * (dy[i] - sums.x * inv_m - xhat * sums.y * inv_m);
+  }
+}

@@ -1,0 +1,102 @@
+// dropout.wgsl — inverted dropout with a counter-based random number generator, and its backward.
+//
+//   y[i] = keep(i) ? x[i] / (1 − p) : 0            (dropout_forward)
+//   dx[i] = keep(i) ? dy[i] / (1 − p) : 0          (dropout_backward)
+//
+// The mask is never stored: the backward regenerates it from (seed, offset), so forward and
+// backward draw exactly the same bits for element i.
+//
+// THE RNG (the specification; src/reference/dropout.ts implements the same definition on the CPU):
+//   Philox4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC'11),
+//   as in Random123:
+//     round(ctr, key):  (hi0, lo0) = mulhilo(0xD2511F53, ctr.x)
+//                       (hi1, lo1) = mulhilo(0xCD9E8D57, ctr.z)
+//                       ctr' = (hi1 ^ ctr.y ^ key.x, lo1, hi0 ^ ctr.w ^ key.y, lo0)
+//     bump(key):        key' = (key.x + 0x9E3779B9, key.y + 0xBB67AE85)        (mod 2^32)
+//     philox(ctr, key): 10 rounds, the key bumped between consecutive rounds.
+//   mulhilo(a, b) = the high and low 32-bit words of the 64-bit product a·b.
+//   Element i of a call with seed s (a 64-bit key: key.x = low word, key.y = high word) and offset o:
+//     c = o + i as a 64-bit integer;   bits = philox((c_lo, c_hi, 0, 0), (s_lo, s_hi)).x
+//     keep(i) = bits >= threshold,     threshold = floor(p · 2^32)   (computed on the host)
+//   so P(keep) = 1 − threshold / 2^32 ≈ 1 − p, and the comparison is exact integer arithmetic.
+//   Calls that must not share masks use different seeds or non-overlapping offset ranges
+//   (torch's Philox offset plays the same role).
+//
+// Work split: one thread per element, 256 threads per workgroup; grids over 65535 workgroups are
+// folded into 2-D (the linear index is gid.x + gid.y · num_workgroups.x · 256).
+// Bindings: binding 0 is the input (x, or dy for the backward), binding 2 the output (y, or dx).
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;           // (n) dropout_forward
+@group(0) @binding(0) var<storage, read> dy: array<f32>;          // (n) dropout_backward
+@group(0) @binding(1) var<storage, read> key: array<u32>;         // (2) Philox key: seed low, high word
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;     // (n) dropout_forward
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;    // (n) dropout_backward
+struct Params {
+  n: u32,
+  offset_lo: u32,    // offset, low 32 bits
+  offset_hi: u32,    // offset, high 32 bits
+  threshold: u32,    // floor(p · 2^32): element dropped when its random word is below this
+  scale: f32,        // 1 / (1 − p)
+}
+@group(0) @binding(3) var<uniform> params: Params;
+
+const WG = 256u;
+
+// High and low words of the 64-bit product a·b, by 16-bit long multiplication.
+fn mulhilo(a: u32, b: u32) -> vec2u {
+  let a0 = a & 0xffffu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xffffu;
+  let b1 = b >> 16u;
+  let p00 = a0 * b0;
+  let p01 = a0 * b1;
+  let p10 = a1 * b0;
+  let p11 = a1 * b1;
+  // Bits 16..47: the cross terms plus the carry out of the low partial product (< 3 · 2^16).
+  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+  let hi = p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+  return vec2u(hi, a * b);
+}
+
+fn philox_round(ctr: vec4u, k: vec2u) -> vec4u {
+  let p0 = mulhilo(0xD2511F53u, ctr.x);
+  let p1 = mulhilo(0xCD9E8D57u, ctr.z);
+  return vec4u(p1.x ^ ctr.y ^ k.x, p1.y, p0.x ^ ctr.w ^ k.y, p0.y);
+}
+
+fn philox4x32_10(counter: vec4u, seed: vec2u) -> vec4u {
+  var ctr = counter;
+  var k = seed;
+  ctr = philox_round(ctr, k);
+  for (var r = 1u; r < 10u; r++) {
+    k = k + vec2u(0x9E3779B9u, 0xBB67AE85u);
+    ctr = philox_round(ctr, k);
+  }
+  return ctr;
+}
+
+// Does element i survive? Counter = offset + i (64-bit add with carry), key = the seed.
+fn keep(i: u32) -> bool {
+  let lo = params.offset_lo + i;
+  let hi = params.offset_hi + select(0u, 1u, lo < i);
+  let bits = philox4x32_10(vec4u(lo, hi, 0u, 0u), vec2u(key[0], key[1])).x;
+  return bits >= params.threshold;
+}
+
+fn linear_index(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * WG;
+}
+
+@compute @workgroup_size(256)
+fn dropout_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_index(gid, nwg);
+  if (i >= params.n) { return; }
+  y[i] = select(0.0, x[i] * params.scale, keep(i));
+}
+
+@compute @workgroup_size(256)
+fn dropout_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear_index(gid, nwg);
+  if (i >= params.n) { return; }
+  dx[i] = select(0.0, dy[i] * params.scale, keep(i));
+}
