@@ -100,3 +100,17 @@ fn dropout_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   if (i >= params.n) { return; }
   dx[i] = select(0.0, dy[i] * params.scale, keep(i));
 }
+
+// ---- seed_next: the key of the next step ----------------------------------------------------------
+// A compiled training step reuses one dropout key tensor; after each step the plan replaces it with
+// seed_next(key) = key + 1 as a 64-bit integer (low word first), so every step draws a new mask.
+// One thread.
+@group(0) @binding(0) var<storage, read> seed_in: array<u32>;         // (2)
+@group(0) @binding(1) var<storage, read_write> seed_out: array<u32>;  // (2)
+
+@compute @workgroup_size(1)
+fn seed_next() {
+  let lo = seed_in[0] + 1u;
+  seed_out[0] = lo;
+  seed_out[1] = seed_in[1] + select(0u, 1u, lo == 0u);
+}

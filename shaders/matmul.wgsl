@@ -1,18 +1,30 @@
-// matmul.wgsl — C[b] = op(A[b]) · op(B[b]), op = optional transpose. A ladder of three versions:
+// matmul.wgsl — C[b] = op(A[b]) · op(B[b]), op = optional transpose. A ladder of versions:
 //
-// matmul_naive       v1. One thread per output element, 8×8 threads per workgroup; each thread walks
-//                    the whole K dimension reading A and B from global memory. Easy to read, slow.
-// matmul_tiled       v2. Adds workgroup-memory tiling and register blocking: a 16×16 workgroup
-//                    computes a 64×64 block of C, each thread a 4×4 sub-block held in four vec4
-//                    accumulators. K is walked in slices of 16: the workgroup first copies a 64×16
-//                    slice of A and a 16×64 slice of B into workgroup memory (each value read from
-//                    global memory once per workgroup instead of 64 times), then every thread does
-//                    16 rank-1 updates of its 4×4 block from there.
-// matmul_tiled_vec4  v3. Same tiling; where B is not transposed and N is a multiple of 4, B and C are
-//                    read and written as vec4 (one 16-byte load per thread per slice).
+// matmul_naive          v1. One thread per output element, 8×8 threads per workgroup; each thread
+//                       walks the whole K dimension reading A and B from global memory. Easy to read, slow.
+// matmul_tiled          v2. Adds workgroup-memory tiling and register blocking: a 16×16 workgroup
+//                       computes a 64×64 block of C, each thread a 4×4 sub-block held in four vec4
+//                       accumulators. K is walked in slices of 16: the workgroup first copies a 64×16
+//                       slice of A and a 16×64 slice of B into workgroup memory (each value read from
+//                       global memory once per workgroup instead of 64 times), then every thread does
+//                       16 rank-1 updates of its 4×4 block from there.
+//                       Fused epilogue: with the override constants HAS_BIAS and ACT the store loop
+//                       writes act(acc + bias[n]) instead of acc — the whole of linear(x, W, b) with a
+//                       relu/sigmoid/tanh in one dispatch, no round trip of x·Wᵀ through memory.
+// matmul_tiled_vec4     v3. Same tiling; where B is not transposed and N is a multiple of 4, B and C are
+//                       read and written as vec4 (one 16-byte load per thread per slice).
+// matmul_splitk         v4, for long K and a small C (weight gradients dW = xᵀ·dy, K = batch). A 64×64
+//                       block of C alone gives only a few workgroups; split-K cuts K into S slices of
+//                       k_chunk (grid z = batch · S), each workgroup runs the v2 loop over its slice
+//                       only and writes its partial block to a scratch buffer (batch, S, M, N).
+// matmul_splitk_reduce  The second pass of v4: one thread per element of C sums its S partials, in
+//                       slice order, so the result is deterministic. No atomics.
 //
 // Transposes and broadcast batches are handled by strides: element (m, k) of op(A) in batch b is
 // A[b * a_batch + m * sa_m + k * sa_k], so no transposed copy is ever made. C is contiguous (B, M, N).
+
+override HAS_BIAS: bool = false;   // matmul_tiled: add bias[n] to every element of column n
+override ACT: u32 = 0u;            // matmul_tiled: then apply 0 none, 1 relu, 2 sigmoid, 3 tanh
 
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
@@ -22,12 +34,21 @@ struct Params {
   a_batch: u32, b_batch: u32,     // batch strides (0 = broadcast)
   sa_m: u32, sa_k: u32,           // strides of op(A) along m and k
   sb_k: u32, sb_n: u32,           // strides of op(B) along k and n
+  splits: u32, k_chunk: u32,      // split-K only: S slices of k_chunk values of K (others: 1 and K)
 }
 @group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;             // (N), matmul_tiled when HAS_BIAS
 
 // The vec4 version binds B and C as arrays of vec4 (same buffers, other view).
 @group(0) @binding(1) var<storage, read> B4: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> C4: array<vec4f>;
+
+// Split-K: the partial products, then their sum.
+@group(0) @binding(2) var<storage, read_write> Cpart: array<f32>;      // (batch, S, M, N), matmul_splitk
+@group(0) @binding(0) var<storage, read> parts: array<f32>;            // (batch, S, M, N), matmul_splitk_reduce
+@group(0) @binding(1) var<storage, read_write> Csum: array<f32>;       // (batch, M, N)
+struct ReduceParams { MN: u32, splits: u32 }
+@group(0) @binding(2) var<uniform> rparams: ReduceParams;
 
 // ---- v1: naive ----------------------------------------------------------------------------------
 @compute @workgroup_size(8, 8)
@@ -54,7 +75,8 @@ const BK = 16u;   // slice of K held in workgroup memory
 var<workgroup> As: array<array<vec4f, 16>, 16>;   // [BK][BM/4]
 var<workgroup> Bs: array<array<vec4f, 16>, 16>;   // [BK][BN/4]
 
-fn load_a_slice(li: u32, row0: u32, k0: u32, a0: u32) {
+// Copy the 64×16 slice of op(A) at (row0, k0) into As; zeros past M and past k_end.
+fn load_a_slice(li: u32, row0: u32, k0: u32, k_end: u32, a0: u32) {
   // 64×16 values, 256 threads, 4 values each; k varies fastest so rows of A are read in order.
   for (var e = 0u; e < 4u; e++) {
     let idx = li + e * 256u;
@@ -63,8 +85,22 @@ fn load_a_slice(li: u32, row0: u32, k0: u32, a0: u32) {
     let gm = row0 + r;
     let gk = k0 + k;
     var v = 0.0;
-    if (gm < params.M && gk < params.K) { v = A[a0 + gm * params.sa_m + gk * params.sa_k]; }
+    if (gm < params.M && gk < k_end) { v = A[a0 + gm * params.sa_m + gk * params.sa_k]; }
     As[k][r / 4u][r % 4u] = v;
+  }
+}
+
+// Copy the 16×64 slice of op(B) at (k0, col0) into Bs; zeros past N and past k_end.
+fn load_b_slice(li: u32, col0: u32, k0: u32, k_end: u32, b0: u32) {
+  for (var e = 0u; e < 4u; e++) {
+    let idx = li + e * 256u;
+    let k = idx / BN;
+    let c = idx % BN;
+    let gk = k0 + k;
+    let gn = col0 + c;
+    var v = 0.0;
+    if (gk < k_end && gn < params.N) { v = B[b0 + gk * params.sb_k + gn * params.sb_n]; }
+    Bs[k][c / 4u][c % 4u] = v;
   }
 }
 
@@ -79,6 +115,41 @@ fn multiply_slice(tx: u32, ty: u32, acc: ptr<function, array<vec4f, 4>>) {
   }
 }
 
+// The 4×4 block of this thread, summed over k in [k_begin, k_end). Every thread of the workgroup
+// calls it with the same bounds (they come from params and the workgroup id), so the barriers
+// inside stay in uniform control flow.
+fn block_product(row0: u32, col0: u32, a0: u32, b0: u32, k_begin: u32, k_end: u32,
+                 li: u32, tx: u32, ty: u32) -> array<vec4f, 4> {
+  var acc: array<vec4f, 4>;
+  for (var k0 = k_begin; k0 < k_end; k0 += BK) {
+    load_a_slice(li, row0, k0, k_end, a0);
+    load_b_slice(li, col0, k0, k_end, b0);
+    workgroupBarrier();
+    multiply_slice(tx, ty, &acc);
+    workgroupBarrier();
+  }
+  return acc;
+}
+
+// act(v + bias[n]) as the override constants ask; the same formulas as elementwise.wgsl.
+fn epilogue(v: f32, n: u32) -> f32 {
+  var z = v;
+  if (HAS_BIAS) { z += bias[n]; }
+  switch ACT {
+    case 1u: { return max(z, 0.0); }
+    case 2u: {
+      if (z >= 0.0) { return 1.0 / (1.0 + exp(-z)); }
+      let e = exp(z);
+      return e / (1.0 + e);
+    }
+    case 3u: {
+      let e = exp(-2.0 * abs(z));
+      return sign(z) * (1.0 - e) / (1.0 + e);
+    }
+    default: { return z; }
+  }
+}
+
 @compute @workgroup_size(16, 16)
 fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                 @builtin(local_invocation_index) li: u32) {
@@ -86,32 +157,14 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   let ty = lid.y;
   let row0 = wid.y * BM;
   let col0 = wid.x * BN;
-  let a0 = wid.z * params.a_batch;
-  let b0 = wid.z * params.b_batch;
-  var acc: array<vec4f, 4>;
-  for (var k0 = 0u; k0 < params.K; k0 += BK) {
-    load_a_slice(li, row0, k0, a0);
-    for (var e = 0u; e < 4u; e++) {
-      let idx = li + e * 256u;
-      let k = idx / BN;
-      let c = idx % BN;
-      let gk = k0 + k;
-      let gn = col0 + c;
-      var v = 0.0;
-      if (gk < params.K && gn < params.N) { v = B[b0 + gk * params.sb_k + gn * params.sb_n]; }
-      Bs[k][c / 4u][c % 4u] = v;
-    }
-    workgroupBarrier();
-    multiply_slice(tx, ty, &acc);
-    workgroupBarrier();
-  }
+  let acc = block_product(row0, col0, wid.z * params.a_batch, wid.z * params.b_batch, 0u, params.K, li, tx, ty);
   let c0 = wid.z * params.M * params.N;
   for (var i = 0u; i < 4u; i++) {
     let m = row0 + ty * 4u + i;
     if (m >= params.M) { break; }
     for (var j = 0u; j < 4u; j++) {
       let n = col0 + tx * 4u + j;
-      if (n < params.N) { C[c0 + m * params.N + n] = acc[i][j]; }
+      if (n < params.N) { C[c0 + m * params.N + n] = epilogue(acc[i][j], n); }
     }
   }
 }
@@ -128,7 +181,7 @@ fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   let b0 = wid.z * params.b_batch;   // a multiple of 4: N % 4 == 0
   var acc: array<vec4f, 4>;
   for (var k0 = 0u; k0 < params.K; k0 += BK) {
-    load_a_slice(li, row0, k0, a0);
+    load_a_slice(li, row0, k0, params.K, a0);
     // 16×64 values of B = 256 vec4: one per thread.
     let k = li / 16u;
     let c4 = li % 16u;
@@ -148,4 +201,44 @@ fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
     let m = row0 + ty * 4u + i;
     if (m < params.M) { C4[(c0 + m * params.N + n) / 4u] = acc[i]; }
   }
+}
+
+// ---- v4: split-K ----------------------------------------------------------------------------------
+// Grid (ceil(N/64), ceil(M/64), batch · S): workgroup z handles batch z / S and K slice s = z % S,
+// i.e. k in [s · k_chunk, min((s + 1) · k_chunk, K)). k_chunk is a multiple of 16.
+@compute @workgroup_size(16, 16)
+fn matmul_splitk(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                 @builtin(local_invocation_index) li: u32) {
+  let tx = lid.x;
+  let ty = lid.y;
+  let row0 = wid.y * BM;
+  let col0 = wid.x * BN;
+  let b = wid.z / params.splits;
+  let s = wid.z % params.splits;
+  let k_begin = s * params.k_chunk;
+  let k_end = min(k_begin + params.k_chunk, params.K);
+  let acc = block_product(row0, col0, b * params.a_batch, b * params.b_batch, k_begin, k_end, li, tx, ty);
+  let p0 = wid.z * params.M * params.N;   // = (b · S + s) · M · N
+  for (var i = 0u; i < 4u; i++) {
+    let m = row0 + ty * 4u + i;
+    if (m >= params.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = col0 + tx * 4u + j;
+      if (n < params.N) { Cpart[p0 + m * params.N + n] = acc[i][j]; }
+    }
+  }
+}
+
+// One thread per element of C (256 per workgroup, 2-D grid when large; grid z = batch).
+@compute @workgroup_size(256)
+fn matmul_splitk_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                        @builtin(workgroup_id) wid: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= rparams.MN) { return; }
+  let b = wid.z;
+  var acc = 0.0;
+  for (var s = 0u; s < rparams.splits; s++) {
+    acc += parts[(b * rparams.splits + s) * rparams.MN + i];
+  }
+  Csum[b * rparams.MN + i] = acc;
 }

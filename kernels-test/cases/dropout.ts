@@ -32,3 +32,10 @@ export const cases: Case[] = [
     fn: (x, r) => sg.grad((xx, rr) => sg.sum(sg.mul(sg.square(sg.dropout(xx, 0.3, { seed: 11 })), rr)))(x, r)[0],
   },
 ];
+
+// The per-step key update used by compiled plans (carry from the low into the high word).
+import { seedNext } from '../../src/ops/dropout.js';
+cases.push(
+  { name: 'seedNext increments the key', inputs: [{ shape: [2], dtype: 'i32', values: [41, 7] }], fn: (k) => seedNext(k), grad: false },
+  { name: 'seedNext carries into the high word', inputs: [{ shape: [2], dtype: 'i32', values: [-1, 7] }], fn: (k) => seedNext(k), grad: false },
+);

@@ -1,10 +1,12 @@
-// Matmul (shaders/matmul.wgsl), every version: naive, tiled, tiled_vec4 (and auto), with sizes
-// 1, 7, 31, 64, 129 and 33×65×17, transposes and broadcast batches.
+// Matmul (shaders/matmul.wgsl), every version: naive, tiled, tiled_vec4, splitk (and auto), with
+// sizes 1, 7, 31, 64, 129 and 33×65×17, transposes and broadcast batches; split-K on long K
+// (1000, 1001, 512) with small odd M and N; linear with its fused bias + activation epilogue,
+// against the reference and against the unfused composite act(matmul + bias).
 import * as sg from '../../src/index.js';
 import type { Case } from '../harness.js';
-import type { MatmulVersion } from '../../src/index.js';
+import type { MatmulVersion, Tensor } from '../../src/index.js';
 
-const versions: MatmulVersion[] = ['naive', 'tiled', 'vec4'];
+const versions: MatmulVersion[] = ['naive', 'tiled', 'vec4', 'splitk'];
 const cases: Case[] = [];
 for (const version of versions) {
   for (const n of [1, 7, 31, 64, 129]) {
@@ -22,5 +24,45 @@ cases.push({ name: 'auto partial batch broadcast [2,1,3,4]×[1,3,4,2]', inputs: 
 cases.push({ name: 'auto vector·matrix [5]×[5,3]', inputs: [[5], [5, 3]], fn: (a, b) => sg.matmul(a, b) });
 cases.push({ name: 'auto matrix·vector [4,5]×[5]', inputs: [[4, 5], [5]], fn: (a, b) => sg.matmul(a, b) });
 cases.push({ name: 'MLP layer relu(x·Wᵀ + b)', inputs: [[8, 13], [6, 13], [6]], fn: (x, w, b) => sg.relu(sg.add(sg.matmul(x, w, { transB: true }), b)), atol: 1e-4 });
+
+// ---- split-K: long K, small C ----
+const splitk = { version: 'splitk' as const };
+cases.push({ name: 'splitk K=1000 7×1000×5', inputs: [[7, 1000], [1000, 5]], fn: (a, b) => sg.matmul(a, b, splitk), atol: 1e-4 });
+cases.push({ name: 'splitk K=1001 3×1001×1 (odd K, one column)', inputs: [[3, 1001], [1001, 1]], fn: (a, b) => sg.matmul(a, b, splitk), atol: 1e-4 });
+cases.push({ name: 'splitk K=1000 1×1000×1', inputs: [[1, 1000], [1000, 1]], fn: (a, b) => sg.matmul(a, b, splitk), atol: 1e-4 });
+cases.push({
+  name: 'splitk weight gradient shape: xᵀ·dy, K=512, 10×128', inputs: [[512, 10], [512, 128]],
+  fn: (x, dy) => sg.matmul(x, dy, { transA: true, version: 'splitk' }), atol: 1e-4,
+});
+cases.push({ name: 'splitk transB K=997 5×997×9', inputs: [[5, 997], [9, 997]], fn: (a, b) => sg.matmul(a, b, { transB: true, version: 'splitk' }), atol: 1e-4 });
+cases.push({ name: 'splitk M above one tile 70×300×3', inputs: [[70, 300], [300, 3]], fn: (a, b) => sg.matmul(a, b, splitk), atol: 1e-4 });
+cases.push({ name: 'splitk batched [2,5,300]×[2,300,3]', inputs: [[2, 5, 300], [2, 300, 3]], fn: (a, b) => sg.matmul(a, b, splitk), atol: 1e-4 });
+cases.push({ name: 'auto picks splitk for 9×640×11', inputs: [[9, 640], [640, 11]], fn: (a, b) => sg.matmul(a, b), atol: 1e-4 });
+
+// ---- linear: act(x·Wᵀ + b) in one dispatch ----
+const acts: sg.LinearActivation[] = ['none', 'relu', 'sigmoid', 'tanh'];
+const composite = (x: Tensor, w: Tensor, b: Tensor | null, act: sg.LinearActivation) => {
+  const z = b ? sg.add(sg.matmul(x, w, { transB: true }), b) : sg.matmul(x, w, { transB: true });
+  return act === 'relu' ? sg.relu(z) : act === 'sigmoid' ? sg.sigmoid(z) : act === 'tanh' ? sg.tanh(z) : z;
+};
+for (const activation of acts) {
+  cases.push({ name: `linear ${activation} [8,13]·[6,13]ᵀ + b`, inputs: [[8, 13], [6, 13], [6]], fn: (x, w, b) => sg.linear(x, w, b, { activation }), atol: 1e-4 });
+  cases.push({
+    name: `linear ${activation}: fused equals the composite act(matmul + bias)`, inputs: [[9, 17], [11, 17], [11]],
+    fn: (x, w, b) => sg.sub(sg.linear(x, w, b, { activation }), composite(x, w, b, activation)), atol: 1e-5,
+    finiteDifferences: { skip: 'fused − composite is identically 0; its gradient is checked against 0 already' },
+  });
+}
+// Without bias, one activation only: every set of override constants is one more pipeline to
+// compile (seconds each on SwiftShader), and the bias read is the only code HAS_BIAS switches.
+cases.push({ name: 'linear no bias [5,70]·[67,70]ᵀ', inputs: [[5, 70], [67, 70]], fn: (x, w) => sg.linear(x, w), atol: 1e-4 });
+cases.push({ name: 'linear relu rank 3 [2,3,7]·[5,7]ᵀ + b', inputs: [[2, 3, 7], [5, 7], [5]], fn: (x, w, b) => sg.linear(x, w, b, { activation: 'relu' }), atol: 1e-4 });
+cases.push({ name: 'linear 1-D x [7]·[3,7]ᵀ + b', inputs: [[7], [3, 7], [3]], fn: (x, w, b) => sg.linear(x, w, b), atol: 1e-4 });
+cases.push({ name: 'linear size 1 [1,1]·[1,1]ᵀ + b', inputs: [[1, 1], [1, 1], [1]], fn: (x, w, b) => sg.linear(x, w, b, { activation: 'tanh' }) });
+cases.push({ name: 'linear 129 rows, 65 outputs (two tiles each way)', inputs: [[129, 9], [65, 9], [65]], fn: (x, w, b) => sg.linear(x, w, b, { activation: 'sigmoid' }), atol: 1e-4 });
+cases.push({
+  name: 'linear batch 300: dW = dzᵀ·x runs split-K under auto', inputs: [[300, 6], [5, 6], [5]],
+  fn: (x, w, b) => sg.linear(x, w, b, { activation: 'tanh' }), atol: 1e-4,
+});
 
 export { cases };

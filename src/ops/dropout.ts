@@ -153,3 +153,41 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Ten
   if (options.training === false || p === 0) return x;
   return apply1(dropoutOp, [x, seedTensor(options.seed)], { p, offset });
 }
+
+// ---- the next key -----------------------------------------------------------------------------------
+
+const seedNextKernel = defineKernel({
+  name: 'seed_next', file: 'dropout.wgsl', entry: 'seed_next',
+  bindings: [{ name: 'seed_in', kind: 'read' }, { name: 'seed_out', kind: 'read_write' }],
+  workgroupSize: [1, 1, 1],
+});
+
+export const seedNextOp = defineOp<null>({
+  name: 'seedNext',
+  kernels: [seedNextKernel],
+  infer: ([s]) => {
+    if (s.dtype !== 'i32' || s.shape.length !== 1 || s.shape[0] !== 2) {
+      throw new Error(`shadergrad: seedNext: the key must be an i32 tensor of 2 values, got ${fmtShape(s.shape)} ${s.dtype}`);
+    }
+    return [{ shape: [2], dtype: 'i32' }];
+  },
+  encode: (ctx, { inputs, outputs }) => ctx.dispatch(seedNextKernel, { bind: { seed_in: inputs[0], seed_out: outputs[0] }, grid: [1] }),
+  grad: { none: 'a random key is an integer', zero: true },
+  reference: ([s]) => {
+    const lo = (s.data[0] >>> 0) + 1;
+    const carry = lo >= TWO_32 ? 1 : 0;
+    return [{ data: Float64Array.from([(lo % TWO_32) | 0, ((s.data[1] >>> 0) + carry) | 0]), shape: [2] }];
+  },
+  referenceBackward: { none: 'integer key', zero: true },
+  cost: () => ({ flops: 1, bytes: 16 }),
+});
+
+/** key + 1 (as a 64-bit integer): the dropout key of the next step. */
+export function seedNext(key: Tensor): Tensor {
+  return apply1(seedNextOp, [key], null);
+}
+
+/** A fresh random dropout key tensor (from the global generator, so manualSeed makes it reproducible). */
+export function randomKey(): Tensor {
+  return seedTensor(undefined);
+}

@@ -1,39 +1,64 @@
 // Matmul: C = op(A) · op(B), batched with broadcasting, optional transposes (by strides, never by a
-// copy). Three kernel versions (shaders/matmul.wgsl): naive, tiled, tiled_vec4; 'auto' picks the
-// fastest that applies. Reference: src/reference/matmul.ts.
+// copy). Kernel versions (shaders/matmul.wgsl): naive, tiled, tiled_vec4 and split-K. Also `linear`:
+// act(x·Wᵀ + b) in one dispatch of the tiled kernel with its fused bias + activation epilogue.
+// References: src/reference/matmul.ts.
+//
+// How 'auto' picks a version (pickVersion), for C [batch, M, N] with inner dimension K:
+//   splitk     when K ≥ 4·max(M, N), K ≥ 128 and batch·M·N ≤ 64·64·8 — a long K and a small C, as in
+//              a weight gradient dW = xᵀ·dy (K = batch size): the tiled kernel would run only a few
+//              workgroups each walking all of K, so K is split over workgroups instead (splitPlan);
+//   tiled_vec4 when B is not transposed and N % 4 = 0;
+//   tiled      otherwise.
 
 import { defineKernel, type KernelDef } from '../gpu/kernels.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/matmul.js';
-import { defineOp, fmtShape, numel, type BufferRef } from './op.js';
+import { defineOp, fmtShape, grid1d, numel, type BufferRef, type Meta } from './op.js';
 import { broadcastShapes, checkRank, sameShape } from './shape.js';
-import { expand, sumTo } from './elementwise.js';
+import { expand, mul, neg, shift, square, step, sumTo } from './elementwise.js';
+import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 
 const matmulBindings = [
   { name: 'A', kind: 'read' as const }, { name: 'B', kind: 'read' as const }, { name: 'C', kind: 'read_write' as const },
   { name: 'params', kind: 'uniform' as const },
 ];
-const matmulParams = ['M', 'N', 'K', 'a_batch', 'b_batch', 'sa_m', 'sa_k', 'sb_k', 'sb_n'].map((name) => ({ name, type: 'u32' as const }));
+const matmulParams = ['M', 'N', 'K', 'a_batch', 'b_batch', 'sa_m', 'sa_k', 'sb_k', 'sb_n', 'splits', 'k_chunk']
+  .map((name) => ({ name, type: 'u32' as const }));
 
 export const matmulKernels = {
   naive: defineKernel({ name: 'matmul_naive', file: 'matmul.wgsl', entry: 'matmul_naive', bindings: matmulBindings, params: matmulParams, workgroupSize: [8, 8, 1] }),
-  tiled: defineKernel({ name: 'matmul_tiled', file: 'matmul.wgsl', entry: 'matmul_tiled', bindings: matmulBindings, params: matmulParams, workgroupSize: [16, 16, 1] }),
+  tiled: defineKernel({
+    name: 'matmul_tiled', file: 'matmul.wgsl', entry: 'matmul_tiled',
+    bindings: [...matmulBindings, { name: 'bias', kind: 'read' }], params: matmulParams, workgroupSize: [16, 16, 1],
+    overrides: ['HAS_BIAS', 'ACT'],
+  }),
   vec4: defineKernel({
     name: 'matmul_tiled_vec4', file: 'matmul.wgsl', entry: 'matmul_tiled_vec4',
     bindings: [{ name: 'A', kind: 'read' }, { name: 'B4', kind: 'read' }, { name: 'C4', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
     params: matmulParams, workgroupSize: [16, 16, 1],
   }),
+  splitk: defineKernel({
+    name: 'matmul_splitk', file: 'matmul.wgsl', entry: 'matmul_splitk',
+    bindings: [{ name: 'A', kind: 'read' }, { name: 'B', kind: 'read' }, { name: 'Cpart', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
+    params: matmulParams, workgroupSize: [16, 16, 1],
+  }),
+  splitkReduce: defineKernel({
+    name: 'matmul_splitk_reduce', file: 'matmul.wgsl', entry: 'matmul_splitk_reduce',
+    bindings: [{ name: 'parts', kind: 'read' }, { name: 'Csum', kind: 'read_write' }, { name: 'rparams', kind: 'uniform' }],
+    params: [{ name: 'MN', type: 'u32' }, { name: 'splits', type: 'u32' }], workgroupSize: [256, 1, 1],
+  }),
 };
 
-export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4';
+export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4' | 'splitk';
+const VERSIONS: MatmulVersion[] = ['auto', 'naive', 'tiled', 'vec4', 'splitk'];
 
 export interface MatmulOptions {
   /** Use Aᵀ (A stored as [..., K, M]). */
   transA?: boolean;
   /** Use Bᵀ (B stored as [..., N, K]). */
   transB?: boolean;
-  /** Kernel version; 'auto' (default) picks tiled_vec4 when it applies, else tiled. */
+  /** Kernel version; 'auto' (default) follows the rule in this file's header. */
   version?: MatmulVersion;
 }
 
@@ -43,7 +68,7 @@ interface MatmulAttrs {
   version: MatmulVersion;
 }
 
-function mnk(a: number[], b: number[], { transA, transB }: MatmulAttrs) {
+function mnk(a: number[], b: number[], { transA, transB }: Pick<MatmulAttrs, 'transA' | 'transB'>) {
   const M = transA ? a[a.length - 1] : a[a.length - 2];
   const K = transA ? a[a.length - 2] : a[a.length - 1];
   const Kb = transB ? b[b.length - 1] : b[b.length - 2];
@@ -51,12 +76,35 @@ function mnk(a: number[], b: number[], { transA, transB }: MatmulAttrs) {
   return { M, N, K, Kb };
 }
 
-export function pickVersion(attrs: MatmulAttrs, N: number): Exclude<MatmulVersion, 'auto'> {
+/** Output elements below which split-K may pay (64×64 tiles × 8). */
+export const SPLITK_MAX_OUTPUT = 64 * 64 * 8;
+const SPLITK_MIN_CHUNK = 64; // never give a workgroup fewer than 64 values of K
+const SPLITK_TARGET_GROUPS = 64; // aim for about this many workgroups in the first pass
+
+/** The kernel version a matmul of this size runs (the rule in the header). */
+export function pickVersion(attrs: MatmulAttrs, dims: { M: number; N: number; K: number; batch: number }): Exclude<MatmulVersion, 'auto'> {
+  const { M, N, K, batch } = dims;
+  const vec4ok = !attrs.transB && N % 4 === 0;
   if (attrs.version !== 'auto') {
-    if (attrs.version === 'vec4' && (attrs.transB || N % 4 !== 0)) return 'tiled';
+    if (attrs.version === 'vec4' && !vec4ok) return 'tiled';
     return attrs.version;
   }
-  return !attrs.transB && N % 4 === 0 ? 'vec4' : 'tiled';
+  if (K >= 4 * Math.max(M, N) && K >= 2 * SPLITK_MIN_CHUNK && batch * M * N <= SPLITK_MAX_OUTPUT) return 'splitk';
+  return vec4ok ? 'vec4' : 'tiled';
+}
+
+
+/**
+ * How split-K cuts K: S slices of kChunk values (a multiple of 16, the kernel's K step), enough
+ * slices that the first pass runs ~64 workgroups, but no slice shorter than 64, and batch·S within
+ * the grid limit.
+ */
+export function splitPlan(M: number, N: number, K: number, batch: number, maxPerDim = 65535): { splits: number; kChunk: number } {
+  const tiles = Math.ceil(M / 64) * Math.ceil(N / 64) * batch;
+  const want = Math.ceil(SPLITK_TARGET_GROUPS / tiles);
+  const s = Math.max(1, Math.min(want, Math.ceil(K / SPLITK_MIN_CHUNK), Math.floor(maxPerDim / batch)));
+  const kChunk = Math.max(16, Math.ceil(Math.ceil(K / s) / 16) * 16);
+  return { splits: Math.max(1, Math.ceil(K / kChunk)), kChunk };
 }
 
 export const matmulOp = defineOp<MatmulAttrs>({
@@ -91,14 +139,29 @@ export const matmulOp = defineOp<MatmulAttrs>({
       b_batch: numel(b.shape.slice(0, -2)) === 1 ? 0 : K * N,
       sa_m: attrs.transA ? 1 : K, sa_k: attrs.transA ? M : 1,
       sb_k: attrs.transB ? 1 : N, sb_n: attrs.transB ? K : 1,
+      splits: 1, k_chunk: K,
     };
-    const v = pickVersion(attrs, N);
-    const k: KernelDef = matmulKernels[v];
+    const v = pickVersion(attrs, { M, N, K, batch });
+    const tiles: [number, number, number] = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
     if (v === 'naive') {
-      ctx.dispatch(k, { bind: { A: inputs[0], B: inputs[1], C: outputs[0] }, params, grid: [Math.ceil(N / 8), Math.ceil(M / 8), batch] });
+      ctx.dispatch(matmulKernels.naive, { bind: { A: inputs[0], B: inputs[1], C: outputs[0] }, params, grid: [Math.ceil(N / 8), Math.ceil(M / 8), batch] });
+    } else if (v === 'splitk') {
+      const max = ctx.limits.maxWorkgroupsPerDim;
+      const { splits, kChunk } = splitPlan(M, N, K, batch, max);
+      const parts = ctx.scratch(batch * splits * M * N * 4);
+      ctx.dispatch(matmulKernels.splitk, {
+        bind: { A: inputs[0], B: inputs[1], Cpart: parts }, params: { ...params, splits, k_chunk: kChunk },
+        grid: [tiles[0], tiles[1], batch * splits],
+      });
+      const [gx, gy] = grid1d(M * N, 256, max);
+      ctx.dispatch(matmulKernels.splitkReduce, { bind: { parts, Csum: outputs[0] }, params: { MN: M * N, splits }, grid: [gx, gy, batch] });
     } else {
-      const bind: Record<string, BufferRef> = v === 'vec4' ? { A: inputs[0], B4: inputs[1], C4: outputs[0] } : { A: inputs[0], B: inputs[1], C: outputs[0] };
-      ctx.dispatch(k, { bind, params, grid: [Math.ceil(N / 64), Math.ceil(M / 64), batch] });
+      // The tiled kernel's bias binding is read only when HAS_BIAS is set (linear); here it is A again.
+      const k: KernelDef = matmulKernels[v];
+      const bind: Record<string, BufferRef> = v === 'vec4'
+        ? { A: inputs[0], B4: inputs[1], C4: outputs[0] }
+        : { A: inputs[0], B: inputs[1], C: outputs[0], bias: inputs[0] };
+      ctx.dispatch(k, { bind, params, grid: tiles });
     }
   },
   // With C = op(A)·op(B): d op(A) = dC·op(B)ᵀ and d op(B) = op(A)ᵀ·dC, re-expressed with transpose
@@ -125,8 +188,8 @@ export const matmulOp = defineOp<MatmulAttrs>({
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const attrs: MatmulAttrs = { transA: !!options.transA, transB: !!options.transB, version: options.version ?? 'auto' };
-  if (!['auto', 'naive', 'tiled', 'vec4'].includes(attrs.version)) {
-    throw new Error(`shadergrad: matmul: unknown version '${attrs.version}' (auto, naive, tiled or vec4)`);
+  if (!VERSIONS.includes(attrs.version)) {
+    throw new Error(`shadergrad: matmul: unknown version '${attrs.version}' (${VERSIONS.join(', ')})`);
   }
   if (a.rank === 0 || b.rank === 0) throw new Error(`shadergrad: matmul: scalars are not matrices (${a.describe()}, ${b.describe()})`);
   const vecA = a.rank === 1;
@@ -148,4 +211,103 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     c = reshape(c, s);
   }
   return c;
+}
+
+// ---- linear: act(x·Wᵀ + b), fused ---------------------------------------------------------------
+
+export type LinearActivation = 'none' | 'relu' | 'sigmoid' | 'tanh';
+const ACT_CODES: Record<LinearActivation, number> = { none: 0, relu: 1, sigmoid: 2, tanh: 3 };
+
+export interface LinearOptions {
+  /** Applied to x·Wᵀ + b inside the same kernel (default 'none'). */
+  activation?: LinearActivation;
+}
+
+interface LinearAttrs {
+  activation: LinearActivation;
+  hasBias: boolean;
+}
+
+function linearDims(x: Meta, w: Meta) {
+  return { M: numel(x.shape.slice(0, -1)), K: x.shape[x.shape.length - 1], N: w.shape[0] };
+}
+
+export const linearOp = defineOp<LinearAttrs>({
+  name: 'linear',
+  kernels: [matmulKernels.tiled],
+  infer: ([x, w, b], { hasBias }) => {
+    for (const [t, n] of [[x, 'x'], [w, 'weight'], [b, 'bias']] as const) {
+      if (t && t.dtype !== 'f32') throw new Error(`shadergrad: linear: ${n} must be f32, got ${fmtShape(t.shape)} ${t.dtype}`);
+    }
+    if (x.shape.length < 1) throw new Error(`shadergrad: linear: x must have at least 1 dimension, got ${fmtShape(x.shape)}`);
+    if (w.shape.length !== 2) throw new Error(`shadergrad: linear: weight must be [out, in], got ${fmtShape(w.shape)}`);
+    const inF = x.shape[x.shape.length - 1];
+    if (w.shape[1] !== inF) {
+      throw new Error(`shadergrad: linear: x ${fmtShape(x.shape)} has ${inF} input features, weight ${fmtShape(w.shape)} expects ${w.shape[1]}`);
+    }
+    if (hasBias !== !!b) throw new Error('shadergrad: linear: internal: bias flag does not match the inputs');
+    if (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[0])) {
+      throw new Error(`shadergrad: linear: bias must be [${w.shape[0]}] (one per output feature), got ${fmtShape(b.shape)}`);
+    }
+    const shape = [...x.shape.slice(0, -1), w.shape[0]];
+    checkRank(shape, 'linear');
+    return [{ shape, dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const { M, K, N } = linearDims(inMeta[0], inMeta[1]);
+    if (M * N === 0) return;
+    // op(A) = x [M, K]; op(B) = Wᵀ: element (k, n) is W[n, k].
+    const params = { M, N, K, a_batch: 0, b_batch: 0, sa_m: K, sa_k: 1, sb_k: 1, sb_n: K, splits: 1, k_chunk: K };
+    // Only non-default constants are named, so linear without bias and activation shares the plain
+    // tiled pipeline (each distinct set of constants is a pipeline compiled on first use).
+    const overrides: Record<string, number> = {};
+    if (attrs.hasBias) overrides.HAS_BIAS = 1;
+    if (attrs.activation !== 'none') overrides.ACT = ACT_CODES[attrs.activation];
+    ctx.dispatch(matmulKernels.tiled, {
+      bind: { A: inputs[0], B: inputs[1], C: outputs[0], bias: attrs.hasBias ? inputs[2] : inputs[0] },
+      params, overrides, grid: [Math.ceil(N / 64), Math.ceil(M / 64), 1],
+    });
+  },
+  // y = act(z), z = x·Wᵀ + b. dz = dy·act'(z), written from y: relu' = [y > 0], σ' = y(1 - y),
+  // tanh' = 1 - y². Then dx = dz·W, dW = dzᵀ·x (over all rows: a long-K product, split-K under
+  // 'auto'), db = Σ_rows dz.
+  grad: ({ inputs: [x, w, b], outputs: [y], dys: [dy], attrs: { activation } }) => {
+    if (!dy) return [null, null, null];
+    const dz = activation === 'relu' ? mul(dy, step(y))
+      : activation === 'sigmoid' ? mul(dy, mul(y, shift(neg(y), 1)))
+        : activation === 'tanh' ? mul(dy, shift(neg(square(y)), 1))
+          : dy;
+    const out = w.shape[0];
+    const rows = numel(x.shape.slice(0, -1));
+    const dz2 = reshape(dz, [rows, out]);
+    const x2 = reshape(x, [rows, x.shape[x.rank - 1]]);
+    const dx = reshape(matmul(dz2, w), x.shape);
+    const dw = matmul(dz2, x2, { transA: true });
+    return b ? [dx, dw, sum(dz2, 0)] : [dx, dw];
+  },
+  reference: ([x, w, b], { activation }) => [ref.linearForward(x, w, b ?? null, activation)],
+  referenceBackward: ({ inputs: [x, w, b], dys: [dy], attrs: { activation } }) => {
+    if (!dy) return [null, null, null];
+    const [dx, dw, db] = ref.linearBackward(x, w, b ?? null, dy, activation);
+    return b ? [dx, dw, db] : [dx, dw];
+  },
+  cost: ([x, w], [y]) => {
+    const { K } = linearDims(x, w);
+    return { flops: 2 * numel(y.shape) * K + 2 * numel(y.shape), bytes: 4 * (numel(x.shape) + numel(w.shape) + w.shape[0] + numel(y.shape)) };
+  },
+});
+
+/**
+ * torch.nn.functional.linear with a fused activation: act(x·Wᵀ + b) for x [..., in], weight
+ * [out, in], bias [out] (or null), in one dispatch of the tiled matmul kernel. Same values as
+ * `act(add(matmul(x, weight, { transB: true }), bias))`.
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options: LinearOptions = {}): Tensor {
+  const activation = options.activation ?? 'none';
+  if (!(activation in ACT_CODES)) {
+    throw new Error(`shadergrad: linear: unknown activation '${activation}' (${Object.keys(ACT_CODES).join(', ')})`);
+  }
+  if (x.rank === 0) throw new Error(`shadergrad: linear: x must have at least 1 dimension, got ${x.describe()}`);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return apply1(linearOp, inputs, { activation, hasBias: !!bias });
 }

@@ -71,3 +71,74 @@ export function matmulBackward(a: HostTensor, b: HostTensor, dy: HostTensor, tra
   }
   return [sumToShape(da, a.shape), sumToShape(db, b.shape)];
 }
+
+// ---- linear: y = act(x·Wᵀ + b) -------------------------------------------------------------------
+
+export type Activation = 'none' | 'relu' | 'sigmoid' | 'tanh';
+
+function act(kind: Activation, z: number): number {
+  switch (kind) {
+    case 'relu': return z > 0 ? z : 0;
+    case 'sigmoid': return 1 / (1 + Math.exp(-z));
+    case 'tanh': return Math.tanh(z);
+    default: return z;
+  }
+}
+
+/** d act / dz at z. */
+function actGrad(kind: Activation, z: number): number {
+  switch (kind) {
+    case 'relu': return z > 0 ? 1 : 0;
+    case 'sigmoid': {
+      const s = 1 / (1 + Math.exp(-z));
+      return s * (1 - s);
+    }
+    case 'tanh': {
+      const t = Math.tanh(z);
+      return 1 - t * t;
+    }
+    default: return 1;
+  }
+}
+
+/** z[m, n] = Σ_k x[m, k] · W[n, k] + b[n] for x viewed as [M, K] (all leading dims are rows). */
+function linearPre(x: HostTensor, w: HostTensor, b: HostTensor | null): { z: Float64Array; M: number; K: number; N: number } {
+  const K = x.shape[x.shape.length - 1];
+  const M = K === 0 ? x.shape.slice(0, -1).reduce((p, q) => p * q, 1) : x.data.length / K;
+  const N = w.shape[0];
+  const z = new Float64Array(M * N);
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s = b ? b.data[n] : 0;
+      for (let k = 0; k < K; k++) s += x.data[m * K + k] * w.data[n * K + k];
+      z[m * N + n] = s;
+    }
+  }
+  return { z, M, K, N };
+}
+
+export function linearForward(x: HostTensor, w: HostTensor, b: HostTensor | null, kind: Activation): HostTensor {
+  const { z, N } = linearPre(x, w, b);
+  const y = host([...x.shape.slice(0, -1), N]);
+  for (let i = 0; i < z.length; i++) y.data[i] = act(kind, z[i]);
+  return y;
+}
+
+/** dz = dy · act'(z); dx = dz·W, dW = dzᵀ·x, db = Σ_m dz. */
+export function linearBackward(x: HostTensor, w: HostTensor, b: HostTensor | null, dy: HostTensor, kind: Activation): [HostTensor, HostTensor, HostTensor | null] {
+  const { z, M, K, N } = linearPre(x, w, b);
+  const dx = host(x.shape);
+  const dw = host(w.shape);
+  const db = b ? host(b.shape) : null;
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      const dz = dy.data[m * N + n] * actGrad(kind, z[m * N + n]);
+      if (db) db.data[n] += dz;
+      for (let k = 0; k < K; k++) {
+        dx.data[m * K + k] += dz * w.data[n * K + k];
+        dw.data[n * K + k] += dz * x.data[m * K + k];
+      }
+    }
+  }
+  return [dx, dw, db];
+}
