@@ -1,1 +1,625 @@
-export {};
+// The optimizer family: SGD, RMSprop, Adam/AdamW updates (torch.optim semantics), L1/L2 penalties
+// and gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_), as functional ops over
+// flat tensors. The training library packs every parameter into one arena, its gradients into
+// another and each optimizer state into one more, so each update here is ONE dispatch over all of them.
+//
+// Every update returns NEW tensors (a multi-output op: the parameters, then the states). The
+// per-step hyper-parameters (`lr`, `step`) are plain numeric attributes that encode() turns into
+// uniform values, so a compiled plan refreshes them each step without a new pipeline (see
+// PlanOptimizer in src/graph/compile.ts); momentum / centered / amsgrad pick the entry point.
+//
+// Penalty convention: penaltyValue = l1·Σ|θ| + l2/2·Σθ², whose gradient l1·sign(θ) + l2·θ is exactly
+// what penaltyGrad adds to the gradient (torch's weight_decay λ adds λ·θ, the l2 term with l2 = λ).
+// Kernels: shaders/optim.wgsl. References: src/reference/optim.ts.
+
+import { defineKernel, type KernelDef, type ParamDef } from '../gpu/kernels.js';
+import { apply, apply1, type Tensor } from '../tensor/tensor.js';
+import * as ref from '../reference/optim.js';
+import { defineOp, fmtShape, grid1d, numel, type Meta } from './op.js';
+import { sameShape } from './shape.js';
+import { abs, add, ge, mul, scale, sign } from './elementwise.js';
+
+const WG = 256;
+const FILE = 'optim.wgsl';
+const NO_GRAD = { none: 'an optimizer step is not differentiated' };
+
+// ---- kernels -----------------------------------------------------------------------------------
+
+/** An update entry point: uniform, param, grad, param_out, then (state_k, state_k_out) per state. */
+function updateKernel(entry: string, uniform: string, params: ParamDef[], states: number): KernelDef {
+  const bindings: KernelDef['bindings'] = [
+    { name: uniform, kind: 'uniform' }, { name: 'param', kind: 'read' }, { name: 'grad', kind: 'read' },
+    { name: 'param_out', kind: 'read_write' },
+  ];
+  for (let k = 0; k < states; k++) bindings.push({ name: `state${k}`, kind: 'read' }, { name: `state${k}_out`, kind: 'read_write' });
+  return defineKernel({ name: entry, file: FILE, entry, bindings, params, workgroupSize: [WG, 1, 1] });
+}
+
+const SGD_PARAMS: ParamDef[] = [
+  { name: 'n', type: 'u32' }, { name: 'lr', type: 'f32' }, { name: 'momentum', type: 'f32' }, { name: 'dampening', type: 'f32' },
+  { name: 'weight_decay', type: 'f32' }, { name: 'nesterov', type: 'u32' }, { name: 'maximize', type: 'u32' },
+  { name: 'first_step', type: 'u32' },
+];
+const RMSPROP_PARAMS: ParamDef[] = [
+  { name: 'n', type: 'u32' }, { name: 'lr', type: 'f32' }, { name: 'alpha', type: 'f32' }, { name: 'eps', type: 'f32' },
+  { name: 'weight_decay', type: 'f32' }, { name: 'momentum', type: 'f32' }, { name: 'maximize', type: 'u32' },
+];
+const ADAM_PARAMS: ParamDef[] = [
+  { name: 'n', type: 'u32' }, { name: 'beta1', type: 'f32' }, { name: 'beta2', type: 'f32' }, { name: 'eps', type: 'f32' },
+  { name: 'grad_decay', type: 'f32' }, { name: 'param_scale', type: 'f32' }, { name: 'step_size', type: 'f32' },
+  { name: 'bias_correction2_sqrt', type: 'f32' }, { name: 'maximize', type: 'u32' },
+];
+const PENALTY_PARAMS: ParamDef[] = [
+  { name: 'n', type: 'u32' }, { name: 'l1', type: 'f32' }, { name: 'l2', type: 'f32' }, { name: 'nparts', type: 'u32' },
+];
+const CLIP_PARAMS: ParamDef[] = [
+  { name: 'n', type: 'u32' }, { name: 'nparts', type: 'u32' }, { name: 'norm_type', type: 'f32' }, { name: 'inf_norm', type: 'u32' },
+  { name: 'max_norm', type: 'f32' }, { name: 'clip_value', type: 'f32' },
+];
+
+const sgdKernels = {
+  plain: updateKernel('sgd_update', 'sgd_params', SGD_PARAMS, 0),
+  momentum: updateKernel('sgd_update_momentum', 'sgd_params', SGD_PARAMS, 1),
+};
+const rmspropKernels = {
+  plain: updateKernel('rmsprop_update', 'rmsprop_params', RMSPROP_PARAMS, 1),
+  momentum: updateKernel('rmsprop_update_momentum', 'rmsprop_params', RMSPROP_PARAMS, 2),
+  centered: updateKernel('rmsprop_update_centered', 'rmsprop_params', RMSPROP_PARAMS, 2),
+  centeredMomentum: updateKernel('rmsprop_update_centered_momentum', 'rmsprop_params', RMSPROP_PARAMS, 3),
+};
+const adamKernels = {
+  plain: updateKernel('adam_update', 'adam_params', ADAM_PARAMS, 2),
+  amsgrad: updateKernel('adam_update_amsgrad', 'adam_params', ADAM_PARAMS, 3),
+};
+
+const penaltyGradKernel = defineKernel({
+  name: 'penalty_grad', file: FILE, entry: 'penalty_grad',
+  bindings: [{ name: 'penalty_params', kind: 'uniform' }, { name: 'param', kind: 'read' }, { name: 'grad', kind: 'read' },
+    { name: 'grad_out', kind: 'read_write' }],
+  params: PENALTY_PARAMS, workgroupSize: [WG, 1, 1],
+});
+const penaltyPartialKernel = defineKernel({
+  name: 'penalty_value_partial', file: FILE, entry: 'penalty_value_partial',
+  bindings: [{ name: 'penalty_params', kind: 'uniform' }, { name: 'param', kind: 'read' }, { name: 'partials', kind: 'read_write' }],
+  params: PENALTY_PARAMS, workgroupSize: [WG, 1, 1],
+});
+const penaltyFinishKernel = defineKernel({
+  name: 'penalty_value_finish', file: FILE, entry: 'penalty_value_finish',
+  bindings: [{ name: 'penalty_params', kind: 'uniform' }, { name: 'partials_in', kind: 'read' }, { name: 'value', kind: 'read_write' }],
+  params: PENALTY_PARAMS, workgroupSize: [WG, 1, 1],
+});
+const clipNormPartialKernel = defineKernel({
+  name: 'clip_grad_norm_partial', file: FILE, entry: 'clip_grad_norm_partial',
+  bindings: [{ name: 'clip_params', kind: 'uniform' }, { name: 'grad_in', kind: 'read' }, { name: 'partials', kind: 'read_write' }],
+  params: CLIP_PARAMS, workgroupSize: [WG, 1, 1],
+});
+const clipNormScaleKernel = defineKernel({
+  name: 'clip_grad_norm_scale', file: FILE, entry: 'clip_grad_norm_scale',
+  bindings: [{ name: 'clip_params', kind: 'uniform' }, { name: 'grad_in', kind: 'read' }, { name: 'partials', kind: 'read_write' },
+    { name: 'grad_out', kind: 'read_write' }, { name: 'total_norm', kind: 'read_write' }],
+  params: CLIP_PARAMS, workgroupSize: [WG, 1, 1],
+});
+const clipValueKernel = defineKernel({
+  name: 'clip_grad_value', file: FILE, entry: 'clip_grad_value',
+  bindings: [{ name: 'clip_params', kind: 'uniform' }, { name: 'grad_in', kind: 'read' }, { name: 'clipped', kind: 'read_write' }],
+  params: CLIP_PARAMS, workgroupSize: [WG, 1, 1],
+});
+
+/** Workgroups of a reduction's first pass: one per 256 elements, at most 256 (pass 2 combines them in one workgroup). */
+function partialCount(n: number): number {
+  return Math.min(WG, Math.max(1, Math.ceil(n / WG)));
+}
+
+// ---- argument checks ---------------------------------------------------------------------------
+
+function fail(op: string, message: string): never {
+  throw new Error(`shadergrad: ${op}: ${message}`);
+}
+
+/** Every tensor must be f32 with the shape of the first (the parameters). */
+function checkArena(op: string, named: [string, Tensor][]): void {
+  const [firstName, first] = named[0];
+  for (const [name, t] of named) {
+    if (!t || typeof t !== 'object' || !('shape' in t)) fail(op, `${name} must be a Tensor, got ${String(t)}`);
+    if (t.dtype !== 'f32') fail(op, `${name} must be f32, got ${t.describe()}`);
+    if (!sameShape(t.shape, first.shape)) {
+      fail(op, `${name} ${t.describe()} must have the shape of ${firstName} ${first.describe()}`);
+    }
+  }
+}
+
+/** The same check on metas, for infer() (names come from the op's attributes). */
+function inferArena(op: string, names: string[], inputs: Meta[]): void {
+  if (inputs.length !== names.length) fail(op, `expects ${names.length} inputs (${names.join(', ')}), got ${inputs.length}`);
+  inputs.forEach((m, i) => {
+    if (m.dtype !== 'f32') fail(op, `${names[i]} must be f32, got ${m.dtype}`);
+    if (!sameShape(m.shape, inputs[0].shape)) {
+      fail(op, `${names[i]} has shape ${fmtShape(m.shape)}, expected the shape of ${names[0]} ${fmtShape(inputs[0].shape)}`);
+    }
+  });
+}
+
+function checkNumber(op: string, name: string, v: unknown, ok: (x: number) => boolean, expected: string): void {
+  if (typeof v !== 'number' || Number.isNaN(v) || !ok(v)) fail(op, `${name} must be ${expected}, got ${String(v)}`);
+}
+
+const nonNegative = (x: number) => Number.isFinite(x) && x >= 0;
+
+function checkLr(op: string, lr: unknown): void {
+  checkNumber(op, 'lr', lr, nonNegative, 'a finite number ≥ 0');
+}
+
+/** A state tensor that must be given exactly when `needed`. */
+function checkState(op: string, name: string, t: Tensor | null | undefined, needed: boolean, why: string): void {
+  if (needed && !t) fail(op, `${name} is required when ${why}`);
+  if (!needed && t) fail(op, `${name} was given but is only used when ${why}`);
+}
+
+const flag = (b: boolean) => (b ? 1 : 0);
+
+// ---- SGD ---------------------------------------------------------------------------------------
+
+export interface SgdUpdateOptions {
+  lr: number;
+  /** μ (default 0: no momentum buffer). */
+  momentum?: number;
+  /** τ (default 0). */
+  dampening?: number;
+  nesterov?: boolean;
+  /** λ: adds λ·θ to the gradient. */
+  weightDecay?: number;
+  maximize?: boolean;
+  /** True on the first step: the momentum buffer starts as the gradient (torch: no buffer yet). */
+  firstStep?: boolean;
+  /** Alternatively the 1-based step number (step 1 = first step). */
+  step?: number;
+}
+
+interface SgdAttrs {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  maximize: boolean;
+  /** 1 on the first step; a compiled plan overwrites it with the step count. */
+  step: number;
+}
+
+const sgdNames = (a: SgdAttrs) => (a.momentum !== 0 ? ['param', 'grad', 'momentumBuf'] : ['param', 'grad']);
+
+const sgdOp = defineOp<SgdAttrs>({
+  name: 'sgdUpdate',
+  kernels: [sgdKernels.plain, sgdKernels.momentum],
+  infer: (inputs, attrs) => {
+    inferArena('sgdUpdate', sgdNames(attrs), inputs);
+    return inputs.filter((_, i) => i !== 1).map((m) => ({ shape: m.shape, dtype: 'f32' }));
+  },
+  encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
+    const n = numel(outMeta[0].shape);
+    if (n === 0) return;
+    const momentum = a.momentum !== 0;
+    const bind: Record<string, typeof inputs[0]> = { param: inputs[0], grad: inputs[1], param_out: outputs[0] };
+    if (momentum) Object.assign(bind, { state0: inputs[2], state0_out: outputs[1] });
+    ctx.dispatch(momentum ? sgdKernels.momentum : sgdKernels.plain, {
+      bind,
+      params: {
+        n, lr: a.lr, momentum: a.momentum, dampening: a.dampening, weight_decay: a.weightDecay,
+        nesterov: flag(a.nesterov), maximize: flag(a.maximize), first_step: flag(a.step <= 1),
+      },
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: NO_GRAD,
+  reference: ([param, grad, buf], a) => {
+    const r = ref.sgdStep(param, grad, buf ?? null, { ...a, firstStep: a.step <= 1 });
+    return r.momentumBuf ? [r.param, r.momentumBuf] : [r.param];
+  },
+  referenceBackward: NO_GRAD,
+  cost: (ins, outs, a) => ({ flops: numel(ins[0].shape) * (a.momentum !== 0 ? 8 : 4), bytes: 4 * numel(ins[0].shape) * (ins.length + outs.length) }),
+});
+
+/**
+ * One torch.optim.SGD step over a flat arena: returns the new parameters and (with momentum) the
+ * new momentum buffer. `momentumBuf` is required exactly when momentum ≠ 0; on the first step
+ * (`firstStep: true` or `step: 1`) its values are not read and the buffer becomes the gradient.
+ */
+export function sgdUpdate(param: Tensor, grad: Tensor, momentumBuf: Tensor | null | undefined, options: SgdUpdateOptions): { param: Tensor; momentumBuf: Tensor | null } {
+  const op = 'sgdUpdate';
+  const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0, maximize = false } = options ?? ({} as SgdUpdateOptions);
+  checkLr(op, lr);
+  checkNumber(op, 'momentum', momentum, nonNegative, 'a finite number ≥ 0');
+  checkNumber(op, 'dampening', dampening, Number.isFinite, 'a finite number');
+  checkNumber(op, 'weightDecay', weightDecay, nonNegative, 'a finite number ≥ 0');
+  if (nesterov && (momentum <= 0 || dampening !== 0)) fail(op, `Nesterov momentum requires momentum > 0 and dampening = 0 (got momentum ${momentum}, dampening ${dampening})`);
+  let step = options.step;
+  if (step !== undefined) checkNumber(op, 'step', step, (s) => Number.isInteger(s) && s >= 1, 'an integer ≥ 1');
+  if (options.firstStep !== undefined) {
+    if (step !== undefined && options.firstStep !== (step === 1)) fail(op, `firstStep ${options.firstStep} contradicts step ${step}`);
+    step ??= options.firstStep ? 1 : 2;
+  }
+  if (momentum !== 0 && step === undefined) fail(op, 'pass firstStep (or step) when momentum ≠ 0: the first step initialises the momentum buffer');
+  checkState(op, 'momentumBuf', momentumBuf, momentum !== 0, 'momentum ≠ 0');
+  const named: [string, Tensor][] = [['param', param], ['grad', grad]];
+  if (momentumBuf) named.push(['momentumBuf', momentumBuf]);
+  checkArena(op, named);
+  const outs = apply(sgdOp, named.map(([, t]) => t), {
+    lr, momentum, dampening, nesterov, weightDecay, maximize, step: step ?? 1,
+  });
+  return { param: outs[0], momentumBuf: outs[1] ?? null };
+}
+
+// ---- RMSprop -----------------------------------------------------------------------------------
+
+export interface RmspropUpdateOptions {
+  lr: number;
+  /** Smoothing constant α (default 0.99). */
+  alpha?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** μ (default 0): with μ > 0 a momentum buffer is kept. */
+  momentum?: number;
+  /** Normalise by the variance estimate v − ḡ² (keeps a gradient average ḡ). */
+  centered?: boolean;
+  maximize?: boolean;
+}
+
+interface RmspropAttrs {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+  maximize: boolean;
+}
+
+function rmspropNames(a: RmspropAttrs): string[] {
+  const names = ['param', 'grad', 'squareAvg'];
+  if (a.momentum > 0) names.push('momentumBuf');
+  if (a.centered) names.push('gradAvg');
+  return names;
+}
+
+const rmspropOp = defineOp<RmspropAttrs>({
+  name: 'rmspropUpdate',
+  kernels: Object.values(rmspropKernels),
+  infer: (inputs, attrs) => {
+    inferArena('rmspropUpdate', rmspropNames(attrs), inputs);
+    return inputs.filter((_, i) => i !== 1).map((m) => ({ shape: m.shape, dtype: 'f32' }));
+  },
+  encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
+    const n = numel(outMeta[0].shape);
+    if (n === 0) return;
+    // inputs: param, grad, squareAvg, [momentumBuf], [gradAvg]; outputs: the same without grad.
+    const bind: Record<string, typeof inputs[0]> = { param: inputs[0], grad: inputs[1], param_out: outputs[0] };
+    for (let k = 0; k < outputs.length - 1; k++) {
+      bind[`state${k}`] = inputs[2 + k];
+      bind[`state${k}_out`] = outputs[1 + k];
+    }
+    const mom = a.momentum > 0;
+    const kernel = a.centered ? (mom ? rmspropKernels.centeredMomentum : rmspropKernels.centered) : (mom ? rmspropKernels.momentum : rmspropKernels.plain);
+    ctx.dispatch(kernel, {
+      bind,
+      params: { n, lr: a.lr, alpha: a.alpha, eps: a.eps, weight_decay: a.weightDecay, momentum: a.momentum, maximize: flag(a.maximize) },
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: NO_GRAD,
+  reference: (ins, a) => {
+    let k = 3;
+    const mom = a.momentum > 0 ? ins[k++] : null;
+    const avg = a.centered ? ins[k++] : null;
+    const r = ref.rmspropStep(ins[0], ins[1], ins[2], mom, avg, a);
+    return [r.param, r.squareAvg, ...(r.momentumBuf ? [r.momentumBuf] : []), ...(r.gradAvg ? [r.gradAvg] : [])];
+  },
+  referenceBackward: NO_GRAD,
+  cost: (ins, outs) => ({ flops: numel(ins[0].shape) * 12, bytes: 4 * numel(ins[0].shape) * (ins.length + outs.length) }),
+});
+
+/**
+ * One torch.optim.RMSprop step over a flat arena. `momentumBuf` is required exactly when
+ * momentum > 0 and `gradAvg` exactly when centered; the result holds the new value of each.
+ */
+export function rmspropUpdate(
+  param: Tensor, grad: Tensor, squareAvg: Tensor, momentumBuf: Tensor | null | undefined, gradAvg: Tensor | null | undefined,
+  options: RmspropUpdateOptions,
+): { param: Tensor; squareAvg: Tensor; momentumBuf?: Tensor; gradAvg?: Tensor } {
+  const op = 'rmspropUpdate';
+  const { lr, alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0, centered = false, maximize = false } = options ?? ({} as RmspropUpdateOptions);
+  checkLr(op, lr);
+  checkNumber(op, 'alpha', alpha, (x) => x >= 0 && x <= 1, 'in [0, 1]');
+  checkNumber(op, 'eps', eps, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  checkNumber(op, 'weightDecay', weightDecay, nonNegative, 'a finite number ≥ 0');
+  checkNumber(op, 'momentum', momentum, nonNegative, 'a finite number ≥ 0');
+  checkState(op, 'momentumBuf', momentumBuf, momentum > 0, 'momentum > 0');
+  checkState(op, 'gradAvg', gradAvg, centered, 'centered is true');
+  const named: [string, Tensor][] = [['param', param], ['grad', grad], ['squareAvg', squareAvg]];
+  if (momentumBuf) named.push(['momentumBuf', momentumBuf]);
+  if (gradAvg) named.push(['gradAvg', gradAvg]);
+  checkArena(op, named);
+  const outs = apply(rmspropOp, named.map(([, t]) => t), { lr, alpha, eps, weightDecay, momentum, centered, maximize });
+  const result: { param: Tensor; squareAvg: Tensor; momentumBuf?: Tensor; gradAvg?: Tensor } = { param: outs[0], squareAvg: outs[1] };
+  let k = 2;
+  if (momentum > 0) result.momentumBuf = outs[k++];
+  if (centered) result.gradAvg = outs[k++];
+  return result;
+}
+
+// ---- Adam / AdamW ------------------------------------------------------------------------------
+
+export interface AdamUpdateOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** λ: added to the gradient as λ·θ (Adam), or θ ← θ·(1 − lr·λ) when decoupled (AdamW). */
+  weightDecay?: number;
+  /** Keep the running maximum of the second moment (needs maxExpAvgSq). */
+  amsgrad?: boolean;
+  /** 1-based step number t, for the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ. */
+  step: number;
+  /** AdamW's decoupled weight decay. */
+  decoupled?: boolean;
+  maximize?: boolean;
+}
+
+interface AdamAttrs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  step: number;
+  decoupled: boolean;
+  maximize: boolean;
+}
+
+const adamNames = (a: AdamAttrs) => ['param', 'grad', 'expAvg', 'expAvgSq', ...(a.amsgrad ? ['maxExpAvgSq'] : [])];
+
+const adamOp = defineOp<AdamAttrs>({
+  name: 'adamUpdate',
+  kernels: [adamKernels.plain, adamKernels.amsgrad],
+  infer: (inputs, attrs) => {
+    inferArena('adamUpdate', adamNames(attrs), inputs);
+    return inputs.filter((_, i) => i !== 1).map((m) => ({ shape: m.shape, dtype: 'f32' }));
+  },
+  encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
+    const n = numel(outMeta[0].shape);
+    if (n === 0) return;
+    const bind: Record<string, typeof inputs[0]> = { param: inputs[0], grad: inputs[1], param_out: outputs[0] };
+    for (let k = 0; k < outputs.length - 1; k++) {
+      bind[`state${k}`] = inputs[2 + k];
+      bind[`state${k}_out`] = outputs[1 + k];
+    }
+    // The per-step scalars in float64, as torch computes them in Python.
+    const bc1 = 1 - Math.pow(a.beta1, a.step);
+    const bc2 = 1 - Math.pow(a.beta2, a.step);
+    ctx.dispatch(a.amsgrad ? adamKernels.amsgrad : adamKernels.plain, {
+      bind,
+      params: {
+        n, beta1: a.beta1, beta2: a.beta2, eps: a.eps,
+        grad_decay: a.decoupled ? 0 : a.weightDecay,
+        param_scale: a.decoupled ? 1 - a.lr * a.weightDecay : 1,
+        step_size: a.lr / bc1, bias_correction2_sqrt: Math.sqrt(bc2), maximize: flag(a.maximize),
+      },
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: NO_GRAD,
+  reference: (ins, a) => {
+    const r = ref.adamStep(ins[0], ins[1], ins[2], ins[3], a.amsgrad ? ins[4] : null, a);
+    return [r.param, r.expAvg, r.expAvgSq, ...(r.maxExpAvgSq ? [r.maxExpAvgSq] : [])];
+  },
+  referenceBackward: NO_GRAD,
+  cost: (ins, outs) => ({ flops: numel(ins[0].shape) * 16, bytes: 4 * numel(ins[0].shape) * (ins.length + outs.length) }),
+});
+
+/**
+ * One torch.optim.Adam step (AdamW with `decoupled: true`) over a flat arena. `maxExpAvgSq` is
+ * required exactly when amsgrad. Bias correction: θ ← θ − (lr / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε).
+ */
+export function adamUpdate(
+  param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null | undefined, options: AdamUpdateOptions,
+): { param: Tensor; expAvg: Tensor; expAvgSq: Tensor; maxExpAvgSq?: Tensor } {
+  const op = options?.decoupled ? 'adamWUpdate' : 'adamUpdate';
+  const {
+    lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, amsgrad = false, step, decoupled = false, maximize = false,
+  } = options ?? ({} as AdamUpdateOptions);
+  checkLr(op, lr);
+  checkNumber(op, 'beta1', beta1, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  checkNumber(op, 'beta2', beta2, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  checkNumber(op, 'eps', eps, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  checkNumber(op, 'weightDecay', weightDecay, nonNegative, 'a finite number ≥ 0');
+  checkNumber(op, 'step', step, (s) => Number.isInteger(s) && s >= 1, 'an integer ≥ 1 (the 1-based step number)');
+  checkState(op, 'maxExpAvgSq', maxExpAvgSq, amsgrad, 'amsgrad is true');
+  const named: [string, Tensor][] = [['param', param], ['grad', grad], ['expAvg', expAvg], ['expAvgSq', expAvgSq]];
+  if (maxExpAvgSq) named.push(['maxExpAvgSq', maxExpAvgSq]);
+  checkArena(op, named);
+  const outs = apply(adamOp, named.map(([, t]) => t), { lr, beta1, beta2, eps, weightDecay, amsgrad, step, decoupled, maximize });
+  const result: { param: Tensor; expAvg: Tensor; expAvgSq: Tensor; maxExpAvgSq?: Tensor } = { param: outs[0], expAvg: outs[1], expAvgSq: outs[2] };
+  if (amsgrad) result.maxExpAvgSq = outs[3];
+  return result;
+}
+
+/** torch.optim.AdamW: adamUpdate with decoupled weight decay, default weightDecay 1e-2. */
+export function adamWUpdate(
+  param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null | undefined,
+  options: Omit<AdamUpdateOptions, 'decoupled'>,
+): { param: Tensor; expAvg: Tensor; expAvgSq: Tensor; maxExpAvgSq?: Tensor } {
+  return adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq, { weightDecay: 1e-2, ...options, decoupled: true });
+}
+
+// ---- penalties ---------------------------------------------------------------------------------
+
+export interface PenaltyOptions {
+  /** λ₁ of the L1 penalty λ₁·Σ|θ| (gradient λ₁·sign(θ)). */
+  l1?: number;
+  /** λ₂ of the L2 penalty λ₂/2·Σθ² (gradient λ₂·θ, like torch's weight_decay = λ₂). */
+  l2?: number;
+}
+
+type PenaltyAttrs = Required<PenaltyOptions>;
+
+function penaltyAttrs(op: string, o: PenaltyOptions | undefined): PenaltyAttrs {
+  const { l1 = 0, l2 = 0 } = o ?? {};
+  checkNumber(op, 'l1', l1, nonNegative, 'a finite number ≥ 0');
+  checkNumber(op, 'l2', l2, nonNegative, 'a finite number ≥ 0');
+  return { l1, l2 };
+}
+
+const penaltyGradOp = defineOp<PenaltyAttrs>({
+  name: 'penaltyGrad',
+  kernels: [penaltyGradKernel],
+  infer: (inputs) => {
+    inferArena('penaltyGrad', ['param', 'grad'], inputs);
+    return [{ shape: inputs[0].shape, dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, outMeta, attrs }) => {
+    const n = numel(outMeta[0].shape);
+    if (n === 0) return;
+    ctx.dispatch(penaltyGradKernel, {
+      bind: { param: inputs[0], grad: inputs[1], grad_out: outputs[0] },
+      params: { n, l1: attrs.l1, l2: attrs.l2, nparts: 0 },
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  // ∂/∂grad = 1; ∂/∂θ = l2 (sign(θ) is flat almost everywhere).
+  grad: ({ dys: [dy], attrs }) => (dy ? [scale(dy, attrs.l2), dy] : [null, null]),
+  reference: ([param, grad], attrs) => [ref.penaltyGrad(param, grad, attrs)],
+  referenceBackward: ({ dys: [dy], attrs }) => (dy ? ref.penaltyGradBackward(dy, attrs) : [null, null]),
+  cost: ([p]) => ({ flops: 4 * numel(p.shape), bytes: 12 * numel(p.shape) }),
+});
+
+/** grad + l1·sign(θ) + l2·θ: the gradient of penaltyValue added to `grad` (elastic net with both). */
+export function penaltyGrad(param: Tensor, grad: Tensor, options: PenaltyOptions = {}): Tensor {
+  const attrs = penaltyAttrs('penaltyGrad', options);
+  checkArena('penaltyGrad', [['param', param], ['grad', grad]]);
+  return apply1(penaltyGradOp, [param, grad], attrs);
+}
+
+const penaltyValueOp = defineOp<PenaltyAttrs>({
+  name: 'penaltyValue',
+  kernels: [penaltyPartialKernel, penaltyFinishKernel],
+  infer: (inputs) => {
+    inferArena('penaltyValue', ['param'], inputs);
+    return [{ shape: [], dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const n = numel(inMeta[0].shape);
+    if (n === 0) {
+      ctx.fill(outputs[0], 4, 0);
+      return;
+    }
+    const nparts = partialCount(n);
+    const partials = ctx.scratch(nparts * 4);
+    const params = { n, l1: attrs.l1, l2: attrs.l2, nparts };
+    ctx.dispatch(penaltyPartialKernel, { bind: { param: inputs[0], partials }, params, grid: [nparts] });
+    ctx.dispatch(penaltyFinishKernel, { bind: { partials_in: partials, value: outputs[0] }, params, grid: [1] });
+  },
+  // d/dθ (l1·Σ|θ| + l2/2·Σθ²) = l1·sign(θ) + l2·θ, the term penaltyGrad adds; times the scalar dy.
+  grad: ({ inputs: [p], dys: [dy], attrs }) => (dy ? [mul(dy, add(scale(sign(p), attrs.l1), scale(p, attrs.l2)))] : [null]),
+  reference: ([param], attrs) => [ref.penaltyValue(param, attrs)],
+  referenceBackward: ({ inputs: [param], dys: [dy], attrs }) => [dy ? ref.penaltyValueBackward(param, dy, attrs) : null],
+  cost: ([p]) => ({ flops: 5 * numel(p.shape), bytes: 4 * numel(p.shape) + 4 }),
+});
+
+/** The penalty l1·Σ|θ| + l2/2·Σθ² as a scalar (differentiable: its gradient is penaltyGrad's term). */
+export function penaltyValue(param: Tensor, options: PenaltyOptions = {}): Tensor {
+  const attrs = penaltyAttrs('penaltyValue', options);
+  checkArena('penaltyValue', [['param', param]]);
+  return apply1(penaltyValueOp, [param], attrs);
+}
+
+// ---- clipping ----------------------------------------------------------------------------------
+
+export interface ClipGradNormOptions {
+  /** q of the q-norm: any number > 0, or Infinity for max |g| (default 2). */
+  normType?: number;
+}
+
+interface ClipNormAttrs {
+  maxNorm: number;
+  normType: number;
+}
+
+const clipNormOp = defineOp<ClipNormAttrs>({
+  name: 'clipGradNorm',
+  kernels: [clipNormPartialKernel, clipNormScaleKernel],
+  infer: (inputs) => {
+    inferArena('clipGradNorm', ['grad'], inputs);
+    return [{ shape: inputs[0].shape, dtype: 'f32' }, { shape: [], dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const n = numel(inMeta[0].shape);
+    if (n === 0) {
+      ctx.fill(outputs[1], 4, 0);
+      return;
+    }
+    const nparts = partialCount(n);
+    const partials = ctx.scratch(nparts * 4);
+    const inf = attrs.normType === Infinity;
+    const params = { n, nparts, norm_type: inf ? 0 : attrs.normType, inf_norm: flag(inf), max_norm: attrs.maxNorm, clip_value: 0 };
+    ctx.dispatch(clipNormPartialKernel, { bind: { grad_in: inputs[0], partials }, params, grid: [nparts] });
+    ctx.dispatch(clipNormScaleKernel, {
+      bind: { grad_in: inputs[0], partials, grad_out: outputs[0], total_norm: outputs[1] }, params,
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: { none: 'gradient clipping is an optimizer step, not differentiated' },
+  reference: ([grad], attrs) => {
+    const r = ref.clipGradNorm(grad, attrs.maxNorm, attrs.normType);
+    return [r.grad, r.totalNorm];
+  },
+  referenceBackward: { none: 'gradient clipping is an optimizer step, not differentiated' },
+  cost: ([g]) => ({ flops: 4 * numel(g.shape), bytes: 12 * numel(g.shape) + 4 }),
+});
+
+/**
+ * torch.nn.utils.clip_grad_norm_ over a flat gradient: the total q-norm ‖g‖ (before clipping) and
+ * g·min(1, maxNorm / (‖g‖ + 1e-6)). Two dispatches, no CPU round-trip.
+ */
+export function clipGradNorm(grad: Tensor, maxNorm: number, options: ClipGradNormOptions = {}): { grad: Tensor; totalNorm: Tensor } {
+  const op = 'clipGradNorm';
+  const { normType = 2 } = options;
+  checkNumber(op, 'maxNorm', maxNorm, (x) => x >= 0, 'a number ≥ 0');
+  checkNumber(op, 'normType', normType, (x) => x > 0, 'a number > 0 (or Infinity)');
+  checkArena(op, [['grad', grad]]);
+  const [g, totalNorm] = apply(clipNormOp, [grad], { maxNorm, normType });
+  return { grad: g, totalNorm };
+}
+
+interface ClipValueAttrs {
+  clipValue: number;
+}
+
+const clipValueOp = defineOp<ClipValueAttrs>({
+  name: 'clipGradValue',
+  kernels: [clipValueKernel],
+  infer: (inputs) => {
+    inferArena('clipGradValue', ['grad'], inputs);
+    return [{ shape: inputs[0].shape, dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const n = numel(inMeta[0].shape);
+    if (n === 0) return;
+    ctx.dispatch(clipValueKernel, {
+      bind: { grad_in: inputs[0], clipped: outputs[0] },
+      params: { n, nparts: 0, norm_type: 0, inf_norm: 0, max_norm: 0, clip_value: attrs.clipValue },
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  // clamp passes the gradient where −c ≤ g ≤ c (inclusive, as torch.clamp).
+  grad: ({ inputs: [g], dys: [dy], attrs }) => [dy ? mul(dy, ge(attrs.clipValue, abs(g))) : null],
+  reference: ([grad], attrs) => [ref.clipGradValue(grad, attrs.clipValue)],
+  referenceBackward: ({ inputs: [grad], dys: [dy], attrs }) => [dy ? ref.clipGradValueBackward(grad, dy, attrs.clipValue) : null],
+  cost: ([g]) => ({ flops: 2 * numel(g.shape), bytes: 8 * numel(g.shape) }),
+});
+
+/** torch.nn.utils.clip_grad_value_: clamp every gradient value to [−clipValue, clipValue]. */
+export function clipGradValue(grad: Tensor, clipValue: number): Tensor {
+  checkNumber('clipGradValue', 'clipValue', clipValue, (x) => x >= 0, 'a number ≥ 0');
+  checkArena('clipGradValue', [['grad', grad]]);
+  return apply1(clipValueOp, [grad], { clipValue });
+}
