@@ -1,0 +1,368 @@
+// The playground: build a small network from the controls, train it with sg.train.fit, and after every
+// few epochs evaluate it eagerly on a grid covering the data (model.eval(); model.forward(grid)) to
+// draw the decision boundary, and take one eager gradient (sg.valueAndGrad) to chart |∂L/∂W| per layer.
+import * as sg from 'shadergrad';
+import { $, el, fail, fmt, nextFrame, query, select, numberInput, start, testMode } from '../shared/ui.js';
+import { fitCanvas, lineChart } from '../shared/chart.js';
+import { PRESETS, type Settings } from './presets.js';
+
+const GRID = 48;
+const COLORS = [[232, 138, 40], [47, 111, 219], [31, 157, 85]]; // class 0 orange, 1 blue, 2 green
+
+/** sg.nn.dropout, once the library has it (the control is hidden otherwise). */
+const nnDropout = Reflect.get(sg.nn, 'dropout') as ((p: number) => sg.nn.Module) | undefined;
+
+function makeData(s: Settings): sg.data.Dataset {
+  const o = { n: s.n, noise: s.noise, seed: s.seed };
+  switch (s.dataset) {
+    case 'spiral': return sg.data.spiral({ ...o, classes: 3 });
+    case 'moons': return sg.data.moons(o);
+    case 'circles': return sg.data.circles(o);
+    case 'xor': return sg.data.xor(o);
+  }
+}
+
+async function makeModel(s: Settings, classes: number): Promise<sg.nn.Module> {
+  sg.manualSeed(s.seed);
+  const nn = sg.nn;
+  const act = () => (s.activation === 'relu' ? nn.relu() : s.activation === 'tanh' ? nn.tanh() : nn.sigmoid());
+  const init = s.init === 'zeros' ? 'default' : s.init;
+  const layers: sg.nn.Module[] = [];
+  let width = 2;
+  for (let i = 0; i < s.layers; i++) {
+    layers.push(nn.linear(width, s.width, { init }), act());
+    if (s.dropout > 0 && nnDropout) layers.push(nnDropout(s.dropout));
+    width = s.width;
+  }
+  layers.push(nn.linear(width, classes, { init }));
+  const model = nn.sequential(...layers);
+  if (s.init === 'zeros') for (const p of model.parameters()) await sg.assign(p, sg.zerosLike(p));
+  return model;
+}
+
+function makeOptimizer(s: Settings, params: sg.Tensor[]): sg.optim.Optimizer {
+  const scheduler = s.schedule === 'cosine' ? sg.optim.cosineAnnealing({ tMax: s.epochs })
+    : s.schedule === 'step' ? sg.optim.stepLR({ stepSize: Math.max(1, Math.round(s.epochs / 3)), gamma: 0.3 })
+      : sg.optim.constant();
+  const common = { lr: s.lr, l1: s.l1, l2: s.l2, scheduler };
+  if (s.optimizer === 'sgd') return sg.optim.sgd(params, common);
+  if (s.optimizer === 'momentum') return sg.optim.sgd(params, { ...common, momentum: 0.9 });
+  if (s.optimizer === 'rmsprop') return sg.optim.rmsprop(params, common);
+  return sg.optim.adam(params, common);
+}
+
+/** A square view of the data with a margin: [x0, y0, size]. */
+function viewOf(ds: sg.data.Dataset): [number, number, number] {
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let i = 0; i < ds.length; i++) {
+    x0 = Math.min(x0, ds.x[2 * i]); x1 = Math.max(x1, ds.x[2 * i]);
+    y0 = Math.min(y0, ds.x[2 * i + 1]); y1 = Math.max(y1, ds.x[2 * i + 1]);
+  }
+  const size = Math.max(x1 - x0, y1 - y0) * 1.15;
+  return [(x0 + x1) / 2 - size / 2, (y0 + y1) / 2 - size / 2, size];
+}
+
+function gridPoints(view: [number, number, number]): Float32Array {
+  const [x0, y0, size] = view;
+  const g = new Float32Array(GRID * GRID * 2);
+  for (let r = 0; r < GRID; r++) {
+    for (let c = 0; c < GRID; c++) {
+      g[2 * (r * GRID + c)] = x0 + ((c + 0.5) / GRID) * size;
+      g[2 * (r * GRID + c) + 1] = y0 + size - ((r + 0.5) / GRID) * size; // row 0 at the top
+    }
+  }
+  return g;
+}
+
+function drawBoundary(canvas: HTMLCanvasElement, view: [number, number, number], probs: Float32Array | null, train: sg.data.Dataset, val: sg.data.Dataset): void {
+  const { ctx, w, h } = fitCanvas(canvas);
+  const cell = document.createElement('canvas');
+  cell.width = GRID;
+  cell.height = GRID;
+  const cctx = cell.getContext('2d')!;
+  const img = cctx.createImageData(GRID, GRID);
+  const k = train.numClasses ?? 2;
+  for (let i = 0; i < GRID * GRID; i++) {
+    // Colour of the predicted class, stronger where the model is more confident.
+    let best = 0;
+    let t = 0;
+    if (probs) {
+      for (let c = 1; c < k; c++) if (probs[k * i + c] > probs[k * i + best]) best = c;
+      t = Math.min(1, (probs[k * i + best] - 1 / k) / (1 - 1 / k)) * 0.55;
+    }
+    const [r, g, b] = COLORS[best];
+    img.data.set([255 + (r - 255) * t, 255 + (g - 255) * t, 255 + (b - 255) * t, 255], i * 4);
+  }
+  cctx.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(cell, 0, 0, w, h);
+  const [x0, y0, size] = view;
+  const X = (x: number) => ((x - x0) / size) * w;
+  const Y = (y: number) => h - ((y - y0) / size) * h;
+  const dot = (ds: sg.data.Dataset, ring: boolean) => {
+    for (let i = 0; i < ds.length; i++) {
+      const [r, g, b] = COLORS[ds.y[i]];
+      ctx.beginPath();
+      ctx.arc(X(ds.x[2 * i]), Y(ds.x[2 * i + 1]), ring ? 4 : 3.5, 0, 2 * Math.PI);
+      if (ring) {
+        ctx.strokeStyle = `rgb(${r},${g},${b})`;
+        ctx.lineWidth = 2;
+        ctx.fillStyle = '#fff';
+        ctx.fill();
+        ctx.stroke();
+      } else {
+        ctx.fillStyle = `rgb(${r},${g},${b})`;
+        ctx.strokeStyle = '#fff';
+        ctx.lineWidth = 1;
+        ctx.fill();
+        ctx.stroke();
+      }
+    }
+  };
+  dot(train, false);
+  dot(val, true);
+}
+
+class StopTraining extends Error {}
+
+interface RunState {
+  stop: boolean;
+  paused: boolean;
+  resume?: () => void;
+}
+
+async function run(s: Settings, st: RunState, ui: { stat(k: string, v: string): void; log(l: string): void }): Promise<void> {
+  const all = makeData(s);
+  const split = sg.data.trainValTestSplit(all, { val: s.valFraction, seed: s.seed, stratify: true });
+  const view = viewOf(all);
+  const grid = sg.tensor(gridPoints(view), [GRID * GRID, 2]);
+  const model = await makeModel(s, all.numClasses ?? 2);
+  const opt = makeOptimizer(s, model.parameters());
+  const canvas = $('boundary') as HTMLCanvasElement;
+  const history = { trainLoss: [] as [number, number][], valLoss: [] as [number, number][], trainAcc: [] as [number, number][], valAcc: [] as [number, number][] };
+  const weights = model.namedParameters().filter(([n]) => n.endsWith('weight'));
+  const xTrain = sg.tensor(split.train.x, [split.train.length, 2]);
+  const yTrain = sg.tensor(split.train.y, [split.train.length], { dtype: 'i32' });
+  let gradBars: [number, number][] = [];
+
+  const refresh = async () => {
+    model.eval();
+    const probs = sg.softmax(model.forward(grid), -1);
+    const p = (await probs.data()) as Float32Array;
+    probs.dispose();
+    model.train();
+    drawBoundary(canvas, view, p, split.train, split.val);
+    // One eager gradient over the training set: mean |∂L/∂W| of each layer's weight.
+    const [loss, grads] = await sg.valueAndGrad(() => sg.crossEntropy(model.forward(xTrain), yTrain), weights.map(([, t]) => t))();
+    const means = await Promise.all(grads.map((g) => sg.mean(sg.abs(g)).item()));
+    loss.dispose();
+    grads.forEach((g) => g.dispose());
+    gradBars = means.map((m, i) => [i + 1, Math.max(m, 1e-12)]);
+    drawCharts();
+  };
+  const drawCharts = () => {
+    lineChart($('loss-chart') as HTMLCanvasElement, [
+      { name: 'train', color: '#2f6fdb', points: history.trainLoss },
+      { name: 'validation', color: '#d64545', points: history.valLoss },
+    ], { xLabel: 'epoch', yMin: 0 });
+    lineChart($('acc-chart') as HTMLCanvasElement, [
+      { name: 'train', color: '#2f6fdb', points: history.trainAcc },
+      { name: 'validation', color: '#d64545', points: history.valAcc },
+    ], { xLabel: 'epoch', yMax: 1 });
+    lineChart($('grad-chart') as HTMLCanvasElement, [
+      { name: 'mean |∂L/∂W| (layer 1 = input side)', color: '#8f3fb5', points: gradBars },
+    ], { xLabel: 'layer', logY: true, markers: true, integerX: true });
+  };
+
+  drawBoundary(canvas, view, null, split.train, split.val);
+  await refresh();
+  const every = Math.max(1, Math.round(s.epochs / (testMode ? 6 : 40)));
+  let lastDraw = performance.now();
+  ui.log(`${model.toString().replace(/\n\s*/g, ' ')} · ${model.numParameters()} parameters · ${split.train.length} train / ${split.val.length} validation points`);
+  try {
+    const h = await sg.train.fit(model, {
+      data: split.train, validationData: split.val, loss: 'crossEntropy', optimizer: opt, epochs: s.epochs,
+      batchSize: s.batchSize, seed: s.seed, metrics: ['accuracy'],
+      earlyStopping: s.patience > 0 ? { patience: s.patience, restoreBest: true } : undefined,
+      onWarning: (m) => ui.log(`warning: ${m}`),
+      onEpochEnd: async (r) => {
+        history.trainLoss.push([r.epoch, r.trainLoss]);
+        if (r.valLoss !== undefined) history.valLoss.push([r.epoch, r.valLoss]);
+        if (r.trainAccuracy !== undefined) history.trainAcc.push([r.epoch, r.trainAccuracy]);
+        if (r.valAccuracy !== undefined) history.valAcc.push([r.epoch, r.valAccuracy]);
+        ui.stat('epoch', `${r.epoch} / ${s.epochs}`);
+        ui.stat('train loss', r.trainLoss.toFixed(4));
+        ui.stat('val loss', r.valLoss?.toFixed(4) ?? '–');
+        ui.stat('val accuracy', r.valAccuracy === undefined ? '–' : `${(100 * r.valAccuracy).toFixed(1)} %`);
+        ui.stat('lr', fmt(r.lr));
+        ui.stat('samples/s', fmt(r.samplesPerSecond));
+        if (r.epoch % every === 0 || r.epoch === s.epochs || performance.now() - lastDraw > 1500) {
+          await refresh();
+          lastDraw = performance.now();
+          await nextFrame();
+        } else if (r.epoch % 5 === 0) {
+          drawCharts();
+          await nextFrame();
+        }
+        if (st.paused) {
+          ui.stat('phase', 'paused');
+          await new Promise<void>((res) => (st.resume = res));
+          ui.stat('phase', 'training');
+        }
+        if (st.stop) throw new StopTraining();
+      },
+    });
+    await refresh();
+    const last = h.epochs[h.epochs.length - 1];
+    const final = await sg.train.evaluate(model, split.val, { loss: 'crossEntropy' });
+    const trainEval = await sg.train.evaluate(model, split.train, { loss: 'crossEntropy' });
+    ui.stat('val accuracy', `${(100 * final.accuracy!).toFixed(1)} %`);
+    ui.log(`${h.stoppedEarly ? `stopped early after epoch ${last.epoch}; restored the weights of epoch ${h.bestEpoch}` : `trained ${last.epoch} epochs`}: ` +
+      `train accuracy ${(100 * trainEval.accuracy!).toFixed(1)} %, validation accuracy ${(100 * final.accuracy!).toFixed(1)} %, validation loss ${final.loss!.toFixed(4)}`);
+    Object.assign(window.__demo.result, {
+      valAccuracy: final.accuracy, trainAccuracy: trainEval.accuracy, epochs: last.epoch, stoppedEarly: h.stoppedEarly,
+      firstLoss: h.epochs[0].trainLoss, lastLoss: last.trainLoss,
+    });
+    ui.stat('phase', 'done');
+  } catch (e) {
+    if (e instanceof StopTraining) {
+      ui.stat('phase', 'stopped');
+    } else if (e instanceof sg.NonFiniteError) {
+      // The lesson of the "learning rate too large" preset: the loss overflowed.
+      ui.stat('phase', 'diverged');
+      ui.log(`training diverged — ${e.message}`);
+      drawCharts();
+      window.__demo.result.diverged = e.message;
+    } else throw e;
+  } finally {
+    grid.dispose();
+    xTrain.dispose();
+    yTrain.dispose();
+  }
+}
+
+start('playground', async () => {
+  const controls = $('controls');
+  const presetSel = select('preset (lesson)', Object.entries(PRESETS).map(([k, p]) => [k, p.name]), query.get('preset') ?? 'spiral');
+  const f = {
+    dataset: select('data set', [['spiral', 'spiral'], ['moons', 'moons'], ['circles', 'circles'], ['xor', 'XOR']], 'spiral'),
+    n: numberInput('points', 400, { min: 10, max: 5000, step: 10 }),
+    noise: numberInput('noise', 0.1, { min: 0, max: 1, step: 0.05 }),
+    valFraction: numberInput('validation share', 0.2, { min: 0.05, max: 0.9, step: 0.05 }),
+    layers: numberInput('hidden layers', 2, { min: 0, max: 8, step: 1 }),
+    width: numberInput('units per layer', 16, { min: 1, max: 256, step: 1 }),
+    activation: select('activation', [['relu', 'ReLU'], ['tanh', 'tanh'], ['sigmoid', 'sigmoid']], 'relu'),
+    init: select('initialisation', [['default', 'PyTorch default'], ['xavierUniform', 'Xavier (Glorot)'], ['kaimingUniform', 'Kaiming (He)'], ['zeros', 'zeros']], 'kaimingUniform'),
+    optimizer: select('optimizer', [['sgd', 'SGD'], ['momentum', 'SGD + momentum'], ['adam', 'Adam'], ['rmsprop', 'RMSprop']], 'adam'),
+    lr: numberInput('learning rate', 0.02, { min: 0, step: 'any' }),
+    schedule: select('LR schedule', [['constant', 'constant'], ['cosine', 'cosine'], ['step', 'step ×0.3']], 'constant'),
+    l1: numberInput('L1', 0, { min: 0, step: 'any' }),
+    l2: numberInput('L2', 0, { min: 0, step: 'any' }),
+    dropout: numberInput('dropout', 0, { min: 0, max: 0.9, step: 0.05 }),
+    batchSize: numberInput('batch size', 32, { min: 1, max: 1024, step: 1 }),
+    epochs: numberInput('epochs', 150, { min: 1, max: 5000, step: 1 }),
+    patience: numberInput('early stop patience (0 = off)', 0, { min: 0, step: 1 }),
+    seed: numberInput('seed', 1, { min: 0, step: 1 }),
+  };
+  if (!nnDropout) {
+    f.dropout.input.disabled = true;
+    f.dropout.root.title = 'sg.nn.dropout is not available in this build of shadergrad';
+  }
+  const trainBtn = el('button', { class: 'primary', id: 'train' }, 'Train');
+  const pauseBtn = el('button', { id: 'pause', disabled: true }, 'Pause');
+  const stopBtn = el('button', { id: 'stop', disabled: true }, 'Stop');
+  const row = (...xs: { root: HTMLElement }[]) => el('div', { class: 'row' }, ...xs.map((x) => x.root));
+  controls.append(presetSel.root,
+    el('h3', {}, 'Data'), f.dataset.root, row(f.n, f.noise), f.valFraction.root,
+    el('h3', {}, 'Network'), row(f.layers, f.width), f.activation.root, f.init.root, f.dropout.root,
+    el('h3', {}, 'Training'), f.optimizer.root, row(f.lr, f.schedule), row(f.l1, f.l2), row(f.batchSize, f.epochs), row(f.patience, f.seed),
+    el('div', { class: 'buttons' }, trainBtn, pauseBtn, stopBtn));
+
+  const stats = $('stats');
+  const statEls = new Map<string, HTMLElement>();
+  for (const k of ['phase', 'epoch', 'train loss', 'val loss', 'val accuracy', 'lr', 'samples/s']) {
+    const b = el('b', {}, '–');
+    statEls.set(k, b);
+    stats.append(el('span', {}, `${k} `, b));
+  }
+  const logEl = $('log');
+  const ui = {
+    stat: (k: string, v: string) => {
+      statEls.get(k)!.textContent = v;
+    },
+    log: (l: string) => {
+      logEl.textContent += `${l}\n`;
+      logEl.scrollTop = logEl.scrollHeight;
+    },
+  };
+
+  const read = (): Settings => ({
+    dataset: f.dataset.input.value as Settings['dataset'], n: Number(f.n.input.value), noise: Number(f.noise.input.value),
+    valFraction: Number(f.valFraction.input.value), layers: Math.round(Number(f.layers.input.value)), width: Math.round(Number(f.width.input.value)),
+    activation: f.activation.input.value as Settings['activation'], init: f.init.input.value as Settings['init'],
+    optimizer: f.optimizer.input.value as Settings['optimizer'], lr: Number(f.lr.input.value), schedule: f.schedule.input.value as Settings['schedule'],
+    l1: Number(f.l1.input.value), l2: Number(f.l2.input.value), dropout: nnDropout ? Number(f.dropout.input.value) : 0,
+    batchSize: Math.round(Number(f.batchSize.input.value)), epochs: Math.round(Number(f.epochs.input.value)),
+    patience: Math.round(Number(f.patience.input.value)), seed: Math.round(Number(f.seed.input.value)),
+  });
+  const apply = (key: string) => {
+    const p = PRESETS[key];
+    for (const [k, v] of Object.entries(p.settings) as [keyof Settings, string | number][]) f[k].input.value = String(v);
+    $('lesson').textContent = p.lesson;
+  };
+  presetSel.input.addEventListener('change', () => apply(presetSel.input.value));
+  apply(presetSel.input.value);
+  // Test mode keeps a run short on a software adapter: ?epochs=N (default 24).
+  if (testMode) f.epochs.input.value = query.get('epochs') ?? '24';
+
+  let current: { st: RunState; done: Promise<void> } | undefined;
+  const stop = async () => {
+    if (!current) return;
+    current.st.stop = true;
+    current.st.paused = false;
+    current.st.resume?.();
+    await current.done;
+  };
+  trainBtn.addEventListener('click', async () => {
+    await stop();
+    const st: RunState = { stop: false, paused: false };
+    const s = read();
+    trainBtn.textContent = 'Restart';
+    pauseBtn.disabled = false;
+    stopBtn.disabled = false;
+    pauseBtn.textContent = 'Pause';
+    ui.stat('phase', 'training');
+    window.__demo.result = {};
+    const done = run(s, st, ui).catch(fail).finally(() => {
+      if (current?.st === st) {
+        current = undefined;
+        pauseBtn.disabled = true;
+        stopBtn.disabled = true;
+        trainBtn.textContent = 'Train';
+      }
+    });
+    current = { st, done };
+    await done;
+  });
+  pauseBtn.addEventListener('click', () => {
+    if (!current) return;
+    current.st.paused = !current.st.paused;
+    pauseBtn.textContent = current.st.paused ? 'Resume' : 'Pause';
+    if (!current.st.paused) current.st.resume?.();
+  });
+  stopBtn.addEventListener('click', () => void stop());
+
+  // Draw the data before any training.
+  const s = read();
+  const all = makeData(s);
+  const split = sg.data.trainValTestSplit(all, { val: s.valFraction, seed: s.seed, stratify: true });
+  drawBoundary($('boundary') as HTMLCanvasElement, viewOf(all), null, split.train, split.val);
+  lineChart($('loss-chart') as HTMLCanvasElement, []);
+  lineChart($('acc-chart') as HTMLCanvasElement, []);
+  lineChart($('grad-chart') as HTMLCanvasElement, []);
+  if (testMode || query.has('autorun')) {
+    trainBtn.click();
+    await new Promise((r) => setTimeout(r, 0));
+    await current?.done;
+  }
+});

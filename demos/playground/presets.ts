@@ -1,0 +1,73 @@
+// The playground's settings and the course's lessons as presets.
+
+export type DatasetName = 'spiral' | 'moons' | 'circles' | 'xor';
+export type Activation = 'relu' | 'tanh' | 'sigmoid';
+export type Init = 'default' | 'xavierUniform' | 'kaimingUniform' | 'zeros';
+export type OptName = 'sgd' | 'momentum' | 'adam' | 'rmsprop';
+export type Schedule = 'constant' | 'cosine' | 'step';
+
+export interface Settings {
+  dataset: DatasetName;
+  n: number;
+  noise: number;
+  valFraction: number;
+  layers: number;
+  width: number;
+  activation: Activation;
+  init: Init;
+  optimizer: OptName;
+  lr: number;
+  schedule: Schedule;
+  l1: number;
+  l2: number;
+  dropout: number;
+  batchSize: number;
+  epochs: number;
+  /** Early-stopping patience in epochs; 0 = off. */
+  patience: number;
+  seed: number;
+}
+
+export interface Preset {
+  name: string;
+  lesson: string;
+  settings: Settings;
+}
+
+const base: Settings = {
+  dataset: 'spiral', n: 400, noise: 0.1, valFraction: 0.2, layers: 2, width: 16, activation: 'relu', init: 'kaimingUniform',
+  optimizer: 'adam', lr: 0.02, schedule: 'constant', l1: 0, l2: 0, dropout: 0, batchSize: 32, epochs: 150, patience: 0, seed: 1,
+};
+
+export const PRESETS: Record<string, Preset> = {
+  spiral: {
+    name: 'Spiral with ReLU and Adam',
+    lesson: 'Three interleaved spiral arms (CS231n\'s classic) cannot be separated by straight lines; two hidden layers of 16 ReLU units trained with Adam bend the boundaries around them. Watch the loss fall and the boundary wind outwards.',
+    settings: { ...base },
+  },
+  sigmoidDeep: {
+    name: 'Deep sigmoid network: vanishing gradients',
+    lesson: 'Six sigmoid layers, trained with plain SGD. The sigmoid\'s slope is at most 1/4, so each layer shrinks the gradient flowing back: the right-hand chart shows |∂L/∂W| falling by orders of magnitude towards the first layers, and the loss hardly moves. Switch the activation to ReLU (next preset) and train again.',
+    settings: { ...base, dataset: 'circles', noise: 0.05, layers: 6, width: 8, activation: 'sigmoid', init: 'xavierUniform', optimizer: 'sgd', lr: 0.3, epochs: 150 },
+  },
+  reluDeep: {
+    name: 'The same network with ReLU',
+    lesson: 'Same depth, width, optimizer and learning rate as the sigmoid preset, with ReLU and He (Kaiming) initialisation: the gradient reaches the first layers at a useful size and the circles are separated.',
+    settings: { ...base, dataset: 'circles', noise: 0.05, layers: 6, width: 8, activation: 'relu', init: 'kaimingUniform', optimizer: 'sgd', lr: 0.3, epochs: 150 },
+  },
+  zeroInit: {
+    name: 'Zero initialisation',
+    lesson: 'Every weight starts at 0. Each hidden unit then computes the same value and receives the same gradient — here exactly zero, since the output weights are zero too — so the hidden layers never learn and the network can only predict the majority class. Random initialisation breaks the symmetry.',
+    settings: { ...base, dataset: 'xor', noise: 0.05, layers: 2, width: 8, activation: 'tanh', init: 'zeros', optimizer: 'sgd', lr: 0.1, epochs: 60 },
+  },
+  bigLr: {
+    name: 'Learning rate too large',
+    lesson: 'SGD with a learning rate of 40: each step overshoots the minimum by more than it started from, so the loss jumps around or grows until it overflows. shadergrad then stops with a NonFiniteError naming the first op that produced NaN or Inf. Divide the learning rate by 100 and train again.',
+    settings: { ...base, dataset: 'moons', noise: 0.1, layers: 2, width: 16, activation: 'relu', optimizer: 'sgd', lr: 40, epochs: 60 },
+  },
+  overfit: {
+    name: 'Overfitting and early stopping',
+    lesson: 'Sixty noisy points and a network with far more parameters than points: the training loss keeps falling while the validation loss turns upwards — the network memorises the noise. Early stopping (patience 25) ends training when the validation loss stops improving and puts back the best weights. Try L2 = 0.01 or dropout too.',
+    settings: { ...base, dataset: 'moons', n: 60, noise: 0.35, valFraction: 0.5, layers: 3, width: 32, activation: 'relu', optimizer: 'adam', lr: 0.01, epochs: 600, batchSize: 16, patience: 25 },
+  },
+};

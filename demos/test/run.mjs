@@ -1,0 +1,239 @@
+// The demo pages in headless Chromium (WebGPU on SwiftShader): builds demos/ with Vite, serves
+// demos/dist on 127.0.0.1, runs each page in test mode (?test=1: small settings that run by
+// themselves and report to window.__demo), checks what it reports, screenshots it into
+// demos/test/screenshots/ and checks the screenshot is not blank; then opens every page in a
+// Chromium without WebGPU and checks the page says so. One line per check, then
+// "demos: N passed, M failed"; exit 1 on any failure.
+import { build } from 'vite';
+import puppeteer from 'puppeteer-core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM, launch, serve } from '../../kernels-test/chrome/browser.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const demos = join(here, '..');
+const root = join(demos, '..');
+const outDir = join(demos, 'dist');
+const shots = join(here, 'screenshots');
+const only = process.argv.slice(2); // optional: names of pages to run (mnist, playground, inspector, bench)
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail = '', ms) {
+  if (ok) passed++;
+  else failed++;
+  const time = ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`;
+  console.log(`${ok ? '  ✓' : '  ✗'} ${name}${time}${detail ? (ok ? ` — ${detail}` : `\n      ${detail}`) : ''}`);
+}
+const want = (page) => only.length === 0 || only.includes(page);
+
+// ---- build ---------------------------------------------------------------------------------------------
+{
+  const t0 = Date.now();
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(demos, 'tsconfig.json')], { stdio: 'pipe' });
+    check('type-check demos (tsc -p demos/tsconfig.json)', true, '', Date.now() - t0);
+  } catch (e) {
+    check('type-check demos (tsc -p demos/tsconfig.json)', false, String(e.stdout ?? e.message).trim().split('\n').slice(0, 12).join('\n      '), Date.now() - t0);
+  }
+}
+{
+  const t0 = Date.now();
+  await build({ configFile: join(demos, 'vite.config.ts'), logLevel: 'warn' });
+  check('vite build → demos/dist', true, '', Date.now() - t0);
+}
+mkdirSync(shots, { recursive: true });
+
+const server = await serve(outDir);
+const browser = await launch();
+
+/** Open a page and wait until window.__demo.status leaves 'loading'/'running' (or the time runs out). */
+async function openPage(b, path, timeoutMs) {
+  const page = await b.newPage();
+  await page.setViewport({ width: 1360, height: 900 });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  const t0 = Date.now();
+  await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
+  let state;
+  for (;;) {
+    state = await page.evaluate(() => window.__demo ?? null);
+    if (state && !['loading', 'running'].includes(state.status)) break;
+    if (Date.now() - t0 > timeoutMs) {
+      state = { ...(state ?? {}), status: 'timeout', message: `still '${state?.status ?? 'not started'}' after ${timeoutMs / 1000} s` };
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { page, state, errors, ms: Date.now() - t0 };
+}
+
+function statusOk(name, r) {
+  const ok = r.state.status === 'done';
+  check(`${name}: page ran`, ok, ok ? '' : `status ${r.state.status}: ${r.state.message ?? ''}\n      ${r.errors.slice(0, 5).join('\n      ')}`, r.ms);
+  return ok;
+}
+
+/**
+ * Screenshot the page and check it is not blank: the PNG is decoded by Chromium itself (an <img>
+ * drawn into a canvas) and we count distinct colours and pixels that differ from the most common one.
+ */
+async function screenshot(name, page) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const file = join(shots, `${name}.png`);
+  const b64 = await page.screenshot({ fullPage: true, encoding: 'base64' });
+  writeFileSync(file, Buffer.from(b64, 'base64'));
+  const probe = await page.browser().newPage();
+  try {
+    const stats = await probe.evaluate(async (src) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${src}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const ctx = c.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const counts = new Map();
+      for (let i = 0; i < d.length; i += 4) {
+        const k = ((d[i] >> 3) << 10) | ((d[i + 1] >> 3) << 5) | (d[i + 2] >> 3);
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      const top = Math.max(...counts.values());
+      const n = d.length / 4;
+      return { width: c.width, height: c.height, colors: counts.size, foreground: 1 - top / n };
+    }, b64);
+    const ok = stats.colors >= 40 && stats.foreground >= 0.05;
+    check(`${name}: screenshot is not blank`, ok,
+      `${relative(root, file)} ${stats.width}×${stats.height}, ${stats.colors} colours, ${(100 * stats.foreground).toFixed(1)} % non-background`);
+  } finally {
+    await probe.close();
+  }
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+try {
+  // ---- landing page ----------------------------------------------------------------------------------
+  if (want('index')) {
+    const r = await openPage(browser, '/index.html', 30_000);
+    const links = await r.page.evaluate(() => Array.from(document.querySelectorAll('a.card'), (a) => a.getAttribute('href')));
+    const expected = ['./mnist/index.html', './playground/index.html', './inspector/index.html', './bench/index.html'];
+    check('landing page links every demo', expected.every((h) => links.includes(h)), `links: ${links.join(' ')}`);
+    await screenshot('index', r.page);
+    await r.page.close();
+  }
+
+  // ---- MNIST -----------------------------------------------------------------------------------------
+  if (want('mnist')) {
+    const r = await openPage(browser, '/mnist/index.html?test=1', 240_000);
+    if (statusOk('mnist', r)) {
+      const res = r.state.result;
+      const losses = res.losses ?? [];
+      const first = mean(losses.slice(0, 3));
+      const last = mean(losses.slice(-3));
+      check('mnist: training loss falls', losses.length >= 10 && last < 0.8 * first,
+        `${losses.length} steps, loss ${first.toFixed(3)} → ${last.toFixed(3)}, validation accuracy ${(100 * res.valAccuracy).toFixed(1)} %`);
+      const c = res.checkpoint ?? {};
+      check('mnist: checkpoint round trip (bytes → OPFS → loadStateDict)',
+        c.opfsSame === true && Math.abs(c.lossAfter - c.lossBefore) < 1e-4 && Math.abs(c.lossZeroed - Math.log(10)) < 1e-3,
+        `${c.bytes} bytes; loss ${c.lossBefore?.toFixed(5)} → zeroed ${c.lossZeroed?.toFixed(5)} → restored ${c.lossAfter?.toFixed(5)}`);
+      const d = res.drawn;
+      const sum = d ? d.probs.reduce((a, b) => a + b, 0) : NaN;
+      check('mnist: drawing pad gives a prediction', !!d && Math.abs(sum - 1) < 1e-3, d ? `drawn stroke classified as ${d.digit} (p = ${d.probs[d.digit].toFixed(3)})` : 'no prediction');
+      const charts = await r.page.evaluate(() => ['loss-chart', 'acc-chart', 'lr-chart', 'confusion'].map((id) => document.getElementById(id).width));
+      check('mnist: charts drawn', charts.every((w) => w > 100), `canvas widths ${charts.join(', ')}`);
+    }
+    await screenshot('mnist', r.page);
+    await r.page.close();
+  }
+
+  // ---- playground --------------------------------------------------------------------------------------
+  if (want('playground')) {
+    const r = await openPage(browser, '/playground/index.html?test=1&preset=spiral', 240_000);
+    if (statusOk('playground', r)) {
+      const res = r.state.result;
+      check('playground: spiral preset reaches ≥ 90 % validation accuracy', res.valAccuracy >= 0.9,
+        `validation ${(100 * res.valAccuracy).toFixed(1)} %, train ${(100 * res.trainAccuracy).toFixed(1)} % after ${res.epochs} epochs (loss ${res.firstLoss?.toFixed(3)} → ${res.lastLoss?.toFixed(3)})`);
+    }
+    await screenshot('playground', r.page);
+    await r.page.close();
+  }
+
+  // ---- inspector ---------------------------------------------------------------------------------------
+  if (want('inspector')) {
+    const r = await openPage(browser, '/inspector/index.html?test=1', 180_000);
+    if (statusOk('inspector', r)) {
+      const res = r.state.result;
+      const shown = await r.page.evaluate(() => ({ rows: document.querySelectorAll('#rows tbody tr').length, bars: document.querySelectorAll('#timeline > div').length }));
+      check('inspector: lists the dispatches of a training step', res.dispatches > 5 && shown.rows === res.dispatches && shown.bars === res.dispatches,
+        `${res.dispatches} dispatches (${res.source} timing), kernels: ${res.kernels.join(', ')}`);
+      const s = res.selected ?? {};
+      check('inspector: shows the WGSL and CPU reference of a dispatch', s.wgslLines > 10 && s.hit > 0 && s.reference?.length > 0,
+        `#${s.index} ${s.op} → ${s.kernel}: ${s.wgslLines} WGSL lines, ${s.hit} in the entry point; reference ${s.reference?.join(', ')}`);
+      // Click another dispatch (the last one with a kernel) and check the detail follows.
+      const clicked = await r.page.evaluate(() => {
+        const rows = Array.from(document.querySelectorAll('#rows tbody tr'));
+        const withKernel = rows.filter((tr) => tr.children[2].textContent !== '(copy)');
+        const tr = withKernel[withKernel.length - 1];
+        tr.click();
+        return { op: tr.children[1].textContent, title: document.querySelector('#detail h2').textContent, lines: document.querySelectorAll('#wgsl .ln').length };
+      });
+      check('inspector: clicking a dispatch shows its details', clicked.title.includes(clicked.op) && clicked.lines > 0, `${clicked.title} (${clicked.lines} WGSL lines)`);
+    }
+    await screenshot('inspector', r.page);
+    await r.page.close();
+  }
+
+  // ---- bench -------------------------------------------------------------------------------------------
+  if (want('bench')) {
+    const r = await openPage(browser, '/bench/index.html?test=1', 240_000);
+    if (statusOk('bench', r)) {
+      const res = r.state.result;
+      const ours = res.results.filter((m) => m.lib === 'shadergrad');
+      const peers = res.results.filter((m) => m.lib !== 'shadergrad');
+      const rows = await r.page.evaluate(() => document.querySelectorAll('#results-table tbody tr').length);
+      check('bench: 64×64 matmul checked and timed, table shown', ours.length > 0 && ours.every((m) => m.ok) && rows === res.results.length,
+        `${ours.map((m) => `${m.impl} ${m.medianMs.toFixed(2)} ms`).join(', ')}; peers: ${peers.map((m) => `${m.impl} ${m.ok ? `${m.medianMs.toFixed(2)} ms` : 'failed'}`).join(', ') || 'none'}${res.notes.length ? `; notes: ${res.notes.join('; ')}` : ''}`);
+    }
+    await screenshot('bench', r.page);
+    await r.page.close();
+  }
+} finally {
+  await browser.close();
+}
+
+// ---- without WebGPU --------------------------------------------------------------------------------------
+if (want('no-webgpu')) {
+  const plain = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    userDataDir: mkdtempSync(join(tmpdir(), 'shadergrad-nogpu-')),
+    args: ['--no-sandbox', '--disable-features=WebGPU', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    for (const p of ['mnist', 'playground', 'inspector', 'bench']) {
+      const r = await openPage(plain, `/${p}/index.html?test=1`, 30_000);
+      const banner = await r.page.evaluate(() => document.querySelector('.banner.error')?.textContent ?? '');
+      const visible = await r.page.evaluate(() => {
+        const b = document.querySelector('.banner.error');
+        return !!b && b.getBoundingClientRect().height > 20;
+      });
+      check(`${p} without WebGPU: shows a clear message`, r.state.status === 'no-webgpu' && visible && /WebGPU/.test(banner), banner.slice(0, 110));
+      if (p === 'mnist') await screenshot('no-webgpu', r.page);
+      await r.page.close();
+    }
+  } finally {
+    await plain.close();
+  }
+}
+await server.close();
+console.log(`demos: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);
