@@ -105,8 +105,8 @@ export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
 
 async function findGpu(options: InitOptions): Promise<{ gpu: GPU; runtime: 'browser' | 'node'; notice?: string }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return { gpu: nav.gpu, runtime: 'browser' };
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (nav?.gpu) return { gpu: nav.gpu, runtime: isNode ? 'node' : 'browser' };
   if (!isNode) {
     throw new Error('shadergrad: WebGPU is not available in this browser (navigator.gpu is undefined). ' +
       'Use a browser with WebGPU enabled (Chrome/Edge 113+, Safari 26+, Firefox 141+).');
@@ -119,22 +119,33 @@ async function findGpu(options: InitOptions): Promise<{ gpu: GPU; runtime: 'brow
     throw new Error(`shadergrad: could not load the 'webgpu' package (Dawn for Node): ${(e as Error).message}`);
   }
   Object.assign(globalThis, mod.globals);
+  // One Dawn instance for the life of the process: an instance that is garbage-collected while a
+  // device or a callback of it is still alive aborts the process (std::system_error in Dawn).
+  if (nodeInstance) return { gpu: nodeInstance, runtime: 'node' };
   const gpu = mod.create([]);
   if (await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' })) {
+    nodeInstance = gpu;
     return { gpu, runtime: 'node' };
   }
+  retired.push(gpu);
   // No hardware adapter: fall back to SwiftShader, the CPU Vulkan driver shipped with Chromium.
   const fs = await import(/* @vite-ignore */ 'node:fs');
   if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    nodeInstance = mod.create([]);
     return {
-      gpu: mod.create([]), runtime: 'node',
+      gpu: nodeInstance, runtime: 'node',
       notice: `shadergrad: no hardware GPU adapter found; using SwiftShader (${SWIFTSHADER_ICD}). ` +
         'Kernels run on the CPU and are slow.',
     };
   }
+  nodeInstance = gpu;
   return { gpu, runtime: 'node' };
 }
+
+/** The process's Dawn instance (Node), and instances that found no adapter (kept alive, never collected). */
+let nodeInstance: GPU | undefined;
+const retired: GPU[] = [];
 
 async function requestAdapter(gpu: GPU, options: InitOptions, runtime: string): Promise<GPUAdapter> {
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });

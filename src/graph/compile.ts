@@ -23,7 +23,7 @@ import { acquireBuffer, noteSubmit, releaseBuffer, Storage } from '../memory/poo
 import { planMemory, type PlannedValue } from '../memory/planner.js';
 import { COPY_CODE, unaryKernel } from '../ops/elementwise.js';
 import { fmtShape, grid1d, isSlice, numel, type BufferRef, type Cost, type DType, type Meta } from '../ops/op.js';
-import { fromStorage, Node, Tensor, pendingNodes, withTracing } from '../tensor/tensor.js';
+import { fromStorage, Node, Tensor, pendingNodes, realise, withTracing } from '../tensor/tensor.js';
 import { gradients } from './autodiff.js';
 import { fuseElementwise, type ChainAttrs } from './fusion.js';
 import { collectStateUpdates } from './state.js';
@@ -632,11 +632,10 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     }
     return { named, grads, update };
   }));
-  for (const [target] of stateUpdates) {
-    if (!target.storage || target.node.op.name !== 'source') {
-      throw new Error(`shadergrad: compile: state ${target.describe()} must be a realised source tensor`);
-    }
-  }
+  // State tensors (running statistics, dropout keys) may still be lazy results of an earlier eager
+  // step: realise them now, so the plan reads and overwrites their buffers instead of recomputing them.
+  const lazyState = stateUpdates.map(([t]) => t).filter((t) => !t.storage);
+  if (lazyState.length) await realise(...lazyState);
 
   // Schedule: forward + backward, then the optimizer.
   const outputNames = Object.keys(traced.named);

@@ -29,36 +29,32 @@ export interface MemoryPlan {
 }
 
 export function planMemory(values: PlannedValue[], steps: number): MemoryPlan {
+  // Greedy by size (the interval-packing heuristic of TFLite's and XLA's planners): place the
+  // largest values first; each goes into the smallest existing slot whose values are all dead
+  // before it is written (or not yet written when it dies), else into a new slot of its size.
+  // A value read at step i never shares with a value written at step i: a kernel must not bind one
+  // buffer as both input and output.
+  const live = values.map((v) => ({ start: v.def, end: v.pinned ? steps : Math.max(v.lastUse, v.def) }));
+  const size = values.map((v) => sizeClass(v.bytes));
+  const order = values.map((_, i) => i).sort((a, b) => size[b] - size[a] || values[a].def - values[b].def);
   const slotOf = new Array<number>(values.length).fill(-1);
   const slotBytes: number[] = [];
-  const freeAt: number[][] = Array.from({ length: steps + 1 }, () => []); // values dying after step i
-  const free: number[] = []; // free slots
-  const byDef: number[][] = Array.from({ length: steps }, () => []);
-  values.forEach((v, i) => byDef[v.def].push(i));
-  let naiveBytes = 0;
-  for (let step = 0; step < steps; step++) {
-    for (const vi of byDef[step]) {
-      const v = values[vi];
-      const size = sizeClass(v.bytes);
-      naiveBytes += size;
-      // Best fit among free slots of at least this size (and at most 2× larger, to keep peaks honest).
-      let best = -1;
-      for (let k = 0; k < free.length; k++) {
-        const s = slotBytes[free[k]];
-        if (s >= size && s <= 2 * size && (best < 0 || s < slotBytes[free[best]])) best = k;
-      }
-      let slot: number;
-      if (best >= 0) slot = free.splice(best, 1)[0];
-      else {
-        slot = slotBytes.length;
-        slotBytes.push(size);
-      }
-      slotOf[vi] = slot;
-      if (!v.pinned) freeAt[Math.max(v.lastUse, v.def)].push(slot);
+  const slotIntervals: { start: number; end: number }[][] = [];
+  for (const vi of order) {
+    const iv = live[vi];
+    let best = -1;
+    for (let s = 0; s < slotBytes.length; s++) {
+      if (slotBytes[s] < size[vi] || (best >= 0 && slotBytes[s] >= slotBytes[best])) continue;
+      if (slotIntervals[s].every((o) => o.end < iv.start || iv.end < o.start)) best = s;
     }
-    // Values whose last reader is this step become free for the next step's outputs (never for an
-    // output of the same step: a kernel must not write a buffer it also reads).
-    free.push(...freeAt[step]);
+    if (best < 0) {
+      best = slotBytes.length;
+      slotBytes.push(size[vi]);
+      slotIntervals.push([]);
+    }
+    slotOf[vi] = best;
+    slotIntervals[best].push(iv);
   }
+  const naiveBytes = size.reduce((a, b) => a + b, 0);
   return { slotOf, slotBytes, plannedBytes: slotBytes.reduce((a, b) => a + b, 0), naiveBytes };
 }

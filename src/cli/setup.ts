@@ -1,0 +1,76 @@
+// Shared by the CLI commands: the standard models, datasets, optimizers and schedules by name.
+
+import * as nn from '../nn/index.js';
+import * as optim from '../optim/index.js';
+import * as data from '../data/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export type ModelName = 'mlp' | 'cnn';
+
+/**
+ * mlp: flatten → linear(in, 128) → relu → linear(128, classes).
+ * cnn: [conv3×3(8) → batchNorm → relu → maxPool 2]  → [conv3×3(16) → batchNorm → relu → maxPool 2]
+ *      → flatten → linear(16·H/4·W/4, classes).
+ */
+export function buildModel(name: ModelName, inputShape: number[], classes: number): nn.Module {
+  const features = inputShape.reduce((a, b) => a * b, 1);
+  if (name === 'mlp') {
+    return nn.sequential(nn.flatten(), nn.linear(features, 128), nn.relu(), nn.linear(128, classes));
+  }
+  if (name === 'cnn') {
+    if (inputShape.length !== 3) throw new Error(`shadergrad: the cnn model needs image inputs [C, H, W], got [${inputShape}]`);
+    const [c, h, w] = inputShape;
+    return nn.sequential(
+      nn.conv2d(c, 8, 3, { padding: 1 }), nn.batchNorm2d(8), nn.relu(), nn.maxPool2d(2),
+      nn.conv2d(8, 16, 3, { padding: 1 }), nn.batchNorm2d(16), nn.relu(), nn.maxPool2d(2),
+      nn.flatten(), nn.linear(16 * Math.floor(h / 4) * Math.floor(w / 4), classes),
+    );
+  }
+  throw new Error(`shadergrad: unknown model '${name}' (mlp or cnn)`);
+}
+
+export interface LoadedData {
+  train: data.Dataset;
+  test: data.Dataset;
+  numClasses: number;
+  inputShape: number[];
+}
+
+/** A dataset by name, split 90/10 into train (fit carves validation out of it) and test. */
+export async function loadDataset(name: string, opts: { count: number; seed: number }): Promise<LoadedData> {
+  let ds: data.Dataset;
+  if (name === 'mnist') ds = await data.mnist({ count: opts.count });
+  else if (name === 'spiral') ds = data.spiral({ n: opts.count, seed: opts.seed });
+  else if (name === 'moons') ds = data.moons({ n: opts.count, seed: opts.seed });
+  else if (name === 'circles') ds = data.circles({ n: opts.count, seed: opts.seed });
+  else if (name === 'xor') ds = data.xor({ n: opts.count, seed: opts.seed });
+  else throw new Error(`shadergrad: unknown dataset '${name}' (mnist, spiral, moons, circles or xor)`);
+  const split = data.trainValTestSplit(ds, { val: 0, test: 0.1, seed: opts.seed, stratify: true });
+  return { train: split.train, test: split.test, numClasses: ds.numClasses ?? 2, inputShape: ds.xShape };
+}
+
+export function makeScheduler(name: string, epochs: number): optim.Scheduler | undefined {
+  switch (name) {
+    case 'constant': return undefined;
+    case 'step': return optim.stepLR({ stepSize: Math.max(1, Math.floor(epochs / 3)), gamma: 0.1 });
+    case 'cosine': return optim.cosineAnnealing({ tMax: epochs });
+    case 'exponential': return optim.exponentialLR({ gamma: 0.9 });
+    case 'linear': return optim.linearLR({ startFactor: 1, endFactor: 0.1, totalIters: epochs });
+    case 'inverse-sqrt': return optim.inverseSqrt({ warmupSteps: 1 });
+    case 'plateau': return optim.reduceOnPlateau({ patience: 1 });
+    default: throw new Error(`shadergrad: unknown scheduler '${name}' (constant, step, cosine, exponential, linear, inverse-sqrt, plateau)`);
+  }
+}
+
+export function makeOptimizer(name: string, params: Tensor[], o: { lr: number; weightDecay?: number; scheduler?: optim.Scheduler }): optim.Optimizer {
+  const common = { lr: o.lr, weightDecay: o.weightDecay || undefined, scheduler: o.scheduler };
+  switch (name) {
+    case 'sgd': return optim.sgd(params, common);
+    case 'momentum': return optim.sgd(params, { ...common, momentum: 0.9 });
+    case 'nesterov': return optim.sgd(params, { ...common, momentum: 0.9, nesterov: true });
+    case 'rmsprop': return optim.rmsprop(params, common);
+    case 'adam': return optim.adam(params, common);
+    case 'adamw': return optim.adamW(params, { ...common, weightDecay: o.weightDecay ?? 1e-2 });
+    default: throw new Error(`shadergrad: unknown optimizer '${name}' (sgd, momentum, nesterov, rmsprop, adam, adamw)`);
+  }
+}

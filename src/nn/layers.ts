@@ -1,0 +1,319 @@
+// Layers built on the public ops. Constructors follow torch.nn (in/out features, kernel sizes, ...);
+// weights are laid out as PyTorch does ([out, in], [out, in/groups, kh, kw]) and initialised as
+// PyTorch does unless an `init` is given.
+
+import { Module } from './module.js';
+import * as init from './init.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { fmtShape } from '../ops/op.js';
+import { add, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../ops/elementwise.js';
+import { linear as linearOp } from '../ops/matmul.js';
+import { flatten as flattenOp } from '../ops/shape-ops.js';
+
+/** Check the trailing dimension(s) of a layer input; the message names the layer and both shapes. */
+export function expectFeatures(kind: string, x: Tensor, dims: number[], what: string): void {
+  const tail = x.shape.slice(x.rank - dims.length);
+  if (x.rank < dims.length || tail.some((d, i) => d !== dims[i])) {
+    throw new Error(`shadergrad: ${kind}: input ${x.describe()} must end with ${fmtShape(dims)} (${what})`);
+  }
+}
+
+export interface LinearOptions {
+  bias?: boolean;
+  /** Weight initializer (default: PyTorch's kaiming-uniform with a = √5, i.e. U(±1/√in)). */
+  init?: 'default' | 'xavierUniform' | 'xavierNormal' | 'kaimingUniform' | 'kaimingNormal';
+  seed?: number;
+}
+
+/** y = x·Wᵀ + b, W: [out, in]. */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias?: Tensor;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+    super('Linear');
+    for (const [v, n] of [[inFeatures, 'inFeatures'], [outFeatures, 'outFeatures']] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`shadergrad: Linear: ${n} must be a positive integer, got ${v}`);
+    }
+    const shape = [outFeatures, inFeatures];
+    const bound = 1 / Math.sqrt(inFeatures);
+    const kind = opts.init ?? 'default';
+    const o = { seed: opts.seed };
+    const w = kind === 'default' ? init.uniform(shape, -bound, bound, o)
+      : kind === 'xavierUniform' ? init.xavierUniform(shape, 1, o)
+        : kind === 'xavierNormal' ? init.xavierNormal(shape, 1, o)
+          : kind === 'kaimingUniform' ? init.kaimingUniform(shape, { ...o, nonlinearity: 'relu' })
+            : init.kaimingNormal(shape, { ...o, nonlinearity: 'relu' });
+    this.weight = this.addParameter('weight', w);
+    if (opts.bias ?? true) this.bias = this.addParameter('bias', init.uniform([outFeatures], -bound, bound, o));
+  }
+
+  forward(x: Tensor): Tensor {
+    expectFeatures('Linear', x, [this.inFeatures], `in features of Linear(${this.inFeatures}, ${this.outFeatures})`);
+    // One dispatch: x·Wᵀ + b in the tiled matmul's epilogue (ops/matmul.ts `linear`).
+    return linearOp(x, this.param('weight'), this.bias ? this.param('bias') : undefined);
+  }
+
+  protected override describeArgs(): string {
+    return `${this.inFeatures}, ${this.outFeatures}${this.bias ? '' : ', bias=false'}`;
+  }
+}
+
+/** Modules applied in order. */
+export class Sequential extends Module {
+  readonly layers: Module[];
+
+  constructor(...layers: Module[]) {
+    super('Sequential');
+    this.layers = layers;
+    layers.forEach((l, i) => this.addChild(String(i), l));
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (const l of this.layers) h = l.forward(h);
+    return h;
+  }
+}
+
+/** A module from a function (activations, reshapes). */
+export class Lambda extends Module {
+  constructor(kind: string, private readonly fn: (x: Tensor) => Tensor, private readonly args = '') {
+    super(kind);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.fn(x);
+  }
+
+  protected override describeArgs(): string {
+    return this.args;
+  }
+}
+
+/** x + body(x) (with an optional projection on the skip path when shapes differ). */
+export class Residual extends Module {
+  constructor(readonly body: Module, readonly shortcut?: Module) {
+    super('Residual');
+    this.addChild('body', body);
+    if (shortcut) this.addChild('shortcut', shortcut);
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = this.body.forward(x);
+    const s = this.shortcut ? this.shortcut.forward(x) : x;
+    if (y.shape.join() !== s.shape.join()) {
+      throw new Error(`shadergrad: Residual: body output ${y.describe()} and skip ${s.describe()} differ; give a shortcut module`);
+    }
+    return add(y, s);
+  }
+}
+
+export const relu = () => new Lambda('ReLU', reluOp);
+export const sigmoid = () => new Lambda('Sigmoid', sigmoidOp);
+export const tanh = () => new Lambda('Tanh', tanhOp);
+/** Flatten dimensions startDim..endDim (default: all but the batch). */
+export const flatten = (startDim = 1, endDim = -1) => new Lambda('Flatten', (x) => flattenOp(x, startDim, endDim), `${startDim}, ${endDim}`);
+export const linear = (inFeatures: number, outFeatures: number, opts?: LinearOptions) => new Linear(inFeatures, outFeatures, opts);
+export const sequential = (...layers: Module[]) => new Sequential(...layers);
+export const residual = (body: Module, shortcut?: Module) => new Residual(body, shortcut);
+
+// ---- convolution and pooling ----------------------------------------------------------------------
+
+import { conv2d as conv2dOp, type Conv2dOptions } from '../ops/conv.js';
+import { avgPool2d as avgPoolOp, globalAvgPool2d as gapOp, maxPool2d as maxPoolOp, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
+import { elu as eluOp, gelu as geluOp, leakyRelu as leakyReluOp, silu as siluOp, softplus as softplusOp, type GeluOptions, type SoftplusOptions } from '../ops/activation.js';
+import { logSoftmax as logSoftmaxOp, softmax as softmaxOp } from '../ops/softmax.js';
+
+export interface Conv2dLayerOptions extends Omit<Conv2dOptions, 'version'> {
+  bias?: boolean;
+  init?: LinearOptions['init'];
+  seed?: number;
+}
+
+/** torch.nn.Conv2d: weight [out, in/groups, kh, kw], PyTorch's default initialisation. */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias?: Tensor;
+  readonly kernel: [number, number];
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], readonly opts: Conv2dLayerOptions = {}) {
+    super('Conv2d');
+    const groups = opts.groups ?? 1;
+    for (const [v, n] of [[inChannels, 'inChannels'], [outChannels, 'outChannels'], [groups, 'groups']] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`shadergrad: Conv2d: ${n} must be a positive integer, got ${v}`);
+    }
+    if (inChannels % groups || outChannels % groups) {
+      throw new Error(`shadergrad: Conv2d: groups (${groups}) must divide inChannels (${inChannels}) and outChannels (${outChannels})`);
+    }
+    this.kernel = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    const shape = [outChannels, inChannels / groups, ...this.kernel];
+    const fanIn = (inChannels / groups) * this.kernel[0] * this.kernel[1];
+    const bound = 1 / Math.sqrt(fanIn);
+    const o = { seed: opts.seed };
+    const kind = opts.init ?? 'default';
+    const w = kind === 'default' ? init.uniform(shape, -bound, bound, o)
+      : kind === 'xavierUniform' ? init.xavierUniform(shape, 1, o)
+        : kind === 'xavierNormal' ? init.xavierNormal(shape, 1, o)
+          : kind === 'kaimingUniform' ? init.kaimingUniform(shape, { ...o, nonlinearity: 'relu' })
+            : init.kaimingNormal(shape, { ...o, nonlinearity: 'relu' });
+    this.weight = this.addParameter('weight', w);
+    if (opts.bias ?? true) this.bias = this.addParameter('bias', init.uniform([outChannels], -bound, bound, o));
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
+      throw new Error(`shadergrad: Conv2d(${this.inChannels}, ${this.outChannels}): input ${x.describe()} must be [N, ${this.inChannels}, H, W]`);
+    }
+    const { bias: _b, init: _i, seed: _s, ...conv } = this.opts;
+    return conv2dOp(x, this.param('weight'), this.bias ? this.param('bias') : null, conv);
+  }
+
+  protected override describeArgs(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernel ${this.kernel.join('×')}`;
+  }
+}
+
+export const conv2d = (inChannels: number, outChannels: number, kernelSize: number | [number, number], opts?: Conv2dLayerOptions) =>
+  new Conv2d(inChannels, outChannels, kernelSize, opts);
+export const maxPool2d = (kernelSize: number | [number, number], opts: Omit<MaxPool2dOptions, 'kernelSize'> = {}) =>
+  new Lambda('MaxPool2d', (x) => maxPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`);
+export const avgPool2d = (kernelSize: number | [number, number], opts: Omit<AvgPool2dOptions, 'kernelSize'> = {}) =>
+  new Lambda('AvgPool2d', (x) => avgPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`);
+/** Global average pooling to [N, C, 1, 1] (torch.nn.AdaptiveAvgPool2d(1)). */
+export const globalAvgPool2d = () => new Lambda('GlobalAvgPool2d', gapOp);
+export const leakyRelu = (negativeSlope = 0.01) => new Lambda('LeakyReLU', (x) => leakyReluOp(x, negativeSlope), `${negativeSlope}`);
+export const elu = (alpha = 1) => new Lambda('ELU', (x) => eluOp(x, alpha), `${alpha}`);
+export const gelu = (opts: GeluOptions = {}) => new Lambda('GELU', (x) => geluOp(x, opts), opts.approximate ?? 'none');
+export const softplus = (opts: SoftplusOptions = {}) => new Lambda('Softplus', (x) => softplusOp(x, opts));
+export const silu = () => new Lambda('SiLU', siluOp);
+export const softmax = (axis = -1) => new Lambda('Softmax', (x) => softmaxOp(x, axis), `${axis}`);
+export const logSoftmax = (axis = -1) => new Lambda('LogSoftmax', (x) => logSoftmaxOp(x, axis), `${axis}`);
+
+// ---- normalisation, dropout, embedding --------------------------------------------------------------
+
+import { batchNorm as batchNormOp } from '../ops/batchnorm.js';
+import { dropout as dropoutOp, randomKey, seedNext } from '../ops/dropout.js';
+import { layerNorm as layerNormOp } from '../ops/layernorm.js';
+import { embedding as embeddingOp } from '../ops/index-ops.js';
+import { deferStateUpdate } from '../graph/state.js';
+
+export interface BatchNormLayerOptions {
+  eps?: number;
+  momentum?: number;
+  /** Learnable γ and β (default true). */
+  affine?: boolean;
+}
+
+/**
+ * torch.nn.BatchNorm1d / BatchNorm2d: in training, normalise with the batch statistics (biased
+ * variance) and update the running statistics (unbiased variance, momentum); in eval, use them.
+ */
+export class BatchNorm extends Module {
+  constructor(kind: string, readonly numFeatures: number, readonly rank: number[], readonly opts: BatchNormLayerOptions = {}) {
+    super(kind);
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new Error(`shadergrad: ${kind}: numFeatures must be a positive integer, got ${numFeatures}`);
+    if (opts.affine ?? true) {
+      this.addParameter('weight', init.ones([numFeatures]));
+      this.addParameter('bias', init.zeros([numFeatures]));
+    }
+    this.addBuffer('runningMean', init.zeros([numFeatures]));
+    this.addBuffer('runningVar', init.ones([numFeatures]));
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.rank.includes(x.rank) || x.shape[1] !== this.numFeatures) {
+      const want = this.rank.map((r) => (r === 2 ? `[N, ${this.numFeatures}]` : r === 3 ? `[N, ${this.numFeatures}, L]` : `[N, ${this.numFeatures}, H, W]`)).join(' or ');
+      throw new Error(`shadergrad: ${this.kind}(${this.numFeatures}): input ${x.describe()} must be ${want}`);
+    }
+    const affine = this.opts.affine ?? true;
+    const r = batchNormOp(x, {
+      weight: affine ? this.param('weight') : undefined, bias: affine ? this.param('bias') : undefined,
+      runningMean: this.buffer('runningMean'), runningVar: this.buffer('runningVar'), training: this.training,
+      momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
+    });
+    if (this.training && r.runningMean && r.runningVar) {
+      if (!deferStateUpdate(this.buffer('runningMean'), r.runningMean)) this.setBuffer('runningMean', r.runningMean);
+      if (!deferStateUpdate(this.buffer('runningVar'), r.runningVar)) this.setBuffer('runningVar', r.runningVar);
+    }
+    return r.y;
+  }
+
+  protected override describeArgs(): string {
+    return `${this.numFeatures}`;
+  }
+}
+
+export const batchNorm1d = (numFeatures: number, opts?: BatchNormLayerOptions) => new BatchNorm('BatchNorm1d', numFeatures, [2, 3], opts);
+export const batchNorm2d = (numFeatures: number, opts?: BatchNormLayerOptions) => new BatchNorm('BatchNorm2d', numFeatures, [4], opts);
+
+/**
+ * Inverted dropout (torch.nn.Dropout): active in training, identity in eval. The layer keeps its
+ * random key as state; every forward in training advances it, so each step (eager or compiled)
+ * draws a new mask.
+ */
+export class Dropout extends Module {
+  constructor(readonly p: number) {
+    super('Dropout');
+    if (!(p >= 0 && p < 1)) throw new Error(`shadergrad: Dropout: p must be in [0, 1), got ${p}`);
+    this.addBuffer('key', randomKey());
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    const key = this.buffer('key');
+    const y = dropoutOp(x, this.p, { seed: key });
+    const next = seedNext(key);
+    if (!deferStateUpdate(key, next)) this.setBuffer('key', next);
+    return y;
+  }
+
+  protected override describeArgs(): string {
+    return `p=${this.p}`;
+  }
+}
+
+export const dropout = (p = 0.5) => new Dropout(p);
+
+/** torch.nn.LayerNorm over the trailing `normalizedShape` dims, with learnable γ, β. */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  constructor(normalizedShape: number | number[], readonly opts: { eps?: number; affine?: boolean } = {}) {
+    super('LayerNorm');
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    if (opts.affine ?? true) {
+      this.addParameter('weight', init.ones(this.normalizedShape));
+      this.addParameter('bias', init.zeros(this.normalizedShape));
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const affine = this.opts.affine ?? true;
+    return layerNormOp(x, this.normalizedShape, affine ? this.param('weight') : null, affine ? this.param('bias') : null, this.opts.eps ?? 1e-5);
+  }
+
+  protected override describeArgs(): string {
+    return fmtShape(this.normalizedShape);
+  }
+}
+
+export const layerNorm = (normalizedShape: number | number[], opts?: { eps?: number; affine?: boolean }) => new LayerNorm(normalizedShape, opts);
+
+/** torch.nn.Embedding: a [numEmbeddings, dim] table looked up by i32 indices, initialised N(0, 1). */
+export class Embedding extends Module {
+  readonly weight: Tensor;
+  constructor(readonly numEmbeddings: number, readonly dim: number, opts: { seed?: number } = {}) {
+    super('Embedding');
+    this.weight = this.addParameter('weight', init.normal([numEmbeddings, dim], 0, 1, { seed: opts.seed }));
+  }
+
+  forward(indices: Tensor): Tensor {
+    return embeddingOp(indices, this.param('weight'));
+  }
+
+  protected override describeArgs(): string {
+    return `${this.numEmbeddings}, ${this.dim}`;
+  }
+}
+
+export const embedding = (numEmbeddings: number, dim: number, opts?: { seed?: number }) => new Embedding(numEmbeddings, dim, opts);

@@ -1,0 +1,162 @@
+// Modules: layers with parameters (trainable tensors), buffers (state such as batch norm's running
+// statistics) and children. PyTorch's shape: `forward`, `parameters()`, `namedParameters()`,
+// `stateDict()`, `loadStateDict()`, `train()` / `eval()`, plus `freeze()` for transfer learning.
+
+import { Tensor, tensor } from '../tensor/tensor.js';
+import { fmtShape } from '../ops/op.js';
+import { sameShape } from '../ops/shape.js';
+
+export abstract class Module {
+  /** Training mode: dropout active, batch norm uses and updates batch statistics. */
+  training = true;
+  /** Used in error messages and state-dict keys of children. */
+  readonly kind: string;
+  private readonly ownParams = new Map<string, Tensor>();
+  private readonly ownBuffers = new Map<string, Tensor>();
+  private readonly children = new Map<string, Module>();
+  private readonly frozen = new Set<string>();
+
+  constructor(kind: string) {
+    this.kind = kind;
+  }
+
+  abstract forward(x: Tensor): Tensor;
+
+  /** Shorthand for forward(). */
+  call(x: Tensor): Tensor {
+    return this.forward(x);
+  }
+
+  protected addParameter(name: string, t: Tensor): Tensor {
+    t.requiresGrad = true;
+    t.name ??= name;
+    this.ownParams.set(name, t);
+    return t;
+  }
+
+  protected addBuffer(name: string, t: Tensor): Tensor {
+    t.name ??= name;
+    this.ownBuffers.set(name, t);
+    return t;
+  }
+
+  /** Replace a buffer's tensor (eager state updates). */
+  protected setBuffer(name: string, t: Tensor): void {
+    if (!this.ownBuffers.has(name)) throw new Error(`shadergrad: ${this.kind} has no buffer '${name}'`);
+    t.name = this.ownBuffers.get(name)!.name;
+    this.ownBuffers.set(name, t);
+  }
+
+  protected param(name: string): Tensor {
+    const t = this.ownParams.get(name);
+    if (!t) throw new Error(`shadergrad: ${this.kind} has no parameter '${name}'`);
+    return t;
+  }
+
+  protected buffer(name: string): Tensor {
+    const t = this.ownBuffers.get(name);
+    if (!t) throw new Error(`shadergrad: ${this.kind} has no buffer '${name}'`);
+    return t;
+  }
+
+  protected addChild<M extends Module>(name: string, m: M): M {
+    if (!(m instanceof Module)) throw new Error(`shadergrad: ${this.kind}: child '${name}' is not a module`);
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** Children in order, with their names. */
+  namedChildren(): [string, Module][] {
+    return [...this.children];
+  }
+
+  /** Every parameter with its dotted name ('0.weight', 'block.conv.bias', ...). */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, t] of this.ownParams) out.push([prefix + n, t]);
+    for (const [cn, c] of this.children) out.push(...c.namedParameters(`${prefix}${cn}.`));
+    return out;
+  }
+
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, t] of this.ownBuffers) out.push([prefix + n, t]);
+    for (const [cn, c] of this.children) out.push(...c.namedBuffers(`${prefix}${cn}.`));
+    return out;
+  }
+
+  /** Trainable parameters (frozen ones excluded) — what an optimizer updates. */
+  parameters(): Tensor[] {
+    return this.namedParameters().filter(([, t]) => t.requiresGrad).map(([, t]) => t);
+  }
+
+  /** Parameters and buffers by name (what a checkpoint holds). */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /**
+   * Copy values into this module's parameters and buffers (on the GPU). Names, shapes and dtypes must
+   * match exactly; one error lists every difference.
+   */
+  async loadStateDict(values: Record<string, { shape: number[]; dtype: string; data: Float32Array | Int32Array } | Tensor>): Promise<void> {
+    const own = this.stateDict();
+    const problems: string[] = [];
+    for (const [name, t] of Object.entries(own)) {
+      const v = values[name];
+      if (!v) problems.push(`missing '${name}' ${fmtShape(t.shape)}`);
+      else if (!sameShape(v.shape, t.shape)) problems.push(`'${name}': expected ${fmtShape(t.shape)}, got ${fmtShape(v.shape)}`);
+      else if (v.dtype !== t.dtype) problems.push(`'${name}': expected dtype ${t.dtype}, got ${v.dtype}`);
+    }
+    for (const name of Object.keys(values)) if (!(name in own)) problems.push(`unexpected '${name}'`);
+    if (problems.length) throw new Error(`shadergrad: loadStateDict(${this.kind}): ${problems.join('; ')}`);
+    const { assign } = await import('../tensor/assign.js');
+    for (const [name, t] of Object.entries(own)) {
+      const v = values[name];
+      const src = v instanceof Tensor ? v : tensor(v.data, v.shape, { dtype: t.dtype });
+      await assign(t, src);
+    }
+  }
+
+  /** Training mode (recursively). */
+  train(on = true): this {
+    this.training = on;
+    for (const c of this.children.values()) c.train(on);
+    return this;
+  }
+
+  /** Evaluation mode: dropout off, batch norm uses running statistics. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /**
+   * Freeze parameters (all, or those whose dotted name starts with one of `prefixes`): they keep their
+   * values and are left out of parameters(), so an optimizer does not update them — transfer learning.
+   */
+  freeze(...prefixes: string[]): this {
+    for (const [n, t] of this.namedParameters()) if (!prefixes.length || prefixes.some((p) => n.startsWith(p))) t.requiresGrad = false;
+    return this;
+  }
+
+  unfreeze(...prefixes: string[]): this {
+    for (const [n, t] of this.namedParameters()) if (!prefixes.length || prefixes.some((p) => n.startsWith(p))) t.requiresGrad = true;
+    return this;
+  }
+
+  /** Number of parameter values (trainable only, unless `all`). */
+  numParameters(all = false): number {
+    return (all ? this.namedParameters().map(([, t]) => t) : this.parameters()).reduce((n, t) => n + t.size, 0);
+  }
+
+  /** One line per module, PyTorch-style. */
+  toString(indent = ''): string {
+    const kids = [...this.children];
+    if (!kids.length) return `${this.kind}(${this.describeArgs()})`;
+    return `${this.kind}(\n${kids.map(([n, c]) => `${indent}  (${n}): ${c.toString(indent + '  ')}`).join('\n')}\n${indent})`;
+  }
+
+  protected describeArgs(): string {
+    return '';
+  }
+}

@@ -1,0 +1,229 @@
+// sg.optim: SGD (momentum, dampening, Nesterov), RMSprop (centered, momentum), Adam (AMSGrad) and
+// AdamW, with weight decay, L1/L2/elastic-net penalties, gradient clipping and LR schedules.
+//
+// Each optimizer is usable two ways:
+//   - inside compile() / train.fit: over the packed parameter arena, one dispatch per update kernel
+//     (penalty → clipping → update), hyper-parameters refreshed in the uniform buffer every step;
+//   - eagerly: `await opt.step(grads)` after sg.valueAndGrad, per parameter with the same kernels.
+// The update kernels and their float64 references are in src/ops/optim.ts / src/reference/optim.ts.
+
+import type { PlanOptimizer, Hyper } from '../graph/compile.js';
+import { optimizerSteps } from '../graph/compile.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { assignAll } from '../tensor/assign.js';
+import { full } from '../ops/elementwise.js';
+import { reshape } from '../ops/shape-ops.js';
+import {
+  adamUpdate, clipGradNorm, clipGradValue, penaltyGrad, rmspropUpdate, sgdUpdate,
+} from '../ops/optim.js';
+import type { Scheduler } from './schedulers.js';
+
+export interface CommonOptions {
+  lr: number;
+  /** L2-style decay added to the gradient (SGD, RMSprop, Adam) or decoupled (AdamW). */
+  weightDecay?: number;
+  /** L1 penalty λ₁·Σ|p| (its gradient λ₁·sign(p) is added to the gradient). */
+  l1?: number;
+  /** L2 penalty λ₂/2·Σp² (gradient λ₂·p). l1 + l2 = elastic net. */
+  l2?: number;
+  /** Clip gradients by their global L2 norm (torch.nn.utils.clip_grad_norm_). */
+  clipNorm?: number;
+  /** Clip each gradient value to [−c, c]. */
+  clipValue?: number;
+  scheduler?: Scheduler;
+}
+
+function checkCommon(name: string, o: CommonOptions): void {
+  if (!(o.lr >= 0) || !Number.isFinite(o.lr)) throw new Error(`shadergrad: optim.${name}: lr must be a finite number ≥ 0, got ${o.lr}`);
+  for (const k of ['weightDecay', 'l1', 'l2', 'clipNorm', 'clipValue'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(v >= 0)) throw new Error(`shadergrad: optim.${name}: ${k} must be ≥ 0, got ${v}`);
+  }
+}
+
+export abstract class Optimizer implements PlanOptimizer {
+  readonly params: Tensor[];
+  /** The base learning rate (a scheduler scales it per epoch). */
+  lr: number;
+  scheduler?: Scheduler;
+  abstract readonly stateCount: number;
+  stateInit?: number[];
+  private epoch = 0;
+  private eagerSteps = 0;
+  private eagerStates?: Tensor[][];
+
+  constructor(readonly name: string, params: Tensor[], readonly options: CommonOptions) {
+    checkCommon(name, options);
+    if (!Array.isArray(params) || params.length === 0) throw new Error(`shadergrad: optim.${name}: no parameters to optimise (are they all frozen?)`);
+    params.forEach((p, i) => {
+      if (p.dtype !== 'f32') throw new Error(`shadergrad: optim.${name}: parameter ${i} ${p.describe()} is not f32`);
+    });
+    this.params = params;
+    this.lr = options.lr;
+    this.scheduler = options.scheduler;
+  }
+
+  /** Tell the optimizer which epoch starts (schedules are per epoch). */
+  setEpoch(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  /** Give a metric to a plateau scheduler after each epoch. */
+  observe(metric: number): void {
+    this.scheduler?.step?.(metric);
+  }
+
+  /** The learning rate in force now. */
+  currentLr(): number {
+    return this.scheduler ? this.scheduler.lrAt(this.epoch, this.lr) : this.lr;
+  }
+
+  /** Steps taken (compiled and eager). */
+  get steps(): number {
+    return optimizerSteps(this) + this.eagerSteps;
+  }
+
+  hyper(step: number): Hyper {
+    return { lr: this.currentLr(), step };
+  }
+
+  /** Penalties and clipping, then the update rule: the whole optimizer step in ops. */
+  update(param: Tensor, grad: Tensor, states: Tensor[], hyper: Hyper): { param: Tensor; states: Tensor[] } {
+    const { l1 = 0, l2 = 0, clipNorm, clipValue } = this.options;
+    let g = grad;
+    if (l1 || l2) g = penaltyGrad(param, g, { l1, l2 });
+    if (clipValue !== undefined) g = clipGradValue(g, clipValue);
+    if (clipNorm !== undefined) g = clipGradNorm(g, clipNorm).grad;
+    return this.rule(param, g, states, hyper.lr, hyper.step);
+  }
+
+  protected abstract rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number): { param: Tensor; states: Tensor[] };
+
+  /**
+   * One eager step: `grads[i]` is the gradient of `params[i]` (from sg.valueAndGrad). Clipping by
+   * norm uses the global norm over all parameters, as torch.nn.utils.clip_grad_norm_ does.
+   */
+  async step(grads: Tensor[]): Promise<void> {
+    if (grads.length !== this.params.length) {
+      throw new Error(`shadergrad: optim.${this.name}.step: ${grads.length} gradients for ${this.params.length} parameters`);
+    }
+    grads.forEach((g, i) => {
+      if (g.shape.join() !== this.params[i].shape.join()) {
+        throw new Error(`shadergrad: optim.${this.name}.step: gradient ${i} ${g.describe()} does not match parameter ${this.params[i].describe()}`);
+      }
+    });
+    this.eagerSteps++;
+    const step = this.eagerSteps;
+    this.eagerStates ??= this.params.map((p) => Array.from({ length: this.stateCount }, (_, k) => full([p.size], this.stateInit?.[k] ?? 0)));
+    // Flatten everything into one vector so penalties, clipping and the rule see one arena, as in a plan.
+    const { concat } = await import('../ops/index-ops.js');
+    const flat = (ts: Tensor[]) => (ts.length === 1 ? reshape(ts[0], [ts[0].size]) : concat(ts.map((t) => reshape(t, [t.size])), 0));
+    const P = flat(this.params);
+    const G = flat(grads);
+    const S = Array.from({ length: this.stateCount }, (_, k) => flat(this.eagerStates!.map((s) => s[k])));
+    const out = this.update(P, G, S, this.hyper(step));
+    const { slice } = await import('../ops/index-ops.js');
+    let off = 0;
+    const pairs: [Tensor, Tensor][] = [];
+    const nextStates: Tensor[][] = this.params.map(() => []);
+    this.params.forEach((p, i) => {
+      const piece = (t: Tensor) => (this.params.length === 1 ? t : slice(t, 0, off, off + p.size));
+      pairs.push([p, reshape(piece(out.param), p.shape)]);
+      out.states.forEach((s) => nextStates[i].push(piece(s)));
+      off += p.size;
+    });
+    await assignAll(pairs);
+    this.eagerStates = nextStates;
+  }
+}
+
+export interface SgdOptions extends CommonOptions {
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  maximize?: boolean;
+}
+
+/** torch.optim.SGD */
+export class SGD extends Optimizer {
+  readonly stateCount: number;
+  constructor(params: Tensor[], readonly o: SgdOptions) {
+    super('sgd', params, o);
+    if (o.nesterov && (!(o.momentum! > 0) || (o.dampening ?? 0) !== 0)) {
+      throw new Error('shadergrad: optim.sgd: Nesterov momentum requires momentum > 0 and dampening = 0');
+    }
+    this.stateCount = o.momentum ? 1 : 0;
+  }
+
+  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number) {
+    const r = sgdUpdate(param, grad, states[0] ?? null, {
+      lr, momentum: this.o.momentum ?? 0, dampening: this.o.dampening ?? 0, nesterov: this.o.nesterov ?? false,
+      weightDecay: this.o.weightDecay ?? 0, maximize: this.o.maximize ?? false, step,
+    });
+    return { param: r.param, states: r.momentumBuf ? [r.momentumBuf] : [] };
+  }
+}
+
+export interface RmspropOptions extends CommonOptions {
+  alpha?: number;
+  eps?: number;
+  momentum?: number;
+  centered?: boolean;
+}
+
+/** torch.optim.RMSprop */
+export class RMSprop extends Optimizer {
+  readonly stateCount: number;
+  constructor(params: Tensor[], readonly o: RmspropOptions) {
+    super('rmsprop', params, o);
+    this.stateCount = 1 + (o.momentum ? 1 : 0) + (o.centered ? 1 : 0);
+  }
+
+  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number) {
+    let k = 1;
+    const mom = this.o.momentum ? states[k++] : undefined;
+    const avg = this.o.centered ? states[k++] : undefined;
+    const r = rmspropUpdate(param, grad, states[0], mom, avg, {
+      lr, alpha: this.o.alpha ?? 0.99, eps: this.o.eps ?? 1e-8, weightDecay: this.o.weightDecay ?? 0,
+      momentum: this.o.momentum ?? 0, centered: this.o.centered ?? false,
+    });
+    const next = [r.squareAvg];
+    if (mom) next.push(r.momentumBuf!);
+    if (avg) next.push(r.gradAvg!);
+    return { param: r.param, states: next };
+  }
+}
+
+export interface AdamOptions extends CommonOptions {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  amsgrad?: boolean;
+}
+
+/** torch.optim.Adam (decoupled = false) and torch.optim.AdamW (decoupled = true). */
+export class Adam extends Optimizer {
+  readonly stateCount: number;
+  constructor(params: Tensor[], readonly o: AdamOptions, readonly decoupled = false) {
+    super(decoupled ? 'adamW' : 'adam', params, o);
+    for (const [k, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) {
+      if (v !== undefined && !(v >= 0 && v < 1)) throw new Error(`shadergrad: optim.${this.name}: ${k} must be in [0, 1), got ${v}`);
+    }
+    if (o.eps !== undefined && !(o.eps > 0)) throw new Error(`shadergrad: optim.${this.name}: eps must be > 0, got ${o.eps}`);
+    this.stateCount = o.amsgrad ? 3 : 2;
+  }
+
+  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number) {
+    const r = adamUpdate(param, grad, states[0], states[1], this.o.amsgrad ? states[2] : undefined, {
+      lr, beta1: this.o.beta1 ?? 0.9, beta2: this.o.beta2 ?? 0.999, eps: this.o.eps ?? 1e-8,
+      weightDecay: this.o.weightDecay ?? (this.decoupled ? 1e-2 : 0), amsgrad: this.o.amsgrad ?? false, step,
+      decoupled: this.decoupled,
+    });
+    return { param: r.param, states: this.o.amsgrad ? [r.expAvg, r.expAvgSq, r.maxExpAvgSq!] : [r.expAvg, r.expAvgSq] };
+  }
+}
+
+export const sgd = (params: Tensor[], o: SgdOptions) => new SGD(params, o);
+export const rmsprop = (params: Tensor[], o: RmspropOptions) => new RMSprop(params, o);
+export const adam = (params: Tensor[], o: AdamOptions) => new Adam(params, o, false);
+export const adamW = (params: Tensor[], o: AdamOptions) => new Adam(params, o, true);

@@ -1,0 +1,377 @@
+// sg.train.fit and evaluate: the training loop of the course, on compiled plans.
+//
+//   - the training and validation sets live on the GPU; a step uploads only its batch's indices;
+//   - one compiled plan per batch size runs forward + loss + backward + optimizer in one submit;
+//   - losses and accuracies come back through the plan's staging ring, read every `readEvery` steps;
+//   - validation runs an evaluation plan (model.eval(): dropout off, batch norm running statistics);
+//   - early stopping (patience, minDelta, restore best), LR schedules per epoch, seeds, callbacks,
+//     and the course's diagnosis checks (initial loss ≈ log C; overfitBatch).
+
+import { Module } from '../nn/module.js';
+import { compile, NonFiniteError, type Plan } from '../graph/compile.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { assignAll } from '../tensor/assign.js';
+import { copy } from '../ops/elementwise.js';
+import { indexSelect } from '../ops/index-ops.js';
+import { argmax } from '../ops/reduce.js';
+import { lossByName, type LossName } from './losses.js';
+import { epochBatches, GpuDataset } from './loader.js';
+import type { Dataset } from '../data/datasets.js';
+import { trainValTestSplit } from '../data/split.js';
+import { confusionMatrix, precision, recall, f1 } from '../metrics/classification.js';
+import type { Optimizer } from '../optim/optimizers.js';
+import { manualSeed } from '../nn/init.js';
+
+export type MetricName = 'accuracy' | 'precision' | 'recall' | 'f1';
+
+export interface EarlyStopping {
+  patience: number;
+  minDelta?: number;
+  /** Default: 'valLoss' when there is validation data, else 'trainLoss'. */
+  monitor?: 'valLoss' | 'valAccuracy' | 'trainLoss';
+  /** Put back the weights of the best epoch at the end (default true). */
+  restoreBest?: boolean;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  valPrecision?: number;
+  valRecall?: number;
+  valF1?: number;
+  lr: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface StepInfo {
+  epoch: number;
+  step: number;
+  /** Loss of this step when it has been read back (every `readEvery` steps), else undefined. */
+  loss?: number;
+}
+
+export interface FitOptions {
+  /** The training set (or a promise of one, e.g. sg.data.mnist()). */
+  data: Dataset | Promise<Dataset>;
+  /** Validation data; or carve it out of `data` with validationSplit (stratified for classes). */
+  validationData?: Dataset;
+  validationSplit?: number;
+  loss: LossName | ((output: Tensor, target: Tensor) => Tensor);
+  optimizer: Optimizer;
+  epochs: number;
+  batchSize: number;
+  shuffle?: boolean;
+  dropLast?: boolean;
+  earlyStopping?: EarlyStopping;
+  metrics?: MetricName[];
+  /** Seed for shuffling and the split (and sg.manualSeed if `seedAll`). */
+  seed?: number;
+  /** GPU augmentation applied to each training batch inside the plan. */
+  augment?: (x: Tensor) => Tensor;
+  /** Read losses back every N steps (default 1: every loss is recorded). */
+  readEvery?: number;
+  onStepEnd?: (s: StepInfo) => void;
+  onEpochEnd?: (r: EpochRecord, history: EpochRecord[]) => void | Promise<void>;
+  /** Warnings from the diagnosis checks (default: console.warn). */
+  onWarning?: (message: string) => void;
+}
+
+export interface History {
+  epochs: EpochRecord[];
+  stoppedEarly: boolean;
+  bestEpoch: number;
+  /** Per-step losses that were read back. */
+  steps: { epoch: number; step: number; loss: number }[];
+  warnings: string[];
+}
+
+interface Task {
+  classification: boolean;
+  numClasses: number;
+}
+
+function taskOf(ds: Dataset, loss: FitOptions['loss']): Task {
+  const classification = ds.y instanceof Int32Array && (loss === 'crossEntropy' || typeof loss === 'function');
+  return { classification, numClasses: ds.numClasses ?? 0 };
+}
+
+function checkInput(model: Module, ds: Dataset): void {
+  if (!ds || !(ds.x instanceof Float32Array)) throw new Error('shadergrad: fit: `data` must be a dataset (sg.data.fromArrays, sg.data.mnist, ...)');
+  if (ds.length === 0) throw new Error('shadergrad: fit: the training set is empty');
+  void model;
+}
+
+/** Train `model`. Returns the per-epoch history. */
+export async function fit(model: Module, options: FitOptions): Promise<History> {
+  const opts = { ...options, data: await options.data };
+  checkInput(model, opts.data);
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error(`shadergrad: fit: epochs must be a positive integer, got ${opts.epochs}`);
+  if (opts.seed !== undefined) manualSeed(opts.seed);
+  let trainSet = opts.data;
+  let valSet = opts.validationData;
+  if (!valSet && opts.validationSplit) {
+    if (!(opts.validationSplit > 0 && opts.validationSplit < 1)) throw new Error(`shadergrad: fit: validationSplit must be in (0, 1), got ${opts.validationSplit}`);
+    const split = trainValTestSplit(opts.data, { val: opts.validationSplit, test: 0, seed: opts.seed ?? 0, stratify: opts.data.y instanceof Int32Array });
+    trainSet = split.train;
+    valSet = split.val;
+  }
+  const task = taskOf(trainSet, opts.loss);
+  const lossFn = typeof opts.loss === 'function' ? opts.loss : lossByName(opts.loss);
+  const warn = (m: string) => {
+    history.warnings.push(m);
+    (opts.onWarning ?? console.warn)(`shadergrad: ${m}`);
+  };
+  const history: History = { epochs: [], stoppedEarly: false, bestEpoch: 0, steps: [], warnings: [] };
+  const train = new GpuDataset(trainSet, 'train');
+  const val = valSet ? new GpuDataset(valSet, 'validation') : undefined;
+  const readEvery = Math.max(1, opts.readEvery ?? 1);
+  const plans = new Map<number, Plan>();
+  const optimizer = opts.optimizer;
+
+  const trainPlan = async (batch: number): Promise<Plan> => {
+    let p = plans.get(batch);
+    if (!p) {
+      model.train();
+      p = await compile((idx) => {
+        let xb = indexSelect(train.x, 0, idx);
+        if (opts.augment) xb = opts.augment(xb);
+        const yb = indexSelect(train.y, 0, idx);
+        const out = model.forward(xb);
+        const res: Record<string, Tensor> = { loss: lossFn(out, yb) };
+        if (task.classification) res.pred = argmax(out, 1);
+        return res;
+      }, {
+        inputs: [{ shape: [batch], dtype: 'i32', name: 'batch indices' }], params: optimizer.params, optimizer,
+        readEvery, label: `train step (batch ${batch})`,
+      });
+      plans.set(batch, p);
+    }
+    return p;
+  };
+
+  let best = Infinity;
+  let bestSnapshot: Tensor[] | undefined;
+  let sinceBest = 0;
+  const es = opts.earlyStopping;
+  const monitor = es?.monitor ?? (val ? 'valLoss' : 'trainLoss');
+  const sign = monitor === 'valAccuracy' ? -1 : 1;
+
+  try {
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      optimizer.setEpoch(epoch - 1);
+      const lr = optimizer.currentLr();
+      const t0 = performance.now();
+      const batches = epochBatches(train.length, { batchSize: opts.batchSize, shuffle: opts.shuffle, dropLast: opts.dropLast, seed: opts.seed }, epoch);
+      let lossSum = 0;
+      let lossCount = 0;
+      let correct = 0;
+      let seen = 0;
+      let step = 0;
+      const pendingPreds: { plan: Plan; idx: Int32Array; step: number }[] = [];
+      const drain = async () => {
+        for (const plan of new Set(pendingPreds.map((p) => p.plan))) await plan.flush();
+        for (const p of pendingPreds) {
+          const rec = p.plan.history.find((h) => h.step === p.step);
+          if (!rec) continue;
+          const loss = rec.values.loss[0];
+          if (!Number.isFinite(loss)) await diagnoseNonFinite(p.idx, loss, epoch, p.step);
+          lossSum += loss * p.idx.length;
+          lossCount += p.idx.length;
+          history.steps.push({ epoch, step: p.step, loss });
+          if (task.classification && rec.values.pred) {
+            const pred = rec.values.pred;
+            for (let i = 0; i < p.idx.length; i++) if (pred[i] === trainSet.y[p.idx[i]]) correct++;
+            seen += p.idx.length;
+          }
+        }
+        for (const plan of plans.values()) plan.history.length = 0;
+        pendingPreds.length = 0;
+      };
+      for (const idx of batches) {
+        const plan = await trainPlan(idx.length);
+        plan.run(idx);
+        step++;
+        if (plan.step % readEvery === 0) pendingPreds.push({ plan, idx, step: plan.step });
+        opts.onStepEnd?.({ epoch, step });
+        if (pendingPreds.length >= 32) await drain();
+      }
+      await drain();
+      const seconds = (performance.now() - t0) / 1000;
+      const record: EpochRecord = {
+        epoch, trainLoss: lossCount ? lossSum / lossCount : NaN, lr, seconds,
+        samplesPerSecond: batches.reduce((n, b) => n + b.length, 0) / seconds,
+      };
+      if (task.classification && seen) record.trainAccuracy = correct / seen;
+      if (epoch === 1 && task.classification && task.numClasses > 1 && history.steps.length) {
+        const first = history.steps[0].loss;
+        const expected = Math.log(task.numClasses);
+        if (Math.abs(first - expected) > 0.5 * expected) {
+          warn(`initial loss ${first.toFixed(3)} is far from log(${task.numClasses}) = ${expected.toFixed(3)}: check the weight initialisation and the loss (logits, not probabilities)`);
+        }
+      }
+      if (val) {
+        const e = await evaluate(model, val.data, { loss: opts.loss, batchSize: opts.batchSize, resident: val, metrics: opts.metrics });
+        record.valLoss = e.loss;
+        record.valAccuracy = e.accuracy;
+        record.valPrecision = e.precision;
+        record.valRecall = e.recall;
+        record.valF1 = e.f1;
+      }
+      history.epochs.push(record);
+      optimizer.observe(record.valLoss ?? record.trainLoss);
+      await opts.onEpochEnd?.(record, history.epochs);
+      const metric = monitor === 'valLoss' ? record.valLoss : monitor === 'valAccuracy' ? record.valAccuracy : record.trainLoss;
+      if (metric !== undefined && Number.isFinite(metric)) {
+        const score = sign * metric;
+        if (score < best - (es?.minDelta ?? 0)) {
+          best = score;
+          history.bestEpoch = epoch;
+          sinceBest = 0;
+          if (es && (es.restoreBest ?? true)) {
+            bestSnapshot?.forEach((t) => t.dispose());
+            bestSnapshot = optimizer.params.map((p) => copy(p));
+          }
+        } else if (es && ++sinceBest >= es.patience) {
+          history.stoppedEarly = true;
+          break;
+        }
+      }
+    }
+    if (bestSnapshot && history.stoppedEarly) await assignAll(optimizer.params.map((p, i) => [p, bestSnapshot![i]] as [Tensor, Tensor]));
+  } finally {
+    bestSnapshot?.forEach((t) => t.dispose());
+    for (const p of plans.values()) p.dispose();
+    train.dispose();
+    val?.dispose();
+    model.train();
+  }
+  return history;
+
+  async function diagnoseNonFinite(idx: Int32Array, loss: number, epoch: number, step: number): Promise<never> {
+    // Replay the batch in debug mode (every intermediate kept) to name the op that went non-finite.
+    let where = '';
+    try {
+      const dbg = await compile((i) => lossFn(model.forward(indexSelect(train.x, 0, i)), indexSelect(train.y, 0, i)), {
+        inputs: [{ shape: [idx.length], dtype: 'i32' }], debug: true, label: 'non-finite diagnosis',
+      });
+      dbg.run(idx);
+      try {
+        await dbg.checkFinite();
+      } catch (e) {
+        if (e instanceof NonFiniteError) where = ` — ${e.message.replace(/^shadergrad: /, '')}`;
+        else throw e;
+      } finally {
+        dbg.dispose();
+      }
+    } catch (e) {
+      where = ` (diagnosis failed: ${(e as Error).message})`;
+    }
+    throw new NonFiniteError(`shadergrad: fit: the loss became ${loss} at epoch ${epoch}, step ${step}${where}. ` +
+      'Lower the learning rate, clip gradients, or check the data for NaN/Inf.');
+  }
+}
+
+export interface EvaluateOptions {
+  loss?: FitOptions['loss'];
+  batchSize?: number;
+  metrics?: MetricName[];
+  /** @internal a dataset already on the GPU */
+  resident?: GpuDataset;
+}
+
+export interface Evaluation {
+  loss?: number;
+  accuracy?: number;
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  /** Rows: true class, columns: predicted class. */
+  confusion?: number[][];
+  predictions?: Int32Array;
+}
+
+/** Evaluate `model` (in eval mode) on a dataset: loss and classification metrics. */
+export async function evaluate(model: Module, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
+  const data = opts.resident ?? new GpuDataset(ds, 'evaluation');
+  const batchSize = opts.batchSize ?? 256;
+  const lossFn = opts.loss ? (typeof opts.loss === 'function' ? opts.loss : lossByName(opts.loss)) : undefined;
+  const classification = ds.y instanceof Int32Array;
+  const wasTraining = model.training;
+  model.eval();
+  const plans = new Map<number, Plan>();
+  try {
+    const preds = new Int32Array(ds.length);
+    let lossSum = 0;
+    const batches = epochBatches(ds.length, { batchSize, shuffle: false }, 0);
+    let offset = 0;
+    for (const idx of batches) {
+      let plan = plans.get(idx.length);
+      if (!plan) {
+        plan = await compile((i) => {
+          const out = model.forward(indexSelect(data.x, 0, i));
+          const res: Record<string, Tensor> = {};
+          if (lossFn) res.loss = lossFn(out, indexSelect(data.y, 0, i));
+          if (classification) res.pred = argmax(out, 1);
+          if (!Object.keys(res).length) res.out = out;
+          return res;
+        }, { inputs: [{ shape: [idx.length], dtype: 'i32', name: 'batch indices' }], label: `evaluate (batch ${idx.length})` });
+        plans.set(idx.length, plan);
+      }
+      plan.run(idx);
+      const [rec] = (await plan.flush()).splice(0);
+      if (rec.values.loss) lossSum += rec.values.loss[0] * idx.length;
+      if (rec.values.pred) preds.set(rec.values.pred as Int32Array, offset);
+      offset += idx.length;
+    }
+    const res: Evaluation = {};
+    if (lossFn) res.loss = lossSum / ds.length;
+    if (classification) {
+      const k = ds.numClasses ?? Math.max(...(ds.y as Int32Array)) + 1;
+      const cm = confusionMatrix(preds, ds.y as Int32Array, k);
+      let diag = 0;
+      for (let c = 0; c < k; c++) diag += cm[c][c];
+      res.accuracy = diag / ds.length;
+      res.precision = precision(cm, { average: 'macro' }) as number;
+      res.recall = recall(cm, { average: 'macro' }) as number;
+      res.f1 = f1(cm, { average: 'macro' }) as number;
+      res.confusion = cm;
+      res.predictions = preds;
+    }
+    return res;
+  } finally {
+    for (const p of plans.values()) p.dispose();
+    if (!opts.resident) data.dispose();
+    model.train(wasTraining);
+  }
+}
+
+/**
+ * The course's sanity check: train on one small batch for `steps` steps; a working model and loss
+ * drive the loss towards 0. Returns the losses.
+ */
+export async function overfitBatch(model: Module, ds: Dataset, opts: { loss: FitOptions['loss']; optimizer: Optimizer; batchSize?: number; steps?: number }): Promise<number[]> {
+  const n = Math.min(opts.batchSize ?? 16, ds.length);
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  const data = new GpuDataset(ds, 'overfit batch');
+  const lossFn = typeof opts.loss === 'function' ? opts.loss : lossByName(opts.loss);
+  model.train();
+  const plan = await compile((i) => lossFn(model.forward(indexSelect(data.x, 0, i)), indexSelect(data.y, 0, i)), {
+    inputs: [{ shape: [n], dtype: 'i32' }], params: opts.optimizer.params, optimizer: opts.optimizer, label: 'overfit one batch',
+  });
+  try {
+    const losses: number[] = [];
+    for (let s = 0; s < (opts.steps ?? 100); s++) {
+      plan.run(idx);
+      if ((s + 1) % 16 === 0) losses.push(...(await plan.flush()).splice(0).map((h) => h.values.loss[0]));
+    }
+    losses.push(...(await plan.flush()).splice(0).map((h) => h.values.loss[0]));
+    return losses;
+  } finally {
+    plan.dispose();
+    data.dispose();
+  }
+}
