@@ -66,6 +66,13 @@ fn x_at(n: u32, c: u32, ih: i32, iw: i32) -> f32 {
   return x[((n * params.C + c) * params.H + u32(ih)) * params.W + u32(iw)];
 }
 
+// The kernel size, baked into the pipeline when the host knows it (it always does): loops over taps
+// then have constant bounds and unroll. 0 = read it from params.
+override KH_FIXED: u32 = 0u;
+override KW_FIXED: u32 = 0u;
+fn taps_h() -> u32 { return select(params.KH, KH_FIXED, KH_FIXED != 0u); }
+fn taps_w() -> u32 { return select(params.KW, KW_FIXED, KW_FIXED != 0u); }
+
 fn bias_of(o: u32) -> f32 {
   if (HAS_BIAS == 1u) { return bias[o]; }
   return 0.0;
@@ -84,11 +91,11 @@ fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   let c0 = (o / (params.O / params.G)) * Cg;   // first input channel of o's group
   var acc = bias_of(o);
   for (var c = 0u; c < Cg; c++) {
-    for (var kh = 0u; kh < params.KH; kh++) {
+    for (var kh = 0u; kh < taps_h(); kh++) {
       let ih = in_coord(oh, kh, params.SH, params.PH, params.DH);
-      for (var kw = 0u; kw < params.KW; kw++) {
+      for (var kw = 0u; kw < taps_w(); kw++) {
         let iw = in_coord(ow, kw, params.SW, params.PW, params.DW);
-        acc += x_at(n, c0 + c, ih, iw) * w[((o * Cg + c) * params.KH + kh) * params.KW + kw];
+        acc += x_at(n, c0 + c, ih, iw) * w[((o * Cg + c) * taps_h() + kh) * taps_w() + kw];
       }
     }
   }
@@ -175,15 +182,15 @@ fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num
   let g = c / Cg;
   let cl = c % Cg;                         // channel within the group = w's second index
   var acc = 0.0;
-  for (var kh = 0u; kh < params.KH; kh++) {
+  for (var kh = 0u; kh < taps_h(); kh++) {
     let oh = out_coord(ih, kh, params.SH, params.PH, params.DH, params.OH);
     if (oh < 0) { continue; }
-    for (var kw = 0u; kw < params.KW; kw++) {
+    for (var kw = 0u; kw < taps_w(); kw++) {
       let ow = out_coord(iw, kw, params.SW, params.PW, params.DW, params.OW);
       if (ow < 0) { continue; }
       for (var o = g * Og; o < (g + 1u) * Og; o++) {
         acc += dy[((n * params.O + o) * params.OH + u32(oh)) * params.OW + u32(ow)] *
-               w[((o * Cg + cl) * params.KH + kh) * params.KW + kw];
+               w[((o * Cg + cl) * taps_h() + kh) * taps_w() + kw];
       }
     }
   }

@@ -9,10 +9,10 @@
 //                 dimensions first, so most calls see rank 1; strides of 0 repeat a broadcast operand.
 // expand_forward  out = x broadcast to a larger shape (the gradient of a sum).
 // chain_forward   a fused chain of up to 8 unary/binary ops over up to 4 inputs, made by compile()'s
-//                 fusion pass: a tiny register machine. Registers 0–3 hold the inputs at this element
-//                 (a one-element input is broadcast), step s writes register 4+s from the registers its
-//                 instruction names, and the last register is stored. One read per input and one write,
-//                 instead of a round trip through memory for every op of the chain.
+//                 fusion pass. Registers 0–3 hold the inputs at this element (a one-element input is
+//                 broadcast), step s writes register 4+s from the registers it names, and the last
+//                 register is stored: one read per input and one write, instead of a round trip
+//                 through memory for every op of the chain. The program is baked in with overrides.
 
 override OP: u32 = 0u;
 
@@ -121,10 +121,17 @@ fn dim(v: array<vec4u, 2>, d: u32) -> u32 {
   return v[d / 4u][d % 4u];
 }
 
+// LAYOUT (an override, chosen on the host): 0 any broadcast (index arithmetic below), 1 same shape,
+// 2 b is one element, 3 a is one element — the common cases skip the index arithmetic entirely.
+override LAYOUT: u32 = 0u;
+
 @compute @workgroup_size(256)
 fn binary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= bparams.n) { return; }
+  if (LAYOUT == 1u) { out[i] = binary_op(a[i], b[i]); return; }
+  if (LAYOUT == 2u) { out[i] = binary_op(a[i], b[0]); return; }
+  if (LAYOUT == 3u) { out[i] = binary_op(a[0], b[i]); return; }
   var rest = i;
   var ia = 0u;
   var ib = 0u;
@@ -164,6 +171,10 @@ fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 }
 
 // ---- fused chain ------------------------------------------------------------------------------
+// The program is specialised into the pipeline with override constants (step s: kind K<s>, op code
+// C<s>, registers A<s> and B<s>), so every branch and register index below is a constant that the
+// compiler folds: the chain becomes straight-line code over values held in registers. Only the
+// unary ops' constants (alpha) stay in the uniform, so a changed constant needs no new pipeline.
 @group(0) @binding(0) var<storage, read> in0: array<f32>;
 @group(0) @binding(1) var<storage, read> in1: array<f32>;
 @group(0) @binding(2) var<storage, read> in2: array<f32>;
@@ -171,15 +182,23 @@ fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 @group(0) @binding(4) var<storage, read_write> fused: array<f32>;   // (n)
 struct ChainParams {
   n: u32,
-  steps: u32,
   scalars: u32,                 // bit k set: input k has one element (broadcast)
-  inputs: u32,                  // inputs actually bound (the others alias in0 and are never read)
-  prog: array<vec4u, 8>,        // per step: (kind 0 unary / 1 binary, op code, register a, register b)
   alpha: array<vec4f, 2>,       // per step: the unary op's constant
 }
 @group(0) @binding(5) var<uniform> cparams: ChainParams;
 
-fn load_input(k: u32, i: u32) -> f32 {
+override STEPS: u32 = 1u;       // 1..8
+override INPUTS: u32 = 1u;      // 1..4; unbound inputs alias in0 and are never read
+override K0: u32 = 0u; override C0: u32 = 0u; override A0: u32 = 0u; override B0: u32 = 0u;
+override K1: u32 = 0u; override C1: u32 = 0u; override A1: u32 = 0u; override B1: u32 = 0u;
+override K2: u32 = 0u; override C2: u32 = 0u; override A2: u32 = 0u; override B2: u32 = 0u;
+override K3: u32 = 0u; override C3: u32 = 0u; override A3: u32 = 0u; override B3: u32 = 0u;
+override K4: u32 = 0u; override C4: u32 = 0u; override A4: u32 = 0u; override B4: u32 = 0u;
+override K5: u32 = 0u; override C5: u32 = 0u; override A5: u32 = 0u; override B5: u32 = 0u;
+override K6: u32 = 0u; override C6: u32 = 0u; override A6: u32 = 0u; override B6: u32 = 0u;
+override K7: u32 = 0u; override C7: u32 = 0u; override A7: u32 = 0u; override B7: u32 = 0u;
+
+fn chain_input(k: u32, i: u32) -> f32 {
   let j = select(i, 0u, ((cparams.scalars >> k) & 1u) != 0u);
   switch k {
     case 0u: { return in0[j]; }
@@ -189,19 +208,28 @@ fn load_input(k: u32, i: u32) -> f32 {
   }
 }
 
+fn chain_step(kind: u32, code: u32, u: f32, v: f32, alpha: f32) -> f32 {
+  if (kind == 0u) { return unary_apply(code, u, alpha); }
+  return binary_apply(code, u, v);
+}
+
 @compute @workgroup_size(256)
 fn chain_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= cparams.n) { return; }
-  var r: array<f32, 12>;
-  for (var k = 0u; k < cparams.inputs; k++) { r[k] = load_input(k, i); }
-  for (var s = 0u; s < cparams.steps; s++) {
-    let ins = cparams.prog[s];
-    if (ins.x == 0u) {
-      r[4u + s] = unary_apply(ins.y, r[ins.z], cparams.alpha[s / 4u][s % 4u]);
-    } else {
-      r[4u + s] = binary_apply(ins.y, r[ins.z], r[ins.w]);
-    }
-  }
-  fused[i] = r[3u + cparams.steps];
+  var r: array<f32, 12>;            // registers: inputs 0–3, then one per step
+  r[0] = chain_input(0u, i);
+  if (INPUTS > 1u) { r[1] = chain_input(1u, i); }
+  if (INPUTS > 2u) { r[2] = chain_input(2u, i); }
+  if (INPUTS > 3u) { r[3] = chain_input(3u, i); }
+  let al = cparams.alpha;
+  r[4] = chain_step(K0, C0, r[A0], r[B0], al[0].x);
+  if (STEPS > 1u) { r[5] = chain_step(K1, C1, r[A1], r[B1], al[0].y); }
+  if (STEPS > 2u) { r[6] = chain_step(K2, C2, r[A2], r[B2], al[0].z); }
+  if (STEPS > 3u) { r[7] = chain_step(K3, C3, r[A3], r[B3], al[0].w); }
+  if (STEPS > 4u) { r[8] = chain_step(K4, C4, r[A4], r[B4], al[1].x); }
+  if (STEPS > 5u) { r[9] = chain_step(K5, C5, r[A5], r[B5], al[1].y); }
+  if (STEPS > 6u) { r[10] = chain_step(K6, C6, r[A6], r[B6], al[1].z); }
+  if (STEPS > 7u) { r[11] = chain_step(K7, C7, r[A7], r[B7], al[1].w); }
+  fused[i] = r[3u + STEPS];
 }

@@ -17,9 +17,9 @@ export const chainKernel = defineKernel({
   name: 'chain_forward', file: 'elementwise.wgsl', entry: 'chain_forward',
   bindings: [{ name: 'in0', kind: 'read' }, { name: 'in1', kind: 'read' }, { name: 'in2', kind: 'read' },
     { name: 'in3', kind: 'read' }, { name: 'fused', kind: 'read_write' }, { name: 'cparams', kind: 'uniform' }],
-  params: [{ name: 'n', type: 'u32' }, { name: 'steps', type: 'u32' }, { name: 'scalars', type: 'u32' },
-    { name: 'inputs', type: 'u32' }, { name: 'prog', type: 'u32', length: 32 }, { name: 'alpha', type: 'f32', length: 8 }],
+  params: [{ name: 'n', type: 'u32' }, { name: 'scalars', type: 'u32' }, { name: 'alpha', type: 'f32', length: 8 }],
   workgroupSize: [256, 1, 1],
+  overrides: ['STEPS', 'INPUTS', ...Array.from({ length: 8 }, (_, s) => ['K', 'C', 'A', 'B'].map((p) => `${p}${s}`)).flat()],
 });
 
 export interface ChainStep {
@@ -48,21 +48,23 @@ export const fusedElementwiseOp = defineOp<ChainAttrs>({
   encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
     const n = numel(attrs.shape);
     if (n === 0) return;
-    const prog: number[] = [];
+    // The program becomes override constants: one pipeline per distinct chain, straight-line code.
+    const overrides: Record<string, number> = { STEPS: attrs.steps.length, INPUTS: inputs.length };
     const alpha: number[] = [];
-    for (const s of attrs.steps) {
-      const code = s.kind === 'unary' ? UNARY_CODES.indexOf(s.op as never) : BINARY_CODES.indexOf(s.op as never);
-      prog.push(s.kind === 'unary' ? 0 : 1, code, s.a, s.b);
+    attrs.steps.forEach((s, k) => {
+      overrides[`K${k}`] = s.kind === 'unary' ? 0 : 1;
+      overrides[`C${k}`] = s.kind === 'unary' ? UNARY_CODES.indexOf(s.op as never) : BINARY_CODES.indexOf(s.op as never);
+      overrides[`A${k}`] = s.a;
+      overrides[`B${k}`] = s.b;
       alpha.push(s.alpha);
-    }
+    });
     let scalars = 0;
     inMeta.forEach((m, k) => {
       if (numel(m.shape) === 1 && n !== 1) scalars |= 1 << k;
     });
     const bind = { in0: inputs[0], in1: inputs[1] ?? inputs[0], in2: inputs[2] ?? inputs[0], in3: inputs[3] ?? inputs[0], fused: outputs[0] };
     ctx.dispatch(chainKernel, {
-      bind, params: { n, steps: attrs.steps.length, scalars, inputs: inputs.length, prog, alpha },
-      grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
+      bind, params: { n, scalars, alpha }, overrides, grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: { none: 'fusion runs after differentiation, on the compiled graph' },

@@ -28,7 +28,7 @@ export const binaryKernel = defineKernel({
     { name: 'bparams', kind: 'uniform' }],
   params: [{ name: 'n', type: 'u32' }, { name: 'rank', type: 'u32' }, { name: 'shape', type: 'u32', length: 8 },
     { name: 'astride', type: 'u32', length: 8 }, { name: 'bstride', type: 'u32', length: 8 }],
-  workgroupSize: [WG, 1, 1], overrides: ['OP'],
+  workgroupSize: [WG, 1, 1], overrides: ['OP', 'LAYOUT'],
 });
 
 export const expandKernel = defineKernel({
@@ -189,10 +189,12 @@ function defineBinary(name: BinaryName): OpDef<null> {
       const n = numel(shape);
       if (n === 0) return;
       const c = collapseDims(shape, [broadcastStrides(inMeta[0].shape, shape), broadcastStrides(inMeta[1].shape, shape)]);
+      const [sa, sb] = c.strides.map((st) => (c.shape.length === 1 ? st[0] : -1));
+      const layout = sa === 1 && sb === 1 ? 1 : sa === 1 && sb === 0 ? 2 : sa === 0 && sb === 1 ? 3 : 0;
       ctx.dispatch(binaryKernel, {
         bind: { a: inputs[0], b: inputs[1], out: outputs[0] },
         params: { n, rank: c.shape.length, shape: c.shape, astride: c.strides[0], bstride: c.strides[1] },
-        overrides: { OP: code }, grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+        overrides: { OP: code, LAYOUT: layout }, grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: 'none' in g ? g : ({ inputs: [a, b], outputs: [y], dys: [dy] }) => {

@@ -80,16 +80,27 @@ function reduce(kind: Kind, x: Tensor, axis: number | number[] | undefined, keep
     const r = apply1(reduceOps[kind], [flat], { axis: 0 });
     return reshape(r, keepdim ? x.shape.map(() => 1) : []);
   }
-  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => normAxis(a, rank, kind)))].sort((a, b) => b - a);
-  let y = x;
-  if (kind === 'mean' && axes.length > 1) {
+  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => normAxis(a, rank, kind)))].sort((a, b) => a - b);
+  // Merge runs of adjacent reduced axes into one (sum over H and W of NCHW is one pass over H·W),
+  // then reduce the merged axes from the last to the first.
+  const merged: number[] = [];
+  const runs: number[] = [];
+  x.shape.forEach((d, i) => {
+    if (axes.includes(i) && axes.includes(i - 1)) merged[merged.length - 1] *= d;
+    else {
+      if (axes.includes(i)) runs.push(merged.length);
+      merged.push(d);
+    }
+  });
+  let y = reshape(x, merged);
+  if (kind === 'mean' && runs.length > 1) {
     // mean over several axes = sum over them / count, so each element is divided once.
-    for (const a of axes) y = apply1(reduceOps.sum, [y], { axis: a });
+    for (const a of [...runs].reverse()) y = apply1(reduceOps.sum, [y], { axis: a });
     y = scale(y, 1 / axes.reduce((n, a) => n * x.shape[a], 1));
   } else {
-    for (const a of axes) y = apply1(reduceOps[kind], [y], { axis: a });
+    for (const a of [...runs].reverse()) y = apply1(reduceOps[kind], [y], { axis: a });
   }
-  if (keepdim) return y;
+  if (keepdim) return reshape(y, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
   return reshape(y, x.shape.filter((_, i) => !axes.includes(i)));
 }
 
