@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `shadergrad` command: train, explain, search.
 //
-//   shadergrad train  [--model mlp|cnn] [--dataset mnist|spiral|moons|circles|xor] [--epochs N]
+//   shadergrad train  [--model cnn|mlp] [--dataset mnist|spiral|moons|circles|xor] [--epochs N]
 //                     [--batch-size N] [--lr X] [--optimizer sgd|momentum|rmsprop|adam|adamw]
 //                     [--scheduler constant|step|cosine|exponential|linear|inverse-sqrt|plateau]
 //                     [--seed N] [--out DIR] [--count N] [--patience N] [--weight-decay X]
@@ -54,10 +54,10 @@ function bar(frac: number, width = 24): string {
 const HELP = `shadergrad — train neural networks with WebGPU compute shaders
 
 usage:
-  shadergrad train   [--model cnn|mlp] [--dataset mnist|spiral|moons|circles|xor] [--epochs 4]
-                     [--batch-size 64] [--lr 0.001] [--optimizer adam|adamw|sgd|momentum|rmsprop]
+  shadergrad train   [--model cnn|mlp] [--dataset mnist|spiral|moons|circles|xor] [--epochs 2]
+                     [--batch-size 32] [--lr 0.002] [--optimizer adam|adamw|sgd|momentum|rmsprop|nesterov]
                      [--scheduler cosine|constant|step|exponential|linear|inverse-sqrt|plateau]
-                     [--seed 1] [--out runs/latest] [--count 10000] [--patience 3] [--weight-decay 0]
+                     [--seed 1] [--out runs/latest] [--count 6000] [--patience 3] [--weight-decay 0]
   shadergrad explain [--model cnn|mlp] [--batch-size 64] [--profile]
   shadergrad search  [--model mlp] [--dataset spiral] [--trials 6] [--epochs 5] [--mode grid|random] [--out runs/search]
 `;
@@ -65,16 +65,16 @@ usage:
 async function train(a: Args): Promise<void> {
   const modelName = str(a, 'model', 'cnn') as ModelName;
   const datasetName = str(a, 'dataset', 'mnist');
-  const epochs = num(a, 'epochs', 4);
-  const batchSize = num(a, 'batch-size', 64);
-  const lr = num(a, 'lr', 1e-3);
+  const epochs = num(a, 'epochs', 2);
+  const batchSize = num(a, 'batch-size', 32);
+  const lr = num(a, 'lr', 2e-3);
   const seed = num(a, 'seed', 1);
   const out = str(a, 'out', 'runs/latest');
   const optName = str(a, 'optimizer', 'adam');
   const schedName = str(a, 'scheduler', 'cosine');
   const info = await sg.init();
   sg.nn.manualSeed(seed);
-  const { train: trainSet, test: testSet, numClasses, inputShape } = await loadDataset(datasetName, { count: num(a, 'count', 10000), seed });
+  const { train: trainSet, test: testSet, numClasses, inputShape } = await loadDataset(datasetName, { count: num(a, 'count', 6000), seed });
   const model = buildModel(modelName, inputShape, numClasses);
   const scheduler = makeScheduler(schedName, epochs);
   const optimizer = makeOptimizer(optName, model.parameters(), { lr, weightDecay: num(a, 'weight-decay', 0), scheduler });
