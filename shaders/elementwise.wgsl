@@ -16,11 +16,17 @@
 
 override OP: u32 = 0u;
 
-// WGSL leaves log, sqrt and pow of negative numbers indeterminate (SwiftShader returns log|x|);
+// WGSL leaves max/min with a NaN operand implementation-defined (SwiftShader drops the NaN) and
+// log, sqrt and pow of negative numbers indeterminate (SwiftShader returns log|x|);
 // PyTorch gives NaN (and real powers for integer exponents), so these are spelled out. NaN and
 // infinity cannot be WGSL constants, so they are made at run time from the bits of a value.
 fn nan_like(v: f32) -> f32 {
   return bitcast<f32>(bitcast<u32>(v) | 0x7fc00000u);
+}
+
+// WGSL lets the compiler assume no NaNs, so `v != v` may fold to false: test the bits instead.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
 fn inf_like(v: f32) -> f32 {
@@ -55,7 +61,7 @@ fn unary_apply(code: u32, v: f32, alpha: f32) -> f32 {
     case 1u: { return exp(v); }                               // exp
     case 2u: { return select(log(v), nan_like(v), v < 0.0); }  // log
     case 3u: { return select(sqrt(v), nan_like(v), v < 0.0); } // sqrt
-    case 4u: { return max(v, 0.0); }                          // relu
+    case 4u: { return select(max(v, 0.0), v, is_nan(v)); }       // relu (NaN stays NaN, as PyTorch)
     case 5u: {                                                // sigmoid, stable for large |v|
       if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
       let e = exp(v);
@@ -107,8 +113,8 @@ fn binary_apply(code: u32, u: f32, v: f32) -> f32 {
     case 1u: { return u - v; }                                // sub
     case 2u: { return u * v; }                                // mul
     case 3u: { return u / v; }                                // div
-    case 4u: { return max(u, v); }                            // maximum
-    case 5u: { return min(u, v); }                            // minimum
+    case 4u: { return select(max(u, v), u + v, is_nan(u) || is_nan(v)); }  // maximum (NaN propagates)
+    case 5u: { return select(min(u, v), u + v, is_nan(u) || is_nan(v)); }  // minimum (NaN propagates)
     case 6u: { return pow_real(u, v); }                       // pow
     case 7u: { return select(0.0, 1.0, u == v); }             // eq
     case 8u: { return select(0.0, 1.0, u > v); }              // gt

@@ -136,7 +136,7 @@ fn epilogue(v: f32, n: u32) -> f32 {
   var z = v;
   if (HAS_BIAS) { z += bias[n]; }
   switch ACT {
-    case 1u: { return max(z, 0.0); }
+    case 1u: { return select(max(z, 0.0), z, (bitcast<u32>(z) & 0x7fffffffu) > 0x7f800000u); }   // relu; NaN stays NaN as in PyTorch
     case 2u: {
       if (z >= 0.0) { return 1.0 / (1.0 + exp(-z)); }
       let e = exp(z);

@@ -50,3 +50,4 @@ export { manualSeed } from './nn/init.js';
 export { assign, assignAll } from './tensor/assign.js';
 export { wgslSource } from './gpu/kernels.js';
 export { Random } from './util/random.js';
+export { save, load } from './io/model.js';

@@ -32,6 +32,7 @@ export const cases: Case[] = [
   { name: 'log, sqrt of negatives are NaN (as PyTorch)', inputs: [{ shape: [4], values: [-2, -0.5, 0.5, 4] }], fn: (x) => sg.add(sg.log(x), sg.sqrt(x)), grad: false },
   { name: 'pow of negative bases: integer exponents real, fractional NaN', inputs: [{ shape: [4], values: [-2, -2, -3, 0] }, { shape: [4], values: [2, 3, 0.5, 2] }], fn: sg.pow, grad: false },
   { name: 'powScalar negative base, odd exponent', inputs: [{ shape: [3], values: [-1.5, 2, -0.5] }], fn: (x) => sg.powScalar(x, 3) },
+  { name: 'NaN propagates through relu, maximum, minimum (as PyTorch)', inputs: [{ shape: [3], values: [NaN, -1, 2] }, { shape: [3], values: [0.5, NaN, 1] }], fn: (a, b) => sg.add(sg.add(sg.relu(a), sg.maximum(a, b)), sg.minimum(a, b)), grad: false },
   { name: 'rank 5 broadcast', inputs: [[2, 1, 3, 1, 2], [3, 4, 1]], fn: sg.mul },
   { name: 'expand [3,1] to [2,3,4]', inputs: [[3, 1]], fn: (x) => sg.expand(x, [2, 3, 4]) },
 ];

@@ -576,6 +576,12 @@ function optimizerState(opt: PlanOptimizer, arena: Arena): SharedOptimizerState 
   return s;
 }
 
+/** The state arenas of an optimizer that has been compiled into a plan (for checkpoints). */
+export function optimizerStateStorages(opt: PlanOptimizer): { arenas: Storage[]; step: number } | undefined {
+  const s = optimizerStates.get(opt);
+  return s && { arenas: s.arenas, step: s.step };
+}
+
 /** Steps an optimizer has taken through compiled plans. */
 export function optimizerSteps(opt: PlanOptimizer): number {
   return optimizerStates.get(opt)?.step ?? 0;

@@ -9,7 +9,7 @@
 
 import { Module } from '../nn/module.js';
 import { compile, NonFiniteError, type Plan } from '../graph/compile.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { realise, type Tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
 import { copy } from '../ops/elementwise.js';
 import { indexSelect } from '../ops/index-ops.js';
@@ -233,7 +233,9 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
           sinceBest = 0;
           if (es && (es.restoreBest ?? true)) {
             bestSnapshot?.forEach((t) => t.dispose());
+            // Realise the copies now: the plan overwrites the parameters in place on the next step.
             bestSnapshot = optimizer.params.map((p) => copy(p));
+            await realise(...bestSnapshot);
           }
         } else if (es && ++sinceBest >= es.patience) {
           history.stoppedEarly = true;
