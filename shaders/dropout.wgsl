@@ -114,3 +114,54 @@ fn seed_next() {
   seed_out[0] = lo;
   seed_out[1] = seed_in[1] + select(0u, 1u, lo == 0u);
 }
+
+// ---- augment_forward: random shift, horizontal flip and Gaussian noise for image batches ---------
+// The same Philox generator drives training-time data augmentation on the GPU (NCHW images).
+//   per sample n:   w = philox((n, 0, 1, 0), key)
+//                   dy = w.x mod (2·shift + 1) − shift,  dx = w.y mod (2·shift + 1) − shift,
+//                   flip = flip_p > 0 and (w.z >> 8) / 2^24 < flip_p
+//   per element i:  v = philox((i, 0, 2, 0), key);  u1 = ((v.x >> 8) + 0.5) / 2^24, u2 = (v.y >> 8) / 2^24
+//                   noise = sqrt(−2 ln u1) · cos(2π u2)           (Box–Muller)
+//   y[n, c, h, w] = x[n, c, h − dy, (flip ? W − 1 − w : w) − dx]  (0 outside the image) + std · noise
+// One thread per output element.
+@group(0) @binding(0) var<storage, read> img: array<f32>;          // (N, C, H, W)
+@group(0) @binding(1) var<storage, read> akey: array<u32>;         // (2) Philox key
+@group(0) @binding(2) var<storage, read_write> aug: array<f32>;    // (N, C, H, W)
+struct AugmentParams {
+  N: u32, C: u32, H: u32, W: u32,
+  shift: u32,        // largest shift in pixels
+  flip_p: f32,       // probability of a horizontal flip
+  noise_std: f32,    // standard deviation of the added noise
+}
+@group(0) @binding(3) var<uniform> aparams: AugmentParams;
+
+@compute @workgroup_size(256)
+fn augment_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  let total = aparams.N * aparams.C * aparams.H * aparams.W;
+  if (i >= total) { return; }
+  let k = vec2u(akey[0], akey[1]);
+  let w = i % aparams.W;
+  let h = (i / aparams.W) % aparams.H;
+  let n = i / (aparams.W * aparams.H * aparams.C);
+  let c = (i / (aparams.W * aparams.H)) % aparams.C;
+  let s = philox4x32_10(vec4u(n, 0u, 1u, 0u), k);
+  let span = 2u * aparams.shift + 1u;
+  let dy = i32(s.x % span) - i32(aparams.shift);
+  let dx = i32(s.y % span) - i32(aparams.shift);
+  let flip = aparams.flip_p > 0.0 && f32(s.z >> 8u) / 16777216.0 < aparams.flip_p;
+  let fw = select(i32(w), i32(aparams.W) - 1 - i32(w), flip);
+  let sh = i32(h) - dy;
+  let sw = fw - dx;
+  var v = 0.0;
+  if (sh >= 0 && sw >= 0 && sh < i32(aparams.H) && sw < i32(aparams.W)) {
+    v = img[((n * aparams.C + c) * aparams.H + u32(sh)) * aparams.W + u32(sw)];
+  }
+  if (aparams.noise_std > 0.0) {
+    let r = philox4x32_10(vec4u(i, 0u, 2u, 0u), k);
+    let u1 = (f32(r.x >> 8u) + 0.5) / 16777216.0;
+    let u2 = f32(r.y >> 8u) / 16777216.0;
+    v += aparams.noise_std * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+  }
+  aug[i] = v;
+}

@@ -39,3 +39,13 @@ cases.push(
   { name: 'seedNext increments the key', inputs: [{ shape: [2], dtype: 'i32', values: [41, 7] }], fn: (k) => seedNext(k), grad: false },
   { name: 'seedNext carries into the high word', inputs: [{ shape: [2], dtype: 'i32', values: [-1, 7] }], fn: (k) => seedNext(k), grad: false },
 );
+
+// GPU data augmentation (same Philox generator): shift, flip, noise, alone and together.
+import { augment } from '../../src/ops/dropout.js';
+const key = { shape: [2], dtype: 'i32' as const, values: [12345, 678] };
+cases.push(
+  { name: 'augment shift ≤ 2 on [3,2,7,5]', inputs: [[3, 2, 7, 5], key], fn: (x, k) => augment(x, k, { shift: 2 }), grad: false },
+  { name: 'augment flip p=0.5 on [5,1,4,6]', inputs: [[5, 1, 4, 6], key], fn: (x, k) => augment(x, k, { flip: 0.5 }), grad: false },
+  { name: 'augment noise std 0.3 on [2,3,5,5]', inputs: [[2, 3, 5, 5], key], fn: (x, k) => augment(x, k, { noise: 0.3 }), grad: false, atol: 1e-4, rtol: 1e-3 },
+  { name: 'augment all together on [4,1,28,28]', inputs: [[4, 1, 28, 28], key], fn: (x, k) => augment(x, k, { shift: 3, flip: 0.5, noise: 0.1 }), grad: false, atol: 1e-4, rtol: 1e-3 },
+);

@@ -127,3 +127,19 @@ describe('checkpoints', () => {
     await expect(sg.load(other, path)).rejects.toThrow(/shape of "0.weight": expected \[8, 2\] got \[16, 2\]/);
   });
 });
+
+describe('random layers in compiled steps', () => {
+  it('dropout and augmentation draw new randomness every step, and none in eval', async () => {
+    const x = sg.tensor(Float32Array.from({ length: 2 * 1 * 6 * 6 }, (_, i) => 1 + (i % 7)), [2, 1, 6, 6]);
+    const model = sg.nn.sequential(sg.nn.randomAugment({ shift: 2, flip: 0.5, noise: 0.05 }), sg.nn.flatten(), sg.nn.dropout(0.5));
+    const plan = await sg.compile(() => ({ y: model.forward(x) }), { inputs: [] });
+    plan.run();
+    plan.run();
+    const [a, b] = (await plan.flush()).map((h) => Array.from(h.values.y));
+    expect(a).not.toEqual(b);
+    expect(a.filter((v) => v === 0).length).toBeGreaterThan(10); // dropout zeros about half
+    plan.dispose();
+    model.eval();
+    expect(Array.from(await model.forward(x).data())).toEqual(Array.from(await sg.flatten(x, 1).data()));
+  });
+});

@@ -193,7 +193,7 @@ export const logSoftmax = (axis = -1) => new Lambda('LogSoftmax', (x) => logSoft
 // ---- normalisation, dropout, embedding --------------------------------------------------------------
 
 import { batchNorm as batchNormOp } from '../ops/batchnorm.js';
-import { dropout as dropoutOp, randomKey, seedNext } from '../ops/dropout.js';
+import { augment as augmentOp, dropout as dropoutOp, randomKey, seedNext, type AugmentOptions } from '../ops/dropout.js';
 import { layerNorm as layerNormOp } from '../ops/layernorm.js';
 import { embedding as embeddingOp } from '../ops/index-ops.js';
 import { deferStateUpdate } from '../graph/state.js';
@@ -317,3 +317,30 @@ export class Embedding extends Module {
 }
 
 export const embedding = (numEmbeddings: number, dim: number, opts?: { seed?: number }) => new Embedding(numEmbeddings, dim, opts);
+
+/**
+ * Training-time augmentation of NCHW image batches on the GPU: random shift, horizontal flip and
+ * Gaussian noise (identity in eval). Like Dropout it keeps a random key that advances every step.
+ * Use it in fit: `augment: (x) => aug.forward(x)`, or as the first layer of a model.
+ */
+export class RandomAugment extends Module {
+  constructor(readonly opts: AugmentOptions) {
+    super('RandomAugment');
+    this.addBuffer('key', randomKey());
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.training) return x;
+    const key = this.buffer('key');
+    const y = augmentOp(x, key, this.opts);
+    const next = seedNext(key);
+    if (!deferStateUpdate(key, next)) this.setBuffer('key', next);
+    return y;
+  }
+
+  protected override describeArgs(): string {
+    return `shift=${this.opts.shift ?? 0}, flip=${this.opts.flip ?? 0}, noise=${this.opts.noise ?? 0}`;
+  }
+}
+
+export const randomAugment = (opts: AugmentOptions) => new RandomAugment(opts);

@@ -191,3 +191,60 @@ export function seedNext(key: Tensor): Tensor {
 export function randomKey(): Tensor {
   return seedTensor(undefined);
 }
+
+// ---- data augmentation ----------------------------------------------------------------------------
+
+const augmentKernel = defineKernel({
+  name: 'augment_forward', file: 'dropout.wgsl', entry: 'augment_forward',
+  bindings: [{ name: 'img', kind: 'read' }, { name: 'akey', kind: 'read' }, { name: 'aug', kind: 'read_write' }, { name: 'aparams', kind: 'uniform' }],
+  params: [...['N', 'C', 'H', 'W', 'shift'].map((name) => ({ name, type: 'u32' as const })),
+    { name: 'flip_p', type: 'f32' as const }, { name: 'noise_std', type: 'f32' as const }],
+  workgroupSize: [WG, 1, 1],
+});
+
+export const augmentOp = defineOp<ref.AugmentAttrs>({
+  name: 'augment',
+  kernels: [augmentKernel],
+  infer: ([x, k]) => {
+    if (x.dtype !== 'f32' || x.shape.length !== 4) throw new Error(`shadergrad: augment: images must be f32 [N, C, H, W], got ${fmtShape(x.shape)} ${x.dtype}`);
+    if (k.dtype !== 'i32' || k.shape.length !== 1 || k.shape[0] !== 2) throw new Error(`shadergrad: augment: the key must be an i32 tensor of 2 values, got ${fmtShape(k.shape)} ${k.dtype}`);
+    return [{ shape: x.shape, dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+    const [N, C, H, W] = inMeta[0].shape;
+    const n = N * C * H * W;
+    if (n === 0) return;
+    ctx.dispatch(augmentKernel, {
+      bind: { img: inputs[0], akey: inputs[1], aug: outputs[0] },
+      params: { N, C, H, W, shift: attrs.shift, flip_p: attrs.flip, noise_std: attrs.noise },
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: { none: 'augmentation transforms input data, which is not differentiated' },
+  reference: ([x, k], a) => [ref.augmentForward(x, ref.seedWords(k), a)],
+  referenceBackward: { none: 'augmentation transforms input data' },
+  cost: ([x]) => ({ flops: 20 * numel(x.shape), bytes: 8 * numel(x.shape) }),
+});
+
+export interface AugmentOptions {
+  /** Largest random shift in pixels, in each direction (default 0). */
+  shift?: number;
+  /** Probability of a horizontal flip per image (default 0). */
+  flip?: number;
+  /** Standard deviation of Gaussian noise added to every pixel (default 0). */
+  noise?: number;
+}
+
+/**
+ * Random shift (zero fill), horizontal flip and Gaussian noise for a batch of NCHW images, drawn on
+ * the GPU from the Philox key `key` (per image for shift and flip, per pixel for noise).
+ */
+export function augment(x: Tensor, key: Tensor, options: AugmentOptions = {}): Tensor {
+  const shift = options.shift ?? 0;
+  const flip = options.flip ?? 0;
+  const noise = options.noise ?? 0;
+  if (!Number.isInteger(shift) || shift < 0) throw new Error(`shadergrad: augment: shift must be an integer ≥ 0, got ${shift}`);
+  if (!(flip >= 0 && flip <= 1)) throw new Error(`shadergrad: augment: flip must be a probability in [0, 1], got ${flip}`);
+  if (!(noise >= 0) || !Number.isFinite(noise)) throw new Error(`shadergrad: augment: noise must be a finite std ≥ 0, got ${noise}`);
+  return apply1(augmentOp, [x, key], { shift, flip, noise });
+}

@@ -83,3 +83,40 @@ export function dropoutBackward(dy: HostTensor, seed: readonly [number, number],
 export function seedWords(t: HostTensor): [number, number] {
   return [t.data[0] >>> 0, t.data[1] >>> 0];
 }
+
+export interface AugmentAttrs {
+  shift: number;
+  flip: number;
+  noise: number;
+}
+
+/** The augmentation of shaders/dropout.wgsl (augment_forward), from the same definition, in float64. */
+export function augmentForward(x: HostTensor, key: readonly [number, number], a: AugmentAttrs): HostTensor {
+  const [N, C, H, W] = x.shape;
+  const out = { data: new Float64Array(x.data.length), shape: [...x.shape] };
+  const span = 2 * a.shift + 1;
+  for (let n = 0; n < N; n++) {
+    const s = philox4x32([n, 0, 1, 0], key);
+    const dy = (s[0] % span) - a.shift;
+    const dx = (s[1] % span) - a.shift;
+    const flip = a.flip > 0 && Math.fround((s[2] >>> 8) / 16777216) < Math.fround(a.flip);
+    for (let c = 0; c < C; c++) {
+      for (let h = 0; h < H; h++) {
+        for (let w = 0; w < W; w++) {
+          const i = ((n * C + c) * H + h) * W + w;
+          const sh = h - dy;
+          const sw = (flip ? W - 1 - w : w) - dx;
+          let v = sh >= 0 && sw >= 0 && sh < H && sw < W ? x.data[((n * C + c) * H + sh) * W + sw] : 0;
+          if (a.noise > 0) {
+            const r = philox4x32([i, 0, 2, 0], key);
+            const u1 = ((r[0] >>> 8) + 0.5) / 16777216;
+            const u2 = (r[1] >>> 8) / 16777216;
+            v += a.noise * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+          }
+          out.data[i] = v;
+        }
+      }
+    }
+  }
+  return out;
+}
