@@ -9,6 +9,15 @@ import { fmtShape } from '../ops/op.js';
 import { add, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../ops/elementwise.js';
 import { linear as linearOp } from '../ops/matmul.js';
 import { flatten as flattenOp } from '../ops/shape-ops.js';
+import { conv2d as conv2dOp, type Conv2dOptions } from '../ops/conv.js';
+import { avgPool2d as avgPoolOp, globalAvgPool2d as gapOp, maxPool2d as maxPoolOp, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
+import { elu as eluOp, gelu as geluOp, leakyRelu as leakyReluOp, silu as siluOp, softplus as softplusOp, type GeluOptions, type SoftplusOptions } from '../ops/activation.js';
+import { logSoftmax as logSoftmaxOp, softmax as softmaxOp } from '../ops/softmax.js';
+import { batchNorm as batchNormOp } from '../ops/batchnorm.js';
+import { augment as augmentOp, dropout as dropoutOp, randomKey, seedNext, type AugmentOptions } from '../ops/dropout.js';
+import { layerNorm as layerNormOp } from '../ops/layernorm.js';
+import { embedding as embeddingOp } from '../ops/index-ops.js';
+import { deferStateUpdate } from '../graph/state.js';
 
 /** Check the trailing dimension(s) of a layer input; the message names the layer and both shapes. */
 export function expectFeatures(kind: string, x: Tensor, dims: number[], what: string): void {
@@ -25,6 +34,22 @@ export interface LinearOptions {
   seed?: number;
 }
 
+/**
+ * A layer's weight: PyTorch's default (kaiming-uniform with a = √5, i.e. U(±1/√fanIn) = U(±bound)),
+ * or the named initializer (kaiming ones for a following ReLU).
+ */
+function initWeight(shape: number[], bound: number, opts: { init?: LinearOptions['init']; seed?: number }): Tensor {
+  const o = { seed: opts.seed };
+  switch (opts.init ?? 'default') {
+    case 'default': return init.uniform(shape, -bound, bound, o);
+    case 'xavierUniform': return init.xavierUniform(shape, 1, o);
+    case 'xavierNormal': return init.xavierNormal(shape, 1, o);
+    case 'kaimingUniform': return init.kaimingUniform(shape, { ...o, nonlinearity: 'relu' });
+    case 'kaimingNormal': return init.kaimingNormal(shape, { ...o, nonlinearity: 'relu' });
+    default: throw new Error(`shadergrad: unknown initializer '${opts.init}'`);
+  }
+}
+
 /** y = x·Wᵀ + b, W: [out, in]. */
 export class Linear extends Module {
   readonly weight: Tensor;
@@ -35,17 +60,9 @@ export class Linear extends Module {
     for (const [v, n] of [[inFeatures, 'inFeatures'], [outFeatures, 'outFeatures']] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`shadergrad: Linear: ${n} must be a positive integer, got ${v}`);
     }
-    const shape = [outFeatures, inFeatures];
     const bound = 1 / Math.sqrt(inFeatures);
-    const kind = opts.init ?? 'default';
-    const o = { seed: opts.seed };
-    const w = kind === 'default' ? init.uniform(shape, -bound, bound, o)
-      : kind === 'xavierUniform' ? init.xavierUniform(shape, 1, o)
-        : kind === 'xavierNormal' ? init.xavierNormal(shape, 1, o)
-          : kind === 'kaimingUniform' ? init.kaimingUniform(shape, { ...o, nonlinearity: 'relu' })
-            : init.kaimingNormal(shape, { ...o, nonlinearity: 'relu' });
-    this.weight = this.addParameter('weight', w);
-    if (opts.bias ?? true) this.bias = this.addParameter('bias', init.uniform([outFeatures], -bound, bound, o));
+    this.weight = this.addParameter('weight', initWeight([outFeatures, inFeatures], bound, opts));
+    if (opts.bias ?? true) this.bias = this.addParameter('bias', init.uniform([outFeatures], -bound, bound, { seed: opts.seed }));
   }
 
   forward(x: Tensor): Tensor {
@@ -120,11 +137,6 @@ export const residual = (body: Module, shortcut?: Module) => new Residual(body, 
 
 // ---- convolution and pooling ----------------------------------------------------------------------
 
-import { conv2d as conv2dOp, type Conv2dOptions } from '../ops/conv.js';
-import { avgPool2d as avgPoolOp, globalAvgPool2d as gapOp, maxPool2d as maxPoolOp, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
-import { elu as eluOp, gelu as geluOp, leakyRelu as leakyReluOp, silu as siluOp, softplus as softplusOp, type GeluOptions, type SoftplusOptions } from '../ops/activation.js';
-import { logSoftmax as logSoftmaxOp, softmax as softmaxOp } from '../ops/softmax.js';
-
 export interface Conv2dLayerOptions extends Omit<Conv2dOptions, 'version'> {
   bias?: boolean;
   init?: LinearOptions['init'];
@@ -150,15 +162,8 @@ export class Conv2d extends Module {
     const shape = [outChannels, inChannels / groups, ...this.kernel];
     const fanIn = (inChannels / groups) * this.kernel[0] * this.kernel[1];
     const bound = 1 / Math.sqrt(fanIn);
-    const o = { seed: opts.seed };
-    const kind = opts.init ?? 'default';
-    const w = kind === 'default' ? init.uniform(shape, -bound, bound, o)
-      : kind === 'xavierUniform' ? init.xavierUniform(shape, 1, o)
-        : kind === 'xavierNormal' ? init.xavierNormal(shape, 1, o)
-          : kind === 'kaimingUniform' ? init.kaimingUniform(shape, { ...o, nonlinearity: 'relu' })
-            : init.kaimingNormal(shape, { ...o, nonlinearity: 'relu' });
-    this.weight = this.addParameter('weight', w);
-    if (opts.bias ?? true) this.bias = this.addParameter('bias', init.uniform([outChannels], -bound, bound, o));
+    this.weight = this.addParameter('weight', initWeight(shape, bound, opts));
+    if (opts.bias ?? true) this.bias = this.addParameter('bias', init.uniform([outChannels], -bound, bound, { seed: opts.seed }));
   }
 
   forward(x: Tensor): Tensor {
@@ -191,12 +196,6 @@ export const softmax = (axis = -1) => new Lambda('Softmax', (x) => softmaxOp(x, 
 export const logSoftmax = (axis = -1) => new Lambda('LogSoftmax', (x) => logSoftmaxOp(x, axis), `${axis}`);
 
 // ---- normalisation, dropout, embedding --------------------------------------------------------------
-
-import { batchNorm as batchNormOp } from '../ops/batchnorm.js';
-import { augment as augmentOp, dropout as dropoutOp, randomKey, seedNext, type AugmentOptions } from '../ops/dropout.js';
-import { layerNorm as layerNormOp } from '../ops/layernorm.js';
-import { embedding as embeddingOp } from '../ops/index-ops.js';
-import { deferStateUpdate } from '../graph/state.js';
 
 export interface BatchNormLayerOptions {
   eps?: number;
