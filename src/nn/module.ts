@@ -14,7 +14,6 @@ export abstract class Module {
   private readonly ownParams = new Map<string, Tensor>();
   private readonly ownBuffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
-  private readonly frozen = new Set<string>();
 
   constructor(kind: string) {
     this.kind = kind;

@@ -100,9 +100,9 @@ function taskOf(ds: Dataset, loss: FitOptions['loss']): Task {
 }
 
 function checkInput(model: Module, ds: Dataset): void {
+  if (!(model instanceof Module)) throw new Error('shadergrad: fit: `model` must be an sg.nn module');
   if (!ds || !(ds.x instanceof Float32Array)) throw new Error('shadergrad: fit: `data` must be a dataset (sg.data.fromArrays, sg.data.mnist, ...)');
   if (ds.length === 0) throw new Error('shadergrad: fit: the training set is empty');
-  void model;
 }
 
 /** Train `model`. Returns the per-epoch history. */

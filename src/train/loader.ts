@@ -23,7 +23,6 @@ export class GpuDataset {
   readonly length: number;
 
   constructor(readonly data: Dataset, name = 'dataset') {
-    const bytes = data.x.byteLength + data.y.byteLength;
     const limit = gpu().device.limits.maxStorageBufferBindingSize;
     if (data.x.byteLength > limit) {
       throw new Error(`shadergrad: ${name}: ${data.x.byteLength} bytes of inputs exceed this device's largest storage binding (${limit}); use a smaller dataset or stream batches`);
@@ -33,7 +32,6 @@ export class GpuDataset {
     this.y = data.y instanceof Int32Array
       ? tensor(data.y, [data.length, ...data.yShape], { dtype: 'i32', name: `${name}.y` })
       : tensor(data.y, [data.length, ...data.yShape], { name: `${name}.y` });
-    void bytes;
   }
 
   dispose(): void {
