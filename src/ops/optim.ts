@@ -15,7 +15,7 @@
 import { defineKernel, type KernelDef, type ParamDef } from '../gpu/kernels.js';
 import { apply, apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/optim.js';
-import { defineOp, fmtShape, grid1d, numel, type Meta } from './op.js';
+import { defineOp, fmtShape, grid1d, numel, type BufferRef, type Meta } from './op.js';
 import { sameShape } from './shape.js';
 import { abs, add, ge, mul, scale, sign } from './elementwise.js';
 
@@ -186,23 +186,34 @@ interface SgdAttrs {
   step: number;
 }
 
+/** Output metas of an update op: every input but the gradient (input 1), as f32. */
+function updateOutputs(op: string, names: string[], inputs: Meta[]): Meta[] {
+  inferArena(op, names, inputs);
+  return inputs.filter((_, i) => i !== 1).map((m) => ({ shape: m.shape, dtype: 'f32' as const }));
+}
+
+/** Bindings of an update kernel: param, grad, param_out, then one state{k} / state{k}_out pair per state. */
+function updateBindings(inputs: BufferRef[], outputs: BufferRef[]): Record<string, BufferRef> {
+  const bind: Record<string, BufferRef> = { param: inputs[0], grad: inputs[1], param_out: outputs[0] };
+  for (let k = 0; k < outputs.length - 1; k++) {
+    bind[`state${k}`] = inputs[2 + k];
+    bind[`state${k}_out`] = outputs[1 + k];
+  }
+  return bind;
+}
+
 const sgdNames = (a: SgdAttrs) => (a.momentum !== 0 ? ['param', 'grad', 'momentumBuf'] : ['param', 'grad']);
 
 const sgdOp = defineOp<SgdAttrs>({
   name: 'sgdUpdate',
   kernels: [sgdKernels.plain, sgdKernels.momentum],
-  infer: (inputs, attrs) => {
-    inferArena('sgdUpdate', sgdNames(attrs), inputs);
-    return inputs.filter((_, i) => i !== 1).map((m) => ({ shape: m.shape, dtype: 'f32' }));
-  },
+  infer: (inputs, attrs) => updateOutputs('sgdUpdate', sgdNames(attrs), inputs),
   encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
     const momentum = a.momentum !== 0;
-    const bind: Record<string, typeof inputs[0]> = { param: inputs[0], grad: inputs[1], param_out: outputs[0] };
-    if (momentum) Object.assign(bind, { state0: inputs[2], state0_out: outputs[1] });
     ctx.dispatch(momentum ? sgdKernels.momentum : sgdKernels.plain, {
-      bind,
+      bind: updateBindings(inputs, outputs),
       params: {
         n, lr: a.lr, momentum: a.momentum, dampening: a.dampening, weight_decay: a.weightDecay,
         nesterov: flag(a.nesterov), maximize: flag(a.maximize), first_step: flag(a.step <= 1),
@@ -284,19 +295,12 @@ function rmspropNames(a: RmspropAttrs): string[] {
 const rmspropOp = defineOp<RmspropAttrs>({
   name: 'rmspropUpdate',
   kernels: Object.values(rmspropKernels),
-  infer: (inputs, attrs) => {
-    inferArena('rmspropUpdate', rmspropNames(attrs), inputs);
-    return inputs.filter((_, i) => i !== 1).map((m) => ({ shape: m.shape, dtype: 'f32' }));
-  },
+  infer: (inputs, attrs) => updateOutputs('rmspropUpdate', rmspropNames(attrs), inputs),
   encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
     // inputs: param, grad, squareAvg, [momentumBuf], [gradAvg]; outputs: the same without grad.
-    const bind: Record<string, typeof inputs[0]> = { param: inputs[0], grad: inputs[1], param_out: outputs[0] };
-    for (let k = 0; k < outputs.length - 1; k++) {
-      bind[`state${k}`] = inputs[2 + k];
-      bind[`state${k}_out`] = outputs[1 + k];
-    }
+    const bind = updateBindings(inputs, outputs);
     const mom = a.momentum > 0;
     const kernel = a.centered ? (mom ? rmspropKernels.centeredMomentum : rmspropKernels.centered) : (mom ? rmspropKernels.momentum : rmspropKernels.plain);
     ctx.dispatch(kernel, {
@@ -381,18 +385,11 @@ const adamNames = (a: AdamAttrs) => ['param', 'grad', 'expAvg', 'expAvgSq', ...(
 const adamOp = defineOp<AdamAttrs>({
   name: 'adamUpdate',
   kernels: [adamKernels.plain, adamKernels.amsgrad],
-  infer: (inputs, attrs) => {
-    inferArena('adamUpdate', adamNames(attrs), inputs);
-    return inputs.filter((_, i) => i !== 1).map((m) => ({ shape: m.shape, dtype: 'f32' }));
-  },
+  infer: (inputs, attrs) => updateOutputs('adamUpdate', adamNames(attrs), inputs),
   encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
-    const bind: Record<string, typeof inputs[0]> = { param: inputs[0], grad: inputs[1], param_out: outputs[0] };
-    for (let k = 0; k < outputs.length - 1; k++) {
-      bind[`state${k}`] = inputs[2 + k];
-      bind[`state${k}_out`] = outputs[1 + k];
-    }
+    const bind = updateBindings(inputs, outputs);
     // The per-step scalars in float64, as torch computes them in Python.
     const bc1 = 1 - Math.pow(a.beta1, a.step);
     const bc2 = 1 - Math.pow(a.beta2, a.step);
