@@ -19,12 +19,21 @@
 //                       only and writes its partial block to a scratch buffer (batch, S, M, N).
 // matmul_splitk_reduce  The second pass of v4: one thread per element of C sums its S partials, in
 //                       slice order, so the result is deterministic. No atomics.
+// matmul_reg            v5. Register blocking without workgroup memory: each thread computes an 8×8
+//                       block of C held in four mat4x4f accumulators, reading its 8 values of op(A)
+//                       and 8 of op(B) per k straight from storage (the cache does the reuse). No
+//                       barriers at all, which is what a software adapter (SwiftShader runs a
+//                       workgroup's invocations as coroutines, a barrier is a switch of all of them)
+//                       rewards: there v5 is the fastest version. Transposes are override constants,
+//                       so the index arithmetic is specialised; same fused epilogue as v2.
 //
 // Transposes and broadcast batches are handled by strides: element (m, k) of op(A) in batch b is
 // A[b * a_batch + m * sa_m + k * sa_k], so no transposed copy is ever made. C is contiguous (B, M, N).
 
-override HAS_BIAS: bool = false;   // matmul_tiled: add bias[n] to every element of column n
-override ACT: u32 = 0u;            // matmul_tiled: then apply 0 none, 1 relu, 2 sigmoid, 3 tanh
+override HAS_BIAS: bool = false;   // matmul_tiled, matmul_reg: add bias[n] to every element of column n
+override ACT: u32 = 0u;            // matmul_tiled, matmul_reg: then apply 0 none, 1 relu, 2 sigmoid, 3 tanh
+override TRANS_A: bool = false;    // matmul_reg: op(A) = Aᵀ (A stored [K, M])
+override TRANS_B: bool = false;    // matmul_reg: op(B) = Bᵀ (B stored [N, K])
 
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
@@ -200,6 +209,73 @@ fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   for (var i = 0u; i < 4u; i++) {
     let m = row0 + ty * 4u + i;
     if (m < params.M) { C4[(c0 + m * params.N + n) / 4u] = acc[i]; }
+  }
+}
+
+// ---- v5: register-blocked, no workgroup memory ---------------------------------------------------
+// Workgroup 8×8 threads over a 64×64 block of C (the same grid as v2); thread (tx, ty) owns rows
+// 8·ty.. and columns 8·tx.. of it. Per k: four vec4 loads' worth of values (two of op(A)'s column k,
+// two of op(B)'s row k) and 64 multiply-adds, as four outer products of 4-vectors.
+
+// Element (m, k) of op(A) and (k, n) of op(B) in the current batch; a0 / b0 are batch offsets.
+fn a_at(a0: u32, m: u32, k: u32) -> f32 {
+  if (TRANS_A) { return A[a0 + k * params.M + m]; }
+  return A[a0 + m * params.K + k];
+}
+fn b_at(b0: u32, k: u32, n: u32) -> f32 {
+  if (TRANS_B) { return B[b0 + n * params.K + k]; }
+  return B[b0 + k * params.N + n];
+}
+fn a_col4(a0: u32, m: vec4u, k: u32) -> vec4f {
+  return vec4f(a_at(a0, m.x, k), a_at(a0, m.y, k), a_at(a0, m.z, k), a_at(a0, m.w, k));
+}
+fn b_row4(b0: u32, k: u32, n: vec4u) -> vec4f {
+  return vec4f(b_at(b0, k, n.x), b_at(b0, k, n.y), b_at(b0, k, n.z), b_at(b0, k, n.w));
+}
+// The rank-1 update u·vᵀ of a 4×4 block, stored by rows of C: column i of the matrix is row i.
+fn outer(u: vec4f, v: vec4f) -> mat4x4f {
+  return mat4x4f(u * v.x, u * v.y, u * v.z, u * v.w);
+}
+// Row m of C, columns col..col+7 (lo = first four), through the epilogue; skips past M and N.
+fn store_row8(c0: u32, m: u32, col: u32, lo: vec4f, hi: vec4f) {
+  if (m >= params.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    if (col + j < params.N) { C[c0 + m * params.N + col + j] = epilogue(lo[j], col + j); }
+    if (col + 4u + j < params.N) { C[c0 + m * params.N + col + 4u + j] = epilogue(hi[j], col + 4u + j); }
+  }
+}
+
+@compute @workgroup_size(8, 8)
+fn matmul_reg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let row = wid.y * 64u + lid.y * 8u;
+  let col = wid.x * 64u + lid.x * 8u;
+  if (row >= params.M || col >= params.N) { return; }
+  let a0 = wid.z * params.a_batch;
+  let b0 = wid.z * params.b_batch;
+  // Rows and columns past the edge read the last valid one (clamped, never out of bounds); their
+  // results are not stored.
+  let last_m = vec4u(params.M - 1u);
+  let last_n = vec4u(params.N - 1u);
+  let m_lo = min(vec4u(row) + vec4u(0u, 1u, 2u, 3u), last_m);
+  let m_hi = min(vec4u(row) + vec4u(4u, 5u, 6u, 7u), last_m);
+  let n_lo = min(vec4u(col) + vec4u(0u, 1u, 2u, 3u), last_n);
+  let n_hi = min(vec4u(col) + vec4u(4u, 5u, 6u, 7u), last_n);
+  // c_rc: rows lo/hi (r) × columns lo/hi (c) of the 8×8 block.
+  var c_ll = mat4x4f(); var c_lh = mat4x4f(); var c_hl = mat4x4f(); var c_hh = mat4x4f();
+  for (var k = 0u; k < params.K; k++) {
+    let a_lo = a_col4(a0, m_lo, k);
+    let a_hi = a_col4(a0, m_hi, k);
+    let b_lo = b_row4(b0, k, n_lo);
+    let b_hi = b_row4(b0, k, n_hi);
+    c_ll += outer(b_lo, a_lo);
+    c_lh += outer(b_hi, a_lo);
+    c_hl += outer(b_lo, a_hi);
+    c_hh += outer(b_hi, a_hi);
+  }
+  let c0 = wid.z * params.M * params.N;
+  for (var i = 0u; i < 4u; i++) {
+    store_row8(c0, row + i, col, c_ll[i], c_lh[i]);
+    store_row8(c0, row + 4u + i, col, c_hl[i], c_hh[i]);
   }
 }
 

@@ -14,7 +14,7 @@ export {
 } from './ops/elementwise.js';
 export { sum, mean, max, min, argmax, argmin, globalNorm } from './ops/reduce.js';
 export { reshape, permute, transpose, flatten, unsqueeze, squeeze } from './ops/shape-ops.js';
-export { matmul, linear, type MatmulOptions, type MatmulVersion, type LinearOptions, type LinearActivation } from './ops/matmul.js';
+export { matmul, linear, type MatmulOptions, type MatmulVersion, type LinearOptions, type LinearActivation, type LinearVersion } from './ops/matmul.js';
 
 export { opTable, type OpDef } from './ops/op.js';
 export { allKernels, type KernelDef } from './gpu/kernels.js';

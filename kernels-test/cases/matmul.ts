@@ -1,4 +1,4 @@
-// Matmul (shaders/matmul.wgsl), every version: naive, tiled, tiled_vec4, splitk (and auto), with
+// Matmul (shaders/matmul.wgsl), every version: naive, tiled, tiled_vec4, splitk, reg (and auto), with
 // sizes 1, 7, 31, 64, 129 and 33×65×17, transposes and broadcast batches; split-K on long K
 // (1000, 1001, 512) with small odd M and N; linear with its fused bias + activation epilogue,
 // against the reference and against the unfused composite act(matmul + bias).
@@ -6,7 +6,7 @@ import * as sg from '../../src/index.js';
 import type { Case } from '../harness.js';
 import type { MatmulVersion, Tensor } from '../../src/index.js';
 
-const versions: MatmulVersion[] = ['naive', 'tiled', 'vec4', 'splitk'];
+const versions: MatmulVersion[] = ['naive', 'tiled', 'vec4', 'splitk', 'reg'];
 const cases: Case[] = [];
 for (const version of versions) {
   for (const n of [1, 7, 31, 64, 129]) {
@@ -45,13 +45,17 @@ const composite = (x: Tensor, w: Tensor, b: Tensor | null, act: sg.LinearActivat
   const z = b ? sg.add(sg.matmul(x, w, { transB: true }), b) : sg.matmul(x, w, { transB: true });
   return act === 'relu' ? sg.relu(z) : act === 'sigmoid' ? sg.sigmoid(z) : act === 'tanh' ? sg.tanh(z) : z;
 };
-for (const activation of acts) {
-  cases.push({ name: `linear ${activation} [8,13]·[6,13]ᵀ + b`, inputs: [[8, 13], [6, 13], [6]], fn: (x, w, b) => sg.linear(x, w, b, { activation }), atol: 1e-4 });
-  cases.push({
-    name: `linear ${activation}: fused equals the composite act(matmul + bias)`, inputs: [[9, 17], [11, 17], [11]],
-    fn: (x, w, b) => sg.sub(sg.linear(x, w, b, { activation }), composite(x, w, b, activation)), atol: 1e-5,
-    finiteDifferences: { skip: 'fused − composite is identically 0; its gradient is checked against 0 already' },
-  });
+// Both kernels with the epilogue, whatever 'auto' picks on the adapter at hand.
+for (const version of ['tiled', 'reg'] as const) {
+  for (const activation of acts) {
+    cases.push({ name: `linear ${version} ${activation} [8,13]·[6,13]ᵀ + b`, inputs: [[8, 13], [6, 13], [6]], fn: (x, w, b) => sg.linear(x, w, b, { activation, version }), atol: 1e-4 });
+    cases.push({
+      name: `linear ${version} ${activation}: fused equals the composite act(matmul + bias)`, inputs: [[9, 17], [11, 17], [11]],
+      fn: (x, w, b) => sg.sub(sg.linear(x, w, b, { activation, version }), composite(x, w, b, activation)), atol: 1e-5,
+      finiteDifferences: { skip: 'fused − composite is identically 0; its gradient is checked against 0 already' },
+    });
+  }
+  cases.push({ name: `linear ${version} 129 rows, 65 outputs (two tiles each way)`, inputs: [[129, 9], [65, 9], [65]], fn: (x, w, b) => sg.linear(x, w, b, { activation: 'sigmoid', version }), atol: 1e-4 });
 }
 // Without bias, one activation only: every set of override constants is one more pipeline to
 // compile (seconds each on SwiftShader), and the bias read is the only code HAS_BIAS switches.
@@ -59,7 +63,6 @@ cases.push({ name: 'linear no bias [5,70]·[67,70]ᵀ', inputs: [[5, 70], [67, 7
 cases.push({ name: 'linear relu rank 3 [2,3,7]·[5,7]ᵀ + b', inputs: [[2, 3, 7], [5, 7], [5]], fn: (x, w, b) => sg.linear(x, w, b, { activation: 'relu' }), atol: 1e-4 });
 cases.push({ name: 'linear 1-D x [7]·[3,7]ᵀ + b', inputs: [[7], [3, 7], [3]], fn: (x, w, b) => sg.linear(x, w, b), atol: 1e-4 });
 cases.push({ name: 'linear size 1 [1,1]·[1,1]ᵀ + b', inputs: [[1, 1], [1, 1], [1]], fn: (x, w, b) => sg.linear(x, w, b, { activation: 'tanh' }) });
-cases.push({ name: 'linear 129 rows, 65 outputs (two tiles each way)', inputs: [[129, 9], [65, 9], [65]], fn: (x, w, b) => sg.linear(x, w, b, { activation: 'sigmoid' }), atol: 1e-4 });
 cases.push({
   name: 'linear batch 300: dW = dzᵀ·x runs split-K under auto', inputs: [[300, 6], [5, 6], [5]],
   fn: (x, w, b) => sg.linear(x, w, b, { activation: 'tanh' }), atol: 1e-4,

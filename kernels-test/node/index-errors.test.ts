@@ -249,13 +249,19 @@ describe('inside compiled training steps', () => {
 describe('matmul split-K', () => {
   const attrs = { transA: false, transB: false, version: 'auto' as const };
   it("'auto' picks split-K for a long K and a small output, as the rule says", () => {
-    expect(pickVersion({ ...attrs, transA: true }, { M: 10, N: 128, K: 512, batch: 1 })).toBe('splitk'); // dW = xᵀ·dy
-    expect(pickVersion(attrs, { M: 7, N: 5, K: 1000, batch: 1 })).toBe('splitk');
-    expect(pickVersion(attrs, { M: 10, N: 128, K: 511, batch: 1 })).toBe('vec4'); // K < 4·max(M, N)
-    expect(pickVersion(attrs, { M: 3, N: 5, K: 100, batch: 1 })).toBe('tiled'); // K < 128: too short to split
-    expect(pickVersion(attrs, { M: 200, N: 200, K: 4000, batch: 1 })).toBe('vec4'); // output too large
-    expect(pickVersion(attrs, { M: 64, N: 64, K: 4000, batch: 9 })).toBe('vec4'); // batch·M·N too large
-    expect(pickVersion({ ...attrs, version: 'splitk' }, { M: 300, N: 300, K: 3, batch: 1 })).toBe('splitk'); // asked for
+    expect(pickVersion({ ...attrs, transA: true }, { M: 10, N: 128, K: 512, batch: 1 }, false)).toBe('splitk'); // dW = xᵀ·dy
+    expect(pickVersion(attrs, { M: 7, N: 5, K: 1000, batch: 1 }, false)).toBe('splitk');
+    expect(pickVersion(attrs, { M: 10, N: 128, K: 511, batch: 1 }, false)).toBe('vec4'); // K < 4·max(M, N)
+    expect(pickVersion(attrs, { M: 3, N: 5, K: 100, batch: 1 }, false)).toBe('tiled'); // K < 128: too short to split
+    expect(pickVersion(attrs, { M: 200, N: 200, K: 4000, batch: 1 }, false)).toBe('vec4'); // output too large
+    expect(pickVersion(attrs, { M: 64, N: 64, K: 4000, batch: 9 }, false)).toBe('vec4'); // batch·M·N too large
+    expect(pickVersion({ ...attrs, version: 'splitk' }, { M: 300, N: 300, K: 3, batch: 1 }, false)).toBe('splitk'); // asked for
+  });
+  it("'auto' picks the register-blocked kernel on a software adapter, except where split-K applies", () => {
+    expect(pickVersion(attrs, { M: 256, N: 256, K: 256, batch: 1 }, true)).toBe('reg');
+    expect(pickVersion({ ...attrs, transB: true }, { M: 3, N: 5, K: 100, batch: 1 }, true)).toBe('reg');
+    expect(pickVersion({ ...attrs, transA: true }, { M: 10, N: 128, K: 512, batch: 1 }, true)).toBe('splitk');
+    expect(pickVersion({ ...attrs, version: 'vec4' }, { M: 64, N: 64, K: 64, batch: 1 }, true)).toBe('vec4'); // asked for
   });
   it('splits K into slices of a multiple of 16, at least 64 long, covering K exactly', () => {
     for (const [M, N, K, batch] of [[10, 128, 512, 1], [7, 5, 1000, 1], [3, 1, 1001, 1], [70, 3, 300, 1], [5, 3, 300, 2], [1, 1, 1, 1]]) {
@@ -269,6 +275,7 @@ describe('matmul split-K', () => {
     expect(splitPlan(1, 1, 10_000, 40_000).splits).toBe(1); // a large batch already gives enough workgroups
   });
   it('rejects an unknown version', () => {
-    expect(() => sg.matmul(f32([2, 2]), f32([2, 2]), { version: 'fast' as never })).toThrow(/matmul: unknown version 'fast' \(auto, naive, tiled, vec4, splitk\)/);
+    expect(() => sg.matmul(f32([2, 2]), f32([2, 2]), { version: 'fast' as never })).toThrow(/matmul: unknown version 'fast' \(auto, naive, tiled, vec4, splitk, reg\)/);
+    expect(() => sg.linear(f32([2, 2]), f32([2, 2]), null, { version: 'fast' as never })).toThrow(/linear: unknown version 'fast' \(auto, tiled, reg\)/);
   });
 });

@@ -1,16 +1,20 @@
 // Matmul: C = op(A) · op(B), batched with broadcasting, optional transposes (by strides, never by a
-// copy). Kernel versions (shaders/matmul.wgsl): naive, tiled, tiled_vec4 and split-K. Also `linear`:
-// act(x·Wᵀ + b) in one dispatch of the tiled kernel with its fused bias + activation epilogue.
+// copy). Kernel versions (shaders/matmul.wgsl): naive, tiled, tiled_vec4, split-K and reg (register
+// blocks, no workgroup memory). Also `linear`: act(x·Wᵀ + b) in one dispatch of the tiled or reg
+// kernel with its fused bias + activation epilogue.
 // References: src/reference/matmul.ts.
 //
 // How 'auto' picks a version (pickVersion), for C [batch, M, N] with inner dimension K:
 //   splitk     when K ≥ 4·max(M, N), K ≥ 128 and batch·M·N ≤ 64·64·8 — a long K and a small C, as in
 //              a weight gradient dW = xᵀ·dy (K = batch size): the tiled kernel would run only a few
 //              workgroups each walking all of K, so K is split over workgroups instead (splitPlan);
+//   reg        on a software adapter (SwiftShader), where barriers are emulated: measured fastest there
+//              at every size in bench/ (see bench/RESULTS.md);
 //   tiled_vec4 when B is not transposed and N % 4 = 0;
 //   tiled      otherwise.
 
 import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { gpu, isInitialised } from '../gpu/device.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/matmul.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type Meta } from './op.js';
@@ -38,6 +42,11 @@ export const matmulKernels = {
     bindings: [{ name: 'A', kind: 'read' }, { name: 'B4', kind: 'read' }, { name: 'C4', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
     params: matmulParams, workgroupSize: [16, 16, 1],
   }),
+  reg: defineKernel({
+    name: 'matmul_reg', file: 'matmul.wgsl', entry: 'matmul_reg',
+    bindings: [...matmulBindings, { name: 'bias', kind: 'read' }], params: matmulParams, workgroupSize: [8, 8, 1],
+    overrides: ['HAS_BIAS', 'ACT', 'TRANS_A', 'TRANS_B'],
+  }),
   splitk: defineKernel({
     name: 'matmul_splitk', file: 'matmul.wgsl', entry: 'matmul_splitk',
     bindings: [{ name: 'A', kind: 'read' }, { name: 'B', kind: 'read' }, { name: 'Cpart', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
@@ -50,8 +59,11 @@ export const matmulKernels = {
   }),
 };
 
-export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4' | 'splitk';
-const VERSIONS: MatmulVersion[] = ['auto', 'naive', 'tiled', 'vec4', 'splitk'];
+export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4' | 'splitk' | 'reg';
+const VERSIONS: MatmulVersion[] = ['auto', 'naive', 'tiled', 'vec4', 'splitk', 'reg'];
+
+/** Is the current adapter a software one (the 'auto' rules differ there)? */
+const softwareAdapter = () => isInitialised() && gpu().info.software;
 
 export interface MatmulOptions {
   /** Use Aᵀ (A stored as [..., K, M]). */
@@ -82,7 +94,8 @@ const SPLITK_MIN_CHUNK = 64; // never give a workgroup fewer than 64 values of K
 const SPLITK_TARGET_GROUPS = 64; // aim for about this many workgroups in the first pass
 
 /** The kernel version a matmul of this size runs (the rule in the header). */
-export function pickVersion(attrs: MatmulAttrs, dims: { M: number; N: number; K: number; batch: number }): Exclude<MatmulVersion, 'auto'> {
+export function pickVersion(attrs: MatmulAttrs, dims: { M: number; N: number; K: number; batch: number },
+  software = softwareAdapter()): Exclude<MatmulVersion, 'auto'> {
   const { M, N, K, batch } = dims;
   const vec4ok = !attrs.transB && N % 4 === 0;
   if (attrs.version !== 'auto') {
@@ -90,6 +103,7 @@ export function pickVersion(attrs: MatmulAttrs, dims: { M: number; N: number; K:
     return attrs.version;
   }
   if (K >= 4 * Math.max(M, N) && K >= 2 * SPLITK_MIN_CHUNK && batch * M * N <= SPLITK_MAX_OUTPUT) return 'splitk';
+  if (software) return 'reg';
   return vec4ok ? 'vec4' : 'tiled';
 }
 
@@ -143,7 +157,12 @@ export const matmulOp = defineOp<MatmulAttrs>({
     };
     const v = pickVersion(attrs, { M, N, K, batch });
     const tiles: [number, number, number] = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
-    if (v === 'naive') {
+    if (v === 'reg') {
+      const overrides: Record<string, number> = {};
+      if (attrs.transA) overrides.TRANS_A = 1;
+      if (attrs.transB) overrides.TRANS_B = 1;
+      ctx.dispatch(matmulKernels.reg, { bind: { A: inputs[0], B: inputs[1], C: outputs[0], bias: inputs[0] }, params, overrides, grid: tiles });
+    } else if (v === 'naive') {
       ctx.dispatch(matmulKernels.naive, { bind: { A: inputs[0], B: inputs[1], C: outputs[0] }, params, grid: [Math.ceil(N / 8), Math.ceil(M / 8), batch] });
     } else if (v === 'splitk') {
       const max = ctx.limits.maxWorkgroupsPerDim;
@@ -221,11 +240,16 @@ const ACT_CODES: Record<LinearActivation, number> = { none: 0, relu: 1, sigmoid:
 export interface LinearOptions {
   /** Applied to x·Wᵀ + b inside the same kernel (default 'none'). */
   activation?: LinearActivation;
+  /** Kernel: 'auto' (default: reg on a software adapter, tiled otherwise), 'tiled' or 'reg'. */
+  version?: LinearVersion;
 }
+
+export type LinearVersion = 'auto' | 'tiled' | 'reg';
 
 interface LinearAttrs {
   activation: LinearActivation;
   hasBias: boolean;
+  version: LinearVersion;
 }
 
 function linearDims(x: Meta, w: Meta) {
@@ -234,7 +258,7 @@ function linearDims(x: Meta, w: Meta) {
 
 export const linearOp = defineOp<LinearAttrs>({
   name: 'linear',
-  kernels: [matmulKernels.tiled],
+  kernels: [matmulKernels.tiled, matmulKernels.reg],
   infer: ([x, w, b], { hasBias }) => {
     for (const [t, n] of [[x, 'x'], [w, 'weight'], [b, 'bias']] as const) {
       if (t && t.dtype !== 'f32') throw new Error(`shadergrad: linear: ${n} must be f32, got ${fmtShape(t.shape)} ${t.dtype}`);
@@ -260,10 +284,13 @@ export const linearOp = defineOp<LinearAttrs>({
     const params = { M, N, K, a_batch: 0, b_batch: 0, sa_m: K, sa_k: 1, sb_k: 1, sb_n: K, splits: 1, k_chunk: K };
     // Only non-default constants are named, so linear without bias and activation shares the plain
     // tiled pipeline (each distinct set of constants is a pipeline compiled on first use).
+    // On a software adapter the reg kernel (same epilogue) with op(B) = Wᵀ, as in pickVersion.
     const overrides: Record<string, number> = {};
     if (attrs.hasBias) overrides.HAS_BIAS = 1;
     if (attrs.activation !== 'none') overrides.ACT = ACT_CODES[attrs.activation];
-    ctx.dispatch(matmulKernels.tiled, {
+    const reg = attrs.version === 'reg' || (attrs.version === 'auto' && softwareAdapter());
+    if (reg) overrides.TRANS_B = 1;
+    ctx.dispatch(reg ? matmulKernels.reg : matmulKernels.tiled, {
       bind: { A: inputs[0], B: inputs[1], C: outputs[0], bias: attrs.hasBias ? inputs[2] : inputs[0] },
       params, overrides, grid: [Math.ceil(N / 64), Math.ceil(M / 64), 1],
     });
@@ -299,7 +326,8 @@ export const linearOp = defineOp<LinearAttrs>({
 
 /**
  * torch.nn.functional.linear with a fused activation: act(x·Wᵀ + b) for x [..., in], weight
- * [out, in], bias [out] (or null), in one dispatch of the tiled matmul kernel. Same values as
+ * [out, in], bias [out] (or null), in one dispatch of the tiled (or, on a software adapter, reg) matmul
+ * kernel. Same values as
  * `act(add(matmul(x, weight, { transB: true }), bias))`.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options: LinearOptions = {}): Tensor {
@@ -308,6 +336,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     throw new Error(`shadergrad: linear: unknown activation '${activation}' (${Object.keys(ACT_CODES).join(', ')})`);
   }
   if (x.rank === 0) throw new Error(`shadergrad: linear: x must have at least 1 dimension, got ${x.describe()}`);
+  const version = options.version ?? 'auto';
+  if (!['auto', 'tiled', 'reg'].includes(version)) throw new Error(`shadergrad: linear: unknown version '${version}' (auto, tiled, reg)`);
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return apply1(linearOp, inputs, { activation, hasBias: !!bias });
+  return apply1(linearOp, inputs, { activation, hasBias: !!bias, version });
 }
