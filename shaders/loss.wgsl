@@ -10,6 +10,9 @@
 //                           is a sum of non-negative numbers, so logits of ±1e4 lose no precision.
 //                           Ignored rows (target == ignore_index) give 0 and 0; a target outside
 //                           [0, C) is never used as an index: its row gives NaN.
+//   cross_entropy_forward_rows  The same result with one thread per row doing both sweeps alone: no
+//                           workgroup memory, no barrier. For short rows (C ≤ 64 leaves most of a
+//                           64-thread workgroup idle) and on software adapters.
 //   cross_entropy_reduce    One workgroup of 256 threads: sums the row losses and row weights, and
 //                           Σ_c w_c, into `loss` (sum, or sum / Σ w_t for the mean) and `stats`
 //                           = [Σ w_t over non-ignored rows, Σ_c w_c] for the backward.
@@ -130,27 +133,55 @@ fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
   }
 
   if (lid == 0u && valid) {
-    let log_se = log(red_a[0]);          // lse - m, >= 0
-    lse[row] = row_max + log_se;
-    let t = targets[row];
-    var l = 0.0;
-    var wt = 0.0;
-    if (t == ce_params.ignore_index) {
-      l = 0.0;
-      wt = 0.0;
-    } else if (t < 0 || t >= i32(C)) {
-      l = nan_like(row_max);             // a bad label: never read out of bounds, poison the loss
-      wt = l;
-    } else {
-      let eps = ce_params.smoothing;
-      wt = weight_of(u32(t));
-      let nll = (row_max - logits[base + u32(t)]) + log_se;            // lse - z_t
-      let smoothed = red_b[0] * log_se + red_c[0];                        // Σ_c w_c (lse - z_c)
-      l = (1.0 - eps) * wt * nll + eps / f32(C) * smoothed;
-    }
-    row_loss[row] = l;
-    row_weight[row] = wt;
+    write_row(row, base, row_max, red_a[0], red_b[0], red_c[0]);
   }
+}
+
+// The row's results from its max and the sums of sweep 2 (se = Σ exp(z - m), sw = Σ w_c,
+// swd = Σ w_c·(m - z_c)).
+fn write_row(row: u32, base: u32, row_max: f32, se: f32, sw: f32, swd: f32) {
+  let C = ce_params.C;
+  let log_se = log(se);                  // lse - m, >= 0
+  lse[row] = row_max + log_se;
+  let t = targets[row];
+  var l = 0.0;
+  var wt = 0.0;
+  if (t == ce_params.ignore_index) {
+    l = 0.0;
+    wt = 0.0;
+  } else if (t < 0 || t >= i32(C)) {
+    l = nan_like(row_max);               // a bad label: never read out of bounds, poison the loss
+    wt = l;
+  } else {
+    let eps = ce_params.smoothing;
+    wt = weight_of(u32(t));
+    let nll = (row_max - logits[base + u32(t)]) + log_se;            // lse - z_t
+    let smoothed = sw * log_se + swd;                                   // Σ_c w_c (lse - z_c)
+    l = (1.0 - eps) * wt * nll + eps / f32(C) * smoothed;
+  }
+  row_loss[row] = l;
+  row_weight[row] = wt;
+}
+
+@compute @workgroup_size(64)
+fn cross_entropy_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * CE_WG;
+  if (row >= ce_params.M) { return; }
+  let C = ce_params.C;
+  let base = row * C;
+  var m = -MAX_F32;
+  for (var c = 0u; c < C; c++) { m = max(m, logits[base + c]); }
+  var se = 0.0;
+  var sw = 0.0;
+  var swd = 0.0;
+  for (var c = 0u; c < C; c++) {
+    let z = logits[base + c];
+    let w = weight_of(c);
+    se += exp(z - m);
+    sw += w;
+    swd += w * (m - z);
+  }
+  write_row(row, base, m, se, sw, swd);
 }
 
 @compute @workgroup_size(256)

@@ -5,6 +5,9 @@
 // [outer, inner]. Work split: one workgroup of 64 threads per output element; each thread strides
 // over R accumulating a partial result, then a tree reduction in workgroup memory combines the 64
 // partials. Large output counts fold the grid into 2-D. `OP` selects the reduction.
+// reduce_serial: the same result with one thread per output element walking all of R, no workgroup
+// memory and no barrier, for short axes (a 64-thread tree over R ≤ 128 values is mostly idle
+// threads) and on software adapters (where a barrier switches every invocation of the workgroup).
 
 override OP: u32 = 0u;    // reduce_forward: 0 sum, 1 mean, 2 max, 3 min
 override ARG: u32 = 0u;   // reduce_arg: 0 argmax, 1 argmin
@@ -74,6 +77,21 @@ fn reduce_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     if (OP == 1u) { v = v / f32(params.R); }
     y[o] = v;
   }
+}
+
+@compute @workgroup_size(64)
+fn reduce_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * WG;
+  if (o >= params.outer * params.inner) { return; }
+  let outer = o / params.inner;
+  let inner = o % params.inner;
+  let base = outer * params.R * params.inner + inner;
+  var acc = identity();
+  for (var r = 0u; r < params.R; r++) {
+    acc = combine(acc, x[base + r * params.inner]);
+  }
+  if (OP == 1u) { acc = acc / f32(params.R); }
+  y[o] = acc;
 }
 
 // ---- argmax / argmin ----------------------------------------------------------------------------

@@ -168,6 +168,30 @@ export function isInitialised(): boolean {
   return current !== null;
 }
 
+let rulesOverride: 'software' | 'hardware' | undefined;
+
+/**
+ * Whether 'auto' kernel choices follow the software-adapter rules (SwiftShader: no barriers, one
+ * thread per row or output) rather than the hardware ones (workgroup tiles and tree reductions).
+ * The adapter decides, unless setKernelRules() says otherwise.
+ */
+export function softwareRules(): boolean {
+  if (rulesOverride) return rulesOverride === 'software';
+  return current !== null && current.info.software;
+}
+
+/**
+ * Make 'auto' kernel choices follow one adapter class's rules whatever the adapter is (undefined:
+ * the adapter's own). For tests that must cover both sets of kernels on one adapter, and for
+ * benchmarks that compare them. Takes effect for ops recorded afterwards.
+ */
+export function setKernelRules(rules?: 'software' | 'hardware'): void {
+  if (rules !== undefined && rules !== 'software' && rules !== 'hardware') {
+    throw new Error(`shadergrad: setKernelRules: expected 'software', 'hardware' or undefined, got ${String(rules)}`);
+  }
+  rulesOverride = rules;
+}
+
 /** Throws the first uncaptured GPU error seen since the last check, if any. */
 export function throwPendingError(): void {
   if (pendingError) {

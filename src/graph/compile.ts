@@ -133,7 +133,9 @@ export class Plan {
     readonly memory: { plannedBytes: number; naiveBytes: number; slots: number; fixedBytes: number },
     private readonly readEvery: number,
     ring: GPUBuffer[],
-    private readonly debugValues?: { node: Node; index: number; storage: Storage }[],
+    private readonly debugValues: { node: Node; index: number; storage: Storage }[] | undefined,
+    /** Buffer-to-buffer copies after the compute pass: the optimizer's results and state updates. */
+    private readonly tailCopies: TailCopy[],
   ) {
     this.freeRing = [...ring];
     this.ringCreated = ring.length;
@@ -188,6 +190,7 @@ export class Plan {
       encoder.copyBufferToBuffer(src.storage!.buffer, src.storage!.offset, ph.storage!.buffer, ph.storage!.offset, ph.size * 4);
     }
     encodeDispatches(encoder, this.dispatches, this.prepared);
+    for (const c of this.tailCopies) encoder.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, c.bytes);
     const read = this.outputRefs.length > 0 && this.step % this.readEvery === 0;
     let staging: GPUBuffer | undefined;
     if (read) {
@@ -323,7 +326,8 @@ export class Plan {
   /**
    * Time every dispatch: GPU timestamps (one compute pass per dispatch) when the adapter has
    * 'timestamp-query', else wall-clock around a submit of each dispatch (labelled as such). Runs
-   * `repeats` times on the current buffer contents and keeps the median of each dispatch.
+   * `repeats` times on the current buffer contents and keeps the median of each dispatch. The copy
+   * commands after the pass (optimizer results, state updates) are not timed: their rows keep no ms.
    */
   async profile(repeats = 5): Promise<ProfileReport> {
     const ctx = gpu();
@@ -441,6 +445,7 @@ export interface ProfileReport {
 function profileReport(rows: ExplainRow[], source: ProfileReport['source']): ProfileReport {
   const by = new Map<string, { calls: number; ms: number; flops: number; bytes: number }>();
   for (const r of rows) {
+    if (r.ms === undefined) continue; // copy commands after the pass: not timed
     const e = by.get(r.kernel) ?? { calls: 0, ms: 0, flops: 0, bytes: 0 };
     e.calls++;
     e.ms += r.ms ?? 0;
@@ -782,26 +787,28 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     copyInto(src.ref, { buffer: gradArena!.buffer, offset: g.offset, size: Math.ceil(g.bytes / 4) * 4 }, n, 'gradient → arena');
     rows.push(copyRow(rows.length, 'gradient → arena', src.label, 'grads', n));
   }
-  // The optimizer's new values back into the arenas.
+  // The optimizer's new values back into the arenas, and state updates (batch norm running
+  // statistics) into their own buffers: copy commands after the compute pass (a DMA copy, not a
+  // kernel), in the same submit. Their explain rows follow the dispatches' rows.
+  const copies: { src: ReturnType<typeof placement>; dst: Storage; n: number; what: string; to: string }[] = [];
   if (traced.update && paramArena) {
-    const P = paramArena.size;
     const pairs: [Tensor, Storage, string][] = [[traced.update.param, paramArena.storage, 'params'],
       ...traced.update.states.map((t, k) => [t, stateArenas[k], `state${k}`] as [Tensor, Storage, string])];
-    for (const [t, dst, name] of pairs) {
-      const src = placement(t);
-      if (src.storage === dst) continue; // updated in place already
-      copyInto(src.ref, dst.ref, P, `optimizer → ${name}`);
-      rows.push(copyRow(rows.length, `optimizer → ${name}`, src.label, name, P));
-    }
+    for (const [t, dst, name] of pairs) copies.push({ src: placement(t), dst, n: paramArena.size, what: `optimizer → ${name}`, to: name });
   }
-  // State updates (batch norm running statistics) into their own buffers.
   for (const [target, value] of stateUpdates) {
-    const src = placement(value);
-    const dst = target.storage!;
-    if (src.storage === dst || target.size === 0) continue;
-    const what = `state → ${target.name ?? `#${target.node.id}`}`;
-    copyInto(src.ref, dst.ref, target.size, what);
-    rows.push(copyRow(rows.length, what, src.label, target.name ?? 'state', target.size));
+    copies.push({ src: placement(value), dst: target.storage!, n: target.size, what: `state → ${target.name ?? `#${target.node.id}`}`, to: target.name ?? 'state' });
+  }
+  const tailCopies: TailCopy[] = [];
+  const tailRows: Omit<ExplainRow, 'ms'>[] = [];
+  for (const { src, dst, n, what, to } of copies) {
+    if (src.storage === dst || n === 0) continue; // updated in place already
+    const r = src.ref;
+    tailCopies.push({
+      src: { buffer: isSlice(r) ? r.buffer : r, offset: isSlice(r) ? r.offset : 0 },
+      dst: { buffer: dst.buffer, offset: dst.offset }, bytes: n * 4,
+    });
+    tailRows.push({ ...copyRow(0, what, src.label, to, n), kernel: 'copyBufferToBuffer', file: 'command encoder', entry: 'copy' });
   }
   const { dispatches, prepared } = await prepare(rec.commands as RecordedCommand[]);
   dispatches.forEach((d, i) => {
@@ -811,6 +818,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     rows[i].workgroupSize = d.kernel.workgroupSize;
     rows[i].grid = d.grid;
   });
+  for (const r of tailRows) rows.push({ ...r, index: rows.length });
   if (prepared.uniform) {
     gpu().device.queue.writeBuffer(prepared.uniform, 0, prepared.uniformData);
   }
@@ -852,8 +860,15 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     label, inputs, outputNames, outputRefs, dispatches, prepared, dynamic, hyper, options.optimizer,
     [...slotBuffers, ...rec.scratchBuffers, ...ring], keep, rows,
     { plannedBytes: mem.plannedBytes, naiveBytes: mem.naiveBytes, slots: mem.slotBytes.length, fixedBytes },
-    readEvery, ring, debugValues,
+    readEvery, ring, debugValues, tailCopies,
   );
+}
+
+/** A copy command encoded after a plan's compute pass. */
+interface TailCopy {
+  src: { buffer: GPUBuffer; offset: number };
+  dst: { buffer: GPUBuffer; offset: number };
+  bytes: number;
 }
 
 function copyRow(index: number, what: string, from: string, to: string, n: number): Omit<ExplainRow, 'ms'> {

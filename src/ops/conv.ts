@@ -14,7 +14,7 @@
 // Kernels: shaders/conv2d.wgsl (direct forward, tiled implicit-GEMM forward, gather backward-input,
 // workgroup-reduction backward-weight). Reference: src/reference/conv.ts.
 
-import { gpu, isInitialised } from '../gpu/device.js';
+import { softwareRules } from '../gpu/device.js';
 import { defineKernel } from '../gpu/kernels.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/conv.js';
@@ -181,7 +181,7 @@ function kernelParams(xShape: number[], wShape: number[], yShape: number[], a: r
  */
 export function pickConvVersion(a: ConvAttrs, wShape: number[]): 'direct' | 'tiled' {
   if (a.version !== 'auto') return a.version;
-  if (isInitialised() && gpu().info.software) return 'direct';
+  if (softwareRules()) return 'direct';
   const [O, Cg, KH, KW] = wShape;
   return O / a.groups >= 8 && Cg * KH * KW >= 8 ? 'tiled' : 'direct';
 }

@@ -4,6 +4,7 @@
 // Kernels: shaders/loss.wgsl. References: src/reference/loss.ts.
 
 import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { softwareRules } from '../gpu/device.js';
 import { apply, apply1, hostValues, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/loss.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeArgs, type EncodeCtx, type OpDef } from './op.js';
@@ -48,6 +49,14 @@ export const crossEntropyKernels = {
     params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'ignore_index', type: 'i32' }, { name: 'smoothing', type: 'f32' }],
     workgroupSize: [64, 1, 1], overrides: ['HAS_WEIGHT'],
   }),
+  forwardRows: defineKernel({
+    name: 'cross_entropy_forward_rows', file: 'loss.wgsl', entry: 'cross_entropy_forward_rows',
+    bindings: [{ name: 'logits', kind: 'read' }, { name: 'targets', kind: 'read' }, { name: 'class_weight', kind: 'read' },
+      { name: 'row_loss', kind: 'read_write' }, { name: 'row_weight', kind: 'read_write' }, { name: 'lse', kind: 'read_write' },
+      { name: 'ce_params', kind: 'uniform' }],
+    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'ignore_index', type: 'i32' }, { name: 'smoothing', type: 'f32' }],
+    workgroupSize: [64, 1, 1], overrides: ['HAS_WEIGHT'],
+  }),
   reduce: defineKernel({
     name: 'cross_entropy_reduce', file: 'loss.wgsl', entry: 'cross_entropy_reduce',
     bindings: [{ name: 'row_loss_in', kind: 'read' }, { name: 'row_weight_in', kind: 'read' }, { name: 'class_weight', kind: 'read' },
@@ -76,7 +85,7 @@ interface CrossEntropyAttrs extends ref.CrossEntropyAttrs {
  */
 export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAttrs>({
   name: 'cross_entropy',
-  kernels: [crossEntropyKernels.forward, crossEntropyKernels.reduce],
+  kernels: [crossEntropyKernels.forward, crossEntropyKernels.forwardRows, crossEntropyKernels.reduce],
   infer: ([z, t, w], attrs) => {
     if (z.shape.length !== 2 || z.dtype !== 'f32') throw new Error(`shadergrad: cross_entropy: logits must be f32 (M, C), got ${fmtShape(z.shape)} ${z.dtype}`);
     const [M, C] = z.shape;
@@ -91,10 +100,12 @@ export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAtt
     const overrides = { HAS_WEIGHT: attrs.hasWeight ? 1 : 0 };
     const rows = attrs.reduction === 'none' ? outputs[0] : ctx.scratch(M * 4);
     const rowWeight = ctx.scratch(M * 4);
-    ctx.dispatch(crossEntropyKernels.forward, {
+    // One thread per row for short rows or on a software adapter; one workgroup per row otherwise.
+    const perThread = C <= 64 || softwareRules();
+    ctx.dispatch(perThread ? crossEntropyKernels.forwardRows : crossEntropyKernels.forward, {
       bind: { logits: inputs[0], targets: inputs[1], class_weight: weight, row_loss: rows, row_weight: rowWeight, lse: outputs[1] },
       params: { M, C, ignore_index: attrs.ignoreIndex, smoothing: attrs.labelSmoothing },
-      overrides, grid: grid1d(M, 1, ctx.limits.maxWorkgroupsPerDim),
+      overrides, grid: grid1d(M, perThread ? 64 : 1, ctx.limits.maxWorkgroupsPerDim),
     });
     const loss: BufferRef = attrs.reduction === 'none' ? ctx.scratch(16) : outputs[0];
     ctx.dispatch(crossEntropyKernels.reduce, {

@@ -14,7 +14,7 @@
 //   tiled      otherwise.
 
 import { defineKernel, type KernelDef } from '../gpu/kernels.js';
-import { gpu, isInitialised } from '../gpu/device.js';
+import { softwareRules } from '../gpu/device.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/matmul.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type Meta } from './op.js';
@@ -62,8 +62,6 @@ export const matmulKernels = {
 export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4' | 'splitk' | 'reg';
 const VERSIONS: MatmulVersion[] = ['auto', 'naive', 'tiled', 'vec4', 'splitk', 'reg'];
 
-/** Is the current adapter a software one (the 'auto' rules differ there)? */
-const softwareAdapter = () => isInitialised() && gpu().info.software;
 
 export interface MatmulOptions {
   /** Use Aᵀ (A stored as [..., K, M]). */
@@ -95,7 +93,7 @@ const SPLITK_TARGET_GROUPS = 64; // aim for about this many workgroups in the fi
 
 /** The kernel version a matmul of this size runs (the rule in the header). */
 export function pickVersion(attrs: MatmulAttrs, dims: { M: number; N: number; K: number; batch: number },
-  software = softwareAdapter()): Exclude<MatmulVersion, 'auto'> {
+  software = softwareRules()): Exclude<MatmulVersion, 'auto'> {
   const { M, N, K, batch } = dims;
   const vec4ok = !attrs.transB && N % 4 === 0;
   if (attrs.version !== 'auto') {
@@ -288,7 +286,7 @@ export const linearOp = defineOp<LinearAttrs>({
     const overrides: Record<string, number> = {};
     if (attrs.hasBias) overrides.HAS_BIAS = 1;
     if (attrs.activation !== 'none') overrides.ACT = ACT_CODES[attrs.activation];
-    const reg = attrs.version === 'reg' || (attrs.version === 'auto' && softwareAdapter());
+    const reg = attrs.version === 'reg' || (attrs.version === 'auto' && softwareRules());
     if (reg) overrides.TRANS_B = 1;
     ctx.dispatch(reg ? matmulKernels.reg : matmulKernels.tiled, {
       bind: { A: inputs[0], B: inputs[1], C: outputs[0], bias: attrs.hasBias ? inputs[2] : inputs[0] },

@@ -4,9 +4,10 @@
 // Kernels: shaders/reduce.wgsl. Reference: src/reference/reduce.ts.
 
 import { defineKernel } from '../gpu/kernels.js';
+import { softwareRules } from '../gpu/device.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/reduce.js';
-import { defineOp, fmtShape, numel, type OpDef } from './op.js';
+import { defineOp, fmtShape, grid1d, numel, type OpDef } from './op.js';
 import { normAxis } from './shape.js';
 import { add, div, eq, expand, mul, scale } from './elementwise.js';
 import { reshape } from './shape-ops.js';
@@ -18,6 +19,26 @@ export const reduceKernel = defineKernel({
   workgroupSize: [64, 1, 1], overrides: ['OP'],
 });
 
+/** One thread per output walking all of R (shaders/reduce.wgsl reduce_serial). */
+export const reduceSerialKernel = defineKernel({
+  name: 'reduce_serial', file: 'reduce.wgsl', entry: 'reduce_serial',
+  bindings: [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
+  params: [{ name: 'outer', type: 'u32' }, { name: 'R', type: 'u32' }, { name: 'inner', type: 'u32' }],
+  workgroupSize: [64, 1, 1], overrides: ['OP'],
+});
+
+/** Axes up to this long are reduced by one thread per output (reduce_serial) on any adapter. */
+export const SERIAL_MAX_R = 128;
+
+/**
+ * reduce_serial for short axes, and on a software adapter whenever there are enough outputs to keep
+ * its cores busy (a few outputs over a very long axis still take the workgroup tree, which spreads R
+ * over 64 threads); reduce_forward (one workgroup per output) otherwise.
+ */
+export function useSerialReduce(R: number, outputs: number, software = softwareRules()): boolean {
+  return R <= SERIAL_MAX_R || (software && outputs >= 64);
+}
+
 type Kind = ref.ReduceKind;
 const CODES: Record<Kind, number> = { sum: 0, mean: 1, max: 2, min: 3 };
 
@@ -28,7 +49,7 @@ interface ReduceAttrs {
 function defineReduce(kind: Kind): OpDef<ReduceAttrs> {
   return defineOp<ReduceAttrs>({
     name: kind,
-    kernels: [reduceKernel],
+    kernels: [reduceKernel, reduceSerialKernel],
     infer: ([x], { axis }) => {
       if (x.dtype !== 'f32') throw new Error(`shadergrad: ${kind}: x must be f32, got ${x.dtype}`);
       if (x.shape[axis] === 0 && (kind === 'max' || kind === 'min')) {
@@ -45,6 +66,11 @@ function defineReduce(kind: Kind): OpDef<ReduceAttrs> {
       const total = outer * inner;
       if (total === 0) return;
       const max = ctx.limits.maxWorkgroupsPerDim;
+      const params = { outer, R: s[axis], inner };
+      if (useSerialReduce(s[axis], total)) {
+        ctx.dispatch(reduceSerialKernel, { bind: { x: inputs[0], y: outputs[0] }, params, overrides: { OP: CODES[kind] }, grid: grid1d(total, 64, max) });
+        return;
+      }
       const gy = Math.ceil(total / max);
       ctx.dispatch(reduceKernel, {
         bind: { x: inputs[0], y: outputs[0] }, params: { outer, R: s[axis], inner }, overrides: { OP: CODES[kind] },
