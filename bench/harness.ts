@@ -21,11 +21,15 @@ export interface Row {
   /** Work per run, from the cost model. */
   flops: number;
   bytes: number;
-  /** Reference values at some indices (sampled for large outputs). */
-  check: { indices: number[]; values: number[]; atol: number; rtol: number };
+  /** Reference values at some indices (sampled for large outputs); atol may be given per index. */
+  check: { indices: number[]; values: number[]; atol: number | number[]; rtol: number };
   impls: Impl[];
   /** Shown in the table instead of GFLOP/s when the op is memory-bound. */
   unit?: 'GFLOP/s' | 'GB/s' | 'ms';
+  /** Samples (e.g. images of a batch) per run: gives samples/s for training steps. */
+  samples?: number;
+  /** Something a peer cannot do in this row, printed under the table. */
+  notes?: string[];
 }
 
 export interface Measured {
@@ -41,6 +45,8 @@ export interface Measured {
   gpuMs?: number;
   gflops: number;
   gbps: number;
+  /** Samples per second, for rows with `samples`. */
+  samplesPerSec?: number;
   reps: number;
 }
 
@@ -56,7 +62,8 @@ async function verify(row: Row, impl: Impl): Promise<string | undefined> {
   for (let k = 0; k < indices.length; k++) {
     const got = out[indices[k]];
     const want = values[k];
-    if (!(Math.abs(got - want) <= atol + rtol * Math.abs(want))) {
+    const a = typeof atol === 'number' ? atol : atol[k];
+    if (!(Math.abs(got - want) <= a + rtol * Math.abs(want))) {
       return `wrong result at [${indices[k]}]: ${got}, reference ${want}`;
     }
   }
@@ -107,6 +114,7 @@ export async function measure(rows: Row[], opts: RunOptions): Promise<Measured[]
         group: row.group, row: row.name, impl: l.impl.label, lib: l.impl.lib, ok: true,
         medianMs: med, minMs: Math.min(...l.times), maxMs: Math.max(...l.times), gpuMs,
         gflops: row.flops / (med * 1e6), gbps: row.bytes / (med * 1e6), reps: l.times.length,
+        ...(row.samples ? { samplesPerSec: row.samples / (med / 1000) } : {}),
       };
       results.push(m);
       opts.log?.(`  ${row.name.padEnd(28)} ${l.impl.label.padEnd(24)} ${med.toFixed(3).padStart(10)} ms`);
@@ -120,27 +128,43 @@ function failed(row: Row, impl: Impl, error: string): Measured {
   return { group: row.group, row: row.name, impl: impl.label, lib: impl.lib, ok: false, error, medianMs: NaN, minMs: NaN, maxMs: NaN, gflops: NaN, gbps: NaN, reps: 0 };
 }
 
+/** A rate (GFLOP/s, GB/s, samples/s) with enough digits to tell small ones apart. */
+export function fmtRate(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '';
+  return x >= 100 ? x.toFixed(0) : x >= 0.01 ? x.toFixed(2) : x.toPrecision(2);
+}
+
+/** peer median / ours, for shadergrad's lines ('' otherwise). */
+export function ratio(r: Measured, peer?: Measured): string {
+  return peer && r.ok && r.lib === 'shadergrad' ? `${(peer.medianMs / r.medianMs).toFixed(2)}×` : '';
+}
+
+/** A row's results in the order of its implementations, and the fastest ok result of a library. */
+export function rowResults(results: Measured[], row: Row): { rs: Measured[]; best: (lib: string) => Measured | undefined } {
+  const order = (r: Measured) => row.impls.findIndex((i) => i.label === r.impl);
+  const rs = results.filter((r) => r.row === row.name && r.group === row.group).sort((a, b) => order(a) - order(b));
+  const best = (lib: string) => rs.filter((r) => r.lib === lib && r.ok).sort((a, b) => a.medianMs - b.medianMs)[0];
+  return { rs, best };
+}
+
 /** The result table: one line per implementation, with ours/peer ratios per row. */
 export function formatResults(results: Measured[], rows: Row[]): string {
   const lines: string[] = [];
-  const head = ['row', 'implementation', 'median ms', 'spread ms', 'GPU ms', 'GFLOP/s', 'GB/s', 'vs tfjs', 'vs jax'];
+  const head = ['row', 'implementation', 'median ms', 'spread ms', 'GPU ms', 'GFLOP/s', 'GB/s', 'samples/s', 'vs tfjs', 'vs jax'];
   const body: string[][] = [];
+  const failures: string[] = [];
   for (const row of rows) {
-    const rs = results.filter((r) => r.row === row.name && r.group === row.group);
-    const best = (lib: string) => {
-      const ok = rs.filter((r) => r.lib === lib && r.ok);
-      return ok.length ? ok.reduce((a, b) => (a.medianMs < b.medianMs ? a : b)) : undefined;
-    };
+    const { rs, best } = rowResults(results, row);
     const tf = best('tfjs');
     const jx = best('jax');
     for (const r of rs) {
       if (!r.ok) {
-        body.push([row.name, r.impl, 'FAILED', r.error ?? '', '', '', '', '', '']);
+        body.push([row.name, r.impl, 'FAILED', '', '', '', '', '', '', '']);
+        failures.push(`FAILED ${row.name} · ${r.impl}: ${r.error ?? ''}`);
         continue;
       }
-      const ratio = (p?: Measured) => (p && r.lib === 'shadergrad' ? `${(p.medianMs / r.medianMs).toFixed(2)}×` : '');
       body.push([row.name, r.impl, r.medianMs.toFixed(3), `${r.minMs.toFixed(2)}–${r.maxMs.toFixed(2)}`,
-        r.gpuMs === undefined ? '' : r.gpuMs.toFixed(3), r.gflops.toFixed(2), r.gbps.toFixed(2), ratio(tf), ratio(jx)]);
+        r.gpuMs === undefined ? '' : r.gpuMs.toFixed(3), fmtRate(r.gflops), fmtRate(r.gbps), fmtRate(r.samplesPerSec), ratio(r, tf), ratio(r, jx)]);
     }
   }
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -148,5 +172,8 @@ export function formatResults(results: Measured[], rows: Row[]): string {
   lines.push(w.map((x) => '-'.repeat(x)).join('  '));
   for (const b of body) lines.push(b.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
   lines.push('ratios: peer median time / ours (above 1× = shadergrad faster)');
+  lines.push(...failures);
+  const notes = new Set(rows.flatMap((row) => (row.notes ?? []).map((n) => `note [${row.group}]: ${n}`)));
+  lines.push(...notes);
   return lines.join('\n');
 }

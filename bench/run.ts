@@ -1,14 +1,15 @@
 // npm run bench — shadergrad's kernels and training steps side by side with TensorFlow.js (WebGPU)
 // and jax-js (WebGPU), in one process on one adapter. Prints a table and writes JSON.
+//   --only matmul,conv,norm,optim,train   groups to run (default all)
 //   --sizes 256,512,1024   matmul sizes        --reps N       timed repetitions (default 7)
 //   --out FILE             JSON path (default bench/results/latest.json)
-//   --only matmul,train    groups to run (default both)       --peers tfjs,jax  which peers to load
+//   --peers tfjs,jax       which peers to load --scale test|software|hardware  shapes (default: by adapter)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as sg from '../src/index.js';
-import { formatResults, measure, type Row } from './harness.js';
+import { formatResults, measure } from './harness.js';
 import { loadPeers, shareNodeGpu } from './peers.js';
-import { matmulRow, mlpStepRow } from './rows.js';
+import { benchRows, GROUPS, type Scale } from './rows-ops.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,25 +19,29 @@ function arg(name: string, def: string): string {
 const sizes = arg('sizes', '256,512,1024').split(',').map(Number);
 const reps = Number(arg('reps', '7'));
 const out = arg('out', 'bench/results/latest.json');
-const only = arg('only', 'matmul,train').split(',');
+const only = arg('only', GROUPS.join(',')).split(',');
+const unknown = only.filter((g) => !(GROUPS as readonly string[]).includes(g));
+if (unknown.length) {
+  console.error(`unknown group(s) ${unknown.join(', ')}: choose from ${GROUPS.join(', ')}`);
+  process.exit(2);
+}
 
 await shareNodeGpu();
 const info = await sg.init({ quiet: true });
 const peers = await loadPeers(arg('peers', 'tfjs,jax').split(','));
 const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
-console.log(`adapter: ${adapter}${info.software ? ' (software)' : ''} · features: ${info.features.join(', ')}`);
+const scale = arg('scale', info.software ? 'software' : 'hardware') as Scale;
+console.log(`adapter: ${adapter}${info.software ? ' (software)' : ''} · features: ${info.features.join(', ')} · shapes: ${scale}`);
 for (const n of peers.notes) console.log(`note: ${n}`);
 
-const rows: Row[] = [];
-if (only.includes('matmul')) {
-  for (const n of sizes) rows.push(matmulRow(peers, n, n >= 1024 && info.software ? ['tiled', 'vec4'] : ['naive', 'tiled', 'vec4']));
-}
-if (only.includes('train')) rows.push(mlpStepRow(peers, 64));
+const rows = await benchRows(peers, only, scale, {
+  sizes, versions: (n) => (n >= 1024 && info.software ? ['tiled', 'vec4', 'reg'] : ['naive', 'tiled', 'vec4', 'reg']),
+});
 const results = await measure(rows, { warmup: 2, reps, budgetMs: 20_000, log: (l) => console.log(l) });
 const table = formatResults(results, rows);
 console.log(`\n${table}`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), adapter, software: info.software, runtime: 'node', results }, null, 2));
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), adapter, software: info.software, runtime: 'node', scale, results }, null, 2));
 console.log(`\nJSON: ${out}`);
 sg.dispose();
 process.exit(0);

@@ -201,7 +201,19 @@ try {
       const peers = res.results.filter((m) => m.lib !== 'shadergrad');
       const rows = await r.page.evaluate(() => document.querySelectorAll('#results-table tbody tr').length);
       check('bench: 64×64 matmul checked and timed, table shown', ours.length > 0 && ours.every((m) => m.ok) && rows === res.results.length,
-        `${ours.map((m) => `${m.impl} ${m.medianMs.toFixed(2)} ms`).join(', ')}; peers: ${peers.map((m) => `${m.impl} ${m.ok ? `${m.medianMs.toFixed(2)} ms` : 'failed'}`).join(', ') || 'none'}${res.notes.length ? `; notes: ${res.notes.join('; ')}` : ''}`);
+        `${ours.filter((m) => m.group === 'matmul').map((m) => `${m.impl} ${m.medianMs.toFixed(2)} ms`).join(', ')}; peers: ${peers.filter((m) => m.group === 'matmul').map((m) => `${m.impl} ${m.ok ? `${m.medianMs.toFixed(2)} ms` : 'failed'}`).join(', ') || 'none'}${res.notes.length ? `; notes: ${res.notes.join('; ')}` : ''}`);
+      // Every group ran, and every implementation of it (ours and each peer that loaded) passed its check.
+      const loaded = res.peers.filter((p) => !res.notes.some((n) => n.startsWith(p === 'jax' ? 'jax-js' : p)));
+      for (const group of ['conv', 'norm', 'optim', 'train']) {
+        const ms = res.results.filter((m) => m.group === group);
+        const bad = ms.filter((m) => !m.ok);
+        const libs = ['shadergrad', ...loaded];
+        const missing = libs.filter((lib) => !ms.some((m) => m.lib === lib && m.ok));
+        check(`bench: ${group} rows checked and timed in every library`, ms.length > 0 && bad.length === 0 && missing.length === 0,
+          bad.length ? bad.map((m) => `${m.row} · ${m.impl}: ${m.error}`).join('\n      ')
+            : missing.length ? `no ok result from ${missing.join(', ')}`
+              : `${new Set(ms.map((m) => m.row)).size} rows: ${ms.map((m) => `${m.impl} ${m.medianMs.toFixed(1)} ms`).slice(0, 6).join(', ')}…`);
+      }
     }
     await screenshot('bench', r.page);
     await r.page.close();

@@ -32,11 +32,12 @@ const geometries: Geometry[] = [
   { name: 'size 1 everywhere', x: [1, 1, 1, 1], w: [1, 1, 1, 1], bias: true, opts: {} },
   { name: 'kernel as large as the image', x: [1, 2, 3, 3], w: [4, 2, 3, 3], bias: false, opts: {} },
   { name: 'above the tile: 20 filters, 27 taps, 81 positions', x: [1, 3, 9, 9], w: [20, 3, 3, 3], bias: true, opts: { padding: 1 }, atol: 1e-4 },
+  { name: 'groups 3, 12 filters (two channel blocks per group, the second partial), stride 2', x: [2, 6, 9, 10], w: [30, 2, 3, 3], bias: true, opts: { groups: 3, stride: 2, padding: 1 }, atol: 1e-4 },
   { name: 'MNIST-like [2,1,28,28], 8 filters 3×3 padding 1', x: [2, 1, 28, 28], w: [8, 1, 3, 3], bias: true, opts: { padding: 1 }, atol: 1e-4 },
 ];
 
 const cases: Case[] = [];
-const versions: ConvVersion[] = ['direct', 'tiled'];
+const versions: ConvVersion[] = ['direct', 'blocked', 'tiled'];
 for (const version of versions) {
   for (const g of geometries) {
     const opts = { ...g.opts, version };

@@ -38,6 +38,10 @@ export const convKernels = {
     name: 'conv2d_forward', file: 'conv2d.wgsl', entry: 'conv2d_forward',
     bindings: forwardBindings, params: convParams, workgroupSize: [WG, 1, 1], overrides: ['HAS_BIAS', 'KH_FIXED', 'KW_FIXED'],
   }),
+  forwardBlocked: defineKernel({
+    name: 'conv2d_forward_blocked', file: 'conv2d.wgsl', entry: 'conv2d_forward_blocked',
+    bindings: forwardBindings, params: convParams, workgroupSize: [WG, 1, 1], overrides: ['HAS_BIAS', 'KH_FIXED', 'KW_FIXED', 'SW_FIXED', 'DW_FIXED'],
+  }),
   forwardTiled: defineKernel({
     name: 'conv2d_forward_tiled', file: 'conv2d.wgsl', entry: 'conv2d_forward_tiled',
     bindings: forwardBindings, params: convParams, workgroupSize: [TILE, TILE, 1], overrides: ['HAS_BIAS'],
@@ -58,7 +62,7 @@ export const convKernels = {
 
 // ---- options and shape rules ----------------------------------------------------------------------
 
-export type ConvVersion = 'auto' | 'direct' | 'tiled';
+export type ConvVersion = 'auto' | 'direct' | 'blocked' | 'tiled';
 
 export interface Conv2dOptions {
   /** Step between windows: a number or [h, w] (default 1). */
@@ -69,7 +73,10 @@ export interface Conv2dOptions {
   dilation?: number | [number, number];
   /** Split channels into groups convolved separately; groups = C is a depthwise convolution (default 1). */
   groups?: number;
-  /** Forward kernel: 'direct', 'tiled' (implicit GEMM) or 'auto' (default: tiled when there is reuse). */
+  /**
+   * Forward kernel: 'direct', 'blocked' (direct, 8 channels × 8 columns per thread), 'tiled' (implicit
+   * GEMM) or 'auto' (default: see pickConvVersion).
+   */
   version?: ConvVersion;
 }
 
@@ -101,8 +108,8 @@ function convAttrs(o: Conv2dOptions, op: string): ConvAttrs {
     throw new Error(`shadergrad: ${op}: groups must be a positive integer, got ${JSON.stringify(o.groups)}`);
   }
   const version = o.version ?? 'auto';
-  if (!['auto', 'direct', 'tiled'].includes(version)) {
-    throw new Error(`shadergrad: ${op}: unknown version '${version}' (auto, direct or tiled)`);
+  if (!['auto', 'direct', 'blocked', 'tiled'].includes(version)) {
+    throw new Error(`shadergrad: ${op}: unknown version '${version}' (auto, direct, blocked or tiled)`);
   }
   if (typeof o.padding === 'string' && o.padding !== 'valid') {
     throw new Error(`shadergrad: ${op}: padding '${o.padding}' is not supported (a number, [h, w] or 'valid')`);
@@ -177,12 +184,14 @@ function kernelParams(xShape: number[], wShape: number[], yShape: number[], a: r
 /**
  * 'auto' takes the tiled implicit GEMM when a tile has reuse (several channels per group and taps)
  * on a hardware GPU. On a software adapter (SwiftShader) workgroup barriers are emulated and cost more
- * than the reuse saves: measured on MNIST-sized layers, direct was 3–14× faster there.
+ * than the reuse saves (measured on MNIST-sized layers, direct was 3–14× faster there), so it takes
+ * the register-blocked direct kernel when a group has 4 or more output channels to share each
+ * input load, and the plain direct kernel otherwise (depthwise).
  */
-export function pickConvVersion(a: ConvAttrs, wShape: number[]): 'direct' | 'tiled' {
+export function pickConvVersion(a: ConvAttrs, wShape: number[]): Exclude<ConvVersion, 'auto'> {
   if (a.version !== 'auto') return a.version;
-  if (softwareRules()) return 'direct';
   const [O, Cg, KH, KW] = wShape;
+  if (softwareRules()) return O / a.groups >= 4 ? 'blocked' : 'direct';
   return O / a.groups >= 8 && Cg * KH * KW >= 8 ? 'tiled' : 'direct';
 }
 
@@ -193,8 +202,18 @@ function encodeForward(ctx: EncodeCtx, x: Meta, w: Meta, y: Meta, bind: Record<s
   const params = kernelParams(x.shape, w.shape, y.shape, a);
   const overrides = { HAS_BIAS: hasBias ? 1 : 0 };
   const max = ctx.limits.maxWorkgroupsPerDim;
-  if (pickConvVersion(a, w.shape) === 'direct') {
-    ctx.dispatch(convKernels.forward, { bind, params, overrides: { ...overrides, KH_FIXED: params.KH, KW_FIXED: params.KW }, grid: grid1d(total, WG, max) });
+  const version = pickConvVersion(a, w.shape);
+  const fixed = { ...overrides, KH_FIXED: params.KH, KW_FIXED: params.KW };
+  if (version === 'direct') {
+    ctx.dispatch(convKernels.forward, { bind, params, overrides: fixed, grid: grid1d(total, WG, max) });
+    return;
+  }
+  if (version === 'blocked') {
+    // One thread per 8 channels (of a group) × 8 output columns.
+    const threads = params.N * a.groups * Math.ceil(params.O / a.groups / 8) * params.OH * Math.ceil(params.OW / 8);
+    ctx.dispatch(convKernels.forwardBlocked, {
+      bind, params, overrides: { ...fixed, SW_FIXED: params.SW, DW_FIXED: params.DW }, grid: grid1d(threads, WG, max),
+    });
     return;
   }
   // Tiled: x = position tiles, y = output-channel tiles of a group, z = group (× position folds).
@@ -210,7 +229,7 @@ function encodeForward(ctx: EncodeCtx, x: Meta, w: Meta, y: Meta, bind: Record<s
 
 export const conv2dOp: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
   name: 'conv2d',
-  kernels: [convKernels.forward, convKernels.forwardTiled],
+  kernels: [convKernels.forward, convKernels.forwardBlocked, convKernels.forwardTiled],
   infer: (inputs, a) => {
     if (inputs.length !== 2 && inputs.length !== 3) throw new Error(`shadergrad: conv2d: expects 2 or 3 inputs, got ${inputs.length}`);
     const [x, w, b] = inputs;
