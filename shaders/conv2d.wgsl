@@ -27,6 +27,20 @@
 //                          covers it (oh = (h + PH − kh·DH) / SH when that divides exactly and lands in
 //                          range). A gather, not a scatter: every dx element has one writer, so no
 //                          atomics (WGSL has none for f32) and no races.
+// conv2d_backward_input_blocked
+//                          The same gather with register blocks: one thread per 8 input channels
+//                          (of a group) × 8 neighbouring input columns, walking the group's output
+//                          channels and the taps: 8 dy values and 8 weights per 64 multiply-adds.
+//                          Taps whose output position falls between strides or outside dy read
+//                          zero. No barrier: the input gradient for software adapters.
+// conv2d_backward_weight_blocked
+//                          dw as a matrix product with a long inner dimension:
+//                            dW_g[o, k] = Σ_p dY_g[o, p] · X_g[k, p],  k = (c', kh, kw), p = (n, oh, ow)
+//                          One thread per 8 channels o × 8 taps k × a slice of the output rows
+//                          (n, oh), holding 64 sums in four mat4x4f (8 + 8 loads per 64 multiply-
+//                          adds), written as partial sums (slices, O, Cg·KH·KW); matmul.wgsl's
+//                          matmul_splitk_reduce then adds the slices in order. No barrier: the
+//                          weight gradient for software adapters.
 // conv2d_backward_weight   dw = ∂L/∂w, one workgroup of 64 threads per WEIGHT element: the threads
 //                          stride over the N·OH·OW products x · dy that make up that element, then a
 //                          tree reduction in workgroup memory sums their 64 partials. A thread per
@@ -56,6 +70,7 @@ struct Params {
   SH: u32, SW: u32,                     // stride
   PH: u32, PW: u32,                     // zero padding on each side
   DH: u32, DW: u32,                     // dilation
+  split_rows: u32,                      // conv2d_backward_weight_blocked: output rows (n, oh) per slice
 }
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;        // (O)
@@ -293,6 +308,176 @@ fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num
     }
   }
   dx[i] = acc;
+}
+
+// ---- backward w.r.t. the input, register-blocked ----------------------------------------------------
+// dy at four output columns `ow` of the row starting at `row`, where `ok`; 0 elsewhere (the index of
+// a masked load may be anything: robust buffer access keeps it in bounds).
+fn dy_cols4(row: i32, ow: vec4i, ok: vec4<bool>) -> vec4f {
+  let at = vec4i(row) + ow;
+  return select(vec4f(0.0), vec4f(dy[u32(at.x)], dy[u32(at.y)], dy[u32(at.z)], dy[u32(at.w)]), ok);
+}
+
+// The output columns ow that reach input columns w through tap kw, from num = w + PW − kw·DW
+// (= ow·SW): ok where that divides exactly, lands inside dy and the row is valid.
+struct OutCols { ow: vec4i, ok: vec4<bool> }
+fn out_cols4(num: vec4i, ok_row: bool) -> OutCols {
+  let sw = i32(stride_w());
+  let ow = num / vec4i(sw);
+  let ok = vec4<bool>(ok_row) & (num >= vec4i(0)) & (ow * sw == num) & (ow < vec4i(i32(params.OW)));
+  return OutCols(ow, ok);
+}
+
+@compute @workgroup_size(64)
+fn conv2d_backward_input_blocked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let Og = params.O / params.G;
+  let Cg = params.C / params.G;
+  let col_blocks = (params.W + 7u) / 8u;
+  let c_blocks = (Cg + 7u) / 8u;
+  // Thread → (n, g, channel block, h, column block), the column block fastest.
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= params.N * params.G * c_blocks * params.H * col_blocks) { return; }
+  let w0 = (i % col_blocks) * 8u;
+  let h = (i / col_blocks) % params.H;
+  let t = i / (col_blocks * params.H);
+  let cb = (t % c_blocks) * 8u;
+  let g = (t / c_blocks) % params.G;
+  let n = t / (c_blocks * params.G);
+  let taps = taps_h() * taps_w();
+  // The 8 input channels' offsets inside one output channel's weights (clamped to the last).
+  let c_lo = min(vec4u(cb) + vec4u(0u, 1u, 2u, 3u), vec4u(Cg - 1u)) * taps;
+  let c_hi = min(vec4u(cb) + vec4u(4u, 5u, 6u, 7u), vec4u(Cg - 1u)) * taps;
+  let col_lo = vec4i(i32(w0 + params.PW)) + vec4i(0, 1, 2, 3);
+  let col_hi = vec4i(i32(w0 + params.PW)) + vec4i(4, 5, 6, 7);
+  // acc_<columns><channels>[j][p]: channel (lo/hi) j, column (lo/hi) p.
+  var acc_ll = mat4x4f(); var acc_lh = mat4x4f(); var acc_hl = mat4x4f(); var acc_hh = mat4x4f();
+  for (var o = g * Og; o < (g + 1u) * Og; o++) {
+    let w_o = o * Cg * taps;
+    let plane = i32((n * params.O + o) * params.OH);
+    for (var kh = 0u; kh < taps_h(); kh++) {
+      let oh_num = i32(h + params.PH) - i32(kh * params.DH);
+      let oh = oh_num / i32(params.SH);
+      let row_ok = oh_num >= 0 && oh * i32(params.SH) == oh_num && oh < i32(params.OH);
+      let row = (plane + oh) * i32(params.OW);
+      for (var kw = 0u; kw < taps_w(); kw++) {
+        let shift = vec4i(i32(kw * dilation_w()));
+        let lo = out_cols4(col_lo - shift, row_ok);
+        let hi = out_cols4(col_hi - shift, row_ok);
+        let d_lo = dy_cols4(row, lo.ow, lo.ok);
+        let d_hi = dy_cols4(row, hi.ow, hi.ok);
+        let tap = w_o + kh * taps_w() + kw;
+        let wl = vec4f(w[c_lo.x + tap], w[c_lo.y + tap], w[c_lo.z + tap], w[c_lo.w + tap]);
+        let wh = vec4f(w[c_hi.x + tap], w[c_hi.y + tap], w[c_hi.z + tap], w[c_hi.w + tap]);
+        acc_ll += outer(d_lo, wl);
+        acc_lh += outer(d_lo, wh);
+        acc_hl += outer(d_hi, wl);
+        acc_hh += outer(d_hi, wh);
+      }
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {
+    store_dx8(n, g * Cg + cb + j, cb + j < Cg, h, w0, acc_ll[j], acc_hl[j]);
+    store_dx8(n, g * Cg + cb + 4u + j, cb + 4u + j < Cg, h, w0, acc_lh[j], acc_hh[j]);
+  }
+}
+
+// dx[n, c, h, w0 .. w0 + 7] = (lo, hi), the columns inside the image, when `valid`.
+fn store_dx8(n: u32, c: u32, valid: bool, h: u32, w0: u32, lo: vec4f, hi: vec4f) {
+  if (!valid) { return; }
+  let row = ((n * params.C + c) * params.H + h) * params.W;
+  for (var p = 0u; p < 4u; p++) {
+    if (w0 + p < params.W) { dx[row + w0 + p] = lo[p]; }
+    if (w0 + 4u + p < params.W) { dx[row + w0 + 4u + p] = hi[p]; }
+  }
+}
+
+// ---- backward w.r.t. the weight: register blocks over slices of the output rows -------------------
+// dy[n, o, oh, ow] for four channels, at offsets `o_off` (= o·OH·OW) from the row start `row`.
+fn dy4(o_off: vec4u, row: u32) -> vec4f {
+  return vec4f(dy[o_off.x + row], dy[o_off.y + row], dy[o_off.z + row], dy[o_off.w + row]);
+}
+
+// x at four taps: element offsets `at` (valid where `ok`), 0 in the padding. As in x_row_at, the
+// load is not branched around; robust buffer access keeps a padding index in bounds.
+fn x4(at: vec4i, ok: vec4<bool>) -> vec4f {
+  return select(vec4f(0.0), vec4f(x[u32(at.x)], x[u32(at.y)], x[u32(at.z)], x[u32(at.w)]), ok);
+}
+
+@compute @workgroup_size(64)
+fn conv2d_backward_weight_blocked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let Og = params.O / params.G;
+  let Cg = params.C / params.G;
+  let Kg = Cg * params.KH * params.KW;
+  let o_blocks = (Og + 7u) / 8u;
+  let k_blocks = (Kg + 7u) / 8u;
+  let rows = params.N * params.OH;
+  let slices = (rows + params.split_rows - 1u) / params.split_rows;
+  // Thread → (slice, g, channel block, tap block), the tap block fastest.
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= slices * params.G * o_blocks * k_blocks) { return; }
+  let kb = (i % k_blocks) * 8u;
+  let ob = ((i / k_blocks) % o_blocks) * 8u;
+  let g = (i / (k_blocks * o_blocks)) % params.G;
+  let s = i / (k_blocks * o_blocks * params.G);
+  // The 8 taps (clamped to the last; their sums are not stored): input channel plane, and the
+  // row / column offsets of the tap relative to oh·SH, ow·SW.
+  let k_lo = min(vec4u(kb) + vec4u(0u, 1u, 2u, 3u), vec4u(Kg - 1u));
+  let k_hi = min(vec4u(kb) + vec4u(4u, 5u, 6u, 7u), vec4u(Kg - 1u));
+  let taps = params.KH * params.KW;
+  let hw = params.H * params.W;
+  let plane_lo = vec4i((vec4u(g * Cg) + k_lo / taps) * hw);
+  let plane_hi = vec4i((vec4u(g * Cg) + k_hi / taps) * hw);
+  let dh_lo = vec4i((k_lo / params.KW) % params.KH * params.DH) - i32(params.PH);
+  let dh_hi = vec4i((k_hi / params.KW) % params.KH * params.DH) - i32(params.PH);
+  let dw_lo = vec4i(k_lo % params.KW * params.DW) - i32(params.PW);
+  let dw_hi = vec4i(k_hi % params.KW * params.DW) - i32(params.PW);
+  // The 8 channels' offsets in dy (clamped like the taps).
+  let span = params.OH * params.OW;
+  let o_lo = (vec4u(g * Og) + min(vec4u(ob) + vec4u(0u, 1u, 2u, 3u), vec4u(Og - 1u))) * span;
+  let o_hi = (vec4u(g * Og) + min(vec4u(ob) + vec4u(4u, 5u, 6u, 7u), vec4u(Og - 1u))) * span;
+  // acc_<taps><channels>[j][t]: channel (lo/hi) j, tap (lo/hi) t.
+  var acc_ll = mat4x4f(); var acc_lh = mat4x4f(); var acc_hl = mat4x4f(); var acc_hh = mat4x4f();
+  let r_end = min((s + 1u) * params.split_rows, rows);
+  for (var r = s * params.split_rows; r < r_end; r++) {
+    let n = r / params.OH;
+    let oh = r % params.OH;
+    let ih_lo = vec4i(i32(oh * params.SH)) + dh_lo;
+    let ih_hi = vec4i(i32(oh * params.SH)) + dh_hi;
+    let H = vec4i(i32(params.H));
+    let rok_lo = (ih_lo >= vec4i(0)) & (ih_lo < H);
+    let rok_hi = (ih_hi >= vec4i(0)) & (ih_hi < H);
+    let img = i32(n * params.C * hw);
+    let xrow_lo = vec4i(img) + plane_lo + ih_lo * i32(params.W);
+    let xrow_hi = vec4i(img) + plane_hi + ih_hi * i32(params.W);
+    let dyrow = n * params.O * span + oh * params.OW;
+    for (var ow = 0u; ow < params.OW; ow++) {
+      let iw_lo = vec4i(i32(ow * params.SW)) + dw_lo;
+      let iw_hi = vec4i(i32(ow * params.SW)) + dw_hi;
+      let x_lo = x4(xrow_lo + iw_lo, rok_lo & (vec4u(iw_lo) < vec4u(params.W)));
+      let x_hi = x4(xrow_hi + iw_hi, rok_hi & (vec4u(iw_hi) < vec4u(params.W)));
+      let d_lo = dy4(o_lo, dyrow + ow);
+      let d_hi = dy4(o_hi, dyrow + ow);
+      acc_ll += outer(x_lo, d_lo);
+      acc_lh += outer(x_lo, d_hi);
+      acc_hl += outer(x_hi, d_lo);
+      acc_hh += outer(x_hi, d_hi);
+    }
+  }
+  // Partial sums of slice s: dw viewed as (slices, O, Kg).
+  for (var j = 0u; j < 4u; j++) {
+    store_taps8(s, g * Og + ob + j, ob + j < Og, kb, Kg, acc_ll[j], acc_hl[j]);
+    store_taps8(s, g * Og + ob + 4u + j, ob + 4u + j < Og, kb, Kg, acc_lh[j], acc_hh[j]);
+  }
+}
+
+// dw[s, o, kb .. kb + 7] = (lo, hi), the taps below Kg, when `valid`.
+fn store_taps8(s: u32, o: u32, valid: bool, kb: u32, Kg: u32, lo: vec4f, hi: vec4f) {
+  if (!valid) { return; }
+  let base = (s * params.O + o) * Kg + kb;
+  for (var t = 0u; t < 4u; t++) {
+    if (kb + t < Kg) { dw[base + t] = lo[t]; }
+    if (kb + 4u + t < Kg) { dw[base + 4u + t] = hi[t]; }
+  }
 }
 
 // ---- backward w.r.t. the weight: one workgroup per weight element --------------------------------

@@ -66,6 +66,10 @@ const backward: { name: string; x: number[]; w: number[]; opts: Conv2dOptions }[
   { name: 'stride 3 (uncovered input rows)', x: [1, 2, 8, 7], w: [3, 2, 3, 2], opts: { stride: 3 } },
   { name: 'groups 2 dilation 2', x: [1, 4, 7, 6], w: [6, 2, 2, 3], opts: { groups: 2, dilation: 2, padding: [1, 2] } },
   { name: 'depthwise', x: [2, 3, 5, 5], w: [3, 1, 3, 3], opts: { groups: 3, padding: 1 } },
+  // 4+ channels per group: the register-blocked input gradient on software adapters.
+  { name: '9 channels (a partial second block), stride 2 padding 1', x: [2, 9, 7, 6], w: [5, 9, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'groups 2 × 5 channels, dilation 2, 11 columns', x: [1, 10, 6, 11], w: [4, 5, 2, 3], opts: { groups: 2, dilation: 2, padding: [1, 2] } },
+  { name: '8 channels, stride [1,3], 3×3 padding 1', x: [2, 8, 5, 10], w: [6, 8, 3, 3], opts: { stride: [1, 3], padding: 1 } },
 ];
 for (const g of backward) {
   const [N, , H, W] = g.x;

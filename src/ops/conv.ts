@@ -15,6 +15,7 @@
 // workgroup-reduction backward-weight). Reference: src/reference/conv.ts.
 
 import { softwareRules } from '../gpu/device.js';
+import { matmulKernels } from './matmul.js';
 import { defineKernel } from '../gpu/kernels.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/conv.js';
@@ -24,7 +25,7 @@ import { reshape } from './shape-ops.js';
 
 // ---- kernels --------------------------------------------------------------------------------------
 
-const convParams = ['N', 'C', 'H', 'W', 'O', 'OH', 'OW', 'G', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW']
+const convParams = ['N', 'C', 'H', 'W', 'O', 'OH', 'OW', 'G', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW', 'split_rows']
   .map((name) => ({ name, type: 'u32' as const }));
 const forwardBindings = [
   { name: 'x', kind: 'read' as const }, { name: 'w', kind: 'read' as const }, { name: 'y', kind: 'read_write' as const },
@@ -51,6 +52,18 @@ export const convKernels = {
     bindings: [{ name: 'dx', kind: 'read_write' }, { name: 'w', kind: 'read' }, { name: 'dy', kind: 'read' },
       { name: 'params', kind: 'uniform' }],
     params: convParams, workgroupSize: [WG, 1, 1], overrides: ['KH_FIXED', 'KW_FIXED'],
+  }),
+  backwardInputBlocked: defineKernel({
+    name: 'conv2d_backward_input_blocked', file: 'conv2d.wgsl', entry: 'conv2d_backward_input_blocked',
+    bindings: [{ name: 'dx', kind: 'read_write' }, { name: 'w', kind: 'read' }, { name: 'dy', kind: 'read' },
+      { name: 'params', kind: 'uniform' }],
+    params: convParams, workgroupSize: [WG, 1, 1], overrides: ['KH_FIXED', 'KW_FIXED', 'SW_FIXED', 'DW_FIXED'],
+  }),
+  backwardWeightBlocked: defineKernel({
+    name: 'conv2d_backward_weight_blocked', file: 'conv2d.wgsl', entry: 'conv2d_backward_weight_blocked',
+    bindings: [{ name: 'x', kind: 'read' }, { name: 'dw', kind: 'read_write' }, { name: 'dy', kind: 'read' },
+      { name: 'params', kind: 'uniform' }],
+    params: convParams, workgroupSize: [WG, 1, 1],
   }),
   backwardWeight: defineKernel({
     name: 'conv2d_backward_weight', file: 'conv2d.wgsl', entry: 'conv2d_backward_weight',
@@ -178,6 +191,7 @@ function kernelParams(xShape: number[], wShape: number[], yShape: number[], a: r
   return {
     N, C, H, W, O, OH: yShape[2], OW: yShape[3], G: a.groups, KH, KW,
     SH: a.stride[0], SW: a.stride[1], PH: a.padding[0], PW: a.padding[1], DH: a.dilation[0], DW: a.dilation[1],
+    split_rows: 0,
   };
 }
 
@@ -225,6 +239,18 @@ function encodeForward(ctx: EncodeCtx, x: Meta, w: Meta, y: Meta, bind: Record<s
   });
 }
 
+/**
+ * How conv2d_backward_weight_blocked slices the N·OH output rows: enough slices that about 2048
+ * threads run (each thread is one 8×8 block of the weight gradient over one slice), never more
+ * slices than rows.
+ */
+export function weightGradSlices(rows: number, blocks: number): { slices: number; rowsPerSlice: number } {
+  if (rows === 0) return { slices: 0, rowsPerSlice: 1 };
+  const want = Math.min(rows, Math.max(1, Math.ceil(2048 / blocks)));
+  const rowsPerSlice = Math.ceil(rows / want);
+  return { slices: Math.ceil(rows / rowsPerSlice), rowsPerSlice };
+}
+
 // ---- ops ---------------------------------------------------------------------------------------------
 
 export const conv2dOp: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
@@ -267,7 +293,7 @@ export const conv2dOp: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
 
 export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>({
   name: 'conv2d_backward_input',
-  kernels: [convKernels.backwardInput],
+  kernels: [convKernels.backwardInput, convKernels.backwardInputBlocked],
   infer: ([dy, w], a) => {
     checkF32('conv2d_backward_input', [dy, w], ['dy', 'weight']);
     if (dy.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_input: dy ${fmtShape(dy.shape)} must be 4-D [N, O, OH, OW]`);
@@ -283,12 +309,20 @@ export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>
   encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
     const total = numel(outMeta[0].shape);
     if (total === 0) return;
-    ctx.dispatch(convKernels.backwardInput, {
-      bind: { dx: outputs[0], w: inputs[1], dy: inputs[0] },
-      params: kernelParams(outMeta[0].shape, inMeta[1].shape, inMeta[0].shape, attrs),
-      overrides: { KH_FIXED: inMeta[1].shape[2], KW_FIXED: inMeta[1].shape[3] },
-      grid: grid1d(total, WG, ctx.limits.maxWorkgroupsPerDim),
-    });
+    const params = kernelParams(outMeta[0].shape, inMeta[1].shape, inMeta[0].shape, attrs);
+    const fixed = { KH_FIXED: params.KH, KW_FIXED: params.KW };
+    const bind = { dx: outputs[0], w: inputs[1], dy: inputs[0] };
+    const max = ctx.limits.maxWorkgroupsPerDim;
+    // On a software adapter, register blocks of 8 channels × 8 columns per thread (when a group has
+    // 4 or more input channels to share each dy load); one thread per input element otherwise.
+    if (softwareRules() && params.C / params.G >= 4) {
+      const threads = params.N * params.G * Math.ceil(params.C / params.G / 8) * params.H * Math.ceil(params.W / 8);
+      ctx.dispatch(convKernels.backwardInputBlocked, {
+        bind, params, overrides: { ...fixed, SW_FIXED: params.SW, DW_FIXED: params.DW }, grid: grid1d(threads, WG, max),
+      });
+      return;
+    }
+    ctx.dispatch(convKernels.backwardInput, { bind, params, overrides: fixed, grid: grid1d(total, WG, max) });
   },
   grad: ({ inputs: [dy, w], dys: [g], attrs }) => {
     if (!g) return [null, null];
@@ -308,7 +342,7 @@ export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>
 
 export const conv2dWeightGradOp: OpDef<WeightGradAttrs> = defineOp<WeightGradAttrs>({
   name: 'conv2d_backward_weight',
-  kernels: [convKernels.backwardWeight],
+  kernels: [convKernels.backwardWeight, convKernels.backwardWeightBlocked, matmulKernels.splitkReduce],
   infer: ([x, dy], a) => {
     checkF32('conv2d_backward_weight', [x, dy], ['input', 'dy']);
     if (x.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_weight: input ${fmtShape(x.shape)} must be 4-D [N, C, H, W]`);
@@ -323,14 +357,27 @@ export const conv2dWeightGradOp: OpDef<WeightGradAttrs> = defineOp<WeightGradAtt
     checkOutput('conv2d_backward_weight', x.shape, wShape, dy.shape, a);
     return [{ shape: wShape, dtype: 'f32' }];
   },
+  // On a software adapter: the register-blocked kernel over slices of the output rows, then the
+  // split-K reduction of matmul.wgsl over the slices (weightGradSlices). Otherwise one workgroup per
+  // weight element.
   encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
     const total = numel(outMeta[0].shape);
     if (total === 0) return;
-    ctx.dispatch(convKernels.backwardWeight, {
-      bind: { x: inputs[0], dw: outputs[0], dy: inputs[1] },
-      params: kernelParams(inMeta[0].shape, outMeta[0].shape, inMeta[1].shape, attrs),
-      grid: grid1d(total, 1, ctx.limits.maxWorkgroupsPerDim),
+    const params = kernelParams(inMeta[0].shape, outMeta[0].shape, inMeta[1].shape, attrs);
+    const max = ctx.limits.maxWorkgroupsPerDim;
+    if (!softwareRules()) {
+      ctx.dispatch(convKernels.backwardWeight, { bind: { x: inputs[0], dw: outputs[0], dy: inputs[1] }, params, grid: grid1d(total, 1, max) });
+      return;
+    }
+    const { O, C, G, KH, KW, N, OH } = params;
+    const blocks = G * Math.ceil(O / G / 8) * Math.ceil((C / G) * KH * KW / 8);
+    const { slices, rowsPerSlice } = weightGradSlices(N * OH, blocks);
+    const parts = ctx.scratch(Math.max(4, slices * total * 4));
+    ctx.dispatch(convKernels.backwardWeightBlocked, {
+      bind: { x: inputs[0], dw: parts, dy: inputs[1] }, params: { ...params, split_rows: rowsPerSlice },
+      grid: grid1d(slices * blocks, WG, max),
     });
+    ctx.dispatch(matmulKernels.splitkReduce, { bind: { parts, Csum: outputs[0] }, params: { MN: total, splits: slices }, grid: [...grid1d(total, 256, max), 1] });
   },
   grad: ({ inputs: [x, dy], dys: [g], attrs }) => {
     if (!g) return [null, null];
