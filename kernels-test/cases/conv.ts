@@ -28,6 +28,7 @@ const geometries: Geometry[] = [
   { name: 'depthwise (groups = C)', x: [2, 3, 7, 7], w: [3, 1, 3, 3], bias: true, opts: { groups: 3, padding: 1 } },
   { name: 'depthwise multiplier 2', x: [1, 3, 5, 5], w: [6, 1, 3, 3], bias: false, opts: { groups: 3, stride: 2 } },
   { name: '1×1 kernel', x: [2, 5, 4, 3], w: [7, 5, 1, 1], bias: true, opts: {} },
+  { name: '1×7 kernel, 20 columns (a wide sliding window)', x: [1, 2, 3, 20], w: [9, 2, 1, 7], bias: true, opts: { padding: [0, 3] }, atol: 1e-4 },
   { name: 'non-square 2×3 kernel, stride [2,1], padding [1,0]', x: [1, 3, 7, 5], w: [5, 3, 2, 3], bias: true, opts: { stride: [2, 1], padding: [1, 0] } },
   { name: 'size 1 everywhere', x: [1, 1, 1, 1], w: [1, 1, 1, 1], bias: true, opts: {} },
   { name: 'kernel as large as the image', x: [1, 2, 3, 3], w: [4, 2, 3, 3], bias: false, opts: {} },
