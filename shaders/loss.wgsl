@@ -16,6 +16,7 @@
 //   cross_entropy_reduce    One workgroup of 256 threads: sums the row losses and row weights, and
 //                           Σ_c w_c, into `loss` (sum, or sum / Σ w_t for the mean) and `stats`
 //                           = [Σ w_t over non-ignored rows, Σ_c w_c] for the backward.
+//   cross_entropy_reduce_serial  The same sums by one thread (M ≤ 256 or a software adapter).
 //   cross_entropy_backward  One thread per logit (256 per workgroup, grid folded into 2-D):
 //                             dz_c = s·(p_c·((1-ε)·w_t + ε·W/C) - (1-ε)·w_t·[c = t] - ε·w_c/C)
 //                           with p = exp(z - lse) and s = dloss (per row for 'none', / Σ w_t for
@@ -211,14 +212,35 @@ fn cross_entropy_reduce(@builtin(local_invocation_index) lid: u32) {
     workgroupBarrier();
   }
   if (lid == 0u) {
-    stats[0] = red_b[0];
-    stats[1] = red_c[0];
-    if (REDUCTION == 1u) {
-      loss[0] = red_a[0] / red_b[0];       // 0/0 = NaN when every target is ignored, as in torch
-    } else if (REDUCTION == 2u) {
-      loss[0] = red_a[0];
-    }
+    write_reduced(red_a[0], red_b[0], red_c[0]);
   }
+}
+
+// The reduced loss from Σ row losses, Σ row weights and Σ_c w_c.
+fn write_reduced(s: f32, w: f32, wc: f32) {
+  stats[0] = w;
+  stats[1] = wc;
+  if (REDUCTION == 1u) {
+    loss[0] = s / w;       // 0/0 = NaN when every target is ignored, as in torch
+  } else if (REDUCTION == 2u) {
+    loss[0] = s;
+  }
+}
+
+// The same sums by a single thread, in order: no barrier (for software adapters and short M).
+@compute @workgroup_size(1)
+fn cross_entropy_reduce_serial() {
+  var s = 0.0;
+  var w = 0.0;
+  for (var i = 0u; i < ce_reduce_params.M; i++) {
+    s += row_loss_in[i];
+    w += row_weight_in[i];
+  }
+  var wc = 0.0;
+  for (var c = 0u; c < ce_reduce_params.C; c++) {
+    wc += weight_of(c);
+  }
+  write_reduced(s, w, wc);
 }
 
 @compute @workgroup_size(256)

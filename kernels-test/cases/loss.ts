@@ -14,6 +14,7 @@ export const cases: Case[] = [
   { name: 'crossEntropy C=1', inputs: [[4, 1], labels(4, 1)], fn: (z, t) => sg.crossEntropy(z, t) },
   { name: 'crossEntropy prime N=13 C=11', inputs: [[13, 11], labels(13, 11)], fn: (z, t) => sg.crossEntropy(z, t) },
   { name: 'crossEntropy C=131 (> workgroup) N=5', inputs: [{ shape: [5, 131], range: [-4, 4] }, labels(5, 131)], fn: (z, t) => sg.crossEntropy(z, t) },
+  { name: 'crossEntropy N=300 (> 256 rows: tree reduce on hardware), class weights', inputs: [[300, 4], labels(300, 4), weights(4)], fn: (z, t, w) => sg.crossEntropy(z, t, { weight: w }), atol: 1e-4 },
   {
     name: 'crossEntropy all-equal logits', inputs: [{ shape: [3, 5], values: new Array(15).fill(0.75) }, labels(3, 5)],
     fn: (z, t) => sg.crossEntropy(z, t),

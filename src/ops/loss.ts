@@ -64,6 +64,13 @@ export const crossEntropyKernels = {
     params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }],
     workgroupSize: [256, 1, 1], overrides: ['HAS_WEIGHT', 'REDUCTION'],
   }),
+  reduceSerial: defineKernel({
+    name: 'cross_entropy_reduce_serial', file: 'loss.wgsl', entry: 'cross_entropy_reduce_serial',
+    bindings: [{ name: 'row_loss_in', kind: 'read' }, { name: 'row_weight_in', kind: 'read' }, { name: 'class_weight', kind: 'read' },
+      { name: 'loss', kind: 'read_write' }, { name: 'stats', kind: 'read_write' }, { name: 'ce_reduce_params', kind: 'uniform' }],
+    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }],
+    workgroupSize: [1, 1, 1], overrides: ['HAS_WEIGHT', 'REDUCTION'],
+  }),
   backward: defineKernel({
     name: 'cross_entropy_backward', file: 'loss.wgsl', entry: 'cross_entropy_backward',
     bindings: [{ name: 'logits', kind: 'read' }, { name: 'targets', kind: 'read' }, { name: 'class_weight', kind: 'read' },
@@ -85,7 +92,7 @@ interface CrossEntropyAttrs extends ref.CrossEntropyAttrs {
  */
 export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAttrs>({
   name: 'cross_entropy',
-  kernels: [crossEntropyKernels.forward, crossEntropyKernels.forwardRows, crossEntropyKernels.reduce],
+  kernels: [crossEntropyKernels.forward, crossEntropyKernels.forwardRows, crossEntropyKernels.reduce, crossEntropyKernels.reduceSerial],
   infer: ([z, t, w], attrs) => {
     if (z.shape.length !== 2 || z.dtype !== 'f32') throw new Error(`shadergrad: cross_entropy: logits must be f32 (M, C), got ${fmtShape(z.shape)} ${z.dtype}`);
     const [M, C] = z.shape;
@@ -108,7 +115,8 @@ export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAtt
       overrides, grid: grid1d(M, perThread ? 64 : 1, ctx.limits.maxWorkgroupsPerDim),
     });
     const loss: BufferRef = attrs.reduction === 'none' ? ctx.scratch(16) : outputs[0];
-    ctx.dispatch(crossEntropyKernels.reduce, {
+    // The final sums: one thread for up to 256 rows (and any size on a software adapter), else a tree.
+    ctx.dispatch(M <= 256 || softwareRules() ? crossEntropyKernels.reduceSerial : crossEntropyKernels.reduce, {
       bind: { row_loss_in: rows, row_weight_in: rowWeight, class_weight: weight, loss, stats: outputs[2] },
       params: { M, C }, overrides: { ...overrides, REDUCTION: REDUCTION_CODE[attrs.reduction] }, grid: [1],
     });
