@@ -12,6 +12,12 @@
 //                       contains it and whose saved argmax is this element. A gather, not a scatter
 //                       through the indices, so overlapping windows (stride < kernel) never race and
 //                       no atomics are needed (WGSL has none for f32).
+// max_pool2d_backward_tiling
+//                       the same dx when the windows tile the input exactly (stride = kernel, no
+//                       padding, H = OH·KH, W = OW·KW, e.g. 2×2 pooling of an even image): one thread
+//                       per WINDOW writes its KH·KW inputs, dy at the saved argmax and 0 elsewhere.
+//                       Every input has exactly one writer, so it is still race-free, with a quarter
+//                       of the threads of the gather for 2×2 windows.
 // max_pool2d_gather     y[o] = x[argmax[o]]: reads a tensor shaped like the input at saved indices
 //                       (the gradient of max_pool2d_backward with respect to dy).
 // avg_pool2d_forward    one thread per output: the window sum divided by KH·KW when padding is
@@ -121,6 +127,26 @@ fn max_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
     }
   }
   dx[i] = acc;
+}
+
+@compute @workgroup_size(64)
+fn max_pool2d_backward_tiling(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * WG;
+  if (o >= params.NC * params.OH * params.OW) { return; }
+  let ow = o % params.OW;
+  let oh = (o / params.OW) % params.OH;
+  let nc = o / (params.OW * params.OH);
+  let at = idx[o];
+  let g = dy[o];
+  let h0 = oh * params.KH;
+  let w0 = ow * params.KW;
+  for (var kh = 0u; kh < params.KH; kh++) {
+    let row = (nc * params.H + h0 + kh) * params.W;
+    for (var kw = 0u; kw < params.KW; kw++) {
+      let pos = i32((h0 + kh) * params.W + w0 + kw);
+      dx[row + w0 + kw] = select(0.0, g, pos == at);
+    }
+  }
 }
 
 @compute @workgroup_size(64)

@@ -57,6 +57,7 @@ const back: { name: string; x: number[]; y: number[]; opts: AvgPool2dOptions }[]
   { name: '3×3 stride 2 padding 1', x: [2, 2, 7, 7], y: [2, 2, 4, 4], opts: { kernelSize: 3, stride: 2, padding: 1 } },
   { name: '3×3 stride 1 padding 1', x: [1, 3, 5, 6], y: [1, 3, 5, 6], opts: { kernelSize: 3, stride: 1, padding: 1 } },
   { name: '2×3 stride [2,1] padding [1,0], no pad count', x: [1, 2, 7, 5], y: [1, 2, 4, 3], opts: { kernelSize: [2, 3], stride: [2, 1], padding: [1, 0], countIncludePad: false } },
+  { name: '2×2 stride 2 (the windows tile the input)', x: [2, 3, 6, 8], y: [2, 3, 3, 4], opts: { kernelSize: 2 } },
 ];
 for (const b of back) {
   cases.push({

@@ -38,6 +38,8 @@ export const poolKernels = {
     { name: 'argmax', kind: 'read_write' }]),
   maxBackward: poolKernel('max_pool2d_backward', [{ name: 'dx', kind: 'read_write' }, { name: 'dy', kind: 'read' }, params,
     { name: 'idx', kind: 'read' }]),
+  maxBackwardTiling: poolKernel('max_pool2d_backward_tiling', [{ name: 'dx', kind: 'read_write' }, { name: 'dy', kind: 'read' }, params,
+    { name: 'idx', kind: 'read' }]),
   maxGather: poolKernel('max_pool2d_gather', [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, params,
     { name: 'idx', kind: 'read' }]),
   avgForward: poolKernel('avg_pool2d_forward', [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, params]),
@@ -176,16 +178,23 @@ export const maxPool2dOp: OpDef<PoolAttrs> = defineOp<PoolAttrs>({
 
 export const maxPool2dBackwardOp: OpDef<PoolGradAttrs> = defineOp<PoolGradAttrs>({
   name: 'max_pool2d_backward',
-  kernels: [poolKernels.maxBackward],
+  kernels: [poolKernels.maxBackward, poolKernels.maxBackwardTiling],
   infer: ([dy, idx], g) => {
     requireF32Meta('max_pool2d_backward', dy.dtype, 'dy', dy.shape);
     const xShape = checkGradShape('max_pool2d_backward', dy.shape, g);
     requireIndices('max_pool2d_backward', idx, dy.shape);
     return [{ shape: xShape, dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
-    run(ctx, poolKernels.maxBackward, numel(outMeta[0].shape), { dx: outputs[0], dy: inputs[0], idx: inputs[1] },
-      outMeta[0].shape, inMeta[0].shape, attrs),
+  // One thread per window when the windows tile the input exactly; one per input element otherwise.
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+    const [, , H, W] = outMeta[0].shape;
+    const [, , OH, OW] = inMeta[0].shape;
+    const [KH, KW] = attrs.kernel;
+    const tiling = attrs.stride[0] === KH && attrs.stride[1] === KW && attrs.padding[0] === 0 && attrs.padding[1] === 0 &&
+      H === OH * KH && W === OW * KW;
+    run(ctx, tiling ? poolKernels.maxBackwardTiling : poolKernels.maxBackward, numel(tiling ? inMeta[0].shape : outMeta[0].shape),
+      { dx: outputs[0], dy: inputs[0], idx: inputs[1] }, outMeta[0].shape, inMeta[0].shape, attrs);
+  },
   grad: ({ inputs: [, idx], dys: [g], attrs }) => [g ? apply1(maxPool2dGatherOp, [g, idx], geometry(attrs)) : null, null],
   reference: ([dy, idx], g) => [ref.maxPoolScatter(dy, idx, [dy.shape[0], dy.shape[1], ...g.inputHW])],
   referenceBackward: ({ inputs: [, idx], dys: [g] }) => [g ? ref.maxPoolGather(g, idx) : null, null],
