@@ -18,6 +18,9 @@
 // rmsprop_update_centered_momentum   both of the above
 // adam_update                        m ← lerp(m, g, 1 − β₁);  v ← β₂·v + (1 − β₂)·g²;
 //                                    θ ← θ·(1 − lr·λ) [AdamW only];  θ ← θ − (lr / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε)
+// adam_update_vec4                   adam_update on four elements per thread (vec4 views of the same
+//                                    slots), for n a multiple of 4 — always so in a compiled plan,
+//                                    whose arenas are padded to 256 bytes
 // adam_update_amsgrad                v̂max ← max(v̂max, v) and v̂max replaces v in the denominator
 // penalty_grad                       g_out = g + l1·sign(θ) + l2·θ      (the gradient of l1·Σ|θ| + l2/2·Σθ²)
 // penalty_value_partial/_finish      l1·Σ|θ| + l2/2·Σθ², a two-pass reduction (see below)
@@ -208,6 +211,34 @@ fn adam_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   state0_out[i] = m;
   state1_out[i] = v;
   param_out[i] = adam_param(i, m, v);
+}
+
+// The vec4 views of the slots adam_update_vec4 uses.
+@group(0) @binding(1) var<storage, read> param_v: array<vec4f>;
+@group(0) @binding(2) var<storage, read> grad_v: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> param_out_v: array<vec4f>;
+@group(0) @binding(4) var<storage, read> state0_v: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> state0_out_v: array<vec4f>;
+@group(0) @binding(6) var<storage, read> state1_v: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> state1_out_v: array<vec4f>;
+
+@compute @workgroup_size(256)
+fn adam_update_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = element(gid, nwg);
+  if (i >= adam_params.n / 4u) { return; }
+  let p = param_v[i];
+  var g = grad_v[i];
+  if (adam_params.maximize != 0u) { g = -g; }
+  if (adam_params.grad_decay != 0.0) { g = g + adam_params.grad_decay * p; }
+  // lerp(m, g, 1 − β₁) from the nearer end, as the scalar lerp() does (w is the same for all four).
+  let w = 1.0 - adam_params.beta1;
+  let m0 = state0_v[i];
+  let m = select(g - (g - m0) * (1.0 - w), m0 + w * (g - m0), abs(w) < 0.5);
+  let v = state1_v[i] * adam_params.beta2 + (1.0 - adam_params.beta2) * g * g;
+  state0_out_v[i] = m;
+  state1_out_v[i] = v;
+  let denom = sqrt(v) / adam_params.bias_correction2_sqrt + adam_params.eps;
+  param_out_v[i] = p * adam_params.param_scale - adam_params.step_size * (m / denom);
 }
 
 @compute @workgroup_size(256)

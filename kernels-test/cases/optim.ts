@@ -90,6 +90,11 @@ const adamCases: Case[] = [
   ...perOutput('adam beta1 0.3 and 0 [257]', adamInputs([257]),
     (p, g, m, v) => sg.adamUpdate(sg.adamUpdate(p, g, m, v, null, { lr: 1e-2, beta1: 0.3, step: 2 }).param, g, m, v, null,
       { lr: 1e-2, beta1: 0, step: 2 }), ['param']),
+  // n a multiple of 4: adam_update_vec4 (four elements per thread), both lerp branches, coupled decay.
+  ...perOutput('adam vec4 step 3, wd 0.1, beta1 0.3 [1236]', adamInputs([1236]),
+    (p, g, m, v) => sg.adamUpdate(p, g, m, v, null, { lr: 1e-2, beta1: 0.3, weightDecay: 0.1, step: 3 }), ['param', 'expAvg', 'expAvgSq']),
+  ...perOutput('adamW vec4 maximize step 2 [4, 5]', adamInputs([4, 5]),
+    (p, g, m, v) => sg.adamWUpdate(p, g, m, v, null, { lr: 0.1, weightDecay: 0.2, maximize: true, step: 2 }), ['param', 'expAvg', 'expAvgSq']),
 ];
 
 // ---- penalties ---------------------------------------------------------------------------------

@@ -26,12 +26,13 @@ const NO_GRAD = { none: 'an optimizer step is not differentiated' };
 // ---- kernels -----------------------------------------------------------------------------------
 
 /** An update entry point: uniform, param, grad, param_out, then (state_k, state_k_out) per state. */
-function updateKernel(entry: string, uniform: string, params: ParamDef[], states: number): KernelDef {
+/** An update kernel's descriptor; `suffix` names the vec4 views of the same slots ('_v'). */
+function updateKernel(entry: string, uniform: string, params: ParamDef[], states: number, suffix = ''): KernelDef {
   const bindings: KernelDef['bindings'] = [
-    { name: uniform, kind: 'uniform' }, { name: 'param', kind: 'read' }, { name: 'grad', kind: 'read' },
-    { name: 'param_out', kind: 'read_write' },
+    { name: uniform, kind: 'uniform' }, { name: `param${suffix}`, kind: 'read' }, { name: `grad${suffix}`, kind: 'read' },
+    { name: `param_out${suffix}`, kind: 'read_write' },
   ];
-  for (let k = 0; k < states; k++) bindings.push({ name: `state${k}`, kind: 'read' }, { name: `state${k}_out`, kind: 'read_write' });
+  for (let k = 0; k < states; k++) bindings.push({ name: `state${k}${suffix}`, kind: 'read' }, { name: `state${k}_out${suffix}`, kind: 'read_write' });
   return defineKernel({ name: entry, file: FILE, entry, bindings, params, workgroupSize: [WG, 1, 1] });
 }
 
@@ -69,6 +70,7 @@ const rmspropKernels = {
 };
 const adamKernels = {
   plain: updateKernel('adam_update', 'adam_params', ADAM_PARAMS, 2),
+  vec4: updateKernel('adam_update_vec4', 'adam_params', ADAM_PARAMS, 2, '_v'),
   amsgrad: updateKernel('adam_update_amsgrad', 'adam_params', ADAM_PARAMS, 3),
 };
 
@@ -193,11 +195,11 @@ function updateOutputs(op: string, names: string[], inputs: Meta[]): Meta[] {
 }
 
 /** Bindings of an update kernel: param, grad, param_out, then one state{k} / state{k}_out pair per state. */
-function updateBindings(inputs: BufferRef[], outputs: BufferRef[]): Record<string, BufferRef> {
-  const bind: Record<string, BufferRef> = { param: inputs[0], grad: inputs[1], param_out: outputs[0] };
+function updateBindings(inputs: BufferRef[], outputs: BufferRef[], suffix = ''): Record<string, BufferRef> {
+  const bind: Record<string, BufferRef> = { [`param${suffix}`]: inputs[0], [`grad${suffix}`]: inputs[1], [`param_out${suffix}`]: outputs[0] };
   for (let k = 0; k < outputs.length - 1; k++) {
-    bind[`state${k}`] = inputs[2 + k];
-    bind[`state${k}_out`] = outputs[1 + k];
+    bind[`state${k}${suffix}`] = inputs[2 + k];
+    bind[`state${k}_out${suffix}`] = outputs[1 + k];
   }
   return bind;
 }
@@ -384,16 +386,18 @@ const adamNames = (a: AdamAttrs) => ['param', 'grad', 'expAvg', 'expAvgSq', ...(
 
 const adamOp = defineOp<AdamAttrs>({
   name: 'adamUpdate',
-  kernels: [adamKernels.plain, adamKernels.amsgrad],
+  kernels: [adamKernels.plain, adamKernels.vec4, adamKernels.amsgrad],
   infer: (inputs, attrs) => updateOutputs('adamUpdate', adamNames(attrs), inputs),
   encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
-    const bind = updateBindings(inputs, outputs);
+    // Four elements per thread when n allows (a plan's arenas always do), except for AMSGrad.
+    const vec4 = !a.amsgrad && n % 4 === 0;
+    const bind = updateBindings(inputs, outputs, vec4 ? '_v' : '');
     // The per-step scalars in float64, as torch computes them in Python.
     const bc1 = 1 - Math.pow(a.beta1, a.step);
     const bc2 = 1 - Math.pow(a.beta2, a.step);
-    ctx.dispatch(a.amsgrad ? adamKernels.amsgrad : adamKernels.plain, {
+    ctx.dispatch(a.amsgrad ? adamKernels.amsgrad : vec4 ? adamKernels.vec4 : adamKernels.plain, {
       bind,
       params: {
         n, beta1: a.beta1, beta2: a.beta2, eps: a.eps,
@@ -401,7 +405,7 @@ const adamOp = defineOp<AdamAttrs>({
         param_scale: a.decoupled ? 1 - a.lr * a.weightDecay : 1,
         step_size: a.lr / bc1, bias_correction2_sqrt: Math.sqrt(bc2), maximize: flag(a.maximize),
       },
-      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+      grid: grid1d(vec4 ? n / 4 : n, WG, ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: NO_GRAD,
