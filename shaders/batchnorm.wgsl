@@ -14,11 +14,19 @@
 //             dbias[c] = Σ g        dweight[c] = Σ g · x̂
 //             dx = weight · rstd · (g − dbias / M − x̂ · dweight / M)
 //
+// The per-channel sweeps (the channel_* functions) walk the values first, first + step, … of one
+// channel, so that two work splits share them: one workgroup of 256 threads per channel (thread lid
+// walks lid, lid + 256, …; tree reductions in workgroup memory combine the partial sums), and one
+// thread per channel walking all of it (the _channels kernels: no workgroup memory, no barrier — for
+// short channels, M ≤ 64, where most of a workgroup would idle, and on software adapters, where a
+// barrier switches every invocation of the workgroup, given at least 4 channels; the host decides).
+//
 // Entry points (weight and bias are optional: HAS_WEIGHT / HAS_BIAS = 0 leaves the binding unread):
 //   batchnorm_stats            one workgroup of 256 threads per channel. Sweep 1 sums x (tree
 //                              reduction in workgroup memory) → mean; sweep 2 sums (x − mean)² → var.
 //                              Writes mean, rstd and var (the two-sweep form avoids the cancellation
 //                              of E[x²] − E[x]²).
+//   batchnorm_stats_channels   the same with one thread per channel.
 //   batchnorm_normalize        one thread per element (256 per workgroup, 2-D grid when large):
 //                              y = (x − mean) / sqrt(var + eps) · weight + bias. With batchnorm_stats
 //                              it is the two-kernel training forward; with the running statistics
@@ -27,13 +35,18 @@
 //                              workgroup writing y — one dispatch instead of two, and the third read
 //                              of a channel's values usually hits the cache. Parallelism is one
 //                              workgroup per channel, so the host picks it when there are many
-//                              channels or few values per channel.
+//                              channels or few values per channel, and always with one thread per
+//                              channel.
+//   batchnorm_forward_channels the same with one thread per channel.
 //   batchnorm_running          one thread per channel: the running-statistics update from mean, var.
 //   batchnorm_backward_reduce  one workgroup per channel: dbias = Σ g, dweight = Σ g · x̂.
+//   batchnorm_backward_reduce_channels  the same with one thread per channel.
 //   batchnorm_backward_dx      one thread per element: dx from the two sums.
 //   batchnorm_backward         fused: both sums, then dx, in one workgroup per channel.
-// Per-channel kernels fold grids over 65535 channels into 2-D (channel = wid.x + wid.y · nwg.x); a
-// workgroup past the last channel runs the same barriers and writes nothing.
+//   batchnorm_backward_channels  the same with one thread per channel.
+// Per-channel kernels fold grids over 65535 workgroups into 2-D (channel = wid.x + wid.y · nwg.x, or
+// gid.x + gid.y · nwg.x · 64 for the _channels kernels); a workgroup past the last channel runs the
+// same barriers and writes nothing.
 
 override HAS_WEIGHT: u32 = 1u;
 override HAS_BIAS: u32 = 1u;
@@ -107,59 +120,186 @@ fn bias_of(c: u32) -> f32 {
   return 0.0;
 }
 
-// Mean and biased variance of channel c (valid = false: a padding workgroup, only the barriers run).
-fn channel_stats(c: u32, valid: bool, lid: u32) -> vec2f {
-  let M = params.N * params.L;
+// ---- per-channel maths: the values m = first, first + step, … of channel c, below `count` for the
+// sums (0 in a padding workgroup) and below M = N·L for the writes ---------------------------------
+
+// Σ x.
+fn channel_sum(c: u32, count: u32, first: u32, step: u32) -> f32 {
   var s = 0.0;
-  if (valid) {
-    for (var m = lid; m < M; m += WG) { s += x[at(c, m)]; }
-  }
-  let mu = workgroup_sum(lid, s) / f32(M);
+  for (var m = first; m < count; m += step) { s += x[at(c, m)]; }
+  return s;
+}
+
+// Σ (x − mu)².
+fn channel_sq_dev(c: u32, count: u32, mu: f32, first: u32, step: u32) -> f32 {
   var q = 0.0;
-  if (valid) {
-    for (var m = lid; m < M; m += WG) {
-      let d = x[at(c, m)] - mu;
-      q += d * d;
-    }
+  for (var m = first; m < count; m += step) {
+    let d = x[at(c, m)] - mu;
+    q += d * d;
   }
-  let v = workgroup_sum(lid, q) / f32(M);
-  return vec2f(mu, v);
+  return q;
+}
+
+// y = (x − mean) · rstd · weight + bias from st = the channel's (mean, rstd).
+fn channel_write_y(c: u32, st: vec2f, first: u32, step: u32) {
+  let a = st.y * weight_of(c);
+  let b = bias_of(c);
+  let M = params.N * params.L;
+  for (var m = first; m < M; m += step) {
+    let i = at(c, m);
+    y[i] = (x[i] - st.x) * a + b;
+  }
+}
+
+// (Σ g, Σ g · x̂) with the saved mean and rstd.
+fn channel_grad_sums(c: u32, count: u32, first: u32, step: u32) -> vec2f {
+  if (count == 0u) { return vec2f(0.0); }   // a padding workgroup: c is past the last channel
+  var sg = 0.0;
+  var sgx = 0.0;
+  let mu = stat_mean[c];
+  let r = stat_rstd[c];
+  for (var m = first; m < count; m += step) {
+    let i = at(c, m);
+    let g = dy[i];
+    sg += g;
+    sgx += g * (x[i] - mu) * r;
+  }
+  return vec2f(sg, sgx);
+}
+
+// dx from the channel's sums (Σ g, Σ g · x̂).
+fn channel_write_dx(c: u32, sums: vec2f, first: u32, step: u32) {
+  let M = params.N * params.L;
+  let inv_m = 1.0 / f32(M);
+  let mu = stat_mean[c];
+  let r = stat_rstd[c];
+  let k = weight_b_of(c) * r;
+  for (var m = first; m < M; m += step) {
+    let i = at(c, m);
+    let xhat = (x[i] - mu) * r;
+    dx[i] = k * (dy[i] - sums.x * inv_m - xhat * sums.y * inv_m);
+  }
+}
+
+fn weight_b_of(c: u32) -> f32 {
+  if (HAS_WEIGHT == 1u) { return weight_b[c]; }
+  return 1.0;
+}
+
+// Channel c's (mean, rstd) from its mean mu and biased variance v; written to mean, rstd and var_b
+// when `owner` (one thread of the channel's).
+fn finish_stats(c: u32, mu: f32, v: f32, owner: bool) -> vec2f {
+  let r = 1.0 / sqrt(v + params.eps);
+  if (owner) {
+    mean[c] = mu;
+    rstd[c] = r;
+    var_b[c] = v;
+  }
+  return vec2f(mu, r);
+}
+
+// The channel's sums (Σ g, Σ g · x̂), written to dbias and dweight when `owner`.
+fn finish_grad_sums(c: u32, sums: vec2f, owner: bool) -> vec2f {
+  if (owner) {
+    dbias[c] = sums.x;
+    dweight[c] = sums.y;
+  }
+  return sums;
+}
+
+// ---- one workgroup per channel ------------------------------------------------------------------
+// Workgroup wid.x + wid.y · nwg.x owns channel c; one past the last channel runs the barriers only.
+
+// Channel c's (mean, rstd), to every thread; thread 0 writes the statistics.
+fn workgroup_stats(c: u32, lid: u32) -> vec2f {
+  let M = params.N * params.L;
+  let valid = c < params.C;
+  let count = select(0u, M, valid);
+  let mu = workgroup_sum(lid, channel_sum(c, count, lid, WG)) / f32(M);
+  let v = workgroup_sum(lid, channel_sq_dev(c, count, mu, lid, WG)) / f32(M);
+  return finish_stats(c, mu, v, valid && lid == 0u);
+}
+
+// Channel c's (Σ g, Σ g · x̂), to every thread; thread 0 writes them.
+fn workgroup_grad_sums(c: u32, lid: u32) -> vec2f {
+  let valid = c < params.C;
+  let p = channel_grad_sums(c, select(0u, params.N * params.L, valid), lid, WG);
+  return finish_grad_sums(c, vec2f(workgroup_sum(lid, p.x), workgroup_sum(lid, p.y)), valid && lid == 0u);
 }
 
 @compute @workgroup_size(256)
 fn batchnorm_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
-  let c = wid.x + wid.y * nwg.x;
-  let valid = c < params.C;
-  let st = channel_stats(c, valid, lid);
-  if (valid && lid == 0u) {
-    mean[c] = st.x;
-    rstd[c] = 1.0 / sqrt(st.y + params.eps);
-    var_b[c] = st.y;
-  }
+  workgroup_stats(wid.x + wid.y * nwg.x, lid);
 }
 
 @compute @workgroup_size(256)
 fn batchnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                      @builtin(local_invocation_index) lid: u32) {
   let c = wid.x + wid.y * nwg.x;
-  let valid = c < params.C;
-  let st = channel_stats(c, valid, lid);
-  if (!valid) { return; }   // after the last barrier
-  let r = 1.0 / sqrt(st.y + params.eps);
-  if (lid == 0u) {
-    mean[c] = st.x;
-    rstd[c] = r;
-    var_b[c] = st.y;
-  }
-  let a = r * weight_of(c);
-  let b = bias_of(c);
-  let M = params.N * params.L;
-  for (var m = lid; m < M; m += WG) {
-    let i = at(c, m);
-    y[i] = (x[i] - st.x) * a + b;
-  }
+  let st = workgroup_stats(c, lid);
+  if (c < params.C) { channel_write_y(c, st, lid, WG); }   // after the last barrier
 }
+
+@compute @workgroup_size(256)
+fn batchnorm_backward_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                             @builtin(local_invocation_index) lid: u32) {
+  workgroup_grad_sums(wid.x + wid.y * nwg.x, lid);
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                      @builtin(local_invocation_index) lid: u32) {
+  let c = wid.x + wid.y * nwg.x;
+  let sums = workgroup_grad_sums(c, lid);
+  if (c < params.C) { channel_write_dx(c, sums, lid, WG); }   // after the last barrier
+}
+
+// ---- one thread per channel ---------------------------------------------------------------------
+
+const CH_WG = 64u;   // channels per workgroup in the _channels kernels
+
+fn channel_index(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * CH_WG;
+}
+
+// Channel c's (mean, rstd) by this thread alone, written.
+fn thread_stats(c: u32) -> vec2f {
+  let M = params.N * params.L;
+  let mu = channel_sum(c, M, 0u, 1u) / f32(M);
+  return finish_stats(c, mu, channel_sq_dev(c, M, mu, 0u, 1u) / f32(M), true);
+}
+
+// Channel c's (Σ g, Σ g · x̂) by this thread alone, written.
+fn thread_grad_sums(c: u32) -> vec2f {
+  return finish_grad_sums(c, channel_grad_sums(c, params.N * params.L, 0u, 1u), true);
+}
+
+@compute @workgroup_size(64)
+fn batchnorm_stats_channels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = channel_index(gid, nwg);
+  if (c < params.C) { thread_stats(c); }
+}
+
+@compute @workgroup_size(64)
+fn batchnorm_forward_channels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = channel_index(gid, nwg);
+  if (c < params.C) { channel_write_y(c, thread_stats(c), 0u, 1u); }
+}
+
+@compute @workgroup_size(64)
+fn batchnorm_backward_reduce_channels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = channel_index(gid, nwg);
+  if (c < params.C) { thread_grad_sums(c); }
+}
+
+@compute @workgroup_size(64)
+fn batchnorm_backward_channels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = channel_index(gid, nwg);
+  if (c < params.C) { channel_write_dx(c, thread_grad_sums(c), 0u, 1u); }
+}
+
+// ---- one thread per element ---------------------------------------------------------------------
 
 @compute @workgroup_size(256)
 fn batchnorm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -179,41 +319,6 @@ fn batchnorm_running(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   new_running_var[c] = (1.0 - m) * running_var[c] + m * stat_var[c] * rparams.unbias;
 }
 
-// Σ g and Σ g · x̂ over channel c.
-fn channel_grad_sums(c: u32, valid: bool, lid: u32) -> vec2f {
-  let M = params.N * params.L;
-  var sg = 0.0;
-  var sgx = 0.0;
-  if (valid) {
-    let mu = stat_mean[c];
-    let r = stat_rstd[c];
-    for (var m = lid; m < M; m += WG) {
-      let i = at(c, m);
-      let g = dy[i];
-      sg += g;
-      sgx += g * (x[i] - mu) * r;
-    }
-  }
-  return vec2f(workgroup_sum(lid, sg), workgroup_sum(lid, sgx));
-}
-
-fn weight_b_of(c: u32) -> f32 {
-  if (HAS_WEIGHT == 1u) { return weight_b[c]; }
-  return 1.0;
-}
-
-@compute @workgroup_size(256)
-fn batchnorm_backward_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                             @builtin(local_invocation_index) lid: u32) {
-  let c = wid.x + wid.y * nwg.x;
-  let valid = c < params.C;
-  let sums = channel_grad_sums(c, valid, lid);
-  if (valid && lid == 0u) {
-    dbias[c] = sums.x;
-    dweight[c] = sums.y;
-  }
-}
-
 @compute @workgroup_size(256)
 fn batchnorm_backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WG;
@@ -223,27 +328,4 @@ fn batchnorm_backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num
   let r = stat_rstd[c];
   let xhat = (x[i] - stat_mean[c]) * r;
   dx[i] = weight_b_of(c) * r * (dy[i] - sum_dy[c] * inv_m - xhat * sum_dy_xhat[c] * inv_m);
-}
-
-@compute @workgroup_size(256)
-fn batchnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                      @builtin(local_invocation_index) lid: u32) {
-  let c = wid.x + wid.y * nwg.x;
-  let valid = c < params.C;
-  let sums = channel_grad_sums(c, valid, lid);
-  if (!valid) { return; }   // after the last barrier
-  if (lid == 0u) {
-    dbias[c] = sums.x;
-    dweight[c] = sums.y;
-  }
-  let M = params.N * params.L;
-  let inv_m = 1.0 / f32(M);
-  let mu = stat_mean[c];
-  let r = stat_rstd[c];
-  let k = weight_b_of(c) * r;
-  for (var m = lid; m < M; m += WG) {
-    let i = at(c, m);
-    let xhat = (x[i] - mu) * r;
-    dx[i] = k * (dy[i] - sums.x * inv_m - xhat * sums.y * inv_m);
-  }
 }

@@ -3,18 +3,29 @@
 // layernorm_backward. Shapes: inp, out, dout, dinp (rows, C); weight, bias, dweight, dbias (C);
 // mean, rstd (rows).
 //
-// layernorm_forward          one workgroup of 256 threads per row (grid folded into 2-D past 65535 rows).
-//                            Threads stride over the row; two tree reductions in workgroup memory give
-//                            mean = Σx / C, then var = Σ(x − mean)² / C (biased, as torch; two passes are
-//                            more accurate than E[x²] − mean²). rstd = 1/√(var + eps).
-//                            out = (x − mean)·rstd·weight + bias. Saves mean and rstd for the backward.
-// layernorm_backward         dinp, one workgroup per row. With xhat = (x − mean)·rstd and g = dout·weight,
-//                            one reduction of the pair (Σg, Σg·xhat) gives
-//                            dinp = rstd · (g − mean(g) − xhat · mean(g·xhat)).
-// layernorm_backward_params  dweight = Σ_rows dout·xhat and dbias = Σ_rows dout, a column reduction
-//                            with no atomics: a 32×8 workgroup owns 32 adjacent columns (coalesced reads);
-//                            its 8 lanes of rows each sum every 8th row, then the 8 partials are added
-//                            in workgroup memory. One pass, race-free and deterministic.
+// The maths, in the row_* / column_sums functions below, each of which walks the elements
+// first, first + step, … of one row (or column), so that both work splits share it:
+//   forward   mean = Σx / C, then var = Σ(x − mean)² / C (biased, as torch; two sweeps are more
+//             accurate than E[x²] − mean²). rstd = 1/√(var + eps). out = (x − mean)·rstd·weight + bias.
+//             Saves mean and rstd for the backward.
+//   backward  with xhat = (x − mean)·rstd and g = dout·weight, one sweep for the pair (Σg, Σg·xhat)
+//             gives dinp = rstd · (g − mean(g) − xhat · mean(g·xhat)).
+//   params    dweight = Σ_rows dout·xhat and dbias = Σ_rows dout, a column reduction with no atomics.
+//
+// layernorm_forward               one workgroup of 256 threads per row (grid folded into 2-D past 65535
+// layernorm_backward              rows). Thread lid walks c = lid, lid + 256, …; tree reductions in
+//                                 workgroup memory combine the partial sums.
+// layernorm_forward_rows          one thread per row walking all of it: no workgroup memory, no barrier.
+// layernorm_backward_rows         For short rows (C ≤ 64 leaves most of a 256-thread workgroup idle)
+//                                 and on software adapters with at least 4 rows (a barrier there
+//                                 switches every invocation of the workgroup); the host decides.
+// layernorm_backward_params       a 32×8 workgroup owns 32 adjacent columns (coalesced reads); its 8
+//                                 lanes of rows each sum every 8th row, then the 8 partials are added
+//                                 in workgroup memory. One pass, race-free and deterministic.
+// layernorm_backward_params_cols  one thread per column summing every row (neighbouring threads read
+//                                 neighbouring columns): no workgroup memory, no barrier. For few rows
+//                                 (≤ 64: at most 8 per lane above) and on software adapters with at
+//                                 least 4 columns; the host decides.
 // HAS_WEIGHT / HAS_BIAS (pipeline constants) say whether weight / bias exist; when they do not, the host
 // binds the input in their place and the kernel never reads it.
 
@@ -38,7 +49,8 @@ struct BackwardParams { rows: u32, C: u32 }
 @group(0) @binding(6) var<uniform> fparams: ForwardParams;
 @group(0) @binding(6) var<uniform> bparams: BackwardParams;
 
-const WG = 256u;
+const WG = 256u;        // threads per row in the workgroup kernels
+const ROWS_WG = 64u;    // rows (columns) per workgroup in the _rows (_cols) kernels
 var<workgroup> partial: array<f32, 256>;
 var<workgroup> partial2: array<vec2f, 256>;
 
@@ -67,6 +79,67 @@ fn workgroup_sum2(v: vec2f, lid: u32) -> vec2f {
   return r;
 }
 
+// ---- per-row maths: the elements c = first, first + step, … < C of the row starting at `base` ----
+
+// Forward sweep 1: Σ x.
+fn row_sum(base: u32, C: u32, first: u32, step: u32) -> f32 {
+  var s = 0.0;
+  for (var c = first; c < C; c += step) { s += inp[base + c]; }
+  return s;
+}
+
+// Forward sweep 2: Σ (x − m)².
+fn row_sq_dev(base: u32, C: u32, m: f32, first: u32, step: u32) -> f32 {
+  var v = 0.0;
+  for (var c = first; c < C; c += step) {
+    let d = inp[base + c] - m;
+    v += d * d;
+  }
+  return v;
+}
+
+// Forward output from the row's mean m and rstd r.
+fn row_write_forward(base: u32, C: u32, m: f32, r: f32, first: u32, step: u32) {
+  for (var c = first; c < C; c += step) {
+    var o = (inp[base + c] - m) * r;
+    if (HAS_WEIGHT) { o *= weight[c]; }
+    if (HAS_BIAS) { o += bias[c]; }
+    out[base + c] = o;
+  }
+}
+
+// (g, xhat) = (dout·weight, (x − m)·r) at column c of the row.
+fn grad_terms(base: u32, c: u32, m: f32, r: f32) -> vec2f {
+  var g = dout[base + c];
+  if (HAS_WEIGHT) { g *= weight[c]; }
+  return vec2f(g, (inp[base + c] - m) * r);
+}
+
+// Backward sweep: (Σ g, Σ g·xhat).
+fn row_grad_sums(base: u32, C: u32, m: f32, r: f32, first: u32, step: u32) -> vec2f {
+  var acc = vec2f(0.0);
+  for (var c = first; c < C; c += step) {
+    let t = grad_terms(base, c, m, r);
+    acc += vec2f(t.x, t.x * t.y);
+  }
+  return acc;
+}
+
+// dinp from the row's (mean of g, mean of g·xhat).
+fn row_write_dinp(base: u32, C: u32, m: f32, r: f32, means: vec2f, first: u32, step: u32) {
+  for (var c = first; c < C; c += step) {
+    let t = grad_terms(base, c, m, r);
+    dinp[base + c] = r * (t.x - means.x - t.y * means.y);
+  }
+}
+
+// rstd from the row's Σ (x − mean)² and its length n.
+fn rstd_of(sq_dev: f32, n: f32) -> f32 {
+  return 1.0 / sqrt(sq_dev / n + fparams.eps);
+}
+
+// ---- one workgroup per row ----------------------------------------------------------------------
+
 @compute @workgroup_size(256)
 fn layernorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                      @builtin(local_invocation_index) lid: u32) {
@@ -75,24 +148,9 @@ fn layernorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   let C = select(0u, fparams.C, valid);
   let base = row * fparams.C;
   let n = f32(fparams.C);
-
-  var s = 0.0;
-  for (var c = lid; c < C; c += WG) { s += inp[base + c]; }
-  let m = workgroup_sum(s, lid) / n;
-
-  var v = 0.0;
-  for (var c = lid; c < C; c += WG) {
-    let d = inp[base + c] - m;
-    v += d * d;
-  }
-  let r = 1.0 / sqrt(workgroup_sum(v, lid) / n + fparams.eps);
-
-  for (var c = lid; c < C; c += WG) {
-    var o = (inp[base + c] - m) * r;
-    if (HAS_WEIGHT) { o *= weight[c]; }
-    if (HAS_BIAS) { o += bias[c]; }
-    out[base + c] = o;
-  }
+  let m = workgroup_sum(row_sum(base, C, lid, WG), lid) / n;
+  let r = rstd_of(workgroup_sum(row_sq_dev(base, C, m, lid, WG), lid), n);
+  row_write_forward(base, C, m, r, lid, WG);
   if (lid == 0u && valid) {
     mean[row] = m;
     rstd[row] = r;
@@ -106,30 +164,59 @@ fn layernorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
   let valid = row < bparams.rows;
   let C = select(0u, bparams.C, valid);
   let base = row * bparams.C;
-  let n = f32(bparams.C);
   var m = 0.0;
   var r = 0.0;
   if (valid) {
     m = saved_mean[row];
     r = saved_rstd[row];
   }
+  let means = workgroup_sum2(row_grad_sums(base, C, m, r, lid, WG), lid) / f32(bparams.C);
+  row_write_dinp(base, C, m, r, means, lid, WG);
+}
 
-  // (Σ g, Σ g·xhat) over the row
+// ---- one thread per row -------------------------------------------------------------------------
+
+// This thread's row (its column in the _cols kernel) in the grid, folded into 2-D when large.
+fn thread_index(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * ROWS_WG;
+}
+
+@compute @workgroup_size(64)
+fn layernorm_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = thread_index(gid, nwg);
+  if (row >= fparams.rows) { return; }
+  let C = fparams.C;
+  let base = row * C;
+  let n = f32(C);
+  let m = row_sum(base, C, 0u, 1u) / n;
+  let r = rstd_of(row_sq_dev(base, C, m, 0u, 1u), n);
+  row_write_forward(base, C, m, r, 0u, 1u);
+  mean[row] = m;
+  rstd[row] = r;
+}
+
+@compute @workgroup_size(64)
+fn layernorm_backward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = thread_index(gid, nwg);
+  if (row >= bparams.rows) { return; }
+  let C = bparams.C;
+  let base = row * C;
+  let m = saved_mean[row];
+  let r = saved_rstd[row];
+  row_write_dinp(base, C, m, r, row_grad_sums(base, C, m, r, 0u, 1u) / f32(C), 0u, 1u);
+}
+
+// ---- dweight, dbias -----------------------------------------------------------------------------
+
+// (Σ dout·xhat, Σ dout) over the rows first, first + step, … of column c.
+fn column_sums(c: u32, first: u32, step: u32) -> vec2f {
   var acc = vec2f(0.0);
-  for (var c = lid; c < C; c += WG) {
-    var g = dout[base + c];
-    if (HAS_WEIGHT) { g *= weight[c]; }
-    let xhat = (inp[base + c] - m) * r;
-    acc += vec2f(g, g * xhat);
+  for (var r = first; r < bparams.rows; r += step) {
+    let i = r * bparams.C + c;
+    let d = dout[i];
+    acc += vec2f(d * (inp[i] - saved_mean[r]) * saved_rstd[r], d);
   }
-  let sums = workgroup_sum2(acc, lid) / n;        // (mean of g, mean of g·xhat)
-
-  for (var c = lid; c < C; c += WG) {
-    var g = dout[base + c];
-    if (HAS_WEIGHT) { g *= weight[c]; }
-    let xhat = (inp[base + c] - m) * r;
-    dinp[base + c] = r * (g - sums.x - xhat * sums.y);
-  }
+  return acc;
 }
 
 const COLS = 32u;   // columns per workgroup
@@ -142,18 +229,10 @@ fn layernorm_backward_params(@builtin(workgroup_id) wid: vec3u, @builtin(num_wor
                              @builtin(local_invocation_id) lid: vec3u) {
   let c = (wid.x + wid.y * nwg.x) * COLS + lid.x;
   let valid = c < bparams.C;
-  var dw = 0.0;
-  var db = 0.0;
-  if (valid) {
-    for (var r = lid.y; r < bparams.rows; r += LANES) {
-      let i = r * bparams.C + c;
-      let d = dout[i];
-      dw += d * (inp[i] - saved_mean[r]) * saved_rstd[r];
-      db += d;
-    }
-  }
-  col_dw[lid.y][lid.x] = dw;
-  col_db[lid.y][lid.x] = db;
+  var sums = vec2f(0.0);
+  if (valid) { sums = column_sums(c, lid.y, LANES); }
+  col_dw[lid.y][lid.x] = sums.x;
+  col_db[lid.y][lid.x] = sums.y;
   workgroupBarrier();
   for (var s = LANES / 2u; s > 0u; s = s / 2u) {
     if (lid.y < s) {
@@ -166,4 +245,13 @@ fn layernorm_backward_params(@builtin(workgroup_id) wid: vec3u, @builtin(num_wor
     dweight[c] = col_dw[0][lid.x];
     dbias[c] = col_db[0][lid.x];
   }
+}
+
+@compute @workgroup_size(64)
+fn layernorm_backward_params_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = thread_index(gid, nwg);
+  if (c >= bparams.C) { return; }
+  let sums = column_sums(c, 0u, 1u);
+  dweight[c] = sums.x;
+  dbias[c] = sums.y;
 }

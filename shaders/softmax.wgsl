@@ -2,16 +2,26 @@
 //
 // The host views the tensor as [outer, R, inner] with R the softmax axis, so any axis works without
 // a transpose: a "row" is the R elements base + r·inner (r = 0..R-1), contiguous when the axis is the
-// last one (inner = 1). Work split: one workgroup of 256 threads per row (outer·inner rows, the grid
-// folded into 2-D when there are more than 65535). Each thread strides over the row; partial results
-// are combined by a tree reduction in workgroup memory. Rows longer than 256 simply take more strides.
-// `OP` picks the variant: 0 softmax, 1 log-softmax.
+// last one (inner = 1). `OP` picks the variant: 0 softmax, 1 log-softmax.
 //
-// softmax_forward   numerically stable: m = max_r x, s = Σ_r e^(x−m) (two reductions), then
-//                   y = e^(x−m) / s   or   y = x − m − log s.  Logits of 1e4 never overflow.
-// softmax_backward  from the forward's output y and the incoming gradient dy (one reduction):
-//                   softmax:      dx = y · (dy − Σ_r dy·y)
-//                   log-softmax:  dx = dy − e^y · Σ_r dy        (e^y is the softmax)
+// The per-row maths (forward: m = max_r x, s = Σ_r e^(x−m) (two sweeps), then y = e^(x−m) / s or
+// y = x − m − log s, so logits of 1e4 never overflow; backward: one sum, then the gradient) lives in
+// the row_* functions below, each walking the elements r = first, first + step, … of one row. Two
+// work splits call them:
+//
+// softmax_forward        one workgroup of 256 threads per row (outer·inner rows, the grid folded into
+// softmax_backward       2-D when there are more than 65535). Thread lid walks r = lid, lid + 256, …;
+//                        the partial results are combined by a tree reduction in workgroup memory.
+//                        Rows longer than 256 simply take more strides.
+// softmax_forward_rows   one thread per row walking all of it (first 0, step 1): no workgroup memory,
+// softmax_backward_rows  no barrier. For short rows (R ≤ 64 leaves most of a 256-thread workgroup
+//                        idle) and on software adapters with at least 4 rows (a barrier there
+//                        switches every invocation of the workgroup); the host decides. Neighbouring
+//                        threads own neighbouring rows, so a non-last axis (inner > 1) reads coalesced.
+//
+// The backward, from the forward's output y and the incoming gradient dy:
+//   softmax:      dx = y · (dy − Σ_r dy·y)
+//   log-softmax:  dx = dy − e^y · Σ_r dy        (e^y is the softmax)
 
 override OP: u32 = 0u;
 
@@ -24,7 +34,8 @@ struct Params { outer: u32, R: u32, inner: u32 }
 @group(0) @binding(2) var<uniform> fparams: Params;   // forward
 @group(0) @binding(3) var<uniform> bparams: Params;   // backward
 
-const WG = 256u;
+const WG = 256u;        // threads per row in the workgroup kernels
+const ROWS_WG = 64u;    // rows per workgroup in the _rows kernels
 var<workgroup> partial: array<f32, 256>;
 
 // Tree reductions over the workgroup. Every thread must call them (barriers in uniform control flow);
@@ -58,36 +69,73 @@ fn row_base(o: u32, p: Params) -> u32 {
   return (o / p.inner) * p.R * p.inner + o % p.inner;
 }
 
+// ---- per-row maths: the elements r = first, first + step, … < R of the row at `base` ------------
+
+// Forward sweep 1: max of x.
+fn row_max(base: u32, R: u32, first: u32, step: u32) -> f32 {
+  var m = -3.4028234663852886e38;
+  for (var r = first; r < R; r += step) { m = max(m, x[base + r * fparams.inner]); }
+  return m;
+}
+
+// Forward sweep 2: Σ e^(x − m).
+fn row_sum_exp(base: u32, R: u32, m: f32, first: u32, step: u32) -> f32 {
+  var s = 0.0;
+  for (var r = first; r < R; r += step) { s += exp(x[base + r * fparams.inner] - m); }
+  return s;
+}
+
+// Forward output from the row's max m and Σ e^(x − m) = s.
+fn row_write_forward(base: u32, R: u32, m: f32, s: f32, first: u32, step: u32) {
+  if (OP == 1u) {
+    let logs = log(s);
+    for (var r = first; r < R; r += step) {
+      let i = base + r * fparams.inner;
+      y[i] = x[i] - m - logs;
+    }
+  } else {
+    let inv = 1.0 / s;
+    for (var r = first; r < R; r += step) {
+      let i = base + r * fparams.inner;
+      y[i] = exp(x[i] - m) * inv;
+    }
+  }
+}
+
+// Backward sum: Σ dy·y (softmax) or Σ dy (log-softmax).
+fn row_backward_sum(base: u32, R: u32, first: u32, step: u32) -> f32 {
+  var acc = 0.0;
+  for (var r = first; r < R; r += step) {
+    let i = base + r * bparams.inner;
+    acc += select(dout[i] * out[i], dout[i], OP == 1u);
+  }
+  return acc;
+}
+
+// Backward output from the row's sum.
+fn row_write_backward(base: u32, R: u32, total: f32, first: u32, step: u32) {
+  for (var r = first; r < R; r += step) {
+    let i = base + r * bparams.inner;
+    if (OP == 1u) {
+      dinp[i] = dout[i] - exp(out[i]) * total;
+    } else {
+      dinp[i] = out[i] * (dout[i] - total);
+    }
+  }
+}
+
+// ---- one workgroup per row ----------------------------------------------------------------------
+
 @compute @workgroup_size(256)
 fn softmax_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
   let o = wid.x + wid.y * nwg.x;                    // row index in (outer, inner)
   let valid = o < fparams.outer * fparams.inner;    // the same for the whole workgroup
   let base = row_base(o, fparams);
-  let stride = fparams.inner;
   let R = select(0u, fparams.R, valid);
-
-  var m = -3.4028234663852886e38;
-  for (var r = lid; r < R; r += WG) { m = max(m, x[base + r * stride]); }
-  m = workgroup_max(m, lid);
-
-  var s = 0.0;
-  for (var r = lid; r < R; r += WG) { s += exp(x[base + r * stride] - m); }
-  s = workgroup_sum(s, lid);
-
-  if (OP == 1u) {
-    let logs = log(s);
-    for (var r = lid; r < R; r += WG) {
-      let i = base + r * stride;
-      y[i] = x[i] - m - logs;
-    }
-  } else {
-    let inv = 1.0 / s;
-    for (var r = lid; r < R; r += WG) {
-      let i = base + r * stride;
-      y[i] = exp(x[i] - m) * inv;
-    }
-  }
+  let m = workgroup_max(row_max(base, R, lid, WG), lid);
+  let s = workgroup_sum(row_sum_exp(base, R, m, lid, WG), lid);
+  row_write_forward(base, R, m, s, lid, WG);
 }
 
 @compute @workgroup_size(256)
@@ -96,23 +144,33 @@ fn softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   let o = wid.x + wid.y * nwg.x;
   let valid = o < bparams.outer * bparams.inner;
   let base = row_base(o, bparams);
-  let stride = bparams.inner;
   let R = select(0u, bparams.R, valid);
+  let total = workgroup_sum(row_backward_sum(base, R, lid, WG), lid);
+  row_write_backward(base, R, total, lid, WG);
+}
 
-  // softmax: Σ dy·y;  log-softmax: Σ dy
-  var acc = 0.0;
-  for (var r = lid; r < R; r += WG) {
-    let i = base + r * stride;
-    acc += select(dout[i] * out[i], dout[i], OP == 1u);
-  }
-  let total = workgroup_sum(acc, lid);
+// ---- one thread per row -------------------------------------------------------------------------
 
-  for (var r = lid; r < R; r += WG) {
-    let i = base + r * stride;
-    if (OP == 1u) {
-      dinp[i] = dout[i] - exp(out[i]) * total;
-    } else {
-      dinp[i] = out[i] * (dout[i] - total);
-    }
-  }
+// This thread's row in the grid, folded into 2-D when large.
+fn thread_row(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * ROWS_WG;
+}
+
+@compute @workgroup_size(64)
+fn softmax_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = thread_row(gid, nwg);
+  if (o >= fparams.outer * fparams.inner) { return; }
+  let base = row_base(o, fparams);
+  let R = fparams.R;
+  let m = row_max(base, R, 0u, 1u);
+  row_write_forward(base, R, m, row_sum_exp(base, R, m, 0u, 1u), 0u, 1u);
+}
+
+@compute @workgroup_size(64)
+fn softmax_backward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = thread_row(gid, nwg);
+  if (o >= bparams.outer * bparams.inner) { return; }
+  let base = row_base(o, bparams);
+  let R = bparams.R;
+  row_write_backward(base, R, row_backward_sum(base, R, 0u, 1u), 0u, 1u);
 }

@@ -3,7 +3,10 @@
 // [N, C] (batch 2, prime batches, C = 1, prime C, a batch above one workgroup), [N, C, L] and
 // [N, C, H, W] with odd H·W (and per-channel counts above 256), weight / bias present or absent,
 // the running-statistics update (each output its own case), the saved mean / rstd outputs with their
-// gradients, eval mode, and a gradient of a gradient through the backward op.
+// gradients, eval mode, and a gradient of a gradient through the backward op. The per-channel kernels
+// run one thread per channel for M ≤ 64 values per channel, and under the software rules with ≥ 4
+// channels; one workgroup per channel otherwise: shapes with M > 64 appear with C ≥ 4 ([300,4],
+// [3,5,7,11]) and C < 4, and node/hardware-rules runs this table under the hardware rules.
 // Bad inputs are in node/batchnorm-errors.test.ts.
 import * as sg from '../../src/index.js';
 import type { BatchNormVersion, Tensor } from '../../src/index.js';
@@ -18,7 +21,8 @@ const runVar = (C: number): InputSpec => ({ shape: [C], range: [0.5, 2], noGrad:
 const affine = (w?: Tensor, b?: Tensor) => ({ ...(w ? { weight: w } : {}), ...(b ? { bias: b } : {}) });
 
 // ---- training forward + backward, weight and bias, every version ----
-const trainShapes: number[][] = [[2, 3], [7, 5], [13, 1], [3, 2, 5], [2, 3, 5, 7], [1, 3, 2, 2], [5, 1, 3, 3], [3, 2, 11, 13], [300, 2]];
+const trainShapes: number[][] = [[2, 3], [7, 5], [13, 1], [3, 2, 5], [2, 3, 5, 7], [1, 3, 2, 2], [5, 1, 3, 3], [3, 2, 11, 13], [300, 2],
+  [300, 4], [3, 5, 7, 11]];
 for (const version of ['fused', 'split', 'auto'] as BatchNormVersion[]) {
   for (const shape of trainShapes) {
     const C = shape[1];
@@ -32,6 +36,7 @@ for (const version of ['fused', 'split', 'auto'] as BatchNormVersion[]) {
 // ---- weight / bias absent ----
 for (const version of ['fused', 'split'] as BatchNormVersion[]) {
   cases.push({ name: `train ${version} [11,3] no weight, no bias`, inputs: [[11, 3]], fn: (x) => sg.batchNorm(x, { training: true, version }).y, atol: 1e-4 });
+  cases.push({ name: `train ${version} [20,4,5] no weight, no bias`, inputs: [[20, 4, 5]], fn: (x) => sg.batchNorm(x, { training: true, version }).y, atol: 1e-4 });
   cases.push({
     name: `train ${version} [3,2,3,3] weight only`, inputs: [[3, 2, 3, 3], [2]], atol: 1e-4,
     fn: (x, w) => sg.batchNorm(x, { weight: w, training: true, version }).y,
@@ -50,7 +55,7 @@ cases.push({ name: 'train eps 0.1, shifted input [5,3,2]', inputs: [{ shape: [5,
 
 // ---- running statistics (each output its own case; no gradient: they are state) ----
 for (const version of ['fused', 'split'] as BatchNormVersion[]) {
-  for (const shape of [[2, 3], [7, 5], [3, 2, 5], [2, 3, 5, 7], [13, 1]]) {
+  for (const shape of [[2, 3], [7, 5], [3, 2, 5], [2, 3, 5, 7], [13, 1], [3, 4, 5, 7]]) {
     const C = shape[1];
     const run = (x: Tensor, rm: Tensor, rv: Tensor, w: Tensor, b: Tensor) =>
       sg.batchNorm(x, { weight: w, bias: b, runningMean: rm, runningVar: rv, training: true, momentum: 0.1, version });
@@ -118,6 +123,10 @@ for (const version of ['fused', 'split'] as BatchNormVersion[]) {
   cases.push({
     name: `second order ${version} [4,2,3] without weight`, inputs: [[4, 2, 3], [4, 2, 3]], atol: 1e-4,
     fn: (x, r) => sg.grad((xx) => sg.sum(sg.mul(sg.batchNorm(xx, { training: true, version }).y, r)))(x)[0],
+  });
+  cases.push({
+    name: `second order ${version} [2,4,7,6] (M = 84)`, inputs: [[2, 4, 7, 6], [4], [2, 4, 7, 6]], atol: 1e-4,
+    fn: (x, w, r) => sg.grad((xx) => sg.sum(sg.mul(sg.batchNorm(xx, { weight: w, training: true, version }).y, r)))(x)[0],
   });
 }
 

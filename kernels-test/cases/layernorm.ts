@@ -1,5 +1,9 @@
-// layerNorm (shaders/layernorm.wgsl): forward (one workgroup per row), backward dinp (one workgroup per
-// row) and dweight/dbias (column reduction), with and without weight/bias, and gradients of gradients.
+// layerNorm (shaders/layernorm.wgsl): forward and backward dinp (one workgroup per row, or one thread
+// per row: rows of ≤ 64 on any adapter, on software adapters with ≥ 4 rows) and dweight/dbias (32×8
+// column workgroups, or one thread per column: ≤ 64 rows, or software adapters with ≥ 4 columns), with
+// and without weight/bias, and gradients of gradients. Rows longer than 64 appear with ≥ 4 rows (one
+// thread per row under the software rules, a workgroup under the hardware ones) and with fewer (a
+// workgroup under both); node/hardware-rules runs this table under the hardware rules.
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import type { Case } from '../harness.js';
@@ -21,6 +25,11 @@ export const cases: Case[] = [
   },
   { name: 'layerNorm prime row 257, 37 columns for dweight [2,257]', inputs: [[2, 257], [257]], fn: (x, w) => sg.layerNorm(x, [257], w), atol: 3e-5 },
   { name: 'layerNorm many rows for the column reduction [67,3]', inputs: [[67, 3], [3], [3]], fn: (x, w, b) => sg.layerNorm(x, [3], w, b) },
+  { name: 'layerNorm many rows, 5 columns [70,5]', inputs: [[70, 5], [5], [5]], fn: (x, w, b) => sg.layerNorm(x, [5], w, b) },
+  { name: 'layerNorm 5 rows of 300 [5,300]', inputs: [[5, 300], [300], [300]], fn: (x, w, b) => sg.layerNorm(x, [300], w, b), atol: 3e-5 },
+  { name: 'layerNorm rows of 65, weight only [6,65]', inputs: [[6, 65], [65]], fn: (x, w) => sg.layerNorm(x, [65], w), atol: 3e-5 },
+  { name: 'layerNorm rows of 64, no weight, no bias [4,64]', inputs: [[4, 64]], fn: (x) => sg.layerNorm(x, [64]) },
+  { name: 'layerNorm 2-D normalizedShape of 96 [4,8,12]', inputs: [[4, 8, 12], [8, 12], [8, 12]], fn: (x, w, b) => sg.layerNorm(x, [8, 12], w, b), atol: 3e-5 },
   { name: 'layerNorm 2-D normalizedShape [2,3,4]', inputs: [[2, 3, 4], [3, 4], [3, 4]], fn: (x, w, b) => sg.layerNorm(x, [3, 4], w, b) },
   { name: 'layerNorm whole tensor [9]', inputs: [[9], [9], [9]], fn: (x, w, b) => sg.layerNorm(x, [9], w, b) },
   { name: 'layerNorm eps 0.1 [3,4]', inputs: [[3, 4], [4], [4]], fn: (x, w, b) => sg.layerNorm(x, [4], w, b, 0.1) },
@@ -35,6 +44,7 @@ export const cases: Case[] = [
   // gradients of gradients: through layerNormBackward's rule and the mean/rstd outputs
   { name: 'second order: dx of layerNorm, affine [3,5]', inputs: [[3, 5], [5], [5], [3, 5]], fn: secondOrderDx([5], true) },
   { name: 'second order: dx of layerNorm, plain [2,6]', inputs: [[2, 6], [6], [6], [2, 6]], fn: secondOrderDx([6], false) },
+  { name: 'second order: dx of layerNorm, rows of 70 [4,70]', inputs: [[4, 70], [70], [70], [4, 70]], fn: secondOrderDx([70], true), atol: 3e-5 },
   {
     name: 'second order: dweight of layerNorm [4,3]', inputs: [[4, 3], [3], [3], [4, 3]],
     fn: (x, w, b, r) => sg.grad((ww: Tensor) => sg.sum(sg.mul(sg.layerNorm(x, [3], ww, b), r)))(w)[0],

@@ -1,7 +1,7 @@
 // The kernel choices 'auto' makes for hardware adapters, run on whatever adapter the tests have.
-// On SwiftShader 'auto' follows the software rules (register-blocked matmul, one thread per row or
-// output, direct convolution), so kernels.test.ts covers those there; this file forces the hardware
-// rules (workgroup tiles and tree reductions) and runs the tables whose kernels the rules switch.
+// On SwiftShader 'auto' follows the software rules (register-blocked matmul and convolutions, one
+// thread per row, output or channel), so kernels.test.ts covers those there; this file forces the
+// hardware rules (workgroup tiles and tree reductions) and runs the tables whose kernels they switch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sg from '../../src/index.js';
 import { runCase } from '../harness.js';
@@ -34,7 +34,7 @@ describe('kernel rules', () => {
   });
 });
 
-for (const table of ['matmul', 'reduce', 'loss']) {
+for (const table of ['matmul', 'reduce', 'loss', 'softmax', 'layernorm', 'batchnorm', 'conv']) {
   describe(`${table} (hardware rules)`, () => {
     for (const c of tables[table as keyof typeof tables]) {
       it(c.name, async () => {

@@ -15,9 +15,15 @@
 //                      Its own gradient is written in ops, so gradients of gradients work.
 //   batchNormEval      eval forward with the running statistics (batchnorm_normalize); its gradient is
 //                      the plain per-channel affine map, in ops.
+// The per-channel kernels (statistics, fused forward, gradient sums, fused backward) run one workgroup
+// per channel with tree reductions, or one thread per channel (the _channels kernels: no workgroup
+// memory, no barrier) for channels of at most 64 values on any adapter and on a software adapter
+// (softwareRules(): SwiftShader pays for each barrier by switching every invocation of the
+// workgroup) with at least 4 channels; see useBatchNormPerChannel.
 // Kernels: shaders/batchnorm.wgsl. References: src/reference/batchnorm.ts.
 
-import { defineKernel } from '../gpu/kernels.js';
+import { defineKernel, type BindingDef, type KernelDef } from '../gpu/kernels.js';
+import { softwareRules } from '../gpu/device.js';
 import { apply, apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/batchnorm.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type HostTensor, type Meta } from './op.js';
@@ -34,25 +40,27 @@ const params = [
   { name: 'eps', type: 'f32' as const },
 ];
 const wg256: [number, number, number] = [WG, 1, 1];
+const wg64: [number, number, number] = [64, 1, 1];
+
+const statsBindings: BindingDef[] = [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'mean', kind: RW },
+  { name: 'rstd', kind: RW }, { name: 'var_b', kind: RW }];
+const forwardBindings: BindingDef[] = [...statsBindings, { name: 'weight', kind: R }, { name: 'bias', kind: R }, { name: 'y', kind: RW }];
+const gradBindings: BindingDef[] = [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R },
+  { name: 'stat_rstd', kind: R }, { name: 'dy', kind: R }];
+const backwardReduceBindings: BindingDef[] = [...gradBindings, { name: 'dweight', kind: RW }, { name: 'dbias', kind: RW }];
+const backwardBindings: BindingDef[] = [...backwardReduceBindings, { name: 'weight_b', kind: R }, { name: 'dx', kind: RW }];
+
+/** The entry point `entry` of batchnorm.wgsl (its name too) over the (N, C, L) params. */
+function kernel(entry: string, bindings: BindingDef[], workgroupSize: [number, number, number], overrides?: string[]): KernelDef {
+  return defineKernel({ name: entry, file: 'batchnorm.wgsl', entry, params, workgroupSize, bindings, ...(overrides ? { overrides } : {}) });
+}
+const affine = ['HAS_WEIGHT', 'HAS_BIAS'];
 
 export const batchNormKernels = {
-  stats: defineKernel({
-    name: 'batchnorm_stats', file: 'batchnorm.wgsl', entry: 'batchnorm_stats', params, workgroupSize: wg256,
-    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'mean', kind: RW }, { name: 'rstd', kind: RW },
-      { name: 'var_b', kind: RW }],
-  }),
-  forward: defineKernel({
-    name: 'batchnorm_forward', file: 'batchnorm.wgsl', entry: 'batchnorm_forward', params, workgroupSize: wg256,
-    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'mean', kind: RW }, { name: 'rstd', kind: RW },
-      { name: 'var_b', kind: RW }, { name: 'weight', kind: R }, { name: 'bias', kind: R }, { name: 'y', kind: RW }],
-    overrides: ['HAS_WEIGHT', 'HAS_BIAS'],
-  }),
-  normalize: defineKernel({
-    name: 'batchnorm_normalize', file: 'batchnorm.wgsl', entry: 'batchnorm_normalize', params, workgroupSize: wg256,
-    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R }, { name: 'stat_var', kind: R },
-      { name: 'y_norm', kind: RW }, { name: 'weight', kind: R }, { name: 'bias', kind: R }],
-    overrides: ['HAS_WEIGHT', 'HAS_BIAS'],
-  }),
+  stats: kernel('batchnorm_stats', statsBindings, wg256),
+  forward: kernel('batchnorm_forward', forwardBindings, wg256, affine),
+  normalize: kernel('batchnorm_normalize', [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R },
+    { name: 'stat_var', kind: R }, { name: 'y_norm', kind: RW }, { name: 'weight', kind: R }, { name: 'bias', kind: R }], wg256, affine),
   running: defineKernel({
     name: 'batchnorm_running', file: 'batchnorm.wgsl', entry: 'batchnorm_running', workgroupSize: [64, 1, 1],
     params: [{ name: 'C', type: 'u32' }, { name: 'momentum', type: 'f32' }, { name: 'unbias', type: 'f32' }],
@@ -60,25 +68,15 @@ export const batchNormKernels = {
       { name: 'stat_var', kind: R }, { name: 'new_running_mean', kind: RW }, { name: 'running_var', kind: R },
       { name: 'new_running_var', kind: RW }],
   }),
-  backwardReduce: defineKernel({
-    name: 'batchnorm_backward_reduce', file: 'batchnorm.wgsl', entry: 'batchnorm_backward_reduce', params, workgroupSize: wg256,
-    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R }, { name: 'stat_rstd', kind: R },
-      { name: 'dy', kind: R }, { name: 'dweight', kind: RW }, { name: 'dbias', kind: RW }],
-  }),
-  backwardDx: defineKernel({
-    name: 'batchnorm_backward_dx', file: 'batchnorm.wgsl', entry: 'batchnorm_backward_dx', params, workgroupSize: wg256,
-    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R }, { name: 'stat_rstd', kind: R },
-      { name: 'dy', kind: R }, { name: 'sum_dy_xhat', kind: R }, { name: 'sum_dy', kind: R }, { name: 'weight_b', kind: R },
-      { name: 'dx', kind: RW }],
-    overrides: ['HAS_WEIGHT'],
-  }),
-  backward: defineKernel({
-    name: 'batchnorm_backward', file: 'batchnorm.wgsl', entry: 'batchnorm_backward', params, workgroupSize: wg256,
-    bindings: [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R }, { name: 'stat_rstd', kind: R },
-      { name: 'dy', kind: R }, { name: 'dweight', kind: RW }, { name: 'dbias', kind: RW }, { name: 'weight_b', kind: R },
-      { name: 'dx', kind: RW }],
-    overrides: ['HAS_WEIGHT'],
-  }),
+  backwardReduce: kernel('batchnorm_backward_reduce', backwardReduceBindings, wg256),
+  backwardDx: kernel('batchnorm_backward_dx', [...gradBindings, { name: 'sum_dy_xhat', kind: R }, { name: 'sum_dy', kind: R },
+    { name: 'weight_b', kind: R }, { name: 'dx', kind: RW }], wg256, ['HAS_WEIGHT']),
+  backward: kernel('batchnorm_backward', backwardBindings, wg256, ['HAS_WEIGHT']),
+  // One thread per channel (no workgroup memory, no barrier): see useBatchNormPerChannel.
+  statsChannels: kernel('batchnorm_stats_channels', statsBindings, wg64),
+  forwardChannels: kernel('batchnorm_forward_channels', forwardBindings, wg64, affine),
+  backwardReduceChannels: kernel('batchnorm_backward_reduce_channels', backwardReduceBindings, wg64),
+  backwardChannels: kernel('batchnorm_backward_channels', backwardBindings, wg64, ['HAS_WEIGHT']),
 };
 
 /** Kernel choice: 'fused' = one workgroup per channel does everything; 'split' = per-channel statistics, then one thread per element. */
@@ -87,12 +85,25 @@ export type BatchNormVersion = 'auto' | 'fused' | 'split';
 /**
  * 'auto': the fused kernel when there are enough channels to fill the GPU with one workgroup each
  * (C ≥ 64), or so few values per channel (M ≤ 1024, at most 4 per thread) that a second dispatch
- * costs more than it parallelises; otherwise the split pair, whose element-wise half uses every core.
+ * costs more than it parallelises, or with one thread per channel (measured on SwiftShader: the
+ * fused _channels kernel beats _channels statistics + the element-wise half at every size tried);
+ * otherwise the split pair, whose element-wise half uses every core.
  */
-function useFused(version: BatchNormVersion, C: number, M: number): boolean {
+function useFused(version: BatchNormVersion, C: number, M: number, perChannel: boolean): boolean {
   if (version === 'fused') return true;
   if (version === 'split') return false;
-  return C >= 64 || M <= 1024;
+  return C >= 64 || M <= 1024 || perChannel;
+}
+
+/**
+ * The per-channel kernels' work split: one thread per channel (the _channels kernels, no barrier)
+ * for short channels (M ≤ 64 values would leave most of a 256-thread workgroup idle) on any adapter,
+ * and on a software adapter with at least 4 channels; one workgroup per channel otherwise. (SwiftShader
+ * runs 4 invocations per SIMD group: with fewer channels the threads leave lanes and cores idle, and
+ * a workgroup per channel is as fast or, for one channel of many values, about 3× faster.)
+ */
+function useBatchNormPerChannel(C: number, M: number, software = softwareRules()): boolean {
+  return M <= 64 || (software && C >= 4);
 }
 
 /** (N, C, L) view of x. */
@@ -105,9 +116,9 @@ function channelShape(rank: number, C: number): number[] {
   return Array.from({ length: rank }, (_, i) => (i === 1 ? C : 1));
 }
 
-/** Grid of one workgroup per channel (2-D past the per-dimension limit). */
-function channelGrid(ctx: EncodeCtx, C: number): [number, number] {
-  return grid1d(C, 1, ctx.limits.maxWorkgroupsPerDim);
+/** Grid of one workgroup (perThread: one thread) per channel, 2-D past the per-dimension limit. */
+function channelGrid(ctx: EncodeCtx, C: number, perThread: boolean): [number, number] {
+  return grid1d(C, perThread ? 64 : 1, ctx.limits.maxWorkgroupsPerDim);
 }
 
 function checkChannelMeta(op: string, what: string, m: Meta, C: number): void {
@@ -144,7 +155,8 @@ function trainSlots(a: { hasWeight: boolean; hasBias: boolean; hasRunning: boole
 
 export const batchNormOp = defineOp<TrainAttrs>({
   name: 'batchNorm',
-  kernels: [batchNormKernels.forward, batchNormKernels.stats, batchNormKernels.normalize, batchNormKernels.running],
+  kernels: [batchNormKernels.forward, batchNormKernels.stats, batchNormKernels.forwardChannels, batchNormKernels.statsChannels,
+    batchNormKernels.normalize, batchNormKernels.running],
   infer: (ins, attrs) => {
     const s = trainSlots(attrs);
     const x = ins[0];
@@ -175,12 +187,15 @@ export const batchNormOp = defineOp<TrainAttrs>({
     const p = { N, C, L, eps: attrs.eps };
     const overrides = { HAS_WEIGHT: s.w >= 0 ? 1 : 0, HAS_BIAS: s.b >= 0 ? 1 : 0 };
     const [y, mean, rstd] = outputs;
-    if (useFused(attrs.version, C, M)) {
-      ctx.dispatch(batchNormKernels.forward, {
-        bind: { x, mean, rstd, var_b: varB, weight, bias, y }, params: p, overrides, grid: channelGrid(ctx, C),
+    const perThread = useBatchNormPerChannel(C, M);
+    if (useFused(attrs.version, C, M, perThread)) {
+      ctx.dispatch(perThread ? batchNormKernels.forwardChannels : batchNormKernels.forward, {
+        bind: { x, mean, rstd, var_b: varB, weight, bias, y }, params: p, overrides, grid: channelGrid(ctx, C, perThread),
       });
     } else {
-      ctx.dispatch(batchNormKernels.stats, { bind: { x, mean, rstd, var_b: varB }, params: p, grid: channelGrid(ctx, C) });
+      ctx.dispatch(perThread ? batchNormKernels.statsChannels : batchNormKernels.stats, {
+        bind: { x, mean, rstd, var_b: varB }, params: p, grid: channelGrid(ctx, C, perThread),
+      });
       ctx.dispatch(batchNormKernels.normalize, {
         bind: { x, stat_mean: mean, stat_var: varB, y_norm: y, weight, bias }, params: p, overrides,
         grid: grid1d(N * C * L, WG, ctx.limits.maxWorkgroupsPerDim),
@@ -257,7 +272,8 @@ interface BackwardAttrs {
 
 export const batchNormBackwardOp = defineOp<BackwardAttrs>({
   name: 'batchNormBackward',
-  kernels: [batchNormKernels.backward, batchNormKernels.backwardReduce, batchNormKernels.backwardDx],
+  kernels: [batchNormKernels.backward, batchNormKernels.backwardReduce, batchNormKernels.backwardChannels,
+    batchNormKernels.backwardReduceChannels, batchNormKernels.backwardDx],
   infer: ([dy, x, mean, rstd, w], attrs) => {
     checkXMeta('batchNormBackward', x);
     if (dy.dtype !== 'f32' || fmtShape(dy.shape) !== fmtShape(x.shape)) {
@@ -278,14 +294,15 @@ export const batchNormBackwardOp = defineOp<BackwardAttrs>({
     const [dx, dweight, dbias] = outputs;
     const p = { N, C, L, eps: 0 };
     const overrides = { HAS_WEIGHT: attrs.hasWeight ? 1 : 0 };
-    if (useFused(attrs.version, C, N * L)) {
-      ctx.dispatch(batchNormKernels.backward, {
+    const perThread = useBatchNormPerChannel(C, N * L);
+    if (useFused(attrs.version, C, N * L, perThread)) {
+      ctx.dispatch(perThread ? batchNormKernels.backwardChannels : batchNormKernels.backward, {
         bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias, weight_b: weight, dx }, params: p, overrides,
-        grid: channelGrid(ctx, C),
+        grid: channelGrid(ctx, C, perThread),
       });
     } else {
-      ctx.dispatch(batchNormKernels.backwardReduce, {
-        bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias }, params: p, grid: channelGrid(ctx, C),
+      ctx.dispatch(perThread ? batchNormKernels.backwardReduceChannels : batchNormKernels.backwardReduce, {
+        bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias }, params: p, grid: channelGrid(ctx, C, perThread),
       });
       ctx.dispatch(batchNormKernels.backwardDx, {
         bind: { x, stat_mean: mean, stat_rstd: rstd, dy, sum_dy_xhat: dweight, sum_dy: dbias, weight_b: weight, dx },

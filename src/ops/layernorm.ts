@@ -3,44 +3,85 @@
 // The forward op has three outputs, [out, mean, rstd] (llm.c's layernorm_forward): mean and rstd are
 // what the backward op reads. The backward op has outputs [dinp, dweight?, dbias?]; its own gradient is
 // written in ops, so gradients of gradients work. Reference: src/reference/layernorm.ts.
+// Kernel choice: the forward and dinp run one workgroup per row, or one thread per row (the _rows
+// kernels: no workgroup memory, no barrier) for rows of at most ROWS_MAX_C = 64 elements on any
+// adapter and on a software adapter with at least 4 rows (softwareRules(): SwiftShader pays for each
+// barrier by switching every invocation of the workgroup); see useLayerNormRows. dweight / dbias take
+// the 32×8 column workgroups, or one thread per column (layernorm_backward_params_cols) when there are
+// at most 64 rows or on a software adapter with at least 4 columns; see useLayerNormColumns.
 
-import { defineKernel } from '../gpu/kernels.js';
+import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { softwareRules } from '../gpu/device.js';
 import { apply, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/layernorm.js';
-import { defineOp, fmtShape, numel, type EncodeCtx, type HostTensor, type Meta } from './op.js';
+import { defineOp, fmtShape, grid1d, numel, type EncodeCtx, type HostTensor, type Meta } from './op.js';
 import { sameShape } from './shape.js';
 import { add, expand, mul, neg, scale, sub } from './elementwise.js';
 import { mean as meanOf, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 
 const WG = 256;
+const ROWS_WG = 64;
+/** What the kernels of one role (forward, dinp, dweight/dbias) share whatever their work split. */
+type Role = Pick<KernelDef, 'bindings' | 'params' | 'overrides'>;
+const forward: Role = {
+  bindings: [{ name: 'inp', kind: 'read' }, { name: 'mean', kind: 'read_write' }, { name: 'rstd', kind: 'read_write' },
+    { name: 'out', kind: 'read_write' }, { name: 'weight', kind: 'read' }, { name: 'bias', kind: 'read' },
+    { name: 'fparams', kind: 'uniform' }],
+  params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'eps', type: 'f32' }],
+  overrides: ['HAS_WEIGHT', 'HAS_BIAS'],
+};
+const backward: Role = {
+  bindings: [{ name: 'inp', kind: 'read' }, { name: 'saved_mean', kind: 'read' }, { name: 'saved_rstd', kind: 'read' },
+    { name: 'dout', kind: 'read' }, { name: 'weight', kind: 'read' }, { name: 'dinp', kind: 'read_write' },
+    { name: 'bparams', kind: 'uniform' }],
+  params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }],
+  overrides: ['HAS_WEIGHT'],
+};
+const backwardParams: Role = {
+  bindings: [{ name: 'inp', kind: 'read' }, { name: 'saved_mean', kind: 'read' }, { name: 'saved_rstd', kind: 'read' },
+    { name: 'dout', kind: 'read' }, { name: 'dweight', kind: 'read_write' }, { name: 'dbias', kind: 'read_write' },
+    { name: 'bparams', kind: 'uniform' }],
+  params: backward.params,
+};
+
+/** The entry point `entry` of layernorm.wgsl (its name too) in `role`. */
+const kernel = (entry: string, role: Role, workgroupSize: [number, number, number]) =>
+  defineKernel({ name: entry, file: 'layernorm.wgsl', entry, ...role, workgroupSize });
 
 export const layerNormKernels = {
-  forward: defineKernel({
-    name: 'layernorm_forward', file: 'layernorm.wgsl', entry: 'layernorm_forward',
-    bindings: [{ name: 'inp', kind: 'read' }, { name: 'mean', kind: 'read_write' }, { name: 'rstd', kind: 'read_write' },
-      { name: 'out', kind: 'read_write' }, { name: 'weight', kind: 'read' }, { name: 'bias', kind: 'read' },
-      { name: 'fparams', kind: 'uniform' }],
-    params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'eps', type: 'f32' }],
-    workgroupSize: [WG, 1, 1], overrides: ['HAS_WEIGHT', 'HAS_BIAS'],
-  }),
-  backward: defineKernel({
-    name: 'layernorm_backward', file: 'layernorm.wgsl', entry: 'layernorm_backward',
-    bindings: [{ name: 'inp', kind: 'read' }, { name: 'saved_mean', kind: 'read' }, { name: 'saved_rstd', kind: 'read' },
-      { name: 'dout', kind: 'read' }, { name: 'weight', kind: 'read' }, { name: 'dinp', kind: 'read_write' },
-      { name: 'bparams', kind: 'uniform' }],
-    params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }],
-    workgroupSize: [WG, 1, 1], overrides: ['HAS_WEIGHT'],
-  }),
-  backwardParams: defineKernel({
-    name: 'layernorm_backward_params', file: 'layernorm.wgsl', entry: 'layernorm_backward_params',
-    bindings: [{ name: 'inp', kind: 'read' }, { name: 'saved_mean', kind: 'read' }, { name: 'saved_rstd', kind: 'read' },
-      { name: 'dout', kind: 'read' }, { name: 'dweight', kind: 'read_write' }, { name: 'dbias', kind: 'read_write' },
-      { name: 'bparams', kind: 'uniform' }],
-    params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }],
-    workgroupSize: [32, 8, 1],
-  }),
+  /** One workgroup per row. */
+  forward: kernel('layernorm_forward', forward, [WG, 1, 1]),
+  backward: kernel('layernorm_backward', backward, [WG, 1, 1]),
+  /** One thread per row. */
+  forwardRows: kernel('layernorm_forward_rows', forward, [ROWS_WG, 1, 1]),
+  backwardRows: kernel('layernorm_backward_rows', backward, [ROWS_WG, 1, 1]),
+  /** 32 columns × 8 row lanes per workgroup; one thread per column. */
+  backwardParams: kernel('layernorm_backward_params', backwardParams, [32, 8, 1]),
+  backwardParamsCols: kernel('layernorm_backward_params_cols', backwardParams, [ROWS_WG, 1, 1]),
 };
+
+/** Rows up to this long take the one-thread-per-row kernels on any adapter. */
+const ROWS_MAX_C = 64;
+
+/**
+ * One thread per row for short rows (C ≤ 64 would leave most of a 256-thread workgroup idle) on any
+ * adapter, and on a software adapter with at least 4 rows; one workgroup per row otherwise.
+ * (SwiftShader runs 4 invocations per SIMD group: 1 or 2 very long rows leave its lanes and cores
+ * idle with a thread each, and take about half the time with a workgroup each.)
+ */
+function useLayerNormRows(C: number, rows: number, software = softwareRules()): boolean {
+  return C <= ROWS_MAX_C || (software && rows >= 4);
+}
+
+/**
+ * dweight / dbias with one thread per column when there are at most 64 rows (the 8 row lanes of a
+ * 32×8 workgroup would hold at most 8 rows each, between barriers) on any adapter, and on a software
+ * adapter with at least 4 columns; the 32×8 column workgroups otherwise.
+ */
+function useLayerNormColumns(rows: number, C: number, software = softwareRules()): boolean {
+  return rows <= ROWS_MAX_C || (software && C >= 4);
+}
 
 interface LayerNormAttrs {
   normalizedShape: number[];
@@ -58,10 +99,9 @@ function dims(xShape: number[], normalizedShape: number[]) {
   return { C, rows: numel(lead), lead };
 }
 
-/** Row-major grid of one workgroup per item, folded into 2-D past the per-dimension limit. */
-function rowGrid(n: number, ctx: EncodeCtx): [number, number] {
-  const gy = Math.ceil(n / ctx.limits.maxWorkgroupsPerDim);
-  return [Math.ceil(n / gy), gy];
+/** Grid of one workgroup (perThread: one thread) per item, folded into 2-D past the per-dimension limit. */
+function rowGrid(n: number, ctx: EncodeCtx, perThread = false): [number, number] {
+  return grid1d(n, perThread ? ROWS_WG : 1, ctx.limits.maxWorkgroupsPerDim);
 }
 
 const addOpt = (a: Tensor | null, b: Tensor | null): Tensor | null => (a && b ? add(a, b) : (a ?? b));
@@ -70,7 +110,7 @@ const addOpt = (a: Tensor | null, b: Tensor | null): Tensor | null => (a && b ? 
 
 const layerNormBackwardOp = defineOp<BackwardAttrs>({
   name: 'layerNormBackward',
-  kernels: [layerNormKernels.backward, layerNormKernels.backwardParams],
+  kernels: [layerNormKernels.backward, layerNormKernels.backwardRows, layerNormKernels.backwardParams, layerNormKernels.backwardParamsCols],
   infer: ([x, , , dy], { normalizedShape, hasWeight, hasBias }) => {
     if (!sameShape(x.shape, dy.shape)) {
       throw new Error(`shadergrad: layerNormBackward: dout ${fmtShape(dy.shape)} must have the shape of x ${fmtShape(x.shape)}`);
@@ -85,18 +125,20 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
     if (C === 0) return;
     const [inp, mean, rstd, dout] = inputs;
     if (rows > 0) {
-      ctx.dispatch(layerNormKernels.backward, {
+      const perRow = useLayerNormRows(C, rows);
+      ctx.dispatch(perRow ? layerNormKernels.backwardRows : layerNormKernels.backward, {
         bind: { inp, saved_mean: mean, saved_rstd: rstd, dout, weight: hasWeight ? inputs[4] : inp, dinp: outputs[0] },
-        params: { rows, C }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0 }, grid: rowGrid(rows, ctx),
+        params: { rows, C }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0 }, grid: rowGrid(rows, ctx, perRow),
       });
     }
     if (hasWeight || hasBias) {
       // Both sums come from one pass; the one nobody asked for goes to a scratch buffer.
       const dweight = hasWeight ? outputs[1] : ctx.scratch(C * 4);
       const dbias = hasBias ? outputs[hasWeight ? 2 : 1] : ctx.scratch(C * 4);
-      ctx.dispatch(layerNormKernels.backwardParams, {
+      const perColumn = useLayerNormColumns(rows, C);
+      ctx.dispatch(perColumn ? layerNormKernels.backwardParamsCols : layerNormKernels.backwardParams, {
         bind: { inp, saved_mean: mean, saved_rstd: rstd, dout, dweight, dbias },
-        params: { rows, C }, grid: rowGrid(Math.ceil(C / 32), ctx),
+        params: { rows, C }, grid: perColumn ? rowGrid(C, ctx, true) : rowGrid(Math.ceil(C / 32), ctx),
       });
     }
   },
@@ -175,7 +217,7 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
 
 const layerNormOp = defineOp<LayerNormAttrs>({
   name: 'layerNorm',
-  kernels: [layerNormKernels.forward],
+  kernels: [layerNormKernels.forward, layerNormKernels.forwardRows],
   infer: ([x], { normalizedShape }) => {
     const k = normalizedShape.length;
     if (x.dtype !== 'f32') throw new Error(`shadergrad: layerNorm: x must be f32, got ${x.dtype}`);
@@ -189,14 +231,15 @@ const layerNormOp = defineOp<LayerNormAttrs>({
     const { C, rows } = dims(inMeta[0].shape, normalizedShape);
     if (rows === 0) return;
     const inp = inputs[0];
-    ctx.dispatch(layerNormKernels.forward, {
+    const perRow = useLayerNormRows(C, rows);
+    ctx.dispatch(perRow ? layerNormKernels.forwardRows : layerNormKernels.forward, {
       bind: {
         inp, mean: outputs[1], rstd: outputs[2], out: outputs[0],
         // Absent weight / bias: the input is bound in their place and never read (HAS_* = 0).
         weight: hasWeight ? inputs[1] : inp, bias: hasBias ? inputs[hasWeight ? 2 : 1] : inp,
       },
       params: { rows, C, eps }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0 },
-      grid: rowGrid(rows, ctx),
+      grid: rowGrid(rows, ctx, perRow),
     });
   },
   // dout reaches x, weight, bias through the backward op. mean and rstd are outputs too (the backward
