@@ -152,26 +152,6 @@ fn x_row_at(row: i32, row_ok: bool, iw: i32) -> f32 {
   return select(0.0, v, row_ok && u32(iw) < params.W);
 }
 
-// Four consecutive input columns from iw (x_row_at each).
-fn x_row4(row: i32, row_ok: bool, iw: i32) -> vec4f {
-  return vec4f(x_row_at(row, row_ok, iw), x_row_at(row, row_ok, iw + 1), x_row_at(row, row_ok, iw + 2), x_row_at(row, row_ok, iw + 3));
-}
-
-// Elements k .. k + 3 of the 12 values (a, b, c), k ≤ 8.
-fn window4(a: vec4f, b: vec4f, c: vec4f, k: u32) -> vec4f {
-  switch k {
-    case 0u: { return a; }
-    case 1u: { return vec4f(a.yzw, b.x); }
-    case 2u: { return vec4f(a.zw, b.xy); }
-    case 3u: { return vec4f(a.w, b.xyz); }
-    case 4u: { return b; }
-    case 5u: { return vec4f(b.yzw, c.x); }
-    case 6u: { return vec4f(b.zw, c.xy); }
-    case 7u: { return vec4f(b.w, c.xyz); }
-    default: { return c; }
-  }
-}
-
 @compute @workgroup_size(64)
 fn conv2d_forward_blocked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let Og = params.O / params.G;
@@ -194,7 +174,6 @@ fn conv2d_forward_blocked(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
   // First input column of each of the 4 output columns at tap kw = 0.
   let iw0 = i32(ow0 * stride_w()) - i32(params.PW);
   let sw = i32(stride_w());
-  let sliding = stride_w() == 1u && dilation_w() == 1u && taps_w() <= 9u;
   // acc_<channels><columns>[j][p]: channel ob + j (+ 4 for h), column ow0 + p (+ 4 for h).
   var acc_ll = mat4x4f(); var acc_lh = mat4x4f(); var acc_hl = mat4x4f(); var acc_hh = mat4x4f();
   for (var c = 0u; c < Cg; c++) {
@@ -203,28 +182,12 @@ fn conv2d_forward_blocked(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
       let ih = in_coord(oh, kh, params.SH, params.PH, params.DH);
       let row_ok = ih >= 0 && ih < i32(params.H);
       let row = (i32(plane) + ih) * i32(params.W);
-      // Stride 1 and dilation 1 (constants): the 8 + KW − 1 input columns the taps of this row
-      // need are loaded once, and each tap takes its 8 from them.
-      var v0 = vec4f(); var v1 = vec4f(); var v2 = vec4f(); var v3 = vec4f();
-      if (sliding) {
-        v0 = x_row4(row, row_ok, iw0);
-        v1 = x_row4(row, row_ok, iw0 + 4);
-        if (taps_w() > 1u) { v2 = x_row4(row, row_ok, iw0 + 8); }
-        if (taps_w() > 5u) { v3 = x_row4(row, row_ok, iw0 + 12); }
-      }
       for (var kw = 0u; kw < taps_w(); kw++) {
-        var x_l: vec4f;
-        var x_h: vec4f;
-        if (sliding) {
-          x_l = window4(v0, v1, v2, kw);
-          x_h = window4(v1, v2, v3, kw);
-        } else {
-          let iw = iw0 + i32(kw * dilation_w());
-          x_l = vec4f(x_row_at(row, row_ok, iw), x_row_at(row, row_ok, iw + sw),
-                      x_row_at(row, row_ok, iw + 2 * sw), x_row_at(row, row_ok, iw + 3 * sw));
-          x_h = vec4f(x_row_at(row, row_ok, iw + 4 * sw), x_row_at(row, row_ok, iw + 5 * sw),
-                      x_row_at(row, row_ok, iw + 6 * sw), x_row_at(row, row_ok, iw + 7 * sw));
-        }
+        let iw = iw0 + i32(kw * dilation_w());
+        let x_l = vec4f(x_row_at(row, row_ok, iw), x_row_at(row, row_ok, iw + sw),
+                        x_row_at(row, row_ok, iw + 2 * sw), x_row_at(row, row_ok, iw + 3 * sw));
+        let x_h = vec4f(x_row_at(row, row_ok, iw + 4 * sw), x_row_at(row, row_ok, iw + 5 * sw),
+                        x_row_at(row, row_ok, iw + 6 * sw), x_row_at(row, row_ok, iw + 7 * sw));
         let tap = (c * taps_h() + kh) * taps_w() + kw;
         let wl = vec4f(w[w_lo.x + tap], w[w_lo.y + tap], w[w_lo.z + tap], w[w_lo.w + tap]);
         let wh = vec4f(w[w_hi.x + tap], w[w_hi.y + tap], w[w_hi.z + tap], w[w_hi.w + tap]);
