@@ -147,10 +147,10 @@ export function rowResults(results: Measured[], row: Row): { rs: Measured[]; bes
   return { rs, best };
 }
 
-/** The result table: one line per implementation, with ours/peer ratios per row. */
-export function formatResults(results: Measured[], rows: Row[]): string {
-  const lines: string[] = [];
-  const head = ['row', 'implementation', 'median ms', 'spread ms', 'GPU ms', 'GFLOP/s', 'GB/s', 'samples/s', 'vs tfjs', 'vs jax'];
+const HEAD = ['row', 'implementation', 'median ms', 'spread ms', 'GPU ms', 'GFLOP/s', 'GB/s', 'samples/s', 'vs tfjs', 'vs jax'];
+
+/** The table's cells: one line per implementation, with ours/peer ratios per row; and the failures. */
+function tableBody(results: Measured[], rows: Row[], digits: number): { body: string[][]; failures: string[] } {
   const body: string[][] = [];
   const failures: string[] = [];
   for (const row of rows) {
@@ -163,10 +163,25 @@ export function formatResults(results: Measured[], rows: Row[]): string {
         failures.push(`FAILED ${row.name} · ${r.impl}: ${r.error ?? ''}`);
         continue;
       }
-      body.push([row.name, r.impl, r.medianMs.toFixed(3), `${r.minMs.toFixed(2)}–${r.maxMs.toFixed(2)}`,
-        r.gpuMs === undefined ? '' : r.gpuMs.toFixed(3), fmtRate(r.gflops), fmtRate(r.gbps), fmtRate(r.samplesPerSec), ratio(r, tf), ratio(r, jx)]);
+      body.push([row.name, r.impl, r.medianMs.toFixed(digits), `${r.minMs.toFixed(digits - 1)}–${r.maxMs.toFixed(digits - 1)}`,
+        r.gpuMs === undefined ? '' : r.gpuMs.toFixed(digits), fmtRate(r.gflops), fmtRate(r.gbps), fmtRate(r.samplesPerSec), ratio(r, tf), ratio(r, jx)]);
     }
   }
+  return { body, failures };
+}
+
+/** The same table in Markdown (for bench/RESULTS.md and the README). */
+export function formatMarkdown(results: Measured[], rows: Row[]): string {
+  const { body, failures } = tableBody(results, rows, 1);
+  return [`| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+    ...body.map((b) => `| ${b.join(' | ')} |`), ...failures.map((f) => `\n${f}`)].join('\n');
+}
+
+/** The result table: one line per implementation, with ours/peer ratios per row. */
+export function formatResults(results: Measured[], rows: Row[]): string {
+  const lines: string[] = [];
+  const head = HEAD;
+  const { body, failures } = tableBody(results, rows, 3);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   lines.push(head.map((h, i) => h.padEnd(w[i])).join('  '));
   lines.push(w.map((x) => '-'.repeat(x)).join('  '));

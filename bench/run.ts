@@ -1,13 +1,15 @@
 // npm run bench — shadergrad's kernels and training steps side by side with TensorFlow.js (WebGPU)
 // and jax-js (WebGPU), in one process on one adapter. Prints a table and writes JSON.
 //   --only matmul,conv,norm,optim,train   groups to run (default all)
-//   --sizes 256,512,1024   matmul sizes        --reps N       timed repetitions (default 7)
+//   --sizes 256,512,1024   matmul sizes (default: up to 1024 on a software adapter, 4096 on a GPU)
+//   --reps N               timed repetitions (default 7)
 //   --out FILE             JSON path (default bench/results/latest.json)
+//   --markdown             also print the table in Markdown (as recorded in bench/RESULTS.md)
 //   --peers tfjs,jax       which peers to load --scale test|software|hardware  shapes (default: by adapter)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as sg from '../src/index.js';
-import { formatResults, measure } from './harness.js';
+import { formatMarkdown, formatResults, measure } from './harness.js';
 import { loadPeers, shareNodeGpu } from './peers.js';
 import { benchRows, GROUPS, type Scale } from './rows-ops.js';
 
@@ -16,7 +18,6 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
 }
 
-const sizes = arg('sizes', '256,512,1024').split(',').map(Number);
 const reps = Number(arg('reps', '7'));
 const out = arg('out', 'bench/results/latest.json');
 const only = arg('only', GROUPS.join(',')).split(',');
@@ -31,6 +32,7 @@ const info = await sg.init({ quiet: true });
 const peers = await loadPeers(arg('peers', 'tfjs,jax').split(','));
 const adapter = `${info.vendor} ${info.architecture} ${info.description}`.trim();
 const scale = arg('scale', info.software ? 'software' : 'hardware') as Scale;
+const sizes = arg('sizes', info.software ? '256,512,1024' : '256,512,1024,2048,4096').split(',').map(Number);
 console.log(`adapter: ${adapter}${info.software ? ' (software)' : ''} · features: ${info.features.join(', ')} · shapes: ${scale}`);
 for (const n of peers.notes) console.log(`note: ${n}`);
 
@@ -40,6 +42,7 @@ const rows = await benchRows(peers, only, scale, {
 const results = await measure(rows, { warmup: 2, reps, budgetMs: 20_000, log: (l) => console.log(l) });
 const table = formatResults(results, rows);
 console.log(`\n${table}`);
+if (process.argv.includes('--markdown')) console.log(`\n${formatMarkdown(results, rows)}`);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), adapter, software: info.software, runtime: 'node', scale, results }, null, 2));
 console.log(`\nJSON: ${out}`);
