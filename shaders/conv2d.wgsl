@@ -137,6 +137,23 @@ fn outer(u: vec4f, v: vec4f) -> mat4x4f {
   return mat4x4f(u * v.x, u * v.y, u * v.z, u * v.w);
 }
 
+// Two 4-vectors making one 8-vector (low and high halves).
+struct Pair { lo: vec4f, hi: vec4f }
+
+// The 8×8 register block of the blocked kernels, as four 4×4 blocks: acc.rc holds u-half r × v-half c
+// of the sum of outer products u·vᵀ, stored by columns (column j of rc is v's element j of half c).
+struct Acc8 { ll: mat4x4f, lh: mat4x4f, hl: mat4x4f, hh: mat4x4f }
+
+// acc + u·vᵀ for the 8-vectors u and v.
+fn add_outer8(acc: Acc8, u: Pair, v: Pair) -> Acc8 {
+  return Acc8(acc.ll + outer(u.lo, v.lo), acc.lh + outer(u.hi, v.lo), acc.hl + outer(u.lo, v.hi), acc.hh + outer(u.hi, v.hi));
+}
+
+// w at offsets lo and hi (four each) plus `at`.
+fn w8(lo: vec4u, hi: vec4u, at: u32) -> Pair {
+  return Pair(vec4f(w[lo.x + at], w[lo.y + at], w[lo.z + at], w[lo.w + at]), vec4f(w[hi.x + at], w[hi.y + at], w[hi.z + at], w[hi.w + at]));
+}
+
 // Output channel j of the block starting at channel ob of group g, clamped to the group's last
 // channel (threads past the end compute a duplicate and do not store it).
 fn block_channel(g: u32, Og: u32, ob: u32, j: u32) -> u32 {
@@ -174,8 +191,8 @@ fn conv2d_forward_blocked(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
   // First input column of each of the 4 output columns at tap kw = 0.
   let iw0 = i32(ow0 * stride_w()) - i32(params.PW);
   let sw = i32(stride_w());
-  // acc_<channels><columns>[j][p]: channel ob + j (+ 4 for h), column ow0 + p (+ 4 for h).
-  var acc_ll = mat4x4f(); var acc_lh = mat4x4f(); var acc_hl = mat4x4f(); var acc_hh = mat4x4f();
+  // u = the 8 columns, v = the 8 channels: acc.ll[j] is channel ob + j at columns ow0 .. ow0 + 3.
+  var acc = Acc8();
   for (var c = 0u; c < Cg; c++) {
     let plane = (n * params.C + g * Cg + c) * params.H;
     for (var kh = 0u; kh < taps_h(); kh++) {
@@ -184,23 +201,17 @@ fn conv2d_forward_blocked(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
       let row = (i32(plane) + ih) * i32(params.W);
       for (var kw = 0u; kw < taps_w(); kw++) {
         let iw = iw0 + i32(kw * dilation_w());
-        let x_l = vec4f(x_row_at(row, row_ok, iw), x_row_at(row, row_ok, iw + sw),
-                        x_row_at(row, row_ok, iw + 2 * sw), x_row_at(row, row_ok, iw + 3 * sw));
-        let x_h = vec4f(x_row_at(row, row_ok, iw + 4 * sw), x_row_at(row, row_ok, iw + 5 * sw),
-                        x_row_at(row, row_ok, iw + 6 * sw), x_row_at(row, row_ok, iw + 7 * sw));
-        let tap = (c * taps_h() + kh) * taps_w() + kw;
-        let wl = vec4f(w[w_lo.x + tap], w[w_lo.y + tap], w[w_lo.z + tap], w[w_lo.w + tap]);
-        let wh = vec4f(w[w_hi.x + tap], w[w_hi.y + tap], w[w_hi.z + tap], w[w_hi.w + tap]);
-        acc_ll += outer(x_l, wl);
-        acc_lh += outer(x_h, wl);
-        acc_hl += outer(x_l, wh);
-        acc_hh += outer(x_h, wh);
+        let xs = Pair(vec4f(x_row_at(row, row_ok, iw), x_row_at(row, row_ok, iw + sw),
+                            x_row_at(row, row_ok, iw + 2 * sw), x_row_at(row, row_ok, iw + 3 * sw)),
+                      vec4f(x_row_at(row, row_ok, iw + 4 * sw), x_row_at(row, row_ok, iw + 5 * sw),
+                            x_row_at(row, row_ok, iw + 6 * sw), x_row_at(row, row_ok, iw + 7 * sw)));
+        acc = add_outer8(acc, xs, w8(w_lo, w_hi, (c * taps_h() + kh) * taps_w() + kw));
       }
     }
   }
   for (var j = 0u; j < 4u; j++) {
-    store_block_row(n, g * Og + ob + j, ob + j < Og, oh, ow0, acc_ll[j], acc_lh[j]);
-    store_block_row(n, g * Og + ob + 4u + j, ob + 4u + j < Og, oh, ow0, acc_hl[j], acc_hh[j]);
+    store_block_row(n, g * Og + ob + j, ob + j < Og, oh, ow0, acc.ll[j], acc.lh[j]);
+    store_block_row(n, g * Og + ob + 4u + j, ob + 4u + j < Og, oh, ow0, acc.hl[j], acc.hh[j]);
   }
 }
 
@@ -349,8 +360,8 @@ fn conv2d_backward_input_blocked(@builtin(global_invocation_id) gid: vec3u, @bui
   let c_hi = min(vec4u(cb) + vec4u(4u, 5u, 6u, 7u), vec4u(Cg - 1u)) * taps;
   let col_lo = vec4i(i32(w0 + params.PW)) + vec4i(0, 1, 2, 3);
   let col_hi = vec4i(i32(w0 + params.PW)) + vec4i(4, 5, 6, 7);
-  // acc_<columns><channels>[j][p]: channel (lo/hi) j, column (lo/hi) p.
-  var acc_ll = mat4x4f(); var acc_lh = mat4x4f(); var acc_hl = mat4x4f(); var acc_hh = mat4x4f();
+  // u = the 8 columns, v = the 8 input channels: acc.ll[j] is channel cb + j at columns w0 .. w0 + 3.
+  var acc = Acc8();
   for (var o = g * Og; o < (g + 1u) * Og; o++) {
     let w_o = o * Cg * taps;
     let plane = i32((n * params.O + o) * params.OH);
@@ -363,21 +374,14 @@ fn conv2d_backward_input_blocked(@builtin(global_invocation_id) gid: vec3u, @bui
         let shift = vec4i(i32(kw * dilation_w()));
         let lo = out_cols4(col_lo - shift, row_ok);
         let hi = out_cols4(col_hi - shift, row_ok);
-        let d_lo = dy_cols4(row, lo.ow, lo.ok);
-        let d_hi = dy_cols4(row, hi.ow, hi.ok);
-        let tap = w_o + kh * taps_w() + kw;
-        let wl = vec4f(w[c_lo.x + tap], w[c_lo.y + tap], w[c_lo.z + tap], w[c_lo.w + tap]);
-        let wh = vec4f(w[c_hi.x + tap], w[c_hi.y + tap], w[c_hi.z + tap], w[c_hi.w + tap]);
-        acc_ll += outer(d_lo, wl);
-        acc_lh += outer(d_lo, wh);
-        acc_hl += outer(d_hi, wl);
-        acc_hh += outer(d_hi, wh);
+        let ds = Pair(dy_cols4(row, lo.ow, lo.ok), dy_cols4(row, hi.ow, hi.ok));
+        acc = add_outer8(acc, ds, w8(c_lo, c_hi, w_o + kh * taps_w() + kw));
       }
     }
   }
   for (var j = 0u; j < 4u; j++) {
-    store_dx8(n, g * Cg + cb + j, cb + j < Cg, h, w0, acc_ll[j], acc_hl[j]);
-    store_dx8(n, g * Cg + cb + 4u + j, cb + 4u + j < Cg, h, w0, acc_lh[j], acc_hh[j]);
+    store_dx8(n, g * Cg + cb + j, cb + j < Cg, h, w0, acc.ll[j], acc.lh[j]);
+    store_dx8(n, g * Cg + cb + 4u + j, cb + 4u + j < Cg, h, w0, acc.hl[j], acc.hh[j]);
   }
 }
 
@@ -435,8 +439,8 @@ fn conv2d_backward_weight_blocked(@builtin(global_invocation_id) gid: vec3u, @bu
   let span = params.OH * params.OW;
   let o_lo = (vec4u(g * Og) + min(vec4u(ob) + vec4u(0u, 1u, 2u, 3u), vec4u(Og - 1u))) * span;
   let o_hi = (vec4u(g * Og) + min(vec4u(ob) + vec4u(4u, 5u, 6u, 7u), vec4u(Og - 1u))) * span;
-  // acc_<taps><channels>[j][t]: channel (lo/hi) j, tap (lo/hi) t.
-  var acc_ll = mat4x4f(); var acc_lh = mat4x4f(); var acc_hl = mat4x4f(); var acc_hh = mat4x4f();
+  // u = the 8 taps, v = the 8 channels: acc.ll[j] is channel ob + j at taps kb .. kb + 3.
+  var acc = Acc8();
   let r_end = min((s + 1u) * params.split_rows, rows);
   for (var r = s * params.split_rows; r < r_end; r++) {
     let n = r / params.OH;
@@ -453,20 +457,15 @@ fn conv2d_backward_weight_blocked(@builtin(global_invocation_id) gid: vec3u, @bu
     for (var ow = 0u; ow < params.OW; ow++) {
       let iw_lo = vec4i(i32(ow * params.SW)) + dw_lo;
       let iw_hi = vec4i(i32(ow * params.SW)) + dw_hi;
-      let x_lo = x4(xrow_lo + iw_lo, rok_lo & (vec4u(iw_lo) < vec4u(params.W)));
-      let x_hi = x4(xrow_hi + iw_hi, rok_hi & (vec4u(iw_hi) < vec4u(params.W)));
-      let d_lo = dy4(o_lo, dyrow + ow);
-      let d_hi = dy4(o_hi, dyrow + ow);
-      acc_ll += outer(x_lo, d_lo);
-      acc_lh += outer(x_lo, d_hi);
-      acc_hl += outer(x_hi, d_lo);
-      acc_hh += outer(x_hi, d_hi);
+      let xs = Pair(x4(xrow_lo + iw_lo, rok_lo & (vec4u(iw_lo) < vec4u(params.W))),
+                    x4(xrow_hi + iw_hi, rok_hi & (vec4u(iw_hi) < vec4u(params.W))));
+      acc = add_outer8(acc, xs, Pair(dy4(o_lo, dyrow + ow), dy4(o_hi, dyrow + ow)));
     }
   }
   // Partial sums of slice s: dw viewed as (slices, O, Kg).
   for (var j = 0u; j < 4u; j++) {
-    store_taps8(s, g * Og + ob + j, ob + j < Og, kb, Kg, acc_ll[j], acc_hl[j]);
-    store_taps8(s, g * Og + ob + 4u + j, ob + 4u + j < Og, kb, Kg, acc_lh[j], acc_hh[j]);
+    store_taps8(s, g * Og + ob + j, ob + j < Og, kb, Kg, acc.ll[j], acc.lh[j]);
+    store_taps8(s, g * Og + ob + 4u + j, ob + 4u + j < Og, kb, Kg, acc.hl[j], acc.hh[j]);
   }
 }
 
