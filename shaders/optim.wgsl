@@ -22,6 +22,9 @@
 //                                    slots), for n a multiple of 4 — always so in a compiled plan,
 //                                    whose arenas are padded to 256 bytes
 // adam_update_amsgrad                v̂max ← max(v̂max, v) and v̂max replaces v in the denominator
+// *_state_* / *_apply_*              the two 9-buffer updates (AMSGrad, centered RMSprop with momentum)
+//                                    split into two dispatches of ≤ 8 storage buffers, for adapters
+//                                    that offer only WebGPU's default of 8 per shader stage
 // penalty_grad                       g_out = g + l1·sign(θ) + l2·θ      (the gradient of l1·Σ|θ| + l2/2·Σθ²)
 // penalty_value_partial/_finish      l1·Σ|θ| + l2/2·Σθ², a two-pass reduction (see below)
 // clip_grad_norm_partial/_scale      ‖g‖_q, then g·min(1, max_norm / (‖g‖_q + 1e-6))
@@ -34,7 +37,8 @@
 // elementwise scaling pass (256 loads, cheap), so the norm and the scaling share one dispatch.
 //
 // Bindings. Binding 0 is the uniform of the entry point's family; the update entry points share the
-// slots below, each using a prefix of them (so the number of state buffers picks the entry point):
+// slots below, each using a prefix of them (so the number of state buffers picks the entry point;
+// the two-pass *_state_* / *_apply_* entry points bind a subset, by explicit binding numbers):
 //
 //   slot         binding   sgd            rmsprop                           adam
 //   state0       4 / 5     momentum_buf   square_avg                        exp_avg
@@ -165,19 +169,44 @@ fn rmsprop_update_centered(@builtin(global_invocation_id) gid: vec3u, @builtin(n
   param_out[i] = param[i] - rmsprop_params.lr * (g / avg);
 }
 
-@compute @workgroup_size(256)
-fn rmsprop_update_centered_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
-  if (i >= rmsprop_params.n) { return; }
+// Centered RMSprop with momentum at i: the new (v, b, ḡ).
+fn centered_momentum_state(i: u32) -> vec3f {
   let g = effective_grad(i, rmsprop_params.maximize, rmsprop_params.weight_decay);
   let v = rmsprop_square_avg(state0[i], g);
   let gbar = lerp(state2[i], g, 1.0 - rmsprop_params.alpha);
   let avg = sqrt(v - gbar * gbar) + rmsprop_params.eps;
-  let buf = state1[i] * rmsprop_params.momentum + g / avg;
-  state0_out[i] = v;
-  state1_out[i] = buf;
-  state2_out[i] = gbar;
-  param_out[i] = param[i] - rmsprop_params.lr * buf;
+  return vec3f(v, state1[i] * rmsprop_params.momentum + g / avg, gbar);
+}
+
+fn store_state3(i: u32, s: vec3f) {
+  state0_out[i] = s.x;
+  state1_out[i] = s.y;
+  state2_out[i] = s.z;
+}
+
+@compute @workgroup_size(256)
+fn rmsprop_update_centered_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = element(gid, nwg);
+  if (i >= rmsprop_params.n) { return; }
+  let s = centered_momentum_state(i);
+  store_state3(i, s);
+  param_out[i] = param[i] - rmsprop_params.lr * s.y;
+}
+
+// The same step in two dispatches, for adapters with 8 storage buffers per stage (the one above binds
+// 9): the state first, then θ from the new momentum buffer (bound at state1's slot).
+@compute @workgroup_size(256)
+fn rmsprop_state_centered_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = element(gid, nwg);
+  if (i >= rmsprop_params.n) { return; }
+  store_state3(i, centered_momentum_state(i));
+}
+
+@compute @workgroup_size(256)
+fn rmsprop_apply_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = element(gid, nwg);
+  if (i >= rmsprop_params.n) { return; }
+  param_out[i] = param[i] - rmsprop_params.lr * state1[i];
 }
 
 // ---- Adam / AdamW (torch.optim.Adam, torch.optim.AdamW) -------------------------------------------
@@ -241,18 +270,37 @@ fn adam_update_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   param_out_v[i] = p * adam_params.param_scale - adam_params.step_size * (m / denom);
 }
 
+// AMSGrad at i: the new (m, v, v̂max).
+fn amsgrad_state(i: u32) -> vec3f {
+  let g = effective_grad(i, adam_params.maximize, adam_params.grad_decay);
+  let m = lerp(state0[i], g, 1.0 - adam_params.beta1);
+  let v = state1[i] * adam_params.beta2 + (1.0 - adam_params.beta2) * g * g;
+  return vec3f(m, v, max(state2[i], v));
+}
+
 @compute @workgroup_size(256)
 fn adam_update_amsgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = element(gid, nwg);
   if (i >= adam_params.n) { return; }
-  let g = effective_grad(i, adam_params.maximize, adam_params.grad_decay);
-  let m = lerp(state0[i], g, 1.0 - adam_params.beta1);
-  let v = state1[i] * adam_params.beta2 + (1.0 - adam_params.beta2) * g * g;
-  let vmax = max(state2[i], v);
-  state0_out[i] = m;
-  state1_out[i] = v;
-  state2_out[i] = vmax;
-  param_out[i] = adam_param(i, m, vmax);
+  let s = amsgrad_state(i);
+  store_state3(i, s);
+  param_out[i] = adam_param(i, s.x, s.z);
+}
+
+// The same step in two dispatches for adapters with 8 storage buffers per stage: the state, then θ
+// from the new m and v̂max (bound at state0's and state2's slots).
+@compute @workgroup_size(256)
+fn adam_state_amsgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = element(gid, nwg);
+  if (i >= adam_params.n) { return; }
+  store_state3(i, amsgrad_state(i));
+}
+
+@compute @workgroup_size(256)
+fn adam_apply_amsgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = element(gid, nwg);
+  if (i >= adam_params.n) { return; }
+  param_out[i] = adam_param(i, state0[i], state2[i]);
 }
 
 // ---- partial reductions (shared by the penalty value and the gradient norm) ------------------------

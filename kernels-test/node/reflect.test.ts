@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { WgslReflect, ResourceType } from 'wgsl_reflect/wgsl_reflect.module.js';
 import '../../src/index.js';
-import { allKernels, paramLayout, wgslSource, type KernelDef } from '../../src/gpu/kernels.js';
+import { allKernels, bindingNumber, paramLayout, wgslSource, type KernelDef } from '../../src/gpu/kernels.js';
 
 const reflections = new Map<string, WgslReflect>();
 function reflect(file: string): WgslReflect {
@@ -24,7 +24,7 @@ function check(k: KernelDef): string[] {
       `(${used.map((r) => `${r.binding}:${r.name}`).join(', ')})`);
   }
   for (const r of used) {
-    const d = k.bindings[r.binding];
+    const d = k.bindings.find((_, i) => bindingNumber(k, i) === r.binding);
     if (!d) {
       problems.push(`binding ${r.binding} (${r.name}) is not in the descriptor`);
       continue;

@@ -12,6 +12,11 @@ export interface InitOptions {
   features?: GPUFeatureName[];
   /** Silence the one-line notice printed when Node falls back to SwiftShader. */
   quiet?: boolean;
+  /**
+   * Request at most these limits (default: the adapter's own), e.g. `{ maxStorageBuffersPerShaderStage:
+   * 8 }` to behave like an adapter that offers only WebGPU's defaults; kernels adapt where they can.
+   */
+  limits?: Partial<Record<(typeof LIMITS_TO_REQUEST)[number], number>>;
 }
 
 export interface DeviceInfo {
@@ -65,7 +70,8 @@ export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS_TO_REQUEST) {
     const v = (adapter.limits as unknown as Record<string, number>)[name];
-    if (typeof v === 'number') requiredLimits[name] = v;
+    const cap = options.limits?.[name];
+    if (typeof v === 'number') requiredLimits[name] = cap === undefined ? v : Math.min(v, cap);
   }
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   const ainfo = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;

@@ -4,7 +4,7 @@
 
 import { gpu } from './device.js';
 import {
-  bindGroupLayout, defineKernel, packParams, paramLayout, pipeline, type KernelDef, type Overrides,
+  bindGroupLayout, bindingNumber, defineKernel, packParams, paramLayout, pipeline, type KernelDef, type Overrides,
 } from './kernels.js';
 import { count } from './stats.js';
 import {
@@ -64,6 +64,7 @@ export class Recorder implements EncodeCtx {
     this.limits = {
       maxWorkgroupsPerDim: device.limits.maxComputeWorkgroupsPerDimension,
       maxWorkgroupStorage: device.limits.maxComputeWorkgroupStorageSize,
+      maxStorageBuffers: device.limits.maxStorageBuffersPerShaderStage,
     };
   }
 
@@ -154,10 +155,10 @@ export async function prepare(commands: RecordedCommand[]): Promise<{ dispatches
   const bindGroups = dispatches.map((d, i) => {
     const entries: GPUBindGroupEntry[] = d.kernel.bindings.map((b, j) => {
       if (b.kind === 'uniform') {
-        return { binding: j, resource: { buffer: uniform!, offset: offsets[i], size: paramLayout(d.kernel.params!).size } };
+        return { binding: bindingNumber(d.kernel, j), resource: { buffer: uniform!, offset: offsets[i], size: paramLayout(d.kernel.params!).size } };
       }
       const ref = d.buffers[j]!;
-      return { binding: j, resource: isSlice(ref) ? { buffer: ref.buffer, offset: ref.offset, size: ref.size } : { buffer: ref } };
+      return { binding: bindingNumber(d.kernel, j), resource: isSlice(ref) ? { buffer: ref.buffer, offset: ref.offset, size: ref.size } : { buffer: ref } };
     });
     count('bindGroupsCreated');
     return device.createBindGroup({ label: `${d.op}:${d.kernel.name}`, layout: bindGroupLayout(d.kernel), entries });

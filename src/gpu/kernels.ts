@@ -1,5 +1,6 @@
 // The kernel registry. A kernel is one WGSL entry point, described in TypeScript by a `KernelDef`:
-// its bindings (binding index = position in the list, all in group 0), the fields of its uniform
+// its bindings (in @binding order, all in group 0; a binding's number is its position in the list
+// unless it says otherwise), the fields of its uniform
 // `Params` struct, its workgroup size and the `override` constants it takes. The descriptor is
 // checked against the WGSL itself (reflected with wgsl_reflect) by kernels-test/reflect.test.ts.
 // Pipelines are created asynchronously with explicit bind-group layouts and cached per
@@ -14,6 +15,13 @@ export type BindingKind = 'read' | 'read_write' | 'uniform';
 export interface BindingDef {
   name: string;
   kind: BindingKind;
+  /** The WGSL @binding number, when it is not the binding's position in the list. */
+  binding?: number;
+}
+
+/** The @binding number of a kernel's i-th binding. */
+export function bindingNumber(def: KernelDef, i: number): number {
+  return def.bindings[i].binding ?? i;
 }
 
 /** One field of a kernel's uniform `Params` struct: a scalar, or (length > 1) an `array<vec4<T>, length/4>`. */
@@ -44,6 +52,11 @@ const kernels = new Map<string, KernelDef>();
 export function defineKernel(def: KernelDef): KernelDef {
   if (kernels.has(def.name)) throw new Error(`shadergrad: kernel '${def.name}' is defined twice`);
   if (!(def.file in WGSL)) throw new Error(`shadergrad: kernel '${def.name}' names shaders/${def.file}, which does not exist`);
+  def.bindings.forEach((_, i) => {
+    if (i > 0 && bindingNumber(def, i) <= bindingNumber(def, i - 1)) {
+      throw new Error(`shadergrad: kernel '${def.name}': bindings must be listed in increasing @binding order`);
+    }
+  });
   kernels.set(def.name, def);
   return def;
 }
@@ -158,7 +171,7 @@ export function bindGroupLayout(def: KernelDef): GPUBindGroupLayout {
     l = device.createBindGroupLayout({
       label: def.name,
       entries: def.bindings.map((b, i) => ({
-        binding: i,
+        binding: bindingNumber(def, i),
         visibility: GPUShaderStage.COMPUTE,
         buffer: { type: b.kind === 'uniform' ? 'uniform' : b.kind === 'read' ? 'read-only-storage' : 'storage' },
       })),

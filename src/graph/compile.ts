@@ -423,7 +423,12 @@ function reencodeParams(node: Node, d: RecordedDispatch, nth: number): RecordedD
     },
     scratch: () => d.buffers[0] as GPUBuffer,
     fill: () => {},
-    limits: { maxWorkgroupsPerDim: 65535, maxWorkgroupStorage: 16384 },
+    // The recorder's limits, so that the op encodes the same sequence of dispatches as when recorded.
+    limits: {
+      maxWorkgroupsPerDim: gpu().device.limits.maxComputeWorkgroupsPerDimension,
+      maxWorkgroupStorage: gpu().device.limits.maxComputeWorkgroupStorageSize,
+      maxStorageBuffers: gpu().device.limits.maxStorageBuffersPerShaderStage,
+    },
   };
   const dummy = d.buffers.find((b) => b !== undefined)!;
   node.op.encode!(capture as never, {

@@ -56,7 +56,7 @@ export interface EncodeCtx {
   /** Fill the first `bytes` of a buffer with a 32-bit pattern (0 = zeros) in the command stream. */
   fill(buffer: BufferRef, bytes: number, value: number): void;
   /** Device limits that tile choices depend on. */
-  limits: { maxWorkgroupsPerDim: number; maxWorkgroupStorage: number };
+  limits: { maxWorkgroupsPerDim: number; maxWorkgroupStorage: number; maxStorageBuffers: number };
 }
 
 export interface EncodeArgs<A> {

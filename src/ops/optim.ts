@@ -15,7 +15,7 @@
 import { defineKernel, type KernelDef, type ParamDef } from '../gpu/kernels.js';
 import { apply, apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/optim.js';
-import { defineOp, fmtShape, grid1d, numel, type BufferRef, type Meta } from './op.js';
+import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type Meta } from './op.js';
 import { sameShape } from './shape.js';
 import { abs, add, ge, mul, scale, sign } from './elementwise.js';
 
@@ -68,6 +68,43 @@ const rmspropKernels = {
   centered: updateKernel('rmsprop_update_centered', 'rmsprop_params', RMSPROP_PARAMS, 2),
   centeredMomentum: updateKernel('rmsprop_update_centered_momentum', 'rmsprop_params', RMSPROP_PARAMS, 3),
 };
+/** A two-pass kernel binding only the named slots of the shared layout (see shaders/optim.wgsl). */
+function slotKernel(entry: string, uniform: string, params: ParamDef[], slots: string[]): KernelDef {
+  const SLOTS = ['param', 'grad', 'param_out', 'state0', 'state0_out', 'state1', 'state1_out', 'state2', 'state2_out'];
+  const bindings: KernelDef['bindings'] = [{ name: uniform, kind: 'uniform', binding: 0 }];
+  for (const name of slots) bindings.push({ name, kind: name.endsWith('_out') ? 'read_write' : 'read', binding: 1 + SLOTS.indexOf(name) });
+  return defineKernel({ name: entry, file: FILE, entry, bindings, params, workgroupSize: [WG, 1, 1] });
+}
+const STATE3_SLOTS = ['param', 'grad', 'state0', 'state0_out', 'state1', 'state1_out', 'state2', 'state2_out'];
+
+/** The 9-buffer updates split into a state pass and an apply pass, for adapters with 8 storage buffers. */
+const twoPassKernels = {
+  rmspropState: slotKernel('rmsprop_state_centered_momentum', 'rmsprop_params', RMSPROP_PARAMS, STATE3_SLOTS),
+  rmspropApply: slotKernel('rmsprop_apply_momentum', 'rmsprop_params', RMSPROP_PARAMS, ['param', 'param_out', 'state1']),
+  adamState: slotKernel('adam_state_amsgrad', 'adam_params', ADAM_PARAMS, STATE3_SLOTS),
+  adamApply: slotKernel('adam_apply_amsgrad', 'adam_params', ADAM_PARAMS, ['param', 'param_out', 'state0', 'state2']),
+};
+
+/**
+ * Dispatch a 9-buffer update (param, grad, param_out and three states in and out) in one pass, or,
+ * where the adapter allows fewer storage buffers per stage, as its state pass then its apply pass,
+ * which reads the new states at `applyReads` (slot name → output index).
+ */
+function dispatchUpdate9(ctx: EncodeCtx, one: KernelDef, state: KernelDef, apply: KernelDef, applyReads: Record<string, number>,
+  inputs: BufferRef[], outputs: BufferRef[], params: Record<string, number>, n: number): void {
+  const grid = grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim);
+  const bind = updateBindings(inputs, outputs);
+  if (ctx.limits.maxStorageBuffers >= 9) {
+    ctx.dispatch(one, { bind, params, grid });
+    return;
+  }
+  const { param_out: _, ...stateBind } = bind;
+  ctx.dispatch(state, { bind: stateBind, params, grid });
+  const applyBind: Record<string, BufferRef> = { param: inputs[0], param_out: outputs[0] };
+  for (const [slot, k] of Object.entries(applyReads)) applyBind[slot] = outputs[k];
+  ctx.dispatch(apply, { bind: applyBind, params, grid });
+}
+
 const adamKernels = {
   plain: updateKernel('adam_update', 'adam_params', ADAM_PARAMS, 2),
   vec4: updateKernel('adam_update_vec4', 'adam_params', ADAM_PARAMS, 2, '_v'),
@@ -296,20 +333,22 @@ function rmspropNames(a: RmspropAttrs): string[] {
 
 const rmspropOp = defineOp<RmspropAttrs>({
   name: 'rmspropUpdate',
-  kernels: Object.values(rmspropKernels),
+  kernels: [...Object.values(rmspropKernels), twoPassKernels.rmspropState, twoPassKernels.rmspropApply],
   infer: (inputs, attrs) => updateOutputs('rmspropUpdate', rmspropNames(attrs), inputs),
   encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
     // inputs: param, grad, squareAvg, [momentumBuf], [gradAvg]; outputs: the same without grad.
-    const bind = updateBindings(inputs, outputs);
     const mom = a.momentum > 0;
-    const kernel = a.centered ? (mom ? rmspropKernels.centeredMomentum : rmspropKernels.centered) : (mom ? rmspropKernels.momentum : rmspropKernels.plain);
-    ctx.dispatch(kernel, {
-      bind,
-      params: { n, lr: a.lr, alpha: a.alpha, eps: a.eps, weight_decay: a.weightDecay, momentum: a.momentum, maximize: flag(a.maximize) },
-      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
-    });
+    const params = { n, lr: a.lr, alpha: a.alpha, eps: a.eps, weight_decay: a.weightDecay, momentum: a.momentum, maximize: flag(a.maximize) };
+    if (a.centered && mom) {
+      // θ from the new momentum buffer: output 2 (param, squareAvg, momentumBuf, gradAvg).
+      dispatchUpdate9(ctx, rmspropKernels.centeredMomentum, twoPassKernels.rmspropState, twoPassKernels.rmspropApply, { state1: 2 },
+        inputs, outputs, params, n);
+      return;
+    }
+    const kernel = a.centered ? rmspropKernels.centered : (mom ? rmspropKernels.momentum : rmspropKernels.plain);
+    ctx.dispatch(kernel, { bind: updateBindings(inputs, outputs), params, grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim) });
   },
   grad: NO_GRAD,
   reference: (ins, a) => {
@@ -386,26 +425,30 @@ const adamNames = (a: AdamAttrs) => ['param', 'grad', 'expAvg', 'expAvgSq', ...(
 
 const adamOp = defineOp<AdamAttrs>({
   name: 'adamUpdate',
-  kernels: [adamKernels.plain, adamKernels.vec4, adamKernels.amsgrad],
+  kernels: [adamKernels.plain, adamKernels.vec4, adamKernels.amsgrad, twoPassKernels.adamState, twoPassKernels.adamApply],
   infer: (inputs, attrs) => updateOutputs('adamUpdate', adamNames(attrs), inputs),
   encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
-    // Four elements per thread when n allows (a plan's arenas always do), except for AMSGrad.
-    const vec4 = !a.amsgrad && n % 4 === 0;
-    const bind = updateBindings(inputs, outputs, vec4 ? '_v' : '');
     // The per-step scalars in float64, as torch computes them in Python.
     const bc1 = 1 - Math.pow(a.beta1, a.step);
     const bc2 = 1 - Math.pow(a.beta2, a.step);
-    ctx.dispatch(a.amsgrad ? adamKernels.amsgrad : vec4 ? adamKernels.vec4 : adamKernels.plain, {
-      bind,
-      params: {
-        n, beta1: a.beta1, beta2: a.beta2, eps: a.eps,
-        grad_decay: a.decoupled ? 0 : a.weightDecay,
-        param_scale: a.decoupled ? 1 - a.lr * a.weightDecay : 1,
-        step_size: a.lr / bc1, bias_correction2_sqrt: Math.sqrt(bc2), maximize: flag(a.maximize),
-      },
-      grid: grid1d(vec4 ? n / 4 : n, WG, ctx.limits.maxWorkgroupsPerDim),
+    const params = {
+      n, beta1: a.beta1, beta2: a.beta2, eps: a.eps,
+      grad_decay: a.decoupled ? 0 : a.weightDecay,
+      param_scale: a.decoupled ? 1 - a.lr * a.weightDecay : 1,
+      step_size: a.lr / bc1, bias_correction2_sqrt: Math.sqrt(bc2), maximize: flag(a.maximize),
+    };
+    if (a.amsgrad) {
+      // θ from the new m and v̂max: outputs 1 and 3 (param, expAvg, expAvgSq, maxExpAvgSq).
+      dispatchUpdate9(ctx, adamKernels.amsgrad, twoPassKernels.adamState, twoPassKernels.adamApply, { state0: 1, state2: 3 },
+        inputs, outputs, params, n);
+      return;
+    }
+    // Four elements per thread when n allows (a plan's arenas always do).
+    const vec4 = n % 4 === 0;
+    ctx.dispatch(vec4 ? adamKernels.vec4 : adamKernels.plain, {
+      bind: updateBindings(inputs, outputs, vec4 ? '_v' : ''), params, grid: grid1d(vec4 ? n / 4 : n, WG, ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: NO_GRAD,
