@@ -149,4 +149,22 @@ describe('compile', () => {
     expect(() => plan.run(new Float32Array(5))).toThrow(/images expects 6 values \(\[2, 3\]\), got 5/);
     plan.dispose();
   });
+
+  it('copies a gradient shared by two parameters into both arena slices before the optimizer runs', async () => {
+    // d/dw1 and d/dw2 of Σ (w1 + w2)·x are one and the same tensor, x.
+    const x = sg.tensor([1, 2, 3], [3]);
+    const w1 = sg.tensor([0, 0, 0], [3]);
+    const w2 = sg.tensor([0.5, 0.5, 0.5], [3]);
+    const plan = await sg.compile(() => sg.sum(sg.mul(sg.add(w1, w2), x)), { inputs: [], params: [w1, w2], optimizer: sg.optim.sgd([w1, w2], { lr: 0.1 }) });
+    const kernels = plan.explain().map((r) => r.op);
+    expect(kernels.indexOf('gradient → arena')).toBeGreaterThanOrEqual(0);
+    expect(kernels.lastIndexOf('gradient → arena')).toBeLessThan(kernels.indexOf('sgdUpdate'));
+    plan.run();
+    plan.run();
+    await plan.flush();
+    const close = (got: ArrayLike<number>, want: number[]) => want.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+    close(await w1.data(), [-0.2, -0.4, -0.6]);
+    close(await w2.data(), [0.3, 0.1, -0.1]);
+    plan.dispose();
+  });
 });

@@ -680,15 +680,18 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   const fixed = new Map<Tensor, Placement>();
   const keep: Storage[] = [];
 
-  // Gradients go straight into their arena slices (copied when the producer can't write there).
+  // Gradients go straight into their arena slices (copied when the producer can't write there). A
+  // gradient shared by several parameters (of w1 and of w2 in w1 + w2) goes to a planned slot and is
+  // copied into each of their slices: copying one arena slice into another would bind the arena as
+  // both read and written in one dispatch.
   const gradTargets: { grad: Tensor; offset: number; bytes: number }[] = [];
   if (gradArena && paramArena) {
-    const claimed = new Set<Tensor>();
+    const uses = new Map<Tensor, number>();
+    for (const g of traced.grads) uses.set(key(rootOf(g)), (uses.get(key(rootOf(g))) ?? 0) + 1);
     traced.grads.forEach((g, i) => {
       const r = rootOf(g);
-      const ok = !r.node.storage[r.index] && produced.has(r) && !claimed.has(key(r)) && !outputs.some((o) => key(rootOf(o)) === key(r));
+      const ok = !r.node.storage[r.index] && produced.has(r) && uses.get(key(r)) === 1 && !outputs.some((o) => key(rootOf(o)) === key(r));
       if (ok) {
-        claimed.add(key(r));
         const s = gradArena.slice(paramArena.offsets[i] * 4, params[i].size * 4);
         keep.push(s);
         fixed.set(key(r), { storage: s, label: `g${i}` });
@@ -751,8 +754,8 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   const rows: Omit<ExplainRow, 'ms'>[] = [];
   const dynamicNodes: Node[] = [];
   const costs = new Map<number, Cost>();
-  for (const node of order) {
-    if (node.op.alias) continue;
+  const record = (node: Node) => {
+    if (node.op.alias) return;
     if (!node.op.encode) throw new Error(`shadergrad: op ${node.op.name} cannot run in a plan`);
     rec.op = node.op.name;
     rec.nodeId = node.id;
@@ -776,8 +779,10 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
         flops: c === before ? cost.flops : 0, bytes: c === before ? cost.bytes : 0,
       });
     }
-  }
-  // Gradients whose producer could not write into the arena: copy them there.
+  };
+  for (const node of fusion.order) record(node);
+  // Gradients whose producer could not write into the arena: copy them there, before the optimizer
+  // (the tail) reads the arena.
   const copyInto = (src: BufferRef, dst: BufferRef, n: number, what: string) => {
     rec.op = what;
     rec.nodeId = undefined;
@@ -792,6 +797,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     copyInto(src.ref, { buffer: gradArena!.buffer, offset: g.offset, size: Math.ceil(g.bytes / 4) * 4 }, n, 'gradient → arena');
     rows.push(copyRow(rows.length, 'gradient → arena', src.label, 'grads', n));
   }
+  for (const node of tail) record(node);
   // The optimizer's new values back into the arenas, and state updates (batch norm running
   // statistics) into their own buffers: copy commands after the compute pass (a DMA copy, not a
   // kernel), in the same submit. Their explain rows follow the dispatches' rows.
