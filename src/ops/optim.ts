@@ -314,15 +314,7 @@ export interface RmspropUpdateOptions {
   maximize?: boolean;
 }
 
-interface RmspropAttrs {
-  lr: number;
-  alpha: number;
-  eps: number;
-  weightDecay: number;
-  momentum: number;
-  centered: boolean;
-  maximize: boolean;
-}
+type RmspropAttrs = ref.RmspropHyper;
 
 function rmspropNames(a: RmspropAttrs): string[] {
   const names = ['param', 'grad', 'squareAvg'];
@@ -409,17 +401,7 @@ export interface AdamUpdateOptions {
   maximize?: boolean;
 }
 
-interface AdamAttrs {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  amsgrad: boolean;
-  step: number;
-  decoupled: boolean;
-  maximize: boolean;
-}
+type AdamAttrs = ref.AdamHyper;
 
 const adamNames = (a: AdamAttrs) => ['param', 'grad', 'expAvg', 'expAvgSq', ...(a.amsgrad ? ['maxExpAvgSq'] : [])];
 

@@ -39,6 +39,16 @@ export function useSerialReduce(R: number, outputs: number, software = softwareR
   return R <= SERIAL_MAX_R || (software && outputs >= 64);
 }
 
+/**
+ * The kernels' view of x around `axis`: [outer, R, inner] (R the reduced axis), and the number of
+ * outputs outer·inner (one workgroup each for the tree kernels, one thread each for reduce_serial).
+ */
+function axisView(shape: readonly number[], axis: number): { params: { outer: number; R: number; inner: number }; total: number } {
+  const outer = numel(shape.slice(0, axis));
+  const inner = numel(shape.slice(axis + 1));
+  return { params: { outer, R: shape[axis], inner }, total: outer * inner };
+}
+
 type Kind = ref.ReduceKind;
 const CODES: Record<Kind, number> = { sum: 0, mean: 1, max: 2, min: 3 };
 
@@ -60,21 +70,12 @@ function defineReduce(kind: Kind): OpDef<ReduceAttrs> {
       return [{ shape, dtype: 'f32' }];
     },
     encode: (ctx, { inputs, outputs, inMeta, attrs: { axis } }) => {
-      const s = inMeta[0].shape;
-      const outer = numel(s.slice(0, axis));
-      const inner = numel(s.slice(axis + 1));
-      const total = outer * inner;
+      const { params, total } = axisView(inMeta[0].shape, axis);
       if (total === 0) return;
-      const max = ctx.limits.maxWorkgroupsPerDim;
-      const params = { outer, R: s[axis], inner };
-      if (useSerialReduce(s[axis], total)) {
-        ctx.dispatch(reduceSerialKernel, { bind: { x: inputs[0], y: outputs[0] }, params, overrides: { OP: CODES[kind] }, grid: grid1d(total, 64, max) });
-        return;
-      }
-      const gy = Math.ceil(total / max);
-      ctx.dispatch(reduceKernel, {
-        bind: { x: inputs[0], y: outputs[0] }, params: { outer, R: s[axis], inner }, overrides: { OP: CODES[kind] },
-        grid: [Math.ceil(total / gy), gy],
+      const serial = useSerialReduce(params.R, total);
+      ctx.dispatch(serial ? reduceSerialKernel : reduceKernel, {
+        bind: { x: inputs[0], y: outputs[0] }, params, overrides: { OP: CODES[kind] },
+        grid: grid1d(total, serial ? 64 : 1, ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: ({ inputs: [x], outputs: [y], dys: [dy], attrs: { axis } }) => {
@@ -162,15 +163,11 @@ function defineArg(kind: ArgKind): OpDef<ReduceAttrs> {
       return [{ shape, dtype: 'i32' }];
     },
     encode: (ctx, { inputs, outputs, inMeta, attrs: { axis } }) => {
-      const s = inMeta[0].shape;
-      const outer = numel(s.slice(0, axis));
-      const inner = numel(s.slice(axis + 1));
-      const total = outer * inner;
+      const { params, total } = axisView(inMeta[0].shape, axis);
       if (total === 0) return;
-      const gy = Math.ceil(total / ctx.limits.maxWorkgroupsPerDim);
       ctx.dispatch(argKernel, {
-        bind: { x: inputs[0], idx: outputs[0] }, params: { outer, R: s[axis], inner },
-        overrides: { ARG: kind === 'argmax' ? 0 : 1 }, grid: [Math.ceil(total / gy), gy],
+        bind: { x: inputs[0], idx: outputs[0] }, params,
+        overrides: { ARG: kind === 'argmax' ? 0 : 1 }, grid: grid1d(total, 1, ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: { none: `${kind} returns integer indices, which are piecewise constant in x`, zero: true },
