@@ -32,18 +32,30 @@ struct FinishParams { count: u32 }
 const WG = 64u;
 var<workgroup> partial: array<f32, 64>;
 
+// max / min start from ∓∞ (not ∓FLT_MAX: max([-inf]) is -inf) and propagate NaN as PyTorch does
+// (max([1, NaN, 3]) is NaN); WGSL's max/min may return either operand of a NaN pair, so NaN is
+// tested on the bits and returned explicitly.
 fn identity() -> f32 {
   switch OP {
-    case 2u: { return -3.4028234663852886e38; }
-    case 3u: { return 3.4028234663852886e38; }
+    // Through `let`: a constant expression may not evaluate to an infinity.
+    case 2u: { let bits = 0xff800000u; return bitcast<f32>(bits); }   // -inf
+    case 3u: { let bits = 0x7f800000u; return bitcast<f32>(bits); }   // +inf
     default: { return 0.0; }
   }
 }
 
 fn combine(u: f32, v: f32) -> f32 {
   switch OP {
-    case 2u: { return max(u, v); }
-    case 3u: { return min(u, v); }
+    case 2u: {
+      if (is_nan(u)) { return u; }
+      if (is_nan(v)) { return v; }
+      return max(u, v);
+    }
+    case 3u: {
+      if (is_nan(u)) { return u; }
+      if (is_nan(v)) { return v; }
+      return min(u, v);
+    }
     default: { return u + v; }
   }
 }

@@ -26,6 +26,39 @@ export const cases: Case[] = [
     finiteDifferences: { skip: 'max is not differentiable at ties; the rule is a convention (PyTorch amax)' },
   },
 
+  // NaN propagates through max / min as in PyTorch (torch.amax([1, NaN, 3]) is NaN), by the serial
+  // kernel (short axes) and the workgroup tree (long axes, few outputs); the gradient along a NaN slice
+  // is NaN (torch.amax's backward). ±inf inputs reduce to ±inf (the identity is ∓inf, not ∓FLT_MAX).
+  {
+    name: 'max propagates NaN along axis 1', inputs: [{ shape: [3, 4], values: [1, NaN, 3, 0, -1, -2, -3, -4, NaN, 5, NaN, 2] }],
+    fn: (x) => sg.max(x, 1), finiteDifferences: { skip: 'NaN inputs' },
+  },
+  {
+    name: 'min propagates NaN along axis 0', inputs: [{ shape: [3, 4], values: [1, NaN, 3, 0, -1, -2, -3, -4, NaN, 5, NaN, 2] }],
+    fn: (x) => sg.min(x, 0), finiteDifferences: { skip: 'NaN inputs' },
+  },
+  { name: 'max of all with one NaN is NaN', inputs: [{ shape: [5], values: [1, 2, NaN, 4, 3] }], fn: (x) => sg.max(x), finiteDifferences: { skip: 'NaN inputs' } },
+  {
+    name: 'max and min of long rows [2,300] with a NaN (workgroup tree)',
+    inputs: [{ shape: [2, 300], values: Array.from({ length: 600 }, (_, i) => (i === 170 ? NaN : Math.sin(i))) }],
+    fn: (x) => sg.add(sg.max(x, 1), sg.min(x, 1)), finiteDifferences: { skip: 'NaN inputs' },
+  },
+  {
+    name: 'max of -inf is -inf, min of +inf is +inf', grad: false,
+    inputs: [{ shape: [2, 3], values: [-Infinity, -Infinity, -Infinity, Infinity, Infinity, Infinity] }],
+    fn: (x) => sg.concat([sg.max(sg.slice(x, 0, 0, 1), 1), sg.min(sg.slice(x, 0, 1, 2), 1)]),
+  },
+  {
+    name: 'argmax long row [1,300]: NaN counts as the largest, first NaN across threads', grad: false,
+    inputs: [{ shape: [1, 300], values: Array.from({ length: 300 }, (_, i) => (i === 170 || i === 233 ? NaN : i)) }],
+    fn: (x) => argmax(x, 1),
+  },
+  {
+    name: 'argmin all [200] with NaN (flattened)', grad: false,
+    inputs: [{ shape: [200], values: Array.from({ length: 200 }, (_, i) => (i === 5 ? -1e9 : i === 99 ? NaN : i)) }],
+    fn: (x) => argmin(x),
+  },
+
   // argmax / argmin: integer outputs, no gradient.
   { name: 'argmax axis 1 [5,9]', inputs: [[5, 9]], fn: (x) => argmax(x, 1), grad: false },
   { name: 'argmax axis -1 keepdim [2,31,3]', inputs: [[2, 31, 3]], fn: (x) => argmax(x, -1, true), grad: false },

@@ -32,7 +32,8 @@ export function reduceForward(kind: ReduceKind, x: HostTensor, axis: number): Ho
 
 /**
  * Gradient of the reduction: sum spreads dy to every element, mean spreads dy/R, and max/min send dy
- * to the extremal elements, split evenly between ties (PyTorch's amax/amin rule).
+ * to the extremal elements, split evenly between ties (PyTorch's amax/amin rule). A NaN extreme
+ * (NaN propagates through max/min, as in torch) gives NaN gradients along its slice, as torch.amax.
  */
 export function reduceBackward(kind: ReduceKind, x: HostTensor, y: HostTensor, dy: HostTensor, axis: number): HostTensor {
   const [outer, R, inner] = view(x.shape, axis);
@@ -49,7 +50,8 @@ export function reduceBackward(kind: ReduceKind, x: HostTensor, y: HostTensor, d
         const k = (o * R + r) * inner + i;
         if (kind === 'sum') dx.data[k] = g;
         else if (kind === 'mean') dx.data[k] = g / R;
-        else dx.data[k] = x.data[k] === m ? g / ties : 0;
+        // A NaN maximum matches no element (ties = 0): g/0·0 is NaN for the whole slice, as torch.amax.
+        else dx.data[k] = (x.data[k] === m ? 1 : 0) * (g / ties);
       }
     }
   }
