@@ -70,7 +70,8 @@ fn divisor(oh: u32, ow: u32) -> f32 {
   var h1 = h0 + i32(params.KH);
   var w1 = w0 + i32(params.KW);
   if (params.include_pad == 1u) {
-    // Windows are clipped to the padded image (they never reach past it without ceil_mode).
+    // Windows are clipped to the padded image: a ceil_mode window reaching past the right padding
+    // divides by its part inside H + PH only (torch's pool_size).
     h1 = min(h1, i32(params.H + params.PH));
     w1 = min(w1, i32(params.W + params.PW));
     return f32((h1 - h0) * (w1 - w0));

@@ -60,6 +60,24 @@ cases.push({
   atol: 1e-4,
 });
 
+// padding 'same' (stride 1), as torch: the output keeps H×W; an odd total dilation·(K − 1) puts the
+// extra zero row/column at the bottom/right (torch-checked numbers: kernels-test/node/torch-semantics.test.ts).
+const same: { name: string; x: number[]; w: number[]; opts: Conv2dOptions }[] = [
+  { name: '3×3 (even total)', x: [1, 2, 5, 6], w: [3, 2, 3, 3], opts: { padding: 'same' } },
+  { name: '2×2 (odd total: extra row and column at the bottom/right)', x: [2, 2, 5, 6], w: [3, 2, 2, 2], opts: { padding: 'same' } },
+  { name: '4×3 kernel dilation [1,2] (odd rows, even columns)', x: [1, 3, 6, 7], w: [4, 3, 4, 3], opts: { padding: 'same', dilation: [1, 2] } },
+  { name: 'depthwise 2×4 (groups = C)', x: [1, 3, 5, 5], w: [3, 1, 2, 4], opts: { padding: 'same', groups: 3 } },
+];
+for (const version of versions) {
+  for (const g of same) {
+    cases.push({
+      name: `${version} padding 'same' ${g.name}`, inputs: [g.x, g.w, [g.w[0]]],
+      fn: (x, w, b) => sg.conv2d(x, w, b, { ...g.opts, version }), atol: 1e-4,
+    });
+  }
+}
+cases.push({ name: "padding 'same' unbatched [2,4,5], 2×3 kernel", inputs: [[2, 4, 5], [3, 2, 2, 3]], fn: (x, w) => sg.conv2d(x, w, { padding: 'same' }) });
+
 // The gradient ops on their own: forward kernels vs references, and their gradient rules (which
 // are conv2d and the other gradient op) vs the reference backward — i.e. second-order gradients.
 const backward: { name: string; x: number[]; w: number[]; opts: Conv2dOptions }[] = [
@@ -95,9 +113,10 @@ cases.push({
   atol: 1e-4,
 });
 
-function at(v: number | [number, number] | 'valid' | undefined, i: number, dflt: number): number {
+function at(v: number | [number, number] | 'valid' | 'same' | undefined, i: number, dflt: number): number {
   if (v === undefined) return dflt;
   if (v === 'valid') return 0;
+  if (v === 'same') throw new Error("padding 'same' has no per-side amount");
   return typeof v === 'number' ? v : v[i];
 }
 function pad(o: Conv2dOptions, i: number) { return at(o.padding, i, 0); }

@@ -96,6 +96,20 @@ export const cases: Case[] = [
     name: 'bceWithLogits posWeight [N,1] (materialised broadcast), none', inputs: [[4, 3], { shape: [4, 3], range: [0, 1] }, { shape: [4, 1], range: [0.5, 3] }],
     fn: (x, y, pw) => sg.binaryCrossEntropyWithLogits(x, y, { posWeight: pw, reduction: 'none' }),
   },
+  // weight: torch's per-element rescaling, broadcast to the logits (it used to be ignored).
+  {
+    name: 'bceWithLogits weight [C], mean', inputs: [[5, 3], { shape: [5, 3], range: [0, 1] }, { shape: [3], range: [0.2, 2] }],
+    fn: (x, y, w) => sg.binaryCrossEntropyWithLogits(x, y, { weight: w }),
+  },
+  {
+    name: 'bceWithLogits weight [N,1], sum', inputs: [[4, 3], { shape: [4, 3], range: [0, 1] }, { shape: [4, 1], range: [0.2, 2] }],
+    fn: (x, y, w) => sg.binaryCrossEntropyWithLogits(x, y, { weight: w, reduction: 'sum' }),
+  },
+  {
+    name: 'bceWithLogits weight per element + posWeight [C], none',
+    inputs: [[4, 3], { shape: [4, 3], range: [0, 1] }, { shape: [4, 3], range: [0.2, 2] }, { shape: [3], range: [0.5, 3] }],
+    fn: (x, y, w, pw) => sg.binaryCrossEntropyWithLogits(x, y, { weight: w, posWeight: pw, reduction: 'none' }),
+  },
 
   // ---- mse / l1 / huber ----
   { name: 'mseLoss [5,7] mean', inputs: [[5, 7], [5, 7]], fn: (a, b) => sg.mseLoss(a, b) },

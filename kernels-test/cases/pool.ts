@@ -2,7 +2,8 @@
 // overlapping windows (stride 1), non-square kernels/strides/padding, odd and prime sizes, size 1,
 // a kernel as large as the image, countIncludePad true and false, unbatched inputs; the argmax
 // indices themselves; negative inputs with padding (padding must act as −∞, not 0); global average
-// pooling; the gradient ops on their own (their gradient rules: second and third order).
+// pooling; ceilMode (partial last windows, torch's rule and divisor); the gradient ops on their own
+// (their gradient rules: second and third order).
 // Inputs are random, so tied maxima (where max pooling is not differentiable) are improbable.
 import * as sg from '../../src/index.js';
 import type { Case } from '../harness.js';
@@ -24,6 +25,12 @@ const geometries: Geometry[] = [
   { name: 'size 1', x: [1, 1, 1, 1], opts: { kernelSize: 1 } },
   { name: 'kernel as large as the image', x: [2, 3, 5, 5], opts: { kernelSize: 5 } },
   { name: 'MNIST-like [2,8,28,28] 2×2', x: [2, 8, 28, 28], opts: { kernelSize: 2 } },
+  // ceilMode (torch's ceil_mode): a last partial window; the average's divisor stops at the padded edge.
+  { name: '2×2 stride 2 ceilMode, odd 7×5 image', x: [1, 2, 7, 5], opts: { kernelSize: 2, ceilMode: true } },
+  { name: '3×3 stride 2 padding 1 ceilMode, 8×8 (last window past the padded edge)', x: [2, 2, 8, 8], opts: { kernelSize: 3, stride: 2, padding: 1, ceilMode: true } },
+  { name: '2×2 stride 2 padding 1 ceilMode, 5×5 (a window only in the right padding is dropped)', x: [1, 2, 5, 5], opts: { kernelSize: 2, padding: 1, ceilMode: true } },
+  { name: '3×3 stride 3 ceilMode, 10×11', x: [1, 3, 10, 11], opts: { kernelSize: 3, ceilMode: true } },
+  { name: '3×2 stride [2,3] padding [1,0] ceilMode, 6×7', x: [1, 2, 6, 7], opts: { kernelSize: [3, 2], stride: [2, 3], padding: [1, 0], ceilMode: true } },
 ];
 
 const cases: Case[] = [];
@@ -58,6 +65,8 @@ const back: { name: string; x: number[]; y: number[]; opts: AvgPool2dOptions }[]
   { name: '3×3 stride 1 padding 1', x: [1, 3, 5, 6], y: [1, 3, 5, 6], opts: { kernelSize: 3, stride: 1, padding: 1 } },
   { name: '2×3 stride [2,1] padding [1,0], no pad count', x: [1, 2, 7, 5], y: [1, 2, 4, 3], opts: { kernelSize: [2, 3], stride: [2, 1], padding: [1, 0], countIncludePad: false } },
   { name: '2×2 stride 2 (the windows tile the input)', x: [2, 3, 6, 8], y: [2, 3, 3, 4], opts: { kernelSize: 2 } },
+  { name: '3×3 stride 2 padding 1 ceilMode', x: [1, 2, 8, 8], y: [1, 2, 5, 5], opts: { kernelSize: 3, stride: 2, padding: 1, ceilMode: true } },
+  { name: '2×2 stride 2 ceilMode, 5×7 (partial windows)', x: [1, 2, 5, 7], y: [1, 2, 3, 4], opts: { kernelSize: 2, ceilMode: true, countIncludePad: false } },
 ];
 for (const b of back) {
   cases.push({

@@ -22,6 +22,7 @@ import * as ref from '../reference/conv.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type Meta, type OpDef } from './op.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
+import { pad } from './index-ops.js';
 
 // ---- kernels --------------------------------------------------------------------------------------
 
@@ -80,8 +81,12 @@ export type ConvVersion = 'auto' | 'direct' | 'blocked' | 'tiled';
 export interface Conv2dOptions {
   /** Step between windows: a number or [h, w] (default 1). */
   stride?: number | [number, number];
-  /** Zeros added on each side: a number, [h, w] or 'valid' (= 0) (default 0). */
-  padding?: number | [number, number] | 'valid';
+  /**
+   * Zeros added on each side: a number, [h, w], 'valid' (= 0) or 'same' (default 0). 'same' keeps
+   * the input's H×W (stride must be 1): the total dilation·(K − 1) is split as torch does, the extra
+   * row/column of an odd total going to the bottom/right. conv2d only (not the backward functions).
+   */
+  padding?: number | [number, number] | 'valid' | 'same';
   /** Spacing between kernel taps: a number or [h, w] (default 1). */
   dilation?: number | [number, number];
   /** Split channels into groups convolved separately; groups = C is a depthwise convolution (default 1). */
@@ -125,7 +130,8 @@ function convAttrs(o: Conv2dOptions, op: string): ConvAttrs {
     throw new Error(`shadergrad: ${op}: unknown version '${version}' (auto, direct, blocked or tiled)`);
   }
   if (typeof o.padding === 'string' && o.padding !== 'valid') {
-    throw new Error(`shadergrad: ${op}: padding '${o.padding}' is not supported (a number, [h, w] or 'valid')`);
+    throw new Error(`shadergrad: ${op}: padding '${o.padding}' is not supported ` +
+      `(a number, [h, w], 'valid'${op === 'conv2d' ? " or 'same'" : "; 'same' is for conv2d only"})`);
   }
   return {
     stride: pair(o.stride ?? 1, 'stride', 1, op),
@@ -418,7 +424,8 @@ function requireF32(t: Tensor, op: string, name: string): void {
 /**
  * 2-D convolution, as torch.nn.functional.conv2d: `input` [N, C, H, W] (or unbatched [C, H, W]),
  * `weight` [O, C/groups, KH, KW], optional `bias` [O]. Output [N, O, OH, OW] with
- * OH = ⌊(H + 2·padding − dilation·(KH − 1) − 1) / stride⌋ + 1 (likewise OW).
+ * OH = ⌊(H + 2·padding − dilation·(KH − 1) − 1) / stride⌋ + 1 (likewise OW); padding 'same' gives
+ * OH = H, OW = W (stride 1), 'valid' no padding.
  * `conv2d(x, w, options)` (no bias) is accepted too.
  */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null | Conv2dOptions, options: Conv2dOptions = {}): Tensor {
@@ -429,6 +436,20 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null | Con
   const op = 'conv2d';
   requireTensor(input, op, 'input');
   requireTensor(weight, op, 'weight');
+  // padding 'same' → symmetric padding ⌊total/2⌋ per side, plus one row/column of zeros at the
+  // bottom/right (an explicit pad) where the total dilation·(K − 1) is odd, as torch does.
+  let extra: [number, number] = [0, 0];
+  if (options.padding === 'same') {
+    const stride = pair(options.stride ?? 1, 'stride', 1, op);
+    if (stride[0] !== 1 || stride[1] !== 1) {
+      throw new Error(`shadergrad: ${op}: padding 'same' needs stride 1, got stride ${fmtShape(stride)} (as torch: padding='same' is not supported for strided convolutions)`);
+    }
+    if (weight.rank !== 4) throw new Error(`shadergrad: ${op}: weight ${weight.describe()} must be 4-D [out_channels, in_channels / groups, KH, KW]`);
+    const dilation = pair(options.dilation ?? 1, 'dilation', 1, op);
+    const total = [dilation[0] * (weight.shape[2] - 1), dilation[1] * (weight.shape[3] - 1)];
+    extra = [total[0] % 2, total[1] % 2];
+    options = { ...options, padding: [Math.floor(total[0] / 2), Math.floor(total[1] / 2)] };
+  }
   const attrs = convAttrs(options, op);
   requireF32(input, op, 'input');
   requireF32(weight, op, 'weight');
@@ -436,7 +457,8 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null | Con
     throw new Error(`shadergrad: ${op}: input ${input.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`);
   }
   const unbatched = input.rank === 3;
-  const x = unbatched ? reshape(input, [1, ...input.shape]) : input;
+  let x = unbatched ? reshape(input, [1, ...input.shape]) : input;
+  if (extra[0] || extra[1]) x = pad(x, [0, extra[1], 0, extra[0]]);
   checkConv(op, x.shape, weight.shape, attrs, { x: `input ${input.describe()}`, w: `weight ${weight.describe()}` });
   const inputs = [x, weight];
   if (bias) {

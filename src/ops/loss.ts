@@ -438,11 +438,23 @@ export const bceOp: OpDef<BceAttrs> = defineOp<BceAttrs>({
 
 /**
  * Binary cross-entropy on logits, like torch.nn.functional.binary_cross_entropy_with_logits:
- * -[pw·y·log σ(x) + (1 - y)·log(1 - σ(x))], computed in the stable softplus form. `posWeight`
- * broadcasts against the logits (typically [C] for logits [N, C]).
+ * -w·[pw·y·log σ(x) + (1 - y)·log(1 - σ(x))], computed in the stable softplus form. `posWeight`
+ * broadcasts against the logits (typically [C] for logits [N, C]); `weight` (w) rescales each
+ * element's loss and broadcasts against the logits too. Differentiable twice (for x, y, pw and w).
  */
+export interface BceWithLogitsOptions {
+  reduction?: Reduction;
+  /** Weight of the positive term per class (torch's pos_weight), broadcast to the logits, e.g. [C]. */
+  posWeight?: Tensor;
+  /**
+   * A rescaling weight per element (torch's weight), broadcast to the logits: each element's loss
+   * is multiplied by it before the reduction ('mean' still divides by the number of elements).
+   */
+  weight?: Tensor;
+}
+
 export function binaryCrossEntropyWithLogits(
-  logits: Tensor, target: Tensor, { reduction = 'mean', posWeight }: { reduction?: Reduction; posWeight?: Tensor } = {},
+  logits: Tensor, target: Tensor, { reduction = 'mean', posWeight, weight }: BceWithLogitsOptions = {},
 ): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
   checkTensor(logits, op, 'logits');
@@ -466,7 +478,16 @@ export function binaryCrossEntropyWithLogits(
     const core = pw.shape.slice(pw.shape.findIndex((d) => d !== 1) === -1 ? pw.rank : pw.shape.findIndex((d) => d !== 1));
     if (!sameShape(core, logits.shape.slice(logits.rank - core.length))) pw = expand(pw, logits.shape);
   }
-  const l = apply1(bceOp, pw ? [logits, target, pw] : [logits, target], { hasPosWeight: pw !== undefined });
+  if (weight !== undefined) {
+    checkTensor(weight, op, 'weight');
+    checkFloat(weight, op, 'weight');
+    const b = broadcastShapes(weight.shape, logits.shape, op, ['weight', 'logits']);
+    if (!sameShape(b, logits.shape)) {
+      throw new Error(`shadergrad: ${op}: weight ${weight.describe()} must broadcast to the logits' shape ${fmtShape(logits.shape)}`);
+    }
+  }
+  let l = apply1(bceOp, pw ? [logits, target, pw] : [logits, target], { hasPosWeight: pw !== undefined });
+  if (weight !== undefined) l = mul(l, weight); // torch: loss = weight · ℓ, then the reduction
   return reduceLoss(l, reduction);
 }
 

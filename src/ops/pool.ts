@@ -55,6 +55,11 @@ export interface MaxPool2dOptions {
   stride?: number | [number, number];
   /** Padding on each side, at most half the kernel (default 0). Max pooling pads with −∞. */
   padding?: number | [number, number];
+  /**
+   * Round the output size up (torch's ceil_mode, default false): a last, partial window is kept when
+   * it starts inside the input or the left padding.
+   */
+  ceilMode?: boolean;
 }
 
 export interface AvgPool2dOptions extends MaxPool2dOptions {
@@ -86,7 +91,11 @@ function poolAttrs(options: AvgPool2dOptions | number | [number, number], op: st
     stride: o.stride === undefined ? kernel : pair(o.stride, 'stride', 1, op),
     padding: pair(o.padding ?? 0, 'padding', 0, op),
     countIncludePad: o.countIncludePad ?? countIncludePad,
+    ceilMode: o.ceilMode ?? false,
   };
+  if (typeof attrs.ceilMode !== 'boolean') {
+    throw new Error(`shadergrad: ${op}: ceilMode must be true or false, got ${JSON.stringify(o.ceilMode)}`);
+  }
   if (typeof attrs.countIncludePad !== 'boolean') {
     throw new Error(`shadergrad: ${op}: countIncludePad must be true or false, got ${JSON.stringify(o.countIncludePad)}`);
   }
@@ -103,8 +112,8 @@ function checkPool(op: string, xShape: number[], g: PoolAttrs, label: string): n
         `${fmtShape(g.kernel)} (as torch: pad should be at most half of kernel size)`);
     }
   }
-  const OH = ref.poolOutSize(H, g.kernel[0], g.stride[0], g.padding[0]);
-  const OW = ref.poolOutSize(W, g.kernel[1], g.stride[1], g.padding[1]);
+  const OH = ref.poolOutSize(H, g.kernel[0], g.stride[0], g.padding[0], g.ceilMode);
+  const OW = ref.poolOutSize(W, g.kernel[1], g.stride[1], g.padding[1], g.ceilMode);
   if (OH < 1 || OW < 1) {
     throw new Error(`shadergrad: ${op}: kernelSize ${fmtShape(g.kernel)} is larger than the padded input ` +
       `${H + 2 * g.padding[0]}×${W + 2 * g.padding[1]} of ${label} (padding ${fmtShape(g.padding)})`);
@@ -139,10 +148,13 @@ function run(ctx: EncodeCtx, kernel: KernelDef, threads: number, bind: Record<st
 }
 
 const gradAttrs = (g: PoolAttrs, xShape: number[]): PoolGradAttrs => ({
-  kernel: g.kernel, stride: g.stride, padding: g.padding, countIncludePad: g.countIncludePad, inputHW: [xShape[2], xShape[3]],
+  kernel: g.kernel, stride: g.stride, padding: g.padding, countIncludePad: g.countIncludePad, ceilMode: g.ceilMode,
+  inputHW: [xShape[2], xShape[3]],
 });
 
-const geometry = (g: PoolAttrs): PoolAttrs => ({ kernel: g.kernel, stride: g.stride, padding: g.padding, countIncludePad: g.countIncludePad });
+const geometry = (g: PoolAttrs): PoolAttrs => ({
+  kernel: g.kernel, stride: g.stride, padding: g.padding, countIncludePad: g.countIncludePad, ceilMode: g.ceilMode,
+});
 
 function requireF32Meta(op: string, dtype: string, what: string, shape: number[]): void {
   if (dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${what} ${fmtShape(shape)} must be f32, got ${dtype}`);
@@ -265,7 +277,8 @@ function batched(x: Tensor, op: string, g: PoolAttrs): { x4: Tensor; undo: (t: T
 /**
  * Max pooling, as torch.nn.functional.max_pool2d: `kernelSize`, `stride` (default kernelSize),
  * `padding` (at most half the kernel; padding counts as −∞). `maxPool2d(x, 2)` is short for
- * `maxPool2d(x, { kernelSize: 2 })`. Output [N, C, OH, OW], OH = ⌊(H + 2·padding − kernel) / stride⌋ + 1.
+ * `maxPool2d(x, { kernelSize: 2 })`. Output [N, C, OH, OW], OH = ⌊(H + 2·padding − kernel) / stride⌋ + 1,
+ * rounded up with `ceilMode` (torch's rule: the last window must start inside the input or left padding).
  */
 export function maxPool2d(x: Tensor, options: MaxPool2dOptions | number | [number, number]): Tensor {
   return maxPool2dWithIndices(x, options)[0];
@@ -282,7 +295,8 @@ export function maxPool2dWithIndices(x: Tensor, options: MaxPool2dOptions | numb
 /**
  * Average pooling, as torch.nn.functional.avg_pool2d: `kernelSize`, `stride` (default kernelSize),
  * `padding` (at most half the kernel, zeros), `countIncludePad` (default true: padded pixels count
- * in the divisor).
+ * in the divisor, up to the padded edge — a ceilMode window reaching past it is not divided by more),
+ * `ceilMode` (default false).
  */
 export function avgPool2d(x: Tensor, options: AvgPool2dOptions | number | [number, number]): Tensor {
   const g = poolAttrs(options, 'avgPool2d', true);

@@ -1,6 +1,8 @@
 // CPU reference for 2-D max and average pooling (torch.nn.functional semantics), float64.
-// Input [N, C, H, W], output [N, C, OH, OW], OH = ⌊(H + 2·PH − KH) / SH⌋ + 1. Window (oh, ow) covers
-// rows oh·SH − PH … oh·SH − PH + KH − 1 and the matching columns; pixels outside the image are padding.
+// Input [N, C, H, W], output [N, C, OH, OW], OH = ⌊(H + 2·PH − KH) / SH⌋ + 1 (rounded up with ceilMode,
+// see poolOutSize). Window (oh, ow) covers rows oh·SH − PH … oh·SH − PH + KH − 1 and the matching
+// columns; pixels outside the image are padding. With ceilMode the last window may reach past the
+// right padding: the average's divisor (countIncludePad) stops at the padded edge, as torch's.
 
 import type { HostTensor } from '../ops/op.js';
 import { host } from './host.js';
@@ -10,10 +12,20 @@ export interface PoolGeometry {
   stride: [number, number];
   padding: [number, number];
   countIncludePad: boolean;
+  /** Round the output size up (torch's ceil_mode): a last, partial window when it starts inside the input or the left padding. */
+  ceilMode: boolean;
 }
 
-export function poolOutSize(size: number, k: number, s: number, p: number): number {
-  return Math.floor((size + 2 * p - k) / s) + 1;
+/**
+ * torch's pooling output size: ⌊(size + 2p − k) / s⌋ + 1, or with ceilMode ⌈(size + 2p − k) / s⌉ + 1
+ * less one when that last window would start at or past size + p (in the right padding only).
+ */
+export function poolOutSize(size: number, k: number, s: number, p: number, ceilMode = false): number {
+  const span = size + 2 * p - k;
+  if (!ceilMode) return Math.floor(span / s) + 1;
+  let out = Math.ceil(span / s) + 1;
+  if ((out - 1) * s >= size + p) out--;
+  return out;
 }
 
 /**
@@ -23,8 +35,8 @@ export function poolOutSize(size: number, k: number, s: number, p: number): numb
  */
 function forEachWindow(shape: number[], g: PoolGeometry, f: (o: number, plane: number, pixels: number[], padded: number) => void): void {
   const [N, C, H, W] = shape;
-  const OH = poolOutSize(H, g.kernel[0], g.stride[0], g.padding[0]);
-  const OW = poolOutSize(W, g.kernel[1], g.stride[1], g.padding[1]);
+  const OH = poolOutSize(H, g.kernel[0], g.stride[0], g.padding[0], g.ceilMode);
+  const OW = poolOutSize(W, g.kernel[1], g.stride[1], g.padding[1], g.ceilMode);
   for (let nc = 0; nc < N * C; nc++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
@@ -45,7 +57,7 @@ function forEachWindow(shape: number[], g: PoolGeometry, f: (o: number, plane: n
 
 function outShape(shape: number[], g: PoolGeometry): number[] {
   const [N, C, H, W] = shape;
-  return [N, C, poolOutSize(H, g.kernel[0], g.stride[0], g.padding[0]), poolOutSize(W, g.kernel[1], g.stride[1], g.padding[1])];
+  return [N, C, poolOutSize(H, g.kernel[0], g.stride[0], g.padding[0], g.ceilMode), poolOutSize(W, g.kernel[1], g.stride[1], g.padding[1], g.ceilMode)];
 }
 
 /** Max over each window (padding is −∞, a NaN wins, the first maximum wins ties) and its in-plane index. */
