@@ -6,7 +6,7 @@ import { gpu } from '../../src/gpu/device.js';
 import { pipeline, type KernelDef } from '../../src/gpu/kernels.js';
 import { WGSL } from '../../src/gpu/wgsl.gen.js';
 import {
-  acquireBuffer, beginRecording, endRecording, releaseBuffer, noteSubmit, sizeClass,
+  acquireBuffer, releaseBuffer, retireTicket, sizeClass, takeTicket,
 } from '../../src/memory/pool.js';
 
 afterAll(() => sg.dispose());
@@ -80,13 +80,12 @@ describe('runtime', () => {
   it('reuses a released buffer only after the submit that last used it', () => {
     const bytes = 4096;
     const a = acquireBuffer(bytes);
-    beginRecording(); // `a` may be bound in commands recorded but not yet submitted
+    takeTicket(); // a submission is queued: `a` may be bound in its commands
     releaseBuffer(a);
-    const b = acquireBuffer(bytes); // same recording epoch: must not get `a` back
+    const b = acquireBuffer(bytes); // that submission has not gone yet: must not get `a` back
     expect(b).not.toBe(a);
-    noteSubmit();
-    endRecording();
-    const c = acquireBuffer(bytes); // after that submit: `a` is free again
+    retireTicket();
+    const c = acquireBuffer(bytes); // after it was submitted: `a` is free again
     expect(c).toBe(a);
     releaseBuffer(b);
     releaseBuffer(c);

@@ -51,6 +51,8 @@ const LIMITS_TO_REQUEST = [
 ] as const;
 
 let current: GpuContext | null = null;
+/** Counts devices: storages remember the generation they were made on, so a tensor of a lost device is named. */
+let generation = 0;
 let lostError: Error | null = null;
 let pendingError: Error | null = null;
 const disposeHooks: Array<() => void> = [];
@@ -105,6 +107,7 @@ export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
     pendingError ??= new Error(`shadergrad: GPU error: ${e.message}`);
   });
   current = ctx;
+  generation++;
   if (notice && !options.quiet) console.warn(notice);
   return info;
 }
@@ -168,6 +171,19 @@ export function gpu(): GpuContext {
   if (current) return current;
   if (lostError) throw lostError;
   throw new Error('shadergrad: call `await sg.init()` before creating or running tensors.');
+}
+
+/** Which device buffers made now belong to (grows by one per init()). */
+export function deviceGeneration(): number {
+  return generation;
+}
+
+/**
+ * The live GPUDevice, for interop and for tests of fault handling: `sg.device().destroy()` behaves
+ * like a lost device (every cache is purged; `sg.init()` then makes a new one).
+ */
+export function device(): GPUDevice {
+  return gpu().device;
 }
 
 export function isInitialised(): boolean {

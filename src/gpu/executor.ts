@@ -2,14 +2,15 @@
 // buffer, bind groups are made, and all dispatches go into one command encoder with one compute
 // pass and one submit. The eager path (tensor.data()) and the compiled plan both use `Recorder`.
 
-import { gpu } from './device.js';
+import { gpu, isInitialised } from './device.js';
 import {
   bindGroupLayout, bindingNumber, defineKernel, packParams, paramLayout, pipeline, type KernelDef, type Overrides,
 } from './kernels.js';
 import { count } from './stats.js';
 import {
-  acquireBuffer, beginRecording, endRecording, noteSubmit, releaseBuffer, STORAGE_USAGE, UNIFORM_USAGE,
+  acquireBuffer, noteSubmit, releaseBuffer, STORAGE_USAGE, UNIFORM_USAGE,
 } from '../memory/pool.js';
+import { submitInOrder, type Submission } from './queue.js';
 import { isSlice, type BufferRef, type DispatchOptions, type EncodeCtx } from '../ops/op.js';
 
 export interface RecordedDispatch {
@@ -56,11 +57,10 @@ export class Recorder implements EncodeCtx {
 
   /**
    * `persistent`: the commands are kept and replayed (a compiled plan), so scratch buffers belong to
-   * the plan and no submit is pending.
+   * the plan.
    */
   constructor(readonly persistent = false) {
     const { device } = gpu();
-    if (!persistent) beginRecording();
     this.limits = {
       maxWorkgroupsPerDim: device.limits.maxComputeWorkgroupsPerDimension,
       maxWorkgroupStorage: device.limits.maxComputeWorkgroupStorageSize,
@@ -94,13 +94,19 @@ export class Recorder implements EncodeCtx {
   abandon(): void {
     for (const b of this.scratchBuffers) releaseBuffer(b);
     this.scratchBuffers.length = 0;
-    if (!this.persistent) endRecording();
   }
 
   scratch(bytes: number): GPUBuffer {
     const b = acquireBuffer(bytes, STORAGE_USAGE, `scratch for ${this.op}`);
     this.scratchBuffers.push(b);
     return b;
+  }
+
+  /** Buffer-to-buffer copies encoded after the compute pass (assign: new values into a tensor's buffer). */
+  readonly copies: { src: BufferRef; dst: BufferRef; bytes: number }[] = [];
+
+  copy(src: BufferRef, dst: BufferRef, bytes: number): void {
+    if (bytes > 0) this.copies.push({ src, dst, bytes });
   }
 
   fill(buffer: BufferRef, bytes: number, value: number): void {
@@ -197,29 +203,65 @@ export interface Readback {
   buffer: GPUBuffer;
   offset?: number;
   bytes: number;
+  /** What is read (a tensor's description), for error messages. */
+  what?: string;
 }
 
 /**
- * Run recorded commands in one submit, then copy `reads` to staging buffers and map them.
- * Validation errors raised by this submit are thrown with the ops involved.
+ * Queue recorded commands (src/gpu/queue.ts): pipelines are prepared now, the commands are
+ * submitted in program order in one submit, then `reads` are copied to staging buffers and mapped.
+ * `deps` are earlier submissions that compute buffers these commands bind: if one failed, this one
+ * fails too instead of reading garbage. Validation errors are thrown with the ops involved.
  */
-export async function runOnce(rec: Recorder, reads: Readback[] = []): Promise<ArrayBuffer[]> {
-  const { device } = gpu();
-  let prep: Awaited<ReturnType<typeof prepare>>;
-  try {
-    prep = await prepare(rec.commands);
-  } catch (e) {
+export function submitRecording(rec: Recorder, reads: Readback[] = [], deps: Submission[] = []): { submission: Submission; result: Promise<ArrayBuffer[]> } {
+  const prepSync: { value?: Awaited<ReturnType<typeof prepare>> } = {};
+  const prep = rec.commands.length > 0 ? prepare(rec.commands) : null;
+  const ready = prep ? prep.catch((e) => {
     rec.abandon();
     throw e;
-  }
-  const { dispatches, prepared } = prep;
+  }) : deps.length ? Promise.resolve() : undefined;
+  prep?.catch(() => undefined);
+  const { submission, result } = submitInOrder((_self) => {
+    const failed = deps.find((d) => d.error);
+    if (failed) {
+      rec.abandon();
+      throw new Error(`shadergrad: a computation this read needs failed earlier: ${failed.error!.message}`);
+    }
+    return submitNow(rec, prepSync.value, reads);
+  }, ready?.then((v) => {
+    prepSync.value = v as Awaited<ReturnType<typeof prepare>> | undefined;
+  }));
+  return {
+    submission,
+    result: result.then(async ({ errors, staging }) => {
+      const err = await errors;
+      if (err) {
+        for (const s of staging) releaseBuffer(s);
+        throw err;
+      }
+      return mapAll(staging, reads);
+    }),
+  };
+}
+
+/** Encode and submit (synchronous: runs at the submission's turn in the queue). */
+function submitNow(rec: Recorder, prep: Awaited<ReturnType<typeof prepare>> | undefined, reads: Readback[]): { errors: Promise<Error | null>; staging: GPUBuffer[] } {
+  const { device } = gpu();
   device.pushErrorScope('validation');
-  if (prepared.uniform) {
-    device.queue.writeBuffer(prepared.uniform, 0, prepared.uniformData);
-    count('bytesWritten', prepared.uniformData.byteLength);
-  }
   const encoder = device.createCommandEncoder();
-  encodeDispatches(encoder, dispatches, prepared);
+  if (prep) {
+    const { prepared, dispatches } = prep;
+    if (prepared.uniform) {
+      device.queue.writeBuffer(prepared.uniform, 0, prepared.uniformData);
+      count('bytesWritten', prepared.uniformData.byteLength);
+    }
+    encodeDispatches(encoder, dispatches, prepared);
+  }
+  for (const c of rec.copies) {
+    const [sb, so] = isSlice(c.src) ? [c.src.buffer, c.src.offset] : [c.src, 0];
+    const [db, dOff] = isSlice(c.dst) ? [c.dst.buffer, c.dst.offset] : [c.dst, 0];
+    encoder.copyBufferToBuffer(sb, so, db, dOff, c.bytes);
+  }
   const staging = reads.map((r) => {
     const size = Math.ceil(r.bytes / 4) * 4;
     const s = acquireBuffer(size, 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */, 'readback');
@@ -228,23 +270,48 @@ export async function runOnce(rec: Recorder, reads: Readback[] = []): Promise<Ar
   });
   device.queue.submit([encoder.finish()]);
   noteSubmit();
-  endRecording();
-  const err = await device.popErrorScope();
+  const ops = prep ? [...new Set(prep.dispatches.map((d) => `${d.op} (${d.kernel.name})`))].join(', ') : 'a read-back';
+  const errors = device.popErrorScope().then(
+    (err) => (err ? new Error(`shadergrad: GPU validation error while running ${ops}: ${err.message}`) : null),
+    (e) => lostOr(e, `running ${ops}`),
+  );
+  // Released now, reused only by later submissions (the pool stamps them with the newest ticket).
   for (const b of rec.scratchBuffers) releaseBuffer(b);
-  if (prepared.uniform) releaseBuffer(prepared.uniform);
-  if (err) {
-    const ops = [...new Set(dispatches.map((d) => `${d.op} (${d.kernel.name})`))].join(', ');
-    throw new Error(`shadergrad: GPU validation error while running ${ops}: ${err.message}`);
-  }
+  if (prep?.prepared.uniform) releaseBuffer(prep.prepared.uniform);
+  return { errors, staging };
+}
+
+/** Map staging buffers and copy their bytes out. */
+async function mapAll(staging: GPUBuffer[], reads: Readback[]): Promise<ArrayBuffer[]> {
   const out: ArrayBuffer[] = [];
-  for (let i = 0; i < staging.length; i++) {
-    const s = staging[i];
-    const size = Math.ceil(reads[i].bytes / 4) * 4;
-    await s.mapAsync(0x0001 /* READ */, 0, Math.max(size, 4));
-    out.push(s.getMappedRange(0, size).slice(0));
-    s.unmap();
-    releaseBuffer(s);
-    count('bytesRead', size);
+  try {
+    for (let i = 0; i < staging.length; i++) {
+      const s = staging[i];
+      const size = Math.ceil(reads[i].bytes / 4) * 4;
+      try {
+        await s.mapAsync(0x0001 /* READ */, 0, Math.max(size, 4));
+      } catch (e) {
+        throw lostOr(e, `reading back ${reads[i].what ?? 'a buffer'}`);
+      }
+      out.push(s.getMappedRange(0, size).slice(0));
+      s.unmap();
+      count('bytesRead', size);
+    }
+  } finally {
+    for (const s of staging) releaseBuffer(s);
   }
   return out;
+}
+
+/**
+ * An error for a failed GPU operation: browsers and Dawn reject pending maps with an AbortError
+ * that has no message when the device goes away; say what happened instead.
+ */
+export function lostOr(e: unknown, doing: string): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const lost = !isInitialised() || /abort|lost|destroy/i.test(`${err.name} ${err.message}`);
+  const why = lost ? 'the GPU device was lost or destroyed (call sg.init() again and reload the model)' : err.message || err.name;
+  const wrapped = new Error(`shadergrad: ${doing} failed: ${why}`);
+  (wrapped as Error & { cause?: unknown }).cause = err;
+  return wrapped;
 }

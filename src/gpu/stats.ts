@@ -15,11 +15,25 @@ export interface Stats {
   bytesRead: number;
   /** Bytes uploaded with queue.writeBuffer. */
   bytesWritten: number;
+  /** Tensors neither disposed nor garbage-collected (sg.leakReport() says where they were made). */
+  liveTensors: number;
+  /** Pool buffers handed out and not given back (tensors, plans, arenas, staging in flight). */
+  buffersInUse: number;
+  /** Their bytes (size classes). bytesAllocated − bytesInUse is held by the pool for reuse. */
+  bytesInUse: number;
 }
 
-const counters: Stats = zero();
+type Gauge = 'liveTensors' | 'buffersInUse' | 'bytesInUse';
+const gauges: Partial<Record<Gauge, () => number>> = {};
 
-function zero(): Stats {
+/** @internal modules that own a gauge register how to read it (avoids import cycles). */
+export function registerGauge(name: Gauge, read: () => number): void {
+  gauges[name] = read;
+}
+
+const counters: Omit<Stats, Gauge> = zero();
+
+function zero(): Omit<Stats, Gauge> {
   return {
     buffersCreated: 0, pipelinesCreated: 0, bindGroupsCreated: 0, submits: 0, dispatches: 0,
     bytesAllocated: 0, peakBytes: 0, bytesRead: 0, bytesWritten: 0,
@@ -28,7 +42,12 @@ function zero(): Stats {
 
 /** A snapshot of the counters. */
 export function stats(): Stats {
-  return { ...counters };
+  return {
+    ...counters,
+    liveTensors: gauges.liveTensors?.() ?? 0,
+    buffersInUse: gauges.buffersInUse?.() ?? 0,
+    bytesInUse: gauges.bytesInUse?.() ?? 0,
+  };
 }
 
 /** Reset every counter but bytesAllocated (peakBytes restarts from the current allocation). */
@@ -37,7 +56,7 @@ export function resetStats(): void {
   Object.assign(counters, zero(), { bytesAllocated: bytes, peakBytes: bytes });
 }
 
-export function count(what: Exclude<keyof Stats, 'bytesAllocated' | 'peakBytes'>, n = 1): void {
+export function count(what: Exclude<keyof Stats, 'bytesAllocated' | 'peakBytes' | Gauge>, n = 1): void {
   counters[what] += n;
 }
 

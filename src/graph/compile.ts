@@ -14,8 +14,9 @@
 // In steady state a step creates no buffers, pipelines or bind groups and never waits on the GPU.
 
 import { gpu, throwPendingError } from '../gpu/device.js';
+import { queueBusy, submitInOrder } from '../gpu/queue.js';
 import {
-  Recorder, encodeDispatches, prepare, type Prepared, type RecordedCommand, type RecordedDispatch,
+  Recorder, encodeDispatches, lostOr, prepare, type Prepared, type RecordedCommand, type RecordedDispatch,
 } from '../gpu/executor.js';
 import { packParams, paramLayout, pipelineKey, type KernelDef } from '../gpu/kernels.js';
 import { count } from '../gpu/stats.js';
@@ -23,7 +24,7 @@ import { acquireBuffer, noteSubmit, releaseBuffer, Storage } from '../memory/poo
 import { planMemory, type PlannedValue } from '../memory/planner.js';
 import { COPY_CODE, unaryKernel } from '../ops/elementwise.js';
 import { fmtShape, grid1d, isSlice, numel, type BufferRef, type Cost, type DType, type Meta } from '../ops/op.js';
-import { fromStorage, Node, Tensor, pendingNodes, realise, withTracing } from '../tensor/tensor.js';
+import { checkUsable, fromStorage, Node, Tensor, pendingNodes, realise, withTracing } from '../tensor/tensor.js';
 import { gradients } from './autodiff.js';
 import { fuseElementwise, type ChainAttrs } from './fusion.js';
 import { collectStateUpdates } from './state.js';
@@ -51,6 +52,11 @@ export interface PlanOptimizer {
   update(param: Tensor, grad: Tensor, states: Tensor[], hyper: Hyper): { param: Tensor; states: Tensor[] };
   /** Hyper-parameters for step `step` (1-based). */
   hyper(step: number): Hyper;
+  /**
+   * Where the state arenas and the step count live (sg.optim optimizers own one, shared by their
+   * eager steps, plans and checkpoints). A plain object without it gets one kept for it by compile().
+   */
+  readonly state?: OptimizerState;
 }
 
 export interface CompileOptions {
@@ -109,6 +115,8 @@ export class Plan {
   /** Readbacks skipped because every staging buffer was still being mapped. */
   droppedReads = 0;
   private readonly pending = new Set<Promise<void>>();
+  /** An error of a step submitted after run() returned: thrown by the next run() or flush(). */
+  private deferredError?: Error;
   private readonly freeRing: GPUBuffer[];
   private disposed = false;
   timings?: { ms: number[]; source: 'timestamp-query' | 'wall-clock' };
@@ -153,12 +161,24 @@ export class Plan {
    */
   run(...inputs: (Float32Array | Int32Array | number[] | Tensor)[]): void {
     if (this.disposed) throw new Error(`shadergrad: plan '${this.label}' was disposed`);
+    if (this.deferredError) {
+      const e = this.deferredError;
+      this.deferredError = undefined;
+      throw e;
+    }
     throwPendingError();
-    const { device } = gpu();
+    gpu();
+    if (this.keep.some((s) => !s.live)) {
+      throw new Error(`shadergrad: plan '${this.label}' was compiled on a GPU device that was lost or disposed; compile it again after sg.init()`);
+    }
     if (inputs.length !== this.inputs.length) {
       throw new Error(`shadergrad: plan '${this.label}' takes ${this.inputs.length} inputs, got ${inputs.length}`);
     }
-    const copies: [Tensor, Tensor][] = [];
+    // Submitted in program order (src/gpu/queue.ts): at once when nothing earlier waits, else after
+    // it, with the input values copied now so the caller may reuse its arrays.
+    const deferred = queueBusy();
+    const copies: [Storage, Tensor][] = [];
+    const writes: [Tensor, Float32Array | Int32Array][] = [];
     inputs.forEach((v, i) => {
       const ph = this.inputs[i];
       const name = ph.name ?? `input ${i}`;
@@ -166,32 +186,64 @@ export class Plan {
         if (v.size !== ph.size || v.dtype !== ph.dtype) {
           throw new Error(`shadergrad: plan '${this.label}': ${name} expects ${fmtShape(ph.shape)} ${ph.dtype}, got ${v.describe()}`);
         }
+        checkUsable(v, `plan '${this.label}' ${name}`);
         if (!v.storage) throw new Error(`shadergrad: plan '${this.label}': ${v.describe()} is not realised; await sg.realise(t) first`);
-        copies.push([v, ph]);
+        copies.push([v.storage, ph]);
         return;
       }
       if (v.length !== ph.size) {
         throw new Error(`shadergrad: plan '${this.label}': ${name} expects ${ph.size} values (${fmtShape(ph.shape)}), got ${v.length}`);
       }
-      const arr = ph.dtype === 'i32' ? (v instanceof Int32Array ? v : Int32Array.from(v)) : (v instanceof Float32Array ? v : Float32Array.from(v));
-      device.queue.writeBuffer(ph.storage!.buffer, ph.storage!.offset, arr.buffer, arr.byteOffset, arr.byteLength);
-      count('bytesWritten', arr.byteLength);
+      let arr = ph.dtype === 'i32' ? (v instanceof Int32Array ? v : Int32Array.from(v)) : (v instanceof Float32Array ? v : Float32Array.from(v));
+      if (deferred && arr === v) arr = arr.slice();
+      writes.push([ph, arr]);
     });
-    this.step++;
+    const step = ++this.step;
+    let hyper: Hyper | undefined;
     if (this.optimizer && this.hyper) {
       // The optimizer's step counts every plan that updates the same parameters.
-      const shared = optimizerStates.get(this.optimizer)!;
+      const shared = optimizerStateOf(this.optimizer);
       shared.step++;
-      Object.assign(this.hyper, this.optimizer.hyper(shared.step));
+      hyper = this.optimizer.hyper(shared.step);
+    }
+    for (const [s] of copies) s.retain(); // an input tensor disposed before a deferred submit keeps its values
+    const { submission, result } = submitInOrder(() => {
+      try {
+        this.submitStep(step, writes, copies, hyper);
+      } finally {
+        for (const [s] of copies) s.release();
+      }
+    });
+    result.catch(() => undefined);
+    if (submission.done) {
+      if (submission.error) throw submission.error;
+    } else {
+      const p = result.catch((e) => {
+        this.deferredError ??= e;
+      }).finally(() => this.pending.delete(p));
+      this.pending.add(p);
+    }
+  }
+
+  /** Write the inputs, encode the step, submit (at this step's turn in the queue). */
+  private submitStep(step: number, writes: [Tensor, Float32Array | Int32Array][], copies: [Storage, Tensor][], hyper: Hyper | undefined): void {
+    const { device } = gpu();
+    if (this.disposed) throw new Error(`shadergrad: plan '${this.label}' was disposed before step ${step} was submitted`);
+    for (const [ph, arr] of writes) {
+      device.queue.writeBuffer(ph.storage!.buffer, ph.storage!.offset, arr.buffer, arr.byteOffset, arr.byteLength);
+      count('bytesWritten', arr.byteLength);
+    }
+    if (hyper) {
+      Object.assign(this.hyper!, hyper);
       this.repackDynamic();
     }
     const encoder = device.createCommandEncoder({ label: this.label });
     for (const [src, ph] of copies) {
-      encoder.copyBufferToBuffer(src.storage!.buffer, src.storage!.offset, ph.storage!.buffer, ph.storage!.offset, ph.size * 4);
+      encoder.copyBufferToBuffer(src.buffer, src.offset, ph.storage!.buffer, ph.storage!.offset, ph.size * 4);
     }
     encodeDispatches(encoder, this.dispatches, this.prepared);
     for (const c of this.tailCopies) encoder.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, c.bytes);
-    const read = this.outputRefs.length > 0 && this.step % this.readEvery === 0;
+    const read = this.outputRefs.length > 0 && step % this.readEvery === 0;
     let staging: GPUBuffer | undefined;
     if (read) {
       staging = this.freeRing.pop();
@@ -212,7 +264,7 @@ export class Plan {
     }
     device.queue.submit([encoder.finish()]);
     noteSubmit();
-    if (staging) this.collect(staging, this.step);
+    if (staging) this.collect(staging, step);
   }
 
   private repackDynamic(): void {
@@ -252,6 +304,8 @@ export class Plan {
       staging.unmap();
       this.history.push({ step, values });
       count('bytesRead', off);
+    }, (e) => {
+      this.deferredError ??= lostOr(e, `plan '${this.label}': reading back step ${step}`);
     }).finally(() => {
       this.pending.delete(p);
       if (!this.disposed) this.freeRing.push(staging);
@@ -259,9 +313,17 @@ export class Plan {
     this.pending.add(p);
   }
 
-  /** Wait for every readback in flight; returns the history (oldest first). */
+  /**
+   * Wait for every step submitted so far and every readback in flight; returns the history (oldest
+   * first). Rejects, with a message, if a step or a readback failed (e.g. the device was lost).
+   */
   async flush(): Promise<StepRecord[]> {
     while (this.pending.size) await Promise.all([...this.pending]);
+    if (this.deferredError) {
+      const e = this.deferredError;
+      this.deferredError = undefined;
+      throw e;
+    }
     this.history.sort((a, b) => a.step - b.step);
     return this.history;
   }
@@ -288,8 +350,11 @@ export class Plan {
       if (size) encoder.copyBufferToBuffer(v.storage.buffer, v.storage.offset, staging, off, size);
       off += size;
     }
-    device.queue.submit([encoder.finish()]);
-    noteSubmit();
+    // After every step issued before this call (program order), before any issued after it.
+    await submitInOrder(() => {
+      device.queue.submit([encoder.finish()]);
+      noteSubmit();
+    }).result;
     await staging.mapAsync(GPUMapMode.READ);
     const all = staging.getMappedRange();
     off = 0;
@@ -508,13 +573,7 @@ export interface Arena {
 }
 
 function arenaLayout(tensors: Tensor[]): { offsets: number[]; size: number } {
-  const offsets: number[] = [];
-  let off = 0;
-  for (const t of tensors) {
-    offsets.push(off);
-    off += Math.ceil(Math.max(1, t.size) / ALIGN_FLOATS) * ALIGN_FLOATS;
-  }
-  return { offsets, size: Math.max(off, ALIGN_FLOATS) };
+  return arenaLayoutOf(tensors.map((t) => t.size));
 }
 
 /**
@@ -537,8 +596,12 @@ export async function packArena(params: Tensor[], label = 'parameters'): Promise
     const s = p.storage!;
     if (p.size) encoder.copyBufferToBuffer(s.buffer, s.offset, storage.buffer, offsets[i] * 4, p.size * 4);
   });
-  device.queue.submit([encoder.finish()]);
-  noteSubmit();
+  // In program order: after every write to the parameters issued before (old storages released
+  // below stay unused until then).
+  const { result } = submitInOrder(() => {
+    device.queue.submit([encoder.finish()]);
+    noteSubmit();
+  });
   params.forEach((p, i) => {
     const old = p.node.storage[0]!;
     p.node.storage[0] = storage.slice(offsets[i] * 4, p.size * 4);
@@ -546,6 +609,7 @@ export async function packArena(params: Tensor[], label = 'parameters'): Promise
   });
   const arena = { storage, offsets, size };
   arenas.set(storage.buffer, arena);
+  await result;
   return arena;
 }
 
@@ -559,42 +623,118 @@ function arenaOf(params: Tensor[]): Arena | undefined {
   return ok ? a : undefined;
 }
 
-// ---- optimizer state shared by every plan of one optimizer ------------------------------------------
+// ---- optimizer state: one home, owned by the optimizer --------------------------------------------
 
-interface SharedOptimizerState {
-  arenas: Storage[];
-  /** Steps taken, across plans (Adam's bias correction, schedules). */
-  step: number;
-  paramBuffer: GPUBuffer;
+/**
+ * An optimizer's state: `count` arenas laid out like its parameter arena (parameter i at the same
+ * 256-byte aligned float offset `offsets[i]`, alignment padding zero), and the number of steps taken.
+ * Eager `opt.step(grads)`, every compiled plan of the optimizer, checkpoints (sg.save / sg.load) and
+ * fit's NaN diagnosis read and write these same storages and this same counter, so the paths can be
+ * mixed in any order and the optimizer behaves as one torch.optim optimizer.
+ */
+export class OptimizerState {
+  /** Steps taken, by every path (Adam's bias correction, SGD's first momentum step). */
+  step = 0;
+  /** Float offset of each parameter inside an arena (as packArena lays the parameters out). */
+  readonly offsets: number[];
+  /** Floats per arena, padding included. */
+  readonly size: number;
+  private storages?: Storage[];
+
+  constructor(readonly sizes: readonly number[], readonly count: number, readonly init: readonly number[] = []) {
+    const layout = arenaLayoutOf(sizes);
+    this.offsets = layout.offsets;
+    this.size = layout.size;
+  }
+
+  /** Whether the arenas exist (allocated by a first step, a compile or a load). */
+  get allocated(): boolean {
+    return this.storages !== undefined;
+  }
+
+  /** The state arenas, allocated and filled with their initial values on first use. */
+  arenas(): Storage[] {
+    if (!this.storages) {
+      const { device } = gpu();
+      this.storages = Array.from({ length: this.count }, (_, k) => {
+        const a = Storage.allocate(this.size * 4, `optimizer state ${k}`);
+        device.queue.writeBuffer(a.buffer, a.offset, new Float32Array(this.size).fill(this.init[k] ?? 0));
+        return a;
+      });
+    }
+    return this.storages;
+  }
+
+  /** Parameter i's piece of arena k (a view sharing the arena's buffer). */
+  slice(k: number, i: number): Storage {
+    return this.arenas()[k].slice(this.offsets[i] * 4, this.sizes[i] * 4);
+  }
+
+  /** Back to the initial state (step 0, arenas at their initial values) in place: plans stay bound to the arenas. */
+  clear(): void {
+    this.step = 0;
+    if (!this.storages) return;
+    const { device } = gpu();
+    this.storages.forEach((a, k) => device.queue.writeBuffer(a.buffer, a.offset, new Float32Array(this.size).fill(this.init[k] ?? 0)));
+  }
+
+  /** Give the arenas back to the pool and start again from step 0 (plans compiled before keep their own reference). */
+  reset(): void {
+    this.storages?.forEach((s) => s.release());
+    this.storages = undefined;
+    this.step = 0;
+  }
 }
 
-const optimizerStates = new WeakMap<PlanOptimizer, SharedOptimizerState>();
+function arenaLayoutOf(sizes: readonly number[]): { offsets: number[]; size: number } {
+  const offsets: number[] = [];
+  let off = 0;
+  for (const n of sizes) {
+    offsets.push(off);
+    off += Math.ceil(Math.max(1, n) / ALIGN_FLOATS) * ALIGN_FLOATS;
+  }
+  return { offsets, size: Math.max(off, ALIGN_FLOATS) };
+}
 
-/** The state arenas of `opt` for this parameter arena (created, and initialised, on first use). */
-function optimizerState(opt: PlanOptimizer, arena: Arena): SharedOptimizerState {
-  let s = optimizerStates.get(opt);
-  if (s && s.paramBuffer === arena.storage.buffer) return s;
-  if (s) throw new Error('shadergrad: compile: this optimizer already updates another set of parameters');
-  const { device } = gpu();
-  const arenas = Array.from({ length: opt.stateCount }, (_, k) => Storage.allocate(arena.size * 4, `optimizer state ${k}`));
-  arenas.forEach((a, k) => {
-    const v = opt.stateInit?.[k] ?? 0;
-    device.queue.writeBuffer(a.buffer, a.offset, new Float32Array(a.byteLength / 4).fill(v));
-  });
-  s = { arenas, step: 0, paramBuffer: arena.storage.buffer };
-  optimizerStates.set(opt, s);
+/** State of PlanOptimizer objects that do not carry their own `state` (plain objects in tests). */
+const looseStates = new WeakMap<PlanOptimizer, OptimizerState>();
+
+/** The one state of `opt`: its own `state`, or (for a plain PlanOptimizer object) one kept for it here. */
+export function optimizerStateOf(opt: PlanOptimizer, params?: Tensor[]): OptimizerState {
+  if (opt.state) return opt.state;
+  let s = looseStates.get(opt);
+  if (!s) {
+    if (!params) throw new Error('shadergrad: internal: the optimizer has no state yet');
+    s = new OptimizerState(params.map((p) => p.size), opt.stateCount, opt.stateInit);
+    looseStates.set(opt, s);
+  }
   return s;
 }
 
-/** The state arenas of an optimizer that has been compiled into a plan (for checkpoints). */
-export function optimizerStateStorages(opt: PlanOptimizer): { arenas: Storage[]; step: number } | undefined {
-  const s = optimizerStates.get(opt);
-  return s && { arenas: s.arenas, step: s.step };
+/** The state arenas of `opt` for this parameter arena (allocated, and initialised, on first use). */
+function optimizerState(opt: PlanOptimizer, params: Tensor[], arena: Arena): OptimizerState {
+  const own = (opt as { params?: Tensor[] }).params;
+  if (own && (own.length !== params.length || own.some((p, i) => p !== params[i]))) {
+    throw new Error(`shadergrad: compile: the optimizer updates ${own.length} parameters (${own.map((p) => p.describe()).join(', ')}); ` +
+      `compile was given other \`params\` (${params.map((p) => p.describe()).join(', ')}): pass the optimizer's own parameters`);
+  }
+  const s = optimizerStateOf(opt, params);
+  if (s.size !== arena.size || s.offsets.some((o, i) => o !== arena.offsets[i]) || s.count !== opt.stateCount) {
+    throw new Error('shadergrad: compile: this optimizer already updates another set of parameters');
+  }
+  s.arenas();
+  return s;
 }
 
-/** Steps an optimizer has taken through compiled plans. */
+/** The state arenas of an optimizer and its step count (for checkpoints); undefined before any use. */
+export function optimizerStateStorages(opt: PlanOptimizer): { arenas: Storage[]; step: number } | undefined {
+  const s = opt.state ?? looseStates.get(opt);
+  return s?.allocated ? { arenas: s.arenas(), step: s.step } : undefined;
+}
+
+/** Steps an optimizer has taken (compiled and eager). */
 export function optimizerSteps(opt: PlanOptimizer): number {
-  return optimizerStates.get(opt)?.step ?? 0;
+  return (opt.state ?? looseStates.get(opt))?.step ?? 0;
 }
 
 // ---- compile ---------------------------------------------------------------------------------------
@@ -621,8 +761,8 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   // Parameters and their gradients live in arenas.
   const paramArena = params.length ? arenaOf(params) ?? await packArena(params) : undefined;
   const gradArena = paramArena ? Storage.allocate(paramArena.size * 4, 'gradients') : undefined;
-  const shared = paramArena && options.optimizer ? optimizerState(options.optimizer, paramArena) : undefined;
-  const stateArenas = shared?.arenas ?? [];
+  const shared = paramArena && options.optimizer ? optimizerState(options.optimizer, params, paramArena) : undefined;
+  const stateArenas = shared?.arenas() ?? [];
 
   // Trace.
   const hyper: Hyper | undefined = options.optimizer ? { ...options.optimizer.hyper(1) } : undefined;

@@ -3,8 +3,8 @@
 // be recorded or queued is only handed out again after the submit that last used it: the pool
 // stamps each release with the current submit epoch and reuses it once a later submit has happened.
 
-import { gpu, onDispose } from '../gpu/device.js';
-import { count, trackAllocation } from '../gpu/stats.js';
+import { deviceGeneration, gpu, onDispose } from '../gpu/device.js';
+import { count, registerGauge, trackAllocation } from '../gpu/stats.js';
 import type { BufferRef } from '../ops/op.js';
 
 export const STORAGE_USAGE = GPUBufferUsageFlags();
@@ -30,39 +30,60 @@ export function sizeClass(bytes: number): number {
 
 interface Freed {
   buffer: GPUBuffer;
+  /** The last ticket that may still use the buffer: reusable once that ticket is done. */
   epoch: number;
 }
 
-let submitsDone = 0;
-/** Recordings started but not yet submitted: buffers released meanwhile may still be bound in them. */
-let recordingsInFlight = 0;
-const free = new Map<string, Freed[]>();
-const sizes = new WeakMap<GPUBuffer, number>();
+// Tickets: every submission to the queue takes one, in program order (src/gpu/queue.ts), and they
+// are retired in that order once submitted (or abandoned). A buffer released now may still be bound
+// by any ticket issued so far, so it is stamped with `ticketsIssued` and handed out again only when
+// `ticketsDone` has reached that stamp. With nothing queued the two are equal and reuse is immediate
+// (queue order then puts every later write after every earlier use).
+let ticketsIssued = 0;
+let ticketsDone = 0;
+let free = new Map<string, Freed[]>();
+/** Sizes of the buffers this pool made on the live device: a buffer not in here is not ours. */
+let sizes = new WeakMap<GPUBuffer, number>();
+/** Buffers handed out and not yet given back (leak accounting, stats().buffersInUse). */
+let inUse = new Set<GPUBuffer>();
+let inUseBytes = 0;
 
 onDispose(() => {
-  free.clear();
-  submitsDone = 0;
-  recordingsInFlight = 0;
+  // The device is gone (disposed or lost): its buffers must never come back out of the pool, even
+  // when tensors still holding them are released later.
+  free = new Map();
+  sizes = new WeakMap();
+  inUse = new Set();
+  inUseBytes = 0;
+  ticketsIssued = 0;
+  ticketsDone = 0;
 });
 
-/** A recording (command list to be submitted) starts; pair with endRecording() after its submit. */
-export function beginRecording(): void {
-  recordingsInFlight++;
+/** A new submission in program order; retire it with retireTicket() once submitted or abandoned. */
+export function takeTicket(): number {
+  return ++ticketsIssued;
 }
 
-export function endRecording(): void {
-  recordingsInFlight = Math.max(0, recordingsInFlight - 1);
+export function retireTicket(): void {
+  ticketsDone = Math.min(ticketsIssued, ticketsDone + 1);
 }
 
-/** Called by everything that submits to the queue, so released buffers become reusable. */
+/** Tickets issued and not yet retired (submissions waiting in the queue). */
+export function ticketsPending(): number {
+  return ticketsIssued - ticketsDone;
+}
+
+/** Count a submit (stats). */
 export function noteSubmit(): void {
-  submitsDone++;
   count('submits');
 }
 
-/** The epoch of commands now being recorded: they go out in submit number `submitEpoch() + 1`. */
-export function submitEpoch(): number {
-  return submitsDone;
+registerGauge('buffersInUse', () => inUse.size);
+registerGauge('bytesInUse', () => inUseBytes);
+
+/** Buffers handed out and not given back, and their bytes. */
+export function buffersInUse(): { buffers: number; bytes: number } {
+  return { buffers: inUse.size, bytes: inUseBytes };
 }
 
 /** A buffer of at least `bytes` bytes with the given usage, from the pool when one is free. */
@@ -71,9 +92,10 @@ export function acquireBuffer(bytes: number, usage = STORAGE_USAGE, label?: stri
   const key = `${usage}:${size}`;
   const list = free.get(key);
   if (list) {
-    const i = list.findIndex((f) => f.epoch < submitsDone);
+    const i = list.findIndex((f) => f.epoch <= ticketsDone);
     if (i >= 0) {
       const [f] = list.splice(i, 1);
+      markInUse(f.buffer, size);
       return f.buffer;
     }
   }
@@ -87,21 +109,33 @@ export function acquireBuffer(bytes: number, usage = STORAGE_USAGE, label?: stri
   sizes.set(buffer, size);
   count('buffersCreated');
   trackAllocation(size);
+  markInUse(buffer, size);
   return buffer;
 }
 
+function markInUse(buffer: GPUBuffer, size: number): void {
+  inUse.add(buffer);
+  inUseBytes += size;
+}
+
 /**
- * Give a buffer back. It is reused only after the submit that may still use it: while a recording
- * is in flight that is the next submit; otherwise every command that used it is already submitted
- * and queue order makes it safe to reuse at once.
+ * Give a buffer back. It is handed out again only after every submission issued so far (which may
+ * bind it) has gone to the GPU; queue order then makes reuse safe.
  */
 export function releaseBuffer(buffer: GPUBuffer): void {
   const size = sizes.get(buffer);
-  if (size === undefined) return; // not ours (or from a destroyed device)
+  if (size === undefined) return; // not ours (or from a device that is gone)
+  if (!inUse.delete(buffer)) return; // given back twice
+  inUseBytes -= size;
   const key = `${buffer.usage}:${size}`;
   let list = free.get(key);
   if (!list) free.set(key, (list = []));
-  list.push({ buffer, epoch: recordingsInFlight > 0 ? submitsDone : submitsDone - 1 });
+  list.push({ buffer, epoch: ticketsIssued });
+}
+
+/** Whether `buffer` belongs to the live device's pool (false after the device was lost or disposed). */
+export function isLiveBuffer(buffer: GPUBuffer): boolean {
+  return sizes.has(buffer);
 }
 
 /** Destroy every pooled buffer that is free now (returns the bytes given back). */
@@ -110,9 +144,10 @@ export function trimPool(): number {
   for (const [key, list] of free) {
     const keep: Freed[] = [];
     for (const f of list) {
-      if (f.epoch < submitsDone) {
+      if (f.epoch <= ticketsDone) {
         const s = sizes.get(f.buffer) ?? 0;
         bytes += s;
+        sizes.delete(f.buffer);
         f.buffer.destroy();
       } else keep.push(f);
     }
@@ -129,6 +164,8 @@ export function trimPool(): number {
  */
 export class Storage {
   refs = 1;
+  /** The device this storage's buffer lives on (deviceGeneration() when it was made). */
+  readonly generation = deviceGeneration();
   constructor(
     readonly buffer: GPUBuffer,
     readonly byteLength: number,
@@ -145,6 +182,11 @@ export class Storage {
     if (offset % 256 !== 0) throw new Error(`shadergrad: internal: slice offset ${offset} is not 256-byte aligned`);
     if (offset + byteLength > this.byteLength) throw new Error('shadergrad: internal: slice out of range');
     return new Storage(this.buffer, byteLength, this.offset + offset, this.retain());
+  }
+
+  /** Whether the buffer belongs to the live device (false once that device was lost or disposed). */
+  get live(): boolean {
+    return this.generation === deviceGeneration() && isLiveBuffer(this.buffer);
   }
 
   /** What kernels bind: the whole buffer, or the slice. */

@@ -5,8 +5,11 @@
 
 import { gpu, onDispose } from '../gpu/device.js';
 import { count } from '../gpu/stats.js';
-import { Recorder, runOnce, type Readback } from '../gpu/executor.js';
+import { Recorder, submitRecording, type Readback } from '../gpu/executor.js';
 import { Storage } from '../memory/pool.js';
+import type { Submission } from '../gpu/queue.js';
+import { flattenTensorData } from './from-js.js';
+import { noteTensorCreated, noteTensorGone, setScopeHooks } from './scope.js';
 import { fmtShape, numel, type DType, type Meta, type OpDef } from '../ops/op.js';
 
 let nextId = 1;
@@ -14,10 +17,16 @@ let nextId = 1;
 /** > 0 while a gradient is being traced: realised nodes then keep their inputs for the backward. */
 let tracing = 0;
 
+/** Symbol.dispose where the runtime has it (the same fallback TypeScript's `using` uses). */
+const disposeSymbol: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for('Symbol.dispose')) as typeof Symbol.dispose;
+
 export class Node {
   readonly id = nextId++;
-  storage: (Storage | null)[];
+  /** One slot per output. Mutated in place, never replaced: the GC finaliser holds this array. */
+  readonly storage: (Storage | null)[];
   tensors: Tensor[] = [];
+  /** The submission that computes this node's outputs, while it may still be waiting in the queue. */
+  pending?: Submission;
   constructor(
     readonly op: OpDef,
     public inputs: Tensor[],
@@ -32,9 +41,17 @@ export class Node {
   }
 }
 
-const finalizer = new FinalizationRegistry<{ node: Node; index: number }>(({ node, index }) => {
-  node.storage[index]?.release();
-  node.storage[index] = null;
+// What the finaliser holds must not reach the Tensor (or it would keep it alive for ever): only the
+// node's storage slots, whose entry for this output is released when the tensor is collected.
+interface Held {
+  slots: (Storage | null)[];
+  index: number;
+}
+
+const finalizer = new FinalizationRegistry<Held>(({ slots, index }) => {
+  slots[index]?.release();
+  slots[index] = null;
+  noteTensorGone();
 });
 
 export class Tensor {
@@ -45,7 +62,8 @@ export class Tensor {
   private disposed = false;
 
   constructor(readonly node: Node, readonly index: number) {
-    finalizer.register(this, { node, index }, this);
+    finalizer.register(this, { slots: node.storage, index }, this);
+    noteTensorCreated(this);
   }
 
   get shape(): number[] {
@@ -105,10 +123,15 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    finalizer.unregister(this);
+    if (finalizer.unregister(this)) noteTensorGone(this);
     this.node.storage[this.index]?.release();
     this.node.storage[this.index] = null;
     if (this.node.tensors.every((t) => t.disposed)) this.node.inputs = [];
+  }
+
+  /** `using t = sg.tensor(...)`: disposed when the block ends. */
+  [disposeSymbol](): void {
+    this.dispose();
   }
 
   get isDisposed(): boolean {
@@ -121,15 +144,31 @@ export class Tensor {
   }
 }
 
-function checkUsable(t: Tensor, where: string): void {
-  if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${where} expects a Tensor, got ${typeof t}`);
-  if (t.isDisposed) throw new Error(`shadergrad: ${where}: ${t.describe()} was disposed`);
+/** A thrown error that names a tensor that can no longer be used (disposed, or from a lost device). */
+export class TensorUnusableError extends Error {
+  override name = 'TensorUnusableError';
+}
+
+export function checkUsable(t: Tensor, where: string): void {
+  if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${where} expects a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (t.isDisposed) throw new TensorUnusableError(`shadergrad: ${where}: ${t.describe()} was disposed`);
+  checkLive(t, where);
+}
+
+/** Throws if a realised tensor's buffer belongs to a device that was lost or disposed since. */
+function checkLive(t: Tensor, where: string): void {
+  const s = t.storage;
+  if (s && !s.live) {
+    throw new TensorUnusableError(`shadergrad: ${where}: ${t.describe()} belongs to a GPU device that was lost or disposed; ` +
+      'after sg.init() make it again (sg.tensor) or load it (sg.load restores parameters onto the new device)');
+  }
 }
 
 /** Record an op on tensors; returns its output tensors (not run yet). */
 export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   inputs.forEach((t, i) => checkUsable(t, `${op.name} input ${i}`));
   const outs = op.infer(inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), attrs);
+  checkBindingLimit(outs.map((m, i) => [m, `output ${i} of ${op.name}`]), op.name);
   const node = new Node(op, inputs, attrs, outs);
   node.tensors = outs.map((_, i) => new Tensor(node, i));
   if (op.alias) {
@@ -137,6 +176,21 @@ export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
     if (src) node.storage[0] = src.retain();
   }
   return node.tensors;
+}
+
+/**
+ * A tensor a kernel binds must fit in one storage binding. Checked when the op is recorded, so the
+ * error names the tensor instead of surfacing later as an invalid bind group.
+ */
+function checkBindingLimit(metas: [Meta, string][], where: string): void {
+  const limit = gpu().device.limits.maxStorageBufferBindingSize;
+  for (const [m, what] of metas) {
+    const bytes = numel(m.shape) * 4;
+    if (bytes > limit) {
+      throw new Error(`shadergrad: ${where}: ${what} ${fmtShape(m.shape)} ${m.dtype} needs ${bytes} bytes, more than this device's ` +
+        `maxStorageBufferBindingSize (${limit} bytes); split it (smaller batch or layer) or use an adapter with a larger limit`);
+    }
+  }
 }
 
 export function apply1<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
@@ -176,9 +230,10 @@ function checkShape(shape: readonly number[], what: string): void {
 /** Make a tensor from values. dtype defaults to 'i32' for Int32Array and 'f32' otherwise. */
 export function tensor(data: TensorData | number, shape?: readonly number[], options: { dtype?: DType; name?: string } = {}): Tensor {
   const { device } = gpu();
-  const flat = typeof data === 'number' ? [data] : data;
-  const shp = shape ? [...shape] : typeof data === 'number' ? [] : [flat.length];
   const what = options.name ? `tensor '${options.name}'` : 'sg.tensor';
+  const parsed = flattenTensorData(data, shape, what);
+  const flat = parsed.values;
+  const shp = parsed.shape;
   checkShape(shp, what);
   const n = numel(shp);
   if (flat.length !== n) {
@@ -193,6 +248,7 @@ export function tensor(data: TensorData | number, shape?: readonly number[], opt
       }
     }
   }
+  checkBindingLimit([[{ shape: shp, dtype }, 'values']], what);
   const storage = Storage.allocate(n * 4, options.name);
   if (n > 0) {
     device.queue.writeBuffer(storage.buffer, 0, arr.buffer, arr.byteOffset, arr.byteLength);
@@ -223,20 +279,31 @@ export function fromStorage(storage: Storage, shape: number[], dtype: DType, nam
 }
 
 // ---- realisation -------------------------------------------------------------------------------
+//
+// A read is recorded where the program issues it: its pending nodes are encoded at once (their
+// output buffers allocated, their input buffers bound) and the submission takes its place in the
+// queue (src/gpu/queue.ts). So a read sees the state at that point of the program, whatever is
+// submitted after it; and a second read of a node that an earlier, still waiting submission
+// computes is submitted after that one (and fails with it if it fails).
 
 /** Nodes that must run to produce `targets`, in topological order (inputs first). */
 export function pendingNodes(targets: Tensor[]): Node[] {
   const order: Node[] = [];
   const seen = new Set<Node>();
-  const visit = (n: Node) => {
-    if (seen.has(n)) return;
+  // An explicit stack: long eager chains (thousands of ops) must not overflow the JS call stack.
+  const stack: [Node, boolean][] = targets.map((t) => [t.node, false] as [Node, boolean]).reverse();
+  while (stack.length) {
+    const [n, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(n);
+      continue;
+    }
+    if (seen.has(n)) continue;
     seen.add(n);
-    if (n.realised) return;
-    for (const t of n.inputs) visit(t.node);
-    order.push(n);
-  };
-  // An explicit stack would avoid recursion limits; graphs here are at most a few thousand deep.
-  for (const t of targets) visit(t.node);
+    if (n.realised) continue;
+    stack.push([n, true]);
+    for (let i = n.inputs.length - 1; i >= 0; i--) if (!seen.has(n.inputs[i].node)) stack.push([n.inputs[i].node, false]);
+  }
   return order;
 }
 
@@ -249,15 +316,21 @@ export function encodePending(rec: Recorder, targets: Tensor[]): Node[] {
   const done: Node[] = [];
   try {
     for (const node of nodes) {
-      for (const t of node.inputs) {
-        if (!t.storage) throw new Error(`shadergrad: ${node.op.name}: input ${t.describe()} has no data (disposed?)`);
-      }
+      node.inputs.forEach((t, i) => {
+        if (!t.storage) {
+          throw new TensorUnusableError(`shadergrad: ${node.op.name}: input ${i} ${t.describe()} has no data ` +
+            `(${t.isDisposed ? 'it was disposed' : 'it was freed (disposed by sg.tidy, or its computation failed)'})`);
+        }
+        checkLive(t, `${node.op.name} input ${i}`);
+      });
       done.push(node);
       if (node.op.alias) {
         node.storage[0] = node.inputs[0].storage!.retain();
         continue;
       }
-      node.storage = node.outputs.map((m, i) => Storage.allocate(numel(m.shape) * 4, `${node.op.name}[${i}]`));
+      node.outputs.forEach((m, i) => {
+        node.storage[i] = Storage.allocate(numel(m.shape) * 4, `${node.op.name}[${i}]`);
+      });
       rec.op = node.op.name;
       rec.nodeId = node.id;
       if (ctx.poison) {
@@ -279,58 +352,109 @@ export function encodePending(rec: Recorder, targets: Tensor[]): Node[] {
 }
 
 /** Forget the outputs of nodes whose commands never ran (or failed), so nothing reads garbage. */
-function unrealise(nodes: Node[]): void {
+function unrealise(nodes: Node[], failed?: Submission): void {
   for (const n of nodes) {
-    n.storage.forEach((s) => s?.release());
-    n.storage = n.outputs.map(() => null);
+    // A node realised again since (or by another submission) keeps its outputs.
+    if (failed && n.pending !== failed) continue;
+    n.storage.forEach((s, i) => {
+      s?.release();
+      n.storage[i] = null;
+    });
+    n.pending = undefined;
   }
 }
 
-async function runNodes(rec: Recorder, nodes: Node[], reads: Readback[]): Promise<ArrayBuffer[]> {
+/**
+ * Encode what `targets` need and queue it, with `reads` copied out after. Returns the submission's
+ * result (the read-back bytes); on failure the encoded nodes are unrealised.
+ */
+function issue(targets: Tensor[], where: string, wantRead: boolean, assigns: [Tensor, Tensor][] = []): Promise<ArrayBuffer[]> | null {
+  targets.forEach((t, i) => checkUsable(t, `${where} (argument ${i})`));
+  const rec = new Recorder();
+  let nodes: Node[];
   try {
-    return await runOnce(rec, reads);
+    nodes = encodePending(rec, targets);
+    for (const [t, v] of assigns) {
+      if (t.storage !== v.storage) rec.copy(v.storage!.ref, t.storage!.ref, t.size * 4);
+    }
   } catch (e) {
-    unrealise(nodes);
+    rec.abandon();
     throw e;
   }
+  if (!wantRead && rec.commands.length === 0 && rec.copies.length === 0) {
+    rec.abandon();
+    return null;
+  }
+  // Earlier submissions still waiting that compute something this one binds.
+  const deps = new Set<Submission>();
+  const noteDep = (t: Tensor) => {
+    const p = t.node.pending;
+    if (p && !p.done) deps.add(p);
+  };
+  targets.forEach(noteDep);
+  for (const n of nodes) n.inputs.forEach(noteDep);
+  const reads: Readback[] = wantRead
+    ? targets.map((t) => ({ buffer: t.storage!.buffer, offset: t.storage!.offset, bytes: t.size * 4, what: t.describe() }))
+    : [];
+  const { submission, result } = submitRecording(rec, reads, [...deps]);
+  for (const n of nodes) n.pending = submission;
+  return result.then(
+    (bufs) => {
+      afterRun(nodes);
+      return bufs;
+    },
+    (e) => {
+      unrealise(nodes, submission);
+      throw e;
+    },
+  );
 }
 
 /** Realise several tensors together (one submit) and read them all back. */
 export async function read(...targets: Tensor[]): Promise<(Float32Array | Int32Array)[]> {
-  targets.forEach((t, i) => checkUsable(t, `read (argument ${i})`));
-  const rec = new Recorder();
-  const nodes = encodeOrAbandon(rec, targets);
-  const bufs = await runNodes(rec, nodes, targets.map((t) => ({ buffer: t.storage!.buffer, offset: t.storage!.offset, bytes: t.size * 4 })));
-  afterRun(nodes);
+  const bufs = await issue(targets, 'read', true)!;
   return bufs.map((b, i) => (targets[i].dtype === 'i32' ? new Int32Array(b) : new Float32Array(b)));
 }
 
 /** Realise tensors on the GPU without reading them back. */
 export async function realise(...targets: Tensor[]): Promise<void> {
-  targets.forEach((t, i) => checkUsable(t, `realise (argument ${i})`));
-  const rec = new Recorder();
-  const nodes = encodeOrAbandon(rec, targets);
-  if (rec.commands.length === 0) {
-    rec.abandon();
-    return;
-  }
-  await runNodes(rec, nodes, []);
-  afterRun(nodes);
+  await issue(targets, 'realise', false);
 }
 
-function encodeOrAbandon(rec: Recorder, targets: Tensor[]): Node[] {
-  try {
-    return encodePending(rec, targets);
-  } catch (e) {
-    rec.abandon();
-    throw e;
+/**
+ * Copy each value into its target's buffer (same shape and dtype, checked by the caller), in program
+ * order: recorded now, with whatever the values still need computing, as one submission. A target
+ * whose buffer belongs to a lost device gets a new buffer first (so sg.load can restore a model
+ * after sg.init() made a new device).
+ */
+export async function assignValues(pairs: [Tensor, Tensor][]): Promise<void> {
+  for (const [t] of pairs) {
+    if (t.isDisposed) throw new TensorUnusableError(`shadergrad: assign: ${t.describe()} was disposed`);
+    const s = t.storage;
+    if (s && !s.live && t.node.op === sourceOp) {
+      t.node.storage[t.index] = Storage.allocate(t.size * 4, t.name);
+    }
   }
+  const all = [...new Set(pairs.flat())];
+  await issue(all, 'assign', false, pairs);
+}
+
+/**
+ * Encode and queue what `targets` need now, without waiting (sg.tidy uses it before disposing the
+ * intermediates the targets are computed from). Errors surface on the next read of the targets.
+ */
+export function realiseNow(...targets: Tensor[]): void {
+  const p = issue(targets, 'realise', false);
+  p?.catch(() => undefined);
 }
 
 function afterRun(nodes: Node[]): void {
   // Outside gradient tracing, a realised node no longer needs its inputs: drop them so long eager
   // loops do not keep whole histories of buffers alive.
-  if (tracing === 0) for (const n of nodes) n.inputs = [];
+  for (const n of nodes) {
+    if (n.pending?.done) n.pending = undefined;
+    if (tracing === 0) n.inputs = [];
+  }
 }
 
 export function withTracing<T>(fn: () => T): T {
@@ -354,3 +478,5 @@ export async function withTracingAsync<T>(fn: () => Promise<T>): Promise<T> {
 onDispose(() => {
   tracing = 0;
 });
+
+setScopeHooks({ isTensor: (v): v is Tensor => v instanceof Tensor, realiseNow: (ts) => realiseNow(...ts) });
