@@ -8,6 +8,8 @@
 // Everything here is CPU-side and returns new datasets (inputs are never modified).
 
 import { Random, toRandom } from '../util/random.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 export interface Dataset {
   x: Float32Array;
@@ -82,6 +84,7 @@ export interface FromArraysOptions {
  */
 export function fromArrays(x: ArrayInput, y: ArrayInput, opts: FromArraysOptions = {}): Dataset {
   const fn = 'fromArrays';
+  checkOptions('data.fromArrays', opts, OPTION_KEYS.fromArrays);
   const xs = flatten(fn, 'x', x);
   const ys = flatten(fn, 'y', y);
   if (opts.xShape !== undefined) checkShape(fn, 'xShape', opts.xShape);
@@ -256,6 +259,7 @@ export function normalize(
   how: NormalizeMode | { mean: number | ArrayLike<number>; std: number | ArrayLike<number> } = 'per-feature',
 ): { data: Dataset; stats: NormStats } {
   const fn = 'normalize';
+  if (typeof how === 'object') checkOptions('data.normalize', how, OPTION_KEYS.normalizeStats);
   checkDataset(fn, ds);
   const d = numel(ds.xShape);
   const channels = ds.xShape[0];

@@ -8,6 +8,8 @@
 
 import { Random } from '../util/random.js';
 import type { Dataset } from './datasets.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 /** Digits available in the package. */
 export const MNIST_SIZE = 10000;
@@ -57,6 +59,7 @@ export interface MnistOptions {
  *   const ds = await sg.data.mnist({ count: 2000, seed: 1 });
  */
 export async function mnist(opts: MnistOptions = {}): Promise<Dataset> {
+  checkOptions('data.mnist', opts, OPTION_KEYS.mnist);
   const { count, seed = 0 } = opts;
   if (count !== undefined && (!Number.isInteger(count) || count < 1 || count > MNIST_SIZE)) {
     throw new Error(`shadergrad: data.mnist: count must be an integer in [1, ${MNIST_SIZE}], got ${count}`);

@@ -3,6 +3,8 @@
 // Within each part the samples keep their original order (a loader shuffles per epoch).
 
 import { Random } from '../util/random.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 import { checkDataset, classCount, subset, type Dataset } from './datasets.js';
 
 function fail(fn: string, message: string): never {
@@ -73,6 +75,7 @@ export interface Split {
  * its size (largest remainders, so totals are exact).
  */
 export function trainValTestSplit(ds: Dataset, opts: SplitOptions = {}): Split {
+  checkOptions('data.trainValTestSplit', opts, OPTION_KEYS.split);
   const fn = 'trainValTestSplit';
   checkDataset(fn, ds);
   const n = ds.length;
@@ -120,6 +123,7 @@ export interface Fold {
  */
 export function kFold(ds: Dataset, k: number, opts: { seed?: number; shuffle?: boolean; stratified?: boolean } = {}): Fold[] {
   const fn = 'kFold';
+  checkOptions('data.kFold', opts, OPTION_KEYS.kFold);
   checkDataset(fn, ds);
   const n = ds.length;
   if (!Number.isInteger(k) || k < 2) fail(fn, `k must be an integer ≥ 2, got ${k}`);

@@ -10,6 +10,8 @@
 
 import { Random } from '../util/random.js';
 import type { Dataset } from './datasets.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 function fail(fn: string, message: string): never {
   throw new Error(`shadergrad: data.${fn}: ${message}`);
@@ -65,6 +67,7 @@ export interface SyntheticOptions {
  * Defaults: n = 300, classes = 3, noise = 0.2.
  */
 export function spiral(opts: SyntheticOptions & { classes?: number } = {}): Dataset {
+  checkOptions('data.spiral', opts, OPTION_KEYS.spiral);
   const { n = 300, classes = 3, noise = 0.2, seed = 0, shuffle = true } = opts;
   checkCount('spiral', 'n', n);
   checkCount('spiral', 'classes', classes, 2);
@@ -90,6 +93,7 @@ export function spiral(opts: SyntheticOptions & { classes?: number } = {}): Data
  * noise of std `noise` on both coordinates. Defaults: n = 100, noise = 0.
  */
 export function moons(opts: SyntheticOptions = {}): Dataset {
+  checkOptions('data.moons', opts, OPTION_KEYS.synthetic);
   const { n = 100, noise = 0, seed = 0, shuffle = true } = opts;
   checkCount('moons', 'n', n, 2);
   checkNoise('moons', noise);
@@ -116,6 +120,7 @@ export function moons(opts: SyntheticOptions = {}): Dataset {
  * Gaussian noise of std `noise`. Defaults: n = 100, noise = 0, factor = 0.8.
  */
 export function circles(opts: SyntheticOptions & { factor?: number } = {}): Dataset {
+  checkOptions('data.circles', opts, OPTION_KEYS.circles);
   const { n = 100, noise = 0, factor = 0.8, seed = 0, shuffle = true } = opts;
   checkCount('circles', 'n', n, 2);
   checkNoise('circles', noise);
@@ -144,6 +149,7 @@ export function circles(opts: SyntheticOptions & { factor?: number } = {}): Data
  * axes. Defaults: n = 500, noise = 0. Coordinates span about [−5.3, 5.3]: normalise for training.
  */
 export function xor(opts: SyntheticOptions = {}): Dataset {
+  checkOptions('data.xor', opts, OPTION_KEYS.synthetic);
   const { n = 500, noise = 0, seed = 0, shuffle = true } = opts;
   checkCount('xor', 'n', n);
   checkNoise('xor', noise);
@@ -173,6 +179,7 @@ export function gaussianBlobs(
   opts: Omit<SyntheticOptions, 'noise'> & { centers?: number | number[][]; std?: number | number[]; box?: [number, number]; features?: number } = {},
 ): Dataset & { centers: number[][] } {
   const fn = 'gaussianBlobs';
+  checkOptions('data.gaussianBlobs', opts, OPTION_KEYS.gaussianBlobs);
   const { n = 100, centers = 3, std = 1, box = [-10, 10], features = 2, seed = 0, shuffle = true } = opts;
   checkCount(fn, 'n', n);
   checkCount(fn, 'features', features);

@@ -5,6 +5,8 @@
 import { Random } from '../util/random.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { fmtShape, numel } from '../ops/op.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 let generator = new Random(0x5eed);
 
@@ -50,6 +52,7 @@ export function fans(shape: number[]): [number, number] {
 }
 
 function make(shape: number[], opts: InitOptions, draw: (r: Random) => number): Tensor {
+  checkOptions('nn.init', opts, OPTION_KEYS.weightInit);
   const r = opts.seed !== undefined ? new Random(opts.seed) : generator;
   const data = new Float32Array(numel(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw(r);
@@ -101,11 +104,13 @@ function kaimingStd(shape: number[], o: KaimingOptions): number {
 
 /** He/Kaiming uniform: U(±gain·√(3 / fan)) */
 export function kaimingUniform(shape: number[], opts: KaimingOptions = {}): Tensor {
+  checkOptions('nn.init.kaimingUniform', opts, OPTION_KEYS.kaiming);
   const bound = Math.sqrt(3) * kaimingStd(shape, opts);
-  return uniform(shape, -bound, bound, opts);
+  return uniform(shape, -bound, bound, { seed: opts.seed, name: opts.name });
 }
 
 /** He/Kaiming normal: N(0, gain² / fan) */
 export function kaimingNormal(shape: number[], opts: KaimingOptions = {}): Tensor {
-  return normal(shape, 0, kaimingStd(shape, opts), opts);
+  checkOptions('nn.init.kaimingNormal', opts, OPTION_KEYS.kaiming);
+  return normal(shape, 0, kaimingStd(shape, opts), { seed: opts.seed, name: opts.name });
 }

@@ -18,6 +18,8 @@ import { augment as augmentOp, dropout as dropoutOp, randomKey, seedNext, type A
 import { layerNorm as layerNormOp } from '../ops/layernorm.js';
 import { embedding as embeddingOp } from '../ops/index-ops.js';
 import { deferStateUpdate } from '../graph/state.js';
+import { checkOptions, optionsChecked } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 /** Check the trailing dimension(s) of a layer input; the message names the layer and both shapes. */
 export function expectFeatures(kind: string, x: Tensor, dims: number[], what: string): void {
@@ -57,6 +59,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super('Linear');
+    checkOptions('nn.Linear', opts, OPTION_KEYS.linear);
     for (const [v, n] of [[inFeatures, 'inFeatures'], [outFeatures, 'outFeatures']] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`shadergrad: Linear: ${n} must be a positive integer, got ${v}`);
     }
@@ -151,6 +154,7 @@ export class Conv2d extends Module {
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], readonly opts: Conv2dLayerOptions = {}) {
     super('Conv2d');
+    checkOptions('nn.Conv2d', opts, OPTION_KEYS.conv2d);
     const groups = opts.groups ?? 1;
     for (const [v, n] of [[inChannels, 'inChannels'], [outChannels, 'outChannels'], [groups, 'groups']] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`shadergrad: Conv2d: ${n} must be a positive integer, got ${v}`);
@@ -182,15 +186,17 @@ export class Conv2d extends Module {
 export const conv2d = (inChannels: number, outChannels: number, kernelSize: number | [number, number], opts?: Conv2dLayerOptions) =>
   new Conv2d(inChannels, outChannels, kernelSize, opts);
 export const maxPool2d = (kernelSize: number | [number, number], opts: Omit<MaxPool2dOptions, 'kernelSize'> = {}) =>
+  optionsChecked('nn.MaxPool2d', opts, OPTION_KEYS.maxPool2d) &&
   new Lambda('MaxPool2d', (x) => maxPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`);
 export const avgPool2d = (kernelSize: number | [number, number], opts: Omit<AvgPool2dOptions, 'kernelSize'> = {}) =>
+  optionsChecked('nn.AvgPool2d', opts, OPTION_KEYS.avgPool2d) &&
   new Lambda('AvgPool2d', (x) => avgPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`);
 /** Global average pooling to [N, C, 1, 1] (torch.nn.AdaptiveAvgPool2d(1)). */
 export const globalAvgPool2d = () => new Lambda('GlobalAvgPool2d', gapOp);
 export const leakyRelu = (negativeSlope = 0.01) => new Lambda('LeakyReLU', (x) => leakyReluOp(x, negativeSlope), `${negativeSlope}`);
 export const elu = (alpha = 1) => new Lambda('ELU', (x) => eluOp(x, alpha), `${alpha}`);
-export const gelu = (opts: GeluOptions = {}) => new Lambda('GELU', (x) => geluOp(x, opts), opts.approximate ?? 'none');
-export const softplus = (opts: SoftplusOptions = {}) => new Lambda('Softplus', (x) => softplusOp(x, opts));
+export const gelu = (opts: GeluOptions = {}) => optionsChecked('nn.GELU', opts, OPTION_KEYS.gelu) && new Lambda('GELU', (x) => geluOp(x, opts), opts.approximate ?? 'none');
+export const softplus = (opts: SoftplusOptions = {}) => optionsChecked('nn.Softplus', opts, OPTION_KEYS.softplus) && new Lambda('Softplus', (x) => softplusOp(x, opts));
 export const silu = () => new Lambda('SiLU', siluOp);
 export const softmax = (axis = -1) => new Lambda('Softmax', (x) => softmaxOp(x, axis), `${axis}`);
 export const logSoftmax = (axis = -1) => new Lambda('LogSoftmax', (x) => logSoftmaxOp(x, axis), `${axis}`);
@@ -211,6 +217,7 @@ export interface BatchNormLayerOptions {
 export class BatchNorm extends Module {
   constructor(kind: string, readonly numFeatures: number, readonly rank: number[], readonly opts: BatchNormLayerOptions = {}) {
     super(kind);
+    checkOptions(`nn.${kind}`, opts, OPTION_KEYS.batchNorm);
     if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new Error(`shadergrad: ${kind}: numFeatures must be a positive integer, got ${numFeatures}`);
     if (opts.affine ?? true) {
       this.addParameter('weight', init.ones([numFeatures]));
@@ -279,6 +286,7 @@ export class LayerNorm extends Module {
   readonly normalizedShape: number[];
   constructor(normalizedShape: number | number[], readonly opts: { eps?: number; affine?: boolean } = {}) {
     super('LayerNorm');
+    checkOptions('nn.LayerNorm', opts, OPTION_KEYS.layerNorm);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (opts.affine ?? true) {
       this.addParameter('weight', init.ones(this.normalizedShape));
@@ -303,6 +311,7 @@ export class Embedding extends Module {
   readonly weight: Tensor;
   constructor(readonly numEmbeddings: number, readonly dim: number, opts: { seed?: number } = {}) {
     super('Embedding');
+    checkOptions('nn.Embedding', opts, OPTION_KEYS.embedding);
     this.weight = this.addParameter('weight', init.normal([numEmbeddings, dim], 0, 1, { seed: opts.seed }));
   }
 
@@ -325,6 +334,7 @@ export const embedding = (numEmbeddings: number, dim: number, opts?: { seed?: nu
 export class RandomAugment extends Module {
   constructor(readonly opts: AugmentOptions) {
     super('RandomAugment');
+    checkOptions('nn.RandomAugment', opts, OPTION_KEYS.randomAugment);
     this.addBuffer('key', randomKey());
   }
 

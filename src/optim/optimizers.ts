@@ -17,6 +17,8 @@ import {
   adamUpdate, clipGradNorm, clipGradValue, penaltyGrad, rmspropUpdate, sgdUpdate,
 } from '../ops/optim.js';
 import type { Scheduler } from './schedulers.js';
+import { checkNonNegative, checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 export interface CommonOptions {
   lr: number;
@@ -148,7 +150,9 @@ export interface SgdOptions extends CommonOptions {
 export class SGD extends Optimizer {
   readonly stateCount: number;
   constructor(params: Tensor[], readonly o: SgdOptions) {
+    checkOptions('optim.sgd', o, OPTION_KEYS.sgd);
     super('sgd', params, o);
+    checkNonNegative('optim.sgd', o, ['momentum']);
     if (o.nesterov && (!(o.momentum! > 0) || (o.dampening ?? 0) !== 0)) {
       throw new Error('shadergrad: optim.sgd: Nesterov momentum requires momentum > 0 and dampening = 0');
     }
@@ -175,7 +179,9 @@ export interface RmspropOptions extends CommonOptions {
 export class RMSprop extends Optimizer {
   readonly stateCount: number;
   constructor(params: Tensor[], readonly o: RmspropOptions) {
+    checkOptions('optim.rmsprop', o, OPTION_KEYS.rmsprop);
     super('rmsprop', params, o);
+    checkNonNegative('optim.rmsprop', o, ['alpha', 'eps', 'momentum']);
     this.stateCount = 1 + (o.momentum ? 1 : 0) + (o.centered ? 1 : 0);
   }
 
@@ -205,6 +211,7 @@ export interface AdamOptions extends CommonOptions {
 export class Adam extends Optimizer {
   readonly stateCount: number;
   constructor(params: Tensor[], readonly o: AdamOptions, readonly decoupled = false) {
+    checkOptions(decoupled ? 'optim.adamW' : 'optim.adam', o, OPTION_KEYS.adam);
     super(decoupled ? 'adamW' : 'adam', params, o);
     for (const [k, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) {
       if (v !== undefined && !(v >= 0 && v < 1)) throw new Error(`shadergrad: optim.${this.name}: ${k} must be in [0, 1), got ${v}`);

@@ -12,6 +12,9 @@
 // cosine, linear, inverse-sqrt, the warmup ramp) are evaluated at that point; step-wise schedules
 // (stepLR, multiStepLR) change only when a whole epoch is reached.
 
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
+
 export interface Scheduler {
   /** e.g. "cosineAnnealing(tMax=10, etaMin=0)" — for reports and logs. */
   readonly name: string;
@@ -53,6 +56,7 @@ export function constant(): Scheduler {
 
 /** torch StepLR: lr = base · γ^⌊epoch / stepSize⌋. */
 export function stepLR(opts: { stepSize: number; gamma?: number }): Scheduler {
+  checkOptions('optim.stepLR', opts, OPTION_KEYS.stepLR);
   const { stepSize, gamma = 0.1 } = opts;
   positiveInt('stepLR', 'stepSize', stepSize);
   if (!(gamma >= 0) || !Number.isFinite(gamma)) fail('stepLR', `gamma must be a finite number ≥ 0, got ${gamma}`);
@@ -70,6 +74,7 @@ export function stepLR(opts: { stepSize: number; gamma?: number }): Scheduler {
  * counts twice, as in PyTorch.
  */
 export function multiStepLR(opts: { milestones: number[]; gamma?: number }): Scheduler {
+  checkOptions('optim.multiStepLR', opts, OPTION_KEYS.multiStepLR);
   const { gamma = 0.1 } = opts;
   if (!Array.isArray(opts.milestones)) fail('multiStepLR', 'milestones must be an array of epochs');
   opts.milestones.forEach((m) => {
@@ -91,6 +96,7 @@ export function multiStepLR(opts: { milestones: number[]; gamma?: number }): Sch
 
 /** torch ExponentialLR: lr = base · γ^epoch. */
 export function exponentialLR(opts: { gamma: number }): Scheduler {
+  checkOptions('optim.exponentialLR', opts, OPTION_KEYS.exponentialLR);
   const { gamma } = opts;
   if (!(gamma >= 0) || !Number.isFinite(gamma)) fail('exponentialLR', `gamma must be a finite number ≥ 0, got ${gamma}`);
   return {
@@ -108,6 +114,7 @@ export function exponentialLR(opts: { gamma: number }): Scheduler {
  * It reaches ηmin at epoch tMax and, like PyTorch, climbs back towards base after it (period 2·tMax).
  */
 export function cosineAnnealing(opts: { tMax: number; etaMin?: number }): Scheduler {
+  checkOptions('optim.cosineAnnealing', opts, OPTION_KEYS.cosineAnnealing);
   const { tMax, etaMin = 0 } = opts;
   positive('cosineAnnealing', 'tMax', tMax);
   if (!(etaMin >= 0) || !Number.isFinite(etaMin)) fail('cosineAnnealing', `etaMin must be a finite number ≥ 0, got ${etaMin}`);
@@ -125,6 +132,7 @@ export function cosineAnnealing(opts: { tMax: number; etaMin?: number }): Schedu
  * and stays there: lr = base · (start + (end − start) · min(epoch, totalIters) / totalIters).
  */
 export function linearLR(opts: { startFactor?: number; endFactor?: number; totalIters?: number } = {}): Scheduler {
+  checkOptions('optim.linearLR', opts, OPTION_KEYS.linearLR);
   const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = opts;
   if (!(startFactor > 0 && startFactor <= 1)) fail('linearLR', `startFactor must be in (0, 1], got ${startFactor}`);
   if (!(endFactor >= 0 && endFactor <= 1)) fail('linearLR', `endFactor must be in [0, 1], got ${endFactor}`);
@@ -145,6 +153,7 @@ export function linearLR(opts: { startFactor?: number; endFactor?: number; total
  * Usually counted in optimizer steps (pass the step number as `epoch`).
  */
 export function inverseSqrt(opts: { warmupSteps: number }): Scheduler {
+  checkOptions('optim.inverseSqrt', opts, OPTION_KEYS.inverseSqrt);
   const { warmupSteps: w } = opts;
   if (!(w >= 1) || !Number.isFinite(w)) fail('inverseSqrt', `warmupSteps must be a finite number ≥ 1, got ${w}`);
   return {
@@ -165,6 +174,7 @@ export function inverseSqrt(opts: { warmupSteps: number }): Scheduler {
  */
 export function warmup(inner: Scheduler, opts: { steps: number; startFactor?: number }): Scheduler {
   if (!inner || typeof inner.lrAt !== 'function') fail('warmup', 'the first argument must be a scheduler (e.g. optim.cosineAnnealing({ tMax: 10 }))');
+  checkOptions('optim.warmup', opts, OPTION_KEYS.warmup);
   const { steps, startFactor = 1 / 3 } = opts;
   if (!Number.isInteger(steps) || steps < 0) fail('warmup', `steps must be an integer ≥ 0, got ${steps}`);
   if (!(startFactor >= 0 && startFactor <= 1)) fail('warmup', `startFactor must be in [0, 1], got ${startFactor}`);
@@ -218,6 +228,7 @@ export interface PlateauScheduler extends Scheduler {
  * (not below minLr), then `cooldown` epochs are ignored. lrAt ignores `epoch`.
  */
 export function reduceOnPlateau(opts: PlateauOptions = {}): PlateauScheduler {
+  checkOptions('optim.reduceOnPlateau', opts, OPTION_KEYS.reduceOnPlateau);
   const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = opts;
   if (mode !== 'min' && mode !== 'max') fail('reduceOnPlateau', `mode must be 'min' or 'max', got '${mode}'`);
   if (thresholdMode !== 'rel' && thresholdMode !== 'abs') fail('reduceOnPlateau', `thresholdMode must be 'rel' or 'abs', got '${thresholdMode}'`);

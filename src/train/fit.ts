@@ -21,6 +21,8 @@ import { trainValTestSplit } from '../data/split.js';
 import { confusionMatrix, precision, recall, f1 } from '../metrics/classification.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import { manualSeed } from '../nn/init.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 export type MetricName = 'accuracy' | 'precision' | 'recall' | 'f1';
 
@@ -107,6 +109,8 @@ function checkInput(model: Module, ds: Dataset): void {
 
 /** Train `model`. Returns the per-epoch history. */
 export async function fit(model: Module, options: FitOptions): Promise<History> {
+  checkOptions('train.fit', options, OPTION_KEYS.fit);
+  checkOptions('train.fit: earlyStopping', options.earlyStopping, OPTION_KEYS.earlyStopping);
   const opts = { ...options, data: await options.data };
   checkInput(model, opts.data);
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error(`shadergrad: fit: epochs must be a positive integer, got ${opts.epochs}`);
@@ -298,6 +302,7 @@ export interface Evaluation {
 
 /** Evaluate `model` (in eval mode) on a dataset: loss and classification metrics. */
 export async function evaluate(model: Module, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
+  checkOptions('train.evaluate', opts, OPTION_KEYS.evaluate);
   const data = opts.resident ?? new GpuDataset(ds, 'evaluation');
   const batchSize = opts.batchSize ?? 256;
   const lossFn = opts.loss ? (typeof opts.loss === 'function' ? opts.loss : lossByName(opts.loss)) : undefined;
@@ -356,6 +361,7 @@ export async function evaluate(model: Module, ds: Dataset, opts: EvaluateOptions
  * drive the loss towards 0. Returns the losses.
  */
 export async function overfitBatch(model: Module, ds: Dataset, opts: { loss: FitOptions['loss']; optimizer: Optimizer; batchSize?: number; steps?: number }): Promise<number[]> {
+  checkOptions('train.overfitBatch', opts, OPTION_KEYS.overfitBatch);
   const n = Math.min(opts.batchSize ?? 16, ds.length);
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   const data = new GpuDataset(ds, 'overfit batch');

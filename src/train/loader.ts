@@ -6,6 +6,8 @@ import { tensor, type Tensor } from '../tensor/tensor.js';
 import { gpu } from '../gpu/device.js';
 import { Random } from '../util/random.js';
 import type { Dataset } from '../data/datasets.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 export interface LoaderOptions {
   batchSize: number;
@@ -42,6 +44,7 @@ export class GpuDataset {
 
 /** Batches of indices for one epoch (seeded shuffle; the last batch may be smaller unless dropLast). */
 export function epochBatches(n: number, opts: LoaderOptions, epoch: number): Int32Array[] {
+  checkOptions('train.epochBatches', opts, OPTION_KEYS.loader);
   const { batchSize } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`shadergrad: batchSize must be a positive integer, got ${batchSize}`);
   const order = new Int32Array(n);

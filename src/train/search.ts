@@ -2,6 +2,8 @@
 // (config, seed, metrics, seconds) as one JSON line, so a search can be audited or resumed.
 
 import { Random } from '../util/random.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 export type Space = Record<string, readonly (number | string | boolean)[]>;
 export type Config = Record<string, number | string | boolean>;
@@ -58,6 +60,7 @@ export function randomConfigs(space: Space, n: number, seed: number): Config[] {
 }
 
 export async function run(opts: SearchOptions): Promise<SearchResult> {
+  checkOptions('search.run', opts, OPTION_KEYS.search);
   const seed = opts.seed ?? 0;
   const mode = opts.mode ?? 'random';
   let configs = mode === 'grid' ? gridConfigs(opts.space) : randomConfigs(opts.space, opts.trials ?? 10, seed);

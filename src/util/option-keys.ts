@@ -42,8 +42,8 @@ export const OPTION_KEYS = {
   // sg.nn
   linear: keysOf<LinearOptions>({ bias: 1, init: 1, seed: 1 }),
   conv2d: keysOf<Conv2dLayerOptions>({ stride: 1, padding: 1, dilation: 1, groups: 1, bias: 1, init: 1, seed: 1 }),
-  maxPool2d: keysOf<Opts<typeof maxPool2d, 1>>({ stride: 1, padding: 1 }),
-  avgPool2d: keysOf<Opts<typeof avgPool2d, 1>>({ stride: 1, padding: 1, countIncludePad: 1 }),
+  maxPool2d: keysOf<Opts<typeof maxPool2d, 1>>({ stride: 1, padding: 1, ceilMode: 1 }),
+  avgPool2d: keysOf<Opts<typeof avgPool2d, 1>>({ stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 }),
   gelu: keysOf<GeluOptions>({ approximate: 1 }),
   softplus: keysOf<SoftplusOptions>({ beta: 1, threshold: 1 }),
   batchNorm: keysOf<BatchNormLayerOptions>({ eps: 1, momentum: 1, affine: 1 }),

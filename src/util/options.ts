@@ -118,3 +118,22 @@ export function checkOptions(where: string, options: unknown, allowed: readonly 
 export function keysOf<T extends object>(keys: { [K in keyof Required<T>]: 1 }): readonly string[] {
   return Object.freeze(Object.keys(keys));
 }
+
+/** checkOptions as an expression, for one-line factories: `optionsChecked(where, opts, keys) && new Layer(opts)`. */
+export function optionsChecked(where: string, options: unknown, allowed: readonly string[]): true {
+  checkOptions(where, options, allowed);
+  return true;
+}
+
+/**
+ * Throw unless each of `keys` that `options` sets is a finite number ≥ 0 (PyTorch's optimizers raise
+ * "Invalid momentum value" for a negative momentum, and likewise for alpha, eps, ...).
+ */
+export function checkNonNegative<T extends object>(where: string, options: T, keys: readonly (keyof T & string)[]): void {
+  for (const k of keys) {
+    const v = options[k] as unknown;
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) {
+      throw new Error(`shadergrad: ${where}: ${k} must be a finite number ≥ 0, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+    }
+  }
+}
