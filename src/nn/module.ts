@@ -2,6 +2,7 @@
 // statistics) and children. PyTorch's shape: `forward`, `parameters()`, `namedParameters()`,
 // `stateDict()`, `loadStateDict()`, `train()` / `eval()`, plus `freeze()` for transfer learning.
 
+import { keep } from '../tensor/scope.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../ops/op.js';
 import { sameShape } from '../ops/shape.js';
@@ -13,6 +14,8 @@ export abstract class Module {
   readonly kind: string;
   private readonly ownParams = new Map<string, Tensor>();
   private readonly ownBuffers = new Map<string, Tensor>();
+  /** Buffers left out of stateDict() (PyTorch's `register_buffer(..., persistent=False)`). */
+  private readonly nonPersistent = new Set<string>();
   private readonly children = new Map<string, Module>();
 
   constructor(kind: string) {
@@ -29,13 +32,21 @@ export abstract class Module {
   protected addParameter(name: string, t: Tensor): Tensor {
     t.requiresGrad = true;
     t.name ??= name;
+    keep(t); // a model built inside sg.tidy() keeps its parameters
     this.ownParams.set(name, t);
     return t;
   }
 
-  protected addBuffer(name: string, t: Tensor): Tensor {
+  /**
+   * Register state that is not trained (batch norm's running statistics). With `persistent: false` it
+   * stays out of stateDict(), as PyTorch's non-persistent buffers do (dropout's random key: PyTorch has
+   * no such tensor, so a checkpoint with it would not load there); sg.save keeps it in the metadata.
+   */
+  protected addBuffer(name: string, t: Tensor, opts: { persistent?: boolean } = {}): Tensor {
     t.name ??= name;
+    keep(t);
     this.ownBuffers.set(name, t);
+    if (opts.persistent === false) this.nonPersistent.add(name);
     return t;
   }
 
@@ -43,6 +54,7 @@ export abstract class Module {
   protected setBuffer(name: string, t: Tensor): void {
     if (!this.ownBuffers.has(name)) throw new Error(`shadergrad: ${this.kind} has no buffer '${name}'`);
     t.name = this.ownBuffers.get(name)!.name;
+    keep(t); // the new state outlives an sg.tidy() around the step that computed it
     this.ownBuffers.set(name, t);
   }
 
@@ -77,10 +89,13 @@ export abstract class Module {
     return out;
   }
 
-  namedBuffers(prefix = ''): [string, Tensor][] {
+  /** Every buffer with its dotted name, persistent or not (as PyTorch's named_buffers()). */
+  namedBuffers(prefix = '', opts: { persistent?: boolean } = {}): [string, Tensor][] {
     const out: [string, Tensor][] = [];
-    for (const [n, t] of this.ownBuffers) out.push([prefix + n, t]);
-    for (const [cn, c] of this.children) out.push(...c.namedBuffers(`${prefix}${cn}.`));
+    for (const [n, t] of this.ownBuffers) {
+      if (opts.persistent === undefined || opts.persistent === !this.nonPersistent.has(n)) out.push([prefix + n, t]);
+    }
+    for (const [cn, c] of this.children) out.push(...c.namedBuffers(`${prefix}${cn}.`, opts));
     return out;
   }
 
@@ -89,9 +104,31 @@ export abstract class Module {
     return this.namedParameters().filter(([, t]) => t.requiresGrad).map(([, t]) => t);
   }
 
-  /** Parameters and buffers by name (what a checkpoint holds). */
+  /**
+   * Parameters and persistent buffers by name: what a checkpoint holds, with exactly the keys, shapes
+   * and layouts of PyTorch's `state_dict()` for the same architecture ('0.weight', '1.running_mean',
+   * '1.num_batches_tracked', ...).
+   */
   stateDict(): Record<string, Tensor> {
-    return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
+    return Object.fromEntries(this.stateEntries(''));
+  }
+
+  /** PyTorch's state_dict order: a module's parameters, then its persistent buffers, then each child's. */
+  private stateEntries(prefix: string): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, t] of this.ownParams) out.push([prefix + n, t]);
+    for (const [n, t] of this.ownBuffers) if (!this.nonPersistent.has(n)) out.push([prefix + n, t]);
+    for (const [cn, c] of this.children) out.push(...c.stateEntries(`${prefix}${cn}.`));
+    return out;
+  }
+
+  /**
+   * Non-persistent buffers by name (dropout and augmentation random keys): state that PyTorch's
+   * state_dict has no key for. sg.save stores it in the checkpoint's metadata, so a resumed run draws
+   * the same masks, and the file's tensors stay exactly PyTorch's.
+   */
+  extraState(): Record<string, Tensor> {
+    return Object.fromEntries(this.namedBuffers('', { persistent: false }));
   }
 
   /**
