@@ -21,8 +21,11 @@
 //                             dz_c = s·(p_c·((1-ε)·w_t + ε·W/C) - (1-ε)·w_t·[c = t] - ε·w_c/C)
 //                           with p = exp(z - lse) and s = dloss (per row for 'none', / Σ w_t for
 //                           'mean'): the softmax minus the smoothed, weighted one-hot, in one pass.
+//                           With TARGET_ONLY = 1 it writes the target term s·q_c alone
+//                           (q_c = (1-ε)·w_t·[c = t] + ε·w_c/C), which does not depend on z: the
+//                           second derivative (src/ops/loss.ts) takes Σ_c s·q_c as the row's scale.
 //   Overrides: HAS_WEIGHT (0: no class weights, the weight binding is a placeholder; 1: weights),
-//   REDUCTION (0 none, 1 mean, 2 sum).
+//   REDUCTION (0 none, 1 mean, 2 sum), TARGET_ONLY (cross_entropy_backward: 0 dz, 1 s·q).
 //
 // Elementwise losses: one thread per element, 256 threads per workgroup, grid folded into 2-D (the
 // linear index is gid.x + gid.y · num_workgroups.x · 256). The reduction (mean / sum) is done by
@@ -40,6 +43,7 @@
 override HAS_WEIGHT: u32 = 0u;
 override REDUCTION: u32 = 1u;       // 0 none, 1 mean, 2 sum
 override HAS_POS_WEIGHT: u32 = 0u;
+override TARGET_ONLY: u32 = 0u;
 
 const MAX_F32 = 3.4028234663852886e38;
 
@@ -272,7 +276,11 @@ fn cross_entropy_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
     let a = (1.0 - eps) * wt + eps * stats_in[1] / f32(C);
     var q = eps * weight_of(c) / f32(C);
     if (u32(t) == c) { q += (1.0 - eps) * wt; }
-    g = s * (p * a - q);
+    if (TARGET_ONLY == 1u) {
+      g = s * q;
+    } else {
+      g = s * (p * a - q);
+    }
   }
   dlogits[i] = g;
 }

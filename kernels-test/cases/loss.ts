@@ -1,12 +1,28 @@
 // Losses (shaders/loss.wgsl): fused cross-entropy (weights, ignoreIndex, label smoothing, every
 // reduction, [N, C, d] inputs, rows of 1 and of more classes than the 64-thread workgroup, equal and
-// ±1e4 logits), BCE with logits (large |x|, posWeight), mse, l1, huber across δ, and CLIP's loss.
+// ±1e4 logits), class-probability targets, BCE with logits (large |x|, posWeight, weight), mse, l1,
+// huber across δ, CLIP's loss, and second derivatives (grad of grad) of crossEntropy, BCE with
+// logits, cosineSimilarityMatrix and clipLoss.
 import * as sg from '../../src/index.js';
 import type { Case, InputSpec } from '../harness.js';
 
 const labels = (n: number, C: number): InputSpec => ({ shape: [n], dtype: 'i32', intMax: C, noGrad: true });
 const given = (values: number[], shape = [values.length]): InputSpec => ({ shape, dtype: 'i32', values, noGrad: true });
 const weights = (C: number): InputSpec => ({ shape: [C], range: [0.2, 2], noGrad: true });
+/** Class-probability targets: positive, normalised over the class dimension (1, or 0 for rank 1). */
+const probs = (shape: number[]): InputSpec => {
+  const classDim = shape.length === 1 ? 0 : 1;
+  const values = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => 0.1 + ((i * 7919) % 13) / 13);
+  const stride = shape.slice(classDim + 1).reduce((a, b) => a * b, 1);
+  const C = shape[classDim];
+  for (let o = 0; o < values.length; o++) {
+    if (Math.floor(o / stride) % C !== 0) continue; // o is class 0 of its row: normalise the row
+    let s = 0;
+    for (let c = 0; c < C; c++) s += values[o + c * stride];
+    for (let c = 0; c < C; c++) values[o + c * stride] /= s;
+  }
+  return { shape, values: values.map((v) => Math.fround(v)) };
+};
 
 export const cases: Case[] = [
   // ---- crossEntropy ----
@@ -136,5 +152,88 @@ export const cases: Case[] = [
   {
     name: 'clipLoss N=7 D=67 (> workgroup)', inputs: [[7, 67], [7, 67], { shape: [], range: [1, 2] }],
     fn: (i, t, s) => sg.clipLoss(i, t, s), atol: 1e-4, rtol: 1e-3,
+  },
+
+  // ---- crossEntropy with class-probability targets (f32, the logits' shape) ----
+  { name: 'crossEntropy probability targets [6,4] mean', inputs: [[6, 4], probs([6, 4])], fn: (z, q) => sg.crossEntropy(z, q) },
+  { name: 'crossEntropy probability targets, sum', inputs: [[5, 3], probs([5, 3])], fn: (z, q) => sg.crossEntropy(z, q, { reduction: 'sum' }) },
+  {
+    name: 'crossEntropy probability targets, weights + smoothing 0.2, none', inputs: [[5, 4], probs([5, 4]), weights(4)],
+    fn: (z, q, w) => sg.crossEntropy(z, q, { weight: w, labelSmoothing: 0.2, reduction: 'none' }),
+  },
+  {
+    name: 'crossEntropy probability targets, weights, mean (divides by N, not Σw)', inputs: [[7, 3], probs([7, 3]), weights(3)],
+    fn: (z, q, w) => sg.crossEntropy(z, q, { weight: w }),
+  },
+  { name: 'crossEntropy probability targets [N, C, d] = [2, 4, 3]', inputs: [[2, 4, 3], probs([2, 4, 3])], fn: (z, q) => sg.crossEntropy(z, q, { labelSmoothing: 0.1 }) },
+  { name: 'crossEntropy probability targets unbatched [C]', inputs: [[5], probs([5])], fn: (z, q) => sg.crossEntropy(z, q) },
+  {
+    name: 'crossEntropy probability targets, second order', inputs: [[4, 5], { ...probs([4, 5]), noGrad: true }],
+    fn: (z, q) => sg.grad((zz: sg.Tensor) => sg.crossEntropy(zz, q, { labelSmoothing: 0.1 }), [z])(z)[0],
+  },
+
+  // ---- second derivatives: the gradient rules of the backward ops (grad of grad) ----
+  {
+    name: 'crossEntropy second order, mean', inputs: [[5, 4], labels(5, 4)],
+    fn: (z, t) => sg.grad((zz: sg.Tensor) => sg.crossEntropy(zz, t), [z])(z)[0],
+  },
+  {
+    name: 'crossEntropy second order, none, upstream weights u (d/du too)', inputs: [[6, 3], labels(6, 3), [6]],
+    fn: (z, t, u) => sg.grad((zz: sg.Tensor) => sg.sum(sg.mul(sg.crossEntropy(zz, t, { reduction: 'none' }), u)), [z])(z)[0],
+  },
+  {
+    name: 'crossEntropy second order, weights + smoothing + ignoreIndex, mean', inputs: [[7, 5], given([4, -100, 0, 2, 2, -100, 1]), weights(5)],
+    fn: (z, t, w) => sg.grad((zz: sg.Tensor) => sg.crossEntropy(zz, t, { weight: w, labelSmoothing: 0.1 }), [z])(z)[0],
+  },
+  {
+    name: 'crossEntropy second order, sum, C=70 (> workgroup)', inputs: [[3, 70], labels(3, 70)], atol: 1e-4,
+    fn: (z, t) => sg.grad((zz: sg.Tensor) => sg.crossEntropy(zz, t, { reduction: 'sum', labelSmoothing: 0.05 }), [z])(z)[0],
+  },
+  {
+    name: 'crossEntropy second order through a matmul: d/dw of ‖∂L/∂x‖²', inputs: [[4, 6], [6, 5], labels(4, 5)], atol: 1e-4,
+    fn: (x, w, t) => sg.sum(sg.square(sg.grad((xx: sg.Tensor) => sg.crossEntropy(sg.matmul(xx, w), t), [x])(x)[0])),
+  },
+  {
+    name: 'bceWithLogits second order (x, y)', inputs: [{ shape: [4, 3], range: [-3, 3] }, { shape: [4, 3], range: [0, 1] }],
+    fn: (x, y) => {
+      const [gx, gy] = sg.grad((a: sg.Tensor, b: sg.Tensor) => sg.binaryCrossEntropyWithLogits(a, b), [x, y])(x, y);
+      return sg.concat([sg.flatten(gx), sg.flatten(gy)]);
+    },
+  },
+  {
+    name: 'bceWithLogits second order with posWeight [C] and weight [N,1] (x, y, pw, w)',
+    inputs: [{ shape: [4, 3], range: [-3, 3] }, { shape: [4, 3], range: [0, 1] }, { shape: [3], range: [0.5, 3] }, { shape: [4, 1], range: [0.2, 2] }],
+    fn: (x, y, pw, w) => {
+      const gs = sg.grad((a: sg.Tensor, b: sg.Tensor, c: sg.Tensor, d: sg.Tensor) =>
+        sg.binaryCrossEntropyWithLogits(a, b, { posWeight: c, weight: d, reduction: 'sum' }), [x, y, pw, w])(x, y, pw, w);
+      return sg.concat(gs.map((g) => sg.flatten(g)));
+    },
+  },
+  {
+    name: 'bceWithLogits second order, posWeight [N,1] (materialised), none + upstream',
+    inputs: [{ shape: [3, 2], range: [-3, 3] }, { shape: [3, 2], range: [0, 1] }, { shape: [3, 1], range: [0.5, 3] }, [3, 2]],
+    fn: (x, y, pw, u) => {
+      const gs = sg.grad((a: sg.Tensor, c: sg.Tensor) =>
+        sg.sum(sg.mul(sg.binaryCrossEntropyWithLogits(a, y, { posWeight: c, reduction: 'none' }), u)), [x, pw])(x, pw);
+      return sg.concat(gs.map((g) => sg.flatten(g)));
+    },
+  },
+  {
+    name: 'cosineSimilarityMatrix second order (a, b)', inputs: [[3, 5], [4, 5]],
+    fn: (a, b) => {
+      const gs = sg.grad((p: sg.Tensor, q: sg.Tensor) => sg.sum(sg.square(sg.cosineSimilarityMatrix(p, q))), [a, b])(a, b);
+      return sg.concat(gs.map((g) => sg.flatten(g)));
+    },
+  },
+  {
+    name: 'normalizeRows second order', inputs: [[4, 3], [4, 3]],
+    fn: (x, r) => sg.grad((p: sg.Tensor) => sg.sum(sg.mul(sg.normalizeRows(p), r)), [x])(x)[0],
+  },
+  {
+    name: 'clipLoss second order (embeddings and log temperature)', inputs: [[4, 6], [4, 6], { shape: [1], range: [0.5, 1.5] }], atol: 1e-4, rtol: 1e-3,
+    fn: (i, t, s) => {
+      const gs = sg.grad((a: sg.Tensor, b: sg.Tensor, c: sg.Tensor) => sg.clipLoss(a, b, c), [i, t, s])(i, t, s);
+      return sg.concat(gs.map((g) => sg.flatten(g)));
+    },
   },
 ];

@@ -7,9 +7,11 @@ import { defineKernel, type KernelDef } from '../gpu/kernels.js';
 import { softwareRules } from '../gpu/device.js';
 import { apply, apply1, hostValues, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/loss.js';
-import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeArgs, type EncodeCtx, type OpDef } from './op.js';
+import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeArgs, type EncodeCtx, type GradArgs, type HostTensor, type OpDef } from './op.js';
 import { broadcastShapes, sameShape } from './shape.js';
-import { abs, add, exp, expand, mul, neg, scale, shift, step, sub, sumTo } from './elementwise.js';
+import { abs, add, exp, expand, mul, neg, onesLike, scale, shift, sigmoid, step, sub, sumTo } from './elementwise.js';
+import { logSoftmax, softmax } from './softmax.js';
+import { softplus } from './activation.js';
 import { mean, sum } from './reduce.js';
 import { permute, reshape, transpose } from './shape-ops.js';
 import { cosineSimilarityMatrix } from './metrics.js';
@@ -77,12 +79,14 @@ export const crossEntropyKernels = {
       { name: 'lse_in', kind: 'read' }, { name: 'stats_in', kind: 'read' }, { name: 'dloss', kind: 'read' },
       { name: 'dlogits', kind: 'read_write' }, { name: 'ce_bparams', kind: 'uniform' }],
     params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'ignore_index', type: 'i32' }, { name: 'smoothing', type: 'f32' }],
-    workgroupSize: [256, 1, 1], overrides: ['HAS_WEIGHT', 'REDUCTION'],
+    workgroupSize: [256, 1, 1], overrides: ['HAS_WEIGHT', 'REDUCTION', 'TARGET_ONLY'],
   }),
 };
 
 interface CrossEntropyAttrs extends ref.CrossEntropyAttrs {
   hasWeight: boolean;
+  /** cross_entropy_backward only: write the target term s·q alone (see ref.crossEntropyTargetTerm). */
+  targetOnly?: boolean;
 }
 
 /**
@@ -140,7 +144,34 @@ export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAtt
   cost: ([z]) => ({ flops: 8 * numel(z.shape), bytes: 4 * (numel(z.shape) + 4 * z.shape[0] + z.shape[1]) }),
 });
 
-/** dlogits from inputs [logits, target, lse, stats, dloss, weight?]. */
+/**
+ * Second derivatives of the fused cross-entropy. The backward is dz = a ⊙ p − b with p = softmax(z)
+ * and b = s·q (the target term, from the same kernel with TARGET_ONLY), a = Σ_c b (per row); a and
+ * b do not depend on z. So for an incoming v: d/dz = a·p·(v − Σ_j v·p) (the log-sum-exp Hessian),
+ * and dz is linear in dloss: d/ddloss = Σ v·dz(dloss = 1) (over each row for 'none'). Written in
+ * ops, so it can be differentiated again. The lse input is not used (p is recomputed from z, so the
+ * z gradient is the total one); targets and class weights get none (as torch).
+ */
+function crossEntropyBackwardGrad({ inputs, dys: [v], attrs }: GradArgs<CrossEntropyAttrs>): (Tensor | null)[] {
+  const [z, t, lse, stats, dloss, w] = inputs;
+  const none = inputs.map(() => null);
+  if (!v) return none;
+  const rest = w ? [w] : [];
+  const unit = apply1(crossEntropyBackwardOp, [z, t, lse, stats, onesLike(dloss), ...rest], attrs);
+  const vu = mul(v, unit);
+  const gd = attrs.reduction === 'none' ? sum(vu, 1) : sum(vu);
+  const out: (Tensor | null)[] = [...none];
+  out[4] = gd;
+  if (!attrs.targetOnly) {
+    const b = apply1(crossEntropyBackwardOp, [z, t, lse, stats, dloss, ...rest], { ...attrs, targetOnly: true });
+    const a = sum(b, 1, true);
+    const p = softmax(z, -1);
+    out[0] = mul(mul(a, p), sub(v, sum(mul(v, p), 1, true)));
+  }
+  return out;
+}
+
+/** dlogits from inputs [logits, target, lse, stats, dloss, weight?] (or, with targetOnly, the target term). */
 export const crossEntropyBackwardOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAttrs>({
   name: 'cross_entropy_backward',
   kernels: [crossEntropyKernels.backward],
@@ -151,18 +182,36 @@ export const crossEntropyBackwardOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEn
       bind: { logits: inputs[0], targets: inputs[1], class_weight: attrs.hasWeight ? inputs[5] : inputs[0], lse_in: inputs[2],
         stats_in: inputs[3], dloss: inputs[4], dlogits: outputs[0] },
       params: { M, C, ignore_index: attrs.ignoreIndex, smoothing: attrs.labelSmoothing },
-      overrides: { HAS_WEIGHT: attrs.hasWeight ? 1 : 0, REDUCTION: REDUCTION_CODE[attrs.reduction] },
+      overrides: { HAS_WEIGHT: attrs.hasWeight ? 1 : 0, REDUCTION: REDUCTION_CODE[attrs.reduction], TARGET_ONLY: attrs.targetOnly ? 1 : 0 },
       grid: grid1d(M * C, 256, ctx.limits.maxWorkgroupsPerDim),
     });
   },
-  grad: { none: 'second derivatives of the fused cross-entropy are not implemented (compose logSoftmax and a gather for them)' },
-  reference: ([z, t, , , dloss, w], attrs) => [ref.crossEntropyBackward(z, t, w ?? null, dloss, null, attrs)],
-  referenceBackward: { none: 'second derivatives of the fused cross-entropy are not implemented' },
+  grad: crossEntropyBackwardGrad,
+  reference: ([z, t, , , dloss, w], attrs) => [attrs.targetOnly
+    ? ref.crossEntropyTargetTerm(z, t, w ?? null, dloss, attrs)
+    : ref.crossEntropyBackward(z, t, w ?? null, dloss, null, attrs)],
+  referenceBackward: ({ inputs: [z, t, , , dloss, w], dys: [v], attrs }) => {
+    const out: (HostTensor | null)[] = [null, null, null, null, null, ...(w ? [null] : [])];
+    if (!v) return out;
+    const [gz, gd] = ref.crossEntropyBackwardBackward(z, t, w ?? null, dloss, v, attrs);
+    if (attrs.targetOnly) {
+      // Linear in dloss, constant in z.
+      const unit = ref.crossEntropyTargetTerm(z, t, w ?? null, { data: dloss.data.map(() => 1), shape: dloss.shape }, attrs);
+      const g = { data: new Float64Array(dloss.data.length), shape: [...dloss.shape] };
+      const C = z.shape[1];
+      for (let k = 0; k < unit.data.length; k++) g.data[attrs.reduction === 'none' ? Math.floor(k / C) : 0] += v.data[k] * unit.data[k];
+      out[4] = g;
+    } else {
+      out[0] = gz;
+      out[4] = gd;
+    }
+    return out;
+  },
   cost: ([z]) => ({ flops: 8 * numel(z.shape), bytes: 4 * (2 * numel(z.shape) + 3 * z.shape[0] + z.shape[1]) }),
 });
 
 export interface CrossEntropyOptions {
-  /** A rescaling weight per class, f32 [C] (no gradient flows to it, as in torch). */
+  /** A rescaling weight per class, f32 [C] (no gradient flows to it with class-index targets, as in torch). */
   weight?: Tensor;
   /** Targets equal to this value add nothing to the loss nor to the mean's denominator (default -100). */
   ignoreIndex?: number;
@@ -185,7 +234,9 @@ function checkLabels(op: string, target: Tensor, C: number, ignoreIndex: number)
  * Cross-entropy between logits and class-index targets, like torch.nn.functional.cross_entropy:
  * logits [N, C] with target i32 [N], logits [N, C, d1, ...] with target [N, d1, ...], or logits
  * [C] with a scalar target. One fused kernel computes log-softmax and the NLL per row; the
- * backward is one kernel computing (softmax − smoothed one-hot)·weight·scale.
+ * backward is one kernel computing (softmax − smoothed one-hot)·weight·scale, and its own gradient
+ * (second derivatives) is written in ops. A target of f32 class probabilities with the logits'
+ * shape gives torch's soft-target loss (see crossEntropyProbs).
  */
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy';
@@ -194,9 +245,10 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const { weight, ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = options;
   checkReduction(reduction, op);
   checkFloat(logits, op, 'logits');
+  if (target.dtype === 'f32') return crossEntropyProbs(logits, target, options);
   if (target.dtype !== 'i32') {
     throw new Error(`shadergrad: ${op}: target must hold class indices as i32, got ${target.describe()} ` +
-      "(make it with sg.tensor(values, shape, { dtype: 'i32' }))");
+      "(make it with sg.tensor(values, shape, { dtype: 'i32' })), or class probabilities as f32 of the logits' shape");
   }
   if (!Number.isInteger(ignoreIndex)) throw new Error(`shadergrad: ${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
@@ -226,6 +278,52 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const attrs: CrossEntropyAttrs = { reduction, ignoreIndex, labelSmoothing, hasWeight: weight !== undefined };
   const [loss] = apply(crossEntropyOp, weight ? [z, t, weight] : [z, t], attrs);
   return reduction === 'none' ? reshape(loss, wantTarget) : loss;
+}
+
+/**
+ * crossEntropy with class-probability targets (torch's soft targets): target f32 of the logits' shape,
+ * l_i = −Σ_c w_c·((1−ε)·q_ic + ε/C)·log_softmax(z)_ic; 'mean' divides by the number of rows N·d1·…
+ * (not by the weights, as torch). Composed of logSoftmax and elementwise ops, so it is differentiable
+ * for the logits and the targets to any order. ignoreIndex does not apply (torch ignores it; it is
+ * rejected here, being a mistake with soft targets).
+ */
+function crossEntropyProbs(logits: Tensor, target: Tensor, options: CrossEntropyOptions): Tensor {
+  const op = 'crossEntropy';
+  const { weight, ignoreIndex, labelSmoothing = 0, reduction = 'mean' } = options;
+  if (ignoreIndex !== undefined) {
+    throw new Error(`shadergrad: ${op}: ignoreIndex (${ignoreIndex}) applies to class-index targets only; ` +
+      `target ${target.describe()} holds class probabilities`);
+  }
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+    throw new Error(`shadergrad: ${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  }
+  if (logits.rank === 0) throw new Error(`shadergrad: ${op}: logits must have a class dimension, got ${logits.describe()}`);
+  if (!sameShape(target.shape, logits.shape)) {
+    throw new Error(`shadergrad: ${op}: class-probability target ${target.describe()} must have the shape of logits ` +
+      `${logits.describe()} (or give class indices as i32 ${fmtShape(logits.rank === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)])})`);
+  }
+  const C = logits.rank === 1 ? logits.shape[0] : logits.shape[1];
+  const batch = logits.rank === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)];
+  const M = numel(batch);
+  if (C === 0 || M === 0) throw new Error(`shadergrad: ${op}: logits ${logits.describe()} must have at least one class and one row`);
+  if (weight !== undefined) {
+    checkTensor(weight, op, 'weight');
+    if (weight.dtype !== 'f32' || !sameShape(weight.shape, [C])) {
+      throw new Error(`shadergrad: ${op}: weight must be f32 [${C}] (one per class), got ${weight.describe()}`);
+    }
+  }
+  // Rows of classes (M, C), the class dimension last.
+  const rows = (t: Tensor) => {
+    let r = t;
+    if (t.rank > 2) r = permute(t, [0, ...t.shape.slice(2).map((_, i) => i + 2), 1]);
+    return reshape(r, [M, C]);
+  };
+  let q = rows(target);
+  if (labelSmoothing > 0) q = shift(scale(q, 1 - labelSmoothing), labelSmoothing / C);
+  if (weight) q = mul(q, reshape(weight, [1, C]));
+  const l = neg(sum(mul(logSoftmax(rows(logits), -1), q), 1));
+  if (reduction === 'none') return reshape(l, batch);
+  return reduction === 'sum' ? sum(l) : mean(l);
 }
 
 // ---- elementwise losses: mse, l1, huber ---------------------------------------------------------
@@ -376,6 +474,35 @@ interface BceAttrs {
   hasPosWeight: boolean;
 }
 
+/**
+ * Second derivatives of BCE with logits, in ops (so they can be differentiated again): the gradient
+ * of Σ vx·dx + vy·dy + vpw·dpw for x, y, g and pw, with s = σ(x), P = pw broadcast to x:
+ *   ∂dx/∂x = g·s(1−s)(1 + (P−1)y)   ∂dx/∂y = ∂dy/∂x = −g·(P(1−s) + s)   ∂dx/∂P = ∂dpw/∂x = −g·y(1−s)
+ *   ∂dy/∂P = ∂dpw/∂y = g·softplus(−x), the rest 0; every output is linear in g.
+ */
+function bceBackwardGrad({ inputs: [x, y, g, pw], dys: [vx, vy, vpw], attrs }: GradArgs<BceAttrs>): (Tensor | null)[] {
+  if (!vx && !vy && !vpw) return [null, null, null, ...(pw ? [null] : [])];
+  const P = pw ? expand(pw, x.shape) : null;
+  const s = sigmoid(x);
+  const oneMinusS = shift(neg(s), 1);
+  const acc = (terms: (Tensor | null)[]) => terms.reduce<Tensor | null>((a, t) => (t ? (a ? add(a, t) : t) : a), null);
+  // −(P(1−s) + s) and −y(1−s) and softplus(−x), each only where needed.
+  const dxdy = P ? neg(add(mul(P, oneMinusS), s)) : null; // without pw: −1
+  const dxdp = mul(neg(y), oneMinusS);
+  const spNeg = softplus(neg(x));
+  const dxdx = mul(mul(s, oneMinusS), P ? add(mul(sub(P, 1), y), 1) : onesLike(x));
+  const gx = acc([vx && mul(vx, dxdx), vy && (dxdy ? mul(vy, dxdy) : neg(vy)), pw && vpw ? mul(vpw, dxdp) : null]);
+  const gy = acc([vx && (dxdy ? mul(vx, dxdy) : neg(vx)), pw && vpw ? mul(vpw, spNeg) : null]);
+  const unit = apply(bceBackwardOp, pw ? [x, y, onesLike(g), pw] : [x, y, onesLike(g)], attrs);
+  const gg = acc([vx && mul(vx, unit[0]), vy && mul(vy, unit[1]), pw && vpw ? mul(vpw, unit[2]) : null]);
+  const out: (Tensor | null)[] = [gx && mul(gx, g), gy && mul(gy, g), gg];
+  if (pw) {
+    const gp = acc([vx && mul(vx, dxdp), vy && mul(vy, spNeg)]);
+    out.push(gp && sumTo(mul(gp, g), pw.shape));
+  }
+  return out;
+}
+
 /** inputs [x, y, g, pw?] → [d/dx, d/dy, per-element d/dpw?] of Σ g·bce(x, y, pw). */
 export const bceBackwardOp: OpDef<BceAttrs> = defineOp<BceAttrs>({
   name: 'bce_with_logits_backward',
@@ -395,9 +522,10 @@ export const bceBackwardOp: OpDef<BceAttrs> = defineOp<BceAttrs>({
       overrides: { HAS_POS_WEIGHT: attrs.hasPosWeight ? 1 : 0 }, grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
     });
   },
-  grad: { none: 'second derivatives of binaryCrossEntropyWithLogits are not implemented' },
+  grad: bceBackwardGrad,
   reference: ([x, y, g, pw]) => ref.bceWithLogitsBackward(x, y, pw ?? null, g),
-  referenceBackward: { none: 'second derivatives of binaryCrossEntropyWithLogits are not implemented' },
+  referenceBackward: ({ inputs: [x, y, g, pw], dys: [vx, vy, vpw] }) =>
+    (vx || vy || vpw ? ref.bceWithLogitsBackwardBackward(x, y, pw ?? null, g, vx, vy, vpw ?? null) : [null, null, null, ...(pw ? [null] : [])]),
   cost: ([x]) => ({ flops: 20 * numel(x.shape), bytes: 28 * numel(x.shape) }),
 });
 

@@ -7,7 +7,8 @@ import { apply, apply1, hostValues, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/metrics.js';
 import { defineOp, fmtShape, grid1d, numel, type Meta, type OpDef } from './op.js';
 import { sameShape } from './shape.js';
-import { add, div, mul } from './elementwise.js';
+import { add, div, gt, maximum, mul, neg, reciprocal, scale, square, sub } from './elementwise.js';
+import { sum } from './reduce.js';
 import { matmul } from './matmul.js';
 import { reshape } from './shape-ops.js';
 
@@ -167,9 +168,26 @@ export const rowNormalizeBackwardOp: OpDef<RowNormAttrs> = defineOp<RowNormAttrs
       params: { N, D, eps: attrs.eps }, grid: grid1d(N, 1, ctx.limits.maxWorkgroupsPerDim),
     });
   },
-  grad: { none: 'second derivatives of the row normalisation are not implemented' },
+  // Second derivatives, in ops. With n = ‖x‖ > eps the op is f = dy/n − x·S/n³ (S = x·dy per row);
+  // for an incoming v: d/ddy = the same op applied to v (the map is symmetric), d/dx at fixed n =
+  // −(v·S + dy·(x·v))/n³, and d/dn = −(v·dy)/n² + 3·(x·v)·S/n⁴, which flows on through the forward's
+  // norm output (its gradient adds dnorm·x/n). Where n <= eps, f = dy/eps: only d/ddy is non-zero.
+  grad: ({ inputs: [x, norm, dy], dys: [v], attrs }) => {
+    if (!v) return [null, null, null];
+    const N = x.shape[0];
+    const col = (t: Tensor) => reshape(t, [N, 1]);
+    const live = col(gt(norm, attrs.eps));
+    const r = reciprocal(col(maximum(norm, Math.max(attrs.eps, 1e-30))));
+    const r2 = square(r);
+    const S = sum(mul(x, dy), 1, true);
+    const XV = sum(mul(x, v), 1, true);
+    const VD = sum(mul(v, dy), 1, true);
+    const gx = mul(neg(add(mul(v, S), mul(dy, XV))), mul(mul(r2, r), live));
+    const gn = mul(sub(scale(mul(mul(XV, S), square(r2)), 3), mul(VD, r2)), live);
+    return [gx, reshape(gn, [N]), apply1(rowNormalizeBackwardOp, [x, norm, v], attrs)];
+  },
   reference: ([x, , dy], { eps }) => [ref.rowNormalizeBackward(x, dy, null, eps)],
-  referenceBackward: { none: 'second derivatives of the row normalisation are not implemented' },
+  referenceBackward: ({ inputs: [x, , dy], dys: [v], attrs: { eps } }) => (v ? ref.rowNormalizeBackwardBackward(x, dy, v, eps) : [null, null, null]),
   cost: ([x]) => ({ flops: 6 * numel(x.shape), bytes: 12 * numel(x.shape) }),
 });
 

@@ -103,6 +103,80 @@ export function crossEntropyBackward(
   return dz;
 }
 
+/** Σ w_t over the rows whose target is not ignored (the 'mean' denominator). */
+function ceDenominator(t: HostTensor, w: HostTensor | null, C: number, attrs: CrossEntropyAttrs): number {
+  let denom = 0;
+  for (let i = 0; i < t.data.length; i++) {
+    const label = t.data[i];
+    if (label === attrs.ignoreIndex) continue;
+    if (!Number.isInteger(label) || label < 0 || label >= C) throw badLabelError('crossEntropy', label, i, C, attrs.ignoreIndex);
+    denom += w ? w.data[label] : 1;
+  }
+  return denom;
+}
+
+/** Row i's scale s_i of the backward (see crossEntropyBackward); 0 where the target is ignored. */
+function ceRowScale(i: number, label: number, dloss: HostTensor, denom: number, attrs: CrossEntropyAttrs): number {
+  if (label === attrs.ignoreIndex) return 0;
+  return attrs.reduction === 'none' ? dloss.data[i] : attrs.reduction === 'mean' ? dloss.data[0] / denom : dloss.data[0];
+}
+
+/**
+ * The target term of the backward alone, s_i·q_ic with q_ic = (1-ε)·w_t·[c = t_i] + ε·w_c/C: dz =
+ * s_i·K_i·p_ic − s_i·q_ic where K_i = Σ_c q_ic. It does not depend on z.
+ */
+export function crossEntropyTargetTerm(z: HostTensor, t: HostTensor, w: HostTensor | null, dloss: HostTensor, attrs: CrossEntropyAttrs): HostTensor {
+  const [M, C] = z.shape;
+  const eps = attrs.labelSmoothing;
+  const wc = (c: number) => (w ? w.data[c] : 1);
+  const denom = ceDenominator(t, w, C, attrs);
+  const out = host([M, C]);
+  for (let i = 0; i < M; i++) {
+    const label = t.data[i];
+    const s = ceRowScale(i, label, dloss, denom, attrs);
+    if (s === 0) continue;
+    for (let c = 0; c < C; c++) out.data[i * C + c] = s * ((c === label ? (1 - eps) * wc(label) : 0) + (eps * wc(c)) / C);
+  }
+  return out;
+}
+
+/**
+ * The gradient of Σ v·dz (dz = crossEntropyBackward(z, dloss)) for z and dloss — second derivatives:
+ *   d/dz_ik  = a_i·p_ik·(v_ik − Σ_j v_ij·p_ij),  a_i = s_i·K_i (the Hessian of log-sum-exp, scaled)
+ *   d/ddloss = Σ v·dz / dloss, by linearity: Σ over the row ('none') or over all (mean, sum) of
+ *              v·dz computed with dloss = 1.
+ */
+export function crossEntropyBackwardBackward(
+  z: HostTensor, t: HostTensor, w: HostTensor | null, dloss: HostTensor, v: HostTensor, attrs: CrossEntropyAttrs,
+): [HostTensor, HostTensor] {
+  const [M, C] = z.shape;
+  const eps = attrs.labelSmoothing;
+  const wc = (c: number) => (w ? w.data[c] : 1);
+  let W = 0;
+  for (let c = 0; c < C; c++) W += wc(c);
+  const gz = host([M, C]);
+  const ones = host(dloss.shape, new Array(dloss.data.length).fill(1));
+  const unit = crossEntropyBackward(z, t, w, ones, null, attrs);
+  const gd = host(dloss.shape);
+  const denom = ceDenominator(t, w, C, attrs);
+  for (let i = 0; i < M; i++) {
+    const label = t.data[i];
+    for (let c = 0; c < C; c++) gd.data[attrs.reduction === 'none' ? i : 0] += v.data[i * C + c] * unit.data[i * C + c];
+    const s = ceRowScale(i, label, dloss, denom, attrs);
+    if (s === 0) continue;
+    const a = s * ((1 - eps) * wc(label) + (eps * W) / C);
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, z.data[i * C + c]);
+    let se = 0;
+    for (let c = 0; c < C; c++) se += Math.exp(z.data[i * C + c] - m);
+    const p = (c: number) => Math.exp(z.data[i * C + c] - m) / se;
+    let vp = 0;
+    for (let c = 0; c < C; c++) vp += v.data[i * C + c] * p(c);
+    for (let c = 0; c < C; c++) gz.data[i * C + c] = a * p(c) * (v.data[i * C + c] - vp);
+  }
+  return [gz, gd];
+}
+
 // ---- elementwise losses -------------------------------------------------------------------------
 
 export type PointwiseKind = 'mse' | 'l1' | 'huber';
@@ -170,6 +244,65 @@ export function bceWithLogitsBackward(x: HostTensor, y: HostTensor, pw: HostTens
     dpw.data[i] = g.data[i] * yi * softplus(-xi);
   }
   return pw ? [dx, dy, dpw] : [dx, dy];
+}
+
+/**
+ * Second derivatives of binary cross-entropy with logits: the gradient of Σ vx·dx + vy·dy + vpw·dpw
+ * (the outputs of bceWithLogitsBackward, with s = σ(x), P = pw) for x, y, g and pw (per element):
+ *   ∂dx/∂x = g·s(1-s)(1 + (P-1)y)   ∂dx/∂y = ∂dy/∂x = -g·(P(1-s) + s)   ∂dx/∂P = ∂dpw/∂x = -g·y(1-s)
+ *   ∂dy/∂y = 0                       ∂dy/∂P = ∂dpw/∂y = g·softplus(-x)     ∂dpw/∂P = 0
+ * and, each output being linear in g, ∂/∂g = output / g.
+ */
+export function bceWithLogitsBackwardBackward(
+  x: HostTensor, y: HostTensor, pw: HostTensor | null, g: HostTensor, vx: HostTensor | null, vy: HostTensor | null, vpw: HostTensor | null,
+): HostTensor[] {
+  const n = x.data.length;
+  const gx = host(x.shape);
+  const gy = host(x.shape);
+  const gg = host(x.shape);
+  const gp = host(x.shape);
+  for (let i = 0; i < n; i++) {
+    const P = pwAt(pw, i);
+    const xi = x.data[i];
+    const yi = y.data[i];
+    const gi = g.data[i];
+    const s = sigmoid(xi);
+    const a = vx ? vx.data[i] : 0;
+    const b = vy ? vy.data[i] : 0;
+    const c = vpw ? vpw.data[i] : 0;
+    const dxdx = s * (1 - s) * (1 + (P - 1) * yi);
+    const dxdy = -(P * (1 - s) + s);
+    const dxdp = -yi * (1 - s);
+    const dydp = softplus(-xi);
+    gx.data[i] = gi * (a * dxdx + b * dxdy + c * dxdp);
+    gy.data[i] = gi * (a * dxdy + c * dydp);
+    gp.data[i] = gi * (a * dxdp + b * dydp);
+    gg.data[i] = a * (s * (P * yi + 1 - yi) - P * yi) + b * (P * softplus(-xi) - softplus(xi)) + c * yi * softplus(-xi);
+  }
+  return pw ? [gx, gy, gg, sumRepeats(gp, pw.shape)] : [gx, gy, gg];
+}
+
+/**
+ * torch's cross-entropy with class-probability targets q (same shape as z, rows (M, C)):
+ *   l_i = −Σ_c w_c·q'_ic·log p_ic,  q' = (1-ε)·q + ε/C;  'mean' Σ_i l_i / M, 'sum' Σ_i l_i, 'none' l_i.
+ */
+export function crossEntropyProbsForward(z: HostTensor, q: HostTensor, w: HostTensor | null, eps: number, reduction: Reduction): HostTensor {
+  const [M, C] = z.shape;
+  const rows = host([M]);
+  for (let i = 0; i < M; i++) {
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, z.data[i * C + c]);
+    let se = 0;
+    for (let c = 0; c < C; c++) se += Math.exp(z.data[i * C + c] - m);
+    const lse = m + Math.log(se);
+    let l = 0;
+    for (let c = 0; c < C; c++) l -= (w ? w.data[c] : 1) * ((1 - eps) * q.data[i * C + c] + eps / C) * (z.data[i * C + c] - lse);
+    rows.data[i] = l;
+  }
+  if (reduction === 'none') return rows;
+  let total = 0;
+  for (let i = 0; i < M; i++) total += rows.data[i];
+  return host([], [reduction === 'mean' ? total / M : total]);
 }
 
 /** Sum a per-element tensor over the repeats of a `size`-element suffix (the reverse of pwAt's indexing). */

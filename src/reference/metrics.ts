@@ -77,3 +77,36 @@ export function rowNormalizeBackward(x: HostTensor, dy: HostTensor | null, dnorm
   }
   return dx;
 }
+
+/**
+ * Second derivatives of the row normalisation: the gradient of Σ v·f, f = rowNormalizeBackward(x,
+ * dy) = dy/n − x·S/n³ (S = x·dy, n = ‖x‖ > eps), for x (at fixed n), for n (the saved norm) and for dy:
+ *   d/dx = −(v·S + dy·(x·v))/n³,  d/dn = −(v·dy)/n² + 3·(x·v)·S/n⁴,  d/ddy = rowNormalizeBackward(x, v).
+ * Where n <= eps (f = dy/eps) only d/ddy = v/eps is non-zero.
+ */
+export function rowNormalizeBackwardBackward(x: HostTensor, dy: HostTensor, v: HostTensor, eps: number): HostTensor[] {
+  const [N, D] = x.shape;
+  const gx = host([N, D]);
+  const gn = host([N]);
+  for (let i = 0; i < N; i++) {
+    let ss = 0;
+    let S = 0;
+    let XV = 0;
+    let VD = 0;
+    for (let j = 0; j < D; j++) {
+      const k = i * D + j;
+      ss += x.data[k] ** 2;
+      S += x.data[k] * dy.data[k];
+      XV += x.data[k] * v.data[k];
+      VD += v.data[k] * dy.data[k];
+    }
+    const n = Math.sqrt(ss);
+    if (!(n > eps)) continue;
+    for (let j = 0; j < D; j++) {
+      const k = i * D + j;
+      gx.data[k] = -(v.data[k] * S + dy.data[k] * XV) / n ** 3;
+    }
+    gn.data[i] = -VD / n ** 2 + (3 * XV * S) / n ** 4;
+  }
+  return [gx, gn, rowNormalizeBackward(x, v, null, eps)];
+}
