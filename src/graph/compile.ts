@@ -28,6 +28,8 @@ import { checkUsable, fromStorage, Node, Tensor, pendingNodes, realise, withTrac
 import { gradients } from './autodiff.js';
 import { fuseElementwise, type ChainAttrs } from './fusion.js';
 import { collectStateUpdates } from './state.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 export interface InputSpec {
   shape: number[];
@@ -745,6 +747,8 @@ export function optimizerSteps(opt: PlanOptimizer): number {
  * the plan computes their gradients; with an `optimizer`, it also updates them in place.
  */
 export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options: CompileOptions): Promise<Plan> {
+  checkOptions('compile', options, OPTION_KEYS.compile);
+  if (Array.isArray(options.inputs)) options.inputs.forEach((s, i) => checkOptions(`compile: inputs[${i}]`, s, OPTION_KEYS.inputSpec));
   const ctx = gpu();
   const label = options.label ?? 'step';
   const readEvery = Math.max(1, Math.floor(options.readEvery ?? 1));
