@@ -11,7 +11,7 @@ export { grad, valueAndGrad, gradients } from './graph/autodiff.js';
 
 export {
   neg, exp, log, sqrt, relu, sigmoid, tanh, abs, step, sign, square, reciprocal, scale, shift, powScalar,
-  add, sub, mul, div, maximum, minimum, pow, eq, gt, ge, expand, sumTo, full, zerosLike, onesLike,
+  add, sub, mul, div, maximum, minimum, pow, eq, gt, ge, expand, sumTo, full, zerosLike, onesLike, copy,
 } from './ops/elementwise.js';
 export { sum, mean, max, min, argmax, argmin, globalNorm } from './ops/reduce.js';
 export { reshape, permute, transpose, flatten, unsqueeze, squeeze } from './ops/shape-ops.js';

@@ -32,6 +32,8 @@ const ALIASES: Record<string, { to: string[]; note?: string }> = {
   val_split: { to: ['validationSplit'] },
   validation_split: { to: ['validationSplit'] },
   callbacks: { to: ['onEpochEnd', 'onStepEnd'], note: 'callbacks are the functions onStepEnd and onEpochEnd here' },
+  use_bias: { to: ['bias'] },
+  elementwise_affine: { to: ['affine'] },
   track_running_stats: { to: [], note: 'running statistics are always tracked' },
   foreach: { to: [], note: "PyTorch's implementation switch foreach has no equivalent: updates run as one kernel over the parameter arena" },
   fused: { to: [], note: "PyTorch's implementation switch fused has no equivalent: updates run as one kernel over the parameter arena" },
