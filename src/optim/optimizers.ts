@@ -8,11 +8,12 @@
 // The update kernels and their float64 references are in src/ops/optim.ts / src/reference/optim.ts.
 
 import type { PlanOptimizer, Hyper } from '../graph/compile.js';
-import { optimizerSteps } from '../graph/compile.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { OptimizerState } from '../graph/compile.js';
+import { fromStorage, type Tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
 import { full } from '../ops/elementwise.js';
 import { reshape } from '../ops/shape-ops.js';
+import { concat, slice } from '../ops/index-ops.js';
 import {
   adamUpdate, clipGradNorm, clipGradValue, penaltyGrad, rmspropUpdate, sgdUpdate,
 } from '../ops/optim.js';
@@ -49,10 +50,11 @@ export abstract class Optimizer implements PlanOptimizer {
   lr: number;
   scheduler?: Scheduler;
   abstract readonly stateCount: number;
+  /** PyTorch's names of the per-parameter state tensors, in arena order (exp_avg, momentum_buffer, ...). */
+  abstract readonly stateNames: readonly string[];
   stateInit?: number[];
-  private epoch = 0;
-  private eagerSteps = 0;
-  private eagerStates?: Tensor[][];
+  private epochNow = 0;
+  private ownState?: OptimizerState;
 
   constructor(readonly name: string, params: Tensor[], readonly options: CommonOptions) {
     checkCommon(name, options);
@@ -65,9 +67,23 @@ export abstract class Optimizer implements PlanOptimizer {
     this.scheduler = options.scheduler;
   }
 
+  /**
+   * The optimizer's one state: `stateCount` arenas in the parameter-arena layout and the step count.
+   * Eager steps, compiled plans and checkpoints all use it.
+   */
+  get state(): OptimizerState {
+    this.ownState ??= new OptimizerState(this.params.map((p) => p.size), this.stateCount, this.stateInit);
+    return this.ownState;
+  }
+
   /** Tell the optimizer which epoch starts (schedules are per epoch). */
   setEpoch(epoch: number): void {
-    this.epoch = epoch;
+    this.epochNow = epoch;
+  }
+
+  /** The epoch last given to setEpoch (0 before training). */
+  get epoch(): number {
+    return this.epochNow;
   }
 
   /** Give a metric to a plateau scheduler after each epoch. */
@@ -77,12 +93,17 @@ export abstract class Optimizer implements PlanOptimizer {
 
   /** The learning rate in force now. */
   currentLr(): number {
-    return this.scheduler ? this.scheduler.lrAt(this.epoch, this.lr) : this.lr;
+    return this.scheduler ? this.scheduler.lrAt(this.epochNow, this.lr) : this.lr;
   }
 
-  /** Steps taken (compiled and eager). */
+  /** Steps taken (compiled and eager: one counter). */
   get steps(): number {
-    return optimizerSteps(this) + this.eagerSteps;
+    return this.ownState?.step ?? 0;
+  }
+
+  /** Release the state arenas (the optimizer starts again from step 0 if used after this). */
+  dispose(): void {
+    this.ownState?.reset();
   }
 
   hyper(step: number): Hyper {
@@ -102,8 +123,11 @@ export abstract class Optimizer implements PlanOptimizer {
   protected abstract rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number): { param: Tensor; states: Tensor[] };
 
   /**
-   * One eager step: `grads[i]` is the gradient of `params[i]` (from sg.valueAndGrad). Clipping by
-   * norm uses the global norm over all parameters, as torch.nn.utils.clip_grad_norm_ does.
+   * One eager step: `grads[i]` is the gradient of `params[i]` (from sg.valueAndGrad). The parameters
+   * and gradients are laid out as in a compiled plan's arena (each at its 256-byte aligned offset,
+   * zero padding between), so the update runs over the optimizer's own state arenas, the same
+   * storages and step counter its compiled plans use. Clipping by norm uses the global norm over
+   * all parameters, as torch.nn.utils.clip_grad_norm_ does.
    */
   async step(grads: Tensor[]): Promise<void> {
     if (grads.length !== this.params.length) {
@@ -114,28 +138,27 @@ export abstract class Optimizer implements PlanOptimizer {
         throw new Error(`shadergrad: optim.${this.name}.step: gradient ${i} ${g.describe()} does not match parameter ${this.params[i].describe()}`);
       }
     });
-    this.eagerSteps++;
-    const step = this.eagerSteps;
-    this.eagerStates ??= this.params.map((p) => Array.from({ length: this.stateCount }, (_, k) => full([p.size], this.stateInit?.[k] ?? 0)));
-    // Flatten everything into one vector so penalties, clipping and the rule see one arena, as in a plan.
-    const { concat } = await import('../ops/index-ops.js');
-    const flat = (ts: Tensor[]) => (ts.length === 1 ? reshape(ts[0], [ts[0].size]) : concat(ts.map((t) => reshape(t, [t.size])), 0));
+    const st = this.state;
+    const arenas = st.arenas();
+    const step = st.step + 1;
+    const end = (i: number) => (i + 1 < st.offsets.length ? st.offsets[i + 1] : st.size);
+    // Flatten into the arena layout so penalties, clipping and the rule see the plan's arena.
+    const flat = (ts: Tensor[]) => concat(ts.flatMap((t, i) => {
+      const pad = end(i) - st.offsets[i] - t.size;
+      return pad > 0 ? [reshape(t, [t.size]), full([pad], 0)] : [reshape(t, [t.size])];
+    }), 0);
     const P = flat(this.params);
     const G = flat(grads);
-    const S = Array.from({ length: this.stateCount }, (_, k) => flat(this.eagerStates!.map((s) => s[k])));
-    const out = this.update(P, G, S, this.hyper(step));
-    const { slice } = await import('../ops/index-ops.js');
-    let off = 0;
-    const pairs: [Tensor, Tensor][] = [];
-    const nextStates: Tensor[][] = this.params.map(() => []);
-    this.params.forEach((p, i) => {
-      const piece = (t: Tensor) => (this.params.length === 1 ? t : slice(t, 0, off, off + p.size));
-      pairs.push([p, reshape(piece(out.param), p.shape)]);
-      out.states.forEach((s) => nextStates[i].push(piece(s)));
-      off += p.size;
-    });
-    await assignAll(pairs);
-    this.eagerStates = nextStates;
+    const S = arenas.map((a, k) => fromStorage(a.retain(), [st.size], 'f32', `optimizer state ${k}`));
+    try {
+      const out = this.update(P, G, S, this.hyper(step));
+      const pairs: [Tensor, Tensor][] = this.params.map((p, i) => [p, reshape(slice(out.param, 0, st.offsets[i], st.offsets[i] + p.size), p.shape)]);
+      out.states.forEach((s, k) => pairs.push([S[k], s]));
+      await assignAll(pairs);
+      st.step = step;
+    } finally {
+      S.forEach((t) => t.dispose());
+    }
   }
 }
 
@@ -149,6 +172,7 @@ export interface SgdOptions extends CommonOptions {
 /** torch.optim.SGD */
 export class SGD extends Optimizer {
   readonly stateCount: number;
+  readonly stateNames: readonly string[];
   constructor(params: Tensor[], readonly o: SgdOptions) {
     checkOptions('optim.sgd', o, OPTION_KEYS.sgd);
     super('sgd', params, o);
@@ -157,6 +181,7 @@ export class SGD extends Optimizer {
       throw new Error('shadergrad: optim.sgd: Nesterov momentum requires momentum > 0 and dampening = 0');
     }
     this.stateCount = o.momentum ? 1 : 0;
+    this.stateNames = o.momentum ? ['momentum_buffer'] : [];
   }
 
   protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number) {
@@ -178,11 +203,13 @@ export interface RmspropOptions extends CommonOptions {
 /** torch.optim.RMSprop */
 export class RMSprop extends Optimizer {
   readonly stateCount: number;
+  readonly stateNames: readonly string[];
   constructor(params: Tensor[], readonly o: RmspropOptions) {
     checkOptions('optim.rmsprop', o, OPTION_KEYS.rmsprop);
     super('rmsprop', params, o);
     checkNonNegative('optim.rmsprop', o, ['alpha', 'eps', 'momentum']);
     this.stateCount = 1 + (o.momentum ? 1 : 0) + (o.centered ? 1 : 0);
+    this.stateNames = ['square_avg', ...(o.momentum ? ['momentum_buffer'] : []), ...(o.centered ? ['grad_avg'] : [])];
   }
 
   protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number) {
@@ -210,6 +237,7 @@ export interface AdamOptions extends CommonOptions {
 /** torch.optim.Adam (decoupled = false) and torch.optim.AdamW (decoupled = true). */
 export class Adam extends Optimizer {
   readonly stateCount: number;
+  readonly stateNames: readonly string[];
   constructor(params: Tensor[], readonly o: AdamOptions, readonly decoupled = false) {
     checkOptions(decoupled ? 'optim.adamW' : 'optim.adam', o, OPTION_KEYS.adam);
     super(decoupled ? 'adamW' : 'adam', params, o);
@@ -218,6 +246,7 @@ export class Adam extends Optimizer {
     }
     if (o.eps !== undefined && !(o.eps > 0)) throw new Error(`shadergrad: optim.${this.name}: eps must be > 0, got ${o.eps}`);
     this.stateCount = o.amsgrad ? 3 : 2;
+    this.stateNames = o.amsgrad ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq'];
   }
 
   protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number) {

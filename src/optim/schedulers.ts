@@ -24,6 +24,10 @@ export interface Scheduler {
   step?(metric: number): void;
   /** Forget any state (reduceOnPlateau), e.g. before a new training run. */
   reset?(): void;
+  /** A stateful schedule's counters, JSON-safe (saved in checkpoints by sg.save with { optimizer }). */
+  stateDict?(): Record<string, number | string>;
+  /** Put back counters from stateDict() (sg.load). */
+  loadStateDict?(state: Record<string, number | string>): void;
 }
 
 function fail(fn: string, message: string): never {
@@ -188,6 +192,8 @@ export function warmup(inner: Scheduler, opts: { steps: number; startFactor?: nu
   };
   if (inner.step) s.step = (metric) => inner.step!(metric);
   if (inner.reset) s.reset = () => inner.reset!();
+  if (inner.stateDict) s.stateDict = () => inner.stateDict!();
+  if (inner.loadStateDict) s.loadStateDict = (state) => inner.loadStateDict!(state);
   return s;
 }
 
@@ -292,6 +298,26 @@ export function reduceOnPlateau(opts: PlateauOptions = {}): PlateauScheduler {
       badEpochs = 0;
       cooldownCounter = 0;
       reductions = 0;
+    },
+    // ±Infinity (no metric seen yet) is kept as a string: JSON has no infinities.
+    stateDict() {
+      const st: Record<string, number | string> = {
+        best: Number.isFinite(best) ? best : String(best), badEpochs, cooldownCounter, reductions,
+      };
+      if (lastBase !== undefined) st.lastBase = lastBase;
+      return st;
+    },
+    loadStateDict(st) {
+      const num = (k: string, v: unknown): number => {
+        const x = typeof v === 'string' ? Number(v) : v;
+        if (typeof x !== 'number' || Number.isNaN(x)) fail('reduceOnPlateau.loadStateDict', `${k} must be a number, got ${JSON.stringify(v)}`);
+        return x;
+      };
+      best = num('best', st.best);
+      badEpochs = num('badEpochs', st.badEpochs);
+      cooldownCounter = num('cooldownCounter', st.cooldownCounter);
+      reductions = num('reductions', st.reductions);
+      lastBase = st.lastBase === undefined ? undefined : num('lastBase', st.lastBase);
     },
     get best() {
       return best;
