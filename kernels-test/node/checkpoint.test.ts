@@ -123,7 +123,7 @@ describe('safetensors encoding', () => {
     expect(() => encodeSafetensors({ w: { dtype: 'I32', shape: [2], data: new Float32Array(2) } }))
       .toThrow(/tensor "w": dtype I32 needs its data in a Int32Array, got Float32Array/);
     expect(() => encodeSafetensors({ w: { dtype: 'F16' as 'F32', shape: [2], data: new Float32Array(2) } }))
-      .toThrow(/tensor "w": dtype must be 'F32' or 'I32', got F16/);
+      .toThrow(/tensor "w": dtype must be 'F32', 'I32' or 'I64', got F16/);
     expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2.5], data: new Float32Array(2) } }))
       .toThrow(/not a non-negative integer \(2.5\)/);
     expect(() => encodeSafetensors({ __metadata__: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }))

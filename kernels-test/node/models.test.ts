@@ -46,8 +46,8 @@ async function compare(model: sg.nn.Module, xShape: number[], batch: number, ste
   // Reset the parameters and running statistics, then the compiled plan.
   await sg.assignAll(params.map((p, i) => [p, sg.tensor(snapshot[i] as Float32Array, shapes[i])] as [Tensor, Tensor]));
   for (const [name, b] of model.namedBuffers()) {
-    if (name.endsWith('runningMean')) await sg.assign(b, sg.full(b.shape, 0));
-    if (name.endsWith('runningVar')) await sg.assign(b, sg.full(b.shape, 1));
+    if (name.endsWith('running_mean')) await sg.assign(b, sg.full(b.shape, 0));
+    if (name.endsWith('running_var')) await sg.assign(b, sg.full(b.shape, 1));
   }
   const plan = await sg.compile((xb, yb) => sg.crossEntropy(model.forward(xb), yb), {
     inputs: [{ shape: [batch, ...xShape] }, { shape: [batch], dtype: 'i32' }], params, optimizer: sgdPlan(),
@@ -82,7 +82,7 @@ describe('compiled training matches eager training', () => {
     const { plannedBytes, naiveBytes } = plan.memory;
     expect(plannedBytes).toBeLessThanOrEqual(0.6 * naiveBytes);
     // Running statistics were updated by the plan (state copies at the end of each step).
-    const rm = await model.namedBuffers().find(([n]) => n === '1.runningMean')![1].data();
+    const rm = await model.namedBuffers().find(([n]) => n === '1.running_mean')![1].data();
     expect(Array.from(rm).some((v) => v !== 0)).toBe(true);
     plan.dispose();
   });

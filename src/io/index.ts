@@ -6,5 +6,6 @@ export {
 } from './checkpoint.js';
 export {
   encodeSafetensors, decodeSafetensors, planSafetensors,
-  type SafetensorsTensor, type DecodedSafetensors, type DecodedTensor, type FileDType,
+  type SafetensorsTensor, type SafetensorsWriteTensor, type DecodedSafetensors, type DecodedTensor, type FileDType,
 } from './safetensors.js';
+export { exportPytorch, pytorchModelCode, type ExportPytorchOptions, type ExportPytorchResult } from './pytorch-export.js';

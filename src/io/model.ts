@@ -11,12 +11,47 @@ import { optimizerStateStorages } from '../graph/compile.js';
 import { checkCompatible, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 const OPT_PREFIX = 'optimizer.';
+/** Metadata key of the model's non-persistent buffers (dropout keys): {name: {dtype, shape, data}}. */
+const EXTRA_STATE_KEY = 'extraState';
 
-/** Save `model` (and `optimizer`'s state, when it has taken compiled steps) atomically to `path`. */
+/** The model's non-persistent buffers as JSON (they are a few integers: random keys). */
+async function extraStateJson(model: Module): Promise<Record<string, { dtype: string; shape: number[]; data: number[] }> | undefined> {
+  const extra = Object.entries(model.extraState());
+  if (!extra.length) return undefined;
+  const { read } = await import('../tensor/tensor.js');
+  const values = await read(...extra.map(([, t]) => t));
+  return Object.fromEntries(extra.map(([name, t], i) => [name, { dtype: t.dtype, shape: t.shape, data: Array.from(values[i]) }]));
+}
+
+/** Restore non-persistent buffers saved by sg.save (files from PyTorch have none: the model keeps its own). */
+async function loadExtraState(model: Module, saved: unknown): Promise<void> {
+  if (saved === undefined) return;
+  const own = model.extraState();
+  const entries = typeof saved === 'object' && saved !== null ? Object.entries(saved as Record<string, { dtype?: unknown; shape?: unknown; data?: unknown }>) : [];
+  const { tensor } = await import('../tensor/tensor.js');
+  for (const [name, v] of entries) {
+    const t = own[name];
+    if (!t) continue; // state of a layer this model does not have (e.g. dropout removed): nothing to restore
+    if (v.dtype !== t.dtype || !Array.isArray(v.shape) || v.shape.join() !== t.shape.join() || !Array.isArray(v.data) || v.data.length !== t.size) {
+      throw new Error(`shadergrad: load: extra state '${name}' in the checkpoint is ${JSON.stringify(v.shape)} ${String(v.dtype)}, the model's is [${t.shape.join(', ')}] ${t.dtype}`);
+    }
+    await assign(t, tensor(t.dtype === 'i32' ? Int32Array.from(v.data as number[]) : Float32Array.from(v.data as number[]), t.shape, { dtype: t.dtype }));
+  }
+}
+
+
+/**
+ * Save `model` (and `optimizer`'s state, when it has taken compiled steps) atomically to `path`. The
+ * model's tensors have exactly PyTorch's state_dict keys, shapes and dtypes (i32 buffers are written as
+ * I64, PyTorch's integer dtype), so `model.load_state_dict(safetensors.torch.load_file(path))` loads
+ * them; non-persistent state (dropout keys) goes into the metadata.
+ */
 export async function save(model: Module, path: string, opts: { optimizer?: Optimizer; metadata?: Record<string, unknown> } = {}): Promise<void> {
   const tensors: Record<string, Tensor> = { ...model.stateDict() };
   const extra: Tensor[] = [];
   const meta: Record<string, unknown> = { ...opts.metadata, model: model.kind };
+  const extraState = await extraStateJson(model);
+  if (extraState) meta[EXTRA_STATE_KEY] = extraState;
   if (opts.optimizer) {
     const states = optimizerStateStorages(opts.optimizer);
     states?.arenas.forEach((s, k) => {
@@ -27,15 +62,16 @@ export async function save(model: Module, path: string, opts: { optimizer?: Opti
     meta.optimizer = { name: opts.optimizer.name, steps: opts.optimizer.steps, lr: opts.optimizer.lr };
   }
   try {
-    await saveCheckpoint(path, { tensors, metadata: meta });
+    await saveCheckpoint(path, { tensors, metadata: meta, int64: true });
   } finally {
     extra.forEach((t) => t.dispose());
   }
 }
 
 /**
- * Load a checkpoint written by sg.save into `model` (and the state of `optimizer`, if both have it).
- * Returns the checkpoint's metadata.
+ * Load a checkpoint written by sg.save — or a PyTorch state_dict saved with
+ * `safetensors.torch.save_file(model.state_dict(), path)` for the same architecture — into `model` (and
+ * the state of `optimizer`, if both have it). Returns the checkpoint's metadata.
  */
 export async function load(model: Module, path: string | Uint8Array, opts: { optimizer?: Optimizer } = {}): Promise<Record<string, unknown>> {
   const ck = await loadCheckpoint(path);
@@ -43,6 +79,7 @@ export async function load(model: Module, path: string | Uint8Array, opts: { opt
   const expected = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
   checkCompatible(expected, weights);
   await model.loadStateDict(weights);
+  await loadExtraState(model, ck.metadata[EXTRA_STATE_KEY]);
   if (opts.optimizer) {
     const states = optimizerStateStorages(opts.optimizer);
     const saved = Object.keys(ck.tensors).filter((k) => k.startsWith(OPT_PREFIX));

@@ -19,9 +19,13 @@
 // F32 and I32 are read as they are; other dtypes are converted (F64, F16, BF16, F8 → F32; I64, U64, U32,
 // I16, U16, I8, U8, BOOL → I32), refusing values that do not fit, and each decoded tensor keeps its
 // file dtype in `sourceDtype` so a caller can tell a conversion happened.
+// Writing I64 takes i32 values and sign-extends them: PyTorch keeps integer tensors as int64
+// (batch norm's num_batches_tracked), so a file meant for it writes shadergrad's i32 tensors as I64.
 
-/** The dtypes shadergrad writes (its f32 and i32 tensors). */
+/** The dtypes of shadergrad's tensors (f32 and i32), as decoding returns them. */
 export type SafetensorsDType = 'F32' | 'I32';
+/** The dtypes shadergrad writes: F32 and I32, and I64 from i32 values (sign-extended). */
+export type SafetensorsWriteDType = SafetensorsDType | 'I64';
 
 /** Every dtype of the reference implementation, in the order of its Dtype enum (used to order tensors). */
 const FILE_DTYPES = [
@@ -44,6 +48,13 @@ export interface SafetensorsTensor {
   data: Float32Array | Int32Array;
 }
 
+/** A tensor to write, possibly as I64 (its values in an Int32Array, widened on write). */
+export interface SafetensorsWriteTensor {
+  dtype: SafetensorsWriteDType;
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
 /** A tensor read back; `sourceDtype` is the dtype in the file (differs from `dtype` after a conversion). */
 export interface DecodedTensor extends SafetensorsTensor {
   sourceDtype: FileDType;
@@ -59,7 +70,7 @@ export interface DecodedSafetensors {
 /** Where one tensor lies in the data buffer (offsets relative to the buffer, end exclusive). */
 export interface TensorLayout {
   name: string;
-  dtype: SafetensorsDType;
+  dtype: SafetensorsWriteDType;
   shape: number[];
   begin: number;
   end: number;
@@ -130,18 +141,18 @@ function checkShape(what: string, shape: unknown): number {
  * `metadata` undefined leaves `__metadata__` out; `{}` writes an empty one (as the reference does).
  */
 export function planSafetensors(
-  tensors: Record<string, { dtype: SafetensorsDType; shape: number[] }>,
+  tensors: Record<string, { dtype: SafetensorsWriteDType; shape: number[] }>,
   metadata?: Record<string, string>,
 ): SafetensorsPlan {
   if (typeof tensors !== 'object' || tensors === null) fail(`expected a record of tensors, got ${String(tensors)}`);
-  const entries: { name: string; dtype: SafetensorsDType; shape: number[]; bytes: number }[] = [];
+  const entries: { name: string; dtype: SafetensorsWriteDType; shape: number[]; bytes: number }[] = [];
   for (const name of Object.keys(tensors)) {
     const what = `tensor ${quote(name)}`;
     if (name === '__metadata__') fail(`${what}: the name "__metadata__" is reserved for the metadata map`);
     if (!wellFormed(name)) fail(`${what}: the name is not valid Unicode (an unpaired surrogate)`);
     const t = tensors[name];
     if (typeof t !== 'object' || t === null) fail(`${what}: expected {dtype, shape, data}, got ${String(t)}`);
-    if (t.dtype !== 'F32' && t.dtype !== 'I32') fail(`${what}: dtype must be 'F32' or 'I32', got ${String(t.dtype)}`);
+    if (t.dtype !== 'F32' && t.dtype !== 'I32' && t.dtype !== 'I64') fail(`${what}: dtype must be 'F32', 'I32' or 'I64', got ${String(t.dtype)}`);
     const n = checkShape(what, t.shape);
     entries.push({ name, dtype: t.dtype, shape: [...t.shape], bytes: n * ITEM_BYTES[t.dtype] });
   }
@@ -183,8 +194,21 @@ export function planSafetensors(
   return { header, layout, dataBytes: offset, totalBytes: header.length + offset };
 }
 
-/** The little-endian bytes of a tensor's values (a view when the host is little-endian). */
-export function tensorBytes(data: Float32Array | Int32Array): Uint8Array {
+/**
+ * The little-endian bytes of a tensor's values (a view when the host is little-endian). With dtype
+ * 'I64', i32 values are sign-extended to 8 bytes each.
+ */
+export function tensorBytes(data: Float32Array | Int32Array, dtype?: SafetensorsWriteDType): Uint8Array {
+  if (dtype === 'I64') {
+    if (!(data instanceof Int32Array)) fail(`I64 values must come in an Int32Array, got ${data.constructor.name}`);
+    const out = new Uint8Array(8 * data.length);
+    const view = new DataView(out.buffer);
+    data.forEach((v, i) => {
+      view.setInt32(8 * i, v, true);
+      view.setInt32(8 * i + 4, v < 0 ? -1 : 0, true);
+    });
+    return out;
+  }
   if (HOST_LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
@@ -196,19 +220,19 @@ export function tensorBytes(data: Float32Array | Int32Array): Uint8Array {
 /** Check that a tensor's values fit its layout entry (right array type, right count). */
 export function checkTensorData(entry: TensorLayout, data: unknown): Float32Array | Int32Array {
   const what = `tensor ${quote(entry.name)}`;
-  const want = entry.dtype === 'F32' ? Float32Array : Int32Array;
+  const want = entry.dtype === 'F32' ? Float32Array : Int32Array; // I64 too: i32 values, widened on write
   if (!(data instanceof want)) {
     const got = data === null || typeof data !== 'object' ? typeof data : (data as object).constructor?.name ?? 'object';
     fail(`${what}: dtype ${entry.dtype} needs its data in a ${want.name}, got ${got}`);
   }
-  const n = (entry.end - entry.begin) / 4;
+  const n = (entry.end - entry.begin) / ITEM_BYTES[entry.dtype];
   if (data.length !== n) fail(`${what}: ${data.length} values do not fill shape ${fmt(entry.shape)} (needs ${n})`);
   return data;
 }
 
 /** Encode tensors (and optional string metadata) as a complete safetensors file. */
 export function encodeSafetensors(
-  tensors: Record<string, SafetensorsTensor>,
+  tensors: Record<string, SafetensorsWriteTensor>,
   metadata?: Record<string, string>,
 ): Uint8Array {
   const plan = planSafetensors(tensors, metadata);
@@ -216,7 +240,7 @@ export function encodeSafetensors(
   out.set(plan.header, 0);
   for (const entry of plan.layout) {
     const data = checkTensorData(entry, tensors[entry.name].data);
-    out.set(tensorBytes(data), plan.header.length + entry.begin);
+    out.set(tensorBytes(data, entry.dtype), plan.header.length + entry.begin);
   }
   return out;
 }

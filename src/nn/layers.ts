@@ -4,11 +4,11 @@
 
 import { Module } from './module.js';
 import * as init from './init.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { tensor as tensorOf, type Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../ops/op.js';
 import { add, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../ops/elementwise.js';
 import { linear as linearOp } from '../ops/matmul.js';
-import { flatten as flattenOp } from '../ops/shape-ops.js';
+import { flatten as flattenOp, reshape } from '../ops/shape-ops.js';
 import { conv2d as conv2dOp, type Conv2dOptions } from '../ops/conv.js';
 import { avgPool2d as avgPoolOp, globalAvgPool2d as gapOp, maxPool2d as maxPoolOp, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
 import { elu as eluOp, gelu as geluOp, leakyRelu as leakyReluOp, silu as siluOp, softplus as softplusOp, type GeluOptions, type SoftplusOptions } from '../ops/activation.js';
@@ -16,7 +16,7 @@ import { logSoftmax as logSoftmaxOp, softmax as softmaxOp } from '../ops/softmax
 import { batchNorm as batchNormOp } from '../ops/batchnorm.js';
 import { augment as augmentOp, dropout as dropoutOp, randomKey, seedNext, type AugmentOptions } from '../ops/dropout.js';
 import { layerNorm as layerNormOp } from '../ops/layernorm.js';
-import { embedding as embeddingOp } from '../ops/index-ops.js';
+import { embedding as embeddingOp, narrow, pad } from '../ops/index-ops.js';
 import { deferStateUpdate } from '../graph/state.js';
 import { checkOptions, optionsChecked } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
@@ -98,7 +98,11 @@ export class Sequential extends Module {
 
 /** A module from a function (activations, reshapes). */
 export class Lambda extends Module {
-  constructor(kind: string, private readonly fn: (x: Tensor) => Tensor, private readonly args = '') {
+  /**
+   * @param config the layer's options as torch.nn names them in camelCase (`{ negativeSlope: 0.1 }`,
+   *   `{ kernelSize: 2, stride: 2 }`): what sg.io.exportPytorch writes as the torch.nn constructor's arguments.
+   */
+  constructor(kind: string, private readonly fn: (x: Tensor) => Tensor, private readonly args = '', readonly config: Record<string, unknown> = {}) {
     super(kind);
   }
 
@@ -133,7 +137,8 @@ export const relu = () => new Lambda('ReLU', reluOp);
 export const sigmoid = () => new Lambda('Sigmoid', sigmoidOp);
 export const tanh = () => new Lambda('Tanh', tanhOp);
 /** Flatten dimensions startDim..endDim (default: all but the batch). */
-export const flatten = (startDim = 1, endDim = -1) => new Lambda('Flatten', (x) => flattenOp(x, startDim, endDim), `${startDim}, ${endDim}`);
+export const flatten = (startDim = 1, endDim = -1) =>
+  new Lambda('Flatten', (x) => flattenOp(x, startDim, endDim), `${startDim}, ${endDim}`, { startDim, endDim });
 export const linear = (inFeatures: number, outFeatures: number, opts?: LinearOptions) => new Linear(inFeatures, outFeatures, opts);
 export const sequential = (...layers: Module[]) => new Sequential(...layers);
 export const residual = (body: Module, shortcut?: Module) => new Residual(body, shortcut);
@@ -187,19 +192,20 @@ export const conv2d = (inChannels: number, outChannels: number, kernelSize: numb
   new Conv2d(inChannels, outChannels, kernelSize, opts);
 export const maxPool2d = (kernelSize: number | [number, number], opts: Omit<MaxPool2dOptions, 'kernelSize'> = {}) =>
   optionsChecked('nn.MaxPool2d', opts, OPTION_KEYS.maxPool2d) &&
-  new Lambda('MaxPool2d', (x) => maxPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`);
+  new Lambda('MaxPool2d', (x) => maxPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`, { kernelSize, ...opts });
 export const avgPool2d = (kernelSize: number | [number, number], opts: Omit<AvgPool2dOptions, 'kernelSize'> = {}) =>
   optionsChecked('nn.AvgPool2d', opts, OPTION_KEYS.avgPool2d) &&
-  new Lambda('AvgPool2d', (x) => avgPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`);
+  new Lambda('AvgPool2d', (x) => avgPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`, { kernelSize, ...opts });
 /** Global average pooling to [N, C, 1, 1] (torch.nn.AdaptiveAvgPool2d(1)). */
 export const globalAvgPool2d = () => new Lambda('GlobalAvgPool2d', gapOp);
-export const leakyRelu = (negativeSlope = 0.01) => new Lambda('LeakyReLU', (x) => leakyReluOp(x, negativeSlope), `${negativeSlope}`);
-export const elu = (alpha = 1) => new Lambda('ELU', (x) => eluOp(x, alpha), `${alpha}`);
-export const gelu = (opts: GeluOptions = {}) => optionsChecked('nn.GELU', opts, OPTION_KEYS.gelu) && new Lambda('GELU', (x) => geluOp(x, opts), opts.approximate ?? 'none');
-export const softplus = (opts: SoftplusOptions = {}) => optionsChecked('nn.Softplus', opts, OPTION_KEYS.softplus) && new Lambda('Softplus', (x) => softplusOp(x, opts));
+export const leakyRelu = (negativeSlope = 0.01) =>
+  new Lambda('LeakyReLU', (x) => leakyReluOp(x, negativeSlope), `${negativeSlope}`, { negativeSlope });
+export const elu = (alpha = 1) => new Lambda('ELU', (x) => eluOp(x, alpha), `${alpha}`, { alpha });
+export const gelu = (opts: GeluOptions = {}) => optionsChecked('nn.GELU', opts, OPTION_KEYS.gelu) && new Lambda('GELU', (x) => geluOp(x, opts), opts.approximate ?? 'none', { ...opts });
+export const softplus = (opts: SoftplusOptions = {}) => optionsChecked('nn.Softplus', opts, OPTION_KEYS.softplus) && new Lambda('Softplus', (x) => softplusOp(x, opts), '', { ...opts });
 export const silu = () => new Lambda('SiLU', siluOp);
-export const softmax = (axis = -1) => new Lambda('Softmax', (x) => softmaxOp(x, axis), `${axis}`);
-export const logSoftmax = (axis = -1) => new Lambda('LogSoftmax', (x) => logSoftmaxOp(x, axis), `${axis}`);
+export const softmax = (axis = -1) => new Lambda('Softmax', (x) => softmaxOp(x, axis), `${axis}`, { dim: axis });
+export const logSoftmax = (axis = -1) => new Lambda('LogSoftmax', (x) => logSoftmaxOp(x, axis), `${axis}`, { dim: axis });
 
 // ---- normalisation, dropout, embedding --------------------------------------------------------------
 
@@ -213,6 +219,8 @@ export interface BatchNormLayerOptions {
 /**
  * torch.nn.BatchNorm1d / BatchNorm2d: in training, normalise with the batch statistics (biased
  * variance) and update the running statistics (unbiased variance, momentum); in eval, use them.
+ * Buffers as PyTorch names them: `running_mean`, `running_var` and `num_batches_tracked` (the count of
+ * training forwards; i32 here, int64 in PyTorch — sg.save writes it as I64).
  */
 export class BatchNorm extends Module {
   constructor(kind: string, readonly numFeatures: number, readonly rank: number[], readonly opts: BatchNormLayerOptions = {}) {
@@ -223,8 +231,9 @@ export class BatchNorm extends Module {
       this.addParameter('weight', init.ones([numFeatures]));
       this.addParameter('bias', init.zeros([numFeatures]));
     }
-    this.addBuffer('runningMean', init.zeros([numFeatures]));
-    this.addBuffer('runningVar', init.ones([numFeatures]));
+    this.addBuffer('running_mean', init.zeros([numFeatures]));
+    this.addBuffer('running_var', init.ones([numFeatures]));
+    this.addBuffer('num_batches_tracked', tensorOf(new Int32Array(1), [], { dtype: 'i32' }));
   }
 
   forward(x: Tensor): Tensor {
@@ -235,12 +244,17 @@ export class BatchNorm extends Module {
     const affine = this.opts.affine ?? true;
     const r = batchNormOp(x, {
       weight: affine ? this.param('weight') : undefined, bias: affine ? this.param('bias') : undefined,
-      runningMean: this.buffer('runningMean'), runningVar: this.buffer('runningVar'), training: this.training,
+      runningMean: this.buffer('running_mean'), runningVar: this.buffer('running_var'), training: this.training,
       momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
     });
     if (this.training && r.runningMean && r.runningVar) {
-      if (!deferStateUpdate(this.buffer('runningMean'), r.runningMean)) this.setBuffer('runningMean', r.runningMean);
-      if (!deferStateUpdate(this.buffer('runningVar'), r.runningVar)) this.setBuffer('runningVar', r.runningVar);
+      if (!deferStateUpdate(this.buffer('running_mean'), r.runningMean)) this.setBuffer('running_mean', r.runningMean);
+      if (!deferStateUpdate(this.buffer('running_var'), r.runningVar)) this.setBuffer('running_var', r.runningVar);
+      // num_batches_tracked += 1 on the GPU (no i32 arithmetic op: seedNext adds 1 to [count, 0] as a
+      // 64-bit integer, and the low word is the new count), so compiled steps count too.
+      const count = this.buffer('num_batches_tracked');
+      const next = reshape(narrow(seedNext(pad(reshape(count, [1]), [0, 1])), 0, 0, 1), []);
+      if (!deferStateUpdate(count, next)) this.setBuffer('num_batches_tracked', next);
     }
     return r.y;
   }
@@ -262,7 +276,7 @@ export class Dropout extends Module {
   constructor(readonly p: number) {
     super('Dropout');
     if (!(p >= 0 && p < 1)) throw new Error(`shadergrad: Dropout: p must be in [0, 1), got ${p}`);
-    this.addBuffer('key', randomKey());
+    this.addBuffer('key', randomKey(), { persistent: false });
   }
 
   forward(x: Tensor): Tensor {
@@ -335,7 +349,7 @@ export class RandomAugment extends Module {
   constructor(readonly opts: AugmentOptions) {
     super('RandomAugment');
     checkOptions('nn.RandomAugment', opts, OPTION_KEYS.randomAugment);
-    this.addBuffer('key', randomKey());
+    this.addBuffer('key', randomKey(), { persistent: false });
   }
 
   forward(x: Tensor): Tensor {
