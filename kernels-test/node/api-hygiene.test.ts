@@ -22,7 +22,7 @@ describe('sg.copy', () => {
 
 describe('sg.tensor from JavaScript values', () => {
   it('nested arrays infer the shape (they gave NaNs)', async () => {
-    const t = sg.tensor([[1, 2], [3, 4]]);
+    const t = sg.tensor([[1, 2], [3, 4]] as unknown as number[]);
     expect(t.shape).toEqual([2, 2]);
     expect(Array.from(await t.data())).toEqual([1, 2, 3, 4]);
   });

@@ -1,94 +1,133 @@
 #!/usr/bin/env node
-// The `shadergrad` command: train, explain, search.
+// The `shadergrad` command: train, explain, search, export. `shadergrad --help` lists them,
+// `shadergrad <command> --help` their flags (the tables are in args.ts).
 //
-//   shadergrad train  [--model cnn|mlp] [--dataset mnist|spiral|moons|circles|xor] [--epochs N]
-//                     [--batch-size N] [--lr X] [--optimizer sgd|momentum|rmsprop|adam|adamw]
-//                     [--scheduler constant|step|cosine|exponential|linear|inverse-sqrt|plateau]
-//                     [--seed N] [--out DIR] [--count N] [--patience N] [--weight-decay X]
-//   shadergrad explain [--model mlp|cnn] [--batch-size N] [--profile]
-//   shadergrad search  [--model ...] [--dataset ...] [--trials N] [--epochs N] [--out DIR]
+// Exit codes: 0 done (or help / version printed), 1 the run failed, 2 a bad command line (unknown
+// flag, a flag without its value, a value out of range, a run directory that already holds a run).
 
-import { mkdirSync, writeFileSync, appendFileSync, existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as sg from '../index.js';
 import { renderReport } from './report.js';
 import { buildModel, loadDataset, makeOptimizer, makeScheduler, type ModelName } from './setup.js';
-
-interface Args {
-  _: string[];
-  [k: string]: string | boolean | string[];
-}
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const s = argv[i];
-    if (s.startsWith('--')) {
-      const [k, v] = s.slice(2).split('=');
-      if (v !== undefined) a[k] = v;
-      else if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) a[k] = argv[++i];
-      else a[k] = true;
-    } else a._.push(s);
-  }
-  return a;
-}
-
-function num(a: Args, k: string, def: number): number {
-  const v = a[k];
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${k} must be a number, got '${v}'`);
-  return n;
-}
-
-function str(a: Args, k: string, def: string): string {
-  const v = a[k];
-  return typeof v === 'string' ? v : def;
-}
+import { COMMANDS, GENERAL_HELP, UsageError, commandHelp, parseCommand, type Command, type Flags } from './args.js';
+import { suggestName } from '../util/options.js';
 
 function bar(frac: number, width = 24): string {
-  const n = Math.round(frac * width);
+  const n = Math.round(Math.min(1, Math.max(0, frac)) * width);
   return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
 }
 
-const HELP = `shadergrad — train neural networks with WebGPU compute shaders
+/** The package version, from the package.json above this file (src/cli or dist/src/cli). */
+export function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'shadergrad' && pkg.version) return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
 
-usage:
-  shadergrad train   [--model cnn|mlp] [--dataset mnist|spiral|moons|circles|xor] [--epochs 2]
-                     [--batch-size 32] [--lr 0.002] [--optimizer adam|adamw|sgd|momentum|rmsprop|nesterov]
-                     [--scheduler cosine|constant|step|exponential|linear|inverse-sqrt|plateau]
-                     [--seed 1] [--out runs/latest] [--count 6000] [--patience 3] [--weight-decay 0]
-  shadergrad explain [--model cnn|mlp] [--batch-size 64] [--profile]
-  shadergrad search  [--model mlp] [--dataset spiral] [--trials 6] [--epochs 5] [--mode grid|random] [--out runs/search]
-`;
+// ---- train ---------------------------------------------------------------------------------------
 
-async function train(a: Args): Promise<void> {
-  const modelName = str(a, 'model', 'cnn') as ModelName;
-  const datasetName = str(a, 'dataset', 'mnist');
-  const epochs = num(a, 'epochs', 2);
-  const batchSize = num(a, 'batch-size', 32);
-  const lr = num(a, 'lr', 2e-3);
-  const seed = num(a, 'seed', 1);
-  const out = str(a, 'out', 'runs/latest');
-  const optName = str(a, 'optimizer', 'adam');
-  const schedName = str(a, 'scheduler', 'cosine');
+/** What a run directory's checkpoint records about the run, enough to rebuild it for --resume. */
+export interface RunConfig {
+  model: ModelName;
+  dataset: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: string;
+  scheduler: string;
+  weightDecay: number;
+  seed: number;
+  count: number;
+  patience: number;
+}
+
+const RUN_FILES = ['config.json', 'metrics.jsonl', 'model.safetensors', 'report.html'];
+const holdsRun = (dir: string) => RUN_FILES.some((f) => existsSync(join(dir, f)));
+
+/** A run directory's config.json and the epochs its checkpoint completed (fit's position). */
+async function readRun(dir: string): Promise<{ config: RunConfig; done: number; stoppedEarly: boolean }> {
+  const where = `shadergrad train: --resume ${dir}`;
+  const ckpt = join(dir, 'model.safetensors');
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(dir)) throw new UsageError(`${where}: ${dir} does not exist; nothing to resume`, 'train');
+  if (!existsSync(configPath) || !existsSync(ckpt)) {
+    throw new UsageError(`${where}: ${dir} has no ${existsSync(configPath) ? 'checkpoint (model.safetensors): it stopped before its first epoch ended' : 'config.json: it was not written by shadergrad train'}; start it again with --out`, 'train');
+  }
+  let config: Partial<RunConfig>;
+  try {
+    config = JSON.parse(readFileSync(configPath, 'utf8')) as Partial<RunConfig>;
+  } catch (e) {
+    throw new UsageError(`${where}: ${configPath} is not valid JSON (${(e as Error).message})`, 'train');
+  }
+  const required: (keyof RunConfig)[] = ['model', 'dataset', 'epochs', 'batchSize', 'lr', 'optimizer', 'scheduler', 'weightDecay', 'seed', 'count', 'patience'];
+  const missing = required.filter((k) => config[k] === undefined);
+  if (missing.length) throw new UsageError(`${where}: ${configPath} lacks ${missing.join(', ')}`, 'train');
+  const { metadata } = await sg.io.loadCheckpoint(ckpt);
+  const position = metadata.fit as { epoch?: unknown; stoppedEarly?: unknown } | undefined;
+  if (typeof position?.epoch !== 'number') throw new UsageError(`${where}: ${ckpt} holds no training position (it was not written by shadergrad train)`, 'train');
+  return { config: config as RunConfig, done: position.epoch, stoppedEarly: position.stoppedEarly === true };
+}
+
+async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
+  let config: RunConfig;
+  let done = 0;
+  let out: string;
+  if (f.resume !== undefined) {
+    const extra = [...given].filter((k) => k !== 'resume' && k !== 'epochs');
+    if (extra.length) {
+      throw new UsageError(`shadergrad train: --resume continues the run with its saved settings; only --epochs (a new total) may be given with it, not --${extra.join(', --')}`, 'train');
+    }
+    out = f.resume;
+    const run = await readRun(out);
+    ({ config, done } = run);
+    if (given.has('epochs')) config.epochs = f.epochs;
+    if (run.stoppedEarly) throw new UsageError(`shadergrad train: the run in ${out} stopped early at epoch ${done} (no better validation loss for ${config.patience} epochs); nothing to resume`, 'train');
+    if (done >= config.epochs) {
+      throw new UsageError(`shadergrad train: the run in ${out} has already trained ${done} of ${config.epochs} epochs; pass --epochs N with N > ${done} to train it further`, 'train');
+    }
+  } else {
+    out = f.out;
+    if (holdsRun(out)) {
+      throw new UsageError(`shadergrad train: ${out} already holds a run (${RUN_FILES.filter((x) => existsSync(join(out, x))).join(', ')}); ` +
+        `continue it with --resume ${out}, or choose a new directory with --out DIR`, 'train');
+    }
+    config = {
+      model: f.model as ModelName, dataset: f.dataset, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, optimizer: f.optimizer,
+      scheduler: f.scheduler, weightDecay: f.weightDecay, seed: f.seed, count: f.count, patience: f.patience,
+    };
+  }
+  const { epochs, batchSize, seed } = config;
   const info = await sg.init();
   sg.nn.manualSeed(seed);
-  const { train: trainSet, test: testSet, numClasses, inputShape } = await loadDataset(datasetName, { count: num(a, 'count', 6000), seed });
-  const model = buildModel(modelName, inputShape, numClasses);
-  const scheduler = makeScheduler(schedName, epochs);
-  const optimizer = makeOptimizer(optName, model.parameters(), { lr, weightDecay: num(a, 'weight-decay', 0), scheduler });
+  const { train: trainSet, test: testSet, numClasses, inputShape } = await loadDataset(config.dataset, { count: config.count, seed });
+  const model = buildModel(config.model, inputShape, numClasses);
+  const scheduler = makeScheduler(config.scheduler, epochs);
+  const optimizer = makeOptimizer(config.optimizer, model.parameters(), { lr: config.lr, weightDecay: config.weightDecay, scheduler });
   mkdirSync(out, { recursive: true });
   const metricsPath = join(out, 'metrics.jsonl');
   const ckpt = join(out, 'model.safetensors');
-  if (existsSync(metricsPath)) rmSync(metricsPath);
-  const config = { model: modelName, dataset: datasetName, epochs, batchSize, lr, optimizer: optName, scheduler: schedName, seed, train: trainSet.length, test: testSet.length };
+  writeFileSync(join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  if (done > 0) {
+    keepMetricsUpTo(metricsPath, done);
+    console.log(`shadergrad train: resuming ${out} after epoch ${done} of ${epochs}`);
+  }
   console.log(`shadergrad train: ${model.toString()}\n  ${model.numParameters()} parameters · ${trainSet.length} training samples · adapter ${info.vendor} ${info.description}`);
   const stepsPerEpoch = Math.ceil(trainSet.length * 0.9 / batchSize);
   let lastDraw = 0;
   const history = await sg.train.fit(model, {
     data: trainSet, validationSplit: 0.1, loss: 'crossEntropy', optimizer, epochs, batchSize, seed,
-    metrics: ['accuracy', 'f1'], earlyStopping: { patience: num(a, 'patience', 3) },
+    metrics: ['accuracy', 'f1'], earlyStopping: { patience: config.patience },
+    // After every epoch, atomically: the model, the optimizer's state and fit's position; --resume continues from it.
+    checkpoint: ckpt, resumeFrom: done > 0 ? ckpt : undefined,
     onStepEnd: ({ epoch, step }) => {
       const now = performance.now();
       if (process.stderr.isTTY && now - lastDraw > 200) {
@@ -96,28 +135,43 @@ async function train(a: Args): Promise<void> {
         process.stderr.write(`\repoch ${epoch}/${epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch}`);
       }
     },
-    onEpochEnd: async (r) => {
+    onEpochEnd: (r) => {
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
       console.log(`epoch ${r.epoch}/${epochs} ${bar(1)} loss ${r.trainLoss.toFixed(4)} acc ${r.trainAccuracy?.toFixed(4) ?? '-'} ` +
         `val_loss ${r.valLoss?.toFixed(4) ?? '-'} val_acc ${r.valAccuracy?.toFixed(4) ?? '-'} lr ${r.lr.toPrecision(3)} ` +
         `${Math.round(r.samplesPerSecond)} samples/s`);
       appendFileSync(metricsPath, `${JSON.stringify(r)}\n`);
-      // The last good checkpoint, written atomically after every epoch.
-      await sg.io.saveCheckpoint(ckpt, { tensors: model.stateDict(), metadata: { config, epoch: r.epoch, record: r } });
     },
   });
   const test = await sg.train.evaluate(model, testSet, { loss: 'crossEntropy', batchSize: 256 });
   console.log(`test: loss ${test.loss?.toFixed(4)} accuracy ${test.accuracy?.toFixed(4)} macro-F1 ${test.f1?.toFixed(4)}` +
     (history.stoppedEarly ? ` (stopped early; best epoch ${history.bestEpoch})` : ''));
-  await sg.io.saveCheckpoint(ckpt, { tensors: model.stateDict(), metadata: { config, test, epochs: history.epochs.length } });
   appendFileSync(metricsPath, `${JSON.stringify({ test: { loss: test.loss, accuracy: test.accuracy, f1: test.f1 } })}\n`);
   const profile = await profileStep(model, inputShape, batchSize);
   writeFileSync(join(out, 'report.html'), renderReport({
-    title: `shadergrad: ${modelName} on ${datasetName}`, config, epochs: history.epochs, test, profile,
+    title: `shadergrad: ${config.model} on ${config.dataset}`, config: { ...config, train: trainSet.length, test: testSet.length }, epochs: history.epochs, test, profile,
     adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim(), warnings: history.warnings,
   }));
   console.log(`wrote ${metricsPath}, ${ckpt}, ${join(out, 'report.html')}`);
   sg.dispose();
+}
+
+/**
+ * Drop the epoch lines of metrics.jsonl after epoch `done` (an epoch whose checkpoint was never
+ * written: the run was killed in between), so the resumed epochs follow on. Everything else is kept.
+ */
+function keepMetricsUpTo(path: string, done: number): void {
+  if (!existsSync(path)) return;
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
+  const kept = lines.filter((line) => {
+    try {
+      const rec = JSON.parse(line) as { epoch?: unknown };
+      return !(typeof rec.epoch === 'number' && rec.epoch > done);
+    } catch {
+      return false; // a line cut short by a killed write
+    }
+  });
+  if (kept.length !== lines.length) writeFileSync(path, kept.map((l) => `${l}\n`).join(''));
 }
 
 /** Compile one training step of `model` on random data and time its dispatches. */
@@ -132,11 +186,13 @@ async function profileStep(model: sg.nn.Module, inputShape: number[], batch: num
   return report;
 }
 
-async function explain(a: Args): Promise<void> {
-  const modelName = str(a, 'model', 'cnn') as ModelName;
-  const batch = num(a, 'batch-size', 64);
+// ---- explain, search, export ---------------------------------------------------------------------
+
+async function explain(f: Flags<'explain'>): Promise<void> {
+  const modelName = f.model as ModelName;
+  const batch = f.batchSize;
   await sg.init();
-  const inputShape = modelName === 'cnn' || modelName === 'mlp' ? [1, 28, 28] : [2];
+  const inputShape = [1, 28, 28];
   const model = buildModel(modelName, inputShape, 10);
   const opt = sg.optim.adam(model.parameters(), { lr: 1e-3 });
   const plan = await sg.compile((x, y) => sg.crossEntropy(model.forward(x), y), {
@@ -144,7 +200,7 @@ async function explain(a: Args): Promise<void> {
     params: model.parameters(), optimizer: opt, label: `${modelName} training step`,
   });
   plan.run(new Float32Array(batch * inputShape.reduce((p, d) => p * d, 1)).fill(0.1), new Int32Array(batch));
-  if (a.profile) {
+  if (f.profile) {
     const r = await plan.profile(3);
     console.log(plan.explainTable());
     console.log(`\n${r.table}`);
@@ -153,18 +209,23 @@ async function explain(a: Args): Promise<void> {
   sg.dispose();
 }
 
-async function search(a: Args): Promise<void> {
-  const modelName = str(a, 'model', 'mlp') as ModelName;
-  const datasetName = str(a, 'dataset', 'spiral');
-  const out = str(a, 'out', 'runs/search');
-  const epochs = num(a, 'epochs', 5);
+async function search(f: Flags<'search'>): Promise<void> {
+  const modelName = f.model as ModelName;
+  const { epochs, trials, out } = f;
   await sg.init();
-  const { train: data, numClasses, inputShape } = await loadDataset(datasetName, { count: num(a, 'count', 2000), seed: 1 });
+  const { train: data, numClasses, inputShape } = await loadDataset(f.dataset, { count: f.count, seed: 1 });
   mkdirSync(out, { recursive: true });
+  const total = f.mode === 'grid' ? Math.min(trials, 4 * 2 * 2) : trials;
   const results = await sg.search.run({
-    mode: str(a, 'mode', 'random') as 'grid' | 'random', trials: num(a, 'trials', 6), seed: num(a, 'seed', 1),
+    mode: f.mode as 'grid' | 'random', trials, seed: f.seed,
     space: { lr: [1e-3, 3e-3, 1e-2, 3e-2], batchSize: [32, 64], optimizer: ['adam', 'sgd'] },
     record: join(out, 'trials.jsonl'),
+    // Each trial as it finishes (a search can take minutes).
+    onTrial: (r) => {
+      const cfg = Object.entries(r.config).map(([k, v]) => `${k}=${v}`).join(' ');
+      const metrics = r.error ? `failed: ${r.error}` : Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
+      console.log(`trial ${r.trial + 1}/${total} ${cfg} → ${metrics} (${r.seconds.toFixed(1)} s)`);
+    },
     trial: async (cfg, seed) => {
       sg.nn.manualSeed(seed);
       const model = buildModel(modelName, inputShape, numClasses);
@@ -179,23 +240,83 @@ async function search(a: Args): Promise<void> {
   sg.dispose();
 }
 
-async function main(): Promise<void> {
-  const a = parseArgs(process.argv.slice(2));
-  const cmd = a._[0] ?? 'help';
-  if (cmd === 'train') await train(a);
-  else if (cmd === 'explain') await explain(a);
-  else if (cmd === 'search') await search(a);
-  else {
-    console.log(HELP);
-    if (cmd !== 'help' && !a.help) process.exitCode = 2;
+async function exportRun(f: Flags<'export'>): Promise<void> {
+  if (f.pytorch === undefined) throw new UsageError('shadergrad export: --pytorch DIR is required (the directory to write model.py and model.safetensors to)', 'export');
+  const ckpt = join(f.run, 'model.safetensors');
+  if (!existsSync(ckpt)) throw new UsageError(`shadergrad export: ${ckpt} does not exist; give the run directory with --run DIR`, 'export');
+  const configPath = join(f.run, 'config.json');
+  if (!existsSync(configPath)) throw new UsageError(`shadergrad export: ${configPath} does not exist: ${f.run} was not written by shadergrad train`, 'export');
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as Partial<RunConfig>;
+  if (!config.model || !config.dataset) throw new UsageError(`shadergrad export: ${configPath} lacks the model or the dataset`, 'export');
+  await sg.init();
+  const { numClasses, inputShape } = await loadDataset(config.dataset, { count: Math.min(config.count ?? 100, 100), seed: config.seed ?? 1 });
+  const model = buildModel(config.model, inputShape, numClasses);
+  await sg.load(model, ckpt);
+  const { files } = await sg.io.exportPytorch(model, f.pytorch, { overwrite: f.overwrite, metadata: { config } });
+  console.log(`wrote ${files.join(', ')}`);
+  sg.dispose();
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+/** Run the command line `argv` (without node and the script). Returns the exit code; prints errors. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
+    const topic = first === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && topic in COMMANDS) console.log(commandHelp(topic as Command));
+    else console.log(GENERAL_HELP);
+    return 0;
+  }
+  if (first === '--version' || first === '-v') {
+    console.log(`shadergrad ${version()}`);
+    return 0;
+  }
+  try {
+    if (!(first in COMMANDS)) {
+      const what = first.startsWith('-') ? `flag ${first} before the command` : `command '${first}'`;
+      const { name } = first.startsWith('-') ? {} : suggestName(first, Object.keys(COMMANDS));
+      throw new UsageError(`shadergrad: unknown ${what}${name ? ` (did you mean '${name}'?)` : ''}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    }
+    const cmd = first as Command;
+    const { flags, given, help } = parseCommand(cmd, rest);
+    if (help) {
+      console.log(commandHelp(cmd));
+      return 0;
+    }
+    if (cmd === 'train') await train(flags as Flags<'train'>, given);
+    else if (cmd === 'explain') await explain(flags as Flags<'explain'>);
+    else if (cmd === 'search') await search(flags as Flags<'search'>);
+    else await exportRun(flags as Flags<'export'>);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      console.error(e.command ? `run 'shadergrad ${e.command} --help' for its flags` : "run 'shadergrad --help' for the commands");
+      return 2;
+    }
+    console.error(e instanceof Error ? e.message : String(e));
+    return 1;
+  } finally {
+    try {
+      sg.dispose();
+    } catch {
+      // nothing was initialised, or the device is already gone
+    }
   }
 }
 
-main().then(() => process.exit(process.exitCode ?? 0), (e) => {
-  console.error(e instanceof Error ? e.message : e);
+// Run when executed as the `shadergrad` bin (or `tsx src/cli/main.ts`), not when imported by tests.
+const entry = process.argv[1] ? (() => {
   try {
-    sg.dispose();
-  } finally {
-    process.exit(1);
+    return realpathSync(process.argv[1]);
+  } catch {
+    return process.argv[1];
   }
-});
+})() : '';
+if (entry === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

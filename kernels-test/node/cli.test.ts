@@ -1,0 +1,162 @@
+// The `shadergrad` command line (issue #12 items 8 and 11): strict flag parsing (help, version, unknown
+// flags, missing values, bad numbers → exit 2 without a stack trace and without touching the run
+// directory), refusing to overwrite a run, --resume continuing a run exactly, search printing each trial
+// as it finishes, export --pytorch. main() runs in-process; two checks spawn the real entry point.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { main } from '../../src/cli/main.js';
+
+const ROOT = resolve(__dirname, '../..');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const tmp = () => mkdtempSync(join(tmpdir(), 'sg-cli-'));
+
+/** Run main(argv) in-process; returns the exit code and what it printed. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string; lines: string[] }> {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errs.push(a.join(' ')));
+  try {
+    const code = await main(argv);
+    return { code, out: lines.join('\n'), err: errs.join('\n'), lines };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('help and version', () => {
+  it('train --help / -h print the flags and exit 0 without training or creating a run directory (spawned, in an empty cwd)', () => {
+    const cwd = tmp();
+    for (const flag of ['--help', '-h']) {
+      const r = spawnSync(TSX, [join(ROOT, 'src/cli/main.ts'), 'train', flag], { cwd, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/usage: shadergrad train \[flags\]/);
+      expect(r.stdout).toMatch(/--epochs N\s+epochs to train/);
+      expect(r.stdout).toMatch(/--resume DIR/);
+    }
+    expect(readdirSync(cwd)).toEqual([]); // no runs/
+  });
+
+  it('--version, the general help and help <command>', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await run('--version')).toMatchObject({ code: 0, out: `shadergrad ${pkg.version}` });
+    const general = await run();
+    expect(general.code).toBe(0);
+    expect(general.out).toMatch(/commands:\n {2}train .*\n {2}explain .*\n {2}search .*\n {2}export /);
+    expect((await run('help', 'search')).out).toMatch(/usage: shadergrad search/);
+    expect((await run('export', '--help')).out).toMatch(/--pytorch DIR/);
+  });
+});
+
+describe('bad command lines exit with code 2 and a clear message', () => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--epoch', '3'], /^shadergrad train: unknown flag --epoch \(did you mean --epochs\?\)/],
+    [['train', '--lr'], /^shadergrad train: --lr needs a value \(a number > 0\)/],
+    [['train', '--lr', '--epochs', '3'], /^shadergrad train: --lr needs a value/],
+    [['train', '--lr', 'abc'], /^shadergrad train: --lr must be a number > 0, got 'abc'/],
+    [['train', '--lr', '1e-3x'], /--lr must be a number > 0, got '1e-3x'/],
+    [['train', '--epochs', '0'], /^shadergrad train: --epochs must be an integer ≥ 1, got '0'/],
+    [['train', '--epochs', '2.5'], /--epochs must be an integer ≥ 1, got '2\.5'/],
+    [['train', '--batch-size', ''], /--batch-size must be an integer ≥ 1, got ''/],
+    [['train', '--optimizer', 'adamm'], /--optimizer must be one of adam, adamw, sgd, momentum, nesterov, rmsprop, got 'adamm' \(did you mean adam\?\)/],
+    [['train', 'mnist'], /unexpected argument 'mnist'/],
+    [['explain', '--profile=yes'], /--profile takes no value/],
+    [['trian'], /^shadergrad: unknown command 'trian' \(did you mean 'train'\?\)/],
+    [['--epochs', '3'], /unknown flag --epochs before the command/],
+    [['export'], /--pytorch DIR is required/],
+  ];
+  for (const [argv, re] of cases) {
+    it(argv.join(' ') || '(none)', async () => {
+      const r = await run(...argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(re);
+      expect(r.err).toMatch(/run 'shadergrad .*--help'/);
+      expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+    });
+  }
+
+  it('the real entry point exits 2 with the message only (spawned)', () => {
+    const r = spawnSync(TSX, [join(ROOT, 'src/cli/main.ts'), 'train', '--lr'], { cwd: tmp(), encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^shadergrad train: --lr needs a value/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('run directories', () => {
+  it('train refuses an --out that holds a run: exit 2, its metrics and checkpoint untouched', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'metrics.jsonl'), '{"epoch":1}\n');
+    writeFileSync(join(dir, 'model.safetensors'), 'old');
+    const r = await run('train', '--model', 'mlp', '--dataset', 'spiral', '--out', dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`train: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} already holds a run \\(metrics\\.jsonl, model\\.safetensors\\); continue it with --resume`));
+    expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')).toBe('{"epoch":1}\n');
+    expect(readFileSync(join(dir, 'model.safetensors'), 'utf8')).toBe('old');
+  });
+
+  it('--resume refuses a missing run, other settings, and a finished run', async () => {
+    const r = await run('train', '--resume', join(tmp(), 'nope'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--resume .*nope does not exist; nothing to resume/);
+    expect((await run('train', '--resume', tmp())).err).toMatch(/has no config\.json: it was not written by shadergrad train/);
+    expect((await run('train', '--resume', tmp(), '--lr', '0.1')).err).toMatch(/only --epochs \(a new total\) may be given with it, not --lr/);
+  });
+
+  const small = ['--model', 'mlp', '--dataset', 'spiral', '--count', '200', '--batch-size', '16'];
+  const epochLosses = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l) as { epoch?: number; trainLoss?: number; valLoss?: number })
+    .filter((r) => r.epoch !== undefined);
+
+  it('train 1 epoch, then --resume DIR --epochs 3, equals an uninterrupted 3-epoch run; metrics are appended', async () => {
+    const a = join(tmp(), 'run');
+    const b = join(tmp(), 'run');
+    expect((await run('train', ...small, '--epochs', '1', '--out', a)).code).toBe(0);
+    const first = readFileSync(join(a, 'metrics.jsonl'), 'utf8');
+    const resumed = await run('train', '--resume', a, '--epochs', '3');
+    expect(resumed.err).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toMatch(/resuming .* after epoch 1 of 3/);
+    expect(resumed.lines.filter((l) => /^epoch \d\/3/.test(l)).map((l) => l.slice(0, 9))).toEqual(['epoch 2/3', 'epoch 3/3']);
+    expect(readFileSync(join(a, 'metrics.jsonl'), 'utf8').startsWith(first)).toBe(true); // appended, not rewritten
+    expect((await run('train', ...small, '--epochs', '3', '--out', b)).code).toBe(0);
+    const got = epochLosses(a);
+    const want = epochLosses(b);
+    expect(got.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    got.forEach((r, i) => {
+      expect(r.trainLoss!).toBeCloseTo(want[i].trainLoss!, 5);
+      expect(r.valLoss!).toBeCloseTo(want[i].valLoss!, 5);
+    });
+    // Finished: resuming again asks for a larger total.
+    const again = await run('train', '--resume', a);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/has already trained 3 of 3 epochs; pass --epochs N with N > 3/);
+
+    // export --pytorch writes model.py beside the weights.
+    const py = join(tmp(), 'py');
+    const ex = await run('export', '--pytorch', py, '--run', a);
+    expect(ex.err).toBe('');
+    expect(ex.code).toBe(0);
+    expect(existsSync(join(py, 'model.py'))).toBe(true);
+    expect(existsSync(join(py, 'model.safetensors'))).toBe(true);
+  });
+
+  it('search prints each trial as it finishes, before the results table', async () => {
+    const out = tmp();
+    const r = await run('search', '--trials', '2', '--epochs', '1', '--count', '100', '--out', out);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const trialLines = r.lines.map((l, i) => [l, i] as const).filter(([l]) => /^trial \d\/2 /.test(l));
+    expect(trialLines.map(([l]) => l.slice(0, 9))).toEqual(['trial 1/2', 'trial 2/2']);
+    expect(trialLines[0][0]).toMatch(/lr=\S+ batchSize=\d+ optimizer=\w+ → valLoss \d\.\d{4} valAccuracy \d\.\d{4} \(\d+\.\d s\)/);
+    const table = r.lines.findIndex((l, i) => i > trialLines[1][1] && l.length > 0);
+    expect(table).toBeGreaterThan(trialLines[1][1]);
+    expect(readFileSync(join(out, 'trials.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+});
