@@ -15,15 +15,13 @@ import { read, tensor, Tensor } from '../tensor/tensor.js';
 import type { DType } from '../ops/op.js';
 import {
   decodeSafetensors, encodeSafetensors, planSafetensors, checkTensorData, tensorBytes,
-  type FileDType, type SafetensorsWriteDType, type SafetensorsWriteTensor,
+  type FileDType, type SafetensorsDType, type SafetensorsTensor,
 } from './safetensors.js';
 
 /** What a checkpoint stores: named tensors and JSON-serialisable metadata (epoch, optimizer hyper-parameters, ...). */
 export interface Checkpoint {
   tensors: Record<string, Tensor>;
   metadata?: Record<string, unknown>;
-  /** Write i32 tensors as I64, PyTorch's integer dtype (sg.save does; loading converts back to i32). */
-  int64?: boolean;
 }
 
 /** A tensor read from a checkpoint (host values; `sg.tensor(data, shape, {dtype})` puts it on the GPU). */
@@ -49,8 +47,7 @@ export const METADATA_KEY = 'shadergrad';
 /** Host memory read back from the GPU at a time while streaming a checkpoint to disk. */
 const READ_BATCH_BYTES = 64 << 20;
 
-const FILE_DTYPE: Record<DType, SafetensorsWriteDType> = { f32: 'F32', i32: 'I32' };
-const fileDtype = (t: Tensor, int64?: boolean): SafetensorsWriteDType => (int64 && t.dtype === 'i32' ? 'I64' : FILE_DTYPE[t.dtype]);
+const FILE_DTYPE: Record<DType, SafetensorsDType> = { f32: 'F32', i32: 'I32' };
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node;
@@ -91,9 +88,9 @@ export async function checkpointBytes(checkpoint: Checkpoint): Promise<Uint8Arra
   const entries = checkTensors('checkpointBytes', checkpoint.tensors);
   const meta = checkpointMetadata('checkpointBytes', checkpoint.metadata);
   const values = entries.length ? await read(...entries.map(([, t]) => t)) : [];
-  const tensors: Record<string, SafetensorsWriteTensor> = {};
+  const tensors: Record<string, SafetensorsTensor> = {};
   entries.forEach(([name, t], i) => {
-    tensors[name] = { dtype: fileDtype(t, checkpoint.int64), shape: t.shape, data: values[i] };
+    tensors[name] = { dtype: FILE_DTYPE[t.dtype], shape: t.shape, data: values[i] };
   });
   return encodeSafetensors(tensors, meta);
 }
@@ -118,7 +115,8 @@ async function nodeModules(where: string): Promise<{ fs: NodeFs; path: NodePath 
  * in the same directory, flushed to disk, then renamed over `path`, and the directory is flushed (where
  * the system allows). If anything fails — a tensor cannot be read, the disk is full — the temp file is
  * removed and whatever was at `path` before is left untouched. Tensors are read back from the GPU in
- * batches of at most 64 MB and streamed to the file.
+ * batches of at most 64 MB and streamed to the file. Temp files of earlier writes that were killed
+ * (their process is gone) are removed from the directory first.
  */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
   const where = 'saveCheckpoint';
@@ -128,12 +126,14 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
   const meta = checkpointMetadata(where, checkpoint.metadata);
   const byName = new Map(entries);
   const plan = planSafetensors(
-    Object.fromEntries(entries.map(([name, t]) => [name, { dtype: fileDtype(t, checkpoint.int64), shape: t.shape }])),
+    Object.fromEntries(entries.map(([name, t]) => [name, { dtype: FILE_DTYPE[t.dtype], shape: t.shape }])),
     meta,
   );
   const { fs, path: pathLib } = await nodeModules(where);
+  await removeOrphanedTemps(fs, pathLib, path);
 
   const tmp = `${path}.tmp-${process.pid}-${randomSuffix()}`;
+  writing.add(pathLib.resolve(tmp));
   let file: Awaited<ReturnType<NodeFs['open']>> | undefined;
   try {
     file = await fs.open(tmp, 'wx');
@@ -147,7 +147,7 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
         batch.push(plan.layout[i++]);
       }
       const values = await read(...batch.map((e) => byName.get(e.name)!));
-      for (let k = 0; k < batch.length; k++) await file.write(tensorBytes(checkTensorData(batch[k], values[k]), batch[k].dtype));
+      for (let k = 0; k < batch.length; k++) await file.write(tensorBytes(checkTensorData(batch[k], values[k])));
     }
     await file.sync();
     await file.close();
@@ -157,6 +157,8 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
     if (file) await file.close().catch(() => undefined);
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw new Error(`shadergrad: ${where}: could not write ${JSON.stringify(path)} (left unchanged): ${(e as Error).message}`, { cause: e });
+  } finally {
+    writing.delete(pathLib.resolve(tmp));
   }
   // Make the rename itself durable. Best effort: some systems (Windows) cannot open a directory.
   try {
@@ -168,6 +170,46 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
     }
   } catch {
     // the file is complete and in place; only the directory entry's durability is left to the system
+  }
+}
+
+/** Temp files this process is writing now (absolute paths): never orphans. */
+const writing = new Set<string>();
+
+/** `<name>.tmp-<pid>-<12 hex>`: the temp files saveCheckpoint writes. */
+const TEMP_NAME = /^.+\.tmp-(\d+)-[0-9a-f]{12}$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by another user
+  }
+}
+
+/**
+ * Remove temp files left in the target's directory by writes that were killed (the process died
+ * between creating the temp file and the rename). A temp file is an orphan when the process that
+ * wrote it is gone, or when it carries this process's id but this process is not writing it (a
+ * killed run whose id was reused, as in a container). Best effort: a file that cannot be removed is
+ * left for the next save.
+ */
+async function removeOrphanedTemps(fs: NodeFs, pathLib: NodePath, target: string): Promise<void> {
+  const dir = pathLib.dirname(pathLib.resolve(target));
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return; // the directory is missing: the write below reports it
+  }
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const full = pathLib.join(dir, name);
+    const pid = Number(m[1]);
+    const orphan = pid === process.pid ? !writing.has(full) : !processAlive(pid);
+    if (orphan) await fs.rm(full, { force: true }).catch(() => undefined);
   }
 }
 

@@ -5,97 +5,60 @@
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { fromStorage } from '../tensor/tensor.js';
-import { assign } from '../tensor/assign.js';
-import { optimizerStateStorages } from '../graph/compile.js';
 import { checkCompatible, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkOptimizerCheckpoint, isModelKey, loadOptimizerCheckpoint, optimizerCheckpoint } from './optimizer-state.js';
 
-const OPT_PREFIX = 'optimizer.';
-/** Metadata key of the model's non-persistent buffers (dropout keys): {name: {dtype, shape, data}}. */
-const EXTRA_STATE_KEY = 'extraState';
-
-/** The model's non-persistent buffers as JSON (they are a few integers: random keys). */
-async function extraStateJson(model: Module): Promise<Record<string, { dtype: string; shape: number[]; data: number[] }> | undefined> {
-  const extra = Object.entries(model.extraState());
-  if (!extra.length) return undefined;
-  const { read } = await import('../tensor/tensor.js');
-  const values = await read(...extra.map(([, t]) => t));
-  return Object.fromEntries(extra.map(([name, t], i) => [name, { dtype: t.dtype, shape: t.shape, data: Array.from(values[i]) }]));
+/** Save `model` (and `optimizer`'s state: moments, step count, schedule position) atomically to `path`. */
+export async function save(model: Module, path: string, opts: SaveOptions = {}): Promise<void> {
+  return saveWithState(model, path, opts, {});
 }
 
-/** Restore non-persistent buffers saved by sg.save (files from PyTorch have none: the model keeps its own). */
-async function loadExtraState(model: Module, saved: unknown): Promise<void> {
-  if (saved === undefined) return;
-  const own = model.extraState();
-  const entries = typeof saved === 'object' && saved !== null ? Object.entries(saved as Record<string, { dtype?: unknown; shape?: unknown; data?: unknown }>) : [];
-  const { tensor } = await import('../tensor/tensor.js');
-  for (const [name, v] of entries) {
-    const t = own[name];
-    if (!t) continue; // state of a layer this model does not have (e.g. dropout removed): nothing to restore
-    if (v.dtype !== t.dtype || !Array.isArray(v.shape) || v.shape.join() !== t.shape.join() || !Array.isArray(v.data) || v.data.length !== t.size) {
-      throw new Error(`shadergrad: load: extra state '${name}' in the checkpoint is ${JSON.stringify(v.shape)} ${String(v.dtype)}, the model's is [${t.shape.join(', ')}] ${t.dtype}`);
-    }
-    await assign(t, tensor(t.dtype === 'i32' ? Int32Array.from(v.data as number[]) : Float32Array.from(v.data as number[]), t.shape, { dtype: t.dtype }));
-  }
-}
-
-
-/**
- * Save `model` (and `optimizer`'s state, when it has taken compiled steps) atomically to `path`. The
- * model's tensors have exactly PyTorch's state_dict keys, shapes and dtypes (i32 buffers are written as
- * I64, PyTorch's integer dtype), so `model.load_state_dict(safetensors.torch.load_file(path))` loads
- * them; non-persistent state (dropout keys) goes into the metadata.
- */
-export async function save(model: Module, path: string, opts: { optimizer?: Optimizer; metadata?: Record<string, unknown> } = {}): Promise<void> {
+/** @internal sg.save plus namespaced non-model tensors (fit's checkpoints: `fit.best.<i>`). */
+export async function saveWithState(model: Module, path: string, opts: SaveOptions, stateTensors: Record<string, Tensor>): Promise<void> {
   const tensors: Record<string, Tensor> = { ...model.stateDict() };
   const extra: Tensor[] = [];
   const meta: Record<string, unknown> = { ...opts.metadata, model: model.kind };
-  const extraState = await extraStateJson(model);
-  if (extraState) meta[EXTRA_STATE_KEY] = extraState;
   if (opts.optimizer) {
-    const states = optimizerStateStorages(opts.optimizer);
-    states?.arenas.forEach((s, k) => {
-      const t = fromStorage(s.retain(), [s.byteLength / 4], 'f32', `${OPT_PREFIX}state${k}`);
-      extra.push(t);
-      tensors[`${OPT_PREFIX}state${k}`] = t;
-    });
-    meta.optimizer = { name: opts.optimizer.name, steps: opts.optimizer.steps, lr: opts.optimizer.lr };
+    // Optimizer state under `optimizer.` (see optimizer-state.ts): moments, step count, schedule position.
+    const o = optimizerCheckpoint(opts.optimizer);
+    Object.values(o.tensors).forEach((t) => extra.push(t));
+    Object.assign(tensors, o.tensors);
+    meta.optimizer = o.metadata;
+  }
+  for (const [k, t] of Object.entries(stateTensors)) {
+    if (isModelKey(k)) throw new Error(`shadergrad: save: state tensor "${k}" must be under a namespace (fit.)`);
+    tensors[k] = t;
   }
   try {
-    await saveCheckpoint(path, { tensors, metadata: meta, int64: true });
+    await saveCheckpoint(path, { tensors, metadata: meta });
   } finally {
     extra.forEach((t) => t.dispose());
   }
 }
 
 /**
- * Load a checkpoint written by sg.save — or a PyTorch state_dict saved with
- * `safetensors.torch.save_file(model.state_dict(), path)` for the same architecture — into `model` (and
- * the state of `optimizer`, if both have it). Returns the checkpoint's metadata.
+ * Load a checkpoint written by sg.save into `model` (and the state of `optimizer`, if both have it).
+ * Returns the checkpoint's metadata.
  */
-export async function load(model: Module, path: string | Uint8Array, opts: { optimizer?: Optimizer } = {}): Promise<Record<string, unknown>> {
+export async function load(model: Module, path: string | Uint8Array, opts: LoadOptions = {}): Promise<Record<string, unknown>> {
   const ck = await loadCheckpoint(path);
-  const weights = Object.fromEntries(Object.entries(ck.tensors).filter(([k]) => !k.startsWith(OPT_PREFIX)));
+  const weights = Object.fromEntries(Object.entries(ck.tensors).filter(([k]) => isModelKey(k)));
   const expected = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
   checkCompatible(expected, weights);
+  // The optimizer's part is checked too before anything is written.
+  const optMeta = opts.optimizer ? checkOptimizerCheckpoint(opts.optimizer, ck) : undefined;
   await model.loadStateDict(weights);
-  await loadExtraState(model, ck.metadata[EXTRA_STATE_KEY]);
-  if (opts.optimizer) {
-    const states = optimizerStateStorages(opts.optimizer);
-    const saved = Object.keys(ck.tensors).filter((k) => k.startsWith(OPT_PREFIX));
-    if (saved.length && states) {
-      if (saved.length !== states.arenas.length) {
-        throw new Error(`shadergrad: load: the checkpoint has ${saved.length} optimizer state tensors, ${opts.optimizer.name} keeps ${states.arenas.length}`);
-      }
-      for (let k = 0; k < saved.length; k++) {
-        const src = ck.tensors[`${OPT_PREFIX}state${k}`];
-        const dst = fromStorage(states.arenas[k].retain(), [states.arenas[k].byteLength / 4], 'f32');
-        if (src.data.length !== dst.size) throw new Error(`shadergrad: load: optimizer state ${k} has ${src.data.length} values, expected ${dst.size}`);
-        const { tensor } = await import('../tensor/tensor.js');
-        await assign(dst, tensor(src.data, [dst.size]));
-        dst.dispose();
-      }
-    }
-  }
+  if (opts.optimizer && optMeta) await loadOptimizerCheckpoint(opts.optimizer, ck, optMeta);
   return ck.metadata as Record<string, unknown>;
+}
+
+export interface SaveOptions {
+  /** Also save this optimizer's state (moments, step count, epoch, base lr, scheduler counters) under `optimizer.`. */
+  optimizer?: Optimizer;
+  metadata?: Record<string, unknown>;
+}
+
+export interface LoadOptions {
+  /** Restore this optimizer's state too (whether or not it was compiled or used yet). */
+  optimizer?: Optimizer;
 }

@@ -220,6 +220,8 @@ export interface PlateauOptions {
 export interface PlateauScheduler extends Scheduler {
   step(metric: number): void;
   reset(): void;
+  stateDict(): Record<string, number | string>;
+  loadStateDict(state: Record<string, number | string>): void;
   /** Best metric seen so far (±Infinity before the first step). */
   readonly best: number;
   readonly badEpochs: number;

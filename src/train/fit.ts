@@ -9,7 +9,7 @@
 
 import { Module } from '../nn/module.js';
 import { compile, NonFiniteError, type Plan } from '../graph/compile.js';
-import { realise, type Tensor } from '../tensor/tensor.js';
+import { fromStorage, realise, tensor, type Tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
 import { copy } from '../ops/elementwise.js';
 import { indexSelect } from '../ops/index-ops.js';
@@ -23,6 +23,8 @@ import type { Optimizer } from '../optim/optimizers.js';
 import { manualSeed } from '../nn/init.js';
 import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
+import { load as loadModel, saveWithState } from '../io/model.js';
+import { loadCheckpoint } from '../io/checkpoint.js';
 
 export type MetricName = 'accuracy' | 'precision' | 'recall' | 'f1';
 
@@ -80,6 +82,26 @@ export interface FitOptions {
   onEpochEnd?: (r: EpochRecord, history: EpochRecord[]) => void | Promise<void>;
   /** Warnings from the diagnosis checks (default: console.warn). */
   onWarning?: (message: string) => void;
+  /**
+   * Write a checkpoint to this path after every epoch (atomically, sg.save's format): the model, the
+   * optimizer's state (moments, step count, schedule position, plateau counters) and fit's position
+   * (epoch, history, early-stopping state and best weights). `resumeFrom` continues from it.
+   */
+  checkpoint?: string;
+  /**
+   * Continue the run saved in this checkpoint (a path, or the file's bytes) written by `checkpoint`:
+   * model, optimizer and fit's position are restored, and training goes on with epoch (saved + 1)
+   * up to `epochs` (the total, as in the first call). The result equals an uninterrupted run's
+   * within f32 rounding; the returned history holds every epoch, its `steps` only the new ones.
+   */
+  resumeFrom?: string | Uint8Array;
+  /**
+   * Name the op behind a NaN/Inf loss (default true): fit keeps a GPU copy of the weights and the
+   * optimizer state at the start of each read-back window (every 32 read steps and every epoch), and
+   * on a non-finite loss replays the window's steps from that copy, checking every intermediate of
+   * each batch before its update. The model is left with the weights from before the failing step.
+   */
+  diagnose?: boolean;
 }
 
 export interface History {
@@ -163,9 +185,73 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   const es = opts.earlyStopping;
   const monitor = es?.monitor ?? (val ? 'valLoss' : 'trainLoss');
   const sign = monitor === 'valAccuracy' ? -1 : 1;
+  let firstEpoch = 1;
+
+  // NaN diagnosis: the weights, buffers and optimizer state at the start of the current read-back
+  // window (GPU copies), and every step run since.
+  const diagnose = opts.diagnose ?? true;
+  let snapshot: { model: Record<string, Tensor>; state: Tensor[]; step: number } | undefined;
+  let window: { plan: Plan; idx: Int32Array; run: number }[] = [];
+  let runs = 0;
+  const stateViews = () => {
+    const st = optimizer.state;
+    return st.arenas().map((a) => fromStorage(a.retain(), [st.size], 'f32'));
+  };
+  const dropSnapshot = () => {
+    if (snapshot) [...Object.values(snapshot.model), ...snapshot.state].forEach((t) => t.dispose());
+    snapshot = undefined;
+  };
+  const takeSnapshot = async () => {
+    dropSnapshot();
+    const views = stateViews();
+    const model0 = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, copy(t)]));
+    const state0 = views.map((v) => copy(v));
+    await realise(...Object.values(model0), ...state0);
+    views.forEach((v) => v.dispose());
+    snapshot = { model: model0, state: state0, step: optimizer.state.step };
+    window = [];
+  };
+  const restoreSnapshot = async () => {
+    const s = snapshot!;
+    const own = model.stateDict();
+    const views = stateViews();
+    try {
+      await assignAll([...Object.entries(s.model).map(([k, t]) => [own[k], t] as [Tensor, Tensor]), ...views.map((v, k) => [v, s.state[k]] as [Tensor, Tensor])]);
+    } finally {
+      views.forEach((v) => v.dispose());
+    }
+    optimizer.state.step = s.step;
+  };
+
+  // Resume: model, optimizer (moments, step count, schedule) and fit's own position.
+  if (opts.resumeFrom !== undefined) {
+    const ck = await loadCheckpoint(opts.resumeFrom);
+    const saved = ck.metadata.fit as FitPosition | undefined;
+    if (!saved || typeof saved.epoch !== 'number') {
+      throw new Error('shadergrad: fit: resumeFrom: the checkpoint holds no fit position (write it with fit({ checkpoint }); sg.load restores a model saved with sg.save)');
+    }
+    await loadModel(model, opts.resumeFrom, { optimizer });
+    firstEpoch = saved.epoch + 1;
+    history.epochs.push(...saved.history);
+    history.bestEpoch = saved.bestEpoch;
+    history.stoppedEarly = saved.stoppedEarly;
+    history.warnings.push(...saved.warnings);
+    best = Number(saved.best);
+    sinceBest = saved.sinceBest;
+    const bestKeys = optimizer.params.map((_, i) => `fit.best.${i}`);
+    if (bestKeys.every((k) => ck.tensors[k])) bestSnapshot = bestKeys.map((k) => tensor(ck.tensors[k].data, ck.tensors[k].shape));
+  }
+  const saveCheckpointNow = async (epoch: number) => {
+    const position: FitPosition = {
+      epoch, epochs: opts.epochs, history: history.epochs, bestEpoch: history.bestEpoch, best: Number.isFinite(best) ? best : String(best),
+      sinceBest, stoppedEarly: history.stoppedEarly, warnings: history.warnings,
+    };
+    const extra = Object.fromEntries((bestSnapshot ?? []).map((t, i) => [`fit.best.${i}`, t]));
+    await saveWithState(model, opts.checkpoint!, { optimizer, metadata: { fit: position } }, extra);
+  };
 
   try {
-    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch <= opts.epochs && !history.stoppedEarly; epoch++) {
       optimizer.setEpoch(epoch - 1);
       const lr = optimizer.currentLr();
       const t0 = performance.now();
@@ -175,14 +261,14 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       let correct = 0;
       let seen = 0;
       let step = 0;
-      const pendingPreds: { plan: Plan; idx: Int32Array; step: number }[] = [];
+      const pendingPreds: { plan: Plan; idx: Int32Array; step: number; run: number }[] = [];
       const drain = async () => {
         for (const plan of new Set(pendingPreds.map((p) => p.plan))) await plan.flush();
         for (const p of pendingPreds) {
           const rec = p.plan.history.find((h) => h.step === p.step);
           if (!rec) continue;
           const loss = rec.values.loss[0];
-          if (!Number.isFinite(loss)) await diagnoseNonFinite(p.idx, loss, epoch, p.step);
+          if (!Number.isFinite(loss)) await diagnoseNonFinite(p.run, loss, epoch, p.step);
           lossSum += loss * p.idx.length;
           lossCount += p.idx.length;
           history.steps.push({ epoch, step: p.step, loss });
@@ -194,12 +280,18 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         }
         for (const plan of plans.values()) plan.history.length = 0;
         pendingPreds.length = 0;
+        // Every step so far gave a finite loss: the next window starts from here.
+        if (diagnose && window.length) await takeSnapshot();
+        else if (!diagnose) window = [];
       };
       for (const idx of batches) {
         const plan = await trainPlan(idx.length);
+        if (diagnose && !snapshot) await takeSnapshot();
         plan.run(idx);
         step++;
-        if (plan.step % readEvery === 0) pendingPreds.push({ plan, idx, step: plan.step });
+        runs++;
+        window.push({ plan, idx, run: runs });
+        if (plan.step % readEvery === 0) pendingPreds.push({ plan, idx, step: plan.step, run: runs });
         opts.onStepEnd?.({ epoch, step });
         if (pendingPreds.length >= 32) await drain();
       }
@@ -242,14 +334,15 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
             await realise(...bestSnapshot);
           }
         } else if (es && ++sinceBest >= es.patience) {
-          history.stoppedEarly = true;
-          break;
+          history.stoppedEarly = true; // ends the loop, after this epoch's checkpoint
         }
       }
+      if (opts.checkpoint) await saveCheckpointNow(epoch);
     }
     if (bestSnapshot && history.stoppedEarly) await assignAll(optimizer.params.map((p, i) => [p, bestSnapshot![i]] as [Tensor, Tensor]));
   } finally {
     bestSnapshot?.forEach((t) => t.dispose());
+    dropSnapshot();
     for (const p of plans.values()) p.dispose();
     train.dispose();
     val?.dispose();
@@ -257,21 +350,53 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   }
   return history;
 
-  async function diagnoseNonFinite(idx: Int32Array, loss: number, epoch: number, step: number): Promise<never> {
-    // Replay the batch in debug mode (every intermediate kept) to name the op that went non-finite.
+  async function diagnoseNonFinite(failing: number, loss: number, epoch: number, step: number): Promise<never> {
+    // Replay in debug mode (every intermediate kept, forward and backward) to name the op that went
+    // non-finite. The weights now are already the failing step's result (NaN, typically): replay from
+    // the window's snapshot instead, checking each batch before running its update, up to the failing one.
     let where = '';
     try {
-      const dbg = await compile((i) => lossFn(model.forward(indexSelect(train.x, 0, i)), indexSelect(train.y, 0, i)), {
-        inputs: [{ shape: [idx.length], dtype: 'i32' }], debug: true, label: 'non-finite diagnosis',
-      });
-      dbg.run(idx);
+      const steps = snapshot ? window.filter((w) => w.run <= failing) : [];
+      if (snapshot) await restoreSnapshot();
+      const batch = steps.length ? steps[steps.length - 1].idx.length : (window.find((w) => w.run === failing)?.idx.length ?? 1);
+      const debugPlan = (n: number) => compile((i) => {
+        let xb = indexSelect(train.x, 0, i);
+        if (opts.augment) xb = opts.augment(xb);
+        return lossFn(model.forward(xb), indexSelect(train.y, 0, i));
+      }, { inputs: [{ shape: [n], dtype: 'i32' }], params: optimizer.params, debug: true, label: 'non-finite diagnosis' });
+      const dbg = await debugPlan(batch);
+      const dbgs = new Map<number, Plan>([[batch, dbg]]);
       try {
-        await dbg.checkFinite();
-      } catch (e) {
-        if (e instanceof NonFiniteError) where = ` — ${e.message.replace(/^shadergrad: /, '')}`;
-        else throw e;
+        for (const w of steps) {
+          let d = dbgs.get(w.idx.length);
+          if (!d) {
+            d = await debugPlan(w.idx.length);
+            dbgs.set(w.idx.length, d);
+          }
+          d.run(w.idx);
+          try {
+            await d.checkFinite();
+          } catch (e) {
+            if (!(e instanceof NonFiniteError)) throw e;
+            const at = w.run === failing ? '' : ` (replaying step ${w.run - steps[0].run + 1} of ${steps.length} since the last finite read-back)`;
+            where = ` — ${e.message.replace(/^shadergrad: step \d+: /, '')}${at}`;
+            break;
+          }
+          if (w.run < failing) w.plan.run(w.idx); // this batch's update: the next batch sees its weights
+        }
+        if (!where && !steps.length) {
+          // No snapshot (diagnose: false): check the batch with the weights as they are now.
+          const w = window.find((x) => x.run === failing);
+          if (w) {
+            dbg.run(w.idx);
+            await dbg.checkFinite().catch((e) => {
+              if (!(e instanceof NonFiniteError)) throw e;
+              where = ` — ${e.message.replace(/^shadergrad: step \d+: /, '')} (checked with the weights after the failing step)`;
+            });
+          }
+        }
       } finally {
-        dbg.dispose();
+        for (const d of dbgs.values()) d.dispose();
       }
     } catch (e) {
       where = ` (diagnosis failed: ${(e as Error).message})`;
@@ -279,6 +404,20 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
     throw new NonFiniteError(`shadergrad: fit: the loss became ${loss} at epoch ${epoch}, step ${step}${where}. ` +
       'Lower the learning rate, clip gradients, or check the data for NaN/Inf.');
   }
+}
+
+/** fit's position in a checkpoint's metadata (`fit`), written by the `checkpoint` option. */
+interface FitPosition {
+  /** The last epoch completed. */
+  epoch: number;
+  epochs: number;
+  history: EpochRecord[];
+  bestEpoch: number;
+  /** The early-stopping score of the best epoch ('Infinity' before any). */
+  best: number | string;
+  sinceBest: number;
+  stoppedEarly: boolean;
+  warnings: string[];
 }
 
 export interface EvaluateOptions {

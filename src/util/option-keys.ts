@@ -56,6 +56,7 @@ export const OPTION_KEYS = {
   fit: keysOf<FitOptions>({
     data: 1, validationData: 1, validationSplit: 1, loss: 1, optimizer: 1, epochs: 1, batchSize: 1, shuffle: 1, dropLast: 1,
     earlyStopping: 1, metrics: 1, seed: 1, augment: 1, readEvery: 1, onStepEnd: 1, onEpochEnd: 1, onWarning: 1,
+    checkpoint: 1, resumeFrom: 1, diagnose: 1,
   }),
   earlyStopping: keysOf<EarlyStopping>({ patience: 1, minDelta: 1, monitor: 1, restoreBest: 1 }),
   evaluate: keysOf<EvaluateOptions>({ loss: 1, batchSize: 1, metrics: 1, resident: 1 }),
