@@ -87,6 +87,8 @@ describe('unknown option keys', () => {
     expect(() => sg.data.trainValTestSplit(data, { validation: 0.2 } as never)).toThrow(/data\.trainValTestSplit: unknown option 'validation'/);
     expect(() => sg.data.fromArrays([[0, 1]], [0], { num_classes: 2 } as never)).toThrow(/data\.fromArrays: unknown option 'num_classes' \(did you mean 'numClasses'\?\)/);
     await expect(sg.data.mnist({ n: 10 } as never)).rejects.toThrow(/data\.mnist: unknown option 'n'/);
+    await expect(sg.save(model, '/nonexistent/x.safetensors', { optimiser: optimizer } as never)).rejects.toThrow(/^shadergrad: save: unknown option 'optimiser' \(did you mean 'optimizer'\?\)/);
+    await expect(sg.load(model, '/nonexistent/x.safetensors', { strict: false } as never)).rejects.toThrow(/^shadergrad: load: unknown option 'strict'/);
     await expect(sg.compile((x) => sg.relu(x), { inputs: [{ shape: [2] }], read_every: 2 } as never)).rejects.toThrow(/compile: unknown option 'read_every' \(did you mean 'readEvery'\?\)/);
     await expect(sg.compile((x) => sg.relu(x), { inputs: [{ shape: [2], dype: 'f32' }] } as never)).rejects.toThrow(/compile: inputs\[0\]: unknown option 'dype' \(did you mean 'dtype'\?\)/);
   });
