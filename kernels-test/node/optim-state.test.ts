@@ -100,6 +100,23 @@ describe('one optimizer, one state: eager and compiled steps share moments and s
     expect(opt.steps).toBe(0);
   });
 
+  it('after the device is gone (sg.dispose + sg.init), the state starts afresh on the new device', async () => {
+    const w = sg.tensor(Float32Array.from(fx.w0), [3, 5]);
+    const opt = make.adam([w]);
+    const [, grads] = await sg.valueAndGrad((p: Tensor) => sg.sum(sg.mul(p, p)))(w);
+    await opt.step(grads);
+    expect(opt.state.allocated).toBe(true);
+    const old = opt.state.arenas()[0];
+    sg.dispose();
+    await sg.init({ poison: true });
+    // The old arenas belonged to the lost device: not reused (Dawn would reject them), step count reset.
+    expect(opt.state.allocated).toBe(false);
+    const fresh = opt.state.arenas();
+    expect(fresh[0]).not.toBe(old);
+    expect(fresh[0].live).toBe(true);
+    expect(opt.steps).toBe(0);
+  });
+
   it('compile refuses other params than the optimizer\'s own', async () => {
     const w = sg.tensor(Float32Array.from(fx.w0), [3, 5]);
     const v = sg.tensor(Float32Array.from(fx.w0), [3, 5]);

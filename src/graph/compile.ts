@@ -649,13 +649,19 @@ export class OptimizerState {
     this.size = layout.size;
   }
 
-  /** Whether the arenas exist (allocated by a first step, a compile or a load). */
+  /** Whether the arenas exist on the live device (allocated by a first step, a compile or a load). */
   get allocated(): boolean {
-    return this.storages !== undefined;
+    return this.storages !== undefined && this.storages.every((a) => a.live);
   }
 
   /** The state arenas, allocated and filled with their initial values on first use. */
   arenas(): Storage[] {
+    if (this.storages && !this.storages.every((a) => a.live)) {
+      // The device was lost (or sg.dispose()d): the moments went with it. Start from the initial
+      // state on the new device; sg.load(model, path, { optimizer }) puts a checkpoint's back.
+      this.storages = undefined;
+      this.step = 0;
+    }
     if (!this.storages) {
       const { device } = gpu();
       this.storages = Array.from({ length: this.count }, (_, k) => {
