@@ -1,7 +1,7 @@
 // shadergrad — train neural networks on the GPU with hand-written WebGPU compute shaders.
 // The public API: `import * as sg from 'shadergrad'`.
 
-export { init, dispose, device, setKernelRules, type InitOptions, type DeviceInfo } from './gpu/device.js';
+export { init, dispose, device, setKernelRules, DeviceLostError, type InitOptions, type DeviceInfo } from './gpu/device.js';
 export { stats, resetStats, type Stats } from './gpu/stats.js';
 export { trimPool } from './memory/pool.js';
 export { Tensor, tensor, read, realise, TensorUnusableError, type TensorData } from './tensor/tensor.js';

@@ -3,6 +3,9 @@
 // turns WGSL compile errors and validation errors into exceptions that name the kernel, and reports
 // device loss clearly. `dispose()` destroys the device so a Node process can exit.
 
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
+
 export interface InitOptions {
   /** 'high-performance' (default) or 'low-power'. */
   powerPreference?: GPUPowerPreference;
@@ -59,6 +62,7 @@ const disposeHooks: Array<() => void> = [];
 
 /** Initialise shadergrad's GPU device. Safe to call more than once: later calls return the same device. */
 export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
+  checkOptions('init', options, OPTION_KEYS.init);
   if (current) {
     current.poison = options.poison ?? current.poison;
     return current.info;
@@ -95,12 +99,16 @@ export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
     device, adapter, info, poison: options.poison ?? false,
     has: (f) => device.features.has(f),
   };
-  device.lost.then((lost) => {
-    if (current?.device !== device) return; // destroyed on purpose by dispose()
-    lostError = new Error(`shadergrad: the GPU device was lost (${lost.reason}): ${lost.message}. ` +
-      'Call sg.init() again to get a new device; tensors from the lost device cannot be used.');
-    current = null;
-    for (const fn of disposeHooks) fn(); // pipelines, layouts and pooled buffers belong to the lost device
+  device.lost.then((lost) => markLost(ctx, lost.reason, lost.message));
+  // sg.device().destroy() (a lost device on demand, for tests and apps that recover from loss) takes
+  // effect at once, not when the lost promise settles a few ticks later.
+  const destroy = device.destroy.bind(device);
+  Object.defineProperty(device, 'destroy', {
+    configurable: true,
+    value: () => {
+      markLost(ctx, 'destroyed', 'destroyed with sg.device().destroy()');
+      destroy();
+    },
   });
   device.addEventListener('uncapturederror', (ev) => {
     const e = (ev as GPUUncapturedErrorEvent).error;
@@ -110,6 +118,20 @@ export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
   generation++;
   if (notice && !options.quiet) console.warn(notice);
   return info;
+}
+
+/** The device of `ctx` is gone: purge every cache tied to it (pipelines, layouts, the buffer pool). */
+function markLost(ctx: GpuContext, reason: string, message: string): void {
+  if (current !== ctx) return; // already handled, or destroyed on purpose by dispose()
+  lostError = new DeviceLostError(`shadergrad: the GPU device was lost (${reason}): ${message || 'no message'}. ` +
+    'Call sg.init() again to get a new device; tensors from the lost device cannot be used (sg.load restores a model).');
+  current = null;
+  for (const fn of disposeHooks) fn();
+}
+
+/** Thrown by any use of the GPU after the device was lost, until sg.init() makes a new one. */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
 }
 
 async function findGpu(options: InitOptions): Promise<{ gpu: GPU; runtime: 'browser' | 'node'; notice?: string }> {

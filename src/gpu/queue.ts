@@ -60,6 +60,9 @@ export function submitInOrder<T>(submit: (s: Submission) => T, ready?: Promise<u
   const result = tail.then(() => ready).then(
     () => {
       try {
+        if (generation !== deviceGeneration()) {
+          throw new Error('shadergrad: this work was issued on a GPU device that was lost or disposed before it could be submitted');
+        }
         const value = submit(submission);
         finish();
         return value;

@@ -15,13 +15,15 @@ import { read, tensor, Tensor } from '../tensor/tensor.js';
 import type { DType } from '../ops/op.js';
 import {
   decodeSafetensors, encodeSafetensors, planSafetensors, checkTensorData, tensorBytes,
-  type FileDType, type SafetensorsDType, type SafetensorsTensor,
+  type FileDType, type SafetensorsWriteDType, type SafetensorsWriteTensor,
 } from './safetensors.js';
 
 /** What a checkpoint stores: named tensors and JSON-serialisable metadata (epoch, optimizer hyper-parameters, ...). */
 export interface Checkpoint {
   tensors: Record<string, Tensor>;
   metadata?: Record<string, unknown>;
+  /** Write i32 tensors as I64, PyTorch's integer dtype (sg.save does; loading converts back to i32). */
+  int64?: boolean;
 }
 
 /** A tensor read from a checkpoint (host values; `sg.tensor(data, shape, {dtype})` puts it on the GPU). */
@@ -47,7 +49,8 @@ export const METADATA_KEY = 'shadergrad';
 /** Host memory read back from the GPU at a time while streaming a checkpoint to disk. */
 const READ_BATCH_BYTES = 64 << 20;
 
-const FILE_DTYPE: Record<DType, SafetensorsDType> = { f32: 'F32', i32: 'I32' };
+const FILE_DTYPE: Record<DType, SafetensorsWriteDType> = { f32: 'F32', i32: 'I32' };
+const fileDtype = (t: Tensor, int64?: boolean): SafetensorsWriteDType => (int64 && t.dtype === 'i32' ? 'I64' : FILE_DTYPE[t.dtype]);
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node;
@@ -88,9 +91,9 @@ export async function checkpointBytes(checkpoint: Checkpoint): Promise<Uint8Arra
   const entries = checkTensors('checkpointBytes', checkpoint.tensors);
   const meta = checkpointMetadata('checkpointBytes', checkpoint.metadata);
   const values = entries.length ? await read(...entries.map(([, t]) => t)) : [];
-  const tensors: Record<string, SafetensorsTensor> = {};
+  const tensors: Record<string, SafetensorsWriteTensor> = {};
   entries.forEach(([name, t], i) => {
-    tensors[name] = { dtype: FILE_DTYPE[t.dtype], shape: t.shape, data: values[i] };
+    tensors[name] = { dtype: fileDtype(t, checkpoint.int64), shape: t.shape, data: values[i] };
   });
   return encodeSafetensors(tensors, meta);
 }
@@ -126,7 +129,7 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
   const meta = checkpointMetadata(where, checkpoint.metadata);
   const byName = new Map(entries);
   const plan = planSafetensors(
-    Object.fromEntries(entries.map(([name, t]) => [name, { dtype: FILE_DTYPE[t.dtype], shape: t.shape }])),
+    Object.fromEntries(entries.map(([name, t]) => [name, { dtype: fileDtype(t, checkpoint.int64), shape: t.shape }])),
     meta,
   );
   const { fs, path: pathLib } = await nodeModules(where);
@@ -147,7 +150,7 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
         batch.push(plan.layout[i++]);
       }
       const values = await read(...batch.map((e) => byName.get(e.name)!));
-      for (let k = 0; k < batch.length; k++) await file.write(tensorBytes(checkTensorData(batch[k], values[k])));
+      for (let k = 0; k < batch.length; k++) await file.write(tensorBytes(checkTensorData(batch[k], values[k]), batch[k].dtype));
     }
     await file.sync();
     await file.close();

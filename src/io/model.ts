@@ -3,21 +3,59 @@
 // difference at once; nothing is written into the model unless the whole checkpoint fits.
 
 import type { Module } from '../nn/module.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { assign } from '../tensor/assign.js';
 import { checkCompatible, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { checkOptimizerCheckpoint, isModelKey, loadOptimizerCheckpoint, optimizerCheckpoint } from './optimizer-state.js';
+/** Metadata key of the model's non-persistent buffers (dropout keys): {name: {dtype, shape, data}}. */
+const EXTRA_STATE_KEY = 'extraState';
 
-/** Save `model` (and `optimizer`'s state: moments, step count, schedule position) atomically to `path`. */
+/** The model's non-persistent buffers as JSON (they are a few integers: random keys). */
+async function extraStateJson(model: Module): Promise<Record<string, { dtype: string; shape: number[]; data: number[] }> | undefined> {
+  const extra = Object.entries(model.extraState());
+  if (!extra.length) return undefined;
+  const { read } = await import('../tensor/tensor.js');
+  const values = await read(...extra.map(([, t]) => t));
+  return Object.fromEntries(extra.map(([name, t], i) => [name, { dtype: t.dtype, shape: t.shape, data: Array.from(values[i]) }]));
+}
+
+/** Restore non-persistent buffers saved by sg.save (files from PyTorch have none: the model keeps its own). */
+async function loadExtraState(model: Module, saved: unknown): Promise<void> {
+  if (saved === undefined) return;
+  const own = model.extraState();
+  const entries = typeof saved === 'object' && saved !== null ? Object.entries(saved as Record<string, { dtype?: unknown; shape?: unknown; data?: unknown }>) : [];
+  const { tensor } = await import('../tensor/tensor.js');
+  for (const [name, v] of entries) {
+    const t = own[name];
+    if (!t) continue; // state of a layer this model does not have (e.g. dropout removed): nothing to restore
+    if (v.dtype !== t.dtype || !Array.isArray(v.shape) || v.shape.join() !== t.shape.join() || !Array.isArray(v.data) || v.data.length !== t.size) {
+      throw new Error(`shadergrad: load: extra state '${name}' in the checkpoint is ${JSON.stringify(v.shape)} ${String(v.dtype)}, the model's is [${t.shape.join(', ')}] ${t.dtype}`);
+    }
+    await assign(t, tensor(t.dtype === 'i32' ? Int32Array.from(v.data as number[]) : Float32Array.from(v.data as number[]), t.shape, { dtype: t.dtype }));
+  }
+}
+
+/**
+ * Save `model` (and `optimizer`'s state, when it has taken compiled steps) atomically to `path`. The
+ * model's tensors have exactly PyTorch's state_dict keys, shapes and dtypes (i32 buffers are written as
+ * I64, PyTorch's integer dtype), so `model.load_state_dict(safetensors.torch.load_file(path))` loads
+ * them; non-persistent state (dropout keys) goes into the metadata.
+ */
 export async function save(model: Module, path: string, opts: SaveOptions = {}): Promise<void> {
   return saveWithState(model, path, opts, {});
 }
 
 /** @internal sg.save plus namespaced non-model tensors (fit's checkpoints: `fit.best.<i>`). */
 export async function saveWithState(model: Module, path: string, opts: SaveOptions, stateTensors: Record<string, Tensor>): Promise<void> {
+  checkOptions('save', opts, OPTION_KEYS.save);
   const tensors: Record<string, Tensor> = { ...model.stateDict() };
   const extra: Tensor[] = [];
   const meta: Record<string, unknown> = { ...opts.metadata, model: model.kind };
+  const extraState = await extraStateJson(model);
+  if (extraState) meta[EXTRA_STATE_KEY] = extraState;
   if (opts.optimizer) {
     // Optimizer state under `optimizer.` (see optimizer-state.ts): moments, step count, schedule position.
     const o = optimizerCheckpoint(opts.optimizer);
@@ -30,17 +68,19 @@ export async function saveWithState(model: Module, path: string, opts: SaveOptio
     tensors[k] = t;
   }
   try {
-    await saveCheckpoint(path, { tensors, metadata: meta });
+    await saveCheckpoint(path, { tensors, metadata: meta, int64: true });
   } finally {
     extra.forEach((t) => t.dispose());
   }
 }
 
 /**
- * Load a checkpoint written by sg.save into `model` (and the state of `optimizer`, if both have it).
- * Returns the checkpoint's metadata.
+ * Load a checkpoint written by sg.save — or a PyTorch state_dict saved with
+ * `safetensors.torch.save_file(model.state_dict(), path)` for the same architecture — into `model` (and
+ * the state of `optimizer`, if both have it). Returns the checkpoint's metadata.
  */
 export async function load(model: Module, path: string | Uint8Array, opts: LoadOptions = {}): Promise<Record<string, unknown>> {
+  checkOptions('load', opts, OPTION_KEYS.load);
   const ck = await loadCheckpoint(path);
   const weights = Object.fromEntries(Object.entries(ck.tensors).filter(([k]) => isModelKey(k)));
   const expected = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
@@ -48,6 +88,7 @@ export async function load(model: Module, path: string | Uint8Array, opts: LoadO
   // The optimizer's part is checked too before anything is written.
   const optMeta = opts.optimizer ? checkOptimizerCheckpoint(opts.optimizer, ck) : undefined;
   await model.loadStateDict(weights);
+  await loadExtraState(model, ck.metadata[EXTRA_STATE_KEY]);
   if (opts.optimizer && optMeta) await loadOptimizerCheckpoint(opts.optimizer, ck, optMeta);
   return ck.metadata as Record<string, unknown>;
 }
