@@ -273,13 +273,13 @@ fn cross_entropy_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
     } else {
       s = dloss[0];
     }
-    let a = (1.0 - eps) * wt + eps * stats_in[1] / f32(C);
+    let coef = (1.0 - eps) * wt + eps * stats_in[1] / f32(C);
     var q = eps * weight_of(c) / f32(C);
     if (u32(t) == c) { q += (1.0 - eps) * wt; }
     if (TARGET_ONLY == 1u) {
       g = s * q;
     } else {
-      g = s * (p * a - q);
+      g = s * (p * coef - q);
     }
   }
   dlogits[i] = g;

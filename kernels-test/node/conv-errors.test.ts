@@ -42,7 +42,8 @@ describe('conv2d errors', () => {
     expect(() => sg.conv2d(x, w, null, { dilation: 0 })).toThrow(/dilation must be an integer >= 1/);
     expect(() => sg.conv2d(x, w, null, { padding: -1 })).toThrow(/padding must be an integer >= 0/);
     expect(() => sg.conv2d(x, w, null, { padding: [1, 1, 1] as unknown as [number, number] })).toThrow(/padding must be .* pair/);
-    expect(() => sg.conv2d(x, w, null, { padding: 'same' as 'valid' })).toThrow(/padding 'same' is not supported/);
+    expect(() => sg.conv2d(x, w, null, { padding: 'same', stride: 2 })).toThrow(/conv2d: padding 'same' needs stride 1, got stride \[2, 2\]/);
+    expect(() => sg.conv2d(x, w, null, { padding: 'full' as 'same' })).toThrow(/conv2d: padding/);
   });
 
   it('wrong ranks', () => {
