@@ -33,6 +33,21 @@ async function expectTorch(t: Tensor, want: Arr, what: string, atol = 1e-5, rtol
   });
 }
 
+/**
+ * First and second derivatives of a scalar f against torch's: ∇f (outputs named by `g`) and the
+ * Hessian-vector product ∇⟨∇f, v⟩ (outputs named by `h`), one input, vector and name per position.
+ */
+async function expectSecondOrder(
+  what: string, e: Entry, f: (...xs: Tensor[]) => Tensor, xs: Tensor[], vs: Tensor[], names: { g: string[]; h: string[] },
+  atol?: number, rtol?: number,
+): Promise<void> {
+  const g = (...a: Tensor[]) => sg.grad(f)(...a);
+  const gs = g(...xs);
+  for (let i = 0; i < xs.length; i++) await expectTorch(gs[i], e.outputs[names.g[i]], `${what} ${names.g[i]}`);
+  const hs = sg.grad((...a: Tensor[]) => g(...a).map((gi, i) => sg.sum(sg.mul(gi, vs[i]))).reduce((p, q) => sg.add(p, q)))(...xs);
+  for (let i = 0; i < xs.length; i++) await expectTorch(hs[i], e.outputs[names.h[i]], `${what} grad of grad ${names.h[i]}`, atol, rtol);
+}
+
 beforeAll(async () => {
   await sg.init({ poison: true });
 });
@@ -151,46 +166,20 @@ for (const rules of ['software', 'hardware'] as const) {
     it('binaryCrossEntropyWithLogits second derivatives (x and target)', async () => {
       const e = C('bce_second');
       const [x, y, pw, vx, vy] = ['x', 'y', 'pw', 'vx', 'vy'].map((k) => f32(e.inputs[k]));
-      const g = (a: Tensor, b: Tensor) => sg.grad((p: Tensor, q: Tensor) => sg.binaryCrossEntropyWithLogits(p, q, { posWeight: pw }))(a, b);
-      const [gx, gy] = g(x, y);
-      await expectTorch(gx, e.outputs.gx, 'bce d/dx');
-      await expectTorch(gy, e.outputs.gy, 'bce d/dy');
-      const [hx, hy] = sg.grad((a: Tensor, b: Tensor) => {
-        const [ga, gb] = g(a, b);
-        return sg.add(sg.sum(sg.mul(ga, vx)), sg.sum(sg.mul(gb, vy)));
-      })(x, y);
-      await expectTorch(hx, e.outputs.hx, 'bce grad of grad (x)');
-      await expectTorch(hy, e.outputs.hy, 'bce grad of grad (y)');
+      await expectSecondOrder('bce', e, (p, q) => sg.binaryCrossEntropyWithLogits(p, q, { posWeight: pw }), [x, y], [vx, vy],
+        { g: ['gx', 'gy'], h: ['hx', 'hy'] });
     });
 
     it('cosineSimilarityMatrix and clipLoss second derivatives', async () => {
       let e = C('cos_second');
       const [a, b, r, va, vb] = ['a', 'b', 'r', 'va', 'vb'].map((k) => f32(e.inputs[k]));
-      const g = (p: Tensor, q: Tensor) => sg.grad((s: Tensor, t: Tensor) => sg.sum(sg.mul(sg.cosineSimilarityMatrix(s, t), r)))(p, q);
-      const [ga, gb] = g(a, b);
-      await expectTorch(ga, e.outputs.ga, 'cos d/da');
-      await expectTorch(gb, e.outputs.gb, 'cos d/db');
-      const [ha, hb] = sg.grad((p: Tensor, q: Tensor) => {
-        const [x, y] = g(p, q);
-        return sg.add(sg.sum(sg.mul(x, va)), sg.sum(sg.mul(y, vb)));
-      })(a, b);
-      await expectTorch(ha, e.outputs.ha, 'cos grad of grad (a)');
-      await expectTorch(hb, e.outputs.hb, 'cos grad of grad (b)');
+      await expectSecondOrder('cos', e, (s, t) => sg.sum(sg.mul(sg.cosineSimilarityMatrix(s, t), r)), [a, b], [va, vb],
+        { g: ['ga', 'gb'], h: ['ha', 'hb'] });
 
       e = C('clip_second');
       const [img, txt, logt, vi, vt, vl] = ['img', 'txt', 'logt', 'vi', 'vt', 'vl'].map((k) => f32(e.inputs[k]));
-      const gc = (p: Tensor, q: Tensor, s: Tensor) => sg.grad((x: Tensor, y: Tensor, z: Tensor) => sg.clipLoss(x, y, z))(p, q, s);
-      const [gi, gt, gl] = gc(img, txt, logt);
-      await expectTorch(gi, e.outputs.gi, 'clip d/dimg');
-      await expectTorch(gt, e.outputs.gt, 'clip d/dtxt');
-      await expectTorch(gl, e.outputs.gl, 'clip d/dlogT');
-      const hs = sg.grad((p: Tensor, q: Tensor, s: Tensor) => {
-        const [x, y, z] = gc(p, q, s);
-        return sg.add(sg.add(sg.sum(sg.mul(x, vi)), sg.sum(sg.mul(y, vt))), sg.sum(sg.mul(z, vl)));
-      })(img, txt, logt);
-      await expectTorch(hs[0], e.outputs.hi, 'clip grad of grad (img)', 1e-4, 1e-3);
-      await expectTorch(hs[1], e.outputs.ht, 'clip grad of grad (txt)', 1e-4, 1e-3);
-      await expectTorch(hs[2], e.outputs.hl, 'clip grad of grad (logT)', 1e-4, 1e-3);
+      await expectSecondOrder('clip', e, (x, y, z) => sg.clipLoss(x, y, z), [img, txt, logt], [vi, vt, vl],
+        { g: ['gi', 'gt', 'gl'], h: ['hi', 'ht', 'hl'] }, 1e-4, 1e-3);
     });
   });
 }

@@ -214,23 +214,20 @@ export interface Readback {
  * fails too instead of reading garbage. Validation errors are thrown with the ops involved.
  */
 export function submitRecording(rec: Recorder, reads: Readback[] = [], deps: Submission[] = []): { submission: Submission; result: Promise<ArrayBuffer[]> } {
-  const prepSync: { value?: Awaited<ReturnType<typeof prepare>> } = {};
-  const prep = rec.commands.length > 0 ? prepare(rec.commands) : null;
-  const ready = prep ? prep.catch((e) => {
+  // A failed preparation abandons the recording (its scratch buffers go back to the pool).
+  const ready = rec.commands.length > 0 ? prepare(rec.commands).catch((e) => {
     rec.abandon();
     throw e;
-  }) : deps.length ? Promise.resolve() : undefined;
-  prep?.catch(() => undefined);
-  const { submission, result } = submitInOrder((_self) => {
+  }) : undefined;
+  ready?.catch(() => undefined); // handled at its turn in the queue, maybe after earlier work finishes
+  const { submission, result } = submitInOrder((prepared) => {
     const failed = deps.find((d) => d.error);
     if (failed) {
       rec.abandon();
       throw new Error(`shadergrad: a computation this read needs failed earlier: ${failed.error!.message}`);
     }
-    return submitNow(rec, prepSync.value, reads);
-  }, ready?.then((v) => {
-    prepSync.value = v as Awaited<ReturnType<typeof prepare>> | undefined;
-  }));
+    return submitNow(rec, prepared, reads);
+  }, ready);
   return {
     submission,
     result: result.then(async ({ errors, staging }) => {

@@ -34,11 +34,11 @@ export class Submission {
 
 /**
  * Submit in program order. `ready` (optional) is preparation started by the caller; `submit` runs
- * when it and every earlier submission are done. The result is `submit`'s value; if `ready` or
- * `submit` throws, the promise rejects and the queue goes on with the next submission.
+ * with its value when it and every earlier submission are done. The result is `submit`'s value; if
+ * `ready` or `submit` throws, the promise rejects and the queue goes on with the next submission.
  * When nothing is waiting and there is no preparation, `submit` runs before this returns.
  */
-export function submitInOrder<T>(submit: (s: Submission) => T, ready?: Promise<unknown>): { submission: Submission; result: Promise<T> } {
+export function submitInOrder<T, P = undefined>(submit: (prepared: P | undefined) => T, ready?: Promise<P>): { submission: Submission; result: Promise<T> } {
   const generation = deviceGeneration();
   const submission = new Submission(takeTicket());
   const finish = (error?: unknown) => {
@@ -49,7 +49,7 @@ export function submitInOrder<T>(submit: (s: Submission) => T, ready?: Promise<u
   if (!ready && ticketsPending() === 1) {
     // Nothing earlier is waiting: submit now.
     try {
-      const value = submit(submission);
+      const value = submit(undefined);
       finish();
       return { submission, result: Promise.resolve(value) };
     } catch (e) {
@@ -58,12 +58,12 @@ export function submitInOrder<T>(submit: (s: Submission) => T, ready?: Promise<u
     }
   }
   const result = tail.then(() => ready).then(
-    () => {
+    (prepared) => {
       try {
         if (generation !== deviceGeneration()) {
           throw new Error('shadergrad: this work was issued on a GPU device that was lost or disposed before it could be submitted');
         }
-        const value = submit(submission);
+        const value = submit(prepared);
         finish();
         return value;
       } catch (e) {

@@ -581,6 +581,16 @@ export interface BceWithLogitsOptions {
   weight?: Tensor;
 }
 
+/** A float tensor option (`weight`, `posWeight`) that must broadcast to the logits' shape. */
+function checkBroadcastsToLogits(t: Tensor, name: string, logits: Tensor, op: string): void {
+  checkTensor(t, op, name);
+  checkFloat(t, op, name);
+  const b = broadcastShapes(t.shape, logits.shape, op, [name, 'logits']);
+  if (!sameShape(b, logits.shape)) {
+    throw new Error(`shadergrad: ${op}: ${name} ${t.describe()} must broadcast to the logits' shape ${fmtShape(logits.shape)}`);
+  }
+}
+
 export function binaryCrossEntropyWithLogits(
   logits: Tensor, target: Tensor, { reduction = 'mean', posWeight, weight }: BceWithLogitsOptions = {},
 ): Tensor {
@@ -595,25 +605,13 @@ export function binaryCrossEntropyWithLogits(
   }
   let pw = posWeight;
   if (pw !== undefined) {
-    checkTensor(pw, op, 'posWeight');
-    checkFloat(pw, op, 'posWeight');
-    const b = broadcastShapes(pw.shape, logits.shape, op, ['posWeight', 'logits']);
-    if (!sameShape(b, logits.shape)) {
-      throw new Error(`shadergrad: ${op}: posWeight ${pw.describe()} must broadcast to the logits' shape ${fmtShape(logits.shape)}`);
-    }
+    checkBroadcastsToLogits(pw, 'posWeight', logits, op);
     // The kernel reads pw at i % size, right for a pw whose shape (without leading 1s) is a suffix
     // of the logits' shape; any other broadcast is materialised first.
     const core = pw.shape.slice(pw.shape.findIndex((d) => d !== 1) === -1 ? pw.rank : pw.shape.findIndex((d) => d !== 1));
     if (!sameShape(core, logits.shape.slice(logits.rank - core.length))) pw = expand(pw, logits.shape);
   }
-  if (weight !== undefined) {
-    checkTensor(weight, op, 'weight');
-    checkFloat(weight, op, 'weight');
-    const b = broadcastShapes(weight.shape, logits.shape, op, ['weight', 'logits']);
-    if (!sameShape(b, logits.shape)) {
-      throw new Error(`shadergrad: ${op}: weight ${weight.describe()} must broadcast to the logits' shape ${fmtShape(logits.shape)}`);
-    }
-  }
+  if (weight !== undefined) checkBroadcastsToLogits(weight, 'weight', logits, op);
   let l = apply1(bceOp, pw ? [logits, target, pw] : [logits, target], { hasPosWeight: pw !== undefined });
   if (weight !== undefined) l = mul(l, weight); // torch: loss = weight · ℓ, then the reduction
   return reduceLoss(l, reduction);
