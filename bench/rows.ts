@@ -500,7 +500,7 @@ export async function cnnStepRow(peers: Peers, batch = 64): Promise<Row> {
   // float64 forward of the initial weights (the project's CPU references, src/reference/)
   const h = (i: number) => host(init[i].shape, init[i].data);
   const geometry = { stride: [1, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
-  const pool = { kernel: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: [0, 0] as [number, number], countIncludePad: false };
+  const pool = { kernel: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: [0, 0] as [number, number], countIncludePad: false, ceilMode: false };
   const block = (x: HostTensor, k: number) => {
     const y = batchNormTrainForward(conv2dForward(x, h(k), h(k + 1), geometry), h(k + 2), h(k + 3), null, null, NORM_EPS, 0.1)[0];
     return maxPool2dForward({ data: y.data.map((v) => Math.max(v, 0)), shape: y.shape }, pool)[0];

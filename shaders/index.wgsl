@@ -32,9 +32,10 @@
 //                        order, so the embedding gradient is deterministic.
 //
 // Out-of-range indices (index < 0 or >= the axis size) are rejected on the host when the index
-// values are known there. When they are not (inside compile(), indices computed on the GPU), the
-// kernels never read or write out of bounds: such an index gives a 0 in the forward output and
-// contributes nothing to the gradient.
+// values are known there. When they are not (large tensors, inside compile(), indices computed on
+// the GPU), the kernels never read or write out of bounds: such an index gives a 0 in the forward
+// output and contributes nothing to the gradient, and the forward kernels report the first one in
+// index_errors (src/gpu/device-errors.ts: the next read throws an error naming it).
 
 // ---- copies (concat, slice, pad): raw words -------------------------------------------------------
 @group(0) @binding(0) var<storage, read> x: array<u32>;
@@ -93,6 +94,18 @@ struct IndexParams {
   inner: u32,       // product of the dimensions after the axis
 }
 @group(0) @binding(3) var<uniform> iparams: IndexParams;
+
+// The forward kernels' report of the first out-of-range index (check 2 = gather, 3 = index_select).
+@group(0) @binding(4) var<storage, read_write> index_errors: array<atomic<u32>, 8>;
+
+fn report_bad_index(check: u32, j: i32, pos: u32, size: u32, detail: u32) {
+  if (atomicAdd(&index_errors[0], 1u) != 0u) { return; }
+  atomicStore(&index_errors[1], check);
+  atomicStore(&index_errors[2], bitcast<u32>(j));
+  atomicStore(&index_errors[3], pos);
+  atomicStore(&index_errors[4], size);
+  atomicStore(&index_errors[5], detail);
+}
 
 fn linear_id(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * 256u;
@@ -180,6 +193,7 @@ fn gather_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   let j = indices[i];
   if (j < 0 || u32(j) >= gparams.size) {
     out[i] = 0u;                                 // out of range: never read outside x
+    report_bad_index(2u, j, i, gparams.size, gparams.axis);
     return;
   }
   var rest = i;
@@ -242,6 +256,7 @@ fn index_select_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   let v = indices[p];
   if (v < 0 || u32(v) >= iparams.V) {
     out[i] = 0u;                                 // out of range: never read outside x
+    if (o == 0u && inner == 0u) { report_bad_index(3u, v, p, iparams.V, 0u); }
     return;
   }
   out[i] = x[(o * iparams.V + u32(v)) * iparams.inner + inner];

@@ -9,7 +9,9 @@
 //                           and the weight w_t the row adds to the mean's denominator. Every term
 //                           is a sum of non-negative numbers, so logits of ±1e4 lose no precision.
 //                           Ignored rows (target == ignore_index) give 0 and 0; a target outside
-//                           [0, C) is never used as an index: its row gives NaN.
+//                           [0, C) is never used as an index: its row gives NaN, and it is
+//                           reported in index_errors (src/gpu/device-errors.ts: the next read
+//                           throws an error naming it).
 //   cross_entropy_forward_rows  The same result with one thread per row doing both sweeps alone: no
 //                           workgroup memory, no barrier. For short rows (C ≤ 64 leaves most of a
 //                           64-thread workgroup idle) and on software adapters.
@@ -53,7 +55,8 @@ fn nan_like(v: f32) -> f32 {
 }
 
 // ---- cross-entropy bindings -------------------------------------------------------------------
-// forward:  0 logits, 1 targets, 2 class_weight, 3 row_loss, 4 row_weight, 5 lse, 6 ce_params
+// forward:  0 logits, 1 targets, 2 class_weight, 3 row_loss, 4 row_weight, 5 lse, 6 ce_params,
+//           7 index_errors
 // reduce:   0 row_loss_in, 1 row_weight_in, 2 class_weight, 3 loss, 4 stats, 5 ce_reduce_params
 // backward: 0 logits, 1 targets, 2 class_weight, 3 lse_in, 4 stats_in, 5 dloss, 6 dlogits, 7 ce_bparams
 @group(0) @binding(0) var<storage, read> logits: array<f32>;              // (M, C)
@@ -64,6 +67,7 @@ fn nan_like(v: f32) -> f32 {
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;           // (M) log Σ_c exp(z_c)
 struct CeParams { M: u32, C: u32, ignore_index: i32, smoothing: f32 }
 @group(0) @binding(6) var<uniform> ce_params: CeParams;
+@group(0) @binding(7) var<storage, read_write> index_errors: array<atomic<u32>, 8>;
 
 @group(0) @binding(0) var<storage, read> row_loss_in: array<f32>;         // (M)
 @group(0) @binding(1) var<storage, read> row_weight_in: array<f32>;       // (M)
@@ -77,6 +81,16 @@ struct CeReduceParams { M: u32, C: u32 }
 @group(0) @binding(5) var<storage, read> dloss: array<f32>;               // (M) for 'none', else (1)
 @group(0) @binding(6) var<storage, read_write> dlogits: array<f32>;       // (M, C)
 @group(0) @binding(7) var<uniform> ce_bparams: CeParams;
+
+// The first out-of-range target, for the host (src/gpu/device-errors.ts; check 1 = crossEntropy).
+fn report_bad_target(t: i32, row: u32) {
+  if (atomicAdd(&index_errors[0], 1u) != 0u) { return; }
+  atomicStore(&index_errors[1], 1u);
+  atomicStore(&index_errors[2], bitcast<u32>(t));
+  atomicStore(&index_errors[3], row);
+  atomicStore(&index_errors[4], ce_params.C);
+  atomicStore(&index_errors[5], bitcast<u32>(ce_params.ignore_index));
+}
 
 fn weight_of(c: u32) -> f32 {
   if (HAS_WEIGHT == 1u) { return class_weight[c]; }
@@ -157,6 +171,7 @@ fn write_row(row: u32, base: u32, row_max: f32, se: f32, sw: f32, swd: f32) {
   } else if (t < 0 || t >= i32(C)) {
     l = nan_like(row_max);               // a bad label: never read out of bounds, poison the loss
     wt = l;
+    report_bad_target(t, row);
   } else {
     let eps = ce_params.smoothing;
     wt = weight_of(u32(t));

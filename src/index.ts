@@ -2,6 +2,7 @@
 // The public API: `import * as sg from 'shadergrad'`.
 
 export { init, dispose, device, setKernelRules, DeviceLostError, type InitOptions, type DeviceInfo } from './gpu/device.js';
+export { IndexOutOfRangeError } from './gpu/device-errors.js';
 export { stats, resetStats, type Stats } from './gpu/stats.js';
 export { trimPool } from './memory/pool.js';
 export { Tensor, tensor, read, realise, TensorUnusableError, type TensorData } from './tensor/tensor.js';

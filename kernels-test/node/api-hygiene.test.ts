@@ -31,6 +31,11 @@ describe('sg.tensor from JavaScript values', () => {
     expect(() => sg.tensor('abcd' as unknown as number[], [4])).toThrow(/sg\.tensor: data must be a number, an array of numbers .* got the string "abcd"/);
     expect(() => sg.tensor([[1, 2], [3]] as unknown as number[])).toThrow(/sg\.tensor: data\[1\] has 1 elements, but data\[0\] has 2/);
   });
+  it('options: an unknown key (torch\'s requires_grad is a module matter here) and a bad dtype are errors', () => {
+    expect(() => sg.tensor([1, 2], [2], { requiresGrad: true } as never)).toThrow(/tensor: unknown option 'requiresGrad'/);
+    expect(() => sg.tensor([1, 2], [2], { dtyp: 'i32' } as never)).toThrow(/tensor: unknown option 'dtyp' \(did you mean 'dtype'\?\)/);
+    expect(() => sg.tensor([1, 2], [2], { dtype: 'float32' } as never)).toThrow(/tensor: dtype must be 'f32' or 'i32', got "float32"/);
+  });
 });
 
 describe('unknown option keys', () => {

@@ -139,37 +139,48 @@ describe('gather, indexSelect and embedding errors', () => {
 
 describe('indices the host never saw stay in bounds on the GPU', () => {
   // Index tensors this large keep no host copy, so nothing checks them before the kernel runs
-  // (as inside compile()); out-of-range entries must give zeros and receive no gradient.
+  // (as inside compile()); out-of-range entries must give zeros and receive no gradient. The kernel
+  // also reports them: every read of a result computed from them throws an IndexOutOfRangeError
+  // (device-index-checks.test.ts has the messages), so the values are checked in a compiled plan's
+  // history, which keeps what the step computed.
   const n = 5000;
   const values = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 7 : i % 5 === 1 ? -1 : i % 3));
   it('indexSelect forward and backward', async () => {
     const w = f32([3, 2]);
-    const idx = i32(values);
-    const y = sg.indexSelect(w, 0, idx);
-    const out = await y.data();
+    await expect(sg.indexSelect(w, 0, i32(values)).data()).rejects.toThrow(sg.IndexOutOfRangeError);
+    const plan = await sg.compile((idx) => ({
+      y: sg.indexSelect(w, 0, idx),
+      g: sg.grad((u) => sg.sum(sg.indexSelect(u, 0, idx)), [w])(w)[0],
+    }), { inputs: [{ shape: [n], dtype: 'i32', name: 'idx' }] });
+    plan.run(Int32Array.from(values));
+    await expect(plan.flush()).rejects.toThrow(sg.IndexOutOfRangeError);
+    const { y: out, g } = plan.history[0].values;
     for (let p = 0; p < 10; p++) {
       const v = values[p];
       const want = v < 0 || v >= 3 ? [0, 0] : [2 * v + 1, 2 * v + 2];
       expect([out[2 * p], out[2 * p + 1]]).toEqual(want);
     }
-    const [g] = sg.grad((u) => sg.sum(sg.indexSelect(u, 0, idx)), [w])(w);
     const counts = [0, 1, 2].map((r) => values.filter((v) => v === r).length);
-    expect(Array.from(await g.data())).toEqual([counts[0], counts[0], counts[1], counts[1], counts[2], counts[2]]);
+    expect(Array.from(g)).toEqual([counts[0], counts[0], counts[1], counts[1], counts[2], counts[2]]);
+    plan.dispose();
   });
   it('gather forward and backward', async () => {
     const x = f32([n, 2]);
-    const idx = i32(values.map((v, i) => (i % 2 ? v : 1)), [n, 1]);
-    const y = await sg.gather(x, 1, idx).data();
+    const idxValues = values.map((v, i) => (i % 2 ? v : 1));
+    await expect(sg.gather(x, 1, i32(idxValues, [n, 1])).data()).rejects.toThrow(sg.IndexOutOfRangeError);
+    const plan = await sg.compile((idx) => ({
+      y: sg.gather(x, 1, idx),
+      g: sg.grad((u) => sg.sum(sg.gather(u, 1, idx)), [x])(x)[0],
+    }), { inputs: [{ shape: [n, 1], dtype: 'i32', name: 'idx' }] });
+    plan.run(Int32Array.from(idxValues));
+    await expect(plan.flush()).rejects.toThrow(sg.IndexOutOfRangeError);
+    const { y, g: gv } = plan.history[0].values;
     for (let p = 0; p < 10; p++) {
-      const v = p % 2 ? values[p] : 1;
+      const v = idxValues[p];
       expect(y[p]).toBe(v < 0 || v >= 2 ? 0 : 2 * p + 1 + v);
-    }
-    const [g] = sg.grad((u) => sg.sum(sg.gather(u, 1, idx)), [x])(x);
-    const gv = await g.data();
-    for (let p = 0; p < 10; p++) {
-      const v = p % 2 ? values[p] : 1;
       expect([gv[2 * p], gv[2 * p + 1]]).toEqual([v === 0 ? 1 : 0, v === 1 ? 1 : 0]);
     }
+    plan.dispose();
   });
 });
 

@@ -23,17 +23,26 @@ describe('crossEntropy: labels', () => {
     expect(await sg.crossEntropy(logits23(), i32([-100, 2])).item()).toBeGreaterThan(0);
     expect(() => sg.crossEntropy(logits23(), i32([7, 2]), { ignoreIndex: 7 })).not.toThrow();
   });
-  it('a label computed on the GPU (not known on the host) gives NaN and is never used as an index', async () => {
+  it('a label computed on the GPU (not known on the host): the read throws naming it; its row is NaN, never an index', async () => {
     // reshape twice: the target is no longer a source tensor with known values.
     const bad = sg.reshape(sg.reshape(i32([1, 99]), [1, 2]), [2]);
-    const rows = await sg.crossEntropy(logits23(), bad, { reduction: 'none' }).data();
+    await expect(sg.crossEntropy(logits23(), bad, { reduction: 'none' }).data()).rejects.toThrow(
+      /crossEntropy: target 99 \(row 1\) is out of range: class indices must be in \[0, 3\)/);
+    // The values the kernels computed, kept by a compiled plan's history.
+    const plan = await sg.compile((y) => ({
+      rows: sg.crossEntropy(logits23(), y, { reduction: 'none' }),
+      mean: sg.crossEntropy(logits23(), y),
+      g: sg.grad((z) => sg.crossEntropy(z, y, { reduction: 'sum' }))(logits23())[0],
+    }), { inputs: [{ shape: [2], dtype: 'i32', name: 'y' }] });
+    plan.run([1, 99]);
+    await expect(plan.flush()).rejects.toThrow(sg.IndexOutOfRangeError);
+    const { rows, mean, g: gv } = plan.history[0].values;
     expect(Number.isFinite(rows[0])).toBe(true);
     expect(Number.isNaN(rows[1])).toBe(true);
-    expect(Number.isNaN(await sg.crossEntropy(logits23(), bad).item())).toBe(true);
-    const [g] = sg.grad((z) => sg.crossEntropy(z, bad, { reduction: 'sum' }))(logits23());
-    const gv = await g.data();
+    expect(Number.isNaN(mean[0])).toBe(true);
     expect(Array.from(gv.slice(0, 3)).every(Number.isFinite)).toBe(true);
     expect(Array.from(gv.slice(3)).every(Number.isNaN)).toBe(true);
+    plan.dispose();
   });
 });
 

@@ -181,6 +181,46 @@ describe('fit({ checkpoint, resumeFrom })', () => {
     [whole.optimizer, again.optimizer].forEach((o) => o.dispose());
   });
 
+  it('the device is lost mid-fit (epoch 4): sg.init, resume from the last checkpoint, the same curve as uninterrupted', async () => {
+    const whole = setup(1);
+    const want = await sg.train.fit(whole.model, { ...common, optimizer: whole.optimizer, epochs: 6 });
+    const wantParams = await paramsOf(whole.model);
+    whole.optimizer.dispose();
+
+    const dir = mkdtempSync(join(tmpdir(), 'sg-fit-lost-'));
+    const path = join(dir, 'model.safetensors');
+    const run = setup(1);
+    let lostAt: number | undefined;
+    const failed = await sg.train.fit(run.model, {
+      ...common, optimizer: run.optimizer, epochs: 6, checkpoint: path,
+      onStepEnd: ({ epoch, step }) => {
+        if (epoch === 4 && lostAt === undefined) {
+          lostAt = step;
+          sg.device().destroy(); // the documented hook: acts as a lost device at once
+        }
+      },
+    }).then(() => null, (e: unknown) => e as Error);
+    expect(lostAt).toBeDefined();
+    expect(failed?.message).toMatch(/lost|destroyed/);
+    expect(() => sg.tensor([1], [1])).toThrow(sg.DeviceLostError);
+
+    await sg.init({ poison: true });
+    // The same model and optimizer objects (their tensors belong to the lost device): fit loads the
+    // checkpoint of epoch 3 onto the new device and continues.
+    const h = await sg.train.fit(run.model, { ...common, optimizer: run.optimizer, epochs: 6, checkpoint: path, resumeFrom: path });
+    expect(h.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+    expectSame('step losses of epochs 4–6 after the loss', h.steps.map((s) => s.loss), want.steps.filter((s) => s.epoch > 3).map((s) => s.loss));
+    expectSame('validation losses', h.epochs.map((e) => e.valLoss!), want.epochs.map((e) => e.valLoss!));
+    expectSame('final parameters', await paramsOf(run.model), wantParams);
+
+    // A new model object (a reloaded page) gets the same weights and optimizer state with sg.load.
+    const fresh = setup(42);
+    await sg.load(fresh.model, path, { optimizer: fresh.optimizer });
+    expect(fresh.optimizer.steps).toBe(run.optimizer.steps);
+    expectSame('sg.load of the final checkpoint', await paramsOf(fresh.model), wantParams);
+    [run.optimizer, fresh.optimizer].forEach((o) => o.dispose());
+  });
+
   it('resumeFrom a file without fit position is refused', async () => {
     const { model, optimizer } = setup(5);
     const dir = mkdtempSync(join(tmpdir(), 'sg-fit-resume-'));

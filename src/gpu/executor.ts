@@ -7,6 +7,7 @@ import {
   bindGroupLayout, bindingNumber, defineKernel, packParams, paramLayout, pipeline, type KernelDef, type Overrides,
 } from './kernels.js';
 import { count } from './stats.js';
+import { ERROR_BYTES, errorBuffer, errorBufferInUse, throwIndexErrors } from './device-errors.js';
 import {
   acquireBuffer, noteSubmit, releaseBuffer, STORAGE_USAGE, UNIFORM_USAGE,
 } from '../memory/pool.js';
@@ -71,6 +72,7 @@ export class Recorder implements EncodeCtx {
   dispatch(kernel: KernelDef, opts: DispatchOptions): void {
     const buffers = kernel.bindings.map((b) => {
       if (b.kind === 'uniform') return undefined;
+      if (b.indexErrors) return errorBuffer();
       const buf = opts.bind[b.name];
       if (!buf) throw new Error(`shadergrad: op ${this.op}: kernel ${kernel.name} needs a buffer for binding '${b.name}'`);
       return buf;
@@ -214,6 +216,10 @@ export interface Readback {
  * fails too instead of reading garbage. Validation errors are thrown with the ops involved.
  */
 export function submitRecording(rec: Recorder, reads: Readback[] = [], deps: Submission[] = []): { submission: Submission; result: Promise<ArrayBuffer[]> } {
+  // A read also copies out the index-error flags (src/gpu/device-errors.ts) of every kernel before it.
+  // (The buffer exists once any kernel that checks indices was recorded.)
+  const flags = reads.length > 0 ? errorBufferInUse() : null;
+  const all = flags ? [...reads, { buffer: flags, bytes: ERROR_BYTES, what: 'the index-error flags' }] : reads;
   // A failed preparation abandons the recording (its scratch buffers go back to the pool).
   const ready = rec.commands.length > 0 ? prepare(rec.commands).catch((e) => {
     rec.abandon();
@@ -226,7 +232,7 @@ export function submitRecording(rec: Recorder, reads: Readback[] = [], deps: Sub
       rec.abandon();
       throw new Error(`shadergrad: a computation this read needs failed earlier: ${failed.error!.message}`);
     }
-    return submitNow(rec, prepared, reads);
+    return submitNow(rec, prepared, all);
   }, ready);
   return {
     submission,
@@ -236,7 +242,9 @@ export function submitRecording(rec: Recorder, reads: Readback[] = [], deps: Sub
         for (const s of staging) releaseBuffer(s);
         throw err;
       }
-      return mapAll(staging, reads);
+      const out = await mapAll(staging, all);
+      if (flags) throwIndexErrors(new Uint32Array(out.pop()!));
+      return out;
     }),
   };
 }

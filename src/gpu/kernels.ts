@@ -17,6 +17,11 @@ export interface BindingDef {
   kind: BindingKind;
   /** The WGSL @binding number, when it is not the binding's position in the list. */
   binding?: number;
+  /**
+   * The device's index-error buffer (src/gpu/device-errors.ts), bound by the recorder, not by the
+   * op: the kernel reports out-of-range indices there. Declared read_write, array<atomic<u32>, 8>.
+   */
+  indexErrors?: true;
 }
 
 /** The @binding number of a kernel's i-th binding. */

@@ -14,6 +14,7 @@
 // In steady state a step creates no buffers, pipelines or bind groups and never waits on the GPU.
 
 import { gpu, throwPendingError } from '../gpu/device.js';
+import { checkIndexErrors, ERROR_BYTES, errorBuffer, throwIndexErrors } from '../gpu/device-errors.js';
 import { queueBusy, submitInOrder } from '../gpu/queue.js';
 import {
   Recorder, encodeDispatches, lostOr, prepare, type Prepared, type RecordedCommand, type RecordedDispatch,
@@ -123,7 +124,12 @@ export class Plan {
   private disposed = false;
   timings?: { ms: number[]; source: 'timestamp-query' | 'wall-clock' };
   private ringCreated: number;
+  /** Bytes of a staging buffer: the outputs, then the index-error flags when the plan checks indices. */
   private readonly readBytes: number;
+  /** The device's index-error buffer (src/gpu/device-errors.ts) when a kernel of the plan checks indices. */
+  private readonly errorFlags: GPUBuffer | null;
+  /** The newest step whose index-error flags were read. */
+  private flagsReadAt = 0;
   /** The ring never grows past this many staging buffers; further readbacks are dropped and counted. */
   readonly maxRing = 64;
 
@@ -142,14 +148,19 @@ export class Plan {
     readonly rows: Omit<ExplainRow, 'ms'>[],
     readonly memory: { plannedBytes: number; naiveBytes: number; slots: number; fixedBytes: number },
     private readonly readEvery: number,
-    ring: GPUBuffer[],
+    ringSize: number,
     private readonly debugValues: { node: Node; index: number; storage: Storage }[] | undefined,
     /** Buffer-to-buffer copies after the compute pass: the optimizer's results and state updates. */
     private readonly tailCopies: TailCopy[],
   ) {
-    this.freeRing = [...ring];
-    this.ringCreated = ring.length;
-    this.readBytes = Math.max(4, outputRefs.reduce((n, o) => n + Math.ceil(o.bytes / 4) * 4, 0));
+    this.errorFlags = dispatches.some((d) => d.kernel.bindings.some((b) => b.indexErrors)) ? errorBuffer() : null;
+    this.readBytes = Math.max(4, outputRefs.reduce((n, o) => n + Math.ceil(o.bytes / 4) * 4, 0) + (this.errorFlags ? ERROR_BYTES : 0));
+    // Readback: the outputs (losses, metrics), copied into a ring of staging buffers.
+    this.freeRing = outputRefs.length
+      ? Array.from({ length: ringSize }, () => acquireBuffer(this.readBytes, 0x0001 | 0x0008, `${label} readback`))
+      : [];
+    this.owned.push(...this.freeRing);
+    this.ringCreated = this.freeRing.length;
   }
 
   /** Number of dispatches in one step. */
@@ -262,6 +273,7 @@ export class Plan {
           encoder.copyBufferToBuffer(o.buffer, o.offset, staging, off, Math.ceil(o.bytes / 4) * 4);
           off += Math.ceil(o.bytes / 4) * 4;
         }
+        if (this.errorFlags) encoder.copyBufferToBuffer(this.errorFlags, 0, staging, off, ERROR_BYTES);
       }
     }
     device.queue.submit([encoder.finish()]);
@@ -303,9 +315,18 @@ export class Plan {
         values[this.outputNames[i]] = o.dtype === 'i32' ? new Int32Array(slice) : new Float32Array(slice);
         off += Math.ceil(o.bytes / 4) * 4;
       });
+      const flags = this.errorFlags ? new Uint32Array(data.slice(off, off + ERROR_BYTES)) : null;
+      this.flagsReadAt = Math.max(this.flagsReadAt, step);
       staging.unmap();
       this.history.push({ step, values });
-      count('bytesRead', off);
+      count('bytesRead', this.readBytes);
+      if (flags) {
+        try {
+          throwIndexErrors(flags);
+        } catch (e) {
+          this.deferredError ??= e as Error;
+        }
+      }
     }, (e) => {
       this.deferredError ??= lostOr(e, `plan '${this.label}': reading back step ${step}`);
     }).finally(() => {
@@ -321,6 +342,13 @@ export class Plan {
    */
   async flush(): Promise<StepRecord[]> {
     while (this.pending.size) await Promise.all([...this.pending]);
+    // Steps since the last read-back may have met out-of-range indices: read the flags once more.
+    if (this.errorFlags && this.step > this.flagsReadAt && !this.deferredError) {
+      this.flagsReadAt = this.step;
+      await checkIndexErrors().catch((e: Error) => {
+        this.deferredError = e;
+      });
+    }
     if (this.deferredError) {
       const e = this.deferredError;
       this.deferredError = undefined;
@@ -998,10 +1026,6 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     const r = placement(o).ref;
     return { buffer: isSlice(r) ? r.buffer : r, offset: isSlice(r) ? r.offset : 0, bytes: o.size * 4, dtype: o.dtype };
   });
-  const readBytes = outputRefs.reduce((n, o) => n + Math.ceil(o.bytes / 4) * 4, 0);
-  const ring = outputRefs.length
-    ? Array.from({ length: Math.max(1, options.ringSize ?? 8) }, () => acquireBuffer(Math.max(4, readBytes), 0x0001 | 0x0008, `${label} readback`))
-    : [];
   // Keep the graph's constant sources alive (their storages are bound in the plan).
   for (const n of order) for (const t of n.inputs) if (t.node.storage[t.index]) keep.push(t.node.storage[t.index]!.retain());
   for (const t of inputs) keep.push(t.storage!.retain());
@@ -1019,9 +1043,9 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     : undefined;
   return new Plan(
     label, inputs, outputNames, outputRefs, dispatches, prepared, dynamic, hyper, options.optimizer,
-    [...slotBuffers, ...rec.scratchBuffers, ...ring], keep, rows,
+    [...slotBuffers, ...rec.scratchBuffers], keep, rows,
     { plannedBytes: mem.plannedBytes, naiveBytes: mem.naiveBytes, slots: mem.slotBytes.length, fixedBytes },
-    readEvery, ring, debugValues, tailCopies,
+    readEvery, Math.max(1, options.ringSize ?? 8), debugValues, tailCopies,
   );
 }
 

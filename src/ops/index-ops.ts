@@ -48,7 +48,8 @@ const kernels = {
   }),
   gather: defineKernel({
     name: 'gather_forward', file: 'index.wgsl', entry: 'gather_forward',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'indices', kind: 'read' }, { name: 'out', kind: 'read_write' }, { name: 'gparams', kind: 'uniform' }],
+    bindings: [{ name: 'x', kind: 'read' }, { name: 'indices', kind: 'read' }, { name: 'out', kind: 'read_write' }, { name: 'gparams', kind: 'uniform' },
+      { name: 'index_errors', kind: 'read_write', indexErrors: true }],
     params: gatherParams(), workgroupSize: [WG, 1, 1],
   }),
   gatherBackward: defineKernel({
@@ -58,7 +59,8 @@ const kernels = {
   }),
   indexSelect: defineKernel({
     name: 'index_select_forward', file: 'index.wgsl', entry: 'index_select_forward',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'indices', kind: 'read' }, { name: 'out', kind: 'read_write' }, { name: 'iparams', kind: 'uniform' }],
+    bindings: [{ name: 'x', kind: 'read' }, { name: 'indices', kind: 'read' }, { name: 'out', kind: 'read_write' }, { name: 'iparams', kind: 'uniform' },
+      { name: 'index_errors', kind: 'read_write', indexErrors: true }],
     params: u32s('n', 'V', 'N', 'inner'), workgroupSize: [WG, 1, 1],
   }),
   indexSelectBackward: defineKernel({

@@ -9,6 +9,8 @@ import { Recorder, submitRecording, type Readback } from '../gpu/executor.js';
 import { Storage } from '../memory/pool.js';
 import type { Submission } from '../gpu/queue.js';
 import { flattenTensorData } from './from-js.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 import { noteTensorCreated, noteTensorGone, setScopeHooks } from './scope.js';
 import { fmtShape, numel, type DType, type Meta, type OpDef } from '../ops/op.js';
 
@@ -229,6 +231,10 @@ function checkShape(shape: readonly number[], what: string): void {
 
 /** Make a tensor from values. dtype defaults to 'i32' for Int32Array and 'f32' otherwise. */
 export function tensor(data: TensorData | number, shape?: readonly number[], options: { dtype?: DType; name?: string } = {}): Tensor {
+  checkOptions('tensor', options, OPTION_KEYS.tensor);
+  if (options.dtype !== undefined && options.dtype !== 'f32' && options.dtype !== 'i32') {
+    throw new Error(`shadergrad: tensor: dtype must be 'f32' or 'i32', got ${JSON.stringify(options.dtype)}`);
+  }
   const { device } = gpu();
   const what = options.name ? `tensor '${options.name}'` : 'sg.tensor';
   const parsed = flattenTensorData(data, shape, what);

@@ -21,6 +21,7 @@ import type { SyntheticOptions, spiral, circles, gaussianBlobs } from '../data/s
 import type { CompileOptions, InputSpec } from '../graph/compile.js';
 import type { InitOptions as DeviceInitOptions } from '../gpu/device.js';
 import type { save, load } from '../io/model.js';
+import type { tensor } from '../tensor/tensor.js';
 
 type Opts<F extends (...args: never[]) => unknown, I extends number> = NonNullable<Parameters<F>[I]>;
 
@@ -73,7 +74,8 @@ export const OPTION_KEYS = {
   spiral: keysOf<Opts<typeof spiral, 0>>({ n: 1, noise: 1, seed: 1, shuffle: 1, classes: 1 }),
   circles: keysOf<Opts<typeof circles, 0>>({ n: 1, noise: 1, seed: 1, shuffle: 1, factor: 1 }),
   gaussianBlobs: keysOf<Opts<typeof gaussianBlobs, 0>>({ n: 1, seed: 1, shuffle: 1, centers: 1, std: 1, box: 1, features: 1 }),
-  // compile, init, save / load
+  // tensors, compile, init, save / load
+  tensor: keysOf<Opts<typeof tensor, 2>>({ dtype: 1, name: 1 }),
   compile: keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1 }),
   inputSpec: keysOf<InputSpec>({ shape: 1, dtype: 1, name: 1 }),
   init: keysOf<DeviceInitOptions>({ powerPreference: 1, poison: 1, features: 1, quiet: 1, limits: 1 }),
