@@ -156,4 +156,62 @@ describe('program order', () => {
     expect(hist[hist.length - 1].values.loss[0]).toBeCloseTo(0.5 * 20, 5);
     plan.dispose();
   });
+
+  // Ops are lazy, but an op recorded before a write in place must see the values from before it,
+  // as in PyTorch (where the op has already run). Each failed before: the op read the new values.
+  it('an op recorded before an assign computes from the old values (and a view of it too)', async () => {
+    const w = sg.tensor([1, 2, 3], [3], { name: 'w' });
+    await w.data();
+    const y = sg.mul(w, 2);
+    const z = sg.add(sg.reshape(w, [3, 1]), 1); // through a view
+    const kept = sg.mul(w, 3);
+    kept.dispose(); // a disposed reader is skipped
+    await sg.assign(w, sg.tensor([10, 20, 30], [3]));
+    expect(Array.from(await y.data())).toEqual([2, 4, 6]);
+    expect(Array.from(await z.data())).toEqual([2, 3, 4]);
+    expect(Array.from(await sg.mul(w, 2).data())).toEqual([20, 40, 60]); // recorded after: new values
+  });
+
+  it('an op recorded before an eager optimizer step, or before sg.load, sees the old weights', async () => {
+    const model = sg.nn.sequential(sg.nn.linear(2, 2, { seed: 1 }));
+    const [w] = model.parameters();
+    const w0 = Array.from(await w.data());
+    const opt = sg.optim.sgd(model.parameters(), { lr: 0.5 });
+    const x = sg.tensor([1, -1, 2, 0.5], [2, 2]);
+    const [, grads] = await sg.valueAndGrad(() => sg.sum(model.forward(x)), model.parameters())(...model.parameters());
+    const before = sg.mul(w, 1);
+    await opt.step(grads);
+    expect(Array.from(await before.data())).toEqual(w0);
+    expect(close(await w.data(), w0, 1e-6)).toBe(false); // the step did change w
+
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const path = join(mkdtempSync(join(tmpdir(), 'sg-order-')), 'm.safetensors');
+    await sg.save(model, path);
+    const other = sg.nn.sequential(sg.nn.linear(2, 2, { seed: 7 }));
+    const [v] = other.parameters();
+    const v0 = Array.from(await v.data());
+    const beforeLoad = sg.add(v, 0);
+    await sg.load(other, path);
+    expect(Array.from(await beforeLoad.data())).toEqual(v0);
+    expect(close(await v.data(), await w.data(), 0)).toBe(true);
+    opt.dispose();
+  });
+
+  it('an op recorded before plan.run() sees the weights before that step', async () => {
+    const w = sg.tensor([0.5, -0.25], [1, 2], { name: 'w' });
+    const plan = await sg.compile((x) => sg.sum(sg.matmul(x, w, { transB: true })), { inputs: [{ shape: [3, 2] }], params: [w], optimizer: sgdOps(0.1) });
+    const X = new Float32Array([1, 2, 3, 4, 5, 6]);
+    plan.run(X);
+    const afterOne = sg.mul(w, 1); // recorded between the steps: the weights after step 1
+    plan.run(X);
+    plan.run(X);
+    const got = await afterOne.data();
+    // Each step subtracts 0.1 · Σ_rows x: [9, 12].
+    expect(close(got, [0.5 - 0.9, -0.25 - 1.2], 1e-5)).toBe(true);
+    expect(close(await w.data(), [0.5 - 2.7, -0.25 - 3.6], 1e-5)).toBe(true);
+    await plan.flush();
+    plan.dispose();
+  });
 });

@@ -25,7 +25,7 @@ import { acquireBuffer, noteSubmit, releaseBuffer, Storage } from '../memory/poo
 import { planMemory, type PlannedValue } from '../memory/planner.js';
 import { COPY_CODE, unaryKernel } from '../ops/elementwise.js';
 import { fmtShape, grid1d, isSlice, numel, type BufferRef, type Cost, type DType, type Meta } from '../ops/op.js';
-import { checkUsable, fromStorage, Node, Tensor, pendingNodes, realise, withTracing } from '../tensor/tensor.js';
+import { checkUsable, fromStorage, moveReaders, Node, Tensor, pendingNodes, realise, realiseReadersOf, tracePlan, withTracing } from '../tensor/tensor.js';
 import { gradients } from './autodiff.js';
 import { fuseElementwise, type ChainAttrs } from './fusion.js';
 import { collectStateUpdates } from './state.js';
@@ -152,6 +152,8 @@ export class Plan {
     private readonly debugValues: { node: Node; index: number; storage: Storage }[] | undefined,
     /** Buffer-to-buffer copies after the compute pass: the optimizer's results and state updates. */
     private readonly tailCopies: TailCopy[],
+    /** Tensors each step writes in place (parameters, running statistics). */
+    private readonly written: Tensor[],
   ) {
     this.errorFlags = dispatches.some((d) => d.kernel.bindings.some((b) => b.indexErrors)) ? errorBuffer() : null;
     this.readBytes = Math.max(4, outputRefs.reduce((n, o) => n + Math.ceil(o.bytes / 4) * 4, 0) + (this.errorFlags ? ERROR_BYTES : 0));
@@ -219,6 +221,8 @@ export class Plan {
       shared.step++;
       hyper = this.optimizer.hyper(shared.step);
     }
+    // Ops recorded earlier that read what this step overwrites run first (program order).
+    realiseReadersOf(this.written);
     for (const [s] of copies) s.retain(); // an input tensor disposed before a deferred submit keeps its values
     const { submission, result } = submitInOrder(() => {
       try {
@@ -635,6 +639,7 @@ export async function packArena(params: Tensor[], label = 'parameters'): Promise
   params.forEach((p, i) => {
     const old = p.node.storage[0]!;
     p.node.storage[0] = storage.slice(offsets[i] * 4, p.size * 4);
+    moveReaders(old, p.node.storage[0]);
     old.release();
   });
   const arena = { storage, offsets, size };
@@ -804,7 +809,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
 
   // Trace.
   const hyper: Hyper | undefined = options.optimizer ? { ...options.optimizer.hyper(1) } : undefined;
-  const { result: traced, updates: stateUpdates } = collectStateUpdates(() => withTracing(() => {
+  const { result: traced, updates: stateUpdates } = collectStateUpdates(() => tracePlan(() => withTracing(() => {
     const out = fn(...inputs);
     const named: Record<string, Tensor> = out instanceof Tensor ? { loss: out } : { ...out };
     for (const [k, t] of Object.entries(named)) {
@@ -825,7 +830,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
       update = options.optimizer.update(flatParam, flatGrad, states, hyper!);
     }
     return { named, grads, update };
-  }));
+  })));
   // State tensors (running statistics, dropout keys) may still be lazy results of an earlier eager
   // step: realise them now, so the plan reads and overwrites their buffers instead of recomputing them.
   const lazyState = stateUpdates.map(([t]) => t).filter((t) => !t.storage);
@@ -847,7 +852,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   // their uniforms are rewritten every step). Values read outside the chain stay materialised.
   const mustKeep = new Set<Tensor>([...outputs, ...traced.grads, ...stateValues].map(rootOf));
   for (const n of tail) for (const t of n.inputs) mustKeep.add(rootOf(t));
-  const fusion = options.debug || options.fuse === false ? { order: unfused, fused: 0 } : fuseElementwise(unfused, mustKeep);
+  const fusion = options.debug || options.fuse === false ? { order: unfused, fused: 0 } : tracePlan(() => fuseElementwise(unfused, mustKeep));
   const order = [...fusion.order, ...tail];
   const tailSet = new Set(tail);
   /** The tensors written by the plan's nodes. */
@@ -1046,6 +1051,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     [...slotBuffers, ...rec.scratchBuffers], keep, rows,
     { plannedBytes: mem.plannedBytes, naiveBytes: mem.naiveBytes, slots: mem.slotBytes.length, fixedBytes },
     readEvery, Math.max(1, options.ringSize ?? 8), debugValues, tailCopies,
+    [...(traced.update ? params : []), ...stateUpdates.map(([t]) => t)],
   );
 }
 

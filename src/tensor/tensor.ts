@@ -29,6 +29,8 @@ export class Node {
   tensors: Tensor[] = [];
   /** The submission that computes this node's outputs, while it may still be waiting in the queue. */
   pending?: Submission;
+  /** Recorded while compile() traced a step: part of a plan, never realised on its own. */
+  readonly inPlan = planTracing > 0;
   constructor(
     readonly op: OpDef,
     public inputs: Tensor[],
@@ -176,8 +178,97 @@ export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   if (op.alias) {
     const src = inputs[0].storage;
     if (src) node.storage[0] = src.retain();
+  } else {
+    for (const t of inputs) if (t.storage) noteReader(t.storage, node);
   }
   return node.tensors;
+}
+
+// ---- recorded reads before a write ---------------------------------------------------------------
+// A lazy op recorded before a buffer is written in place (sg.assign, an optimizer step, sg.load, a
+// compiled plan's step) must see the values from before the write, as in PyTorch, where the op would
+// already have run. So every storage remembers the unrealised nodes that read it (weakly), and a
+// write first realises them: in the same submission, ahead of the copy (assign), or in a submission
+// issued just before the step (plan.run, through realiseReadersOf). Readers are kept per GPU buffer,
+// so views (reshape, ...) and arena slices are covered: a write anywhere in a buffer realises them.
+
+const readers = new WeakMap<GPUBuffer, WeakRef<Node>[]>();
+
+function noteReader(s: Storage, node: Node): void {
+  let list = readers.get(s.buffer);
+  if (!list) readers.set(s.buffer, (list = []));
+  list.push(new WeakRef(node));
+  // A buffer read by many ops and never written (a dataset) keeps its list short.
+  if (list.length >= 64 && (list.length & (list.length - 1)) === 0) {
+    const live = list.filter((r) => pendingReader(r) !== undefined);
+    readers.set(s.buffer, live);
+  }
+}
+
+function pendingReader(r: WeakRef<Node>): Node | undefined {
+  const n = r.deref();
+  return n && !n.inPlan && !n.realised && n.tensors.some((t) => !t.isDisposed) ? n : undefined;
+}
+
+let planTracing = 0;
+
+/** Run `fn` (compile()'s tracing of a step) so that the nodes it records belong to a plan. */
+export function tracePlan<T>(fn: () => T): T {
+  planTracing++;
+  try {
+    return fn();
+  } finally {
+    planTracing--;
+  }
+}
+
+/** The unrealised nodes that read these storages (and forget them: the caller realises them). */
+function takeReaders(storages: (Storage | null)[]): Tensor[] {
+  const out = new Set<Node>();
+  for (const s of storages) {
+    if (!s) continue;
+    for (const r of readers.get(s.buffer) ?? []) {
+      const n = pendingReader(r);
+      if (n) out.add(n);
+    }
+    readers.delete(s.buffer);
+  }
+  return [...out].map((n) => n.tensors.find((t) => !t.isDisposed)!);
+}
+
+/** A storage takes over another's readers (packArena moves parameters into an arena). */
+export function moveReaders(from: Storage, to: Storage): void {
+  const list = readers.get(from.buffer);
+  if (!list || from.buffer === to.buffer) return;
+  readers.delete(from.buffer);
+  readers.set(to.buffer, [...(readers.get(to.buffer) ?? []), ...list]);
+}
+
+/**
+ * Before a write in place to these tensors' buffers (an assign, a compiled plan's step): realise,
+ * in a submission issued now, the recorded ops that read them, except those the writer computes
+ * itself (`own`: the values an assign copies in are computed in its own submission, before the copy).
+ */
+export function realiseReadersOf(written: Tensor[], own: Tensor[] = []): void {
+  let pending = takeReaders(written.map((t) => t.storage));
+  if (!pending.length) return;
+  if (own.length) {
+    const mine = new Set(pendingNodes(own));
+    pending = pending.filter((t) => !mine.has(t.node));
+  }
+  try {
+    if (pending.length) realiseNow(...pending);
+  } catch {
+    // One of them cannot be computed (an input was freed): the others still must see the old values;
+    // the broken one reports its error when it is read.
+    for (const t of pending) {
+      try {
+        realiseNow(t);
+      } catch {
+        /* reported by its own read */
+      }
+    }
+  }
 }
 
 /**
@@ -376,6 +467,7 @@ function unrealise(nodes: Node[], failed?: Submission): void {
  */
 function issue(targets: Tensor[], where: string, wantRead: boolean, assigns: [Tensor, Tensor][] = []): Promise<ArrayBuffer[]> | null {
   targets.forEach((t, i) => checkUsable(t, `${where} (argument ${i})`));
+  if (assigns.length) realiseReadersOf(assigns.map(([t]) => t), targets);
   const rec = new Recorder();
   let nodes: Node[];
   try {
