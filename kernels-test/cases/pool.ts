@@ -69,16 +69,17 @@ const back: { name: string; x: number[]; y: number[]; opts: AvgPool2dOptions }[]
   { name: '2×2 stride 2 ceilMode, 5×7 (partial windows)', x: [1, 2, 5, 7], y: [1, 2, 3, 4], opts: { kernelSize: 2, ceilMode: true, countIncludePad: false } },
 ];
 for (const b of back) {
+  const { countIncludePad: _avgOnly, ...maxOpts } = b.opts; // max pooling takes no countIncludePad (as torch)
   cases.push({
     name: `max backward op ${b.name}`, inputs: [{ shape: b.x, noGrad: true }, b.y],
-    fn: (x, dy) => sg.maxPool2dBackward(dy, sg.maxPool2dWithIndices(x, b.opts)[1], b.x, b.opts),
+    fn: (x, dy) => sg.maxPool2dBackward(dy, sg.maxPool2dWithIndices(x, maxOpts)[1], b.x, maxOpts),
   });
   // d/dg of Σ r · gather(g, indices): exercises max_pool2d_gather and its gradient rule.
   cases.push({
     name: `max gather (gradient of the backward) ${b.name}`, inputs: [{ shape: b.x, noGrad: true }, { shape: b.y, noGrad: true }, b.x],
     fn: (x, dy, g) => {
-      const idx = sg.maxPool2dWithIndices(x, b.opts)[1];
-      return sg.grad((d: sg.Tensor) => sg.sum(sg.mul(sg.maxPool2dBackward(d, idx, b.x, b.opts), g)), [dy])(dy)[0];
+      const idx = sg.maxPool2dWithIndices(x, maxOpts)[1];
+      return sg.grad((d: sg.Tensor) => sg.sum(sg.mul(sg.maxPool2dBackward(d, idx, b.x, maxOpts), g)), [dy])(dy)[0];
     },
   });
   cases.push({ name: `avg backward op ${b.name}`, inputs: [b.y], fn: (dy) => sg.avgPool2dBackward(dy, b.x, b.opts) });

@@ -78,6 +78,34 @@ describe('unknown option keys', () => {
     expect(sg.nn.init.kaimingUniform([2, 2], { nonlinearity: 'relu', mode: 'fanOut', seed: 1 }).shape).toEqual([2, 2]);
   });
 
+  it('functional ops and metrics: a misspelt option would silently change the numbers', () => {
+    const x = sg.tensor(new Float32Array(2 * 3 * 4 * 4), [2, 3, 4, 4]);
+    const w = sg.tensor(new Float32Array(2 * 3 * 3 * 3), [2, 3, 3, 3]);
+    const z = sg.tensor(new Float32Array(6), [2, 3]);
+    const y = sg.tensor(new Int32Array([0, 2]), [2], { dtype: 'i32' });
+    const u = sg.tensor(new Float32Array(6), [2, 3]);
+    expect(() => sg.conv2d(x, w, null, { pad: 1 } as never)).toThrow(/^shadergrad: conv2d: unknown option 'pad' \(did you mean 'padding'\?\)/);
+    expect(() => sg.conv2d(x, w, { strides: 2 } as never)).toThrow(/conv2d: unknown option 'strides' \(did you mean 'stride'\?\)/);
+    expect(() => sg.crossEntropy(z, y, { label_smoothing: 0.1 } as never)).toThrow(/crossEntropy: unknown option 'label_smoothing' \(did you mean 'labelSmoothing'\?\)/);
+    expect(() => sg.crossEntropy(z, y, { ignore_index: 1 } as never)).toThrow(/crossEntropy: unknown option 'ignore_index' \(did you mean 'ignoreIndex'\?\)/);
+    expect(() => sg.mseLoss(z, u, { reduce: 'sum' } as never)).toThrow(/mseLoss: unknown option 'reduce' \(did you mean 'reduction'\?\)/);
+    expect(() => sg.l1Loss(z, u, { reductions: 'sum' } as never)).toThrow(/l1Loss: unknown option 'reductions'/);
+    expect(() => sg.huberLoss(z, u, { beta: 1 } as never)).toThrow(/huberLoss: unknown option 'beta'/);
+    expect(() => sg.binaryCrossEntropyWithLogits(z, u, { pos_weight: z } as never)).toThrow(/binaryCrossEntropyWithLogits: unknown option 'pos_weight' \(did you mean 'posWeight'\?\)/);
+    expect(() => sg.matmul(z, u, { transposeB: true } as never)).toThrow(/matmul: unknown option 'transposeB' \(options: 'transA', 'transB', 'version'\)/);
+    expect(() => sg.maxPool2d(x, { kernelSize: 2, dilation: 2 } as never)).toThrow(/maxPool2d: unknown option 'dilation'/);
+    expect(() => sg.maxPool2d(x, { kernelSize: 2, countIncludePad: false } as never)).toThrow(/maxPool2d: unknown option 'countIncludePad'/);
+    expect(() => sg.avgPool2d(x, { kernel_size: 2 } as never)).toThrow(/avgPool2d: unknown option 'kernel_size' \(did you mean 'kernelSize'\?\)/);
+    expect(() => sg.dropout(z, 0.5, { train: true } as never)).toThrow(/dropout: unknown option 'train' \(did you mean 'training'\?\)/);
+    expect(() => sg.gelu(z, { approx: 'tanh' } as never)).toThrow(/gelu: unknown option 'approx' \(did you mean 'approximate'\?\)/);
+    expect(() => sg.batchNorm(x, { running_mean: z } as never)).toThrow(/batchNorm: unknown option 'running_mean' \(did you mean 'runningMean'\?\)/);
+    expect(() => sg.metrics.precision([[1, 0], [0, 1]], { averge: 'micro' } as never)).toThrow(/metrics\.precision: unknown option 'averge' \(did you mean 'average'\?\)/);
+    expect(() => sg.metrics.r2([1, 2], [1, 2], { multioutput: 'raw' } as never)).toThrow(/metrics\.r2: unknown option 'multioutput'/);
+    // The right names still work.
+    expect(sg.conv2d(x, w, null, { padding: 1 }).shape).toEqual([2, 2, 4, 4]);
+    expect(sg.crossEntropy(z, y, { labelSmoothing: 0.1, ignoreIndex: 1 }).shape).toEqual([]);
+  });
+
   it('fit, evaluate, search, data and compile', async () => {
     const data = sg.data.xor({ n: 16 });
     const model = sg.nn.sequential(sg.nn.linear(2, 2));

@@ -10,6 +10,9 @@
 //   'micro'    from the summed counts (for single-label problems: precision = recall = f1 = accuracy)
 //   'none'     the per-class values, one per class 0 … k−1 (0 for classes that never occur)
 
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
+
 export type Average = 'macro' | 'micro' | 'weighted' | 'none';
 export type ConfusionMatrix = number[][];
 
@@ -139,6 +142,7 @@ export function precision(cm: ConfusionMatrix, opts: AverageOptions<'none'> & { 
 export function precision(cm: ConfusionMatrix, opts?: AverageOptions<'macro' | 'micro' | 'weighted'>): number;
 export function precision(cm: ConfusionMatrix, opts?: AverageOptions): number | number[];
 export function precision(cm: ConfusionMatrix, opts: AverageOptions = {}): number | number[] {
+  checkOptions('metrics.precision', opts, OPTION_KEYS.average);
   return metric('precision', cm, opts.average ?? 'macro');
 }
 
@@ -147,6 +151,7 @@ export function recall(cm: ConfusionMatrix, opts: AverageOptions<'none'> & { ave
 export function recall(cm: ConfusionMatrix, opts?: AverageOptions<'macro' | 'micro' | 'weighted'>): number;
 export function recall(cm: ConfusionMatrix, opts?: AverageOptions): number | number[];
 export function recall(cm: ConfusionMatrix, opts: AverageOptions = {}): number | number[] {
+  checkOptions('metrics.recall', opts, OPTION_KEYS.average);
   return metric('recall', cm, opts.average ?? 'macro');
 }
 
@@ -155,6 +160,7 @@ export function f1(cm: ConfusionMatrix, opts: AverageOptions<'none'> & { average
 export function f1(cm: ConfusionMatrix, opts?: AverageOptions<'macro' | 'micro' | 'weighted'>): number;
 export function f1(cm: ConfusionMatrix, opts?: AverageOptions): number | number[];
 export function f1(cm: ConfusionMatrix, opts: AverageOptions = {}): number | number[] {
+  checkOptions('metrics.f1', opts, OPTION_KEYS.average);
   return metric('f1', cm, opts.average ?? 'macro');
 }
 
@@ -163,6 +169,7 @@ export function f1(cm: ConfusionMatrix, opts: AverageOptions = {}): number | num
  * then accuracy, macro avg and weighted avg.
  */
 export function classificationReport(cm: ConfusionMatrix, opts: { names?: string[]; digits?: number } = {}): string {
+  checkOptions('metrics.classificationReport', opts, OPTION_KEYS.classificationReport);
   checkMatrix('classificationReport', cm);
   const k = cm.length;
   const digits = opts.digits ?? 2;

@@ -4,11 +4,14 @@
 // metric is computed per output and averaged uniformly (sklearn multioutput='uniform_average'), so
 // rmse is the mean of the per-output RMSEs, as sklearn's root_mean_squared_error.
 
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
+
 function fail(fn: string, message: string): never {
   throw new Error(`shadergrad: metrics.${fn}: ${message}`);
 }
 
-interface RegressionOptions {
+export interface RegressionOptions {
   /** Targets per sample (default 1). */
   outputs?: number;
 }
@@ -39,18 +42,21 @@ function perOutput(pred: ArrayLike<number>, target: ArrayLike<number>, n: number
 
 /** Mean squared error. */
 export function mse(pred: ArrayLike<number>, target: ArrayLike<number>, opts: RegressionOptions = {}): number {
+  checkOptions('metrics.mse', opts, OPTION_KEYS.regressionMetric);
   const { n, m } = check('mse', pred, target, opts);
   return perOutput(pred, target, n, m, (e) => e * e, (v) => v);
 }
 
 /** Mean absolute error. */
 export function mae(pred: ArrayLike<number>, target: ArrayLike<number>, opts: RegressionOptions = {}): number {
+  checkOptions('metrics.mae', opts, OPTION_KEYS.regressionMetric);
   const { n, m } = check('mae', pred, target, opts);
   return perOutput(pred, target, n, m, Math.abs, (v) => v);
 }
 
 /** Root mean squared error (per output, then averaged). */
 export function rmse(pred: ArrayLike<number>, target: ArrayLike<number>, opts: RegressionOptions = {}): number {
+  checkOptions('metrics.rmse', opts, OPTION_KEYS.regressionMetric);
   const { n, m } = check('rmse', pred, target, opts);
   return perOutput(pred, target, n, m, (e) => e * e, Math.sqrt);
 }
@@ -60,6 +66,7 @@ export function rmse(pred: ArrayLike<number>, target: ArrayLike<number>, opts: R
  * target (zero denominator) sklearn's convention: 1 if the predictions are exact, else 0.
  */
 export function r2(pred: ArrayLike<number>, target: ArrayLike<number>, opts: RegressionOptions = {}): number {
+  checkOptions('metrics.r2', opts, OPTION_KEYS.regressionMetric);
   const { n, m } = check('r2', pred, target, opts);
   let total = 0;
   for (let j = 0; j < m; j++) {

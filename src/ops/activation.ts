@@ -12,6 +12,8 @@ import * as ref from '../reference/activation.js';
 import type { ActKind, ActParams } from '../reference/activation.js';
 import { defineOp, grid1d, numel, type BufferRef, type EncodeArgs, type EncodeCtx, type Meta, type OpDef } from './op.js';
 import { mul } from './elementwise.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 const WG = 256;
 const params = [
@@ -157,6 +159,7 @@ export interface GeluOptions {
 /** x · Φ(x), Φ the standard normal CDF (torch.nn.functional.gelu). */
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
   checkInput('gelu', x);
+  checkOptions('gelu', options, OPTION_KEYS.gelu);
   const approximate = options.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new Error(`shadergrad: gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
@@ -174,6 +177,7 @@ export interface SoftplusOptions {
 /** log(1 + e^(βx)) / β, reverting to x where βx > threshold (torch.nn.functional.softplus). */
 export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
   checkInput('softplus', x);
+  checkOptions('softplus', options, OPTION_KEYS.softplus);
   const beta = options.beta ?? 1;
   const threshold = options.threshold ?? 20;
   checkNumber('softplus', 'beta', beta);

@@ -30,6 +30,8 @@ import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type
 import { add, expand, mul, neg, powScalar, reciprocal, scale, shift, sqrt, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 const WG = 256;
 const R = 'read' as const;
@@ -475,6 +477,7 @@ function checkChannelTensor(what: string, t: Tensor | undefined, C: number, x: T
  * running statistics come back as new tensors in the result.
  */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): BatchNormResult {
+  checkOptions('batchNorm', options, OPTION_KEYS.batchNormOp);
   const { weight, bias, runningMean, runningVar } = options;
   const training = options.training ?? false;
   const momentum = options.momentum ?? 0.1;

@@ -23,6 +23,8 @@ import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { pad } from './index-ops.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 // ---- kernels --------------------------------------------------------------------------------------
 
@@ -434,6 +436,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null | Con
     bias = null;
   }
   const op = 'conv2d';
+  checkOptions(op, options, OPTION_KEYS.conv2dOp);
   requireTensor(input, op, 'input');
   requireTensor(weight, op, 'weight');
   // padding 'same' → symmetric padding ⌊total/2⌋ per side, plus one row/column of zeros at the

@@ -15,6 +15,8 @@ import { softplus } from './activation.js';
 import { mean, sum } from './reduce.js';
 import { permute, reshape, transpose } from './shape-ops.js';
 import { cosineSimilarityMatrix } from './metrics.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 export type Reduction = ref.Reduction;
 
@@ -242,6 +244,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const op = 'crossEntropy';
   checkTensor(logits, op, 'logits');
   checkTensor(target, op, 'target');
+  checkOptions(op, options, OPTION_KEYS.crossEntropy);
   const { weight, ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = options;
   checkReduction(reduction, op);
   checkFloat(logits, op, 'logits');
@@ -435,17 +438,23 @@ function pointwiseLoss(kind: ref.PointwiseKind, op: string, input: Tensor, targe
 }
 
 /** Mean squared error (a - b)², like torch.nn.functional.mse_loss. */
-export function mseLoss(input: Tensor, target: Tensor, { reduction = 'mean' }: { reduction?: Reduction } = {}): Tensor {
+export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  checkOptions('mseLoss', options, OPTION_KEYS.pointwiseLoss);
+  const { reduction = 'mean' } = options;
   return pointwiseLoss('mse', 'mseLoss', input, target, reduction, 0);
 }
 
 /** Mean absolute error |a - b|, like torch.nn.functional.l1_loss. */
-export function l1Loss(input: Tensor, target: Tensor, { reduction = 'mean' }: { reduction?: Reduction } = {}): Tensor {
+export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  checkOptions('l1Loss', options, OPTION_KEYS.pointwiseLoss);
+  const { reduction = 'mean' } = options;
   return pointwiseLoss('l1', 'l1Loss', input, target, reduction, 0);
 }
 
 /** ½d² where |d| < δ, else δ(|d| - ½δ), d = a - b, like torch.nn.functional.huber_loss. */
-export function huberLoss(input: Tensor, target: Tensor, { delta = 1, reduction = 'mean' }: { delta?: number; reduction?: Reduction } = {}): Tensor {
+export function huberLoss(input: Tensor, target: Tensor, options: { delta?: number; reduction?: Reduction } = {}): Tensor {
+  checkOptions('huberLoss', options, OPTION_KEYS.huberLoss);
+  const { delta = 1, reduction = 'mean' } = options;
   if (!(delta > 0) || !Number.isFinite(delta)) throw new Error(`shadergrad: huberLoss: delta must be a positive number, got ${delta}`);
   return pointwiseLoss('huber', 'huberLoss', input, target, reduction, delta);
 }
@@ -592,9 +601,11 @@ function checkBroadcastsToLogits(t: Tensor, name: string, logits: Tensor, op: st
 }
 
 export function binaryCrossEntropyWithLogits(
-  logits: Tensor, target: Tensor, { reduction = 'mean', posWeight, weight }: BceWithLogitsOptions = {},
+  logits: Tensor, target: Tensor, options: BceWithLogitsOptions = {},
 ): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
+  checkOptions(op, options, OPTION_KEYS.bceWithLogits);
+  const { reduction = 'mean', posWeight, weight } = options;
   checkTensor(logits, op, 'logits');
   checkTensor(target, op, 'target');
   checkReduction(reduction, op);

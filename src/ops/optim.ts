@@ -18,6 +18,8 @@ import * as ref from '../reference/optim.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type Meta } from './op.js';
 import { sameShape } from './shape.js';
 import { abs, add, ge, mul, scale, sign } from './elementwise.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 const WG = 256;
 const FILE = 'optim.wgsl';
@@ -489,6 +491,7 @@ export interface PenaltyOptions {
 type PenaltyAttrs = Required<PenaltyOptions>;
 
 function penaltyAttrs(op: string, o: PenaltyOptions | undefined): PenaltyAttrs {
+  checkOptions(op, o, OPTION_KEYS.penalty);
   const { l1 = 0, l2 = 0 } = o ?? {};
   checkNumber(op, 'l1', l1, nonNegative, 'a finite number ≥ 0');
   checkNumber(op, 'l2', l2, nonNegative, 'a finite number ≥ 0');
@@ -608,6 +611,7 @@ const clipNormOp = defineOp<ClipNormAttrs>({
  */
 export function clipGradNorm(grad: Tensor, maxNorm: number, options: ClipGradNormOptions = {}): { grad: Tensor; totalNorm: Tensor } {
   const op = 'clipGradNorm';
+  checkOptions(op, options, OPTION_KEYS.clipGradNorm);
   const { normType = 2 } = options;
   checkNumber(op, 'maxNorm', maxNorm, (x) => x >= 0, 'a number ≥ 0');
   checkNumber(op, 'normType', normType, (x) => x > 0, 'a number > 0 (or Infinity)');

@@ -21,6 +21,8 @@ import * as ref from '../reference/pool.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type OpDef } from './op.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape-ops.js';
+import { checkOptions } from '../util/options.js';
+import { OPTION_KEYS } from '../util/option-keys.js';
 
 // ---- kernels --------------------------------------------------------------------------------------
 
@@ -84,6 +86,7 @@ function pair(v: unknown, name: string, min: number, op: string): [number, numbe
 
 function poolAttrs(options: AvgPool2dOptions | number | [number, number], op: string, countIncludePad: boolean): PoolAttrs {
   const o: AvgPool2dOptions = typeof options === 'number' || Array.isArray(options) ? { kernelSize: options } : options;
+  checkOptions(op, o, op.startsWith('max') ? OPTION_KEYS.maxPool2dOp : OPTION_KEYS.avgPool2dOp);
   if (!o || o.kernelSize === undefined) throw new Error(`shadergrad: ${op}: kernelSize is required`);
   const kernel = pair(o.kernelSize, 'kernelSize', 1, op);
   const attrs: PoolAttrs = {

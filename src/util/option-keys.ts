@@ -22,6 +22,15 @@ import type { CompileOptions, InputSpec } from '../graph/compile.js';
 import type { InitOptions as DeviceInitOptions } from '../gpu/device.js';
 import type { save, load } from '../io/model.js';
 import type { tensor } from '../tensor/tensor.js';
+import type { Conv2dOptions } from '../ops/conv.js';
+import type { BatchNormOptions } from '../ops/batchnorm.js';
+import type { DropoutOptions } from '../ops/dropout.js';
+import type { CrossEntropyOptions, BceWithLogitsOptions, mseLoss, huberLoss } from '../ops/loss.js';
+import type { MatmulOptions, LinearOptions as LinearOpOptions } from '../ops/matmul.js';
+import type { ClipGradNormOptions, PenaltyOptions } from '../ops/optim.js';
+import type { AvgPool2dOptions, MaxPool2dOptions } from '../ops/pool.js';
+import type { AverageOptions, classificationReport } from '../metrics/classification.js';
+import type { mse } from '../metrics/regression.js';
 
 type Opts<F extends (...args: never[]) => unknown, I extends number> = NonNullable<Parameters<F>[I]>;
 
@@ -74,6 +83,24 @@ export const OPTION_KEYS = {
   spiral: keysOf<Opts<typeof spiral, 0>>({ n: 1, noise: 1, seed: 1, shuffle: 1, classes: 1 }),
   circles: keysOf<Opts<typeof circles, 0>>({ n: 1, noise: 1, seed: 1, shuffle: 1, factor: 1 }),
   gaussianBlobs: keysOf<Opts<typeof gaussianBlobs, 0>>({ n: 1, seed: 1, shuffle: 1, centers: 1, std: 1, box: 1, features: 1 }),
+  // functional ops (sg.conv2d, sg.crossEntropy, ...); gelu, softplus and augment share the layers' keys
+  conv2dOp: keysOf<Conv2dOptions>({ stride: 1, padding: 1, dilation: 1, groups: 1, version: 1 }),
+  batchNormOp: keysOf<BatchNormOptions>({ weight: 1, bias: 1, runningMean: 1, runningVar: 1, training: 1, momentum: 1, eps: 1, version: 1 }),
+  dropout: keysOf<DropoutOptions>({ training: 1, seed: 1, offset: 1 }),
+  crossEntropy: keysOf<CrossEntropyOptions>({ weight: 1, ignoreIndex: 1, labelSmoothing: 1, reduction: 1 }),
+  bceWithLogits: keysOf<BceWithLogitsOptions>({ reduction: 1, posWeight: 1, weight: 1 }),
+  pointwiseLoss: keysOf<Opts<typeof mseLoss, 2>>({ reduction: 1 }),
+  huberLoss: keysOf<Opts<typeof huberLoss, 2>>({ delta: 1, reduction: 1 }),
+  matmul: keysOf<MatmulOptions>({ transA: 1, transB: 1, version: 1 }),
+  linearOp: keysOf<LinearOpOptions>({ activation: 1, version: 1 }),
+  clipGradNorm: keysOf<ClipGradNormOptions>({ normType: 1 }),
+  penalty: keysOf<PenaltyOptions>({ l1: 1, l2: 1 }),
+  maxPool2dOp: keysOf<MaxPool2dOptions>({ kernelSize: 1, stride: 1, padding: 1, ceilMode: 1 }),
+  avgPool2dOp: keysOf<AvgPool2dOptions>({ kernelSize: 1, stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 }),
+  // sg.metrics
+  average: keysOf<AverageOptions>({ average: 1 }),
+  regressionMetric: keysOf<Opts<typeof mse, 2>>({ outputs: 1 }),
+  classificationReport: keysOf<Opts<typeof classificationReport, 1>>({ names: 1, digits: 1 }),
   // tensors, compile, init, save / load
   tensor: keysOf<Opts<typeof tensor, 2>>({ dtype: 1, name: 1 }),
   compile: keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1 }),

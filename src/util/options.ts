@@ -83,7 +83,20 @@ export function suggestName(key: string, allowed: readonly string[]): { name?: s
   }
   // Close enough to be a typo: at most 1 edit for short names, 2 for names of 5+ letters, a third of longer ones.
   const limit = Math.max(1, Math.min(3, Math.floor(nk.length / 3)));
-  return best !== undefined && bestD <= limit ? { name: best } : {};
+  if (best !== undefined && bestD <= limit) return { name: best };
+  // Else a shortened or longer form of one name (pad → padding, reduce → reduction, transposeB →
+  // transB): the longest shared start, at least 3 letters and half of the shorter name, if only one has it.
+  const starts = allowed.map((a) => commonPrefix(nk, normalise(a)));
+  const top = Math.max(0, ...starts);
+  const which = allowed.filter((_, i) => starts[i] === top);
+  const shorter = (a: string) => Math.min(nk.length, normalise(a).length);
+  return which.length === 1 && top >= 3 && 2 * top >= shorter(which[0]) ? { name: which[0] } : {};
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }
 
 /** The message for an unknown option `key` of `where` (shared with the CLI's flag errors). */
