@@ -64,6 +64,36 @@ describe('state_dict keys are PyTorch\'s', () => {
   });
 });
 
+describe('checkpoints saved before the PyTorch names still load', () => {
+  it('runningMean / runningVar are renamed, num_batches_tracked becomes 0, a dropout key tensor becomes extra state', async () => {
+    sg.manualSeed(5);
+    const src = MODELS.cnn();
+    const sd = src.stateDict();
+    const rm = sg.tensor([0.5, -1, 2, 0.25], [4]);
+    const rv = sg.tensor([1, 2, 3, 4], [4]);
+    const key = sg.tensor(new Int32Array([11, 22]), [2], { dtype: 'i32' });
+    // The old layout: camelCase buffers, no num_batches_tracked, the dropout key among the tensors.
+    const old: Record<string, sg.Tensor> = {
+      '0.weight': sd['0.weight'], '0.bias': sd['0.bias'], '1.weight': sd['1.weight'], '1.bias': sd['1.bias'],
+      '1.runningMean': rm, '1.runningVar': rv, '3.key': key, '6.weight': sd['6.weight'], '6.bias': sd['6.bias'],
+    };
+    const path = join(dir, 'old-names.safetensors');
+    await sg.io.saveCheckpoint(path, { tensors: old, metadata: { model: 'Sequential' } });
+    sg.manualSeed(99);
+    const m = MODELS.cnn();
+    await sg.load(m, path);
+    const got = m.stateDict();
+    expect(Array.from(await got['1.running_mean'].data())).toEqual([0.5, -1, 2, 0.25]);
+    expect(Array.from(await got['1.running_var'].data())).toEqual([1, 2, 3, 4]);
+    expect(Array.from(await got['1.num_batches_tracked'].data())).toEqual([0]);
+    expect(Array.from(await m.extraState()['3.key'].data())).toEqual([11, 22]);
+    expect(Array.from(await got['6.weight'].data())).toEqual(Array.from(await sd['6.weight'].data()));
+    // A name that is neither current nor legacy is still reported.
+    await sg.io.saveCheckpoint(path, { tensors: { ...old, '1.runningMeen': rm } });
+    await expect(sg.load(MODELS.cnn(), path)).rejects.toThrow(/runningMeen/);
+  });
+});
+
 describe('a file saved by torch loads with sg.load', () => {
   for (const name of Object.keys(MODELS)) {
     it(`${name}: same outputs as torch (eval mode)`, async () => {

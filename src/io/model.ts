@@ -8,7 +8,7 @@ import { OPTION_KEYS } from '../util/option-keys.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { assign } from '../tensor/assign.js';
-import { checkCompatible, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkCompatible, loadCheckpoint, saveCheckpoint, type LoadedTensor, type TensorSpec } from './checkpoint.js';
 import { checkOptimizerCheckpoint, isModelKey, loadOptimizerCheckpoint, optimizerCheckpoint } from './optimizer-state.js';
 /** Metadata key of the model's non-persistent buffers (dropout keys): {name: {dtype, shape, data}}. */
 const EXTRA_STATE_KEY = 'extraState';
@@ -82,15 +82,45 @@ export async function saveWithState(model: Module, path: string, opts: SaveOptio
 export async function load(model: Module, path: string | Uint8Array, opts: LoadOptions = {}): Promise<Record<string, unknown>> {
   checkOptions('load', opts, OPTION_KEYS.load);
   const ck = await loadCheckpoint(path);
-  const weights = Object.fromEntries(Object.entries(ck.tensors).filter(([k]) => isModelKey(k)));
   const expected = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
+  const { weights, extraState } = upgradeLegacyNames(
+    Object.fromEntries(Object.entries(ck.tensors).filter(([k]) => isModelKey(k))), expected, model);
   checkCompatible(expected, weights);
   // The optimizer's part is checked too before anything is written.
   const optMeta = opts.optimizer ? checkOptimizerCheckpoint(opts.optimizer, ck) : undefined;
   await model.loadStateDict(weights);
-  await loadExtraState(model, ck.metadata[EXTRA_STATE_KEY]);
+  await loadExtraState(model, ck.metadata[EXTRA_STATE_KEY] ?? extraState);
   if (opts.optimizer && optMeta) await loadOptimizerCheckpoint(opts.optimizer, ck, optMeta);
   return ck.metadata as Record<string, unknown>;
+}
+
+/**
+ * Checkpoints saved before shadergrad used PyTorch's state_dict names: batch norm's buffers were
+ * `runningMean` / `runningVar` (with no `num_batches_tracked`) and dropout's random key was a tensor
+ * `N.key`. They are renamed for the model at hand; a missing `num_batches_tracked` becomes 0, as
+ * torch's BatchNorm does for its own old checkpoints; a key tensor becomes the layer's extra state.
+ * Names the model does not know are left for checkCompatible to report.
+ */
+function upgradeLegacyNames(
+  loaded: Record<string, LoadedTensor>, expected: Record<string, TensorSpec>, model: Module,
+): { weights: Record<string, LoadedTensor>; extraState?: Record<string, { dtype: string; shape: number[]; data: number[] }> } {
+  const weights: Record<string, LoadedTensor> = {};
+  const extra: Record<string, { dtype: string; shape: number[]; data: number[] }> = {};
+  const own = model.extraState();
+  const renamed = (k: string) => k.replace(/(^|\.)runningMean$/, '$1running_mean').replace(/(^|\.)runningVar$/, '$1running_var');
+  for (const [k, t] of Object.entries(loaded)) {
+    const n = renamed(k);
+    if (n !== k && n in expected && !(n in loaded)) weights[n] = t;
+    else if (!(k in expected) && k in own) extra[k] = { dtype: t.dtype, shape: t.shape, data: Array.from(t.data) };
+    else weights[k] = t;
+  }
+  for (const [k, spec] of Object.entries(expected)) {
+    const prefix = k.slice(0, k.length - 'num_batches_tracked'.length);
+    if (k.endsWith('num_batches_tracked') && !(k in weights) && `${prefix}running_mean` in weights && !(`${prefix}running_mean` in loaded)) {
+      weights[k] = { shape: [...spec.shape], dtype: 'i32', data: new Int32Array(spec.shape.reduce((a, b) => a * b, 1)), sourceDtype: 'I64' };
+    }
+  }
+  return { weights, extraState: Object.keys(extra).length ? extra : undefined };
 }
 
 export interface SaveOptions {
