@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sg from '../../src/index.js';
 import { runCase } from '../harness.js';
 import { tables } from '../cases/index.js';
-import { useSerialReduce } from '../../src/ops/reduce.js';
+import { oneThreadPerRow } from '../../src/ops/kernel-rules.js';
 import { softwareRules } from '../../src/gpu/device.js';
 
 beforeAll(async () => {
@@ -26,11 +26,20 @@ describe('kernel rules', () => {
     sg.setKernelRules('hardware');
     expect(() => sg.setKernelRules('gpu' as never)).toThrow(/setKernelRules: expected 'software', 'hardware' or undefined, got gpu/);
   });
-  it('reduce one thread per output for short axes, and on software with enough outputs', () => {
-    expect(useSerialReduce(64, 1, false)).toBe(true);
-    expect(useSerialReduce(129, 1000, false)).toBe(false);
-    expect(useSerialReduce(100000, 128, true)).toBe(true);
-    expect(useSerialReduce(100000, 1, true)).toBe(false);
+  it('reduce: one thread per output for short axes, and on software with enough outputs', () => {
+    expect(oneThreadPerRow('reduce', 64, 1, false)).toBe(true);
+    expect(oneThreadPerRow('reduce', 129, 1000, false)).toBe(false);
+    expect(oneThreadPerRow('reduce', 100000, 128, true)).toBe(true);
+    expect(oneThreadPerRow('reduce', 100000, 1, true)).toBe(false);
+  });
+  it('rows: one thread for short rows anywhere, for long ones on software when there are enough', () => {
+    expect(oneThreadPerRow('softmax', 64, 1, false)).toBe(true);
+    expect(oneThreadPerRow('softmax', 65, 1000, false)).toBe(false);
+    expect(oneThreadPerRow('softmax', 4096, 4, true)).toBe(true);
+    expect(oneThreadPerRow('softmax', 4096, 2, true)).toBe(false);
+    expect(oneThreadPerRow('crossEntropySum', 256, 1, false)).toBe(true);
+    expect(oneThreadPerRow('crossEntropySum', 257, 1, false)).toBe(false);
+    expect(oneThreadPerRow('crossEntropySum', 100000, 1, true)).toBe(true);
   });
 });
 

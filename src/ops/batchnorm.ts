@@ -17,13 +17,11 @@
 //                      the plain per-channel affine map, in ops.
 // The per-channel kernels (statistics, fused forward, gradient sums, fused backward) run one workgroup
 // per channel with tree reductions, or one thread per channel (the _channels kernels: no workgroup
-// memory, no barrier) for channels of at most 64 values on any adapter and on a software adapter
-// (softwareRules(): SwiftShader pays for each barrier by switching every invocation of the
-// workgroup) with at least 4 channels; see useBatchNormPerChannel.
+// memory, no barrier) by the 'batchNormChannels' rule of src/ops/kernel-rules.ts.
 // Kernels: shaders/batchnorm.wgsl. References: src/reference/batchnorm.ts.
 
 import { defineKernel, type BindingDef, type KernelDef } from '../gpu/kernels.js';
-import { softwareRules } from '../gpu/device.js';
+import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply, apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/batchnorm.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type HostTensor, type Meta } from './op.js';
@@ -42,7 +40,7 @@ const params = [
   { name: 'eps', type: 'f32' as const },
 ];
 const wg256: [number, number, number] = [WG, 1, 1];
-const wg64: [number, number, number] = [64, 1, 1];
+const wg64: [number, number, number] = [ROW_THREADS, 1, 1];
 
 const statsBindings: BindingDef[] = [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'mean', kind: RW },
   { name: 'rstd', kind: RW }, { name: 'var_b', kind: RW }];
@@ -74,7 +72,7 @@ export const batchNormKernels = {
   backwardDx: kernel('batchnorm_backward_dx', [...gradBindings, { name: 'sum_dy_xhat', kind: R }, { name: 'sum_dy', kind: R },
     { name: 'weight_b', kind: R }, { name: 'dx', kind: RW }], wg256, ['HAS_WEIGHT']),
   backward: kernel('batchnorm_backward', backwardBindings, wg256, ['HAS_WEIGHT']),
-  // One thread per channel (no workgroup memory, no barrier): see useBatchNormPerChannel.
+  // One thread per channel (no workgroup memory, no barrier): the 'batchNormChannels' rule.
   statsChannels: kernel('batchnorm_stats_channels', statsBindings, wg64),
   forwardChannels: kernel('batchnorm_forward_channels', forwardBindings, wg64, affine),
   backwardReduceChannels: kernel('batchnorm_backward_reduce_channels', backwardReduceBindings, wg64),
@@ -97,17 +95,6 @@ function useFused(version: BatchNormVersion, C: number, M: number, perChannel: b
   return C >= 64 || M <= 1024 || perChannel;
 }
 
-/**
- * The per-channel kernels' work split: one thread per channel (the _channels kernels, no barrier)
- * for short channels (M ≤ 64 values would leave most of a 256-thread workgroup idle) on any adapter,
- * and on a software adapter with at least 4 channels; one workgroup per channel otherwise. (SwiftShader
- * runs 4 invocations per SIMD group: with fewer channels the threads leave lanes and cores idle, and
- * a workgroup per channel is as fast or, for one channel of many values, about 3× faster.)
- */
-function useBatchNormPerChannel(C: number, M: number, software = softwareRules()): boolean {
-  return M <= 64 || (software && C >= 4);
-}
-
 /** (N, C, L) view of x. */
 function view(shape: readonly number[]): [number, number, number] {
   return [shape[0], shape[1], numel(shape.slice(2))];
@@ -120,7 +107,7 @@ function channelShape(rank: number, C: number): number[] {
 
 /** Grid of one workgroup (perThread: one thread) per channel, 2-D past the per-dimension limit. */
 function channelGrid(ctx: EncodeCtx, C: number, perThread: boolean): [number, number] {
-  return grid1d(C, perThread ? 64 : 1, ctx.limits.maxWorkgroupsPerDim);
+  return grid1d(C, perThread ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim);
 }
 
 function checkChannelMeta(op: string, what: string, m: Meta, C: number): void {
@@ -189,7 +176,7 @@ export const batchNormOp = defineOp<TrainAttrs>({
     const p = { N, C, L, eps: attrs.eps };
     const overrides = { HAS_WEIGHT: s.w >= 0 ? 1 : 0, HAS_BIAS: s.b >= 0 ? 1 : 0 };
     const [y, mean, rstd] = outputs;
-    const perThread = useBatchNormPerChannel(C, M);
+    const perThread = oneThreadPerRow('batchNormChannels', M, C);
     if (useFused(attrs.version, C, M, perThread)) {
       ctx.dispatch(perThread ? batchNormKernels.forwardChannels : batchNormKernels.forward, {
         bind: { x, mean, rstd, var_b: varB, weight, bias, y }, params: p, overrides, grid: channelGrid(ctx, C, perThread),
@@ -296,7 +283,7 @@ export const batchNormBackwardOp = defineOp<BackwardAttrs>({
     const [dx, dweight, dbias] = outputs;
     const p = { N, C, L, eps: 0 };
     const overrides = { HAS_WEIGHT: attrs.hasWeight ? 1 : 0 };
-    const perThread = useBatchNormPerChannel(C, N * L);
+    const perThread = oneThreadPerRow('batchNormChannels', N * L, C);
     if (useFused(attrs.version, C, N * L, perThread)) {
       ctx.dispatch(perThread ? batchNormKernels.backwardChannels : batchNormKernels.backward, {
         bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias, weight_b: weight, dx }, params: p, overrides,

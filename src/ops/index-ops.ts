@@ -18,6 +18,7 @@ import * as ref from '../reference/index-ops.js';
 import { defineOp, fmtShape, grid1d, numel, type DType, type Meta, type OpDef } from './op.js';
 import { checkRank, normAxis, stridesOf } from './shape.js';
 import { reshape } from './shape-ops.js';
+import { axisView } from './kernel-rules.js';
 
 const WG = 256;
 const copyBindings = [{ name: 'x', kind: 'read' as const }, { name: 'y', kind: 'read_write' as const }];
@@ -73,11 +74,6 @@ const kernels = {
 function gatherParams() {
   return [...u32s('n', 'rank', 'axis', 'size'), { name: 'ishape', type: 'u32' as const, length: 8 },
     { name: 'xshape', type: 'u32' as const, length: 8 }, { name: 'xstride', type: 'u32' as const, length: 8 }];
-}
-
-/** [outer, size, inner] view of `shape` around `axis`. */
-function around(shape: readonly number[], axis: number): [number, number, number] {
-  return [numel(shape.slice(0, axis)), shape[axis], numel(shape.slice(axis + 1))];
 }
 
 function withAxis(shape: readonly number[], axis: number, size: number): number[] {
@@ -138,7 +134,7 @@ const concatOp: OpDef<ConcatAttrs> = defineOp<ConcatAttrs>({
     return [{ shape, dtype: ins[0].dtype }];
   },
   encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { axis } }) => {
-    const [, total, inner] = around(outMeta[0].shape, axis);
+    const { R: total, inner } = axisView(outMeta[0].shape, axis);
     let offset = 0;
     inMeta.forEach((m, t) => {
       const seg = m.shape[axis] * inner;
@@ -212,7 +208,7 @@ const sliceOp: OpDef<SliceAttrs> = defineOp<SliceAttrs>({
   encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { axis, start, step, length } }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
-    const [, D, inner] = around(inMeta[0].shape, axis);
+    const { R: D, inner } = axisView(inMeta[0].shape, axis);
     ctx.dispatch(kernels.slice, {
       bind: { x: inputs[0], y: outputs[0] }, params: { n, D, L: length, inner, start, step },
       grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
@@ -233,7 +229,7 @@ const sliceBackwardOp: OpDef<SliceBackwardAttrs> = defineOp<SliceBackwardAttrs>(
   encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { axis, start, step, size } }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
-    const [, L, inner] = around(inMeta[0].shape, axis);
+    const { R: L, inner } = axisView(inMeta[0].shape, axis);
     ctx.dispatch(kernels.sliceBackward, {
       bind: { x: inputs[0], y: outputs[0] }, params: { n, D: size, L, inner, start, step },
       grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
@@ -485,7 +481,7 @@ const indexSelectOp: OpDef<IndexSelectAttrs> = defineOp<IndexSelectAttrs>({
   encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { axis } }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
-    const [, V, inner] = around(inMeta[0].shape, axis);
+    const { R: V, inner } = axisView(inMeta[0].shape, axis);
     ctx.dispatch(kernels.indexSelect, {
       bind: { x: inputs[0], indices: inputs[1], out: outputs[0] }, params: { n, V, N: inMeta[1].shape[0], inner },
       grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
@@ -506,7 +502,7 @@ const indexSelectBackwardOp: OpDef<IndexSelectBackwardAttrs> = defineOp<IndexSel
   encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { axis, size } }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
-    const [, N, inner] = around(inMeta[0].shape, axis);
+    const { R: N, inner } = axisView(inMeta[0].shape, axis);
     ctx.dispatch(kernels.indexSelectBackward, {
       bind: { dy: inputs[0], indices: inputs[1], dx: outputs[0] }, params: { n, V: size, N, inner },
       grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),

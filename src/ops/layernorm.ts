@@ -4,14 +4,12 @@
 // what the backward op reads. The backward op has outputs [dinp, dweight?, dbias?]; its own gradient is
 // written in ops, so gradients of gradients work. Reference: src/reference/layernorm.ts.
 // Kernel choice: the forward and dinp run one workgroup per row, or one thread per row (the _rows
-// kernels: no workgroup memory, no barrier) for rows of at most ROWS_MAX_C = 64 elements on any
-// adapter and on a software adapter with at least 4 rows (softwareRules(): SwiftShader pays for each
-// barrier by switching every invocation of the workgroup); see useLayerNormRows. dweight / dbias take
-// the 32×8 column workgroups, or one thread per column (layernorm_backward_params_cols) when there are
-// at most 64 rows or on a software adapter with at least 4 columns; see useLayerNormColumns.
+// kernels: no workgroup memory, no barrier) by the 'layerNormRows' rule of src/ops/kernel-rules.ts;
+// dweight / dbias take the 32×8 column workgroups, or one thread per column
+// (layernorm_backward_params_cols) by its 'layerNormColumns' rule.
 
 import { defineKernel, type KernelDef } from '../gpu/kernels.js';
-import { softwareRules } from '../gpu/device.js';
+import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/layernorm.js';
 import { defineOp, fmtShape, grid1d, numel, type EncodeCtx, type HostTensor, type Meta } from './op.js';
@@ -21,7 +19,6 @@ import { mean as meanOf, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 
 const WG = 256;
-const ROWS_WG = 64;
 /** What the kernels of one role (forward, dinp, dweight/dbias) share whatever their work split. */
 type Role = Pick<KernelDef, 'bindings' | 'params' | 'overrides'>;
 const forward: Role = {
@@ -54,34 +51,12 @@ export const layerNormKernels = {
   forward: kernel('layernorm_forward', forward, [WG, 1, 1]),
   backward: kernel('layernorm_backward', backward, [WG, 1, 1]),
   /** One thread per row. */
-  forwardRows: kernel('layernorm_forward_rows', forward, [ROWS_WG, 1, 1]),
-  backwardRows: kernel('layernorm_backward_rows', backward, [ROWS_WG, 1, 1]),
+  forwardRows: kernel('layernorm_forward_rows', forward, [ROW_THREADS, 1, 1]),
+  backwardRows: kernel('layernorm_backward_rows', backward, [ROW_THREADS, 1, 1]),
   /** 32 columns × 8 row lanes per workgroup; one thread per column. */
   backwardParams: kernel('layernorm_backward_params', backwardParams, [32, 8, 1]),
-  backwardParamsCols: kernel('layernorm_backward_params_cols', backwardParams, [ROWS_WG, 1, 1]),
+  backwardParamsCols: kernel('layernorm_backward_params_cols', backwardParams, [ROW_THREADS, 1, 1]),
 };
-
-/** Rows up to this long take the one-thread-per-row kernels on any adapter. */
-const ROWS_MAX_C = 64;
-
-/**
- * One thread per row for short rows (C ≤ 64 would leave most of a 256-thread workgroup idle) on any
- * adapter, and on a software adapter with at least 4 rows; one workgroup per row otherwise.
- * (SwiftShader runs 4 invocations per SIMD group: 1 or 2 very long rows leave its lanes and cores
- * idle with a thread each, and take about half the time with a workgroup each.)
- */
-function useLayerNormRows(C: number, rows: number, software = softwareRules()): boolean {
-  return C <= ROWS_MAX_C || (software && rows >= 4);
-}
-
-/**
- * dweight / dbias with one thread per column when there are at most 64 rows (the 8 row lanes of a
- * 32×8 workgroup would hold at most 8 rows each, between barriers) on any adapter, and on a software
- * adapter with at least 4 columns; the 32×8 column workgroups otherwise.
- */
-function useLayerNormColumns(rows: number, C: number, software = softwareRules()): boolean {
-  return rows <= ROWS_MAX_C || (software && C >= 4);
-}
 
 interface LayerNormAttrs {
   normalizedShape: number[];
@@ -101,7 +76,7 @@ function dims(xShape: number[], normalizedShape: number[]) {
 
 /** Grid of one workgroup (perThread: one thread) per item, folded into 2-D past the per-dimension limit. */
 function rowGrid(n: number, ctx: EncodeCtx, perThread = false): [number, number] {
-  return grid1d(n, perThread ? ROWS_WG : 1, ctx.limits.maxWorkgroupsPerDim);
+  return grid1d(n, perThread ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim);
 }
 
 const addOpt = (a: Tensor | null, b: Tensor | null): Tensor | null => (a && b ? add(a, b) : (a ?? b));
@@ -125,7 +100,7 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
     if (C === 0) return;
     const [inp, mean, rstd, dout] = inputs;
     if (rows > 0) {
-      const perRow = useLayerNormRows(C, rows);
+      const perRow = oneThreadPerRow('layerNormRows', C, rows);
       ctx.dispatch(perRow ? layerNormKernels.backwardRows : layerNormKernels.backward, {
         bind: { inp, saved_mean: mean, saved_rstd: rstd, dout, weight: hasWeight ? inputs[4] : inp, dinp: outputs[0] },
         params: { rows, C }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0 }, grid: rowGrid(rows, ctx, perRow),
@@ -135,7 +110,7 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
       // Both sums come from one pass; the one nobody asked for goes to a scratch buffer.
       const dweight = hasWeight ? outputs[1] : ctx.scratch(C * 4);
       const dbias = hasBias ? outputs[hasWeight ? 2 : 1] : ctx.scratch(C * 4);
-      const perColumn = useLayerNormColumns(rows, C);
+      const perColumn = oneThreadPerRow('layerNormColumns', rows, C);
       ctx.dispatch(perColumn ? layerNormKernels.backwardParamsCols : layerNormKernels.backwardParams, {
         bind: { inp, saved_mean: mean, saved_rstd: rstd, dout, dweight, dbias },
         params: { rows, C }, grid: perColumn ? rowGrid(C, ctx, true) : rowGrid(Math.ceil(C / 32), ctx),
@@ -231,7 +206,7 @@ const layerNormOp = defineOp<LayerNormAttrs>({
     const { C, rows } = dims(inMeta[0].shape, normalizedShape);
     if (rows === 0) return;
     const inp = inputs[0];
-    const perRow = useLayerNormRows(C, rows);
+    const perRow = oneThreadPerRow('layerNormRows', C, rows);
     ctx.dispatch(perRow ? layerNormKernels.forwardRows : layerNormKernels.forward, {
       bind: {
         inp, mean: outputs[1], rstd: outputs[2], out: outputs[0],

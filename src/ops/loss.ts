@@ -4,7 +4,7 @@
 // Kernels: shaders/loss.wgsl. References: src/reference/loss.ts.
 
 import { defineKernel, type KernelDef } from '../gpu/kernels.js';
-import { softwareRules } from '../gpu/device.js';
+import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply, apply1, hostValues, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/loss.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeArgs, type EncodeCtx, type GradArgs, type HostTensor, type OpDef } from './op.js';
@@ -113,16 +113,16 @@ export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAtt
     const overrides = { HAS_WEIGHT: attrs.hasWeight ? 1 : 0 };
     const rows = attrs.reduction === 'none' ? outputs[0] : ctx.scratch(M * 4);
     const rowWeight = ctx.scratch(M * 4);
-    // One thread per row for short rows or on a software adapter; one workgroup per row otherwise.
-    const perThread = C <= 64 || softwareRules();
+    // One thread per row, or one workgroup per row (src/ops/kernel-rules.ts).
+    const perThread = oneThreadPerRow('crossEntropyRows', C, M);
     ctx.dispatch(perThread ? crossEntropyKernels.forwardRows : crossEntropyKernels.forward, {
       bind: { logits: inputs[0], targets: inputs[1], class_weight: weight, row_loss: rows, row_weight: rowWeight, lse: outputs[1] },
       params: { M, C, ignore_index: attrs.ignoreIndex, smoothing: attrs.labelSmoothing },
-      overrides, grid: grid1d(M, perThread ? 64 : 1, ctx.limits.maxWorkgroupsPerDim),
+      overrides, grid: grid1d(M, perThread ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
     });
     const loss: BufferRef = attrs.reduction === 'none' ? ctx.scratch(16) : outputs[0];
-    // The final sums: one thread for up to 256 rows (and any size on a software adapter), else a tree.
-    ctx.dispatch(M <= 256 || softwareRules() ? crossEntropyKernels.reduceSerial : crossEntropyKernels.reduce, {
+    // The final sums: one thread, or a 256-thread tree (the 'crossEntropySum' rule).
+    ctx.dispatch(oneThreadPerRow('crossEntropySum', M, 1) ? crossEntropyKernels.reduceSerial : crossEntropyKernels.reduce, {
       bind: { row_loss_in: rows, row_weight_in: rowWeight, class_weight: weight, loss, stats: outputs[2] },
       params: { M, C }, overrides: { ...overrides, REDUCTION: REDUCTION_CODE[attrs.reduction] }, grid: [1],
     });

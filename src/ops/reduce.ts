@@ -4,7 +4,7 @@
 // Kernels: shaders/reduce.wgsl. Reference: src/reference/reduce.ts.
 
 import { defineKernel } from '../gpu/kernels.js';
-import { softwareRules } from '../gpu/device.js';
+import { axisView, oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/reduce.js';
 import { defineOp, fmtShape, grid1d, numel, type OpDef } from './op.js';
@@ -27,26 +27,10 @@ export const reduceSerialKernel = defineKernel({
   workgroupSize: [64, 1, 1], overrides: ['OP'],
 });
 
-/** Axes up to this long are reduced by one thread per output (reduce_serial) on any adapter. */
-export const SERIAL_MAX_R = 128;
-
-/**
- * reduce_serial for short axes, and on a software adapter whenever there are enough outputs to keep
- * its cores busy (a few outputs over a very long axis still take the workgroup tree, which spreads R
- * over 64 threads); reduce_forward (one workgroup per output) otherwise.
- */
-export function useSerialReduce(R: number, outputs: number, software = softwareRules()): boolean {
-  return R <= SERIAL_MAX_R || (software && outputs >= 64);
-}
-
-/**
- * The kernels' view of x around `axis`: [outer, R, inner] (R the reduced axis), and the number of
- * outputs outer·inner (one workgroup each for the tree kernels, one thread each for reduce_serial).
- */
-function axisView(shape: readonly number[], axis: number): { params: { outer: number; R: number; inner: number }; total: number } {
-  const outer = numel(shape.slice(0, axis));
-  const inner = numel(shape.slice(axis + 1));
-  return { params: { outer, R: shape[axis], inner }, total: outer * inner };
+/** The kernels' view of x around `axis` ([outer, R, inner]) and its number of outputs outer·inner. */
+function reduceView(shape: readonly number[], axis: number): { params: { outer: number; R: number; inner: number }; total: number } {
+  const params = axisView(shape, axis);
+  return { params, total: params.outer * params.inner };
 }
 
 type Kind = ref.ReduceKind;
@@ -70,12 +54,12 @@ function defineReduce(kind: Kind): OpDef<ReduceAttrs> {
       return [{ shape, dtype: 'f32' }];
     },
     encode: (ctx, { inputs, outputs, inMeta, attrs: { axis } }) => {
-      const { params, total } = axisView(inMeta[0].shape, axis);
+      const { params, total } = reduceView(inMeta[0].shape, axis);
       if (total === 0) return;
-      const serial = useSerialReduce(params.R, total);
+      const serial = oneThreadPerRow('reduce', params.R, total);
       ctx.dispatch(serial ? reduceSerialKernel : reduceKernel, {
         bind: { x: inputs[0], y: outputs[0] }, params, overrides: { OP: CODES[kind] },
-        grid: grid1d(total, serial ? 64 : 1, ctx.limits.maxWorkgroupsPerDim),
+        grid: grid1d(total, serial ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: ({ inputs: [x], outputs: [y], dys: [dy], attrs: { axis } }) => {
@@ -163,7 +147,7 @@ function defineArg(kind: ArgKind): OpDef<ReduceAttrs> {
       return [{ shape, dtype: 'i32' }];
     },
     encode: (ctx, { inputs, outputs, inMeta, attrs: { axis } }) => {
-      const { params, total } = axisView(inMeta[0].shape, axis);
+      const { params, total } = reduceView(inMeta[0].shape, axis);
       if (total === 0) return;
       ctx.dispatch(argKernel, {
         bind: { x: inputs[0], idx: outputs[0] }, params,

@@ -1,14 +1,12 @@
 // softmax and logSoftmax over any axis (torch.nn.functional semantics), numerically stable.
 // Kernels: shaders/softmax.wgsl — one workgroup per row (softmax_forward / softmax_backward), or one
-// thread per row (the _rows kernels: no workgroup memory, no barrier) for rows of at most
-// ROWS_MAX_R = 64 elements on any adapter, and for every row on a software adapter (softwareRules():
-// SwiftShader pays for each barrier by switching every invocation of the workgroup); see
-// useSoftmaxRows. A non-last axis is handled by strides in the kernel (the [outer, R, inner] view),
+// thread per row (the _rows kernels: no workgroup memory, no barrier), chosen by the 'softmax' rule
+// of src/ops/kernel-rules.ts. A non-last axis is handled by strides in the kernel (the [outer, R, inner] view),
 // never by a transpose. Each forward has a dedicated backward op (softmax_backward) whose own
 // gradient is written in ops, so gradients of gradients work. Reference: src/reference/softmax.ts.
 
 import { defineKernel, type BindingDef, type KernelDef } from '../gpu/kernels.js';
-import { softwareRules } from '../gpu/device.js';
+import { axisView, oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/softmax.js';
 import { defineOp, grid1d, numel, type BufferRef, type EncodeCtx, type EncodeArgs, type Meta, type OpDef } from './op.js';
@@ -18,7 +16,6 @@ import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 
 const WG = 256;
-const ROWS_WG = 64;
 const params = [{ name: 'outer', type: 'u32' as const }, { name: 'R', type: 'u32' as const }, { name: 'inner', type: 'u32' as const }];
 const forwardBindings: BindingDef[] = [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'fparams', kind: 'uniform' }];
 const backwardBindings: BindingDef[] = [{ name: 'out', kind: 'read' }, { name: 'dout', kind: 'read' }, { name: 'dinp', kind: 'read_write' },
@@ -33,43 +30,25 @@ export const softmaxKernels = {
   forward: kernel('softmax_forward', forwardBindings, WG),
   backward: kernel('softmax_backward', backwardBindings, WG),
   /** One thread per row. */
-  forwardRows: kernel('softmax_forward_rows', forwardBindings, ROWS_WG),
-  backwardRows: kernel('softmax_backward_rows', backwardBindings, ROWS_WG),
+  forwardRows: kernel('softmax_forward_rows', forwardBindings, ROW_THREADS),
+  backwardRows: kernel('softmax_backward_rows', backwardBindings, ROW_THREADS),
 };
-
-/** Rows up to this long take the one-thread-per-row kernels on any adapter. */
-const ROWS_MAX_R = 64;
-
-/**
- * One thread per row for short rows (R ≤ 64 would leave most of a 256-thread workgroup idle) on any
- * adapter, and on a software adapter with at least 4 rows; one workgroup per row otherwise.
- * (SwiftShader runs 4 invocations per SIMD group: 1 or 2 very long rows leave its lanes and cores
- * idle with a thread each, and take about half the time with a workgroup each.)
- */
-function useSoftmaxRows(R: number, rows: number, software = softwareRules()): boolean {
-  return R <= ROWS_MAX_R || (software && rows >= 4);
-}
 
 interface SoftmaxAttrs {
   /** The softmax axis, already normalised to 0..rank-1. */
   axis: number;
 }
 
-/** [outer, R, inner] for a softmax over `axis`. */
-function view(shape: number[], axis: number) {
-  return { outer: numel(shape.slice(0, axis)), R: shape[axis], inner: numel(shape.slice(axis + 1)) };
-}
-
 /** Encodes one of the kernel pairs: `perRow` (one thread per row) or `perGroup` (one workgroup per row). */
 function encodeRows(perGroup: KernelDef, perRow: KernelDef, log: boolean, forward: boolean) {
   return (ctx: EncodeCtx, { inputs, outputs, outMeta, attrs }: EncodeArgs<SoftmaxAttrs>) => {
-    const v = view(outMeta[0].shape, attrs.axis);
+    const v = axisView(outMeta[0].shape, attrs.axis);
     const rows = v.outer * v.inner;
     if (rows === 0 || v.R === 0) return;
-    const rowKernels = useSoftmaxRows(v.R, rows);
+    const rowKernels = oneThreadPerRow('softmax', v.R, rows);
     const bind: Record<string, BufferRef> = forward ? { x: inputs[0], y: outputs[0] } : { out: inputs[0], dout: inputs[1], dinp: outputs[0] };
     ctx.dispatch(rowKernels ? perRow : perGroup, {
-      bind, params: v, overrides: { OP: log ? 1 : 0 }, grid: grid1d(rows, rowKernels ? ROWS_WG : 1, ctx.limits.maxWorkgroupsPerDim),
+      bind, params: v, overrides: { OP: log ? 1 : 0 }, grid: grid1d(rows, rowKernels ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
     });
   };
 }

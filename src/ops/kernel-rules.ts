@@ -1,0 +1,69 @@
+// Kernel rules: how an op's 'auto' picks the work split of a row-wise kernel. Softmax, layerNorm,
+// batchNorm, the reductions and cross-entropy each have two kernels for the same result:
+//
+//   one workgroup per row   the row is split over the workgroup's threads and combined by a tree
+//                           reduction in workgroup memory (a workgroupBarrier per level)
+//   one thread per row      the thread walks its row alone: no workgroup memory, no barrier
+//
+// The reason, once: a short row leaves most threads of a workgroup idle, so it takes the thread
+// kernel on any adapter. On a software adapter (SwiftShader) every workgroupBarrier switches every
+// invocation of the workgroup, so the thread kernel wins for long rows too — as long as there are
+// enough rows to fill its lanes (it runs 4 invocations per SIMD group): with 1 or 2 very long rows a
+// thread each leaves lanes and cores idle, and a workgroup each takes about half the time.
+//
+// Each op's rule below names its two numbers; sg.setKernelRules() (src/gpu/device.ts) makes every
+// rule follow one adapter class, and a later autotuner replaces these constants by measurements.
+
+import { softwareRules } from '../gpu/device.js';
+import { numel } from './op.js';
+
+/** Threads per workgroup of the one-thread-per-row kernels (their WGSL @workgroup_size). */
+export const ROW_THREADS = 64;
+
+export interface RowRule {
+  /** Rows of at most this many values take the thread kernel on any adapter. */
+  shortRow: number;
+  /** On a software adapter, at least this many rows take the thread kernel whatever their length. */
+  softwareMinRows: number;
+}
+
+/** The rules of the ops that have both kernels: the row is what one thread or one workgroup reduces. */
+export const ROW_RULES = {
+  /** softmax / logSoftmax: a row is the softmax axis. */
+  softmax: { shortRow: 64, softwareMinRows: 4 },
+  /** layerNorm forward and dinp: a row is the normalised dims. */
+  layerNormRows: { shortRow: 64, softwareMinRows: 4 },
+  /**
+   * layerNorm dweight / dbias: a "row" is a column of the [rows, C] input; up to 64 values fit the 8
+   * row lanes of the 32×8 column workgroups at 8 each between barriers.
+   */
+  layerNormColumns: { shortRow: 64, softwareMinRows: 4 },
+  /** batchNorm statistics and backward sums: a row is a channel's N·H·W values. */
+  batchNormChannels: { shortRow: 64, softwareMinRows: 4 },
+  /**
+   * sum / mean / max / min / argmax over an axis: reduce_serial up to 128 values; on a software
+   * adapter once there are 64 outputs (a few outputs of a very long axis still take the tree, which
+   * spreads the axis over 64 threads).
+   */
+  reduce: { shortRow: 128, softwareMinRows: 64 },
+  /** crossEntropy's fused log-softmax + NLL: a row is one sample's C logits. */
+  crossEntropyRows: { shortRow: 64, softwareMinRows: 1 },
+  /** crossEntropy's final sums over the M rows: one thread up to 256 rows, a 256-thread tree above. */
+  crossEntropySum: { shortRow: 256, softwareMinRows: 1 },
+} as const satisfies Record<string, RowRule>;
+
+export type RowRuleName = keyof typeof ROW_RULES;
+
+/** Whether `rows` rows of `length` values each take the one-thread-per-row kernel under `rule`. */
+export function oneThreadPerRow(rule: RowRuleName, length: number, rows: number, software = softwareRules()): boolean {
+  const r: RowRule = ROW_RULES[rule];
+  return length <= r.shortRow || (software && rows >= r.softwareMinRows);
+}
+
+/**
+ * A shape seen around `axis` as [outer, R, inner]: R values along the axis, `inner` apart; the row
+ * kernels and the reductions work on this view instead of transposing.
+ */
+export function axisView(shape: readonly number[], axis: number): { outer: number; R: number; inner: number } {
+  return { outer: numel(shape.slice(0, axis)), R: shape[axis], inner: numel(shape.slice(axis + 1)) };
+}
