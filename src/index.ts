@@ -35,10 +35,12 @@ export * from './ops/dropout.js';
 export * from './ops/optim.js';
 
 // Compiled steps: plan, memory plan, replay, profiler, explain.
-export {
-  compile, packArena, Plan, NonFiniteError, textTable,
-  type CompileOptions, type PlanOptimizer, type Hyper, type ExplainRow, type ProfileReport, type StepRecord, type InputSpec,
-} from './graph/compile.js';
+export { compile, type CompileOptions } from './graph/compile.js';
+export { type InputSpec } from './graph/trace.js';
+export { packArena } from './graph/arena.js';
+export { type PlanOptimizer, type Hyper } from './graph/optimizer-state.js';
+export { Plan, NonFiniteError, type StepRecord } from './graph/plan.js';
+export { textTable, type ExplainRow, type ProfileReport } from './graph/plan-views.js';
 
 // The training library.
 export * as nn from './nn/index.js';

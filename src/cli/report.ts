@@ -3,7 +3,7 @@
 // No external scripts or fonts: the file opens anywhere.
 
 import type { EpochRecord } from '../train/fit.js';
-import type { ProfileReport } from '../graph/compile.js';
+import type { ProfileReport } from '../graph/plan-views.js';
 
 export interface ReportInput {
   title: string;

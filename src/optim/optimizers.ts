@@ -7,8 +7,8 @@
 //   - eagerly: `await opt.step(grads)` after sg.valueAndGrad, per parameter with the same kernels.
 // The update kernels and their float64 references are in src/ops/optim.ts / src/reference/optim.ts.
 
-import type { PlanOptimizer, Hyper } from '../graph/compile.js';
-import { OptimizerState } from '../graph/compile.js';
+import type { PlanOptimizer, Hyper } from '../graph/optimizer-state.js';
+import { OptimizerState } from '../graph/optimizer-state.js';
 import { fromStorage, type Tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
 import { full } from '../ops/elementwise.js';

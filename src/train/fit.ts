@@ -8,7 +8,8 @@
 //     and the course's diagnosis checks (initial loss ≈ log C; overfitBatch).
 
 import { Module } from '../nn/module.js';
-import { compile, NonFiniteError, type Plan } from '../graph/compile.js';
+import { compile } from '../graph/compile.js';
+import { NonFiniteError, type Plan } from '../graph/plan.js';
 import { fromStorage, realise, tensor, type Tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
 import { copy } from '../ops/elementwise.js';

@@ -1,0 +1,336 @@
+// The Plan runtime: replay a compiled step. run() writes the inputs, encodes every dispatch into one
+// compute pass, then the copies after the pass, and submits once, in program order
+// (src/gpu/queue.ts); every `readEvery` steps the outputs (and the device's index-error flags) are
+// copied into a ring of staging buffers and mapped without waiting. flush() waits for all of it.
+// In steady state a step creates no buffers, pipelines or bind groups and never waits on the GPU.
+
+import { gpu, throwPendingError } from '../gpu/device.js';
+import { checkIndexErrors, ERROR_BYTES, errorBuffer, throwIndexErrors } from '../gpu/device-errors.js';
+import { encodeDispatches, lostOr, type Prepared, type RecordedDispatch } from '../gpu/executor.js';
+import { queueBusy, submitInOrder } from '../gpu/queue.js';
+import { count } from '../gpu/stats.js';
+import { acquireBuffer, noteSubmit, releaseBuffer, type Storage } from '../memory/pool.js';
+import { fmtShape, type DType } from '../ops/op.js';
+import { checkUsable, realiseReadersOf, Tensor } from '../tensor/tensor.js';
+import { optimizerStateOf, type Hyper, type PlanOptimizer } from './optimizer-state.js';
+import {
+  firstNonFinite, formatExplain, profileReport, timeDispatches, traceEventsOf, type DebugValue, type ExplainRow, type MemoryStats, type ProfileReport, type Timings,
+} from './plan-views.js';
+import { rewriteHyperUniforms, type AfterPassCopy, type DynamicDispatch } from './record.js';
+
+export interface StepRecord {
+  step: number;
+  values: Record<string, Float32Array | Int32Array>;
+}
+
+/** Everything compile() hands a Plan. */
+export interface PlanParts {
+  label: string;
+  /** The placeholder tensors run() writes the step's inputs into. */
+  inputs: Tensor[];
+  outputNames: string[];
+  /** Where each output lives, for the readback. */
+  outputRefs: { buffer: GPUBuffer; offset: number; bytes: number; dtype: DType }[];
+  dispatches: RecordedDispatch[];
+  prepared: Prepared;
+  /** The optimizer's dispatches, their uniforms rewritten from `hyper` every step. */
+  dynamic: DynamicDispatch[];
+  /** The hyper-parameters the optimizer's ops were recorded with (updated in place every step). */
+  hyper?: Hyper;
+  optimizer?: PlanOptimizer;
+  /** Buffers the plan gives back to the pool on dispose(): planned slots, scratch buffers. */
+  owned: GPUBuffer[];
+  /** Storages the plan binds and keeps alive: inputs, arenas, constants. */
+  keep: Storage[];
+  rows: Omit<ExplainRow, 'ms'>[];
+  memory: MemoryStats;
+  readEvery: number;
+  /** Staging buffers in the readback ring at the start. */
+  ringSize: number;
+  /** Debug mode: every intermediate, for checkFinite(). */
+  debugValues?: DebugValue[];
+  /** Buffer-to-buffer copies after the compute pass: the optimizer's results and state updates. */
+  afterPassCopies: AfterPassCopy[];
+  /** Tensors each step writes in place (parameters, running statistics). */
+  written: Tensor[];
+}
+
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+}
+
+export class Plan {
+  step = 0;
+  readonly history: StepRecord[] = [];
+  /** Readbacks skipped because every staging buffer was still being mapped. */
+  droppedReads = 0;
+  timings?: Timings;
+  /** The ring never grows past this many staging buffers; further readbacks are dropped and counted. */
+  readonly maxRing = 64;
+  readonly label: string;
+  readonly inputs: Tensor[];
+  readonly outputNames: string[];
+  readonly dispatches: RecordedDispatch[];
+  readonly rows: Omit<ExplainRow, 'ms'>[];
+  readonly memory: MemoryStats;
+
+  private readonly parts: PlanParts;
+  private readonly pending = new Set<Promise<void>>();
+  /** An error of a step submitted after run() returned: thrown by the next run() or flush(). */
+  private deferredError?: Error;
+  private readonly freeRing: GPUBuffer[];
+  private disposed = false;
+  private ringCreated: number;
+  /** Bytes of a staging buffer: the outputs, then the index-error flags when the plan checks indices. */
+  private readonly readBytes: number;
+  /** The device's index-error buffer (src/gpu/device-errors.ts) when a kernel of the plan checks indices. */
+  private readonly errorFlags: GPUBuffer | null;
+  /** The newest step whose index-error flags were read. */
+  private flagsReadAt = 0;
+
+  constructor(parts: PlanParts) {
+    this.parts = parts;
+    this.label = parts.label;
+    this.inputs = parts.inputs;
+    this.outputNames = parts.outputNames;
+    this.dispatches = parts.dispatches;
+    this.rows = parts.rows;
+    this.memory = parts.memory;
+    this.errorFlags = parts.dispatches.some((d) => d.kernel.bindings.some((b) => b.indexErrors)) ? errorBuffer() : null;
+    this.readBytes = Math.max(4, parts.outputRefs.reduce((n, o) => n + Math.ceil(o.bytes / 4) * 4, 0) + (this.errorFlags ? ERROR_BYTES : 0));
+    // Readback: the outputs (losses, metrics), copied into a ring of staging buffers.
+    this.freeRing = parts.outputRefs.length
+      ? Array.from({ length: parts.ringSize }, () => acquireBuffer(this.readBytes, 0x0001 | 0x0008, `${this.label} readback`))
+      : [];
+    parts.owned.push(...this.freeRing);
+    this.ringCreated = this.freeRing.length;
+  }
+
+  /** Number of dispatches in one step. */
+  get size(): number {
+    return this.dispatches.length;
+  }
+
+  /**
+   * Run one step: write the inputs, encode every dispatch into one compute pass, submit once.
+   * Returns without waiting for the GPU.
+   */
+  run(...inputs: (Float32Array | Int32Array | number[] | Tensor)[]): void {
+    if (this.disposed) throw new Error(`shadergrad: plan '${this.label}' was disposed`);
+    if (this.deferredError) {
+      const e = this.deferredError;
+      this.deferredError = undefined;
+      throw e;
+    }
+    throwPendingError();
+    gpu();
+    if (this.parts.keep.some((s) => !s.live)) {
+      throw new Error(`shadergrad: plan '${this.label}' was compiled on a GPU device that was lost or disposed; compile it again after sg.init()`);
+    }
+    if (inputs.length !== this.inputs.length) {
+      throw new Error(`shadergrad: plan '${this.label}' takes ${this.inputs.length} inputs, got ${inputs.length}`);
+    }
+    // Submitted in program order (src/gpu/queue.ts): at once when nothing earlier waits, else after
+    // it, with the input values copied now so the caller may reuse its arrays.
+    const deferred = queueBusy();
+    const copies: [Storage, Tensor][] = [];
+    const writes: [Tensor, Float32Array | Int32Array][] = [];
+    inputs.forEach((v, i) => {
+      const ph = this.inputs[i];
+      const name = ph.name ?? `input ${i}`;
+      if (v instanceof Tensor) {
+        if (v.size !== ph.size || v.dtype !== ph.dtype) {
+          throw new Error(`shadergrad: plan '${this.label}': ${name} expects ${fmtShape(ph.shape)} ${ph.dtype}, got ${v.describe()}`);
+        }
+        checkUsable(v, `plan '${this.label}' ${name}`);
+        if (!v.storage) throw new Error(`shadergrad: plan '${this.label}': ${v.describe()} is not realised; await sg.realise(t) first`);
+        copies.push([v.storage, ph]);
+        return;
+      }
+      if (v.length !== ph.size) {
+        throw new Error(`shadergrad: plan '${this.label}': ${name} expects ${ph.size} values (${fmtShape(ph.shape)}), got ${v.length}`);
+      }
+      let arr = ph.dtype === 'i32' ? (v instanceof Int32Array ? v : Int32Array.from(v)) : (v instanceof Float32Array ? v : Float32Array.from(v));
+      if (deferred && arr === v) arr = arr.slice();
+      writes.push([ph, arr]);
+    });
+    const step = ++this.step;
+    let hyper: Hyper | undefined;
+    const { optimizer } = this.parts;
+    if (optimizer && this.parts.hyper) {
+      // The optimizer's step counts every plan that updates the same parameters.
+      const shared = optimizerStateOf(optimizer);
+      shared.step++;
+      hyper = optimizer.hyper(shared.step);
+    }
+    // Ops recorded earlier that read what this step overwrites run first (program order).
+    realiseReadersOf(this.parts.written);
+    for (const [s] of copies) s.retain(); // an input tensor disposed before a deferred submit keeps its values
+    const { submission, result } = submitInOrder(() => {
+      try {
+        this.submitStep(step, writes, copies, hyper);
+      } finally {
+        for (const [s] of copies) s.release();
+      }
+    });
+    result.catch(() => undefined);
+    if (submission.done) {
+      if (submission.error) throw submission.error;
+    } else {
+      const p = result.catch((e) => {
+        this.deferredError ??= e;
+      }).finally(() => this.pending.delete(p));
+      this.pending.add(p);
+    }
+  }
+
+  /** Write the inputs, encode the step, submit (at this step's turn in the queue). */
+  private submitStep(step: number, writes: [Tensor, Float32Array | Int32Array][], copies: [Storage, Tensor][], hyper: Hyper | undefined): void {
+    const { device } = gpu();
+    const { prepared, outputRefs } = this.parts;
+    if (this.disposed) throw new Error(`shadergrad: plan '${this.label}' was disposed before step ${step} was submitted`);
+    for (const [ph, arr] of writes) {
+      device.queue.writeBuffer(ph.storage!.buffer, ph.storage!.offset, arr.buffer, arr.byteOffset, arr.byteLength);
+      count('bytesWritten', arr.byteLength);
+    }
+    if (hyper) {
+      Object.assign(this.parts.hyper!, hyper);
+      rewriteHyperUniforms(this.parts.hyper!, this.parts.dynamic, this.dispatches, prepared);
+    }
+    const encoder = device.createCommandEncoder({ label: this.label });
+    for (const [src, ph] of copies) {
+      encoder.copyBufferToBuffer(src.buffer, src.offset, ph.storage!.buffer, ph.storage!.offset, ph.size * 4);
+    }
+    encodeDispatches(encoder, this.dispatches, prepared);
+    for (const c of this.parts.afterPassCopies) encoder.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, c.bytes);
+    const read = outputRefs.length > 0 && step % this.parts.readEvery === 0;
+    let staging: GPUBuffer | undefined;
+    if (read) {
+      staging = this.freeRing.pop();
+      if (!staging && this.ringCreated < this.maxRing) {
+        // The CPU ran further ahead of the GPU than the ring covers: grow it (bounded).
+        staging = acquireBuffer(this.readBytes, 0x0001 | 0x0008, `${this.label} readback`);
+        this.parts.owned.push(staging);
+        this.ringCreated++;
+      }
+      if (!staging) this.droppedReads++;
+      else {
+        let off = 0;
+        for (const o of outputRefs) {
+          encoder.copyBufferToBuffer(o.buffer, o.offset, staging, off, Math.ceil(o.bytes / 4) * 4);
+          off += Math.ceil(o.bytes / 4) * 4;
+        }
+        if (this.errorFlags) encoder.copyBufferToBuffer(this.errorFlags, 0, staging, off, ERROR_BYTES);
+      }
+    }
+    device.queue.submit([encoder.finish()]);
+    noteSubmit();
+    if (staging) this.collect(staging, step);
+  }
+
+  private collect(staging: GPUBuffer, step: number): void {
+    const p = staging.mapAsync(GPUMapMode.READ).then(() => {
+      const data = staging.getMappedRange();
+      const values: Record<string, Float32Array | Int32Array> = {};
+      let off = 0;
+      this.parts.outputRefs.forEach((o, i) => {
+        const n = o.bytes / 4;
+        const slice = data.slice(off, off + n * 4);
+        values[this.outputNames[i]] = o.dtype === 'i32' ? new Int32Array(slice) : new Float32Array(slice);
+        off += Math.ceil(o.bytes / 4) * 4;
+      });
+      const flags = this.errorFlags ? new Uint32Array(data.slice(off, off + ERROR_BYTES)) : null;
+      this.flagsReadAt = Math.max(this.flagsReadAt, step);
+      staging.unmap();
+      this.history.push({ step, values });
+      count('bytesRead', this.readBytes);
+      if (flags) {
+        try {
+          throwIndexErrors(flags);
+        } catch (e) {
+          this.deferredError ??= e as Error;
+        }
+      }
+    }, (e) => {
+      this.deferredError ??= lostOr(e, `plan '${this.label}': reading back step ${step}`);
+    }).finally(() => {
+      this.pending.delete(p);
+      if (!this.disposed) this.freeRing.push(staging);
+    });
+    this.pending.add(p);
+  }
+
+  /**
+   * Wait for every step submitted so far and every readback in flight; returns the history (oldest
+   * first). Rejects, with a message, if a step or a readback failed (e.g. the device was lost).
+   */
+  async flush(): Promise<StepRecord[]> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+    // Steps since the last read-back may have met out-of-range indices: read the flags once more.
+    if (this.errorFlags && this.step > this.flagsReadAt && !this.deferredError) {
+      this.flagsReadAt = this.step;
+      await checkIndexErrors().catch((e: Error) => {
+        this.deferredError = e;
+      });
+    }
+    if (this.deferredError) {
+      const e = this.deferredError;
+      this.deferredError = undefined;
+      throw e;
+    }
+    this.history.sort((a, b) => a.step - b.step);
+    return this.history;
+  }
+
+  /** The most recent value read back for an output (after flush()). */
+  last(name = this.outputNames[0]): number | undefined {
+    const r = this.history[this.history.length - 1];
+    return r?.values[name]?.[0];
+  }
+
+  /**
+   * Debug mode only (compile with `debug: true`): wait for the last step and check every
+   * intermediate for NaN/Inf; throws naming the first op (in execution order) that produced one.
+   */
+  async checkFinite(): Promise<void> {
+    const { debugValues } = this.parts;
+    if (!debugValues) throw new Error(`shadergrad: plan '${this.label}' was not compiled with { debug: true }`);
+    const problem = await firstNonFinite(debugValues, this.step);
+    if (problem) throw new NonFiniteError(problem);
+  }
+
+  /** The teaching view: one row per dispatch (see ExplainRow). */
+  explain(): ExplainRow[] {
+    return this.rows.map((r, i) => ({ ...r, ms: this.timings?.ms[i] }));
+  }
+
+  /** explain() as a printable table. */
+  explainTable(): string {
+    return formatExplain(this.explain(), this.memory, this.timings?.source);
+  }
+
+  /**
+   * Time every dispatch (see timeDispatches in src/graph/plan-views.ts) on the current buffer
+   * contents, `repeats` times, keeping the median. The copy commands after the pass (optimizer
+   * results, state updates) are not timed: their rows keep no ms.
+   */
+  async profile(repeats = 5): Promise<ProfileReport> {
+    this.timings = await timeDispatches(this.dispatches, this.parts.prepared, repeats);
+    return profileReport(this.explain(), this.timings.source);
+  }
+
+  /** The profile as Chrome trace-event JSON (open in Perfetto or chrome://tracing). */
+  traceEvents(): { traceEvents: object[]; displayTimeUnit: string } {
+    if (!this.timings) throw new Error(`shadergrad: plan '${this.label}': call await plan.profile() before traceEvents()`);
+    return traceEventsOf(this.label, this.explain(), this.timings.source);
+  }
+
+  /** Give every buffer the plan owns back to the pool. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.parts.owned) releaseBuffer(b);
+    for (const s of this.parts.keep) s.release();
+    if (this.parts.prepared.uniform) releaseBuffer(this.parts.prepared.uniform);
+  }
+}

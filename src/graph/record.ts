@@ -1,0 +1,205 @@
+// Record a scheduled step: every op's encode() once, into a fixed list of dispatches with their
+// buffers bound; pipelines, bind groups and the uniform buffer are built once (prepare() in
+// src/gpu/executor.ts). After the compute pass come copy commands: the optimizer's results into the
+// arenas and state updates into their buffers. Every dispatch and copy gets a row for plan.explain().
+//
+// The optimizer's dispatches are "dynamic": before each step the plan rewrites their uniform values
+// from the new hyper-parameters (rewriteHyperUniforms below).
+
+import { gpu } from '../gpu/device.js';
+import { Recorder, prepare, type Prepared, type RecordedCommand, type RecordedDispatch } from '../gpu/executor.js';
+import { packParams, type KernelDef } from '../gpu/kernels.js';
+import { count } from '../gpu/stats.js';
+import type { Storage } from '../memory/pool.js';
+import { COPY_CODE, unaryKernel } from '../ops/elementwise.js';
+import { fmtShape, grid1d, type Meta } from '../ops/op.js';
+import type { Node, Tensor } from '../tensor/tensor.js';
+import type { Arena } from './arena.js';
+import type { ChainAttrs } from './fusion.js';
+import type { Hyper } from './optimizer-state.js';
+import type { ExplainRow } from './plan-views.js';
+import { bufferAt, type Placed, type Placement, type Schedule } from './schedule.js';
+import type { TracedStep } from './trace.js';
+
+/** A copy command encoded after a plan's compute pass. */
+export interface AfterPassCopy {
+  src: { buffer: GPUBuffer; offset: number };
+  dst: { buffer: GPUBuffer; offset: number };
+  bytes: number;
+}
+
+/** An optimizer dispatch whose uniform values follow the hyper-parameters of each step. */
+export interface DynamicDispatch {
+  index: number;
+  node: Node;
+}
+
+export interface Recording {
+  dispatches: RecordedDispatch[];
+  prepared: Prepared;
+  /** One row per dispatch, then one per copy after the pass. */
+  rows: Omit<ExplainRow, 'ms'>[];
+  afterPassCopies: AfterPassCopy[];
+  dynamic: DynamicDispatch[];
+  /** Scratch buffers the ops asked for (the plan owns them). */
+  scratchBuffers: GPUBuffer[];
+}
+
+export interface RecordArgs {
+  traced: TracedStep;
+  schedule: Schedule;
+  place: Placement;
+  paramArena?: Arena;
+  gradArena?: Storage;
+  stateArenas: Storage[];
+}
+
+export async function recordStep({ traced, schedule, place, paramArena, gradArena, stateArenas }: RecordArgs): Promise<Recording> {
+  const rec = new Recorder(true);
+  const rows: Omit<ExplainRow, 'ms'>[] = [];
+  const record = (node: Node) => {
+    if (node.op.alias) return;
+    if (!node.op.encode) throw new Error(`shadergrad: op ${node.op.name} cannot run in a plan`);
+    rec.op = node.op.name;
+    rec.nodeId = node.id;
+    const before = rec.commands.length;
+    const ins = node.inputs.map(place.of);
+    const outs = node.tensors.map(place.of);
+    node.op.encode(rec, {
+      inputs: ins.map((p) => p.ref), outputs: outs.map((p) => p.ref),
+      inMeta: node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), outMeta: node.outputs, attrs: node.attrs,
+    });
+    const cost = node.op.cost(node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), node.outputs, node.attrs);
+    for (let c = before; c < rec.commands.length; c++) {
+      const opName = node.op.name === 'fusedElementwise' ? `fused(${(node.attrs as ChainAttrs).ops.join('·')})` : node.op.name;
+      rows.push({
+        index: c, op: opName, nodeId: node.id, kernel: '', file: '', entry: '', workgroupSize: [1, 1, 1], grid: [1, 1, 1],
+        inputs: node.inputs.map((t) => `${fmtShape(t.shape)}${t.dtype === 'i32' ? 'i' : ''}`),
+        outputs: node.outputs.map((m: Meta) => `${fmtShape(m.shape)}${m.dtype === 'i32' ? 'i' : ''}`),
+        reads: ins.map((p) => p.label), writes: outs.map((p) => p.label),
+        flops: c === before ? cost.flops : 0, bytes: c === before ? cost.bytes : 0,
+      });
+    }
+  };
+  for (const node of schedule.main) record(node);
+  // Gradients whose producer could not write into the arena: copy them there (a copy kernel, in the
+  // pass) before the optimizer reads the arena.
+  for (const g of place.gradCopies) {
+    const src = place.of(g.grad);
+    const n = g.bytes / 4;
+    if (n === 0) continue;
+    rec.op = 'gradient → arena';
+    rec.nodeId = undefined;
+    rec.dispatch(unaryKernel, {
+      bind: { x: src.ref, y: { buffer: gradArena!.buffer, offset: g.offset, size: Math.ceil(g.bytes / 4) * 4 } },
+      params: { n, alpha: 0 }, overrides: { OP: COPY_CODE }, grid: grid1d(n, 256, rec.limits.maxWorkgroupsPerDim),
+    });
+    rows.push(copyRow(rows.length, 'gradient → arena', src.label, 'grads', n));
+  }
+  for (const node of schedule.optimizerNodes) record(node);
+  const after = afterPassCopies(traced, place, paramArena, stateArenas);
+
+  const { dispatches, prepared } = await prepare(rec.commands as RecordedCommand[]);
+  dispatches.forEach((d, i) => {
+    rows[i].kernel = d.kernel.name;
+    rows[i].file = `shaders/${d.kernel.file}`;
+    rows[i].entry = d.kernel.entry;
+    rows[i].workgroupSize = d.kernel.workgroupSize;
+    rows[i].grid = d.grid;
+  });
+  for (const r of after.rows) rows.push({ ...r, index: rows.length });
+  if (prepared.uniform) {
+    gpu().device.queue.writeBuffer(prepared.uniform, 0, prepared.uniformData);
+  }
+  const optimizerNodes = new Map(schedule.optimizerNodes.map((n) => [n.id, n]));
+  const dynamic = dispatches.map((d, index) => ({ index, node: optimizerNodes.get(d.nodeId!)! }))
+    .filter((x) => x.node !== undefined && x.node.inputs.length > 0 && x.node.attrs !== null);
+  return { dispatches, prepared, rows, afterPassCopies: after.copies, dynamic, scratchBuffers: rec.scratchBuffers };
+}
+
+/**
+ * The optimizer's new values back into the arenas, and state updates (batch norm running
+ * statistics) into their own buffers: copy commands after the compute pass (a DMA copy, not a
+ * kernel), in the same submit. Their explain rows follow the dispatches' rows.
+ */
+function afterPassCopies(traced: TracedStep, place: Placement, paramArena: Arena | undefined, stateArenas: Storage[]): { copies: AfterPassCopy[]; rows: Omit<ExplainRow, 'ms'>[] } {
+  const wanted: { src: Placed; dst: Storage; n: number; what: string; to: string }[] = [];
+  if (traced.update && paramArena) {
+    const pairs: [Tensor, Storage, string][] = [[traced.update.param, paramArena.storage, 'params'],
+      ...traced.update.states.map((t, k) => [t, stateArenas[k], `state${k}`] as [Tensor, Storage, string])];
+    for (const [t, dst, name] of pairs) wanted.push({ src: place.of(t), dst, n: paramArena.size, what: `optimizer → ${name}`, to: name });
+  }
+  for (const [target, value] of traced.stateUpdates) {
+    wanted.push({ src: place.of(value), dst: target.storage!, n: target.size, what: `state → ${target.name ?? `#${target.node.id}`}`, to: target.name ?? 'state' });
+  }
+  const copies: AfterPassCopy[] = [];
+  const rows: Omit<ExplainRow, 'ms'>[] = [];
+  for (const { src, dst, n, what, to } of wanted) {
+    if (src.storage === dst || n === 0) continue; // updated in place already
+    copies.push({ src: bufferAt(src.ref), dst: { buffer: dst.buffer, offset: dst.offset }, bytes: n * 4 });
+    rows.push({ ...copyRow(0, what, src.label, to, n), kernel: 'copyBufferToBuffer', file: 'command encoder', entry: 'copy' });
+  }
+  return { copies, rows };
+}
+
+function copyRow(index: number, what: string, from: string, to: string, n: number): Omit<ExplainRow, 'ms'> {
+  return {
+    index, op: what, nodeId: 0, kernel: '', file: '', entry: '', workgroupSize: [1, 1, 1], grid: [1, 1, 1],
+    inputs: [`[${n}]`], outputs: [`[${n}]`], reads: [from], writes: [to], flops: 0, bytes: 8 * n,
+  };
+}
+
+// ---- dynamic hyper-parameters ---------------------------------------------------------------------
+
+/**
+ * Before a step: copy `hyper` into the attributes of the optimizer's ops that have a numeric field of
+ * the same name (lr, step, ...), rewrite the uniform values of their dispatches and upload the
+ * uniform buffer. No pipeline, bind group or buffer is created.
+ */
+export function rewriteHyperUniforms(hyper: Hyper, dynamic: DynamicDispatch[], dispatches: RecordedDispatch[], prepared: Prepared): void {
+  const view = new DataView(prepared.uniformData);
+  for (const { node } of dynamic) {
+    const attrs = node.attrs as Record<string, unknown>;
+    for (const k of Object.keys(hyper)) if (k in attrs && typeof attrs[k] === 'number') attrs[k] = hyper[k];
+  }
+  for (const { index, node } of dynamic) {
+    const d = dispatches[index];
+    let first = index;
+    while (first > 0 && dispatches[first - 1].nodeId === node.id) first--;
+    const params = uniformValuesOf(node, d, index - first);
+    if (params) packParams(d.kernel, params, view, prepared.uniformOffsets[index]);
+  }
+  gpu().device.queue.writeBuffer(prepared.uniform!, 0, prepared.uniformData);
+  count('bytesWritten', prepared.uniformData.byteLength);
+}
+
+/**
+ * The uniform values `node`'s encode() gives, with its current attributes, for its `nth` dispatch
+ * (`d`). Why run encode() again: an op computes its uniform values inside encode() (from its
+ * attributes and shapes) and has no separate function for them. So encode() runs against a context
+ * that only captures each dispatch's params (nothing is recorded, allocated or bound; every buffer
+ * handed to it is one of `d`'s), with the recorder's device limits so that it chooses the same
+ * dispatches as when it was recorded.
+ */
+function uniformValuesOf(node: Node, d: RecordedDispatch, nth: number): RecordedDispatch['params'] | undefined {
+  let k = 0;
+  let found: RecordedDispatch['params'] | undefined;
+  const capture = {
+    dispatch: (_kernel: KernelDef, opts: { params?: RecordedDispatch['params'] }) => {
+      if (k++ === nth) found = opts.params;
+    },
+    scratch: () => d.buffers[0] as GPUBuffer,
+    fill: () => {},
+    limits: {
+      maxWorkgroupsPerDim: gpu().device.limits.maxComputeWorkgroupsPerDimension,
+      maxWorkgroupStorage: gpu().device.limits.maxComputeWorkgroupStorageSize,
+      maxStorageBuffers: gpu().device.limits.maxStorageBuffersPerShaderStage,
+    },
+  };
+  const dummy = d.buffers.find((b) => b !== undefined)!;
+  node.op.encode!(capture as never, {
+    inputs: node.inputs.map(() => dummy), outputs: node.outputs.map(() => dummy),
+    inMeta: node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), outMeta: node.outputs, attrs: node.attrs,
+  });
+  return found;
+}
