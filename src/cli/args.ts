@@ -4,8 +4,9 @@
 
 import { parseArgs } from 'node:util';
 import { suggestName } from '../util/options.js';
+import { ShadergradError } from '../util/errors.js';
 
-export class UsageError extends Error {
+export class UsageError extends ShadergradError {
   constructor(message: string, readonly command?: string) {
     super(message);
     this.name = 'UsageError';

@@ -10,6 +10,7 @@
 import { Random, toRandom } from '../util/random.js';
 import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
+import { failIn, type Fail } from '../util/errors.js';
 
 export interface Dataset {
   x: Float32Array;
@@ -27,9 +28,7 @@ export interface Dataset {
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const fmt = (shape: number[]) => `[${shape.join(', ')}]`;
 
-function fail(fn: string, message: string): never {
-  throw new Error(`shadergrad: data.${fn}: ${message}`);
-}
+const fail: Fail = failIn('data');
 
 function checkShape(fn: string, name: string, shape: number[]): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {

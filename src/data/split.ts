@@ -6,10 +6,9 @@ import { Random } from '../util/random.js';
 import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
 import { checkDataset, classCount, subset, type Dataset } from './datasets.js';
+import { failIn, type Fail } from '../util/errors.js';
 
-function fail(fn: string, message: string): never {
-  throw new Error(`shadergrad: data.${fn}: ${message}`);
-}
+const fail: Fail = failIn('data');
 
 /** A fraction in [0, 1) → ⌈fraction·n⌉ samples (sklearn), or an integer ≥ 1 → that many samples. */
 function sizeOf(fn: string, name: string, v: number, n: number): number {

@@ -12,10 +12,9 @@ import { Random } from '../util/random.js';
 import type { Dataset } from './datasets.js';
 import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
+import { failIn, type Fail } from '../util/errors.js';
 
-function fail(fn: string, message: string): never {
-  throw new Error(`shadergrad: data.${fn}: ${message}`);
-}
+const fail: Fail = failIn('data');
 
 function checkCount(fn: string, name: string, v: number, min = 1): void {
   if (!Number.isInteger(v) || v < min) fail(fn, `${name} must be an integer ≥ ${min}, got ${v}`);

@@ -16,13 +16,14 @@
 
 import { gpu, onDispose } from './device.js';
 import { submitInOrder } from './queue.js';
-import { acquireBuffer, noteSubmit, releaseBuffer } from '../memory/pool.js';
+import { acquireBuffer, noteSubmit, READBACK_USAGE, releaseBuffer } from '../memory/pool.js';
+import { ShadergradError } from '../util/errors.js';
 
 export const ERROR_WORDS = 8;
 export const ERROR_BYTES = ERROR_WORDS * 4;
 
 /** A GPU kernel met an index outside its valid range (checked on the device). */
-export class IndexOutOfRangeError extends Error {
+export class IndexOutOfRangeError extends ShadergradError {
   constructor(message: string, readonly op: string, readonly index: number, readonly position: number, readonly range: number) {
     super(message);
     this.name = 'IndexOutOfRangeError';
@@ -104,7 +105,7 @@ export async function checkIndexErrors(): Promise<void> {
   const flags = buffer;
   if (!flags) return;
   const { device } = gpu();
-  const staging = acquireBuffer(ERROR_BYTES, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'index-error flags');
+  const staging = acquireBuffer(ERROR_BYTES, READBACK_USAGE, 'index-error flags');
   try {
     await submitInOrder(() => {
       const encoder = device.createCommandEncoder();

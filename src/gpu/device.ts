@@ -5,6 +5,7 @@
 
 import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
+import { ShadergradError } from '../util/errors.js';
 
 export interface InitOptions {
   /** 'high-performance' (default) or 'low-power'. */
@@ -130,7 +131,7 @@ function markLost(ctx: GpuContext, reason: string, message: string): void {
 }
 
 /** Thrown by any use of the GPU after the device was lost, until sg.init() makes a new one. */
-export class DeviceLostError extends Error {
+export class DeviceLostError extends ShadergradError {
   override name = 'DeviceLostError';
 }
 

@@ -9,7 +9,7 @@ import {
 import { count } from './stats.js';
 import { ERROR_BYTES, errorBuffer, errorBufferInUse, throwIndexErrors } from './device-errors.js';
 import {
-  acquireBuffer, noteSubmit, releaseBuffer, STORAGE_USAGE, UNIFORM_USAGE,
+  acquireBuffer, noteSubmit, READBACK_USAGE, releaseBuffer, STORAGE_USAGE, UNIFORM_USAGE,
 } from '../memory/pool.js';
 import { submitInOrder, type Submission } from './queue.js';
 import { isSlice, type BufferRef, type DispatchOptions, type EncodeCtx } from '../ops/op.js';
@@ -269,7 +269,7 @@ function submitNow(rec: Recorder, prep: Awaited<ReturnType<typeof prepare>> | un
   }
   const staging = reads.map((r) => {
     const size = Math.ceil(r.bytes / 4) * 4;
-    const s = acquireBuffer(size, 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */, 'readback');
+    const s = acquireBuffer(size, READBACK_USAGE, 'readback');
     if (size > 0) encoder.copyBufferToBuffer(r.buffer, r.offset ?? 0, s, 0, size);
     return s;
   });
@@ -294,7 +294,7 @@ async function mapAll(staging: GPUBuffer[], reads: Readback[]): Promise<ArrayBuf
       const s = staging[i];
       const size = Math.ceil(reads[i].bytes / 4) * 4;
       try {
-        await s.mapAsync(0x0001 /* READ */, 0, Math.max(size, 4));
+        await s.mapAsync(GPUMapMode.READ, 0, Math.max(size, 4));
       } catch (e) {
         throw lostOr(e, `reading back ${reads[i].what ?? 'a buffer'}`);
       }

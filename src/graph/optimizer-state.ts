@@ -130,14 +130,3 @@ export function optimizerStateFor(opt: PlanOptimizer, params: Tensor[], arena: A
   s.arenas();
   return s;
 }
-
-/** The state arenas of an optimizer and its step count (for checkpoints); undefined before any use. */
-export function optimizerStateStorages(opt: PlanOptimizer): { arenas: Storage[]; step: number } | undefined {
-  const s = opt.state ?? looseStates.get(opt);
-  return s?.allocated ? { arenas: s.arenas(), step: s.step } : undefined;
-}
-
-/** Steps an optimizer has taken (compiled and eager). */
-export function optimizerSteps(opt: PlanOptimizer): number {
-  return (opt.state ?? looseStates.get(opt))?.step ?? 0;
-}

@@ -9,7 +9,7 @@ import { checkIndexErrors, ERROR_BYTES, errorBuffer, throwIndexErrors } from '..
 import { encodeDispatches, lostOr, type Prepared, type RecordedDispatch } from '../gpu/executor.js';
 import { queueBusy, submitInOrder } from '../gpu/queue.js';
 import { count } from '../gpu/stats.js';
-import { acquireBuffer, noteSubmit, releaseBuffer, type Storage } from '../memory/pool.js';
+import { acquireBuffer, noteSubmit, READBACK_USAGE, releaseBuffer, type Storage } from '../memory/pool.js';
 import { fmtShape, type DType } from '../ops/op.js';
 import { checkUsable, realiseReadersOf, Tensor } from '../tensor/tensor.js';
 import { optimizerStateOf, type Hyper, type PlanOptimizer } from './optimizer-state.js';
@@ -17,6 +17,7 @@ import {
   firstNonFinite, formatExplain, profileReport, timeDispatches, traceEventsOf, type DebugValue, type ExplainRow, type MemoryStats, type ProfileReport, type Timings,
 } from './plan-views.js';
 import { rewriteHyperUniforms, type AfterPassCopy, type DynamicDispatch } from './record.js';
+import { ShadergradError } from '../util/errors.js';
 
 export interface StepRecord {
   step: number;
@@ -55,7 +56,7 @@ export interface PlanParts {
   written: Tensor[];
 }
 
-export class NonFiniteError extends Error {
+export class NonFiniteError extends ShadergradError {
   override name = 'NonFiniteError';
 }
 
@@ -100,7 +101,7 @@ export class Plan {
     this.readBytes = Math.max(4, parts.outputRefs.reduce((n, o) => n + Math.ceil(o.bytes / 4) * 4, 0) + (this.errorFlags ? ERROR_BYTES : 0));
     // Readback: the outputs (losses, metrics), copied into a ring of staging buffers.
     this.freeRing = parts.outputRefs.length
-      ? Array.from({ length: parts.ringSize }, () => acquireBuffer(this.readBytes, 0x0001 | 0x0008, `${this.label} readback`))
+      ? Array.from({ length: parts.ringSize }, () => acquireBuffer(this.readBytes, READBACK_USAGE, `${this.label} readback`))
       : [];
     parts.owned.push(...this.freeRing);
     this.ringCreated = this.freeRing.length;
@@ -209,7 +210,7 @@ export class Plan {
       staging = this.freeRing.pop();
       if (!staging && this.ringCreated < this.maxRing) {
         // The CPU ran further ahead of the GPU than the ring covers: grow it (bounded).
-        staging = acquireBuffer(this.readBytes, 0x0001 | 0x0008, `${this.label} readback`);
+        staging = acquireBuffer(this.readBytes, READBACK_USAGE, `${this.label} readback`);
         this.parts.owned.push(staging);
         this.ringCreated++;
       }

@@ -22,6 +22,8 @@
 // Writing I64 takes i32 values and sign-extends them: PyTorch keeps integer tensors as int64
 // (batch norm's num_batches_tracked), so a file meant for it writes shadergrad's i32 tensors as I64.
 
+import { raise } from '../util/errors.js';
+
 /** The dtypes of shadergrad's tensors (f32 and i32), as decoding returns them. */
 export type SafetensorsDType = 'F32' | 'I32';
 /** The dtypes shadergrad writes: F32 and I32, and I64 from i32 values (sign-extended). */
@@ -92,7 +94,7 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextEncoder();
 
 function fail(message: string): never {
-  throw new Error(`shadergrad: safetensors: ${message}`);
+  return raise('safetensors', message);
 }
 
 function quote(name: string): string {

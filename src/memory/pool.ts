@@ -1,19 +1,23 @@
 // The buffer pool. GPU buffers are created in size classes (powers of two split into four steps,
 // so at most 25 % is wasted) and recycled. A buffer released while commands that use it may still
-// be recorded or queued is only handed out again after the submit that last used it: the pool
-// stamps each release with the current submit epoch and reuses it once a later submit has happened.
+// be recorded or queued is only handed out again once that work has gone to the queue: every
+// submission takes a ticket in program order (src/gpu/queue.ts), a release is stamped with the newest
+// ticket issued, and the buffer is reused once every ticket up to its stamp has been submitted.
 
 import { deviceGeneration, gpu, onDispose } from '../gpu/device.js';
 import { count, registerGauge, trackAllocation } from '../gpu/stats.js';
 import type { BufferRef } from '../ops/op.js';
 
-export const STORAGE_USAGE = GPUBufferUsageFlags();
-
-function GPUBufferUsageFlags(): number {
-  // GPUBufferUsage is a global only after init() in Node, so compute lazily from the spec values.
-  return 0x0080 /* STORAGE */ | 0x0004 /* COPY_SRC */ | 0x0008; /* COPY_DST */
-}
-export const UNIFORM_USAGE = 0x0040 /* UNIFORM */ | 0x0008; /* COPY_DST */
+/**
+ * GPUBufferUsage bits by name. The global GPUBufferUsage exists in Node only once the WebGPU
+ * bindings are loaded (after init()), and these constants are needed at module load.
+ */
+export const USAGE = { MAP_READ: 0x0001, COPY_SRC: 0x0004, COPY_DST: 0x0008, UNIFORM: 0x0040, STORAGE: 0x0080 } as const;
+/** Tensors and scratch: bound as storage, copied from (reads, assigns) and to (uploads). */
+export const STORAGE_USAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
+export const UNIFORM_USAGE = USAGE.UNIFORM | USAGE.COPY_DST;
+/** Staging buffers that results are copied into and mapped for reading. */
+export const READBACK_USAGE = USAGE.MAP_READ | USAGE.COPY_DST;
 
 const MIN_BYTES = 256;
 

@@ -12,13 +12,12 @@
 
 import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
+import { failIn, type Fail } from '../util/errors.js';
 
 export type Average = 'macro' | 'micro' | 'weighted' | 'none';
 export type ConfusionMatrix = number[][];
 
-function fail(fn: string, message: string): never {
-  throw new Error(`shadergrad: metrics.${fn}: ${message}`);
-}
+const fail: Fail = failIn('metrics');
 
 function checkLabels(fn: string, name: string, a: ArrayLike<number>, k: number): void {
   for (let i = 0; i < a.length; i++) {

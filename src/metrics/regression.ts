@@ -6,10 +6,9 @@
 
 import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
+import { failIn, type Fail } from '../util/errors.js';
 
-function fail(fn: string, message: string): never {
-  throw new Error(`shadergrad: metrics.${fn}: ${message}`);
-}
+const fail: Fail = failIn('metrics');
 
 export interface RegressionOptions {
   /** Targets per sample (default 1). */

@@ -6,7 +6,7 @@
 // Every update returns NEW tensors (a multi-output op: the parameters, then the states). The
 // per-step hyper-parameters (`lr`, `step`) are plain numeric attributes that encode() turns into
 // uniform values, so a compiled plan refreshes them each step without a new pipeline (see
-// PlanOptimizer in src/graph/compile.ts); momentum / centered / amsgrad pick the entry point.
+// PlanOptimizer in src/graph/optimizer-state.ts); momentum / centered / amsgrad pick the entry point.
 //
 // Penalty convention: penaltyValue = l1·Σ|θ| + l2/2·Σθ², whose gradient l1·sign(θ) + l2·θ is exactly
 // what penaltyGrad adds to the gradient (torch's weight_decay λ adds λ·θ, the l2 term with l2 = λ).
@@ -20,6 +20,7 @@ import { sameShape } from './shape.js';
 import { abs, add, ge, mul, scale, sign } from './elementwise.js';
 import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
+import { failIn, type Fail } from '../util/errors.js';
 
 const WG = 256;
 const FILE = 'optim.wgsl';
@@ -153,9 +154,7 @@ function partialCount(n: number): number {
 
 // ---- argument checks ---------------------------------------------------------------------------
 
-function fail(op: string, message: string): never {
-  throw new Error(`shadergrad: ${op}: ${message}`);
-}
+const fail: Fail = failIn();
 
 /** Every tensor must be f32 with the shape of the first (the parameters). */
 function checkArena(op: string, named: [string, Tensor][]): void {

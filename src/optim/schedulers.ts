@@ -14,6 +14,7 @@
 
 import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
+import { failIn, type Fail } from '../util/errors.js';
 
 export interface Scheduler {
   /** e.g. "cosineAnnealing(tMax=10, etaMin=0)" — for reports and logs. */
@@ -30,9 +31,7 @@ export interface Scheduler {
   loadStateDict?(state: Record<string, number | string>): void;
 }
 
-function fail(fn: string, message: string): never {
-  throw new Error(`shadergrad: optim.${fn}: ${message}`);
-}
+const fail: Fail = failIn('optim');
 
 function checkCall(fn: string, epoch: number, baseLr: number): void {
   if (!(epoch >= 0) || !Number.isFinite(epoch)) fail(`${fn}.lrAt`, `epoch must be a finite number ≥ 0, got ${epoch}`);

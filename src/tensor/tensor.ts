@@ -13,6 +13,7 @@ import { checkOptions } from '../util/options.js';
 import { OPTION_KEYS } from '../util/option-keys.js';
 import { noteTensorCreated, noteTensorGone, setScopeHooks } from './scope.js';
 import { fmtShape, numel, type DType, type Meta, type OpDef } from '../ops/op.js';
+import { ShadergradError } from '../util/errors.js';
 
 let nextId = 1;
 
@@ -149,7 +150,7 @@ export class Tensor {
 }
 
 /** A thrown error that names a tensor that can no longer be used (disposed, or from a lost device). */
-export class TensorUnusableError extends Error {
+export class TensorUnusableError extends ShadergradError {
   override name = 'TensorUnusableError';
 }
 
@@ -559,15 +560,6 @@ export function withTracing<T>(fn: () => T): T {
   tracing++;
   try {
     return fn();
-  } finally {
-    tracing--;
-  }
-}
-
-export async function withTracingAsync<T>(fn: () => Promise<T>): Promise<T> {
-  tracing++;
-  try {
-    return await fn();
   } finally {
     tracing--;
   }

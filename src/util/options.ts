@@ -9,6 +9,8 @@
 // The key lists of the library's own option bags live in option-keys.ts, typed against the
 // interfaces so that they cannot drift from them.
 
+import { OptionError } from './errors.js';
+
 /**
  * PyTorch (and other common) spellings whose shadergrad name is not found by the generic rules
  * (snake_case → camelCase, edit distance). Each maps to candidate names (the first that the function
@@ -118,10 +120,10 @@ export function checkOptions(where: string, options: unknown, allowed: readonly 
   if (options === undefined) return;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : `${typeof options} ${String(options)}`;
-    throw new Error(`shadergrad: ${where}: options must be an object ({ ${allowed.slice(0, 3).join(', ')}${allowed.length > 3 ? ', …' : ''} }), got ${got}`);
+    throw new OptionError(`shadergrad: ${where}: options must be an object ({ ${allowed.slice(0, 3).join(', ')}${allowed.length > 3 ? ', …' : ''} }), got ${got}`);
   }
   for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new Error(unknownOptionMessage(where, key, allowed));
+    if (!allowed.includes(key)) throw new OptionError(unknownOptionMessage(where, key, allowed));
   }
 }
 
@@ -148,7 +150,7 @@ export function checkNonNegative<T extends object>(where: string, options: T, ke
   for (const k of keys) {
     const v = options[k] as unknown;
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) {
-      throw new Error(`shadergrad: ${where}: ${k} must be a finite number ≥ 0, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+      throw new OptionError(`shadergrad: ${where}: ${k} must be a finite number ≥ 0, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
     }
   }
 }
