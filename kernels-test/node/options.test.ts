@@ -2,7 +2,7 @@
 // PyTorch spellings), on the CPU. The library's option bags are checked in option-checks.test.ts.
 import { describe, expect, it } from 'vitest';
 import { checkOptions, editDistance, suggestName, unknownOptionMessage } from '../../src/util/options.js';
-import { OPTION_KEYS } from '../../src/util/option-keys.js';
+import { OPTION_KEYS } from '../../src/option-keys.js';
 
 describe('checkOptions', () => {
   const adam = OPTION_KEYS.adam;

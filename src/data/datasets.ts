@@ -8,9 +8,12 @@
 // Everything here is CPU-side and returns new datasets (inputs are never modified).
 
 import { Random, toRandom } from '../util/random.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { failIn, type Fail } from '../util/errors.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const FROM_ARRAYS_KEYS = keysOf<FromArraysOptions>({ xShape: 1, yShape: 1, numClasses: 1, task: 1 });
+export const NORMALIZE_STATS_KEYS = keysOf<Exclude<Opts<typeof normalize, 1>, string>>({ mean: 1, std: 1 });
 
 export interface Dataset {
   x: Float32Array;
@@ -83,7 +86,7 @@ export interface FromArraysOptions {
  */
 export function fromArrays(x: ArrayInput, y: ArrayInput, opts: FromArraysOptions = {}): Dataset {
   const fn = 'fromArrays';
-  checkOptions('data.fromArrays', opts, OPTION_KEYS.fromArrays);
+  checkOptions('data.fromArrays', opts, FROM_ARRAYS_KEYS);
   const xs = flatten(fn, 'x', x);
   const ys = flatten(fn, 'y', y);
   if (opts.xShape !== undefined) checkShape(fn, 'xShape', opts.xShape);
@@ -258,7 +261,7 @@ export function normalize(
   how: NormalizeMode | { mean: number | ArrayLike<number>; std: number | ArrayLike<number> } = 'per-feature',
 ): { data: Dataset; stats: NormStats } {
   const fn = 'normalize';
-  if (typeof how === 'object') checkOptions('data.normalize', how, OPTION_KEYS.normalizeStats);
+  if (typeof how === 'object') checkOptions('data.normalize', how, NORMALIZE_STATS_KEYS);
   checkDataset(fn, ds);
   const d = numel(ds.xShape);
   const channels = ds.xShape[0];

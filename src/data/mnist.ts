@@ -8,8 +8,10 @@
 
 import { Random } from '../util/random.js';
 import type { Dataset } from './datasets.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const MNIST_KEYS = keysOf<MnistOptions>({ count: 1, seed: 1 });
 
 /** Digits available in the package. */
 export const MNIST_SIZE = 10000;
@@ -59,7 +61,7 @@ export interface MnistOptions {
  *   const ds = await sg.data.mnist({ count: 2000, seed: 1 });
  */
 export async function mnist(opts: MnistOptions = {}): Promise<Dataset> {
-  checkOptions('data.mnist', opts, OPTION_KEYS.mnist);
+  checkOptions('data.mnist', opts, MNIST_KEYS);
   const { count, seed = 0 } = opts;
   if (count !== undefined && (!Number.isInteger(count) || count < 1 || count > MNIST_SIZE)) {
     throw new Error(`shadergrad: data.mnist: count must be an integer in [1, ${MNIST_SIZE}], got ${count}`);

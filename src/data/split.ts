@@ -3,10 +3,13 @@
 // Within each part the samples keep their original order (a loader shuffles per epoch).
 
 import { Random } from '../util/random.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { checkDataset, classCount, subset, type Dataset } from './datasets.js';
 import { failIn, type Fail } from '../util/errors.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const SPLIT_KEYS = keysOf<SplitOptions>({ val: 1, test: 1, seed: 1, stratify: 1 });
+export const K_FOLD_KEYS = keysOf<Opts<typeof kFold, 2>>({ seed: 1, shuffle: 1, stratified: 1 });
 
 const fail: Fail = failIn('data');
 
@@ -74,7 +77,7 @@ export interface Split {
  * its size (largest remainders, so totals are exact).
  */
 export function trainValTestSplit(ds: Dataset, opts: SplitOptions = {}): Split {
-  checkOptions('data.trainValTestSplit', opts, OPTION_KEYS.split);
+  checkOptions('data.trainValTestSplit', opts, SPLIT_KEYS);
   const fn = 'trainValTestSplit';
   checkDataset(fn, ds);
   const n = ds.length;
@@ -122,7 +125,7 @@ export interface Fold {
  */
 export function kFold(ds: Dataset, k: number, opts: { seed?: number; shuffle?: boolean; stratified?: boolean } = {}): Fold[] {
   const fn = 'kFold';
-  checkOptions('data.kFold', opts, OPTION_KEYS.kFold);
+  checkOptions('data.kFold', opts, K_FOLD_KEYS);
   checkDataset(fn, ds);
   const n = ds.length;
   if (!Number.isInteger(k) || k < 2) fail(fn, `k must be an integer ≥ 2, got ${k}`);

@@ -10,9 +10,14 @@
 
 import { Random } from '../util/random.js';
 import type { Dataset } from './datasets.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { failIn, type Fail } from '../util/errors.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const SYNTHETIC_KEYS = keysOf<SyntheticOptions>({ n: 1, noise: 1, seed: 1, shuffle: 1 });
+export const SPIRAL_KEYS = keysOf<Opts<typeof spiral, 0>>({ n: 1, noise: 1, seed: 1, shuffle: 1, classes: 1 });
+export const CIRCLES_KEYS = keysOf<Opts<typeof circles, 0>>({ n: 1, noise: 1, seed: 1, shuffle: 1, factor: 1 });
+export const GAUSSIAN_BLOBS_KEYS = keysOf<Opts<typeof gaussianBlobs, 0>>({ n: 1, seed: 1, shuffle: 1, centers: 1, std: 1, box: 1, features: 1 });
 
 const fail: Fail = failIn('data');
 
@@ -66,7 +71,7 @@ export interface SyntheticOptions {
  * Defaults: n = 300, classes = 3, noise = 0.2.
  */
 export function spiral(opts: SyntheticOptions & { classes?: number } = {}): Dataset {
-  checkOptions('data.spiral', opts, OPTION_KEYS.spiral);
+  checkOptions('data.spiral', opts, SPIRAL_KEYS);
   const { n = 300, classes = 3, noise = 0.2, seed = 0, shuffle = true } = opts;
   checkCount('spiral', 'n', n);
   checkCount('spiral', 'classes', classes, 2);
@@ -92,7 +97,7 @@ export function spiral(opts: SyntheticOptions & { classes?: number } = {}): Data
  * noise of std `noise` on both coordinates. Defaults: n = 100, noise = 0.
  */
 export function moons(opts: SyntheticOptions = {}): Dataset {
-  checkOptions('data.moons', opts, OPTION_KEYS.synthetic);
+  checkOptions('data.moons', opts, SYNTHETIC_KEYS);
   const { n = 100, noise = 0, seed = 0, shuffle = true } = opts;
   checkCount('moons', 'n', n, 2);
   checkNoise('moons', noise);
@@ -119,7 +124,7 @@ export function moons(opts: SyntheticOptions = {}): Dataset {
  * Gaussian noise of std `noise`. Defaults: n = 100, noise = 0, factor = 0.8.
  */
 export function circles(opts: SyntheticOptions & { factor?: number } = {}): Dataset {
-  checkOptions('data.circles', opts, OPTION_KEYS.circles);
+  checkOptions('data.circles', opts, CIRCLES_KEYS);
   const { n = 100, noise = 0, factor = 0.8, seed = 0, shuffle = true } = opts;
   checkCount('circles', 'n', n, 2);
   checkNoise('circles', noise);
@@ -148,7 +153,7 @@ export function circles(opts: SyntheticOptions & { factor?: number } = {}): Data
  * axes. Defaults: n = 500, noise = 0. Coordinates span about [−5.3, 5.3]: normalise for training.
  */
 export function xor(opts: SyntheticOptions = {}): Dataset {
-  checkOptions('data.xor', opts, OPTION_KEYS.synthetic);
+  checkOptions('data.xor', opts, SYNTHETIC_KEYS);
   const { n = 500, noise = 0, seed = 0, shuffle = true } = opts;
   checkCount('xor', 'n', n);
   checkNoise('xor', noise);
@@ -178,7 +183,7 @@ export function gaussianBlobs(
   opts: Omit<SyntheticOptions, 'noise'> & { centers?: number | number[][]; std?: number | number[]; box?: [number, number]; features?: number } = {},
 ): Dataset & { centers: number[][] } {
   const fn = 'gaussianBlobs';
-  checkOptions('data.gaussianBlobs', opts, OPTION_KEYS.gaussianBlobs);
+  checkOptions('data.gaussianBlobs', opts, GAUSSIAN_BLOBS_KEYS);
   const { n = 100, centers = 3, std = 1, box = [-10, 10], features = 2, seed = 0, shuffle = true } = opts;
   checkCount(fn, 'n', n);
   checkCount(fn, 'features', features);

@@ -3,9 +3,11 @@
 // turns WGSL compile errors and validation errors into exceptions that name the kernel, and reports
 // device loss clearly. `dispose()` destroys the device so a Node process can exit.
 
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
 import { ShadergradError } from '../util/errors.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const INIT_KEYS = keysOf<InitOptions>({ powerPreference: 1, poison: 1, features: 1, quiet: 1, limits: 1 });
 
 export interface InitOptions {
   /** 'high-performance' (default) or 'low-power'. */
@@ -63,7 +65,7 @@ const disposeHooks: Array<() => void> = [];
 
 /** Initialise shadergrad's GPU device. Safe to call more than once: later calls return the same device. */
 export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
-  checkOptions('init', options, OPTION_KEYS.init);
+  checkOptions('init', options, INIT_KEYS);
   if (current) {
     current.poison = options.poison ?? current.poison;
     return current.info;

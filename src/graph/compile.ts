@@ -17,8 +17,7 @@
 import { gpu } from '../gpu/device.js';
 import { noteSubmit, Storage } from '../memory/pool.js';
 import type { Node, Tensor } from '../tensor/tensor.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
 import { arenaOf, packArena } from './arena.js';
 import { optimizerStateFor, type Hyper, type PlanOptimizer } from './optimizer-state.js';
 import { Plan } from './plan.js';
@@ -26,6 +25,10 @@ import type { DebugValue } from './plan-views.js';
 import { recordStep } from './record.js';
 import { bufferAt, placeValues, scheduleStep, type Placement } from './schedule.js';
 import { placeholders, traceStep, type InputSpec, type StepOutputs } from './trace.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const COMPILE_KEYS = keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1 });
+export const INPUT_SPEC_KEYS = keysOf<InputSpec>({ shape: 1, dtype: 1, name: 1 });
 
 export interface CompileOptions {
   /** One placeholder per argument of the step function. */
@@ -50,8 +53,8 @@ export interface CompileOptions {
  * the plan computes their gradients; with an `optimizer`, it also updates them in place.
  */
 export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options: CompileOptions): Promise<Plan> {
-  checkOptions('compile', options, OPTION_KEYS.compile);
-  if (Array.isArray(options.inputs)) options.inputs.forEach((s, i) => checkOptions(`compile: inputs[${i}]`, s, OPTION_KEYS.inputSpec));
+  checkOptions('compile', options, COMPILE_KEYS);
+  if (Array.isArray(options.inputs)) options.inputs.forEach((s, i) => checkOptions(`compile: inputs[${i}]`, s, INPUT_SPEC_KEYS));
   const { device } = gpu();
   const label = options.label ?? 'step';
   const params = options.params ?? [];

@@ -3,13 +3,16 @@
 // difference at once; nothing is written into the model unless the whole checkpoint fits.
 
 import type { Module } from '../nn/module.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { assign } from '../tensor/assign.js';
 import { checkCompatible, loadCheckpoint, saveCheckpoint, type LoadedTensor, type TensorSpec } from './checkpoint.js';
 import { checkOptimizerCheckpoint, isModelKey, loadOptimizerCheckpoint, optimizerCheckpoint } from './optimizer-state.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const SAVE_KEYS = keysOf<Opts<typeof save, 2>>({ optimizer: 1, metadata: 1 });
+export const LOAD_KEYS = keysOf<Opts<typeof load, 2>>({ optimizer: 1 });
 /** Metadata key of the model's non-persistent buffers (dropout keys): {name: {dtype, shape, data}}. */
 const EXTRA_STATE_KEY = 'extraState';
 
@@ -50,7 +53,7 @@ export async function save(model: Module, path: string, opts: SaveOptions = {}):
 
 /** @internal sg.save plus namespaced non-model tensors (fit's checkpoints: `fit.best.<i>`). */
 export async function saveWithState(model: Module, path: string, opts: SaveOptions, stateTensors: Record<string, Tensor>): Promise<void> {
-  checkOptions('save', opts, OPTION_KEYS.save);
+  checkOptions('save', opts, SAVE_KEYS);
   const tensors: Record<string, Tensor> = { ...model.stateDict() };
   const extra: Tensor[] = [];
   const meta: Record<string, unknown> = { ...opts.metadata, model: model.kind };
@@ -80,7 +83,7 @@ export async function saveWithState(model: Module, path: string, opts: SaveOptio
  * the state of `optimizer`, if both have it). Returns the checkpoint's metadata.
  */
 export async function load(model: Module, path: string | Uint8Array, opts: LoadOptions = {}): Promise<Record<string, unknown>> {
-  checkOptions('load', opts, OPTION_KEYS.load);
+  checkOptions('load', opts, LOAD_KEYS);
   const ck = await loadCheckpoint(path);
   const expected = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
   const { weights, extraState } = upgradeLegacyNames(

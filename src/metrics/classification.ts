@@ -10,9 +10,12 @@
 //   'micro'    from the summed counts (for single-label problems: precision = recall = f1 = accuracy)
 //   'none'     the per-class values, one per class 0 … k−1 (0 for classes that never occur)
 
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { failIn, type Fail } from '../util/errors.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const AVERAGE_KEYS = keysOf<AverageOptions>({ average: 1 });
+export const CLASSIFICATION_REPORT_KEYS = keysOf<Opts<typeof classificationReport, 1>>({ names: 1, digits: 1 });
 
 export type Average = 'macro' | 'micro' | 'weighted' | 'none';
 export type ConfusionMatrix = number[][];
@@ -141,7 +144,7 @@ export function precision(cm: ConfusionMatrix, opts: AverageOptions<'none'> & { 
 export function precision(cm: ConfusionMatrix, opts?: AverageOptions<'macro' | 'micro' | 'weighted'>): number;
 export function precision(cm: ConfusionMatrix, opts?: AverageOptions): number | number[];
 export function precision(cm: ConfusionMatrix, opts: AverageOptions = {}): number | number[] {
-  checkOptions('metrics.precision', opts, OPTION_KEYS.average);
+  checkOptions('metrics.precision', opts, AVERAGE_KEYS);
   return metric('precision', cm, opts.average ?? 'macro');
 }
 
@@ -150,7 +153,7 @@ export function recall(cm: ConfusionMatrix, opts: AverageOptions<'none'> & { ave
 export function recall(cm: ConfusionMatrix, opts?: AverageOptions<'macro' | 'micro' | 'weighted'>): number;
 export function recall(cm: ConfusionMatrix, opts?: AverageOptions): number | number[];
 export function recall(cm: ConfusionMatrix, opts: AverageOptions = {}): number | number[] {
-  checkOptions('metrics.recall', opts, OPTION_KEYS.average);
+  checkOptions('metrics.recall', opts, AVERAGE_KEYS);
   return metric('recall', cm, opts.average ?? 'macro');
 }
 
@@ -159,7 +162,7 @@ export function f1(cm: ConfusionMatrix, opts: AverageOptions<'none'> & { average
 export function f1(cm: ConfusionMatrix, opts?: AverageOptions<'macro' | 'micro' | 'weighted'>): number;
 export function f1(cm: ConfusionMatrix, opts?: AverageOptions): number | number[];
 export function f1(cm: ConfusionMatrix, opts: AverageOptions = {}): number | number[] {
-  checkOptions('metrics.f1', opts, OPTION_KEYS.average);
+  checkOptions('metrics.f1', opts, AVERAGE_KEYS);
   return metric('f1', cm, opts.average ?? 'macro');
 }
 
@@ -168,7 +171,7 @@ export function f1(cm: ConfusionMatrix, opts: AverageOptions = {}): number | num
  * then accuracy, macro avg and weighted avg.
  */
 export function classificationReport(cm: ConfusionMatrix, opts: { names?: string[]; digits?: number } = {}): string {
-  checkOptions('metrics.classificationReport', opts, OPTION_KEYS.classificationReport);
+  checkOptions('metrics.classificationReport', opts, CLASSIFICATION_REPORT_KEYS);
   checkMatrix('classificationReport', cm);
   const k = cm.length;
   const digits = opts.digits ?? 2;

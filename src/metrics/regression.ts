@@ -4,9 +4,11 @@
 // metric is computed per output and averaged uniformly (sklearn multioutput='uniform_average'), so
 // rmse is the mean of the per-output RMSEs, as sklearn's root_mean_squared_error.
 
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { failIn, type Fail } from '../util/errors.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const REGRESSION_METRIC_KEYS = keysOf<Opts<typeof mse, 2>>({ outputs: 1 });
 
 const fail: Fail = failIn('metrics');
 
@@ -41,21 +43,21 @@ function perOutput(pred: ArrayLike<number>, target: ArrayLike<number>, n: number
 
 /** Mean squared error. */
 export function mse(pred: ArrayLike<number>, target: ArrayLike<number>, opts: RegressionOptions = {}): number {
-  checkOptions('metrics.mse', opts, OPTION_KEYS.regressionMetric);
+  checkOptions('metrics.mse', opts, REGRESSION_METRIC_KEYS);
   const { n, m } = check('mse', pred, target, opts);
   return perOutput(pred, target, n, m, (e) => e * e, (v) => v);
 }
 
 /** Mean absolute error. */
 export function mae(pred: ArrayLike<number>, target: ArrayLike<number>, opts: RegressionOptions = {}): number {
-  checkOptions('metrics.mae', opts, OPTION_KEYS.regressionMetric);
+  checkOptions('metrics.mae', opts, REGRESSION_METRIC_KEYS);
   const { n, m } = check('mae', pred, target, opts);
   return perOutput(pred, target, n, m, Math.abs, (v) => v);
 }
 
 /** Root mean squared error (per output, then averaged). */
 export function rmse(pred: ArrayLike<number>, target: ArrayLike<number>, opts: RegressionOptions = {}): number {
-  checkOptions('metrics.rmse', opts, OPTION_KEYS.regressionMetric);
+  checkOptions('metrics.rmse', opts, REGRESSION_METRIC_KEYS);
   const { n, m } = check('rmse', pred, target, opts);
   return perOutput(pred, target, n, m, (e) => e * e, Math.sqrt);
 }
@@ -65,7 +67,7 @@ export function rmse(pred: ArrayLike<number>, target: ArrayLike<number>, opts: R
  * target (zero denominator) sklearn's convention: 1 if the predictions are exact, else 0.
  */
 export function r2(pred: ArrayLike<number>, target: ArrayLike<number>, opts: RegressionOptions = {}): number {
-  checkOptions('metrics.r2', opts, OPTION_KEYS.regressionMetric);
+  checkOptions('metrics.r2', opts, REGRESSION_METRIC_KEYS);
   const { n, m } = check('r2', pred, target, opts);
   let total = 0;
   for (let j = 0; j < m; j++) {

@@ -5,8 +5,11 @@
 import { Random } from '../util/random.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { fmtShape, numel } from '../ops/op.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const WEIGHT_INIT_KEYS = keysOf<InitOptions>({ seed: 1, name: 1 });
+export const KAIMING_KEYS = keysOf<KaimingOptions>({ seed: 1, name: 1, a: 1, mode: 1, nonlinearity: 1 });
 
 let generator = new Random(0x5eed);
 
@@ -52,7 +55,7 @@ export function fans(shape: number[]): [number, number] {
 }
 
 function make(shape: number[], opts: InitOptions, draw: (r: Random) => number): Tensor {
-  checkOptions('nn.init', opts, OPTION_KEYS.weightInit);
+  checkOptions('nn.init', opts, WEIGHT_INIT_KEYS);
   const r = opts.seed !== undefined ? new Random(opts.seed) : generator;
   const data = new Float32Array(numel(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw(r);
@@ -104,13 +107,13 @@ function kaimingStd(shape: number[], o: KaimingOptions): number {
 
 /** He/Kaiming uniform: U(±gain·√(3 / fan)) */
 export function kaimingUniform(shape: number[], opts: KaimingOptions = {}): Tensor {
-  checkOptions('nn.init.kaimingUniform', opts, OPTION_KEYS.kaiming);
+  checkOptions('nn.init.kaimingUniform', opts, KAIMING_KEYS);
   const bound = Math.sqrt(3) * kaimingStd(shape, opts);
   return uniform(shape, -bound, bound, { seed: opts.seed, name: opts.name });
 }
 
 /** He/Kaiming normal: N(0, gain² / fan) */
 export function kaimingNormal(shape: number[], opts: KaimingOptions = {}): Tensor {
-  checkOptions('nn.init.kaimingNormal', opts, OPTION_KEYS.kaiming);
+  checkOptions('nn.init.kaimingNormal', opts, KAIMING_KEYS);
   return normal(shape, 0, kaimingStd(shape, opts), { seed: opts.seed, name: opts.name });
 }

@@ -18,8 +18,19 @@ import { augment as augmentOp, dropout as dropoutOp, randomKey, seedNext, type A
 import { layerNorm as layerNormOp } from '../ops/layernorm.js';
 import { embedding as embeddingOp, narrow, pad } from '../ops/index-ops.js';
 import { deferStateUpdate } from '../graph/state.js';
-import { checkOptions, optionsChecked } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, optionsChecked, keysOf, type Opts } from '../util/options.js';
+import { GELU_KEYS } from '../ops/activation.js';
+import { SOFTPLUS_KEYS } from '../ops/activation.js';
+import { RANDOM_AUGMENT_KEYS } from '../ops/dropout.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const LINEAR_KEYS = keysOf<LinearOptions>({ bias: 1, init: 1, seed: 1 });
+export const CONV2D_KEYS = keysOf<Conv2dLayerOptions>({ stride: 1, padding: 1, dilation: 1, groups: 1, bias: 1, init: 1, seed: 1 });
+export const MAX_POOL2D_KEYS = keysOf<Opts<typeof maxPool2d, 1>>({ stride: 1, padding: 1, ceilMode: 1 });
+export const AVG_POOL2D_KEYS = keysOf<Opts<typeof avgPool2d, 1>>({ stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 });
+export const BATCH_NORM_KEYS = keysOf<BatchNormLayerOptions>({ eps: 1, momentum: 1, affine: 1 });
+export const LAYER_NORM_KEYS = keysOf<Opts<typeof layerNorm, 1>>({ eps: 1, affine: 1 });
+export const EMBEDDING_KEYS = keysOf<Opts<typeof embedding, 2>>({ seed: 1 });
 
 /** Check the trailing dimension(s) of a layer input; the message names the layer and both shapes. */
 export function expectFeatures(kind: string, x: Tensor, dims: number[], what: string): void {
@@ -59,7 +70,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super('Linear');
-    checkOptions('nn.Linear', opts, OPTION_KEYS.linear);
+    checkOptions('nn.Linear', opts, LINEAR_KEYS);
     for (const [v, n] of [[inFeatures, 'inFeatures'], [outFeatures, 'outFeatures']] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`shadergrad: Linear: ${n} must be a positive integer, got ${v}`);
     }
@@ -159,7 +170,7 @@ export class Conv2d extends Module {
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], readonly opts: Conv2dLayerOptions = {}) {
     super('Conv2d');
-    checkOptions('nn.Conv2d', opts, OPTION_KEYS.conv2d);
+    checkOptions('nn.Conv2d', opts, CONV2D_KEYS);
     const groups = opts.groups ?? 1;
     for (const [v, n] of [[inChannels, 'inChannels'], [outChannels, 'outChannels'], [groups, 'groups']] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`shadergrad: Conv2d: ${n} must be a positive integer, got ${v}`);
@@ -191,18 +202,18 @@ export class Conv2d extends Module {
 export const conv2d = (inChannels: number, outChannels: number, kernelSize: number | [number, number], opts?: Conv2dLayerOptions) =>
   new Conv2d(inChannels, outChannels, kernelSize, opts);
 export const maxPool2d = (kernelSize: number | [number, number], opts: Omit<MaxPool2dOptions, 'kernelSize'> = {}) =>
-  optionsChecked('nn.MaxPool2d', opts, OPTION_KEYS.maxPool2d) &&
+  optionsChecked('nn.MaxPool2d', opts, MAX_POOL2D_KEYS) &&
   new Lambda('MaxPool2d', (x) => maxPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`, { kernelSize, ...opts });
 export const avgPool2d = (kernelSize: number | [number, number], opts: Omit<AvgPool2dOptions, 'kernelSize'> = {}) =>
-  optionsChecked('nn.AvgPool2d', opts, OPTION_KEYS.avgPool2d) &&
+  optionsChecked('nn.AvgPool2d', opts, AVG_POOL2D_KEYS) &&
   new Lambda('AvgPool2d', (x) => avgPoolOp(x, { kernelSize, ...opts }), `${kernelSize}`, { kernelSize, ...opts });
 /** Global average pooling to [N, C, 1, 1] (torch.nn.AdaptiveAvgPool2d(1)). */
 export const globalAvgPool2d = () => new Lambda('GlobalAvgPool2d', gapOp);
 export const leakyRelu = (negativeSlope = 0.01) =>
   new Lambda('LeakyReLU', (x) => leakyReluOp(x, negativeSlope), `${negativeSlope}`, { negativeSlope });
 export const elu = (alpha = 1) => new Lambda('ELU', (x) => eluOp(x, alpha), `${alpha}`, { alpha });
-export const gelu = (opts: GeluOptions = {}) => optionsChecked('nn.GELU', opts, OPTION_KEYS.gelu) && new Lambda('GELU', (x) => geluOp(x, opts), opts.approximate ?? 'none', { ...opts });
-export const softplus = (opts: SoftplusOptions = {}) => optionsChecked('nn.Softplus', opts, OPTION_KEYS.softplus) && new Lambda('Softplus', (x) => softplusOp(x, opts), '', { ...opts });
+export const gelu = (opts: GeluOptions = {}) => optionsChecked('nn.GELU', opts, GELU_KEYS) && new Lambda('GELU', (x) => geluOp(x, opts), opts.approximate ?? 'none', { ...opts });
+export const softplus = (opts: SoftplusOptions = {}) => optionsChecked('nn.Softplus', opts, SOFTPLUS_KEYS) && new Lambda('Softplus', (x) => softplusOp(x, opts), '', { ...opts });
 export const silu = () => new Lambda('SiLU', siluOp);
 export const softmax = (axis = -1) => new Lambda('Softmax', (x) => softmaxOp(x, axis), `${axis}`, { dim: axis });
 export const logSoftmax = (axis = -1) => new Lambda('LogSoftmax', (x) => logSoftmaxOp(x, axis), `${axis}`, { dim: axis });
@@ -225,7 +236,7 @@ export interface BatchNormLayerOptions {
 export class BatchNorm extends Module {
   constructor(kind: string, readonly numFeatures: number, readonly rank: number[], readonly opts: BatchNormLayerOptions = {}) {
     super(kind);
-    checkOptions(`nn.${kind}`, opts, OPTION_KEYS.batchNorm);
+    checkOptions(`nn.${kind}`, opts, BATCH_NORM_KEYS);
     if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new Error(`shadergrad: ${kind}: numFeatures must be a positive integer, got ${numFeatures}`);
     if (opts.affine ?? true) {
       this.addParameter('weight', init.ones([numFeatures]));
@@ -300,7 +311,7 @@ export class LayerNorm extends Module {
   readonly normalizedShape: number[];
   constructor(normalizedShape: number | number[], readonly opts: { eps?: number; affine?: boolean } = {}) {
     super('LayerNorm');
-    checkOptions('nn.LayerNorm', opts, OPTION_KEYS.layerNorm);
+    checkOptions('nn.LayerNorm', opts, LAYER_NORM_KEYS);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (opts.affine ?? true) {
       this.addParameter('weight', init.ones(this.normalizedShape));
@@ -325,7 +336,7 @@ export class Embedding extends Module {
   readonly weight: Tensor;
   constructor(readonly numEmbeddings: number, readonly dim: number, opts: { seed?: number } = {}) {
     super('Embedding');
-    checkOptions('nn.Embedding', opts, OPTION_KEYS.embedding);
+    checkOptions('nn.Embedding', opts, EMBEDDING_KEYS);
     this.weight = this.addParameter('weight', init.normal([numEmbeddings, dim], 0, 1, { seed: opts.seed }));
   }
 
@@ -348,7 +359,7 @@ export const embedding = (numEmbeddings: number, dim: number, opts?: { seed?: nu
 export class RandomAugment extends Module {
   constructor(readonly opts: AugmentOptions) {
     super('RandomAugment');
-    checkOptions('nn.RandomAugment', opts, OPTION_KEYS.randomAugment);
+    checkOptions('nn.RandomAugment', opts, RANDOM_AUGMENT_KEYS);
     this.addBuffer('key', randomKey(), { persistent: false });
   }
 

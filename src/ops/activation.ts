@@ -12,8 +12,11 @@ import * as ref from '../reference/activation.js';
 import type { ActKind, ActParams } from '../reference/activation.js';
 import { defineOp, grid1d, numel, type BufferRef, type EncodeArgs, type EncodeCtx, type Meta, type OpDef } from './op.js';
 import { mul } from './elementwise.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const GELU_KEYS = keysOf<GeluOptions>({ approximate: 1 });
+export const SOFTPLUS_KEYS = keysOf<SoftplusOptions>({ beta: 1, threshold: 1 });
 
 const WG = 256;
 const params = [
@@ -159,7 +162,7 @@ export interface GeluOptions {
 /** x · Φ(x), Φ the standard normal CDF (torch.nn.functional.gelu). */
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
   checkInput('gelu', x);
-  checkOptions('gelu', options, OPTION_KEYS.gelu);
+  checkOptions('gelu', options, GELU_KEYS);
   const approximate = options.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new Error(`shadergrad: gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
@@ -177,7 +180,7 @@ export interface SoftplusOptions {
 /** log(1 + e^(βx)) / β, reverting to x where βx > threshold (torch.nn.functional.softplus). */
 export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
   checkInput('softplus', x);
-  checkOptions('softplus', options, OPTION_KEYS.softplus);
+  checkOptions('softplus', options, SOFTPLUS_KEYS);
   const beta = options.beta ?? 1;
   const threshold = options.threshold ?? 20;
   checkNumber('softplus', 'beta', beta);

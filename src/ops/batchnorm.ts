@@ -28,8 +28,10 @@ import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type
 import { add, expand, mul, neg, powScalar, reciprocal, scale, shift, sqrt, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const BATCH_NORM_OP_KEYS = keysOf<BatchNormOptions>({ weight: 1, bias: 1, runningMean: 1, runningVar: 1, training: 1, momentum: 1, eps: 1, version: 1 });
 
 const WG = 256;
 const R = 'read' as const;
@@ -464,7 +466,7 @@ function checkChannelTensor(what: string, t: Tensor | undefined, C: number, x: T
  * running statistics come back as new tensors in the result.
  */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): BatchNormResult {
-  checkOptions('batchNorm', options, OPTION_KEYS.batchNormOp);
+  checkOptions('batchNorm', options, BATCH_NORM_OP_KEYS);
   const { weight, bias, runningMean, runningVar } = options;
   const training = options.training ?? false;
   const momentum = options.momentum ?? 0.1;

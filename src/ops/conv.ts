@@ -23,8 +23,10 @@ import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { pad } from './index-ops.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const CONV2D_OP_KEYS = keysOf<Conv2dOptions>({ stride: 1, padding: 1, dilation: 1, groups: 1, version: 1 });
 
 // ---- kernels --------------------------------------------------------------------------------------
 
@@ -436,7 +438,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null | Con
     bias = null;
   }
   const op = 'conv2d';
-  checkOptions(op, options, OPTION_KEYS.conv2dOp);
+  checkOptions(op, options, CONV2D_OP_KEYS);
   requireTensor(input, op, 'input');
   requireTensor(weight, op, 'weight');
   // padding 'same' → symmetric padding ⌊total/2⌋ per side, plus one row/column of zeros at the

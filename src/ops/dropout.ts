@@ -8,8 +8,11 @@ import { apply1, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/dropout.js';
 import { globalRandom } from '../nn/init.js';
 import { defineOp, fmtShape, grid1d, numel, type EncodeArgs, type EncodeCtx, type Meta, type OpDef } from './op.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const RANDOM_AUGMENT_KEYS = keysOf<AugmentOptions>({ shift: 1, flip: 1, noise: 1 });
+export const DROPOUT_KEYS = keysOf<DropoutOptions>({ training: 1, seed: 1, offset: 1 });
 
 const WG = 256;
 const TWO_32 = 4294967296;
@@ -142,7 +145,7 @@ function seedTensor(seed: number | Tensor | undefined): Tensor {
  * The same (seed, offset) always gives the same mask; the gradient reuses it without storing it.
  */
 export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Tensor {
-  checkOptions('dropout', options, OPTION_KEYS.dropout);
+  checkOptions('dropout', options, DROPOUT_KEYS);
   if (!(x instanceof Tensor)) throw new Error(`shadergrad: dropout: x must be a Tensor, got ${typeof x}`);
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) {
     throw new Error(`shadergrad: dropout: p must be a probability in [0, 1), got ${String(p)}`);
@@ -243,7 +246,7 @@ export interface AugmentOptions {
  * the GPU from the Philox key `key` (per image for shift and flip, per pixel for noise).
  */
 export function augment(x: Tensor, key: Tensor, options: AugmentOptions = {}): Tensor {
-  checkOptions('augment', options, OPTION_KEYS.randomAugment);
+  checkOptions('augment', options, RANDOM_AUGMENT_KEYS);
   const shift = options.shift ?? 0;
   const flip = options.flip ?? 0;
   const noise = options.noise ?? 0;

@@ -15,8 +15,13 @@ import { softplus } from './activation.js';
 import { mean, sum } from './reduce.js';
 import { permute, reshape, transpose } from './shape-ops.js';
 import { cosineSimilarityMatrix } from './metrics.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const CROSS_ENTROPY_KEYS = keysOf<CrossEntropyOptions>({ weight: 1, ignoreIndex: 1, labelSmoothing: 1, reduction: 1 });
+export const BCE_WITH_LOGITS_KEYS = keysOf<BceWithLogitsOptions>({ reduction: 1, posWeight: 1, weight: 1 });
+export const POINTWISE_LOSS_KEYS = keysOf<Opts<typeof mseLoss, 2>>({ reduction: 1 });
+export const HUBER_LOSS_KEYS = keysOf<Opts<typeof huberLoss, 2>>({ delta: 1, reduction: 1 });
 
 export type Reduction = ref.Reduction;
 
@@ -244,7 +249,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const op = 'crossEntropy';
   checkTensor(logits, op, 'logits');
   checkTensor(target, op, 'target');
-  checkOptions(op, options, OPTION_KEYS.crossEntropy);
+  checkOptions(op, options, CROSS_ENTROPY_KEYS);
   const { weight, ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = options;
   checkReduction(reduction, op);
   checkFloat(logits, op, 'logits');
@@ -439,21 +444,21 @@ function pointwiseLoss(kind: ref.PointwiseKind, op: string, input: Tensor, targe
 
 /** Mean squared error (a - b)², like torch.nn.functional.mse_loss. */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  checkOptions('mseLoss', options, OPTION_KEYS.pointwiseLoss);
+  checkOptions('mseLoss', options, POINTWISE_LOSS_KEYS);
   const { reduction = 'mean' } = options;
   return pointwiseLoss('mse', 'mseLoss', input, target, reduction, 0);
 }
 
 /** Mean absolute error |a - b|, like torch.nn.functional.l1_loss. */
 export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  checkOptions('l1Loss', options, OPTION_KEYS.pointwiseLoss);
+  checkOptions('l1Loss', options, POINTWISE_LOSS_KEYS);
   const { reduction = 'mean' } = options;
   return pointwiseLoss('l1', 'l1Loss', input, target, reduction, 0);
 }
 
 /** ½d² where |d| < δ, else δ(|d| - ½δ), d = a - b, like torch.nn.functional.huber_loss. */
 export function huberLoss(input: Tensor, target: Tensor, options: { delta?: number; reduction?: Reduction } = {}): Tensor {
-  checkOptions('huberLoss', options, OPTION_KEYS.huberLoss);
+  checkOptions('huberLoss', options, HUBER_LOSS_KEYS);
   const { delta = 1, reduction = 'mean' } = options;
   if (!(delta > 0) || !Number.isFinite(delta)) throw new Error(`shadergrad: huberLoss: delta must be a positive number, got ${delta}`);
   return pointwiseLoss('huber', 'huberLoss', input, target, reduction, delta);
@@ -604,7 +609,7 @@ export function binaryCrossEntropyWithLogits(
   logits: Tensor, target: Tensor, options: BceWithLogitsOptions = {},
 ): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
-  checkOptions(op, options, OPTION_KEYS.bceWithLogits);
+  checkOptions(op, options, BCE_WITH_LOGITS_KEYS);
   const { reduction = 'mean', posWeight, weight } = options;
   checkTensor(logits, op, 'logits');
   checkTensor(target, op, 'target');

@@ -22,8 +22,11 @@ import { broadcastShapes, checkRank, sameShape } from './shape.js';
 import { expand, mul, neg, shift, square, step, sumTo } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const MATMUL_KEYS = keysOf<MatmulOptions>({ transA: 1, transB: 1, version: 1 });
+export const LINEAR_OP_KEYS = keysOf<LinearOptions>({ activation: 1, version: 1 });
 
 const matmulBindings = [
   { name: 'A', kind: 'read' as const }, { name: 'B', kind: 'read' as const }, { name: 'C', kind: 'read_write' as const },
@@ -206,7 +209,7 @@ export const matmulOp = defineOp<MatmulAttrs>({
  * vector, leading dimensions broadcast. `transA`/`transB` use the stored transpose without a copy.
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
-  checkOptions('matmul', options, OPTION_KEYS.matmul);
+  checkOptions('matmul', options, MATMUL_KEYS);
   const attrs: MatmulAttrs = { transA: !!options.transA, transB: !!options.transB, version: options.version ?? 'auto' };
   if (!VERSIONS.includes(attrs.version)) {
     throw new Error(`shadergrad: matmul: unknown version '${attrs.version}' (${VERSIONS.join(', ')})`);
@@ -332,7 +335,7 @@ export const linearOp = defineOp<LinearAttrs>({
  * `act(add(matmul(x, weight, { transB: true }), bias))`.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options: LinearOptions = {}): Tensor {
-  checkOptions('linear', options, OPTION_KEYS.linearOp);
+  checkOptions('linear', options, LINEAR_OP_KEYS);
   const activation = options.activation ?? 'none';
   if (!(activation in ACT_CODES)) {
     throw new Error(`shadergrad: linear: unknown activation '${activation}' (${Object.keys(ACT_CODES).join(', ')})`);

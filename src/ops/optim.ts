@@ -18,9 +18,12 @@ import * as ref from '../reference/optim.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type Meta } from './op.js';
 import { sameShape } from './shape.js';
 import { abs, add, ge, mul, scale, sign } from './elementwise.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
 import { failIn, type Fail } from '../util/errors.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const CLIP_GRAD_NORM_KEYS = keysOf<ClipGradNormOptions>({ normType: 1 });
+export const PENALTY_KEYS = keysOf<PenaltyOptions>({ l1: 1, l2: 1 });
 
 const WG = 256;
 const FILE = 'optim.wgsl';
@@ -490,7 +493,7 @@ export interface PenaltyOptions {
 type PenaltyAttrs = Required<PenaltyOptions>;
 
 function penaltyAttrs(op: string, o: PenaltyOptions | undefined): PenaltyAttrs {
-  checkOptions(op, o, OPTION_KEYS.penalty);
+  checkOptions(op, o, PENALTY_KEYS);
   const { l1 = 0, l2 = 0 } = o ?? {};
   checkNumber(op, 'l1', l1, nonNegative, 'a finite number ≥ 0');
   checkNumber(op, 'l2', l2, nonNegative, 'a finite number ≥ 0');
@@ -610,7 +613,7 @@ const clipNormOp = defineOp<ClipNormAttrs>({
  */
 export function clipGradNorm(grad: Tensor, maxNorm: number, options: ClipGradNormOptions = {}): { grad: Tensor; totalNorm: Tensor } {
   const op = 'clipGradNorm';
-  checkOptions(op, options, OPTION_KEYS.clipGradNorm);
+  checkOptions(op, options, CLIP_GRAD_NORM_KEYS);
   const { normType = 2 } = options;
   checkNumber(op, 'maxNorm', maxNorm, (x) => x >= 0, 'a number ≥ 0');
   checkNumber(op, 'normType', normType, (x) => x > 0, 'a number > 0 (or Infinity)');

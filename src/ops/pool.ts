@@ -21,8 +21,11 @@ import * as ref from '../reference/pool.js';
 import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type OpDef } from './op.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape-ops.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const MAX_POOL2D_OP_KEYS = keysOf<MaxPool2dOptions>({ kernelSize: 1, stride: 1, padding: 1, ceilMode: 1 });
+export const AVG_POOL2D_OP_KEYS = keysOf<AvgPool2dOptions>({ kernelSize: 1, stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 });
 
 // ---- kernels --------------------------------------------------------------------------------------
 
@@ -86,7 +89,7 @@ function pair(v: unknown, name: string, min: number, op: string): [number, numbe
 
 function poolAttrs(options: AvgPool2dOptions | number | [number, number], op: string, countIncludePad: boolean): PoolAttrs {
   const o: AvgPool2dOptions = typeof options === 'number' || Array.isArray(options) ? { kernelSize: options } : options;
-  checkOptions(op, o, op.startsWith('max') ? OPTION_KEYS.maxPool2dOp : OPTION_KEYS.avgPool2dOp);
+  checkOptions(op, o, op.startsWith('max') ? MAX_POOL2D_OP_KEYS : AVG_POOL2D_OP_KEYS);
   if (!o || o.kernelSize === undefined) throw new Error(`shadergrad: ${op}: kernelSize is required`);
   const kernel = pair(o.kernelSize, 'kernelSize', 1, op);
   const attrs: PoolAttrs = {

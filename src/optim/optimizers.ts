@@ -18,8 +18,14 @@ import {
   adamUpdate, clipGradNorm, clipGradValue, penaltyGrad, rmspropUpdate, sgdUpdate,
 } from '../ops/optim.js';
 import type { Scheduler } from './schedulers.js';
-import { checkNonNegative, checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkNonNegative, checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+/** The options every optimizer takes. */
+const COMMON_KEYS = { lr: 1, weightDecay: 1, l1: 1, l2: 1, clipNorm: 1, clipValue: 1, scheduler: 1 } as const;
+export const SGD_KEYS = keysOf<SgdOptions>({ ...COMMON_KEYS, momentum: 1, dampening: 1, nesterov: 1, maximize: 1 });
+export const RMSPROP_KEYS = keysOf<RmspropOptions>({ ...COMMON_KEYS, alpha: 1, eps: 1, momentum: 1, centered: 1 });
+export const ADAM_KEYS = keysOf<AdamOptions>({ ...COMMON_KEYS, beta1: 1, beta2: 1, eps: 1, amsgrad: 1 });
 
 export interface CommonOptions {
   lr: number;
@@ -174,7 +180,7 @@ export class SGD extends Optimizer {
   readonly stateCount: number;
   readonly stateNames: readonly string[];
   constructor(params: Tensor[], readonly o: SgdOptions) {
-    checkOptions('optim.sgd', o, OPTION_KEYS.sgd);
+    checkOptions('optim.sgd', o, SGD_KEYS);
     super('sgd', params, o);
     checkNonNegative('optim.sgd', o, ['momentum']);
     if (o.nesterov && (!(o.momentum! > 0) || (o.dampening ?? 0) !== 0)) {
@@ -205,7 +211,7 @@ export class RMSprop extends Optimizer {
   readonly stateCount: number;
   readonly stateNames: readonly string[];
   constructor(params: Tensor[], readonly o: RmspropOptions) {
-    checkOptions('optim.rmsprop', o, OPTION_KEYS.rmsprop);
+    checkOptions('optim.rmsprop', o, RMSPROP_KEYS);
     super('rmsprop', params, o);
     checkNonNegative('optim.rmsprop', o, ['alpha', 'eps', 'momentum']);
     this.stateCount = 1 + (o.momentum ? 1 : 0) + (o.centered ? 1 : 0);
@@ -239,7 +245,7 @@ export class Adam extends Optimizer {
   readonly stateCount: number;
   readonly stateNames: readonly string[];
   constructor(params: Tensor[], readonly o: AdamOptions, readonly decoupled = false) {
-    checkOptions(decoupled ? 'optim.adamW' : 'optim.adam', o, OPTION_KEYS.adam);
+    checkOptions(decoupled ? 'optim.adamW' : 'optim.adam', o, ADAM_KEYS);
     super(decoupled ? 'adamW' : 'adam', params, o);
     for (const [k, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) {
       if (v !== undefined && !(v >= 0 && v < 1)) throw new Error(`shadergrad: optim.${this.name}: ${k} must be in [0, 1), got ${v}`);

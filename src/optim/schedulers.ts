@@ -12,9 +12,18 @@
 // cosine, linear, inverse-sqrt, the warmup ramp) are evaluated at that point; step-wise schedules
 // (stepLR, multiStepLR) change only when a whole epoch is reached.
 
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { failIn, type Fail } from '../util/errors.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const STEP_LR_KEYS = keysOf<Opts<typeof stepLR, 0>>({ stepSize: 1, gamma: 1 });
+export const MULTI_STEP_LR_KEYS = keysOf<Opts<typeof multiStepLR, 0>>({ milestones: 1, gamma: 1 });
+export const EXPONENTIAL_LR_KEYS = keysOf<Opts<typeof exponentialLR, 0>>({ gamma: 1 });
+export const COSINE_ANNEALING_KEYS = keysOf<Opts<typeof cosineAnnealing, 0>>({ tMax: 1, etaMin: 1 });
+export const LINEAR_LR_KEYS = keysOf<Opts<typeof linearLR, 0>>({ startFactor: 1, endFactor: 1, totalIters: 1 });
+export const INVERSE_SQRT_KEYS = keysOf<Opts<typeof inverseSqrt, 0>>({ warmupSteps: 1 });
+export const WARMUP_KEYS = keysOf<Opts<typeof warmup, 1>>({ steps: 1, startFactor: 1 });
+export const REDUCE_ON_PLATEAU_KEYS = keysOf<PlateauOptions>({ mode: 1, factor: 1, patience: 1, threshold: 1, thresholdMode: 1, cooldown: 1, minLr: 1, eps: 1 });
 
 export interface Scheduler {
   /** e.g. "cosineAnnealing(tMax=10, etaMin=0)" — for reports and logs. */
@@ -59,7 +68,7 @@ export function constant(): Scheduler {
 
 /** torch StepLR: lr = base · γ^⌊epoch / stepSize⌋. */
 export function stepLR(opts: { stepSize: number; gamma?: number }): Scheduler {
-  checkOptions('optim.stepLR', opts, OPTION_KEYS.stepLR);
+  checkOptions('optim.stepLR', opts, STEP_LR_KEYS);
   const { stepSize, gamma = 0.1 } = opts;
   positiveInt('stepLR', 'stepSize', stepSize);
   if (!(gamma >= 0) || !Number.isFinite(gamma)) fail('stepLR', `gamma must be a finite number ≥ 0, got ${gamma}`);
@@ -77,7 +86,7 @@ export function stepLR(opts: { stepSize: number; gamma?: number }): Scheduler {
  * counts twice, as in PyTorch.
  */
 export function multiStepLR(opts: { milestones: number[]; gamma?: number }): Scheduler {
-  checkOptions('optim.multiStepLR', opts, OPTION_KEYS.multiStepLR);
+  checkOptions('optim.multiStepLR', opts, MULTI_STEP_LR_KEYS);
   const { gamma = 0.1 } = opts;
   if (!Array.isArray(opts.milestones)) fail('multiStepLR', 'milestones must be an array of epochs');
   opts.milestones.forEach((m) => {
@@ -99,7 +108,7 @@ export function multiStepLR(opts: { milestones: number[]; gamma?: number }): Sch
 
 /** torch ExponentialLR: lr = base · γ^epoch. */
 export function exponentialLR(opts: { gamma: number }): Scheduler {
-  checkOptions('optim.exponentialLR', opts, OPTION_KEYS.exponentialLR);
+  checkOptions('optim.exponentialLR', opts, EXPONENTIAL_LR_KEYS);
   const { gamma } = opts;
   if (!(gamma >= 0) || !Number.isFinite(gamma)) fail('exponentialLR', `gamma must be a finite number ≥ 0, got ${gamma}`);
   return {
@@ -117,7 +126,7 @@ export function exponentialLR(opts: { gamma: number }): Scheduler {
  * It reaches ηmin at epoch tMax and, like PyTorch, climbs back towards base after it (period 2·tMax).
  */
 export function cosineAnnealing(opts: { tMax: number; etaMin?: number }): Scheduler {
-  checkOptions('optim.cosineAnnealing', opts, OPTION_KEYS.cosineAnnealing);
+  checkOptions('optim.cosineAnnealing', opts, COSINE_ANNEALING_KEYS);
   const { tMax, etaMin = 0 } = opts;
   positive('cosineAnnealing', 'tMax', tMax);
   if (!(etaMin >= 0) || !Number.isFinite(etaMin)) fail('cosineAnnealing', `etaMin must be a finite number ≥ 0, got ${etaMin}`);
@@ -135,7 +144,7 @@ export function cosineAnnealing(opts: { tMax: number; etaMin?: number }): Schedu
  * and stays there: lr = base · (start + (end − start) · min(epoch, totalIters) / totalIters).
  */
 export function linearLR(opts: { startFactor?: number; endFactor?: number; totalIters?: number } = {}): Scheduler {
-  checkOptions('optim.linearLR', opts, OPTION_KEYS.linearLR);
+  checkOptions('optim.linearLR', opts, LINEAR_LR_KEYS);
   const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = opts;
   if (!(startFactor > 0 && startFactor <= 1)) fail('linearLR', `startFactor must be in (0, 1], got ${startFactor}`);
   if (!(endFactor >= 0 && endFactor <= 1)) fail('linearLR', `endFactor must be in [0, 1], got ${endFactor}`);
@@ -156,7 +165,7 @@ export function linearLR(opts: { startFactor?: number; endFactor?: number; total
  * Usually counted in optimizer steps (pass the step number as `epoch`).
  */
 export function inverseSqrt(opts: { warmupSteps: number }): Scheduler {
-  checkOptions('optim.inverseSqrt', opts, OPTION_KEYS.inverseSqrt);
+  checkOptions('optim.inverseSqrt', opts, INVERSE_SQRT_KEYS);
   const { warmupSteps: w } = opts;
   if (!(w >= 1) || !Number.isFinite(w)) fail('inverseSqrt', `warmupSteps must be a finite number ≥ 1, got ${w}`);
   return {
@@ -177,7 +186,7 @@ export function inverseSqrt(opts: { warmupSteps: number }): Scheduler {
  */
 export function warmup(inner: Scheduler, opts: { steps: number; startFactor?: number }): Scheduler {
   if (!inner || typeof inner.lrAt !== 'function') fail('warmup', 'the first argument must be a scheduler (e.g. optim.cosineAnnealing({ tMax: 10 }))');
-  checkOptions('optim.warmup', opts, OPTION_KEYS.warmup);
+  checkOptions('optim.warmup', opts, WARMUP_KEYS);
   const { steps, startFactor = 1 / 3 } = opts;
   if (!Number.isInteger(steps) || steps < 0) fail('warmup', `steps must be an integer ≥ 0, got ${steps}`);
   if (!(startFactor >= 0 && startFactor <= 1)) fail('warmup', `startFactor must be in [0, 1], got ${startFactor}`);
@@ -235,7 +244,7 @@ export interface PlateauScheduler extends Scheduler {
  * (not below minLr), then `cooldown` epochs are ignored. lrAt ignores `epoch`.
  */
 export function reduceOnPlateau(opts: PlateauOptions = {}): PlateauScheduler {
-  checkOptions('optim.reduceOnPlateau', opts, OPTION_KEYS.reduceOnPlateau);
+  checkOptions('optim.reduceOnPlateau', opts, REDUCE_ON_PLATEAU_KEYS);
   const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = opts;
   if (mode !== 'min' && mode !== 'max') fail('reduceOnPlateau', `mode must be 'min' or 'max', got '${mode}'`);
   if (thresholdMode !== 'rel' && thresholdMode !== 'abs') fail('reduceOnPlateau', `thresholdMode must be 'rel' or 'abs', got '${thresholdMode}'`);

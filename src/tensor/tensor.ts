@@ -9,11 +9,13 @@ import { Recorder, submitRecording, type Readback } from '../gpu/executor.js';
 import { Storage } from '../memory/pool.js';
 import type { Submission } from '../gpu/queue.js';
 import { flattenTensorData } from './from-js.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { noteTensorCreated, noteTensorGone, setScopeHooks } from './scope.js';
 import { fmtShape, numel, type DType, type Meta, type OpDef } from '../ops/op.js';
 import { ShadergradError } from '../util/errors.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const TENSOR_KEYS = keysOf<Opts<typeof tensor, 2>>({ dtype: 1, name: 1 });
 
 let nextId = 1;
 
@@ -323,7 +325,7 @@ function checkShape(shape: readonly number[], what: string): void {
 
 /** Make a tensor from values. dtype defaults to 'i32' for Int32Array and 'f32' otherwise. */
 export function tensor(data: TensorData | number, shape?: readonly number[], options: { dtype?: DType; name?: string } = {}): Tensor {
-  checkOptions('tensor', options, OPTION_KEYS.tensor);
+  checkOptions('tensor', options, TENSOR_KEYS);
   if (options.dtype !== undefined && options.dtype !== 'f32' && options.dtype !== 'i32') {
     throw new Error(`shadergrad: tensor: dtype must be 'f32' or 'i32', got ${JSON.stringify(options.dtype)}`);
   }

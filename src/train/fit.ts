@@ -22,10 +22,19 @@ import { trainValTestSplit } from '../data/split.js';
 import { confusionMatrix, precision, recall, f1 } from '../metrics/classification.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import { manualSeed } from '../nn/init.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { load as loadModel, saveWithState } from '../io/model.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const FIT_KEYS = keysOf<FitOptions>({
+    data: 1, validationData: 1, validationSplit: 1, loss: 1, optimizer: 1, epochs: 1, batchSize: 1, shuffle: 1, dropLast: 1,
+    earlyStopping: 1, metrics: 1, seed: 1, augment: 1, readEvery: 1, onStepEnd: 1, onEpochEnd: 1, onWarning: 1,
+    checkpoint: 1, resumeFrom: 1, diagnose: 1,
+  });
+export const EARLY_STOPPING_KEYS = keysOf<EarlyStopping>({ patience: 1, minDelta: 1, monitor: 1, restoreBest: 1 });
+export const EVALUATE_KEYS = keysOf<EvaluateOptions>({ loss: 1, batchSize: 1, metrics: 1, resident: 1 });
+export const OVERFIT_BATCH_KEYS = keysOf<Opts<typeof overfitBatch, 2>>({ loss: 1, optimizer: 1, batchSize: 1, steps: 1 });
 
 export type MetricName = 'accuracy' | 'precision' | 'recall' | 'f1';
 
@@ -132,8 +141,8 @@ function checkInput(model: Module, ds: Dataset): void {
 
 /** Train `model`. Returns the per-epoch history. */
 export async function fit(model: Module, options: FitOptions): Promise<History> {
-  checkOptions('train.fit', options, OPTION_KEYS.fit);
-  checkOptions('train.fit: earlyStopping', options.earlyStopping, OPTION_KEYS.earlyStopping);
+  checkOptions('train.fit', options, FIT_KEYS);
+  checkOptions('train.fit: earlyStopping', options.earlyStopping, EARLY_STOPPING_KEYS);
   const opts = { ...options, data: await options.data };
   checkInput(model, opts.data);
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error(`shadergrad: fit: epochs must be a positive integer, got ${opts.epochs}`);
@@ -442,7 +451,7 @@ export interface Evaluation {
 
 /** Evaluate `model` (in eval mode) on a dataset: loss and classification metrics. */
 export async function evaluate(model: Module, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
-  checkOptions('train.evaluate', opts, OPTION_KEYS.evaluate);
+  checkOptions('train.evaluate', opts, EVALUATE_KEYS);
   const data = opts.resident ?? new GpuDataset(ds, 'evaluation');
   const batchSize = opts.batchSize ?? 256;
   const lossFn = opts.loss ? (typeof opts.loss === 'function' ? opts.loss : lossByName(opts.loss)) : undefined;
@@ -501,7 +510,7 @@ export async function evaluate(model: Module, ds: Dataset, opts: EvaluateOptions
  * drive the loss towards 0. Returns the losses.
  */
 export async function overfitBatch(model: Module, ds: Dataset, opts: { loss: FitOptions['loss']; optimizer: Optimizer; batchSize?: number; steps?: number }): Promise<number[]> {
-  checkOptions('train.overfitBatch', opts, OPTION_KEYS.overfitBatch);
+  checkOptions('train.overfitBatch', opts, OVERFIT_BATCH_KEYS);
   const n = Math.min(opts.batchSize ?? 16, ds.length);
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   const data = new GpuDataset(ds, 'overfit batch');

@@ -6,8 +6,10 @@ import { tensor, type Tensor } from '../tensor/tensor.js';
 import { gpu } from '../gpu/device.js';
 import { Random } from '../util/random.js';
 import type { Dataset } from '../data/datasets.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const LOADER_KEYS = keysOf<LoaderOptions>({ batchSize: 1, shuffle: 1, dropLast: 1, seed: 1 });
 
 export interface LoaderOptions {
   batchSize: number;
@@ -44,7 +46,7 @@ export class GpuDataset {
 
 /** Batches of indices for one epoch (seeded shuffle; the last batch may be smaller unless dropLast). */
 export function epochBatches(n: number, opts: LoaderOptions, epoch: number): Int32Array[] {
-  checkOptions('train.epochBatches', opts, OPTION_KEYS.loader);
+  checkOptions('train.epochBatches', opts, LOADER_KEYS);
   const { batchSize } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`shadergrad: batchSize must be a positive integer, got ${batchSize}`);
   const order = new Int32Array(n);

@@ -2,8 +2,10 @@
 // (config, seed, metrics, seconds) as one JSON line, so a search can be audited or resumed.
 
 import { Random } from '../util/random.js';
-import { checkOptions } from '../util/options.js';
-import { OPTION_KEYS } from '../util/option-keys.js';
+import { checkOptions, keysOf } from '../util/options.js';
+
+// The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
+export const SEARCH_KEYS = keysOf<SearchOptions>({ space: 1, mode: 1, trials: 1, seed: 1, trial: 1, objective: 1, direction: 1, record: 1, onTrial: 1 });
 
 export type Space = Record<string, readonly (number | string | boolean)[]>;
 export type Config = Record<string, number | string | boolean>;
@@ -60,7 +62,7 @@ export function randomConfigs(space: Space, n: number, seed: number): Config[] {
 }
 
 export async function run(opts: SearchOptions): Promise<SearchResult> {
-  checkOptions('search.run', opts, OPTION_KEYS.search);
+  checkOptions('search.run', opts, SEARCH_KEYS);
   const seed = opts.seed ?? 0;
   const mode = opts.mode ?? 'random';
   let configs = mode === 'grid' ? gridConfigs(opts.space) : randomConfigs(opts.space, opts.trials ?? 10, seed);

@@ -132,6 +132,9 @@ export function checkOptions(where: string, options: unknown, allowed: readonly 
  * (a missing key fails to compile) and nothing else (excess-property check), so the list cannot drift
  * from the interface:  `keysOf<AdamOptions>({ lr: 1, beta1: 1, ... })`.
  */
+/** The options parameter (position I) of a function F, for keysOf<Opts<typeof f, 1>>. */
+export type Opts<F extends (...args: never[]) => unknown, I extends number> = NonNullable<Parameters<F>[I]>;
+
 export function keysOf<T extends object>(keys: { [K in keyof Required<T>]: 1 }): readonly string[] {
   return Object.freeze(Object.keys(keys));
 }

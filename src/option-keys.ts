@@ -1,0 +1,91 @@
+// Every option bag's accepted keys in one object (for tests and docs); each list lives beside the
+// function that checks it, typed against its options interface (keysOf in src/util/options.ts).
+
+import { FROM_ARRAYS_KEYS, NORMALIZE_STATS_KEYS } from './data/datasets.js';
+import { MNIST_KEYS } from './data/mnist.js';
+import { SPLIT_KEYS, K_FOLD_KEYS } from './data/split.js';
+import { SYNTHETIC_KEYS, SPIRAL_KEYS, CIRCLES_KEYS, GAUSSIAN_BLOBS_KEYS } from './data/synthetic.js';
+import { INIT_KEYS } from './gpu/device.js';
+import { COMPILE_KEYS, INPUT_SPEC_KEYS } from './graph/compile.js';
+import { SAVE_KEYS, LOAD_KEYS } from './io/model.js';
+import { AVERAGE_KEYS, CLASSIFICATION_REPORT_KEYS } from './metrics/classification.js';
+import { REGRESSION_METRIC_KEYS } from './metrics/regression.js';
+import { WEIGHT_INIT_KEYS, KAIMING_KEYS } from './nn/init.js';
+import { LINEAR_KEYS, CONV2D_KEYS, MAX_POOL2D_KEYS, AVG_POOL2D_KEYS, BATCH_NORM_KEYS, LAYER_NORM_KEYS, EMBEDDING_KEYS } from './nn/layers.js';
+import { GELU_KEYS, SOFTPLUS_KEYS } from './ops/activation.js';
+import { BATCH_NORM_OP_KEYS } from './ops/batchnorm.js';
+import { CONV2D_OP_KEYS } from './ops/conv.js';
+import { RANDOM_AUGMENT_KEYS, DROPOUT_KEYS } from './ops/dropout.js';
+import { CROSS_ENTROPY_KEYS, BCE_WITH_LOGITS_KEYS, POINTWISE_LOSS_KEYS, HUBER_LOSS_KEYS } from './ops/loss.js';
+import { MATMUL_KEYS, LINEAR_OP_KEYS } from './ops/matmul.js';
+import { CLIP_GRAD_NORM_KEYS, PENALTY_KEYS } from './ops/optim.js';
+import { MAX_POOL2D_OP_KEYS, AVG_POOL2D_OP_KEYS } from './ops/pool.js';
+import { SGD_KEYS, RMSPROP_KEYS, ADAM_KEYS } from './optim/optimizers.js';
+import { STEP_LR_KEYS, MULTI_STEP_LR_KEYS, EXPONENTIAL_LR_KEYS, COSINE_ANNEALING_KEYS, LINEAR_LR_KEYS, INVERSE_SQRT_KEYS, WARMUP_KEYS, REDUCE_ON_PLATEAU_KEYS } from './optim/schedulers.js';
+import { TENSOR_KEYS } from './tensor/tensor.js';
+import { FIT_KEYS, EARLY_STOPPING_KEYS, EVALUATE_KEYS, OVERFIT_BATCH_KEYS } from './train/fit.js';
+import { LOADER_KEYS } from './train/loader.js';
+import { SEARCH_KEYS } from './train/search.js';
+
+export const OPTION_KEYS = {
+  sgd: SGD_KEYS,
+  rmsprop: RMSPROP_KEYS,
+  adam: ADAM_KEYS,
+  stepLR: STEP_LR_KEYS,
+  multiStepLR: MULTI_STEP_LR_KEYS,
+  exponentialLR: EXPONENTIAL_LR_KEYS,
+  cosineAnnealing: COSINE_ANNEALING_KEYS,
+  linearLR: LINEAR_LR_KEYS,
+  inverseSqrt: INVERSE_SQRT_KEYS,
+  warmup: WARMUP_KEYS,
+  reduceOnPlateau: REDUCE_ON_PLATEAU_KEYS,
+  linear: LINEAR_KEYS,
+  conv2d: CONV2D_KEYS,
+  maxPool2d: MAX_POOL2D_KEYS,
+  avgPool2d: AVG_POOL2D_KEYS,
+  gelu: GELU_KEYS,
+  softplus: SOFTPLUS_KEYS,
+  batchNorm: BATCH_NORM_KEYS,
+  layerNorm: LAYER_NORM_KEYS,
+  embedding: EMBEDDING_KEYS,
+  randomAugment: RANDOM_AUGMENT_KEYS,
+  weightInit: WEIGHT_INIT_KEYS,
+  kaiming: KAIMING_KEYS,
+  fit: FIT_KEYS,
+  earlyStopping: EARLY_STOPPING_KEYS,
+  evaluate: EVALUATE_KEYS,
+  overfitBatch: OVERFIT_BATCH_KEYS,
+  loader: LOADER_KEYS,
+  search: SEARCH_KEYS,
+  fromArrays: FROM_ARRAYS_KEYS,
+  normalizeStats: NORMALIZE_STATS_KEYS,
+  mnist: MNIST_KEYS,
+  split: SPLIT_KEYS,
+  kFold: K_FOLD_KEYS,
+  synthetic: SYNTHETIC_KEYS,
+  spiral: SPIRAL_KEYS,
+  circles: CIRCLES_KEYS,
+  gaussianBlobs: GAUSSIAN_BLOBS_KEYS,
+  conv2dOp: CONV2D_OP_KEYS,
+  batchNormOp: BATCH_NORM_OP_KEYS,
+  dropout: DROPOUT_KEYS,
+  crossEntropy: CROSS_ENTROPY_KEYS,
+  bceWithLogits: BCE_WITH_LOGITS_KEYS,
+  pointwiseLoss: POINTWISE_LOSS_KEYS,
+  huberLoss: HUBER_LOSS_KEYS,
+  matmul: MATMUL_KEYS,
+  linearOp: LINEAR_OP_KEYS,
+  clipGradNorm: CLIP_GRAD_NORM_KEYS,
+  penalty: PENALTY_KEYS,
+  maxPool2dOp: MAX_POOL2D_OP_KEYS,
+  avgPool2dOp: AVG_POOL2D_OP_KEYS,
+  average: AVERAGE_KEYS,
+  regressionMetric: REGRESSION_METRIC_KEYS,
+  classificationReport: CLASSIFICATION_REPORT_KEYS,
+  tensor: TENSOR_KEYS,
+  compile: COMPILE_KEYS,
+  inputSpec: INPUT_SPEC_KEYS,
+  init: INIT_KEYS,
+  save: SAVE_KEYS,
+  load: LOAD_KEYS,
+} as const;
