@@ -17,6 +17,9 @@
 // activation_second_derivative  dx = dy · f''(x)              (used by the gradient of the backward:
 //                                                              d/dx of g·f'(x) is g·f''(x))
 
+// #include "common/float.wgsl"
+// #include "common/grid.wgsl"
+
 override OP: u32 = 0u;
 
 // ---- bindings ---------------------------------------------------------------------------------
@@ -71,25 +74,6 @@ fn normal_cdf(v: f32) -> f32 {
 // φ(v), the standard normal density.
 fn normal_pdf(v: f32) -> f32 {
   return INV_SQRT_2PI * exp(-0.5 * v * v);
-}
-
-// σ(v) without overflow for large |v|.
-fn sigmoid_stable(v: f32) -> f32 {
-  if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
-  let e = exp(v);
-  return e / (1.0 + e);
-}
-
-// tanh(v) through e^(−2|v|), which never overflows (some backends' tanh gives NaN for large |v|).
-fn tanh_stable(v: f32) -> f32 {
-  let e = exp(-2.0 * abs(v));
-  return sign(v) * (1.0 - e) / (1.0 + e);
-}
-
-// log(1 + u) for u ≥ 0, keeping the relative accuracy of small u (WGSL has no log1p).
-fn log1p_pos(u: f32) -> f32 {
-  if (u < 1e-4) { return u * (1.0 - u * (0.5 - u / 3.0)); }
-  return log(1.0 + u);
 }
 
 // eᵛ − 1 for v ≤ 0, keeping the relative accuracy of small |v| (WGSL has no expm1).
@@ -168,21 +152,21 @@ fn act_d2f(v: f32, p: Params) -> f32 {
 // ---- entry points -----------------------------------------------------------------------------
 @compute @workgroup_size(256)
 fn activation_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   if (i >= fparams.n) { return; }
   y[i] = act_f(x[i], fparams);
 }
 
 @compute @workgroup_size(256)
 fn activation_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   if (i >= bparams.n) { return; }
   dx[i] = dy[i] * act_df(x[i], bparams);
 }
 
 @compute @workgroup_size(256)
 fn activation_second_derivative(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   if (i >= bparams.n) { return; }
   dx[i] = dy[i] * act_d2f(x[i], bparams);
 }

@@ -21,7 +21,7 @@
 // short channels, M ≤ 64, where most of a workgroup would idle, and on software adapters, where a
 // barrier switches every invocation of the workgroup, given at least 4 channels; the host decides).
 //
-// Entry points (weight and bias are optional: HAS_WEIGHT / HAS_BIAS = 0 leaves the binding unread):
+// Entry points (weight and bias are optional: HAS_WEIGHT / HAS_BIAS = false leaves the binding unread):
 //   batchnorm_stats            one workgroup of 256 threads per channel. Sweep 1 sums x (tree
 //                              reduction in workgroup memory) → mean; sweep 2 sums (x − mean)² → var.
 //                              Writes mean, rstd and var (the two-sweep form avoids the cancellation
@@ -48,8 +48,11 @@
 // gid.x + gid.y · nwg.x · 64 for the _channels kernels); a workgroup past the last channel runs the
 // same barriers and writes nothing.
 
-override HAS_WEIGHT: u32 = 1u;
-override HAS_BIAS: u32 = 1u;
+// #include "common/grid.wgsl"
+// #include "common/reduce.wgsl"
+
+override HAS_WEIGHT: bool = true;
+override HAS_BIAS: bool = true;
 
 // forward: batchnorm_stats (0-4), batchnorm_forward (0-7), batchnorm_normalize (0-6)
 @group(0) @binding(0) var<storage, read> x: array<f32>;                  // (N, C, L)
@@ -85,23 +88,6 @@ struct RunningParams { C: u32, momentum: f32, unbias: f32 }              // unbi
 @group(0) @binding(8) var<storage, read_write> dx: array<f32>;           // (N, C, L)
 
 const WG = 256u;
-var<workgroup> red: array<f32, 256>;
-
-// Sum of `v` over the workgroup's 256 threads, returned to every thread. Call from uniform control
-// flow; the trailing barrier lets the next call reuse `red`.
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) {
-      red[lid] = red[lid] + red[lid + s];
-    }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
 
 // Flat index of the m-th value (m = n·L + l) of channel c.
 fn at(c: u32, m: u32) -> u32 {
@@ -111,12 +97,12 @@ fn at(c: u32, m: u32) -> u32 {
 }
 
 fn weight_of(c: u32) -> f32 {
-  if (HAS_WEIGHT == 1u) { return weight[c]; }
+  if (HAS_WEIGHT) { return weight[c]; }
   return 1.0;
 }
 
 fn bias_of(c: u32) -> f32 {
-  if (HAS_BIAS == 1u) { return bias[c]; }
+  if (HAS_BIAS) { return bias[c]; }
   return 0.0;
 }
 
@@ -182,7 +168,7 @@ fn channel_write_dx(c: u32, sums: vec2f, first: u32, step: u32) {
 }
 
 fn weight_b_of(c: u32) -> f32 {
-  if (HAS_WEIGHT == 1u) { return weight_b[c]; }
+  if (HAS_WEIGHT) { return weight_b[c]; }
   return 1.0;
 }
 
@@ -215,8 +201,8 @@ fn workgroup_stats(c: u32, lid: u32) -> vec2f {
   let M = params.N * params.L;
   let valid = c < params.C;
   let count = select(0u, M, valid);
-  let mu = workgroup_sum(lid, channel_sum(c, count, lid, WG)) / f32(M);
-  let v = workgroup_sum(lid, channel_sq_dev(c, count, mu, lid, WG)) / f32(M);
+  let mu = workgroup_sum(channel_sum(c, count, lid, WG), lid, WG) / f32(M);
+  let v = workgroup_sum(channel_sq_dev(c, count, mu, lid, WG), lid, WG) / f32(M);
   return finish_stats(c, mu, v, valid && lid == 0u);
 }
 
@@ -224,7 +210,7 @@ fn workgroup_stats(c: u32, lid: u32) -> vec2f {
 fn workgroup_grad_sums(c: u32, lid: u32) -> vec2f {
   let valid = c < params.C;
   let p = channel_grad_sums(c, select(0u, params.N * params.L, valid), lid, WG);
-  return finish_grad_sums(c, vec2f(workgroup_sum(lid, p.x), workgroup_sum(lid, p.y)), valid && lid == 0u);
+  return finish_grad_sums(c, workgroup_sum4(vec4f(p, 0.0, 0.0), lid, WG).xy, valid && lid == 0u);
 }
 
 @compute @workgroup_size(256)
@@ -259,10 +245,6 @@ fn batchnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
 
 const CH_WG = 64u;   // channels per workgroup in the _channels kernels
 
-fn channel_index(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * CH_WG;
-}
-
 // Channel c's (mean, rstd) by this thread alone, written.
 fn thread_stats(c: u32) -> vec2f {
   let M = params.N * params.L;
@@ -277,25 +259,25 @@ fn thread_grad_sums(c: u32) -> vec2f {
 
 @compute @workgroup_size(64)
 fn batchnorm_stats_channels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = channel_index(gid, nwg);
+  let c = grid_index(gid, nwg, CH_WG);
   if (c < params.C) { thread_stats(c); }
 }
 
 @compute @workgroup_size(64)
 fn batchnorm_forward_channels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = channel_index(gid, nwg);
+  let c = grid_index(gid, nwg, CH_WG);
   if (c < params.C) { channel_write_y(c, thread_stats(c), 0u, 1u); }
 }
 
 @compute @workgroup_size(64)
 fn batchnorm_backward_reduce_channels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = channel_index(gid, nwg);
+  let c = grid_index(gid, nwg, CH_WG);
   if (c < params.C) { thread_grad_sums(c); }
 }
 
 @compute @workgroup_size(64)
 fn batchnorm_backward_channels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = channel_index(gid, nwg);
+  let c = grid_index(gid, nwg, CH_WG);
   if (c < params.C) { channel_write_dx(c, thread_grad_sums(c), 0u, 1u); }
 }
 
@@ -303,7 +285,7 @@ fn batchnorm_backward_channels(@builtin(global_invocation_id) gid: vec3u, @built
 
 @compute @workgroup_size(256)
 fn batchnorm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_index(gid, nwg, WG);
   if (i >= params.N * params.C * params.L) { return; }
   let c = (i / params.L) % params.C;
   let r = 1.0 / sqrt(stat_var[c] + params.eps);
@@ -312,7 +294,7 @@ fn batchnorm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
 
 @compute @workgroup_size(64)
 fn batchnorm_running(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = gid.x + gid.y * nwg.x * 64u;
+  let c = grid_index(gid, nwg, 64u);
   if (c >= rparams.C) { return; }
   let m = rparams.momentum;
   new_running_mean[c] = (1.0 - m) * running_mean[c] + m * stat_mean[c];
@@ -321,7 +303,7 @@ fn batchnorm_running(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
 
 @compute @workgroup_size(256)
 fn batchnorm_backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_index(gid, nwg, WG);
   if (i >= params.N * params.C * params.L) { return; }
   let c = (i / params.L) % params.C;
   let inv_m = 1.0 / f32(params.N * params.L);

@@ -33,6 +33,12 @@
 //                          channels and the taps: 8 dy values and 8 weights per 64 multiply-adds.
 //                          Taps whose output position falls between strides or outside dy read
 //                          zero. No barrier: the input gradient for software adapters.
+// conv2d_backward_weight   dw = ∂L/∂w, one workgroup of 64 threads per WEIGHT element: the threads
+//                          stride over the N·OH·OW products x · dy that make up that element, then a
+//                          tree reduction in workgroup memory (workgroup_sum) adds their 64
+//                          partials. A thread per weight would leave most of the GPU idle (a 3×3
+//                          layer has few weights and many positions); a workgroup per weight
+//                          spreads the long sum.
 // conv2d_backward_weight_blocked
 //                          dw as a matrix product with a long inner dimension:
 //                            dW_g[o, k] = Σ_p dY_g[o, p] · X_g[k, p],  k = (c', kh, kw), p = (n, oh, ow)
@@ -41,11 +47,6 @@
 //                          adds), written as partial sums (slices, O, Cg·KH·KW); matmul.wgsl's
 //                          matmul_splitk_reduce then adds the slices in order. No barrier: the
 //                          weight gradient for software adapters.
-// conv2d_backward_weight   dw = ∂L/∂w, one workgroup of 64 threads per WEIGHT element: the threads
-//                          stride over the N·OH·OW products x · dy that make up that element, then a
-//                          tree reduction in workgroup memory sums their 64 partials. A thread per
-//                          weight would leave most of the GPU idle (a 3×3 layer has few weights and
-//                          many positions); a workgroup per weight spreads the long sum.
 //
 // Why direct (plus one tiled implicit-GEMM forward) rather than implicit GEMM everywhere: the
 // direct kernels are the maths written as loops, each gradient is a race-free gather, and they are
@@ -55,7 +56,11 @@
 // Binding slots are shared by meaning: slot 0 holds x or its gradient, slot 1 w or its gradient,
 // slot 2 y or its gradient; each entry point reads two of them and writes the third.
 
-override HAS_BIAS: u32 = 0u;   // conv2d_forward*: 1 = add bias[o] (when 0, `bias` is bound but unread)
+// #include "common/grid.wgsl"
+// #include "common/reduce.wgsl"
+// #include "common/outer.wgsl"
+
+override HAS_BIAS: bool = false;   // conv2d_forward*: add bias[o] (when false, `bias` is bound but unread)
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;           // (N, C, H, W)
 @group(0) @binding(1) var<storage, read> w: array<f32>;           // (O, Cg, KH, KW)
@@ -100,14 +105,14 @@ fn dilation_w() -> u32 { return select(params.DW, DW_FIXED, DW_FIXED != 0u); }
 fn taps_w() -> u32 { return select(params.KW, KW_FIXED, KW_FIXED != 0u); }
 
 fn bias_of(o: u32) -> f32 {
-  if (HAS_BIAS == 1u) { return bias[o]; }
+  if (HAS_BIAS) { return bias[o]; }
   return 0.0;
 }
 
 // ---- v1: direct forward -------------------------------------------------------------------------
 @compute @workgroup_size(64)
 fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = grid_index(gid, nwg, 64u);
   if (i >= params.N * params.O * params.OH * params.OW) { return; }
   let ow = i % params.OW;
   let oh = (i / params.OW) % params.OH;
@@ -126,104 +131,6 @@ fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     }
   }
   y[i] = acc;
-}
-
-// ---- v3: direct, register-blocked ---------------------------------------------------------------
-const CB = 8u;   // output channels per thread
-const PB = 8u;   // output columns per thread
-
-// The rank-1 update u·vᵀ of a 4×4 block: column j is u · v[j].
-fn outer(u: vec4f, v: vec4f) -> mat4x4f {
-  return mat4x4f(u * v.x, u * v.y, u * v.z, u * v.w);
-}
-
-// Two 4-vectors making one 8-vector (low and high halves).
-struct Pair { lo: vec4f, hi: vec4f }
-
-// The 8×8 register block of the blocked kernels, as four 4×4 blocks: acc.rc holds u-half r × v-half c
-// of the sum of outer products u·vᵀ, stored by columns (column j of rc is v's element j of half c).
-struct Acc8 { ll: mat4x4f, lh: mat4x4f, hl: mat4x4f, hh: mat4x4f }
-
-// acc + u·vᵀ for the 8-vectors u and v.
-fn add_outer8(acc: Acc8, u: Pair, v: Pair) -> Acc8 {
-  return Acc8(acc.ll + outer(u.lo, v.lo), acc.lh + outer(u.hi, v.lo), acc.hl + outer(u.lo, v.hi), acc.hh + outer(u.hi, v.hi));
-}
-
-// w at offsets lo and hi (four each) plus `at`.
-fn w8(lo: vec4u, hi: vec4u, at: u32) -> Pair {
-  return Pair(vec4f(w[lo.x + at], w[lo.y + at], w[lo.z + at], w[lo.w + at]), vec4f(w[hi.x + at], w[hi.y + at], w[hi.z + at], w[hi.w + at]));
-}
-
-// Output channel j of the block starting at channel ob of group g, clamped to the group's last
-// channel (threads past the end compute a duplicate and do not store it).
-fn block_channel(g: u32, Og: u32, ob: u32, j: u32) -> u32 {
-  return g * Og + min(ob + j, Og - 1u);
-}
-
-// x at column iw of the input row starting at `row` (row_ok: that row is inside the image), or 0 in
-// the padding. The load is not branched around: in the padding its index may fall outside x, which
-// WebGPU's robust buffer access keeps in bounds, and its value is discarded by the select. A negative
-// iw becomes a huge u32, so one unsigned comparison checks both ends.
-fn x_row_at(row: i32, row_ok: bool, iw: i32) -> f32 {
-  let v = x[u32(row + iw)];
-  return select(0.0, v, row_ok && u32(iw) < params.W);
-}
-
-@compute @workgroup_size(64)
-fn conv2d_forward_blocked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let Og = params.O / params.G;
-  let Cg = params.C / params.G;
-  let col_blocks = (params.OW + PB - 1u) / PB;
-  let ch_blocks = (Og + CB - 1u) / CB;
-  // Thread → (n, g, channel block, oh, column block), the column block fastest.
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= params.N * params.G * ch_blocks * params.OH * col_blocks) { return; }
-  let ow0 = (i % col_blocks) * PB;
-  let oh = (i / col_blocks) % params.OH;
-  let t = i / (col_blocks * params.OH);
-  let ob = (t % ch_blocks) * CB;
-  let g = (t / ch_blocks) % params.G;
-  let n = t / (ch_blocks * params.G);
-  // Where each of the 8 channels' weights start: w[o, 0, 0, 0].
-  let taps = Cg * taps_h() * taps_w();
-  let w_lo = vec4u(block_channel(g, Og, ob, 0u), block_channel(g, Og, ob, 1u), block_channel(g, Og, ob, 2u), block_channel(g, Og, ob, 3u)) * taps;
-  let w_hi = vec4u(block_channel(g, Og, ob, 4u), block_channel(g, Og, ob, 5u), block_channel(g, Og, ob, 6u), block_channel(g, Og, ob, 7u)) * taps;
-  // First input column of each of the 4 output columns at tap kw = 0.
-  let iw0 = i32(ow0 * stride_w()) - i32(params.PW);
-  let sw = i32(stride_w());
-  // u = the 8 columns, v = the 8 channels: acc.ll[j] is channel ob + j at columns ow0 .. ow0 + 3.
-  var acc = Acc8();
-  for (var c = 0u; c < Cg; c++) {
-    let plane = (n * params.C + g * Cg + c) * params.H;
-    for (var kh = 0u; kh < taps_h(); kh++) {
-      let ih = in_coord(oh, kh, params.SH, params.PH, params.DH);
-      let row_ok = ih >= 0 && ih < i32(params.H);
-      let row = (i32(plane) + ih) * i32(params.W);
-      for (var kw = 0u; kw < taps_w(); kw++) {
-        let iw = iw0 + i32(kw * dilation_w());
-        let xs = Pair(vec4f(x_row_at(row, row_ok, iw), x_row_at(row, row_ok, iw + sw),
-                            x_row_at(row, row_ok, iw + 2 * sw), x_row_at(row, row_ok, iw + 3 * sw)),
-                      vec4f(x_row_at(row, row_ok, iw + 4 * sw), x_row_at(row, row_ok, iw + 5 * sw),
-                            x_row_at(row, row_ok, iw + 6 * sw), x_row_at(row, row_ok, iw + 7 * sw)));
-        acc = add_outer8(acc, xs, w8(w_lo, w_hi, (c * taps_h() + kh) * taps_w() + kw));
-      }
-    }
-  }
-  for (var j = 0u; j < 4u; j++) {
-    store_block_row(n, g * Og + ob + j, ob + j < Og, oh, ow0, acc.ll[j], acc.lh[j]);
-    store_block_row(n, g * Og + ob + 4u + j, ob + 4u + j < Og, oh, ow0, acc.hl[j], acc.hh[j]);
-  }
-}
-
-// y[n, o, oh, ow0 .. ow0 + 7] = (lo, hi) + bias[o], the columns inside the image, when `valid`.
-fn store_block_row(n: u32, o: u32, valid: bool, oh: u32, ow0: u32, lo: vec4f, hi: vec4f) {
-  if (!valid) { return; }
-  let b = bias_of(o);
-  let row = ((n * params.O + o) * params.OH + oh) * params.OW;
-  for (var p = 0u; p < 4u; p++) {
-    if (ow0 + p < params.OW) { y[row + ow0 + p] = lo[p] + b; }
-    if (ow0 + 4u + p < params.OW) { y[row + ow0 + 4u + p] = hi[p] + b; }
-  }
 }
 
 // ---- v2: implicit GEMM, tiled through workgroup memory ------------------------------------------
@@ -283,6 +190,100 @@ fn conv2d_forward_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   }
 }
 
+// ---- v3: direct, register-blocked ---------------------------------------------------------------
+const CB = 8u;   // output channels per thread
+const PB = 8u;   // output columns per thread
+
+// Two 4-vectors making one 8-vector (low and high halves).
+struct Pair { lo: vec4f, hi: vec4f }
+
+// The 8×8 register block of the blocked kernels, as four 4×4 blocks: acc.rc holds u-half r × v-half c
+// of the sum of outer products u·vᵀ, stored by columns (column j of rc is v's element j of half c).
+struct Acc8 { ll: mat4x4f, lh: mat4x4f, hl: mat4x4f, hh: mat4x4f }
+
+// acc + u·vᵀ for the 8-vectors u and v.
+fn add_outer8(acc: Acc8, u: Pair, v: Pair) -> Acc8 {
+  return Acc8(acc.ll + outer(u.lo, v.lo), acc.lh + outer(u.hi, v.lo), acc.hl + outer(u.lo, v.hi), acc.hh + outer(u.hi, v.hi));
+}
+
+// w at offsets lo and hi (four each) plus `at`.
+fn w8(lo: vec4u, hi: vec4u, at: u32) -> Pair {
+  return Pair(vec4f(w[lo.x + at], w[lo.y + at], w[lo.z + at], w[lo.w + at]), vec4f(w[hi.x + at], w[hi.y + at], w[hi.z + at], w[hi.w + at]));
+}
+
+// Output channel j of the block starting at channel ob of group g, clamped to the group's last
+// channel (threads past the end compute a duplicate and do not store it).
+fn block_channel(g: u32, Og: u32, ob: u32, j: u32) -> u32 {
+  return g * Og + min(ob + j, Og - 1u);
+}
+
+// x at column iw of the input row starting at `row` (row_ok: that row is inside the image), or 0 in
+// the padding. The load is not branched around: in the padding its index may fall outside x, which
+// WebGPU's robust buffer access keeps in bounds, and its value is discarded by the select. A negative
+// iw becomes a huge u32, so one unsigned comparison checks both ends.
+fn x_row_at(row: i32, row_ok: bool, iw: i32) -> f32 {
+  let v = x[u32(row + iw)];
+  return select(0.0, v, row_ok && u32(iw) < params.W);
+}
+
+@compute @workgroup_size(64)
+fn conv2d_forward_blocked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let Og = params.O / params.G;
+  let Cg = params.C / params.G;
+  let col_blocks = (params.OW + PB - 1u) / PB;
+  let ch_blocks = (Og + CB - 1u) / CB;
+  // Thread → (n, g, channel block, oh, column block), the column block fastest.
+  let i = grid_index(gid, nwg, 64u);
+  if (i >= params.N * params.G * ch_blocks * params.OH * col_blocks) { return; }
+  let ow0 = (i % col_blocks) * PB;
+  let oh = (i / col_blocks) % params.OH;
+  let t = i / (col_blocks * params.OH);
+  let ob = (t % ch_blocks) * CB;
+  let g = (t / ch_blocks) % params.G;
+  let n = t / (ch_blocks * params.G);
+  // Where each of the 8 channels' weights start: w[o, 0, 0, 0].
+  let taps = Cg * taps_h() * taps_w();
+  let w_lo = vec4u(block_channel(g, Og, ob, 0u), block_channel(g, Og, ob, 1u), block_channel(g, Og, ob, 2u), block_channel(g, Og, ob, 3u)) * taps;
+  let w_hi = vec4u(block_channel(g, Og, ob, 4u), block_channel(g, Og, ob, 5u), block_channel(g, Og, ob, 6u), block_channel(g, Og, ob, 7u)) * taps;
+  // Input column read by the first of the block's 8 output columns at tap kw = 0 (column p reads
+  // iw0 + p·SW).
+  let iw0 = i32(ow0 * stride_w()) - i32(params.PW);
+  let sw = i32(stride_w());
+  // u = the 8 columns, v = the 8 channels: acc.ll[j] is channel ob + j at columns ow0 .. ow0 + 3.
+  var acc = Acc8();
+  for (var c = 0u; c < Cg; c++) {
+    let plane = (n * params.C + g * Cg + c) * params.H;
+    for (var kh = 0u; kh < taps_h(); kh++) {
+      let ih = in_coord(oh, kh, params.SH, params.PH, params.DH);
+      let row_ok = ih >= 0 && ih < i32(params.H);
+      let row = (i32(plane) + ih) * i32(params.W);
+      for (var kw = 0u; kw < taps_w(); kw++) {
+        let iw = iw0 + i32(kw * dilation_w());
+        let xs = Pair(vec4f(x_row_at(row, row_ok, iw), x_row_at(row, row_ok, iw + sw),
+                            x_row_at(row, row_ok, iw + 2 * sw), x_row_at(row, row_ok, iw + 3 * sw)),
+                      vec4f(x_row_at(row, row_ok, iw + 4 * sw), x_row_at(row, row_ok, iw + 5 * sw),
+                            x_row_at(row, row_ok, iw + 6 * sw), x_row_at(row, row_ok, iw + 7 * sw)));
+        acc = add_outer8(acc, xs, w8(w_lo, w_hi, (c * taps_h() + kh) * taps_w() + kw));
+      }
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {
+    store_block_row(n, g * Og + ob + j, ob + j < Og, oh, ow0, acc.ll[j], acc.lh[j]);
+    store_block_row(n, g * Og + ob + 4u + j, ob + 4u + j < Og, oh, ow0, acc.hl[j], acc.hh[j]);
+  }
+}
+
+// y[n, o, oh, ow0 .. ow0 + 7] = (lo, hi) + bias[o], the columns inside the image, when `valid`.
+fn store_block_row(n: u32, o: u32, valid: bool, oh: u32, ow0: u32, lo: vec4f, hi: vec4f) {
+  if (!valid) { return; }
+  let b = bias_of(o);
+  let row = ((n * params.O + o) * params.OH + oh) * params.OW;
+  for (var p = 0u; p < 4u; p++) {
+    if (ow0 + p < params.OW) { y[row + ow0 + p] = lo[p] + b; }
+    if (ow0 + 4u + p < params.OW) { y[row + ow0 + 4u + p] = hi[p] + b; }
+  }
+}
+
 // ---- backward w.r.t. the input: gather per input element -----------------------------------------
 // Output index along one axis whose window reads input coordinate `i` at tap `k`, or -1 if none.
 fn out_coord(i: u32, k: u32, s: u32, p: u32, d: u32, size: u32) -> i32 {
@@ -295,7 +296,7 @@ fn out_coord(i: u32, k: u32, s: u32, p: u32, d: u32, size: u32) -> i32 {
 
 @compute @workgroup_size(64)
 fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = grid_index(gid, nwg, 64u);
   if (i >= params.N * params.C * params.H * params.W) { return; }
   let iw = i % params.W;
   let ih = (i / params.W) % params.H;
@@ -346,7 +347,7 @@ fn conv2d_backward_input_blocked(@builtin(global_invocation_id) gid: vec3u, @bui
   let col_blocks = (params.W + 7u) / 8u;
   let c_blocks = (Cg + 7u) / 8u;
   // Thread → (n, g, channel block, h, column block), the column block fastest.
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = grid_index(gid, nwg, 64u);
   if (i >= params.N * params.G * c_blocks * params.H * col_blocks) { return; }
   let w0 = (i % col_blocks) * 8u;
   let h = (i / col_blocks) % params.H;
@@ -395,6 +396,38 @@ fn store_dx8(n: u32, c: u32, valid: bool, h: u32, w0: u32, lo: vec4f, hi: vec4f)
   }
 }
 
+// ---- backward w.r.t. the weight: one workgroup per weight element --------------------------------
+const RWG = 64u;
+
+@compute @workgroup_size(64)
+fn conv2d_backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                          @builtin(local_invocation_index) lid: u32) {
+  let e = wid.x + wid.y * nwg.x;           // weight element (o, c', kh, kw)
+  let Cg = params.C / params.G;
+  let Og = params.O / params.G;
+  // Every thread of the workgroup takes the same path, so barriers stay in uniform control flow.
+  let valid = e < params.O * Cg * params.KH * params.KW;
+  let kw = e % params.KW;
+  let kh = (e / params.KW) % params.KH;
+  let cl = (e / (params.KW * params.KH)) % Cg;
+  let o = e / (params.KW * params.KH * Cg);
+  let c = (o / max(Og, 1u)) * Cg + cl;     // the input channel this weight multiplies
+  let span = params.OH * params.OW;
+  var acc = 0.0;
+  if (valid) {
+    for (var q = lid; q < params.N * span; q += RWG) {
+      let n = q / span;
+      let oh = (q % span) / params.OW;
+      let ow = q % params.OW;
+      let xv = x_at(n, c, in_coord(oh, kh, params.SH, params.PH, params.DH),
+                    in_coord(ow, kw, params.SW, params.PW, params.DW));
+      acc += xv * dy[(n * params.O + o) * span + q % span];
+    }
+  }
+  let total = workgroup_sum(acc, lid, RWG);
+  if (lid == 0u && valid) { dw[e] = total; }
+}
+
 // ---- backward w.r.t. the weight: register blocks over slices of the output rows -------------------
 // dy[n, o, oh, ow] for four channels, at offsets `o_off` (= o·OH·OW) from the row start `row`.
 fn dy4(o_off: vec4u, row: u32) -> vec4f {
@@ -417,7 +450,7 @@ fn conv2d_backward_weight_blocked(@builtin(global_invocation_id) gid: vec3u, @bu
   let rows = params.N * params.OH;
   let slices = (rows + params.split_rows - 1u) / params.split_rows;
   // Thread → (slice, g, channel block, tap block), the tap block fastest.
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = grid_index(gid, nwg, 64u);
   if (i >= slices * params.G * o_blocks * k_blocks) { return; }
   let kb = (i % k_blocks) * 8u;
   let ob = ((i / k_blocks) % o_blocks) * 8u;
@@ -477,42 +510,4 @@ fn store_taps8(s: u32, o: u32, valid: bool, kb: u32, Kg: u32, lo: vec4f, hi: vec
     if (kb + t < Kg) { dw[base + t] = lo[t]; }
     if (kb + 4u + t < Kg) { dw[base + 4u + t] = hi[t]; }
   }
-}
-
-// ---- backward w.r.t. the weight: one workgroup per weight element --------------------------------
-const RWG = 64u;
-var<workgroup> partial: array<f32, 64>;
-
-@compute @workgroup_size(64)
-fn conv2d_backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                          @builtin(local_invocation_index) lid: u32) {
-  let e = wid.x + wid.y * nwg.x;           // weight element (o, c', kh, kw)
-  let Cg = params.C / params.G;
-  let Og = params.O / params.G;
-  // Every thread of the workgroup takes the same path, so barriers stay in uniform control flow.
-  let valid = e < params.O * Cg * params.KH * params.KW;
-  let kw = e % params.KW;
-  let kh = (e / params.KW) % params.KH;
-  let cl = (e / (params.KW * params.KH)) % Cg;
-  let o = e / (params.KW * params.KH * Cg);
-  let c = (o / max(Og, 1u)) * Cg + cl;     // the input channel this weight multiplies
-  let span = params.OH * params.OW;
-  var acc = 0.0;
-  if (valid) {
-    for (var q = lid; q < params.N * span; q += RWG) {
-      let n = q / span;
-      let oh = (q % span) / params.OW;
-      let ow = q % params.OW;
-      let xv = x_at(n, c, in_coord(oh, kh, params.SH, params.PH, params.DH),
-                    in_coord(ow, kw, params.SW, params.PW, params.DW));
-      acc += xv * dy[(n * params.O + o) * span + q % span];
-    }
-  }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var s = RWG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u && valid) { dw[e] = partial[0]; }
 }

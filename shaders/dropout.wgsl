@@ -26,6 +26,8 @@
 // folded into 2-D (the linear index is gid.x + gid.y · num_workgroups.x · 256).
 // Bindings: binding 0 is the input (x, or dy for the backward), binding 2 the output (y, or dx).
 
+// #include "common/grid.wgsl"
+
 @group(0) @binding(0) var<storage, read> x: array<f32>;           // (n) dropout_forward
 @group(0) @binding(0) var<storage, read> dy: array<f32>;          // (n) dropout_backward
 @group(0) @binding(1) var<storage, read> key: array<u32>;         // (2) Philox key: seed low, high word
@@ -83,20 +85,16 @@ fn keep(i: u32) -> bool {
   return bits >= params.threshold;
 }
 
-fn linear_index(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
-}
-
 @compute @workgroup_size(256)
 fn dropout_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_index(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= params.n) { return; }
   y[i] = select(0.0, x[i] * params.scale, keep(i));
 }
 
 @compute @workgroup_size(256)
 fn dropout_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_index(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= params.n) { return; }
   dx[i] = select(0.0, dy[i] * params.scale, keep(i));
 }
@@ -118,11 +116,12 @@ fn seed_next() {
 // ---- augment_forward: random shift, horizontal flip and Gaussian noise for image batches ---------
 // The same Philox generator drives training-time data augmentation on the GPU (NCHW images).
 //   per sample n:   w = philox((n, 0, 1, 0), key)
-//                   dy = w.x mod (2·shift + 1) − shift,  dx = w.y mod (2·shift + 1) − shift,
+//                   shift_y = w.x mod (2·shift + 1) − shift,  shift_x = w.y mod (2·shift + 1) − shift,
 //                   flip = flip_p > 0 and (w.z >> 8) / 2^24 < flip_p
 //   per element i:  v = philox((i, 0, 2, 0), key);  u1 = ((v.x >> 8) + 0.5) / 2^24, u2 = (v.y >> 8) / 2^24
 //                   noise = sqrt(−2 ln u1) · cos(2π u2)           (Box–Muller)
-//   y[n, c, h, w] = x[n, c, h − dy, (flip ? W − 1 − w : w) − dx]  (0 outside the image) + std · noise
+//   y[n, c, h, w] = x[n, c, h − shift_y, (flip ? W − 1 − w : w) − shift_x]  (0 outside the image)
+//                   + std · noise
 // One thread per output element.
 @group(0) @binding(0) var<storage, read> img: array<f32>;          // (N, C, H, W)
 @group(0) @binding(1) var<storage, read> akey: array<u32>;         // (2) Philox key
@@ -137,7 +136,7 @@ struct AugmentParams {
 
 @compute @workgroup_size(256)
 fn augment_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   let total = aparams.N * aparams.C * aparams.H * aparams.W;
   if (i >= total) { return; }
   let k = vec2u(akey[0], akey[1]);
@@ -147,12 +146,12 @@ fn augment_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   let c = (i / (aparams.W * aparams.H)) % aparams.C;
   let s = philox4x32_10(vec4u(n, 0u, 1u, 0u), k);
   let span = 2u * aparams.shift + 1u;
-  let dy = i32(s.x % span) - i32(aparams.shift);
-  let dx = i32(s.y % span) - i32(aparams.shift);
+  let shift_y = i32(s.x % span) - i32(aparams.shift);
+  let shift_x = i32(s.y % span) - i32(aparams.shift);
   let flip = aparams.flip_p > 0.0 && f32(s.z >> 8u) / 16777216.0 < aparams.flip_p;
   let fw = select(i32(w), i32(aparams.W) - 1 - i32(w), flip);
-  let sh = i32(h) - dy;
-  let sw = fw - dx;
+  let sh = i32(h) - shift_y;
+  let sw = fw - shift_x;
   var v = 0.0;
   if (sh >= 0 && sw >= 0 && sh < i32(aparams.H) && sw < i32(aparams.W)) {
     v = img[((n * aparams.C + c) * aparams.H + u32(sh)) * aparams.W + u32(sw)];

@@ -14,25 +14,16 @@
 //                 register is stored: one read per input and one write, instead of a round trip
 //                 through memory for every op of the chain. The program is baked in with overrides.
 
+// #include "common/float.wgsl"
+// #include "common/grid.wgsl"
+// #include "common/shape.wgsl"
+
 override OP: u32 = 0u;
 
 // WGSL leaves max/min with a NaN operand implementation-defined (SwiftShader drops the NaN) and
 // log, sqrt and pow of negative numbers indeterminate (SwiftShader returns log|x|);
-// PyTorch gives NaN (and real powers for integer exponents), so these are spelled out. NaN and
-// infinity cannot be WGSL constants, so they are made at run time from the bits of a value.
-fn nan_like(v: f32) -> f32 {
-  return bitcast<f32>(bitcast<u32>(v) | 0x7fc00000u);
-}
-
-// WGSL lets the compiler assume no NaNs, so `v != v` may fold to false: test the bits instead.
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
-fn inf_like(v: f32) -> f32 {
-  return bitcast<f32>((bitcast<u32>(v) & 0u) | 0x7f800000u);
-}
-
+// PyTorch gives NaN (and real powers for integer exponents), so these are spelled out with the NaN
+// and infinity helpers of common/float.wgsl.
 fn pow_real(u: f32, v: f32) -> f32 {
   if (u > 0.0) { return pow(u, v); }
   if (u == 0.0) {
@@ -62,15 +53,8 @@ fn unary_apply(code: u32, v: f32, alpha: f32) -> f32 {
     case 2u: { return select(log(v), nan_like(v), v < 0.0); }  // log
     case 3u: { return select(sqrt(v), nan_like(v), v < 0.0); } // sqrt
     case 4u: { return select(max(v, 0.0), v, is_nan(v)); }       // relu (NaN stays NaN, as PyTorch)
-    case 5u: {                                                // sigmoid, stable for large |v|
-      if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
-      let e = exp(v);
-      return e / (1.0 + e);
-    }
-    case 6u: {                                                // tanh via exp, stable for large |v|
-      let e = exp(-2.0 * abs(v));
-      return sign(v) * (1.0 - e) / (1.0 + e);
-    }
+    case 5u: { return sigmoid_stable(v); }                    // sigmoid, stable for large |v|
+    case 6u: { return tanh_stable(v); }                       // tanh via exp, stable for large |v|
     case 7u: { return abs(v); }                               // abs
     case 8u: { return select(0.0, 1.0, v > 0.0); }            // step (derivative of relu)
     case 9u: { return sign(v); }                              // sign
@@ -85,7 +69,7 @@ fn unary_apply(code: u32, v: f32, alpha: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn unary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   if (i >= uparams.n) { return; }
   y[i] = unary_op(x[i], uparams.alpha);
 }
@@ -123,17 +107,13 @@ fn binary_apply(code: u32, u: f32, v: f32) -> f32 {
   }
 }
 
-fn dim(v: array<vec4u, 2>, d: u32) -> u32 {
-  return v[d / 4u][d % 4u];
-}
-
 // LAYOUT (an override, chosen on the host): 0 any broadcast (index arithmetic below), 1 same shape,
 // 2 b is one element, 3 a is one element — the common cases skip the index arithmetic entirely.
 override LAYOUT: u32 = 0u;
 
 @compute @workgroup_size(256)
 fn binary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   if (i >= bparams.n) { return; }
   if (LAYOUT == 1u) { out[i] = binary_op(a[i], b[i]); return; }
   if (LAYOUT == 2u) { out[i] = binary_op(a[i], b[0]); return; }
@@ -164,7 +144,7 @@ struct ExpandParams {
 
 @compute @workgroup_size(256)
 fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   if (i >= eparams.n) { return; }
   var rest = i;
   var isrc = 0u;
@@ -221,7 +201,7 @@ fn chain_step(kind: u32, code: u32, u: f32, v: f32, alpha: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn chain_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   if (i >= cparams.n) { return; }
   var r: array<f32, 12>;            // registers: inputs 0–3, then one per step
   r[0] = chain_input(0u, i);

@@ -37,6 +37,10 @@
 // output and contributes nothing to the gradient, and the forward kernels report the first one in
 // index_errors (src/gpu/device-errors.ts: the next read throws an error naming it).
 
+// #include "common/grid.wgsl"
+// #include "common/shape.wgsl"
+// #include "common/index_errors.wgsl"
+
 // ---- copies (concat, slice, pad): raw words -------------------------------------------------------
 @group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read_write> y: array<u32>;
@@ -98,31 +102,10 @@ struct IndexParams {
 // The forward kernels' report of the first out-of-range index (check 2 = gather, 3 = index_select).
 @group(0) @binding(4) var<storage, read_write> index_errors: array<atomic<u32>, 8>;
 
-fn report_bad_index(check: u32, j: i32, pos: u32, size: u32, detail: u32) {
-  if (atomicAdd(&index_errors[0], 1u) != 0u) { return; }
-  atomicStore(&index_errors[1], check);
-  atomicStore(&index_errors[2], bitcast<u32>(j));
-  atomicStore(&index_errors[3], pos);
-  atomicStore(&index_errors[4], size);
-  atomicStore(&index_errors[5], detail);
-}
-
-fn linear_id(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * 256u;
-}
-
-fn dim(v: array<vec4u, 2>, d: u32) -> u32 {
-  return v[d / 4u][d % 4u];
-}
-
-fn dim_i(v: array<vec4i, 2>, d: u32) -> i32 {
-  return v[d / 4u][d % 4u];
-}
-
 // ---- concat -------------------------------------------------------------------------------------
 @compute @workgroup_size(256)
 fn concat_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_id(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= cparams.n) { return; }
   let o = i / cparams.seg;
   let r = i % cparams.seg;
@@ -132,7 +115,7 @@ fn concat_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 // ---- slice --------------------------------------------------------------------------------------
 @compute @workgroup_size(256)
 fn slice_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_id(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= sparams.n) { return; }
   let inner = i % sparams.inner;
   let l = (i / sparams.inner) % sparams.L;
@@ -143,7 +126,7 @@ fn slice_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 // Here x is dy (outer, L, inner) and y is dx (outer, D, inner).
 @compute @workgroup_size(256)
 fn slice_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_id(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= sparams.n) { return; }
   let inner = i % sparams.inner;
   let d = (i / sparams.inner) % sparams.D;
@@ -162,7 +145,7 @@ fn slice_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 // ---- pad ----------------------------------------------------------------------------------------
 @compute @workgroup_size(256)
 fn pad_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_id(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= pparams.n) { return; }
   var rest = i;
   var src = 0u;
@@ -188,12 +171,12 @@ fn pad_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 // ---- gather -------------------------------------------------------------------------------------
 @compute @workgroup_size(256)
 fn gather_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_id(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= gparams.n) { return; }
   let j = indices[i];
   if (j < 0 || u32(j) >= gparams.size) {
     out[i] = 0u;                                 // out of range: never read outside x
-    report_bad_index(2u, j, i, gparams.size, gparams.axis);
+    report_index_error(2u, j, i, gparams.size, gparams.axis);
     return;
   }
   var rest = i;
@@ -210,7 +193,7 @@ fn gather_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 
 @compute @workgroup_size(256)
 fn gather_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_id(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= gparams.n) { return; }
   // Coordinates of this element of dx; its position in index (and dy) with the axis coordinate 0.
   var rest = i;
@@ -248,7 +231,7 @@ fn gather_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 // ---- index_select (and embedding) -----------------------------------------------------------------
 @compute @workgroup_size(256)
 fn index_select_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear_id(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= iparams.n) { return; }
   let inner = i % iparams.inner;
   let p = (i / iparams.inner) % iparams.N;
@@ -256,7 +239,7 @@ fn index_select_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   let v = indices[p];
   if (v < 0 || u32(v) >= iparams.V) {
     out[i] = 0u;                                 // out of range: never read outside x
-    if (o == 0u && inner == 0u) { report_bad_index(3u, v, p, iparams.V, 0u); }
+    if (o == 0u && inner == 0u) { report_index_error(3u, v, p, iparams.V, 0u); }
     return;
   }
   out[i] = x[(o * iparams.V + u32(v)) * iparams.inner + inner];
@@ -267,7 +250,7 @@ var<workgroup> tile: array<i32, 256>;
 @compute @workgroup_size(256)
 fn index_select_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                          @builtin(local_invocation_index) li: u32) {
-  let i = linear_id(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   // No early return: every thread helps stage the indices and reaches every barrier.
   let valid = i < iparams.n;
   let inner = i % iparams.inner;

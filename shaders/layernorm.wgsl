@@ -29,6 +29,9 @@
 // HAS_WEIGHT / HAS_BIAS (pipeline constants) say whether weight / bias exist; when they do not, the host
 // binds the input in their place and the kernel never reads it.
 
+// #include "common/grid.wgsl"
+// #include "common/reduce.wgsl"
+
 override HAS_WEIGHT: bool = true;
 override HAS_BIAS: bool = true;
 
@@ -51,33 +54,6 @@ struct BackwardParams { rows: u32, C: u32 }
 
 const WG = 256u;        // threads per row in the workgroup kernels
 const ROWS_WG = 64u;    // rows (columns) per workgroup in the _rows (_cols) kernels
-var<workgroup> partial: array<f32, 256>;
-var<workgroup> partial2: array<vec2f, 256>;
-
-// Tree reductions over the row's workgroup; all threads call them and all get the result.
-fn workgroup_sum(v: f32, lid: u32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = partial[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn workgroup_sum2(v: vec2f, lid: u32) -> vec2f {
-  partial2[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { partial2[lid] += partial2[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = partial2[0];
-  workgroupBarrier();
-  return r;
-}
 
 // ---- per-row maths: the elements c = first, first + step, … < C of the row starting at `base` ----
 
@@ -125,8 +101,8 @@ fn row_grad_sums(base: u32, C: u32, m: f32, r: f32, first: u32, step: u32) -> ve
   return acc;
 }
 
-// dinp from the row's (mean of g, mean of g·xhat).
-fn row_write_dinp(base: u32, C: u32, m: f32, r: f32, means: vec2f, first: u32, step: u32) {
+// Backward output: dinp from the row's (mean of g, mean of g·xhat).
+fn row_write_backward(base: u32, C: u32, m: f32, r: f32, means: vec2f, first: u32, step: u32) {
   for (var c = first; c < C; c += step) {
     let t = grad_terms(base, c, m, r);
     dinp[base + c] = r * (t.x - means.x - t.y * means.y);
@@ -148,8 +124,8 @@ fn layernorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   let C = select(0u, fparams.C, valid);
   let base = row * fparams.C;
   let n = f32(fparams.C);
-  let m = workgroup_sum(row_sum(base, C, lid, WG), lid) / n;
-  let r = rstd_of(workgroup_sum(row_sq_dev(base, C, m, lid, WG), lid), n);
+  let m = workgroup_sum(row_sum(base, C, lid, WG), lid, WG) / n;
+  let r = rstd_of(workgroup_sum(row_sq_dev(base, C, m, lid, WG), lid, WG), n);
   row_write_forward(base, C, m, r, lid, WG);
   if (lid == 0u && valid) {
     mean[row] = m;
@@ -170,20 +146,15 @@ fn layernorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
     m = saved_mean[row];
     r = saved_rstd[row];
   }
-  let means = workgroup_sum2(row_grad_sums(base, C, m, r, lid, WG), lid) / f32(bparams.C);
-  row_write_dinp(base, C, m, r, means, lid, WG);
+  let means = workgroup_sum4(vec4f(row_grad_sums(base, C, m, r, lid, WG), 0.0, 0.0), lid, WG).xy / f32(bparams.C);
+  row_write_backward(base, C, m, r, means, lid, WG);
 }
 
 // ---- one thread per row -------------------------------------------------------------------------
 
-// This thread's row (its column in the _cols kernel) in the grid, folded into 2-D when large.
-fn thread_index(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * ROWS_WG;
-}
-
 @compute @workgroup_size(64)
 fn layernorm_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = thread_index(gid, nwg);
+  let row = grid_index(gid, nwg, ROWS_WG);
   if (row >= fparams.rows) { return; }
   let C = fparams.C;
   let base = row * C;
@@ -197,13 +168,13 @@ fn layernorm_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
 
 @compute @workgroup_size(64)
 fn layernorm_backward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = thread_index(gid, nwg);
+  let row = grid_index(gid, nwg, ROWS_WG);
   if (row >= bparams.rows) { return; }
   let C = bparams.C;
   let base = row * C;
   let m = saved_mean[row];
   let r = saved_rstd[row];
-  row_write_dinp(base, C, m, r, row_grad_sums(base, C, m, r, 0u, 1u) / f32(C), 0u, 1u);
+  row_write_backward(base, C, m, r, row_grad_sums(base, C, m, r, 0u, 1u) / f32(C), 0u, 1u);
 }
 
 // ---- dweight, dbias -----------------------------------------------------------------------------
@@ -249,7 +220,7 @@ fn layernorm_backward_params(@builtin(workgroup_id) wid: vec3u, @builtin(num_wor
 
 @compute @workgroup_size(64)
 fn layernorm_backward_params_cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = thread_index(gid, nwg);
+  let c = grid_index(gid, nwg, ROWS_WG);
   if (c >= bparams.C) { return; }
   let sums = column_sums(c, 0u, 1u);
   dweight[c] = sums.x;

@@ -23,11 +23,12 @@
 //                             dz_c = s·(p_c·((1-ε)·w_t + ε·W/C) - (1-ε)·w_t·[c = t] - ε·w_c/C)
 //                           with p = exp(z - lse) and s = dloss (per row for 'none', / Σ w_t for
 //                           'mean'): the softmax minus the smoothed, weighted one-hot, in one pass.
-//                           With TARGET_ONLY = 1 it writes the target term s·q_c alone
+//                           With TARGET_ONLY = true it writes the target term s·q_c alone
 //                           (q_c = (1-ε)·w_t·[c = t] + ε·w_c/C), which does not depend on z: the
 //                           second derivative (src/ops/loss.ts) takes Σ_c s·q_c as the row's scale.
-//   Overrides: HAS_WEIGHT (0: no class weights, the weight binding is a placeholder; 1: weights),
-//   REDUCTION (0 none, 1 mean, 2 sum), TARGET_ONLY (cross_entropy_backward: 0 dz, 1 s·q).
+//   Overrides: HAS_WEIGHT (false: no class weights, the weight binding is a placeholder; true:
+//   weights), REDUCTION (0 none, 1 mean, 2 sum), TARGET_ONLY (cross_entropy_backward: false dz,
+//   true s·q).
 //
 // Elementwise losses: one thread per element, 256 threads per workgroup, grid folded into 2-D (the
 // linear index is gid.x + gid.y · num_workgroups.x · 256). The reduction (mean / sum) is done by
@@ -39,20 +40,20 @@
 //                                                  softplus(v) = max(v, 0) + log1p(e^-|v|) (stable);
 //                                                  the backward writes d/dx, d/dy and (with a
 //                                                  pos_weight) the per-element d/dpw.
-//   Override: HAS_POS_WEIGHT (0: none, the pos_weight binding is a placeholder; 1: pos_weight of
+//   Override: HAS_POS_WEIGHT (false: none, the pos_weight binding is a placeholder; true: pos_weight of
 //   `pw_size` elements repeated along the leading dimensions, read at i % pw_size).
 
-override HAS_WEIGHT: u32 = 0u;
+// #include "common/float.wgsl"
+// #include "common/grid.wgsl"
+// #include "common/reduce.wgsl"
+// #include "common/index_errors.wgsl"
+
+override HAS_WEIGHT: bool = false;
 override REDUCTION: u32 = 1u;       // 0 none, 1 mean, 2 sum
-override HAS_POS_WEIGHT: u32 = 0u;
-override TARGET_ONLY: u32 = 0u;
+override HAS_POS_WEIGHT: bool = false;
+override TARGET_ONLY: bool = false;
 
 const MAX_F32 = 3.4028234663852886e38;
-
-// NaN cannot be a WGSL constant; make it at run time from the bits of a value.
-fn nan_like(v: f32) -> f32 {
-  return bitcast<f32>(bitcast<u32>(v) | 0x7fc00000u);
-}
 
 // ---- cross-entropy bindings -------------------------------------------------------------------
 // forward:  0 logits, 1 targets, 2 class_weight, 3 row_loss, 4 row_weight, 5 lse, 6 ce_params,
@@ -82,25 +83,12 @@ struct CeReduceParams { M: u32, C: u32 }
 @group(0) @binding(6) var<storage, read_write> dlogits: array<f32>;       // (M, C)
 @group(0) @binding(7) var<uniform> ce_bparams: CeParams;
 
-// The first out-of-range target, for the host (src/gpu/device-errors.ts; check 1 = crossEntropy).
-fn report_bad_target(t: i32, row: u32) {
-  if (atomicAdd(&index_errors[0], 1u) != 0u) { return; }
-  atomicStore(&index_errors[1], 1u);
-  atomicStore(&index_errors[2], bitcast<u32>(t));
-  atomicStore(&index_errors[3], row);
-  atomicStore(&index_errors[4], ce_params.C);
-  atomicStore(&index_errors[5], bitcast<u32>(ce_params.ignore_index));
-}
-
 fn weight_of(c: u32) -> f32 {
-  if (HAS_WEIGHT == 1u) { return class_weight[c]; }
+  if (HAS_WEIGHT) { return class_weight[c]; }
   return 1.0;
 }
 
 const CE_WG = 64u;
-var<workgroup> red_a: array<f32, 256>;
-var<workgroup> red_b: array<f32, 256>;
-var<workgroup> red_c: array<f32, 256>;
 
 @compute @workgroup_size(64)
 fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -118,14 +106,7 @@ fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
   for (var c = lid; c < C; c += CE_WG) {
     m = max(m, logits[base + c]);
   }
-  red_a[lid] = m;
-  workgroupBarrier();
-  for (var s = CE_WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red_a[lid] = max(red_a[lid], red_a[lid + s]); }
-    workgroupBarrier();
-  }
-  let row_max = red_a[0];
-  workgroupBarrier();
+  let row_max = workgroup_max(m, lid, CE_WG);
 
   // Sweep 2: Σ exp(z - m), Σ w_c and Σ w_c·(m - z_c).
   var se = 0.0;
@@ -138,21 +119,10 @@ fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
     sw += w;
     swd += w * (row_max - z);
   }
-  red_a[lid] = se;
-  red_b[lid] = sw;
-  red_c[lid] = swd;
-  workgroupBarrier();
-  for (var s = CE_WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) {
-      red_a[lid] += red_a[lid + s];
-      red_b[lid] += red_b[lid + s];
-      red_c[lid] += red_c[lid + s];
-    }
-    workgroupBarrier();
-  }
+  let sums = workgroup_sum4(vec4f(se, sw, swd, 0.0), lid, CE_WG);
 
   if (lid == 0u && valid) {
-    write_row(row, base, row_max, red_a[0], red_b[0], red_c[0]);
+    write_row(row, base, row_max, sums.x, sums.y, sums.z);
   }
 }
 
@@ -171,7 +141,8 @@ fn write_row(row: u32, base: u32, row_max: f32, se: f32, sw: f32, swd: f32) {
   } else if (t < 0 || t >= i32(C)) {
     l = nan_like(row_max);               // a bad label: never read out of bounds, poison the loss
     wt = l;
-    report_bad_target(t, row);
+    // The first out-of-range target, for the host (check 1 = crossEntropy, detail = ignore_index).
+    report_index_error(1u, t, row, C, bitcast<u32>(ce_params.ignore_index));
   } else {
     let eps = ce_params.smoothing;
     wt = weight_of(u32(t));
@@ -185,7 +156,7 @@ fn write_row(row: u32, base: u32, row_max: f32, se: f32, sw: f32, swd: f32) {
 
 @compute @workgroup_size(64)
 fn cross_entropy_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * CE_WG;
+  let row = grid_index(gid, nwg, CE_WG);
   if (row >= ce_params.M) { return; }
   let C = ce_params.C;
   let base = row * C;
@@ -218,20 +189,9 @@ fn cross_entropy_reduce(@builtin(local_invocation_index) lid: u32) {
   for (var c = lid; c < C; c += 256u) {
     wc += weight_of(c);
   }
-  red_a[lid] = s;
-  red_b[lid] = w;
-  red_c[lid] = wc;
-  workgroupBarrier();
-  for (var k = 128u; k > 0u; k = k / 2u) {
-    if (lid < k) {
-      red_a[lid] += red_a[lid + k];
-      red_b[lid] += red_b[lid + k];
-      red_c[lid] += red_c[lid + k];
-    }
-    workgroupBarrier();
-  }
+  let sums = workgroup_sum4(vec4f(s, w, wc, 0.0), lid, 256u);
   if (lid == 0u) {
-    write_reduced(red_a[0], red_b[0], red_c[0]);
+    write_reduced(sums.x, sums.y, sums.z);
   }
 }
 
@@ -266,7 +226,7 @@ fn cross_entropy_reduce_serial() {
 fn cross_entropy_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let M = ce_bparams.M;
   let C = ce_bparams.C;
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   if (i >= M * C) { return; }
   let row = i / C;
   let c = i % C;
@@ -291,7 +251,7 @@ fn cross_entropy_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
     let coef = (1.0 - eps) * wt + eps * stats_in[1] / f32(C);
     var q = eps * weight_of(c) / f32(C);
     if (u32(t) == c) { q += (1.0 - eps) * wt; }
-    if (TARGET_ONLY == 1u) {
+    if (TARGET_ONLY) {
       g = s * q;
     } else {
       g = s * (p * coef - q);
@@ -313,13 +273,9 @@ struct PointwiseParams { n: u32, delta: f32 }
 @group(0) @binding(3) var<storage, read_write> da: array<f32>;            // (n)
 @group(0) @binding(4) var<uniform> pw_bparams: PointwiseParams;
 
-fn flat_index(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * 256u;
-}
-
 @compute @workgroup_size(256)
 fn mse_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= pw_params.n) { return; }
   let d = a[i] - b[i];
   elem_loss[i] = d * d;
@@ -327,28 +283,28 @@ fn mse_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 
 @compute @workgroup_size(256)
 fn mse_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= pw_bparams.n) { return; }
   da[i] = 2.0 * (a[i] - b[i]) * delem[i];
 }
 
 @compute @workgroup_size(256)
 fn l1_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= pw_params.n) { return; }
   elem_loss[i] = abs(a[i] - b[i]);
 }
 
 @compute @workgroup_size(256)
 fn l1_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= pw_bparams.n) { return; }
   da[i] = sign(a[i] - b[i]) * delem[i];        // 0 where a == b, as torch
 }
 
 @compute @workgroup_size(256)
 fn huber_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= pw_params.n) { return; }
   let delta = pw_params.delta;
   let d = abs(a[i] - b[i]);
@@ -357,7 +313,7 @@ fn huber_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 
 @compute @workgroup_size(256)
 fn huber_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= pw_bparams.n) { return; }
   let delta = pw_bparams.delta;
   da[i] = clamp(a[i] - b[i], -delta, delta) * delem[i];
@@ -377,31 +333,19 @@ struct BceParams { n: u32, pw_size: u32 }
 @group(0) @binding(6) var<storage, read_write> bce_dpw: array<f32>;       // (n), summed to pw's shape by the host
 @group(0) @binding(7) var<uniform> bce_bparams: BceParams;
 
-// log(1 + u) for u in [0, 1], accurate when u is tiny (log(1 + u) would round 1 + u to 1).
-fn log1p_small(u: f32) -> f32 {
-  if (u < 1e-4) { return u * (1.0 - u * (0.5 - u / 3.0)); }
-  return log(1.0 + u);
-}
-
 // softplus(v) = log(1 + e^v) = max(v, 0) + log(1 + e^-|v|): no overflow for large |v|.
 fn softplus(v: f32) -> f32 {
-  return max(v, 0.0) + log1p_small(exp(-abs(v)));
-}
-
-fn sigmoid(v: f32) -> f32 {
-  if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
-  let e = exp(v);
-  return e / (1.0 + e);
+  return max(v, 0.0) + log1p_pos(exp(-abs(v)));
 }
 
 fn pos_weight_at(i: u32, size: u32) -> f32 {
-  if (HAS_POS_WEIGHT == 1u) { return pos_weight[i % size]; }
+  if (HAS_POS_WEIGHT) { return pos_weight[i % size]; }
   return 1.0;
 }
 
 @compute @workgroup_size(256)
 fn bce_with_logits_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= bce_params.n) { return; }
   let x = a[i];
   let y = b[i];
@@ -412,16 +356,16 @@ fn bce_with_logits_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(n
 
 @compute @workgroup_size(256)
 fn bce_with_logits_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
+  let i = grid_index(gid, nwg, 256u);
   if (i >= bce_bparams.n) { return; }
   let x = a[i];
   let y = b[i];
   let g = bce_dl[i];
   let pw = pos_weight_at(i, bce_bparams.pw_size);
   let sp_neg = softplus(-x);
-  bce_dx[i] = g * (sigmoid(x) * (pw * y + 1.0 - y) - pw * y);
+  bce_dx[i] = g * (sigmoid_stable(x) * (pw * y + 1.0 - y) - pw * y);
   bce_dy[i] = g * (pw * sp_neg - softplus(x));
-  if (HAS_POS_WEIGHT == 1u) {
+  if (HAS_POS_WEIGHT) {
     bce_dpw[i] = g * y * sp_neg;
   }
 }

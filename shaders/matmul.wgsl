@@ -30,6 +30,10 @@
 // Transposes and broadcast batches are handled by strides: element (m, k) of op(A) in batch b is
 // A[b * a_batch + m * sa_m + k * sa_k], so no transposed copy is ever made. C is contiguous (B, M, N).
 
+// #include "common/float.wgsl"
+// #include "common/grid.wgsl"
+// #include "common/outer.wgsl"
+
 override HAS_BIAS: bool = false;   // matmul_tiled, matmul_reg: add bias[n] to every element of column n
 override ACT: u32 = 0u;            // matmul_tiled, matmul_reg: then apply 0 none, 1 relu, 2 sigmoid, 3 tanh
 override TRANS_A: bool = false;    // matmul_reg: op(A) = Aᵀ (A stored [K, M])
@@ -140,21 +144,14 @@ fn block_product(row0: u32, col0: u32, a0: u32, b0: u32, k_begin: u32, k_end: u3
   return acc;
 }
 
-// act(v + bias[n]) as the override constants ask; the same formulas as elementwise.wgsl.
+// act(v + bias[n]) as the override constants ask; the same formulas as elementwise.wgsl's unary ops.
 fn epilogue(v: f32, n: u32) -> f32 {
   var z = v;
   if (HAS_BIAS) { z += bias[n]; }
   switch ACT {
-    case 1u: { return select(max(z, 0.0), z, (bitcast<u32>(z) & 0x7fffffffu) > 0x7f800000u); }   // relu; NaN stays NaN as in PyTorch
-    case 2u: {
-      if (z >= 0.0) { return 1.0 / (1.0 + exp(-z)); }
-      let e = exp(z);
-      return e / (1.0 + e);
-    }
-    case 3u: {
-      let e = exp(-2.0 * abs(z));
-      return sign(z) * (1.0 - e) / (1.0 + e);
-    }
+    case 1u: { return select(max(z, 0.0), z, is_nan(z)); }   // relu; NaN stays NaN as in PyTorch
+    case 2u: { return sigmoid_stable(z); }
+    case 3u: { return tanh_stable(z); }
     default: { return z; }
   }
 }
@@ -212,73 +209,6 @@ fn matmul_tiled_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   }
 }
 
-// ---- v5: register-blocked, no workgroup memory ---------------------------------------------------
-// Workgroup 8×8 threads over a 64×64 block of C (the same grid as v2); thread (tx, ty) owns rows
-// 8·ty.. and columns 8·tx.. of it. Per k: four vec4 loads' worth of values (two of op(A)'s column k,
-// two of op(B)'s row k) and 64 multiply-adds, as four outer products of 4-vectors.
-
-// Element (m, k) of op(A) and (k, n) of op(B) in the current batch; a0 / b0 are batch offsets.
-fn a_at(a0: u32, m: u32, k: u32) -> f32 {
-  if (TRANS_A) { return A[a0 + k * params.M + m]; }
-  return A[a0 + m * params.K + k];
-}
-fn b_at(b0: u32, k: u32, n: u32) -> f32 {
-  if (TRANS_B) { return B[b0 + n * params.K + k]; }
-  return B[b0 + k * params.N + n];
-}
-fn a_col4(a0: u32, m: vec4u, k: u32) -> vec4f {
-  return vec4f(a_at(a0, m.x, k), a_at(a0, m.y, k), a_at(a0, m.z, k), a_at(a0, m.w, k));
-}
-fn b_row4(b0: u32, k: u32, n: vec4u) -> vec4f {
-  return vec4f(b_at(b0, k, n.x), b_at(b0, k, n.y), b_at(b0, k, n.z), b_at(b0, k, n.w));
-}
-// The rank-1 update u·vᵀ of a 4×4 block, stored by rows of C: column i of the matrix is row i.
-fn outer(u: vec4f, v: vec4f) -> mat4x4f {
-  return mat4x4f(u * v.x, u * v.y, u * v.z, u * v.w);
-}
-// Row m of C, columns col..col+7 (lo = first four), through the epilogue; skips past M and N.
-fn store_row8(c0: u32, m: u32, col: u32, lo: vec4f, hi: vec4f) {
-  if (m >= params.M) { return; }
-  for (var j = 0u; j < 4u; j++) {
-    if (col + j < params.N) { C[c0 + m * params.N + col + j] = epilogue(lo[j], col + j); }
-    if (col + 4u + j < params.N) { C[c0 + m * params.N + col + 4u + j] = epilogue(hi[j], col + 4u + j); }
-  }
-}
-
-@compute @workgroup_size(8, 8)
-fn matmul_reg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let row = wid.y * 64u + lid.y * 8u;
-  let col = wid.x * 64u + lid.x * 8u;
-  if (row >= params.M || col >= params.N) { return; }
-  let a0 = wid.z * params.a_batch;
-  let b0 = wid.z * params.b_batch;
-  // Rows and columns past the edge read the last valid one (clamped, never out of bounds); their
-  // results are not stored.
-  let last_m = vec4u(params.M - 1u);
-  let last_n = vec4u(params.N - 1u);
-  let m_lo = min(vec4u(row) + vec4u(0u, 1u, 2u, 3u), last_m);
-  let m_hi = min(vec4u(row) + vec4u(4u, 5u, 6u, 7u), last_m);
-  let n_lo = min(vec4u(col) + vec4u(0u, 1u, 2u, 3u), last_n);
-  let n_hi = min(vec4u(col) + vec4u(4u, 5u, 6u, 7u), last_n);
-  // c_rc: rows lo/hi (r) × columns lo/hi (c) of the 8×8 block.
-  var c_ll = mat4x4f(); var c_lh = mat4x4f(); var c_hl = mat4x4f(); var c_hh = mat4x4f();
-  for (var k = 0u; k < params.K; k++) {
-    let a_lo = a_col4(a0, m_lo, k);
-    let a_hi = a_col4(a0, m_hi, k);
-    let b_lo = b_row4(b0, k, n_lo);
-    let b_hi = b_row4(b0, k, n_hi);
-    c_ll += outer(b_lo, a_lo);
-    c_lh += outer(b_hi, a_lo);
-    c_hl += outer(b_lo, a_hi);
-    c_hh += outer(b_hi, a_hi);
-  }
-  let c0 = wid.z * params.M * params.N;
-  for (var i = 0u; i < 4u; i++) {
-    store_row8(c0, row + i, col, c_ll[i], c_lh[i]);
-    store_row8(c0, row + 4u + i, col, c_hl[i], c_hh[i]);
-  }
-}
-
 // ---- v4: split-K ----------------------------------------------------------------------------------
 // Grid (ceil(N/64), ceil(M/64), batch · S): workgroup z handles batch z / S and K slice s = z % S,
 // i.e. k in [s · k_chunk, min((s + 1) · k_chunk, K)). k_chunk is a multiple of 16.
@@ -309,7 +239,7 @@ fn matmul_splitk(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id
 @compute @workgroup_size(256)
 fn matmul_splitk_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                         @builtin(workgroup_id) wid: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = grid_index(gid, nwg, 256u);
   if (i >= rparams.MN) { return; }
   let b = wid.z;
   var acc = 0.0;
@@ -317,4 +247,68 @@ fn matmul_splitk_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
     acc += parts[(b * rparams.splits + s) * rparams.MN + i];
   }
   Csum[b * rparams.MN + i] = acc;
+}
+
+// ---- v5: register-blocked, no workgroup memory ---------------------------------------------------
+// Workgroup 8×8 threads over a 64×64 block of C (the same grid as v2); thread (tx, ty) owns rows
+// 8·ty.. and columns 8·tx.. of it. Per k: four vec4 loads' worth of values (two of op(A)'s column k,
+// two of op(B)'s row k) and 64 multiply-adds, as four outer products of 4-vectors.
+
+// Element (m, k) of op(A) and (k, n) of op(B) in the current batch; a0 / b0 are batch offsets.
+fn a_at(a0: u32, m: u32, k: u32) -> f32 {
+  if (TRANS_A) { return A[a0 + k * params.M + m]; }
+  return A[a0 + m * params.K + k];
+}
+fn b_at(b0: u32, k: u32, n: u32) -> f32 {
+  if (TRANS_B) { return B[b0 + n * params.K + k]; }
+  return B[b0 + k * params.N + n];
+}
+fn a_col4(a0: u32, m: vec4u, k: u32) -> vec4f {
+  return vec4f(a_at(a0, m.x, k), a_at(a0, m.y, k), a_at(a0, m.z, k), a_at(a0, m.w, k));
+}
+fn b_row4(b0: u32, k: u32, n: vec4u) -> vec4f {
+  return vec4f(b_at(b0, k, n.x), b_at(b0, k, n.y), b_at(b0, k, n.z), b_at(b0, k, n.w));
+}
+// Row m of C, columns col..col+7 (lo = first four), through the epilogue; skips past M and N.
+fn store_row8(c0: u32, m: u32, col: u32, lo: vec4f, hi: vec4f) {
+  if (m >= params.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    if (col + j < params.N) { C[c0 + m * params.N + col + j] = epilogue(lo[j], col + j); }
+    if (col + 4u + j < params.N) { C[c0 + m * params.N + col + 4u + j] = epilogue(hi[j], col + 4u + j); }
+  }
+}
+
+@compute @workgroup_size(8, 8)
+fn matmul_reg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let row = wid.y * 64u + lid.y * 8u;
+  let col = wid.x * 64u + lid.x * 8u;
+  if (row >= params.M || col >= params.N) { return; }
+  let a0 = wid.z * params.a_batch;
+  let b0 = wid.z * params.b_batch;
+  // Rows and columns past the edge read the last valid one (clamped, never out of bounds); their
+  // results are not stored.
+  let last_m = vec4u(params.M - 1u);
+  let last_n = vec4u(params.N - 1u);
+  let m_lo = min(vec4u(row) + vec4u(0u, 1u, 2u, 3u), last_m);
+  let m_hi = min(vec4u(row) + vec4u(4u, 5u, 6u, 7u), last_m);
+  let n_lo = min(vec4u(col) + vec4u(0u, 1u, 2u, 3u), last_n);
+  let n_hi = min(vec4u(col) + vec4u(4u, 5u, 6u, 7u), last_n);
+  // c_rc: rows lo/hi (r) × columns lo/hi (c) of the 8×8 block. outer(b, a) has column i = a[i]·b,
+  // so column i of c_rc is row i of that part of C.
+  var c_ll = mat4x4f(); var c_lh = mat4x4f(); var c_hl = mat4x4f(); var c_hh = mat4x4f();
+  for (var k = 0u; k < params.K; k++) {
+    let a_lo = a_col4(a0, m_lo, k);
+    let a_hi = a_col4(a0, m_hi, k);
+    let b_lo = b_row4(b0, k, n_lo);
+    let b_hi = b_row4(b0, k, n_hi);
+    c_ll += outer(b_lo, a_lo);
+    c_lh += outer(b_hi, a_lo);
+    c_hl += outer(b_lo, a_hi);
+    c_hh += outer(b_hi, a_hi);
+  }
+  let c0 = wid.z * params.M * params.N;
+  for (var i = 0u; i < 4u; i++) {
+    store_row8(c0, row + i, col, c_ll[i], c_lh[i]);
+    store_row8(c0, row + 4u + i, col, c_hl[i], c_hh[i]);
+  }
 }

@@ -3,8 +3,8 @@
 //
 // accuracy_forward           Fraction of rows whose argmax (ties → the lowest index, like
 //                            torch.argmax) equals the target. One workgroup of 256 threads: each
-//                            thread scans whole rows (stride 256) and counts hits, then a tree
-//                            reduction in workgroup memory adds the counts; thread 0 writes count / N.
+//                            thread scans whole rows (stride 256) and counts hits, then adds its
+//                            count to the workgroup's atomic total; thread 0 writes count / N.
 // accuracy_labels            The same from predicted class indices (i32) instead of scores.
 // confusion_matrix_forward   counts[t][p] += 1 for each row (t = target, p = argmax of the row):
 //                            one thread per row, atomicAdd on array<atomic<i32>> (the host zeroes
@@ -15,6 +15,9 @@
 //                            of 64 threads per row (grid folded into 2-D), tree reduction of Σ x².
 // rownorm_backward           dx = dy/n - x·(x·dy)/n³ where n = ‖x‖ > eps, else dy/eps: one
 //                            workgroup of 64 threads per row, tree reduction of x·dy.
+
+// #include "common/grid.wgsl"
+// #include "common/reduce.wgsl"
 
 // ---- accuracy and confusion matrix ------------------------------------------------------------
 // accuracy:          0 scores | predicted, 1 targets, 2 acc, 3 acc_params
@@ -45,16 +48,15 @@ fn argmax_row(r: u32, C: u32) -> i32 {
   return i32(arg);
 }
 
-var<workgroup> hits: array<u32, 256>;
+// The workgroup's count of hits (workgroup memory starts at zero). Integer additions give the same
+// total in any order, so the threads add their counts atomically instead of through a tree.
+var<workgroup> hits: atomic<u32>;
 
-// Adds the per-thread counts in `hits`; all 256 threads must call it.
-fn sum_hits(lid: u32) -> u32 {
+// Adds this thread's count n to `hits` and returns the workgroup's total; all 256 threads must call it.
+fn count_hits(n: u32) -> u32 {
+  atomicAdd(&hits, n);
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s / 2u) {
-    if (lid < s) { hits[lid] += hits[lid + s]; }
-    workgroupBarrier();
-  }
-  return hits[0];
+  return atomicLoad(&hits);
 }
 
 @compute @workgroup_size(256)
@@ -64,8 +66,7 @@ fn accuracy_forward(@builtin(local_invocation_index) lid: u32) {
   for (var r = lid; r < N; r += 256u) {
     if (argmax_row(r, acc_params.C) == targets[r]) { n += 1u; }
   }
-  hits[lid] = n;
-  let total = sum_hits(lid);
+  let total = count_hits(n);
   if (lid == 0u) { acc[0] = f32(total) / f32(N); }
 }
 
@@ -76,8 +77,7 @@ fn accuracy_labels(@builtin(local_invocation_index) lid: u32) {
   for (var r = lid; r < N; r += 256u) {
     if (predicted[r] == targets[r]) { n += 1u; }
   }
-  hits[lid] = n;
-  let total = sum_hits(lid);
+  let total = count_hits(n);
   if (lid == 0u) { acc[0] = f32(total) / f32(N); }
 }
 
@@ -90,14 +90,14 @@ fn count_pair(t: i32, p: i32) {
 
 @compute @workgroup_size(64)
 fn confusion_matrix_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * 64u;
+  let r = grid_index(gid, nwg, 64u);
   if (r >= cm_params.N) { return; }
   count_pair(targets[r], argmax_row(r, cm_params.C));
 }
 
 @compute @workgroup_size(64)
 fn confusion_matrix_labels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * 64u;
+  let r = grid_index(gid, nwg, 64u);
   if (r >= cm_params.N) { return; }
   count_pair(targets[r], predicted[r]);
 }
@@ -117,17 +117,6 @@ struct RowNormParams { N: u32, D: u32, eps: f32 }
 @group(0) @binding(4) var<uniform> rn_bparams: RowNormParams;
 
 const RN_WG = 64u;
-var<workgroup> rn_partial: array<f32, 64>;
-
-fn rn_sum(lid: u32, v: f32) -> f32 {
-  rn_partial[lid] = v;
-  workgroupBarrier();
-  for (var s = RN_WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { rn_partial[lid] += rn_partial[lid + s]; }
-    workgroupBarrier();
-  }
-  return rn_partial[0];
-}
 
 @compute @workgroup_size(64)
 fn rownorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -142,7 +131,7 @@ fn rownorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     let v = rn_x[base + j];
     ss += v * v;
   }
-  let n = sqrt(rn_sum(lid, ss));
+  let n = sqrt(workgroup_sum(ss, lid, RN_WG));
   if (valid) {
     let inv = 1.0 / max(n, rn_params.eps);
     for (var j = lid; j < D; j += RN_WG) {
@@ -165,7 +154,7 @@ fn rownorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   for (var j = lid; j < D; j += RN_WG) {
     dot += rn_x[base + j] * rn_dy[base + j];
   }
-  let xdy = rn_sum(lid, dot);
+  let xdy = workgroup_sum(dot, lid, RN_WG);
   if (valid) {
     let n = rn_norm_in[r];
     let eps = rn_bparams.eps;

@@ -32,8 +32,9 @@
 //
 // The reductions run in two passes with no CPU round-trip. Pass 1 (`*_partial`): `nparts` ≤ 256
 // workgroups; each thread strides over the arena (step nparts·256) accumulating its elements, then a
-// tree reduction in workgroup memory leaves one partial per workgroup. Pass 2 combines the ≤ 256
-// partials: `penalty_value_finish` in one workgroup; `clip_grad_norm_scale` in EVERY workgroup of the
+// tree reduction in workgroup memory (workgroup_sum, or workgroup_reduce taking the max for the
+// ∞-norm) leaves one partial per workgroup. Pass 2 combines the ≤ 256 partials:
+// `penalty_value_finish` in one workgroup; `clip_grad_norm_scale` in EVERY workgroup of the
 // elementwise scaling pass (256 loads, cheap), so the norm and the scaling share one dispatch.
 //
 // Bindings. Binding 0 is the uniform of the entry point's family; the update entry points share the
@@ -47,6 +48,9 @@
 //   (*) rmsprop_update_momentum binds momentum_buf there, rmsprop_update_centered grad_avg.
 // `stateK` is the state before the step (read), `stateK_out` after it (written).
 
+// #include "common/grid.wgsl"
+// #include "common/reduce.wgsl"
+
 @group(0) @binding(1) var<storage, read> param: array<f32>;            // (P) θ before the step
 @group(0) @binding(2) var<storage, read> grad: array<f32>;             // (P) ∂L/∂θ
 @group(0) @binding(3) var<storage, read_write> param_out: array<f32>;  // (P) θ after the step
@@ -58,11 +62,6 @@
 @group(0) @binding(9) var<storage, read_write> state2_out: array<f32>; // (P)
 
 const WG = 256u;
-
-// Element handled by this thread of a (possibly 2-D folded) 1-D grid.
-fn element(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
-}
 
 // The gradient an update uses: negated when maximizing, then plus weight_decay·θ (only when the
 // decay is non-zero, as torch does, so an infinite θ with no decay cannot make it NaN).
@@ -94,7 +93,7 @@ struct SgdParams {
 
 @compute @workgroup_size(256)
 fn sgd_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= sgd_params.n) { return; }
   let g = effective_grad(i, sgd_params.maximize, sgd_params.weight_decay);
   param_out[i] = param[i] - sgd_params.lr * g;
@@ -102,7 +101,7 @@ fn sgd_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 
 @compute @workgroup_size(256)
 fn sgd_update_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= sgd_params.n) { return; }
   let g = effective_grad(i, sgd_params.maximize, sgd_params.weight_decay);
   var buf = g;
@@ -134,7 +133,7 @@ fn rmsprop_square_avg(v: f32, g: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn rmsprop_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= rmsprop_params.n) { return; }
   let g = effective_grad(i, rmsprop_params.maximize, rmsprop_params.weight_decay);
   let v = rmsprop_square_avg(state0[i], g);
@@ -145,7 +144,7 @@ fn rmsprop_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 
 @compute @workgroup_size(256)
 fn rmsprop_update_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= rmsprop_params.n) { return; }
   let g = effective_grad(i, rmsprop_params.maximize, rmsprop_params.weight_decay);
   let v = rmsprop_square_avg(state0[i], g);
@@ -158,7 +157,7 @@ fn rmsprop_update_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(n
 
 @compute @workgroup_size(256)
 fn rmsprop_update_centered(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= rmsprop_params.n) { return; }
   let g = effective_grad(i, rmsprop_params.maximize, rmsprop_params.weight_decay);
   let v = rmsprop_square_avg(state0[i], g);
@@ -186,7 +185,7 @@ fn store_state3(i: u32, s: vec3f) {
 
 @compute @workgroup_size(256)
 fn rmsprop_update_centered_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= rmsprop_params.n) { return; }
   let s = centered_momentum_state(i);
   store_state3(i, s);
@@ -197,14 +196,14 @@ fn rmsprop_update_centered_momentum(@builtin(global_invocation_id) gid: vec3u, @
 // 9): the state first, then θ from the new momentum buffer (bound at state1's slot).
 @compute @workgroup_size(256)
 fn rmsprop_state_centered_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= rmsprop_params.n) { return; }
   store_state3(i, centered_momentum_state(i));
 }
 
 @compute @workgroup_size(256)
 fn rmsprop_apply_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= rmsprop_params.n) { return; }
   param_out[i] = param[i] - rmsprop_params.lr * state1[i];
 }
@@ -232,7 +231,7 @@ fn adam_param(i: u32, m: f32, v: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn adam_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= adam_params.n) { return; }
   let g = effective_grad(i, adam_params.maximize, adam_params.grad_decay);
   let m = lerp(state0[i], g, 1.0 - adam_params.beta1);
@@ -253,7 +252,7 @@ fn adam_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 
 @compute @workgroup_size(256)
 fn adam_update_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= adam_params.n / 4u) { return; }
   let p = param_v[i];
   var g = grad_v[i];
@@ -280,7 +279,7 @@ fn amsgrad_state(i: u32) -> vec3f {
 
 @compute @workgroup_size(256)
 fn adam_update_amsgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= adam_params.n) { return; }
   let s = amsgrad_state(i);
   store_state3(i, s);
@@ -291,35 +290,16 @@ fn adam_update_amsgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
 // from the new m and v̂max (bound at state0's and state2's slots).
 @compute @workgroup_size(256)
 fn adam_state_amsgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= adam_params.n) { return; }
   store_state3(i, amsgrad_state(i));
 }
 
 @compute @workgroup_size(256)
 fn adam_apply_amsgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= adam_params.n) { return; }
   param_out[i] = adam_param(i, state0[i], state2[i]);
-}
-
-// ---- partial reductions (shared by the penalty value and the gradient norm) ------------------------
-var<workgroup> partial: array<f32, 256>;
-
-// Tree reduction of `partial` (sum, or max when `take_max`); every thread must call it (barriers).
-fn reduce_partial(lid: u32, take_max: bool) -> f32 {
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) {
-      if (take_max) {
-        partial[lid] = max(partial[lid], partial[lid + s]);
-      } else {
-        partial[lid] = partial[lid] + partial[lid + s];
-      }
-    }
-    workgroupBarrier();
-  }
-  return partial[0];
 }
 
 // ---- L1 / L2 penalties ------------------------------------------------------------------------------
@@ -342,7 +322,7 @@ fn sign0(x: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn penalty_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= penalty_params.n) { return; }
   let p = param[i];
   grad_out[i] = grad[i] + penalty_params.l1 * sign0(p) + penalty_params.l2 * p;
@@ -358,8 +338,7 @@ fn penalty_value_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoc
     a1 += abs(p);
     a2 += p * p;
   }
-  partial[lid] = penalty_params.l1 * a1 + 0.5 * penalty_params.l2 * a2;
-  let total = reduce_partial(lid, false);
+  let total = workgroup_sum(penalty_params.l1 * a1 + 0.5 * penalty_params.l2 * a2, lid, WG);
   if (lid == 0u) { partials[wid.x] = total; }
 }
 
@@ -367,8 +346,7 @@ fn penalty_value_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoc
 fn penalty_value_finish(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   if (lid < penalty_params.nparts) { s = partials_in[lid]; }
-  partial[lid] = s;
-  let total = reduce_partial(lid, false);
+  let total = workgroup_sum(s, lid, WG);
   if (lid == 0u) { value[0] = total; }
 }
 
@@ -404,8 +382,7 @@ fn clip_grad_norm_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invo
     let g = grad_in[i];
     if (inf) { acc = max(acc, abs(g)); } else { acc += abs_pow(g, clip_params.norm_type); }
   }
-  partial[lid] = acc;
-  let total = reduce_partial(lid, inf);
+  let total = workgroup_reduce(acc, lid, WG, inf);
   if (lid == 0u) { partials[wid.x] = total; }
 }
 
@@ -416,8 +393,7 @@ fn clip_grad_norm_scale(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   let inf = clip_params.inf_norm != 0u;
   var s = 0.0;
   if (lid < clip_params.nparts) { s = partials[lid]; }
-  partial[lid] = s;
-  let combined = reduce_partial(lid, inf);
+  let combined = workgroup_reduce(s, lid, WG, inf);
   var norm = combined;
   if (!inf && clip_params.norm_type != 1.0 && combined > 0.0) {
     norm = select(pow(combined, 1.0 / clip_params.norm_type), sqrt(combined), clip_params.norm_type == 2.0);
@@ -431,7 +407,7 @@ fn clip_grad_norm_scale(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
 
 @compute @workgroup_size(256)
 fn clip_grad_value(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = element(gid, nwg);
+  let i = grid_index(gid, nwg, WG);
   if (i >= clip_params.n) { return; }
   clipped[i] = clamp(grad_in[i], -clip_params.clip_value, clip_params.clip_value);
 }

@@ -30,6 +30,9 @@
 // Binding slots are shared by meaning: slot 0 is the input or its gradient, slot 1 the output or
 // its gradient, slot 3 the argmax indices.
 
+// #include "common/float.wgsl"
+// #include "common/grid.wgsl"
+
 @group(0) @binding(0) var<storage, read> x: array<f32>;            // (NC, H, W)
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;      // (NC, OH, OW)
 @group(0) @binding(0) var<storage, read_write> dx: array<f32>;     // (NC, H, W)
@@ -46,10 +49,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> idx: array<i32>;           // (NC, OH, OW), read by the others
 
 const WG = 64u;
-
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
 
 // The first output index along one axis whose window contains input coordinate i, and the last
 // (first > last when none does).
@@ -85,7 +84,7 @@ fn divisor(oh: u32, ow: u32) -> f32 {
 
 @compute @workgroup_size(64)
 fn max_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_index(gid, nwg, WG);
   if (i >= params.NC * params.OH * params.OW) { return; }
   let ow = i % params.OW;
   let oh = (i / params.OW) % params.OH;
@@ -112,7 +111,7 @@ fn max_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
 
 @compute @workgroup_size(64)
 fn max_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_index(gid, nwg, WG);
   if (i >= params.NC * params.H * params.W) { return; }
   let w = i % params.W;
   let h = (i / params.W) % params.H;
@@ -132,7 +131,7 @@ fn max_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
 
 @compute @workgroup_size(64)
 fn max_pool2d_backward_tiling(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = gid.x + gid.y * nwg.x * WG;
+  let o = grid_index(gid, nwg, WG);
   if (o >= params.NC * params.OH * params.OW) { return; }
   let ow = o % params.OW;
   let oh = (o / params.OW) % params.OH;
@@ -152,7 +151,7 @@ fn max_pool2d_backward_tiling(@builtin(global_invocation_id) gid: vec3u, @builti
 
 @compute @workgroup_size(64)
 fn max_pool2d_gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_index(gid, nwg, WG);
   if (i >= params.NC * params.OH * params.OW) { return; }
   let nc = i / (params.OW * params.OH);
   y[i] = x[nc * params.H * params.W + u32(idx[i])];
@@ -160,7 +159,7 @@ fn max_pool2d_gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
 
 @compute @workgroup_size(64)
 fn avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_index(gid, nwg, WG);
   if (i >= params.NC * params.OH * params.OW) { return; }
   let ow = i % params.OW;
   let oh = (i / params.OW) % params.OH;
@@ -180,7 +179,7 @@ fn avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
 
 @compute @workgroup_size(64)
 fn avg_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_index(gid, nwg, WG);
   if (i >= params.NC * params.H * params.W) { return; }
   let w = i % params.W;
   let h = (i / params.W) % params.H;

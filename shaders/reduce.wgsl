@@ -9,6 +9,10 @@
 // memory and no barrier, for short axes (a 64-thread tree over R ≤ 128 values is mostly idle
 // threads) and on software adapters (where a barrier switches every invocation of the workgroup).
 
+// #include "common/float.wgsl"
+// #include "common/grid.wgsl"
+// #include "common/reduce.wgsl"
+
 override OP: u32 = 0u;    // reduce_forward: 0 sum, 1 mean, 2 max, 3 min
 override ARG: u32 = 0u;   // reduce_arg: 0 argmax, 1 argmin
 
@@ -76,6 +80,8 @@ fn reduce_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
       acc = combine(acc, x[base + r * params.inner]);
     }
   }
+  // The tree of common/reduce.wgsl's workgroup_sum, with combine() in place of + (so max and min
+  // propagate NaN as above).
   partial[lid] = acc;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
@@ -93,7 +99,7 @@ fn reduce_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
 
 @compute @workgroup_size(64)
 fn reduce_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = gid.x + gid.y * nwg.x * WG;
+  let o = grid_index(gid, nwg, WG);
   if (o >= params.outer * params.inner) { return; }
   let outer = o / params.inner;
   let inner = o % params.inner;
@@ -115,11 +121,6 @@ fn reduce_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 const NONE = 0xffffffffu;   // "no element yet" (threads past the end of R)
 var<workgroup> best_val: array<f32, 64>;
 var<workgroup> best_idx: array<u32, 64>;
-
-fn is_nan(v: f32) -> bool {
-  // Exponent all ones and a non-zero mantissa. Tested on the bits: compilers may fold v != v away.
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
 
 // Does candidate (av, ai) beat (bv, bi)? Every element beats NONE; NaN beats numbers; equal values
 // (or two NaNs) go to the smaller index.
@@ -179,21 +180,6 @@ fn reduce_arg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 //   global_norm_finish  one workgroup of 256 threads adds all `count` partials and writes the sqrt.
 
 const SWG = 256u;
-var<workgroup> sq: array<f32, 256>;
-
-// Sum of `v` over the 256 threads of the workgroup (call from uniform control flow).
-fn workgroup_sum256(lid: u32, v: f32) -> f32 {
-  sq[lid] = v;
-  workgroupBarrier();
-  for (var s = SWG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) {
-      sq[lid] = sq[lid] + sq[lid + s];
-    }
-    workgroupBarrier();
-  }
-  return sq[0];
-}
-
 @compute @workgroup_size(256)
 fn sumsq_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                  @builtin(local_invocation_index) lid: u32) {
@@ -202,7 +188,7 @@ fn sumsq_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     let v = x[i];
     acc += v * v;
   }
-  let total = workgroup_sum256(lid, acc);
+  let total = workgroup_sum(acc, lid, SWG);
   if (lid == 0u) {
     sq_partial[sparams.out_base + wid.x] = total;
   }
@@ -214,7 +200,7 @@ fn global_norm_finish(@builtin(local_invocation_index) lid: u32) {
   for (var i = lid; i < fparams.count; i += SWG) {
     acc += sq_in[i];
   }
-  let total = workgroup_sum256(lid, acc);
+  let total = workgroup_sum(acc, lid, SWG);
   if (lid == 0u) {
     norm[0] = sqrt(total);
   }

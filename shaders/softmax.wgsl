@@ -23,6 +23,9 @@
 //   softmax:      dx = y · (dy − Σ_r dy·y)
 //   log-softmax:  dx = dy − e^y · Σ_r dy        (e^y is the softmax)
 
+// #include "common/grid.wgsl"
+// #include "common/reduce.wgsl"
+
 override OP: u32 = 0u;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;          // forward input   (outer, R, inner)
@@ -36,33 +39,6 @@ struct Params { outer: u32, R: u32, inner: u32 }
 
 const WG = 256u;        // threads per row in the workgroup kernels
 const ROWS_WG = 64u;    // rows per workgroup in the _rows kernels
-var<workgroup> partial: array<f32, 256>;
-
-// Tree reductions over the workgroup. Every thread must call them (barriers in uniform control flow);
-// each returns the combined value to all threads and leaves `partial` free for the next reduction.
-fn workgroup_max(v: f32, lid: u32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { partial[lid] = max(partial[lid], partial[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = partial[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn workgroup_sum(v: f32, lid: u32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = partial[0];
-  workgroupBarrier();
-  return r;
-}
 
 // Where row `o` starts in the [outer, R, inner] view.
 fn row_base(o: u32, p: Params) -> u32 {
@@ -133,8 +109,8 @@ fn softmax_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let valid = o < fparams.outer * fparams.inner;    // the same for the whole workgroup
   let base = row_base(o, fparams);
   let R = select(0u, fparams.R, valid);
-  let m = workgroup_max(row_max(base, R, lid, WG), lid);
-  let s = workgroup_sum(row_sum_exp(base, R, m, lid, WG), lid);
+  let m = workgroup_max(row_max(base, R, lid, WG), lid, WG);
+  let s = workgroup_sum(row_sum_exp(base, R, m, lid, WG), lid, WG);
   row_write_forward(base, R, m, s, lid, WG);
 }
 
@@ -145,20 +121,15 @@ fn softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   let valid = o < bparams.outer * bparams.inner;
   let base = row_base(o, bparams);
   let R = select(0u, bparams.R, valid);
-  let total = workgroup_sum(row_backward_sum(base, R, lid, WG), lid);
+  let total = workgroup_sum(row_backward_sum(base, R, lid, WG), lid, WG);
   row_write_backward(base, R, total, lid, WG);
 }
 
 // ---- one thread per row -------------------------------------------------------------------------
 
-// This thread's row in the grid, folded into 2-D when large.
-fn thread_row(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * ROWS_WG;
-}
-
 @compute @workgroup_size(64)
 fn softmax_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = thread_row(gid, nwg);
+  let o = grid_index(gid, nwg, ROWS_WG);
   if (o >= fparams.outer * fparams.inner) { return; }
   let base = row_base(o, fparams);
   let R = fparams.R;
@@ -168,7 +139,7 @@ fn softmax_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
 
 @compute @workgroup_size(64)
 fn softmax_backward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = thread_row(gid, nwg);
+  let o = grid_index(gid, nwg, ROWS_WG);
   if (o >= bparams.outer * bparams.inner) { return; }
   let base = row_base(o, bparams);
   let R = bparams.R;

@@ -60,6 +60,29 @@ function referenceOf(op: string): { code: string; functions: typeof referenceFun
 
 const wgslFile = (file: string) => file.replace(/^shaders\//, '');
 
+// sg.wgslSource gives a kernel with its `// #include "common/..."` lines expanded (scripts/embed-shaders.mjs)
+// between marker comments: `// >>>> #include "<path>": begin of ...` and `// <<<< #include "<path>": end of ...`.
+const BEGIN_INCLUDE = /^\/\/ >>>> #include "([^"]+)"/;
+const END_INCLUDE = /^\/\/ <<<< #include "([^"]+)"/;
+
+/** The helper files expanded into a kernel's WGSL, in order. */
+function includedFiles(src: string): string[] {
+  return src.split('\n').flatMap((l) => BEGIN_INCLUDE.exec(l)?.[1] ?? []);
+}
+
+/** Shades the lines of the rendered WGSL that come from an included file, and its marker lines. */
+function shadeIncludes(code: HTMLElement, src: string): void {
+  let depth = 0;
+  src.split('\n').forEach((line, i) => {
+    const ln = code.children[i] as HTMLElement | undefined;
+    const begin = BEGIN_INCLUDE.test(line);
+    const end = END_INCLUDE.test(line);
+    if (begin) depth++;
+    if (ln && (depth > 0 || end)) ln.classList.add(begin || end ? 'include-marker' : 'included');
+    if (end) depth--;
+  });
+}
+
 function colorFor(file: string, files: string[]): string {
   if (!file) return '#aab3bf';
   return PALETTE[files.indexOf(file) % PALETTE.length];
@@ -98,10 +121,17 @@ function showDetail(row: sg.ExplainRow, timing: string): void {
       src = `// ${(e as Error).message}`;
     }
     const lines = functionLines(src, row.entry);
+    const includes = includedFiles(src);
     d.append(el('h2', {}, `WGSL `, el('small', {}, `${row.file}${lines ? `, lines ${lines.from}–${lines.to}` : ''} (entry point highlighted)`)));
+    if (includes.length) {
+      d.append(el('p', { class: 'muted', style: 'margin: 0 0 6px' },
+        `The kernel as the GPU compiles it: each // #include line is replaced by the shared helper file from shaders/ ` +
+        `(shaded, between its >>>> begin and <<<< end lines): ${includes.join(', ')}. Line numbers are those of this expanded text.`));
+    }
     const code = el('div', { class: 'code', id: 'wgsl' });
     d.append(code);
     renderCode(code, src, lines);
+    shadeIncludes(code, src);
   }
   const ref = referenceOf(row.op);
   d.append(el('h2', { style: 'margin-top: 14px' }, 'CPU reference ', el('small', {}, 'float64, what the kernel tests compare this op against')));

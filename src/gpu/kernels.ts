@@ -6,7 +6,7 @@
 // Pipelines are created asynchronously with explicit bind-group layouts and cached per
 // (kernel, override values).
 
-import { WGSL } from './wgsl.gen.js';
+import { WGSL, WGSL_LINES } from './wgsl.gen.js';
 import { gpu, onDispose } from './device.js';
 import { count } from './stats.js';
 
@@ -70,10 +70,35 @@ export function allKernels(): KernelDef[] {
   return [...kernels.values()];
 }
 
+/**
+ * The WGSL of a kernel file under shaders/, as pipelines compile it: its `// #include "common/..."`
+ * lines expanded (scripts/embed-shaders.mjs) between begin / end marker comments naming each file.
+ */
 export function wgslSource(file: string): string {
   const src = WGSL[file];
   if (src === undefined) throw new Error(`shadergrad: no shader file shaders/${file}`);
   return src;
+}
+
+/** The file under shaders/ and the line in it that line `line` (1-based) of wgslSource(file) comes from. */
+export function wgslLineOrigin(file: string, line: number): { file: string; line: number } {
+  const runs = WGSL_LINES[file];
+  if (!runs) return { file, line };
+  let run = runs[0];
+  for (const r of runs) if (r[0] <= line) run = r;
+  return { file: run[1], line: run[2] + (line - run[0]) };
+}
+
+/**
+ * Where a compile message at (line, column) of wgslSource(file) points: `shaders/<file>:<line>:<column>`
+ * of the file to edit, plus the line of the expanded kernel when that differs (an included helper,
+ * or a kernel line moved down by the includes above it).
+ */
+export function wgslErrorLocation(file: string, line: number, column: number): string {
+  const at = wgslLineOrigin(file, line);
+  if (at.file === file && at.line === line) return `shaders/${file}:${line}:${column}`;
+  const included = at.file === file ? '' : `included by shaders/${file}, `;
+  return `shaders/${at.file}:${at.line}:${column} (${included}line ${line} of the expanded kernel)`;
 }
 
 export type Overrides = Record<string, number>;
@@ -158,7 +183,7 @@ async function shaderModule(file: string): Promise<GPUShaderModule> {
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((msg) => msg.type === 'error');
       if (errors.length) {
-        const text = errors.map((e) => `  shaders/${file}:${e.lineNum}:${e.linePos}: ${e.message}`).join('\n');
+        const text = errors.map((e) => `  ${wgslErrorLocation(file, e.lineNum, e.linePos)}: ${e.message}`).join('\n');
         throw new Error(`shadergrad: WGSL compile error in shaders/${file}:\n${text}`);
       }
       return module;
