@@ -6,8 +6,7 @@
 import * as sg from '../src/index.js';
 import { gpu } from '../src/gpu/device.js';
 import { buildModel } from '../src/cli/setup.js';
-import type { HostTensor } from '../src/ops/op.js';
-import { host } from '../src/reference/host.js';
+import { type HostTensor, host } from '../src/reference/host.js';
 import { conv2dForward } from '../src/reference/conv.js';
 import { batchNormTrainForward } from '../src/reference/batchnorm.js';
 import { maxPool2dForward } from '../src/reference/pool.js';

@@ -11,7 +11,7 @@
 import * as sg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { ReferenceRun } from '../src/graph/reference-eval.js';
-import type { HostTensor } from '../src/ops/op.js';
+import type { HostTensor } from '../src/reference/host.js';
 
 export interface InputSpec {
   shape: number[];

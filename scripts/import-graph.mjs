@@ -4,6 +4,8 @@
 //   node scripts/import-graph.mjs                 every cycle in src/
 //   node scripts/import-graph.mjs src/graph       only imports between files of src/graph/
 //   node scripts/import-graph.mjs --runtime       ignore `import type` / `export type` (erased by tsc)
+//   node scripts/import-graph.mjs --layers        also check src/'s layer stack (LAYERS below): no
+//                                                 file imports a file of a higher layer
 //
 // Exits 1 when there is a cycle. Reads `import ... from './x.js'`, `export ... from`, and
 // `import('./x.js')` with relative paths; a .js specifier names the .ts file beside it.
@@ -13,6 +15,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const args = process.argv.slice(2);
 const runtimeOnly = args.includes('--runtime');
+const checkLayers = args.includes('--layers');
 const root = resolve(args.find((a) => !a.startsWith('--')) ?? 'src');
 
 function files(dir) {
@@ -124,4 +127,56 @@ if (!cycles.length) {
     }
   }
   process.exitCode = 1;
+}
+
+// src/'s layer stack, bottom first: a file may import files of its own layer and of the layers
+// below, never above. Each entry is a folder of src/ or a file path; the most specific entry wins.
+const LAYERS = [
+  ['util'],                           // shapes and dtypes, errors, option checks, random numbers
+  ['reference'],                      // float64 CPU references of every op
+  ['gpu'],                            // device, kernel registry, dispatch types, stats
+  ['memory'],                         // buffer pool, memory planner
+  ['runtime'],                        // program-order queue, executor, device-side index checks
+  ['tensor'],                         // lazy tensors, scopes, what a node needs of its op (NodeOp)
+  ['ops'],                            // the op contract (op.ts) and the op families
+  ['graph'],                          // autodiff, fusion, compiled plans
+  ['nn', 'optim'],                    // layers and modules; optimizers and schedules
+  ['io', 'data', 'metrics'],          // checkpoints and interop; datasets; metrics
+  ['train'],                          // fit, evaluate, search
+  ['index.ts', 'option-keys.ts'],     // the public API
+  ['cli'],                            // the shadergrad command (a user of the public API)
+];
+
+function layerOf(file) {
+  const r = relative(resolve('src'), file);
+  let best = -1;
+  let bestLen = -1;
+  LAYERS.forEach((entries, i) => {
+    for (const e of entries) {
+      if ((r === e || r.startsWith(e + '/')) && e.length > bestLen) {
+        best = i;
+        bestLen = e.length;
+      }
+    }
+  });
+  return best;
+}
+
+if (checkLayers) {
+  const upward = [];
+  const unplaced = new Set();
+  for (const [f, targets] of graph) {
+    const lf = layerOf(f);
+    if (lf < 0) unplaced.add(rel(f));
+    for (const t of targets) {
+      const lt = layerOf(t);
+      if (lf >= 0 && lt > lf) upward.push(`${rel(f)} (${LAYERS[lf].join(', ')}) → ${rel(t)} (${LAYERS[lt].join(', ')})`);
+    }
+  }
+  if (unplaced.size) console.log(`files in no layer: ${[...unplaced].join(', ')}`);
+  if (upward.length) {
+    console.log(`${upward.length} upward import${upward.length > 1 ? 's' : ''}:`);
+    for (const u of upward) console.log(`  ${u}`);
+  } else console.log(`no upward import (${what}, ${LAYERS.length} layers)`);
+  if (upward.length || unplaced.size) process.exitCode = 1;
 }

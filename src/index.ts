@@ -2,12 +2,12 @@
 // The public API: `import * as sg from 'shadergrad'`.
 
 export { init, dispose, device, setKernelRules, DeviceLostError, type InitOptions, type DeviceInfo } from './gpu/device.js';
-export { IndexOutOfRangeError } from './gpu/device-errors.js';
+export { IndexOutOfRangeError } from './runtime/device-errors.js';
 export { stats, resetStats, type Stats } from './gpu/stats.js';
 export { trimPool } from './memory/pool.js';
 export { Tensor, tensor, read, realise, TensorUnusableError, type TensorData } from './tensor/tensor.js';
 export { tidy, keep, debugLeaks, leakReport } from './tensor/scope.js';
-export type { DType } from './ops/op.js';
+export type { DType } from './util/shape.js';
 export { grad, valueAndGrad, gradients } from './graph/autodiff.js';
 
 export {
@@ -50,7 +50,7 @@ export * as metrics from './metrics/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
 export * as search from './train/search.js';
-export { manualSeed } from './nn/init.js';
+export { manualSeed } from './util/random.js';
 export { assign, assignAll } from './tensor/assign.js';
 export { wgslSource } from './gpu/kernels.js';
 export { Random } from './util/random.js';

@@ -1,5 +1,5 @@
 // Reads, steps and assigns issued from several async tasks at once: every read must see the state
-// at the point of the program where it was issued (src/gpu/queue.ts). Each case failed before the
+// at the point of the program where it was issued (src/runtime/queue.ts). Each case failed before the
 // ordered queue: concurrent reads of one lazy tensor gave zeros or a disposed tensor's stale values,
 // and reads issued between plan.run() calls all saw the weights after the last step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // Out-of-range indices that only the GPU sees (more values than the host checks, values computed by
-// kernels, inputs of a compiled plan): the kernel that meets one reports it (src/gpu/device-errors.ts)
+// kernels, inputs of a compiled plan): the kernel that meets one reports it (src/runtime/device-errors.ts)
 // and the next read throws an IndexOutOfRangeError naming the op, the index, its position and the
 // valid range, like PyTorch's device-side assert. Valid inputs, ignoreIndex included, never throw.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

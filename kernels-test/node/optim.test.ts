@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import type { HostTensor } from '../../src/ops/op.js';
+import type { HostTensor } from '../../src/reference/host.js';
 import * as ref from '../../src/reference/optim.js';
 import { rng } from '../harness.js';
 

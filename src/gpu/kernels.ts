@@ -18,7 +18,7 @@ export interface BindingDef {
   /** The WGSL @binding number, when it is not the binding's position in the list. */
   binding?: number;
   /**
-   * The device's index-error buffer (src/gpu/device-errors.ts), bound by the recorder, not by the
+   * The device's index-error buffer (src/runtime/device-errors.ts), bound by the recorder, not by the
    * op: the kernel reports out-of-range indices there. Declared read_write, array<atomic<u32>, 8>.
    */
   indexErrors?: true;
@@ -165,13 +165,11 @@ export function packParams(def: KernelDef, values: ParamValues, view: DataView, 
 const modules = new Map<string, Promise<GPUShaderModule>>();
 const layouts = new Map<string, GPUBindGroupLayout>();
 const pipelines = new Map<string, Promise<GPUComputePipeline>>();
-const ready = new Map<string, GPUComputePipeline>();
 
 onDispose(() => {
   modules.clear();
   layouts.clear();
   pipelines.clear();
-  ready.clear();
 });
 
 async function shaderModule(file: string): Promise<GPUShaderModule> {
@@ -247,7 +245,6 @@ export function pipeline(def: KernelDef, overrides?: Overrides): Promise<GPUComp
           `entry ${def.entry}): ${err.message}`);
       }
       count('pipelinesCreated');
-      ready.set(key, created);
       return created;
     })();
     pipelines.set(key, p);
@@ -256,7 +253,3 @@ export function pipeline(def: KernelDef, overrides?: Overrides): Promise<GPUComp
   return p;
 }
 
-/** The pipeline if it has already been created (the compiled-plan path uses this to avoid awaits). */
-export function readyPipeline(def: KernelDef, overrides?: Overrides): GPUComputePipeline | undefined {
-  return ready.get(pipelineKey(def, overrides));
-}

@@ -3,7 +3,7 @@
 // optimizer's state arenas (src/graph/optimizer-state.ts) share the same layout.
 
 import { gpu } from '../gpu/device.js';
-import { submitInOrder } from '../gpu/queue.js';
+import { submitInOrder } from '../runtime/queue.js';
 import { noteSubmit, Storage } from '../memory/pool.js';
 import { moveReaders, type Tensor } from '../tensor/tensor.js';
 

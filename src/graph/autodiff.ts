@@ -5,8 +5,8 @@
 import { Tensor, Node, withTracing, read, realise, tensor } from '../tensor/tensor.js';
 import { reshape } from '../ops/shape-ops.js';
 import { add, zerosLike } from '../ops/elementwise.js';
-import { fmtShape } from '../ops/op.js';
-import { sameShape } from '../ops/shape.js';
+import { fmtShape, sameShape } from '../util/shape.js';
+import { opOf } from '../ops/op.js';
 
 /** Nodes on a path from any of `xs` to `y`, in topological order. */
 function pathNodes(y: Tensor, xs: Tensor[]): Node[] {
@@ -50,7 +50,7 @@ export function gradients(y: Tensor, xs: Tensor[], dy?: Tensor): Tensor[] {
       const node = order[i];
       const dys = grads.get(node);
       if (!dys || dys.every((g) => g === null) || node.inputs.length === 0) continue;
-      const rule = node.op.grad;
+      const rule = opOf(node.op).grad;
       if ('none' in rule) {
         // Comparisons and integer outputs pass nothing back. Any other op without a gradient rule
         // must not be crossed: a missing derivative would otherwise read as a zero one.

@@ -7,10 +7,11 @@
 
 import { defineKernel } from '../gpu/kernels.js';
 import { BINARY_CODES, UNARY_CODES } from '../ops/elementwise.js';
-import { defineOp, grid1d, numel, type HostTensor, type Meta } from '../ops/op.js';
+import { defineOp } from '../ops/op.js';
+import { grid1d } from '../gpu/dispatch.js';
+import { numel, type Meta, sameShape } from '../util/shape.js';
+import { type HostTensor, host } from '../reference/host.js';
 import { binaryRefs, unaryRefs } from '../reference/elementwise.js';
-import { host } from '../reference/host.js';
-import { sameShape } from '../ops/shape.js';
 import { Node, type Tensor } from '../tensor/tensor.js';
 
 export const chainKernel = defineKernel({

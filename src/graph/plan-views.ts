@@ -4,10 +4,10 @@
 // plan.explainTable(), plan.profile(), plan.traceEvents() and plan.checkFinite().
 
 import { gpu } from '../gpu/device.js';
-import { encodeDispatches, type Prepared, type RecordedDispatch } from '../gpu/executor.js';
-import { submitInOrder } from '../gpu/queue.js';
+import { encodeDispatches, type Prepared, type RecordedDispatch } from '../runtime/executor.js';
+import { submitInOrder } from '../runtime/queue.js';
 import { noteSubmit, type Storage } from '../memory/pool.js';
-import { fmtShape } from '../ops/op.js';
+import { fmtShape } from '../util/shape.js';
 import type { Node } from '../tensor/tensor.js';
 
 /** One row of plan.explain(): a dispatch and where it came from. */

@@ -1,16 +1,16 @@
 // The Plan runtime: replay a compiled step. run() writes the inputs, encodes every dispatch into one
 // compute pass, then the copies after the pass, and submits once, in program order
-// (src/gpu/queue.ts); every `readEvery` steps the outputs (and the device's index-error flags) are
+// (src/runtime/queue.ts); every `readEvery` steps the outputs (and the device's index-error flags) are
 // copied into a ring of staging buffers and mapped without waiting. flush() waits for all of it.
 // In steady state a step creates no buffers, pipelines or bind groups and never waits on the GPU.
 
 import { gpu, throwPendingError } from '../gpu/device.js';
-import { checkIndexErrors, ERROR_BYTES, errorBuffer, throwIndexErrors } from '../gpu/device-errors.js';
-import { encodeDispatches, lostOr, type Prepared, type RecordedDispatch } from '../gpu/executor.js';
-import { queueBusy, submitInOrder } from '../gpu/queue.js';
+import { checkIndexErrors, ERROR_BYTES, errorBuffer, throwIndexErrors } from '../runtime/device-errors.js';
+import { encodeDispatches, lostOr, type Prepared, type RecordedDispatch } from '../runtime/executor.js';
+import { queueBusy, submitInOrder } from '../runtime/queue.js';
 import { count } from '../gpu/stats.js';
 import { acquireBuffer, noteSubmit, READBACK_USAGE, releaseBuffer, type Storage } from '../memory/pool.js';
-import { fmtShape, type DType } from '../ops/op.js';
+import { fmtShape, type DType } from '../util/shape.js';
 import { checkUsable, realiseReadersOf, Tensor } from '../tensor/tensor.js';
 import { optimizerStateOf, type Hyper, type PlanOptimizer } from './optimizer-state.js';
 import {
@@ -84,7 +84,7 @@ export class Plan {
   private ringCreated: number;
   /** Bytes of a staging buffer: the outputs, then the index-error flags when the plan checks indices. */
   private readonly readBytes: number;
-  /** The device's index-error buffer (src/gpu/device-errors.ts) when a kernel of the plan checks indices. */
+  /** The device's index-error buffer (src/runtime/device-errors.ts) when a kernel of the plan checks indices. */
   private readonly errorFlags: GPUBuffer | null;
   /** The newest step whose index-error flags were read. */
   private flagsReadAt = 0;
@@ -131,7 +131,7 @@ export class Plan {
     if (inputs.length !== this.inputs.length) {
       throw new Error(`shadergrad: plan '${this.label}' takes ${this.inputs.length} inputs, got ${inputs.length}`);
     }
-    // Submitted in program order (src/gpu/queue.ts): at once when nothing earlier waits, else after
+    // Submitted in program order (src/runtime/queue.ts): at once when nothing earlier waits, else after
     // it, with the input values copied now so the caller may reuse its arrays.
     const deferred = queueBusy();
     const copies: [Storage, Tensor][] = [];

@@ -1,18 +1,19 @@
 // Record a scheduled step: every op's encode() once, into a fixed list of dispatches with their
 // buffers bound; pipelines, bind groups and the uniform buffer are built once (prepare() in
-// src/gpu/executor.ts). After the compute pass come copy commands: the optimizer's results into the
+// src/runtime/executor.ts). After the compute pass come copy commands: the optimizer's results into the
 // arenas and state updates into their buffers. Every dispatch and copy gets a row for plan.explain().
 //
 // The optimizer's dispatches are "dynamic": before each step the plan rewrites their uniform values
 // from the new hyper-parameters (rewriteHyperUniforms below).
 
 import { gpu } from '../gpu/device.js';
-import { Recorder, prepare, type Prepared, type RecordedCommand, type RecordedDispatch } from '../gpu/executor.js';
+import { Recorder, prepare, type Prepared, type RecordedCommand, type RecordedDispatch } from '../runtime/executor.js';
 import { packParams, type KernelDef } from '../gpu/kernels.js';
 import { count } from '../gpu/stats.js';
 import type { Storage } from '../memory/pool.js';
 import { COPY_CODE, unaryKernel } from '../ops/elementwise.js';
-import { fmtShape, grid1d, type Meta } from '../ops/op.js';
+import { fmtShape, type Meta } from '../util/shape.js';
+import { grid1d } from '../gpu/dispatch.js';
 import type { Node, Tensor } from '../tensor/tensor.js';
 import type { Arena } from './arena.js';
 import type { ChainAttrs } from './fusion.js';
@@ -20,6 +21,7 @@ import type { Hyper } from './optimizer-state.js';
 import type { ExplainRow } from './plan-views.js';
 import { bufferAt, type Placed, type Placement, type Schedule } from './schedule.js';
 import type { TracedStep } from './trace.js';
+import { opOf } from '../ops/op.js';
 
 /** A copy command encoded after a plan's compute pass. */
 export interface AfterPassCopy {
@@ -69,7 +71,7 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
       inputs: ins.map((p) => p.ref), outputs: outs.map((p) => p.ref),
       inMeta: node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), outMeta: node.outputs, attrs: node.attrs,
     });
-    const cost = node.op.cost(node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), node.outputs, node.attrs);
+    const cost = opOf(node.op).cost(node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), node.outputs, node.attrs);
     for (let c = before; c < rec.commands.length; c++) {
       const opName = node.op.name === 'fusedElementwise' ? `fused(${(node.attrs as ChainAttrs).ops.join('·')})` : node.op.name;
       rows.push({

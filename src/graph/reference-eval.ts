@@ -2,8 +2,9 @@
 // that tests compare the GPU against. Forward evaluates each node's `reference`; backward runs
 // reverse mode with each op's `referenceBackward` (hand-written loops, not the GPU gradient rules).
 
-import type { HostTensor } from '../ops/op.js';
+import type { HostTensor } from '../reference/host.js';
 import { hostValues, type Node, type Tensor } from '../tensor/tensor.js';
+import { opOf } from '../ops/op.js';
 
 export type Leaves = Map<Tensor, HostTensor>;
 
@@ -46,7 +47,7 @@ export class ReferenceRun {
         continue;
       }
       const ins = inputs.map((t) => this.value(t));
-      this.values.set(node, node.op.reference(ins, node.attrs as never));
+      this.values.set(node, opOf(node.op).reference(ins, node.attrs as never));
     }
   }
 
@@ -65,7 +66,7 @@ export class ReferenceRun {
       const dys = grads.get(node);
       const inputs = this.inputsOf.get(node)!;
       if (!dys || dys.every((g) => !g) || inputs.length === 0) continue;
-      const rb = node.op.referenceBackward;
+      const rb = opOf(node.op).referenceBackward;
       if ('none' in rb) continue;
       const dxs = rb({
         inputs: inputs.map((t) => this.value(t)), outputs: this.values.get(node)!, dys, attrs: node.attrs as never,

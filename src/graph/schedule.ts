@@ -9,7 +9,8 @@
 
 import { acquireBuffer, Storage } from '../memory/pool.js';
 import { planMemory, type PlannedValue } from '../memory/planner.js';
-import { isSlice, numel, type BufferRef } from '../ops/op.js';
+import { isSlice, type BufferRef } from '../gpu/dispatch.js';
+import { numel } from '../util/shape.js';
 import { pendingNodes, tracePlan, type Node, type Tensor } from '../tensor/tensor.js';
 import type { Arena } from './arena.js';
 import { fuseElementwise } from './fusion.js';

@@ -4,7 +4,7 @@
 // src/graph/schedule.ts to order and place.
 
 import { Storage } from '../memory/pool.js';
-import { fmtShape, numel, type DType } from '../ops/op.js';
+import { fmtShape, numel, type DType } from '../util/shape.js';
 import { fromStorage, realise, Tensor, tracePlan, withTracing } from '../tensor/tensor.js';
 import type { Arena } from './arena.js';
 import { gradients } from './autodiff.js';

@@ -12,7 +12,7 @@
 // Node modules are imported dynamically through variables, so a bundler can build this module for a page.
 
 import { read, tensor, Tensor } from '../tensor/tensor.js';
-import type { DType } from '../ops/op.js';
+import type { DType } from '../util/shape.js';
 import {
   decodeSafetensors, encodeSafetensors, planSafetensors, checkTensorData, tensorBytes,
   type FileDType, type SafetensorsWriteDType, type SafetensorsWriteTensor,

@@ -5,7 +5,7 @@
 import type { Module } from '../nn/module.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import type { Optimizer } from '../optim/optimizers.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { read, tensor, type Tensor } from '../tensor/tensor.js';
 import { assign } from '../tensor/assign.js';
 import { checkCompatible, loadCheckpoint, saveCheckpoint, type LoadedTensor, type TensorSpec } from './checkpoint.js';
 import { checkOptimizerCheckpoint, isModelKey, loadOptimizerCheckpoint, optimizerCheckpoint } from './optimizer-state.js';
@@ -20,7 +20,6 @@ const EXTRA_STATE_KEY = 'extraState';
 async function extraStateJson(model: Module): Promise<Record<string, { dtype: string; shape: number[]; data: number[] }> | undefined> {
   const extra = Object.entries(model.extraState());
   if (!extra.length) return undefined;
-  const { read } = await import('../tensor/tensor.js');
   const values = await read(...extra.map(([, t]) => t));
   return Object.fromEntries(extra.map(([name, t], i) => [name, { dtype: t.dtype, shape: t.shape, data: Array.from(values[i]) }]));
 }
@@ -30,7 +29,6 @@ async function loadExtraState(model: Module, saved: unknown): Promise<void> {
   if (saved === undefined) return;
   const own = model.extraState();
   const entries = typeof saved === 'object' && saved !== null ? Object.entries(saved as Record<string, { dtype?: unknown; shape?: unknown; data?: unknown }>) : [];
-  const { tensor } = await import('../tensor/tensor.js');
   for (const [name, v] of entries) {
     const t = own[name];
     if (!t) continue; // state of a layer this model does not have (e.g. dropout removed): nothing to restore

@@ -1,12 +1,12 @@
 // The buffer pool. GPU buffers are created in size classes (powers of two split into four steps,
 // so at most 25 % is wasted) and recycled. A buffer released while commands that use it may still
 // be recorded or queued is only handed out again once that work has gone to the queue: every
-// submission takes a ticket in program order (src/gpu/queue.ts), a release is stamped with the newest
+// submission takes a ticket in program order (src/runtime/queue.ts), a release is stamped with the newest
 // ticket issued, and the buffer is reused once every ticket up to its stamp has been submitted.
 
 import { deviceGeneration, gpu, onDispose } from '../gpu/device.js';
 import { count, registerGauge, trackAllocation } from '../gpu/stats.js';
-import type { BufferRef } from '../ops/op.js';
+import type { BufferRef } from '../gpu/dispatch.js';
 
 /**
  * GPUBufferUsage bits by name. The global GPUBufferUsage exists in Node only once the WebGPU
@@ -38,7 +38,7 @@ interface Freed {
   epoch: number;
 }
 
-// Tickets: every submission to the queue takes one, in program order (src/gpu/queue.ts), and they
+// Tickets: every submission to the queue takes one, in program order (src/runtime/queue.ts), and they
 // are retired in that order once submitted (or abandoned). A buffer released now may still be bound
 // by any ticket issued so far, so it is stamped with `ticketsIssued` and handed out again only when
 // `ticketsDone` has reached that stamp. With nothing queued the two are equal and reuse is immediate

@@ -2,27 +2,14 @@
 // tensor of the given shape; fan-in/fan-out follow PyTorch (for conv weights [O, I, kh, kw]:
 // fan_in = I·kh·kw, fan_out = O·kh·kw). `manualSeed(n)` makes every later initialisation reproducible.
 
-import { Random } from '../util/random.js';
+import { globalRandom, Random } from '../util/random.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { fmtShape, numel } from '../ops/op.js';
+import { fmtShape, numel } from '../util/shape.js';
 import { checkOptions, keysOf } from '../util/options.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const WEIGHT_INIT_KEYS = keysOf<InitOptions>({ seed: 1, name: 1 });
 export const KAIMING_KEYS = keysOf<KaimingOptions>({ seed: 1, name: 1, a: 1, mode: 1, nonlinearity: 1 });
-
-let generator = new Random(0x5eed);
-
-/** Seed the generator used by initializers, dropout seeds and data shuffling defaults. */
-export function manualSeed(seed: number): void {
-  if (!Number.isFinite(seed)) throw new Error(`shadergrad: manualSeed: seed must be a finite number, got ${seed}`);
-  generator = new Random(seed);
-}
-
-/** The global generator (initializers draw from it unless given their own seed). */
-export function globalRandom(): Random {
-  return generator;
-}
 
 export interface InitOptions {
   /** Use a private generator with this seed instead of the global one. */
@@ -56,7 +43,7 @@ export function fans(shape: number[]): [number, number] {
 
 function make(shape: number[], opts: InitOptions, draw: (r: Random) => number): Tensor {
   checkOptions('nn.init', opts, WEIGHT_INIT_KEYS);
-  const r = opts.seed !== undefined ? new Random(opts.seed) : generator;
+  const r = opts.seed !== undefined ? new Random(opts.seed) : globalRandom();
   const data = new Float32Array(numel(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw(r);
   return tensor(data, shape, { name: opts.name });

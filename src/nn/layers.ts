@@ -5,23 +5,20 @@
 import { Module } from './module.js';
 import * as init from './init.js';
 import { tensor as tensorOf, type Tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../ops/op.js';
+import { fmtShape } from '../util/shape.js';
 import { add, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../ops/elementwise.js';
 import { linear as linearOp } from '../ops/matmul.js';
 import { flatten as flattenOp, reshape } from '../ops/shape-ops.js';
 import { conv2d as conv2dOp, type Conv2dOptions } from '../ops/conv.js';
 import { avgPool2d as avgPoolOp, globalAvgPool2d as gapOp, maxPool2d as maxPoolOp, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
-import { elu as eluOp, gelu as geluOp, leakyRelu as leakyReluOp, silu as siluOp, softplus as softplusOp, type GeluOptions, type SoftplusOptions } from '../ops/activation.js';
+import { elu as eluOp, gelu as geluOp, leakyRelu as leakyReluOp, silu as siluOp, softplus as softplusOp, type GeluOptions, type SoftplusOptions, GELU_KEYS, SOFTPLUS_KEYS } from '../ops/activation.js';
 import { logSoftmax as logSoftmaxOp, softmax as softmaxOp } from '../ops/softmax.js';
 import { batchNorm as batchNormOp } from '../ops/batchnorm.js';
-import { augment as augmentOp, dropout as dropoutOp, randomKey, seedNext, type AugmentOptions } from '../ops/dropout.js';
+import { augment as augmentOp, dropout as dropoutOp, randomKey, seedNext, type AugmentOptions, RANDOM_AUGMENT_KEYS } from '../ops/dropout.js';
 import { layerNorm as layerNormOp } from '../ops/layernorm.js';
 import { embedding as embeddingOp, narrow, pad } from '../ops/index-ops.js';
 import { deferStateUpdate } from '../graph/state.js';
 import { checkOptions, optionsChecked, keysOf, type Opts } from '../util/options.js';
-import { GELU_KEYS } from '../ops/activation.js';
-import { SOFTPLUS_KEYS } from '../ops/activation.js';
-import { RANDOM_AUGMENT_KEYS } from '../ops/dropout.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const LINEAR_KEYS = keysOf<LinearOptions>({ bias: 1, init: 1, seed: 1 });

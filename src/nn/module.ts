@@ -2,10 +2,10 @@
 // statistics) and children. PyTorch's shape: `forward`, `parameters()`, `namedParameters()`,
 // `stateDict()`, `loadStateDict()`, `train()` / `eval()`, plus `freeze()` for transfer learning.
 
+import { assign } from '../tensor/assign.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../ops/op.js';
-import { sameShape } from '../ops/shape.js';
+import { fmtShape, sameShape } from '../util/shape.js';
 
 export abstract class Module {
   /** Training mode: dropout active, batch norm uses and updates batch statistics. */
@@ -146,7 +146,6 @@ export abstract class Module {
     }
     for (const name of Object.keys(values)) if (!(name in own)) problems.push(`unexpected '${name}'`);
     if (problems.length) throw new Error(`shadergrad: loadStateDict(${this.kind}): ${problems.join('; ')}`);
-    const { assign } = await import('../tensor/assign.js');
     for (const [name, t] of Object.entries(own)) {
       const v = values[name];
       const src = v instanceof Tensor ? v : tensor(v.data, v.shape, { dtype: t.dtype });

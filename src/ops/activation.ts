@@ -10,7 +10,9 @@ import { defineKernel } from '../gpu/kernels.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/activation.js';
 import type { ActKind, ActParams } from '../reference/activation.js';
-import { defineOp, grid1d, numel, type BufferRef, type EncodeArgs, type EncodeCtx, type Meta, type OpDef } from './op.js';
+import { defineOp, type OpDef } from './op.js';
+import { grid1d, type BufferRef, type EncodeCtx, type EncodeArgs } from '../gpu/dispatch.js';
+import { numel, type Meta } from '../util/shape.js';
 import { mul } from './elementwise.js';
 import { checkOptions, keysOf } from '../util/options.js';
 

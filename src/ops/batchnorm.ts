@@ -24,7 +24,10 @@ import { defineKernel, type BindingDef, type KernelDef } from '../gpu/kernels.js
 import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply, apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/batchnorm.js';
-import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type HostTensor, type Meta } from './op.js';
+import { defineOp } from './op.js';
+import { fmtShape, numel, type Meta } from '../util/shape.js';
+import { grid1d, type BufferRef, type EncodeCtx } from '../gpu/dispatch.js';
+import type { HostTensor } from '../reference/host.js';
 import { add, expand, mul, neg, powScalar, reciprocal, scale, shift, sqrt, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';

@@ -6,8 +6,10 @@
 import { defineKernel, type KernelDef } from '../gpu/kernels.js';
 import { apply1, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/dropout.js';
-import { globalRandom } from '../nn/init.js';
-import { defineOp, fmtShape, grid1d, numel, type EncodeArgs, type EncodeCtx, type Meta, type OpDef } from './op.js';
+import { globalRandom } from '../util/random.js';
+import { defineOp, type OpDef } from './op.js';
+import { fmtShape, numel, type Meta } from '../util/shape.js';
+import { grid1d, type EncodeCtx, type EncodeArgs } from '../gpu/dispatch.js';
 import { checkOptions, keysOf } from '../util/options.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).

@@ -6,11 +6,9 @@ import { defineKernel } from '../gpu/kernels.js';
 import { apply1, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/elementwise.js';
 import { sumToShape } from '../reference/host.js';
-import { defineOp, grid1d, numel, type DType, type NoGrad, type OpDef } from './op.js';
-import {
-  broadcastShapes, broadcastStrides, checkRank, collapseDims, reducedAxes, sameShape, stridesOf,
-} from './shape.js';
-import { sum } from './reduce.js';
+import { defineOp, type NoGrad, type OpDef } from './op.js';
+import { grid1d } from '../gpu/dispatch.js';
+import { numel, type DType, broadcastShapes, broadcastStrides, checkRank, collapseDims, reducedAxes, sameShape, stridesOf } from '../util/shape.js';
 import { reshape } from './shape-ops.js';
 
 const WG = 256;
@@ -272,11 +270,23 @@ export function expand(x: Tensor, shape: number[]): Tensor {
   return apply1(expandOp, [x], { shape: [...shape] });
 }
 
+// Broadcasting's gradient sums over the broadcast axes: a reduction, an op of reduce.ts, whose own
+// gradients are written with this file's ops. So reduce.ts hands its sum over when it loads
+// (provideSum) instead of this file importing it: neither imports the other, and the graph holds
+// the same `sum` nodes as a direct call would.
+let sumAxes: ((x: Tensor, axes: number[], keepdim: boolean) => Tensor) | undefined;
+
+/** @internal reduce.ts registers its sum here when it loads. */
+export function provideSum(sum: (x: Tensor, axes: number[], keepdim: boolean) => Tensor): void {
+  sumAxes = sum;
+}
+
 /** Sum x over its broadcast dimensions so it has `shape` (the reverse of broadcasting). */
 export function sumTo(x: Tensor, shape: number[]): Tensor {
   if (sameShape(x.shape, shape)) return x;
   const axes = reducedAxes(shape, x.shape);
-  const s = axes.length ? sum(x, axes, true) : x;
+  if (axes.length && !sumAxes) throw new Error('shadergrad: internal: sumTo needs src/ops/reduce.ts to be loaded');
+  const s = axes.length ? sumAxes!(x, axes, true) : x;
   return reshape(s, shape);
 }
 

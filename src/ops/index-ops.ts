@@ -15,8 +15,9 @@
 import { defineKernel } from '../gpu/kernels.js';
 import { apply1, hostValues, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/index-ops.js';
-import { defineOp, fmtShape, grid1d, numel, type DType, type Meta, type OpDef } from './op.js';
-import { checkRank, normAxis, stridesOf } from './shape.js';
+import { defineOp, type OpDef } from './op.js';
+import { fmtShape, numel, type DType, type Meta, checkRank, normAxis, stridesOf } from '../util/shape.js';
+import { grid1d } from '../gpu/dispatch.js';
 import { reshape } from './shape-ops.js';
 import { axisView } from './kernel-rules.js';
 

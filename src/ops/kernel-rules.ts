@@ -15,7 +15,7 @@
 // rule follow one adapter class, and a later autotuner replaces these constants by measurements.
 
 import { softwareRules } from '../gpu/device.js';
-import { numel } from './op.js';
+import { numel } from '../util/shape.js';
 
 /** Threads per workgroup of the one-thread-per-row kernels (their WGSL @workgroup_size). */
 export const ROW_THREADS = 64;

@@ -5,8 +5,9 @@
 import { defineKernel } from '../gpu/kernels.js';
 import { apply, apply1, hostValues, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/metrics.js';
-import { defineOp, fmtShape, grid1d, numel, type Meta, type OpDef } from './op.js';
-import { sameShape } from './shape.js';
+import { defineOp, type OpDef } from './op.js';
+import { fmtShape, numel, type Meta, sameShape } from '../util/shape.js';
+import { grid1d } from '../gpu/dispatch.js';
 import { add, div, gt, maximum, mul, neg, reciprocal, scale, square, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { matmul } from './matmul.js';

@@ -3,68 +3,15 @@
 // why it has none, its float64 CPU reference (forward and backward, from src/reference/), and its cost
 // model. The fields are required, so an op without a gradient or reference fails to compile.
 
-import type { KernelDef, Overrides, ParamValues } from '../gpu/kernels.js';
-import type { Tensor } from '../tensor/tensor.js';
-
-export type DType = 'f32' | 'i32';
-
-export interface Meta {
-  shape: number[];
-  dtype: DType;
-}
-
-/** A CPU tensor in float64 for the references (i32 values are stored as exact doubles). */
-export interface HostTensor {
-  data: Float64Array;
-  shape: number[];
-}
+import type { KernelDef } from '../gpu/kernels.js';
+import type { HostTensor } from '../reference/host.js';
+import type { NodeOp, Tensor } from '../tensor/tensor.js';
+import type { Meta } from '../util/shape.js';
 
 export interface Cost {
   flops: number;
   /** Bytes read + written by the kernels, counting each tensor once. */
   bytes: number;
-}
-
-/** A range of a GPU buffer (a tensor inside an arena); offsets are multiples of 256 bytes. */
-export interface BufferSlice {
-  buffer: GPUBuffer;
-  offset: number;
-  size: number;
-}
-
-/** What kernels bind: a whole buffer, or a slice of one. */
-export type BufferRef = GPUBuffer | BufferSlice;
-
-export function isSlice(b: BufferRef): b is BufferSlice {
-  return (b as BufferSlice).offset !== undefined && (b as BufferSlice).buffer !== undefined;
-}
-
-export interface DispatchOptions {
-  /** Buffers by binding name; the uniform `params` binding is filled from `params`. */
-  bind: Record<string, BufferRef>;
-  params?: ParamValues;
-  overrides?: Overrides;
-  /** Workgroup counts [x, y, z]. */
-  grid: [number, number?, number?];
-}
-
-/** What an op's `encode` sees: a way to record dispatches and to get scratch buffers. */
-export interface EncodeCtx {
-  dispatch(kernel: KernelDef, opts: DispatchOptions): void;
-  /** A temporary buffer that lives until the end of this submit. */
-  scratch(bytes: number): GPUBuffer;
-  /** Fill the first `bytes` of a buffer with a 32-bit pattern (0 = zeros) in the command stream. */
-  fill(buffer: BufferRef, bytes: number, value: number): void;
-  /** Device limits that tile choices depend on. */
-  limits: { maxWorkgroupsPerDim: number; maxWorkgroupStorage: number; maxStorageBuffers: number };
-}
-
-export interface EncodeArgs<A> {
-  inputs: BufferRef[];
-  outputs: BufferRef[];
-  inMeta: Meta[];
-  outMeta: Meta[];
-  attrs: A;
 }
 
 export interface GradArgs<A> {
@@ -95,15 +42,12 @@ export interface RefBackwardArgs<A> {
   attrs: A;
 }
 
+/**
+ * An op: what the tensor runtime needs (NodeOp: name, infer, encode or alias) and the rest of the
+ * contract — the gradient, the float64 references and the cost model, and the kernels it dispatches.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface OpDef<A = any> {
-  name: string;
-  /** Output metas; throws a clear error naming the argument for bad input. */
-  infer(inputs: Meta[], attrs: A): Meta[];
-  /** Record the dispatches that compute the outputs. Omitted only for aliasing ops. */
-  encode?: (ctx: EncodeCtx, args: EncodeArgs<A>) => void;
-  /** Output 0 is a view of input 0's buffer (reshape): no dispatch, no copy. */
-  alias?: boolean;
+export interface OpDef<A = any> extends NodeOp<A> {
   grad: GradFn<A> | NoGrad;
   reference: (inputs: HostTensor[], attrs: A) => HostTensor[];
   referenceBackward: ((args: RefBackwardArgs<A>) => (HostTensor | null)[]) | NoGrad;
@@ -125,24 +69,10 @@ export function opTable(): ReadonlyMap<string, OpDef> {
   return table;
 }
 
-export function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
+/** The full definition of a node's op (every op but the source tensors' is made with defineOp). */
+export function opOf(op: NodeOp): OpDef {
+  const def = table.get(op.name);
+  if (def !== op) throw new Error(`shadergrad: internal: op '${op.name}' was not made with defineOp`);
+  return def;
 }
 
-export function bytesOf(m: Meta): number {
-  return numel(m.shape) * 4;
-}
-
-/** Workgroup grid for `n` threads in groups of `wg`, folded into 2-D when it exceeds the per-dim limit. */
-export function grid1d(n: number, wg: number, maxPerDim = 65535): [number, number] {
-  const groups = Math.max(1, Math.ceil(n / wg));
-  if (groups <= maxPerDim) return [groups, 1];
-  const y = Math.ceil(groups / maxPerDim);
-  return [Math.ceil(groups / y), y];
-}
-
-export function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}

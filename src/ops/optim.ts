@@ -15,8 +15,9 @@
 import { defineKernel, type KernelDef, type ParamDef } from '../gpu/kernels.js';
 import { apply, apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/optim.js';
-import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type Meta } from './op.js';
-import { sameShape } from './shape.js';
+import { defineOp } from './op.js';
+import { fmtShape, numel, type Meta, sameShape } from '../util/shape.js';
+import { grid1d, type BufferRef, type EncodeCtx } from '../gpu/dispatch.js';
 import { abs, add, ge, mul, scale, sign } from './elementwise.js';
 import { checkOptions, keysOf } from '../util/options.js';
 import { failIn, type Fail } from '../util/errors.js';

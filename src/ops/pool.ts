@@ -18,7 +18,9 @@
 import { defineKernel, type KernelDef } from '../gpu/kernels.js';
 import { apply, apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/pool.js';
-import { defineOp, fmtShape, grid1d, numel, type BufferRef, type EncodeCtx, type OpDef } from './op.js';
+import { defineOp, type OpDef } from './op.js';
+import { fmtShape, numel } from '../util/shape.js';
+import { grid1d, type BufferRef, type EncodeCtx } from '../gpu/dispatch.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { checkOptions, keysOf } from '../util/options.js';

@@ -7,9 +7,10 @@ import { defineKernel } from '../gpu/kernels.js';
 import { axisView, oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/reduce.js';
-import { defineOp, fmtShape, grid1d, numel, type OpDef } from './op.js';
-import { normAxis } from './shape.js';
-import { add, div, eq, expand, mul, scale } from './elementwise.js';
+import { defineOp, type OpDef } from './op.js';
+import { fmtShape, numel, normAxis } from '../util/shape.js';
+import { grid1d } from '../gpu/dispatch.js';
+import { add, div, eq, expand, mul, provideSum, scale } from './elementwise.js';
 import { reshape } from './shape-ops.js';
 
 export const reduceKernel = defineKernel({
@@ -117,6 +118,7 @@ function reduce(kind: Kind, x: Tensor, axis: number | number[] | undefined, keep
 
 /** Sum over `axis` (a number, a list, or all axes when omitted). */
 export const sum = (x: Tensor, axis?: number | number[], keepdim = false) => reduce('sum', x, axis, keepdim);
+provideSum(sum); // sumTo (elementwise.ts), the gradient of broadcasting, sums with it
 /** Mean over `axis` (a number, a list, or all axes when omitted). */
 export const mean = (x: Tensor, axis?: number | number[], keepdim = false) => reduce('mean', x, axis, keepdim);
 /** Maximum over `axis` (values only; ties share the gradient evenly, like torch.amax). */

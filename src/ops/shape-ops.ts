@@ -4,8 +4,9 @@
 import { defineKernel } from '../gpu/kernels.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/shape.js';
-import { defineOp, fmtShape, grid1d, numel } from './op.js';
-import { checkRank, collapseDims, normAxis, sameShape, stridesOf } from './shape.js';
+import { defineOp } from './op.js';
+import { fmtShape, numel, checkRank, collapseDims, normAxis, sameShape, stridesOf } from '../util/shape.js';
+import { grid1d } from '../gpu/dispatch.js';
 
 interface ReshapeAttrs {
   shape: number[];

@@ -9,8 +9,9 @@ import { defineKernel, type BindingDef, type KernelDef } from '../gpu/kernels.js
 import { axisView, oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/softmax.js';
-import { defineOp, grid1d, numel, type BufferRef, type EncodeCtx, type EncodeArgs, type Meta, type OpDef } from './op.js';
-import { normAxis } from './shape.js';
+import { defineOp, type OpDef } from './op.js';
+import { grid1d, type BufferRef, type EncodeCtx, type EncodeArgs } from '../gpu/dispatch.js';
+import { numel, type Meta, normAxis } from '../util/shape.js';
 import { exp, mul, neg, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';

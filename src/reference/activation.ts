@@ -1,8 +1,7 @@
 // CPU references for the activations of src/ops/activation.ts, float64, written from the maths
 // (PyTorch's definitions): value, first and second derivative of each, and erf to ~1e-15.
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 export type ActKind = 'leakyRelu' | 'elu' | 'gelu' | 'geluTanh' | 'softplus' | 'silu';
 

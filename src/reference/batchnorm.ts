@@ -6,8 +6,7 @@
 //   eval:     y = (x − running_mean) · (running_var + eps)^(-1/2) · w + b.
 // Absent weight / bias are passed as null (w = 1, b = 0).
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 /** [N, C, L] of a batch-norm input. */
 export function bnView(shape: readonly number[]): [number, number, number] {

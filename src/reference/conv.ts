@@ -10,8 +10,7 @@
 //     dw = ∂T/∂w with r = dy                (backward w.r.t. the weight)
 // Layouts: x [N, C, H, W], w [O, C/groups, KH, KW], y [N, O, OH, OW].
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 export interface ConvGeometry {
   stride: [number, number];

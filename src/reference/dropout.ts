@@ -4,8 +4,7 @@
 //   element i, seed key (k0, k1), offset o:  c = o + i (64-bit),  bits = philox((c_lo, c_hi, 0, 0), key)[0]
 //   keep(i) = bits >= floor(p · 2^32),  y = keep ? x / (1 − p) : 0.
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 const TWO_16 = 65536;
 const TWO_32 = 4294967296;

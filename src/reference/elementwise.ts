@@ -1,7 +1,6 @@
 // CPU references for elementwise ops, float64, written from the maths.
 
-import type { HostTensor } from '../ops/op.js';
-import { broadcastIndex, host, sumToShape, unravel } from './host.js';
+import { type HostTensor, broadcastIndex, host, sumToShape, unravel } from './host.js';
 
 export interface UnaryRef {
   f: (x: number, alpha: number) => number;

@@ -1,7 +1,11 @@
 // Host tensors for the CPU references: float64 values in row-major order. Plain helpers only;
 // the references themselves are written from the maths, never from the WGSL.
 
-import type { HostTensor } from '../ops/op.js';
+/** A CPU tensor in float64 for the references (i32 values are stored as exact doubles). */
+export interface HostTensor {
+  data: Float64Array;
+  shape: number[];
+}
 
 export function host(shape: number[], data?: ArrayLike<number>): HostTensor {
   const n = shape.reduce((a, b) => a * b, 1);

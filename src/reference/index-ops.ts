@@ -2,8 +2,7 @@
 // from their definitions as plain loops over coordinates. Backward functions are the adjoints:
 // every output element's gradient goes back to the input element it was copied from.
 
-import type { HostTensor } from '../ops/op.js';
-import { host, strides, unravel } from './host.js';
+import { type HostTensor, host, strides, unravel } from './host.js';
 
 /** [outer, size, inner] view of `shape` around `axis`. */
 function around(shape: readonly number[], axis: number): [number, number, number] {

@@ -2,8 +2,7 @@
 // variance). Named after llm.c's layernorm_forward / layernorm_backward. Every tensor is viewed as
 // (rows, C) with C the product of normalized_shape; mean and rstd are (rows); weight, bias (C).
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 /** out = (x − mean)·rstd·weight + bias; returns [out, mean, rstd] with mean, rstd shaped `statShape`. */
 export function layerNormForward(

@@ -1,8 +1,7 @@
 // CPU references for the losses, float64, written from the maths (torch.nn.functional's
 // definitions), never from the WGSL.
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 

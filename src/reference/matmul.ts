@@ -2,8 +2,7 @@
 // a: [batch?, M, K] (or [batch?, K, M] when transA), b: [batch?, K, N] (or [batch?, N, K] when transB).
 // Batch dimensions broadcast. Output [batch, M, N].
 
-import type { HostTensor } from '../ops/op.js';
-import { broadcastIndex, host, sumToShape, unravel } from './host.js';
+import { type HostTensor, broadcastIndex, host, sumToShape, unravel } from './host.js';
 import { broadcastShape } from './elementwise.js';
 
 interface Dims {

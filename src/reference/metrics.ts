@@ -1,8 +1,7 @@
 // CPU references for the metrics and the row normalisation behind cosine similarity, float64,
 // written from the definitions, never from the WGSL.
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 /** Index of the largest value of row r of (N, C); ties go to the lowest index (torch.argmax). */
 function argmaxRow(x: HostTensor, r: number): number {

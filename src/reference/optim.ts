@@ -6,8 +6,7 @@
 //   - maximize negates the gradient first; weight decay λ then adds λ·θ (AdamW instead scales θ by 1 − lr·λ);
 //   - penalties: value l1·Σ|θ| + l2/2·Σθ², gradient l1·sign(θ) + l2·θ (sign(0) = 0).
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 /** torch's lerp: start + w·(end − start) (the same value as β·start + (1 − β)·end with w = 1 − β). */
 function lerp(start: number, end: number, w: number): number {

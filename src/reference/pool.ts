@@ -4,8 +4,7 @@
 // columns; pixels outside the image are padding. With ceilMode the last window may reach past the
 // right padding: the average's divisor (countIncludePad) stops at the padded edge, as torch's.
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 export interface PoolGeometry {
   kernel: [number, number];

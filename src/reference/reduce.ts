@@ -1,7 +1,6 @@
 // CPU references for reductions over one axis, float64. The tensor is viewed as [outer, R, inner].
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 export type ReduceKind = 'sum' | 'mean' | 'max' | 'min';
 

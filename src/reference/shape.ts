@@ -1,7 +1,6 @@
 // CPU references for shape ops, float64.
 
-import type { HostTensor } from '../ops/op.js';
-import { host, strides, unravel } from './host.js';
+import { type HostTensor, host, strides, unravel } from './host.js';
 
 /** y[i_0..i_n] = x[i_perm^-1...]: output dimension d is input dimension perm[d]. */
 export function permuteForward(x: HostTensor, perm: number[]): HostTensor {

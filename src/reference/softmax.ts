@@ -1,8 +1,7 @@
 // CPU references for softmax and log-softmax over one axis, float64, written from the maths.
 // The tensor is viewed as [outer, R, inner] with R the softmax axis; a row is R elements `inner` apart.
 
-import type { HostTensor } from '../ops/op.js';
-import { host } from './host.js';
+import { type HostTensor, host } from './host.js';
 
 function view(shape: number[], axis: number): [number, number, number] {
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);

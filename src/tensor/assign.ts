@@ -3,11 +3,10 @@
 // an arena that a compiled plan has bound).
 //
 // The copy is recorded where the program calls assign (with whatever the new values still need
-// computing) and submitted in program order (src/gpu/queue.ts): a read issued before the assign sees
+// computing) and submitted in program order (src/runtime/queue.ts): a read issued before the assign sees
 // the old values, one issued after it the new ones, even if the caller does not await.
 
-import { fmtShape } from '../ops/op.js';
-import { sameShape } from '../ops/shape.js';
+import { fmtShape, sameShape } from '../util/shape.js';
 import { assignValues, type Tensor } from './tensor.js';
 
 function check(target: Tensor, value: Tensor): void {

@@ -15,8 +15,18 @@
 // created by OTHER concurrent tasks are attributed to it too. Return or keep() what must survive,
 // or use `using` / dispose() in code that runs concurrently.
 
-import type { Tensor } from './tensor.js';
 import { registerGauge } from '../gpu/stats.js';
+
+/**
+ * What a scope needs of a tensor. Tensor (tensor.ts) has these members; naming them here keeps this
+ * file below tensor.ts, which records every tensor it creates here.
+ */
+interface Tensor {
+  readonly isDisposed: boolean;
+  readonly storage: unknown;
+  dispose(): void;
+  describe(): string;
+}
 
 let live = 0;
 registerGauge('liveTensors', () => live);

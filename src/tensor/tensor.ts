@@ -5,13 +5,14 @@
 
 import { gpu, onDispose } from '../gpu/device.js';
 import { count } from '../gpu/stats.js';
-import { Recorder, submitRecording, type Readback } from '../gpu/executor.js';
+import { Recorder, submitRecording, type Readback } from '../runtime/executor.js';
 import { Storage } from '../memory/pool.js';
-import type { Submission } from '../gpu/queue.js';
+import type { EncodeArgs, EncodeCtx } from '../gpu/dispatch.js';
+import type { Submission } from '../runtime/queue.js';
 import { flattenTensorData } from './from-js.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { noteTensorCreated, noteTensorGone, setScopeHooks } from './scope.js';
-import { fmtShape, numel, type DType, type Meta, type OpDef } from '../ops/op.js';
+import { fmtShape, numel, type DType, type Meta } from '../util/shape.js';
 import { ShadergradError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
@@ -25,6 +26,22 @@ let tracing = 0;
 /** Symbol.dispose where the runtime has it (the same fallback TypeScript's `using` uses). */
 const disposeSymbol: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for('Symbol.dispose')) as typeof Symbol.dispose;
 
+/**
+ * What the tensor runtime needs of an op: its name, its shape rule, and how it records its kernels
+ * (or that its output is a view of its input). The full contract — gradient, references, cost — is
+ * OpDef (src/ops/op.ts), which extends this; opOf(node.op) gives it to the layers above.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface NodeOp<A = any> {
+  name: string;
+  /** Output metas; throws a clear error naming the argument for bad input. */
+  infer(inputs: Meta[], attrs: A): Meta[];
+  /** Record the dispatches that compute the outputs. Omitted only for aliasing ops. */
+  encode?: (ctx: EncodeCtx, args: EncodeArgs<A>) => void;
+  /** Output 0 is a view of input 0's buffer (reshape): no dispatch, no copy. */
+  alias?: boolean;
+}
+
 export class Node {
   readonly id = nextId++;
   /** One slot per output. Mutated in place, never replaced: the GC finaliser holds this array. */
@@ -35,7 +52,7 @@ export class Node {
   /** Recorded while compile() traced a step: part of a plan, never realised on its own. */
   readonly inPlan = planTracing > 0;
   constructor(
-    readonly op: OpDef,
+    readonly op: NodeOp,
     public inputs: Tensor[],
     public attrs: unknown,
     readonly outputs: Meta[],
@@ -172,7 +189,7 @@ function checkLive(t: Tensor, where: string): void {
 }
 
 /** Record an op on tensors; returns its output tensors (not run yet). */
-export function apply<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
+export function apply<A>(op: NodeOp<A>, inputs: Tensor[], attrs: A): Tensor[] {
   inputs.forEach((t, i) => checkUsable(t, `${op.name} input ${i}`));
   const outs = op.infer(inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), attrs);
   checkBindingLimit(outs.map((m, i) => [m, `output ${i} of ${op.name}`]), op.name);
@@ -289,13 +306,14 @@ function checkBindingLimit(metas: [Meta, string][], where: string): void {
   }
 }
 
-export function apply1<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
+export function apply1<A>(op: NodeOp<A>, inputs: Tensor[], attrs: A): Tensor {
   return apply(op, inputs, attrs)[0];
 }
 
 // ---- sources ------------------------------------------------------------------------------------
 
-export const sourceOp: OpDef<null> = {
+/** The op of tensors made from values (sg.tensor, parameters): leaves of every graph, never recorded. */
+export const sourceOp: NodeOp<null> = {
   name: 'source',
   infer: () => {
     throw new Error('source tensors are created with sg.tensor()');
@@ -303,13 +321,6 @@ export const sourceOp: OpDef<null> = {
   encode: () => {
     throw new Error('shadergrad: a source tensor has no data (was it disposed?)');
   },
-  grad: { none: 'a source tensor is a leaf of the graph' },
-  reference: () => {
-    throw new Error('source tensors take their values from the caller');
-  },
-  referenceBackward: { none: 'leaf' },
-  cost: () => ({ flops: 0, bytes: 0 }),
-  kernels: [],
 };
 
 export type TensorData = Float32Array | Int32Array | Uint8Array | number[] | ArrayLike<number>;
@@ -382,7 +393,7 @@ export function fromStorage(storage: Storage, shape: number[], dtype: DType, nam
 //
 // A read is recorded where the program issues it: its pending nodes are encoded at once (their
 // output buffers allocated, their input buffers bound) and the submission takes its place in the
-// queue (src/gpu/queue.ts). So a read sees the state at that point of the program, whatever is
+// queue (src/runtime/queue.ts). So a read sees the state at that point of the program, whatever is
 // submitted after it; and a second read of a node that an earlier, still waiting submission
 // computes is submitted after that one (and fails with it if it fails).
 
@@ -571,4 +582,7 @@ onDispose(() => {
   tracing = 0;
 });
 
-setScopeHooks({ isTensor: (v): v is Tensor => v instanceof Tensor, realiseNow: (ts) => realiseNow(...ts) });
+setScopeHooks({
+  isTensor: (v): v is Tensor => v instanceof Tensor,
+  realiseNow: (ts) => realiseNow(...ts.filter((t): t is Tensor => t instanceof Tensor)),
+});

@@ -21,7 +21,7 @@ import type { Dataset } from '../data/datasets.js';
 import { trainValTestSplit } from '../data/split.js';
 import { confusionMatrix, precision, recall, f1 } from '../metrics/classification.js';
 import type { Optimizer } from '../optim/optimizers.js';
-import { manualSeed } from '../nn/init.js';
+import { manualSeed } from '../util/random.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { load as loadModel, saveWithState } from '../io/model.js';
 import { loadCheckpoint } from '../io/checkpoint.js';

@@ -7,7 +7,7 @@
 //   OptionError            an unknown option key, or an option value out of its range
 //   DeviceLostError        the GPU device was lost or destroyed (src/gpu/device.ts)
 //   TensorUnusableError    a disposed tensor, or one of a lost device (src/tensor/tensor.ts)
-//   IndexOutOfRangeError   an index or class label out of range, found on the GPU (src/gpu/device-errors.ts)
+//   IndexOutOfRangeError   an index or class label out of range, found on the GPU (src/runtime/device-errors.ts)
 //   NonFiniteError         a compiled step produced NaN or Infinity (src/graph/plan.ts)
 //   UsageError             the command line was wrong (src/cli/args.ts)
 //

@@ -151,3 +151,18 @@ export function toRandom(seedOrRandom: number | Random | undefined, fallbackSeed
   if (seedOrRandom instanceof Random) return seedOrRandom;
   return new Random(seedOrRandom ?? fallbackSeed);
 }
+
+// ---- the global generator ----------------------------------------------------------------------
+
+let generator = new Random(0x5eed);
+
+/** Seed the generator used by initializers, dropout seeds and data shuffling defaults. */
+export function manualSeed(seed: number): void {
+  if (!Number.isFinite(seed)) throw new Error(`shadergrad: manualSeed: seed must be a finite number, got ${seed}`);
+  generator = new Random(seed);
+}
+
+/** The global generator (initializers draw from it unless given their own seed). */
+export function globalRandom(): Random {
+  return generator;
+}

@@ -16,7 +16,7 @@
 // The pool stamps released buffers with the newest ticket (src/memory/pool.ts), so a buffer that a
 // waiting submission binds is never handed out again before that submission has gone.
 
-import { deviceGeneration, onDispose } from './device.js';
+import { deviceGeneration, onDispose } from '../gpu/device.js';
 import { retireTicket, takeTicket, ticketsPending } from '../memory/pool.js';
 
 let tail: Promise<void> = Promise.resolve();

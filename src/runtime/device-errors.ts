@@ -14,7 +14,7 @@
 // cleared. As on CUDA, the error reaches the first read issued after the failing kernel, which is
 // not necessarily a read of that kernel's output.
 
-import { gpu, onDispose } from './device.js';
+import { gpu, onDispose } from '../gpu/device.js';
 import { submitInOrder } from './queue.js';
 import { acquireBuffer, noteSubmit, READBACK_USAGE, releaseBuffer } from '../memory/pool.js';
 import { ShadergradError } from '../util/errors.js';

@@ -2,17 +2,17 @@
 // buffer, bind groups are made, and all dispatches go into one command encoder with one compute
 // pass and one submit. The eager path (tensor.data()) and the compiled plan both use `Recorder`.
 
-import { gpu, isInitialised } from './device.js';
+import { gpu, isInitialised } from '../gpu/device.js';
 import {
   bindGroupLayout, bindingNumber, defineKernel, packParams, paramLayout, pipeline, type KernelDef, type Overrides,
-} from './kernels.js';
-import { count } from './stats.js';
+} from '../gpu/kernels.js';
+import { count } from '../gpu/stats.js';
 import { ERROR_BYTES, errorBuffer, errorBufferInUse, throwIndexErrors } from './device-errors.js';
 import {
   acquireBuffer, noteSubmit, READBACK_USAGE, releaseBuffer, STORAGE_USAGE, UNIFORM_USAGE,
 } from '../memory/pool.js';
 import { submitInOrder, type Submission } from './queue.js';
-import { isSlice, type BufferRef, type DispatchOptions, type EncodeCtx } from '../ops/op.js';
+import { isSlice, type BufferRef, type DispatchOptions, type EncodeCtx } from '../gpu/dispatch.js';
 
 export interface RecordedDispatch {
   kernel: KernelDef;
@@ -210,13 +210,13 @@ export interface Readback {
 }
 
 /**
- * Queue recorded commands (src/gpu/queue.ts): pipelines are prepared now, the commands are
+ * Queue recorded commands (src/runtime/queue.ts): pipelines are prepared now, the commands are
  * submitted in program order in one submit, then `reads` are copied to staging buffers and mapped.
  * `deps` are earlier submissions that compute buffers these commands bind: if one failed, this one
  * fails too instead of reading garbage. Validation errors are thrown with the ops involved.
  */
 export function submitRecording(rec: Recorder, reads: Readback[] = [], deps: Submission[] = []): { submission: Submission; result: Promise<ArrayBuffer[]> } {
-  // A read also copies out the index-error flags (src/gpu/device-errors.ts) of every kernel before it.
+  // A read also copies out the index-error flags (src/runtime/device-errors.ts) of every kernel before it.
   // (The buffer exists once any kernel that checks indices was recorded.)
   const flags = reads.length > 0 ? errorBufferInUse() : null;
   const all = flags ? [...reads, { buffer: flags, bytes: ERROR_BYTES, what: 'the index-error flags' }] : reads;

@@ -1,6 +1,27 @@
-// Shape helpers shared by the ops: broadcasting (NumPy/PyTorch rules), strides, axis normalisation.
+// Shapes and dtypes, the ground floor every layer builds on (it imports nothing): a tensor's meta
+// (shape + dtype), element counts, printing, and the helpers the ops share: broadcasting (NumPy /
+// PyTorch rules), strides, axis normalisation.
 
-import { fmtShape } from './op.js';
+export type DType = 'f32' | 'i32';
+
+export interface Meta {
+  shape: number[];
+  dtype: DType;
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function bytesOf(m: Meta): number {
+  return numel(m.shape) * 4;
+}
+
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
 
 export function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
