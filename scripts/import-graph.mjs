@@ -143,7 +143,7 @@ const LAYERS = [
   ['nn', 'optim'],                    // layers and modules; optimizers and schedules
   ['io', 'data', 'metrics'],          // checkpoints and interop; datasets; metrics
   ['train'],                          // fit, evaluate, search
-  ['index.ts', 'option-keys.ts'],     // the public API
+  ['index.ts', 'internals.ts', 'option-keys.ts'], // the public API (sg.kernels: internals.ts)
   ['cli'],                            // the shadergrad command (a user of the public API)
 ];
 

@@ -3,6 +3,7 @@
 
 export { init, dispose, device, setKernelRules, DeviceLostError, type InitOptions, type DeviceInfo } from './gpu/device.js';
 export { IndexOutOfRangeError } from './runtime/device-errors.js';
+export { ShadergradError, ShapeError, OptionError } from './util/errors.js';
 export { stats, resetStats, type Stats } from './gpu/stats.js';
 export { trimPool } from './memory/pool.js';
 export { Tensor, tensor, read, realise, TensorUnusableError, type TensorData } from './tensor/tensor.js';
@@ -11,28 +12,37 @@ export type { DType } from './util/shape.js';
 export { grad, valueAndGrad, gradients } from './graph/autodiff.js';
 
 export {
-  neg, exp, log, sqrt, relu, sigmoid, tanh, abs, step, sign, square, reciprocal, scale, shift, powScalar,
-  add, sub, mul, div, maximum, minimum, pow, eq, gt, ge, expand, sumTo, full, zerosLike, onesLike, copy,
+  neg, exp, log, sqrt, relu, sigmoid, tanh, abs, step, sign, square, reciprocal, scale, shift, powScalar, add,
+  sub, mul, div, maximum, minimum, pow, eq, gt, ge, expand, sumTo, full, zerosLike, onesLike, copy,
 } from './ops/elementwise.js';
 export { sum, mean, max, min, argmax, argmin, globalNorm } from './ops/reduce.js';
 export { reshape, permute, transpose, flatten, unsqueeze, squeeze } from './ops/shape-ops.js';
 export { matmul, linear, type MatmulOptions, type MatmulVersion, type LinearOptions, type LinearActivation, type LinearVersion } from './ops/matmul.js';
 
-export { opTable, type OpDef } from './ops/op.js';
-export { allKernels, type KernelDef } from './gpu/kernels.js';
-
 // Kernel families (one file each in src/ops/, shaders/, src/reference/).
-export * from './ops/index-ops.js';
-export * from './ops/activation.js';
-export * from './ops/softmax.js';
-export * from './ops/layernorm.js';
-export * from './ops/conv.js';
-export * from './ops/pool.js';
-export * from './ops/loss.js';
-export * from './ops/metrics.js';
-export * from './ops/batchnorm.js';
-export * from './ops/dropout.js';
-export * from './ops/optim.js';
+export { concat, cat, slice, narrow, pad, gather, indexSelect, embedding } from './ops/index-ops.js';
+export { leakyRelu, elu, gelu, softplus, silu, type GeluOptions, type SoftplusOptions } from './ops/activation.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export { layerNorm } from './ops/layernorm.js';
+export {
+  conv2d, conv2dBackwardInput, conv2dBackwardWeight, type ConvVersion, type Conv2dOptions,
+} from './ops/conv.js';
+export {
+  maxPool2d, maxPool2dWithIndices, avgPool2d, globalAvgPool2d, maxPool2dBackward, avgPool2dBackward,
+  type MaxPool2dOptions, type AvgPool2dOptions,
+} from './ops/pool.js';
+export {
+  crossEntropy, mseLoss, l1Loss, huberLoss, binaryCrossEntropyWithLogits, clipLoss, type Reduction,
+  type CrossEntropyOptions, type BceWithLogitsOptions,
+} from './ops/loss.js';
+export { accuracy, confusionMatrix, normalizeRows, cosineSimilarityMatrix } from './ops/metrics.js';
+export { batchNorm, type BatchNormVersion, type BatchNormOptions, type BatchNormResult } from './ops/batchnorm.js';
+export { dropout, augment, type DropoutOptions, type AugmentOptions } from './ops/dropout.js';
+export {
+  sgdUpdate, rmspropUpdate, adamUpdate, adamWUpdate, penaltyGrad, penaltyValue, clipGradNorm, clipGradValue,
+  type SgdUpdateOptions, type RmspropUpdateOptions, type AdamUpdateOptions, type PenaltyOptions,
+  type ClipGradNormOptions,
+} from './ops/optim.js';
 
 // Compiled steps: plan, memory plan, replay, profiler, explain.
 export { compile, type CompileOptions } from './graph/compile.js';
@@ -42,6 +52,9 @@ export { type PlanOptimizer, type Hyper } from './graph/optimizer-state.js';
 export { Plan, NonFiniteError, type StepRecord } from './graph/plan.js';
 export { textTable, type ExplainRow, type ProfileReport } from './graph/plan-views.js';
 
+// Kernel-level handles (op table, kernel registry, WGSL, descriptors): sg.kernels.
+export * as kernels from './internals.js';
+
 // The training library.
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
@@ -49,9 +62,8 @@ export * as data from './data/index.js';
 export * as metrics from './metrics/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
-export * as search from './train/search.js';
+export * as search from './train/search-api.js';
 export { manualSeed } from './util/random.js';
 export { assign, assignAll } from './tensor/assign.js';
-export { wgslSource } from './gpu/kernels.js';
 export { Random } from './util/random.js';
 export { save, load } from './io/model.js';

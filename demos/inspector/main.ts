@@ -51,7 +51,7 @@ async function build(name: ModelName, fuse: boolean, batch: number): Promise<Bui
 /** The CPU reference behind an op: the reference functions its `reference` calls, with file and line. */
 function referenceOf(op: string): { code: string; functions: typeof referenceFunctions } | undefined {
   // Fused elementwise chains are named fused(a·b·…) in explain(); their op is 'fusedElementwise'.
-  const def = sg.opTable().get(op.startsWith('fused(') ? 'fusedElementwise' : op);
+  const def = sg.kernels.opTable().get(op.startsWith('fused(') ? 'fusedElementwise' : op);
   if (!def) return undefined;
   const code = def.reference.toString();
   const functions = referenceFunctions.filter((f) => new RegExp(`\\b${f.name}(\\$\\d+)?\\s*\\(`).test(code));
@@ -60,7 +60,7 @@ function referenceOf(op: string): { code: string; functions: typeof referenceFun
 
 const wgslFile = (file: string) => file.replace(/^shaders\//, '');
 
-// sg.wgslSource gives a kernel with its `// #include "common/..."` lines expanded (scripts/embed-shaders.mjs)
+// sg.kernels.wgslSource gives a kernel with its `// #include "common/..."` lines expanded (scripts/embed-shaders.mjs)
 // between marker comments: `// >>>> #include "<path>": begin of ...` and `// <<<< #include "<path>": end of ...`.
 const BEGIN_INCLUDE = /^\/\/ >>>> #include "([^"]+)"/;
 const END_INCLUDE = /^\/\/ <<<< #include "([^"]+)"/;
@@ -113,10 +113,14 @@ function showDetail(row: sg.ExplainRow, timing: string): void {
     ['bytes moved', fmt(row.bytes)],
     ['time', row.ms === undefined ? 'not profiled' : `${row.ms.toFixed(4)} ms (${timing})${rate}`],
   ]));
-  if (row.kernel && row.file) {
+  if (row.kernel && row.file && !row.file.endsWith('.wgsl')) {
+    d.append(el('h2', {}, 'No kernel'));
+    d.append(el('p', { class: 'muted' }, `${row.kernel}: a buffer-to-buffer copy recorded in the ${row.file} after the ` +
+      'compute pass (the DMA engine moves the bytes; no WGSL runs).'));
+  } else if (row.kernel && row.file) {
     let src = '';
     try {
-      src = sg.wgslSource(wgslFile(row.file));
+      src = sg.kernels.wgslSource(wgslFile(row.file));
     } catch (e) {
       src = `// ${(e as Error).message}`;
     }
@@ -137,13 +141,13 @@ function showDetail(row: sg.ExplainRow, timing: string): void {
   d.append(el('h2', { style: 'margin-top: 14px' }, 'CPU reference ', el('small', {}, 'float64, what the kernel tests compare this op against')));
   if (!ref) {
     d.append(el('p', { class: 'muted' }, row.nodeId
-      ? `'${row.op}' is not in sg.opTable().`
+      ? `'${row.op}' is not in sg.kernels.opTable().`
       : 'Not an op of the graph: a copy the plan adds itself (the unary kernel specialised to a copy), moving a gradient into the gradient arena or the optimizer\'s results into the parameter and state arenas. Nothing to compare against a reference.'));
     return;
   }
   const wrap = el('div', { class: 'code', style: 'max-height: 120px' });
   renderCode(wrap, ref.code);
-  d.append(el('p', { class: 'muted', style: 'margin: 0 0 4px' }, `sg.opTable().get('${row.op}').reference:`), wrap);
+  d.append(el('p', { class: 'muted', style: 'margin: 0 0 4px' }, `sg.kernels.opTable().get('${row.op}').reference:`), wrap);
   for (const f of ref.functions) {
     const c = el('div', { class: 'code', style: 'max-height: 360px; margin-top: 6px' });
     renderCode(c, f.source);

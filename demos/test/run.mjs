@@ -181,7 +181,7 @@ try {
       // Click another dispatch (the last one with a kernel) and check the detail follows.
       const clicked = await r.page.evaluate(() => {
         const rows = Array.from(document.querySelectorAll('#rows tbody tr'));
-        const withKernel = rows.filter((tr) => tr.children[2].textContent !== '(copy)');
+        const withKernel = rows.filter((tr) => !['(copy)', 'copyBufferToBuffer'].includes(tr.children[2].textContent));
         const tr = withKernel[withKernel.length - 1];
         tr.click();
         return { op: tr.children[1].textContent, title: document.querySelector('#detail h2').textContent, lines: document.querySelectorAll('#wgsl .ln').length };

@@ -1,6 +1,9 @@
 // sg.data — datasets from typed arrays, embedded MNIST, synthetic 2-D sets, normalisation,
 // splits and k-fold, oversampling.
-export * from './datasets.js';
-export * from './split.js';
-export * from './synthetic.js';
-export * from './mnist.js';
+export {
+  fromArrays, checkDataset, classCount, classCounts, subset, normalize, oversample, type Dataset,
+  type FromArraysOptions, type NormStats, type NormalizeMode,
+} from './datasets.js';
+export { trainValTestSplit, kFold, type SplitOptions, type Split, type Fold } from './split.js';
+export { spiral, moons, circles, xor, gaussianBlobs, type SyntheticOptions } from './synthetic.js';
+export { MNIST_SIZE, mnist, type MnistOptions } from './mnist.js';

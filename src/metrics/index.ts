@@ -1,4 +1,7 @@
 // sg.metrics — classification and regression metrics on the CPU (GPU accuracy and confusion
 // matrix ops are sg.accuracy / sg.confusionMatrix).
-export * from './classification.js';
-export * from './regression.js';
+export {
+  confusionMatrix, accuracy, precision, recall, f1, classificationReport, type Average, type ConfusionMatrix,
+  type AverageOptions,
+} from './classification.js';
+export { mse, mae, rmse, r2, type RegressionOptions } from './regression.js';

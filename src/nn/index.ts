@@ -1,6 +1,12 @@
 // sg.nn — modules (layers), weight initialisation and seeding.
 export { Module } from './module.js';
-export * from './layers.js';
+export {
+  expectFeatures, Linear, Sequential, Lambda, Residual, relu, sigmoid, tanh, flatten, linear, sequential,
+  residual, Conv2d, conv2d, maxPool2d, avgPool2d, globalAvgPool2d, leakyRelu, elu, gelu, softplus, silu,
+  softmax, logSoftmax, BatchNorm, batchNorm1d, batchNorm2d, Dropout, dropout, LayerNorm, layerNorm, Embedding,
+  embedding, RandomAugment, randomAugment, type LinearOptions, type Conv2dLayerOptions,
+  type BatchNormLayerOptions,
+} from './layers.js';
 export { calculateGain, fans } from './init.js';
 export { manualSeed, globalRandom } from '../util/random.js';
 export * as init from './init.js';

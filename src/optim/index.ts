@@ -1,3 +1,9 @@
 // sg.optim — optimizers and learning-rate schedules.
-export * from './optimizers.js';
-export * from './schedulers.js';
+export {
+  Optimizer, SGD, RMSprop, Adam, sgd, rmsprop, adam, adamW, type CommonOptions, type SgdOptions,
+  type RmspropOptions, type AdamOptions,
+} from './optimizers.js';
+export {
+  constant, stepLR, multiStepLR, exponentialLR, cosineAnnealing, linearLR, inverseSqrt, warmup,
+  reduceOnPlateau, lrCurve, type Scheduler, type PlateauOptions, type PlateauScheduler,
+} from './schedulers.js';
