@@ -4,13 +4,9 @@
 //
 // Work split: one thread per element, 256 threads per workgroup. Grids larger than 65535 workgroups
 // are folded into 2-D, so the linear index is gid.x + gid.y * (num_workgroups.x * 256).
-// `OP` (a pipeline constant) picks the activation, so each pipeline has no run-time branching on it:
-//   0 leaky_relu(x) = x > 0 ? x : alpha·x                    (alpha = negative slope)
-//   1 elu(x)        = x > 0 ? x : alpha·(eˣ − 1)
-//   2 gelu(x)       = x·Φ(x), Φ the standard normal CDF, via erf
-//   3 gelu_tanh(x)  = ½x·(1 + tanh(√(2/π)·(x + 0.044715x³)))
-//   4 softplus(x)   = log(1 + e^(βx)) / β, or x where βx > threshold   (PyTorch's rule)
-//   5 silu(x)       = x·σ(x)
+// `OP` (a pipeline constant) picks the activation, one of the ACT_* constants below, so each pipeline
+// has no run-time branching on it. src/ops/activation.ts reads those constants by name (ACT_GELU_TANH
+// is the op geluTanh), so no code is written twice.
 //
 // activation_forward            y  = f(x)
 // activation_backward           dx = dy · f'(x)               (the gradient of the forward)
@@ -21,6 +17,12 @@
 // #include "common/grid.wgsl"
 
 override OP: u32 = 0u;
+const ACT_LEAKY_RELU = 0u;   // x > 0 ? x : alpha·x   (alpha = negative slope)
+const ACT_ELU = 1u;          // x > 0 ? x : alpha·(eˣ − 1)
+const ACT_GELU = 2u;         // x·Φ(x), Φ the standard normal CDF, via erf
+const ACT_GELU_TANH = 3u;    // ½x·(1 + tanh(√(2/π)·(x + 0.044715x³)))
+const ACT_SOFTPLUS = 4u;     // log(1 + e^(βx)) / β, or x where βx > threshold   (PyTorch's rule)
+const ACT_SILU = 5u;         // x·σ(x)
 
 // ---- bindings ---------------------------------------------------------------------------------
 @group(0) @binding(0) var<storage, read> x: array<f32>;          // (n) the activation's input
@@ -85,37 +87,37 @@ fn expm1_neg(v: f32) -> f32 {
 // ---- the activations --------------------------------------------------------------------------
 fn act_f(v: f32, p: Params) -> f32 {
   switch OP {
-    case 0u: { return select(p.alpha * v, v, v > 0.0); }
-    case 1u: { return select(p.alpha * expm1_neg(min(v, 0.0)), v, v > 0.0); }
-    case 2u: { return v * normal_cdf(v); }
-    case 3u: { return 0.5 * v * (1.0 + tanh_stable(GELU_K * (v + GELU_C * v * v * v))); }
-    case 4u: {
+    case ACT_LEAKY_RELU: { return select(p.alpha * v, v, v > 0.0); }
+    case ACT_ELU: { return select(p.alpha * expm1_neg(min(v, 0.0)), v, v > 0.0); }
+    case ACT_GELU: { return v * normal_cdf(v); }
+    case ACT_GELU_TANH: { return 0.5 * v * (1.0 + tanh_stable(GELU_K * (v + GELU_C * v * v * v))); }
+    case ACT_SOFTPLUS: {
       let u = p.beta * v;
       if (u > p.threshold) { return v; }
       return (max(u, 0.0) + log1p_pos(exp(-abs(u)))) / p.beta;   // log(1 + eᵘ), stable
     }
-    default: { return v * sigmoid_stable(v); }
+    case ACT_SILU, default: { return v * sigmoid_stable(v); }
   }
 }
 
 // f'(v)
 fn act_df(v: f32, p: Params) -> f32 {
   switch OP {
-    case 0u: { return select(p.alpha, 1.0, v > 0.0); }
-    case 1u: { return select(p.alpha * exp(min(v, 0.0)), 1.0, v > 0.0); }
-    case 2u: { return normal_cdf(v) + v * normal_pdf(v); }
-    case 3u: {
+    case ACT_LEAKY_RELU: { return select(p.alpha, 1.0, v > 0.0); }
+    case ACT_ELU: { return select(p.alpha * exp(min(v, 0.0)), 1.0, v > 0.0); }
+    case ACT_GELU: { return normal_cdf(v) + v * normal_pdf(v); }
+    case ACT_GELU_TANH: {
       // u = k(v + c v³), t = tanh u:  f' = ½(1 + t) + ½ v (1 − t²) u'
       let t = tanh_stable(GELU_K * (v + GELU_C * v * v * v));
       let du = GELU_K * (1.0 + 3.0 * GELU_C * v * v);
       return 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du;
     }
-    case 4u: {
+    case ACT_SOFTPLUS: {
       let u = p.beta * v;
       if (u > p.threshold) { return 1.0; }
       return sigmoid_stable(u);
     }
-    default: {
+    case ACT_SILU, default: {
       let s = sigmoid_stable(v);
       return s * (1.0 + v * (1.0 - s));
     }
@@ -125,10 +127,10 @@ fn act_df(v: f32, p: Params) -> f32 {
 // f''(v)
 fn act_d2f(v: f32, p: Params) -> f32 {
   switch OP {
-    case 0u: { return 0.0; }
-    case 1u: { return select(p.alpha * exp(min(v, 0.0)), 0.0, v > 0.0); }
-    case 2u: { return normal_pdf(v) * (2.0 - v * v); }
-    case 3u: {
+    case ACT_LEAKY_RELU: { return 0.0; }
+    case ACT_ELU: { return select(p.alpha * exp(min(v, 0.0)), 0.0, v > 0.0); }
+    case ACT_GELU: { return normal_pdf(v) * (2.0 - v * v); }
+    case ACT_GELU_TANH: {
       // f'' = (1 − t²)·u' + ½ v (1 − t²)(u'' − 2 t u'²)
       let t = tanh_stable(GELU_K * (v + GELU_C * v * v * v));
       let s = 1.0 - t * t;
@@ -136,13 +138,13 @@ fn act_d2f(v: f32, p: Params) -> f32 {
       let d2u = GELU_K * 6.0 * GELU_C * v;
       return s * du + 0.5 * v * s * (d2u - 2.0 * t * du * du);
     }
-    case 4u: {
+    case ACT_SOFTPLUS: {
       let u = p.beta * v;
       if (u > p.threshold) { return 0.0; }
       let s = sigmoid_stable(u);
       return p.beta * s * (1.0 - s);
     }
-    default: {
+    case ACT_SILU, default: {
       let s = sigmoid_stable(v);
       return s * (1.0 - s) * (2.0 + v * (1.0 - 2.0 * s));
     }

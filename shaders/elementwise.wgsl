@@ -18,7 +18,7 @@
 // #include "common/grid.wgsl"
 // #include "common/shape.wgsl"
 
-override OP: u32 = 0u;
+override OP: u32 = 0u;   // unary_forward: a UNARY_* code, binary_forward: a BINARY_* code (below)
 
 // WGSL leaves max/min with a NaN operand implementation-defined (SwiftShader drops the NaN) and
 // log, sqrt and pow of negative numbers indeterminate (SwiftShader returns log|x|);
@@ -42,28 +42,36 @@ fn pow_real(u: f32, v: f32) -> f32 {
 struct UnaryParams { n: u32, alpha: f32 }
 @group(0) @binding(2) var<uniform> uparams: UnaryParams;
 
+// The unary ops' codes. src/ops/elementwise.ts reads them by name (UNARY_POW_SCALAR is the op powScalar).
+const UNARY_NEG = 0u;           const UNARY_EXP = 1u;           const UNARY_LOG = 2u;
+const UNARY_SQRT = 3u;          const UNARY_RELU = 4u;          const UNARY_SIGMOID = 5u;
+const UNARY_TANH = 6u;          const UNARY_ABS = 7u;           const UNARY_STEP = 8u;
+const UNARY_SIGN = 9u;          const UNARY_SQUARE = 10u;       const UNARY_RECIPROCAL = 11u;
+const UNARY_SCALE = 12u;        const UNARY_SHIFT = 13u;        const UNARY_POW_SCALAR = 14u;
+const UNARY_COPY = 15u;
+
 fn unary_op(v: f32, alpha: f32) -> f32 {
   return unary_apply(OP, v, alpha);     // OP is a pipeline constant: the switch folds away
 }
 
 fn unary_apply(code: u32, v: f32, alpha: f32) -> f32 {
   switch code {
-    case 0u: { return -v; }                                   // neg
-    case 1u: { return exp(v); }                               // exp
-    case 2u: { return select(log(v), nan_like(v), v < 0.0); }  // log
-    case 3u: { return select(sqrt(v), nan_like(v), v < 0.0); } // sqrt
-    case 4u: { return select(max(v, 0.0), v, is_nan(v)); }       // relu (NaN stays NaN, as PyTorch)
-    case 5u: { return sigmoid_stable(v); }                    // sigmoid, stable for large |v|
-    case 6u: { return tanh_stable(v); }                       // tanh via exp, stable for large |v|
-    case 7u: { return abs(v); }                               // abs
-    case 8u: { return select(0.0, 1.0, v > 0.0); }            // step (derivative of relu)
-    case 9u: { return sign(v); }                              // sign
-    case 10u: { return v * v; }                               // square
-    case 11u: { return 1.0 / v; }                             // reciprocal
-    case 12u: { return v * alpha; }                           // scale
-    case 13u: { return v + alpha; }                           // shift
-    case 14u: { return pow_real(v, alpha); }                  // pow with a constant exponent
-    default: { return v; }                                    // copy (15)
+    case UNARY_NEG: { return -v; }
+    case UNARY_EXP: { return exp(v); }
+    case UNARY_LOG: { return select(log(v), nan_like(v), v < 0.0); }
+    case UNARY_SQRT: { return select(sqrt(v), nan_like(v), v < 0.0); }
+    case UNARY_RELU: { return select(max(v, 0.0), v, is_nan(v)); }  // NaN stays NaN, as PyTorch
+    case UNARY_SIGMOID: { return sigmoid_stable(v); }                // stable for large |v|
+    case UNARY_TANH: { return tanh_stable(v); }                      // via exp, stable for large |v|
+    case UNARY_ABS: { return abs(v); }
+    case UNARY_STEP: { return select(0.0, 1.0, v > 0.0); }           // the derivative of relu
+    case UNARY_SIGN: { return sign(v); }
+    case UNARY_SQUARE: { return v * v; }
+    case UNARY_RECIPROCAL: { return 1.0 / v; }
+    case UNARY_SCALE: { return v * alpha; }
+    case UNARY_SHIFT: { return v + alpha; }
+    case UNARY_POW_SCALAR: { return pow_real(v, alpha); }            // pow with a constant exponent
+    case UNARY_COPY, default: { return v; }
   }
 }
 
@@ -87,37 +95,47 @@ struct BinaryParams {
 }
 @group(0) @binding(3) var<uniform> bparams: BinaryParams;
 
+// The binary ops' codes, read by name in src/ops/elementwise.ts.
+const BINARY_ADD = 0u;          const BINARY_SUB = 1u;          const BINARY_MUL = 2u;
+const BINARY_DIV = 3u;          const BINARY_MAXIMUM = 4u;      const BINARY_MINIMUM = 5u;
+const BINARY_POW = 6u;          const BINARY_EQ = 7u;           const BINARY_GT = 8u;
+const BINARY_GE = 9u;
+
 fn binary_op(u: f32, v: f32) -> f32 {
   return binary_apply(OP, u, v);
 }
 
 fn binary_apply(code: u32, u: f32, v: f32) -> f32 {
   switch code {
-    case 0u: { return u + v; }                                // add
-    case 1u: { return u - v; }                                // sub
-    case 2u: { return u * v; }                                // mul
-    case 3u: { return u / v; }                                // div
-    case 4u: { return select(max(u, v), u + v, is_nan(u) || is_nan(v)); }  // maximum (NaN propagates)
-    case 5u: { return select(min(u, v), u + v, is_nan(u) || is_nan(v)); }  // minimum (NaN propagates)
-    case 6u: { return pow_real(u, v); }                       // pow
-    case 7u: { return select(0.0, 1.0, u == v); }             // eq
-    case 8u: { return select(0.0, 1.0, u > v); }              // gt
-    case 9u: { return select(0.0, 1.0, u >= v); }             // ge
+    case BINARY_ADD: { return u + v; }
+    case BINARY_SUB: { return u - v; }
+    case BINARY_MUL: { return u * v; }
+    case BINARY_DIV: { return u / v; }
+    case BINARY_MAXIMUM: { return select(max(u, v), u + v, is_nan(u) || is_nan(v)); }  // NaN propagates
+    case BINARY_MINIMUM: { return select(min(u, v), u + v, is_nan(u) || is_nan(v)); }  // NaN propagates
+    case BINARY_POW: { return pow_real(u, v); }
+    case BINARY_EQ: { return select(0.0, 1.0, u == v); }
+    case BINARY_GT: { return select(0.0, 1.0, u > v); }
+    case BINARY_GE: { return select(0.0, 1.0, u >= v); }
     default: { return u; }
   }
 }
 
-// LAYOUT (an override, chosen on the host): 0 any broadcast (index arithmetic below), 1 same shape,
-// 2 b is one element, 3 a is one element — the common cases skip the index arithmetic entirely.
+// LAYOUT (an override, chosen on the host): any broadcast (the index arithmetic below), or one of the
+// common cases, which skip the index arithmetic entirely: same shape, b one element, a one element.
 override LAYOUT: u32 = 0u;
+const LAYOUT_STRIDED = 0u;
+const LAYOUT_SAME = 1u;
+const LAYOUT_B_SCALAR = 2u;
+const LAYOUT_A_SCALAR = 3u;
 
 @compute @workgroup_size(256)
 fn binary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = grid_index(gid, nwg, 256u);
   if (i >= bparams.n) { return; }
-  if (LAYOUT == 1u) { out[i] = binary_op(a[i], b[i]); return; }
-  if (LAYOUT == 2u) { out[i] = binary_op(a[i], b[0]); return; }
-  if (LAYOUT == 3u) { out[i] = binary_op(a[0], b[i]); return; }
+  if (LAYOUT == LAYOUT_SAME) { out[i] = binary_op(a[i], b[i]); return; }
+  if (LAYOUT == LAYOUT_B_SCALAR) { out[i] = binary_op(a[i], b[0]); return; }
+  if (LAYOUT == LAYOUT_A_SCALAR) { out[i] = binary_op(a[0], b[i]); return; }
   var rest = i;
   var ia = 0u;
   var ib = 0u;
@@ -157,10 +175,11 @@ fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 }
 
 // ---- fused chain ------------------------------------------------------------------------------
-// The program is specialised into the pipeline with override constants (step s: kind K<s>, op code
-// C<s>, registers A<s> and B<s>), so every branch and register index below is a constant that the
-// compiler folds: the chain becomes straight-line code over values held in registers. Only the
-// unary ops' constants (alpha) stay in the uniform, so a changed constant needs no new pipeline.
+// The program is specialised into the pipeline with override constants (step s: kind K<s>, STEP_UNARY
+// or STEP_BINARY; op code C<s>, a UNARY_* or BINARY_* code; registers A<s> and B<s>), so every branch
+// and register index below is a constant that the compiler folds: the chain becomes straight-line
+// code over values held in registers. Only the unary ops' constants (alpha) stay in the uniform, so
+// a changed constant needs no new pipeline.
 @group(0) @binding(0) var<storage, read> in0: array<f32>;
 @group(0) @binding(1) var<storage, read> in1: array<f32>;
 @group(0) @binding(2) var<storage, read> in2: array<f32>;
@@ -173,6 +192,8 @@ struct ChainParams {
 }
 @group(0) @binding(5) var<uniform> cparams: ChainParams;
 
+const STEP_UNARY = 0u;
+const STEP_BINARY = 1u;
 override STEPS: u32 = 1u;       // 1..8
 override INPUTS: u32 = 1u;      // 1..4; unbound inputs alias in0 and are never read
 override K0: u32 = 0u; override C0: u32 = 0u; override A0: u32 = 0u; override B0: u32 = 0u;
@@ -195,7 +216,7 @@ fn chain_input(k: u32, i: u32) -> f32 {
 }
 
 fn chain_step(kind: u32, code: u32, u: f32, v: f32, alpha: f32) -> f32 {
-  if (kind == 0u) { return unary_apply(code, u, alpha); }
+  if (kind == STEP_UNARY) { return unary_apply(code, u, alpha); }
   return binary_apply(code, u, v);
 }
 

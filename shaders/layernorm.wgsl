@@ -1,16 +1,16 @@
 // layernorm.wgsl — layer normalisation over the last C elements of each row (torch.nn.functional.layer_norm
 // with C = the product of normalized_shape), forward and backward, after llm.c's layernorm_forward /
-// layernorm_backward. Shapes: inp, out, dout, dinp (rows, C); weight, bias, dweight, dbias (C);
+// layernorm_backward. Shapes: x, y, dy, dx (rows, C); weight, bias, dweight, dbias (C);
 // mean, rstd (rows).
 //
 // The maths, in the row_* / column_sums functions below, each of which walks the elements
 // first, first + step, … of one row (or column), so that both work splits share it:
 //   forward   mean = Σx / C, then var = Σ(x − mean)² / C (biased, as torch; two sweeps are more
-//             accurate than E[x²] − mean²). rstd = 1/√(var + eps). out = (x − mean)·rstd·weight + bias.
+//             accurate than E[x²] − mean²). rstd = 1/√(var + eps). y = (x − mean)·rstd·weight + bias.
 //             Saves mean and rstd for the backward.
-//   backward  with xhat = (x − mean)·rstd and g = dout·weight, one sweep for the pair (Σg, Σg·xhat)
-//             gives dinp = rstd · (g − mean(g) − xhat · mean(g·xhat)).
-//   params    dweight = Σ_rows dout·xhat and dbias = Σ_rows dout, a column reduction with no atomics.
+//   backward  with xhat = (x − mean)·rstd and g = dy·weight, one sweep for the pair (Σg, Σg·xhat)
+//             gives dx = rstd · (g − mean(g) − xhat · mean(g·xhat)).
+//   params    dweight = Σ_rows dy·xhat and dbias = Σ_rows dy, a column reduction with no atomics.
 //
 // layernorm_forward               one workgroup of 256 threads per row (grid folded into 2-D past 65535
 // layernorm_backward              rows). Thread lid walks c = lid, lid + 256, …; tree reductions in
@@ -35,16 +35,16 @@
 override HAS_WEIGHT: bool = true;
 override HAS_BIAS: bool = true;
 
-@group(0) @binding(0) var<storage, read> inp: array<f32>;             // (rows, C)
+@group(0) @binding(0) var<storage, read> x: array<f32>;               // (rows, C)
 @group(0) @binding(1) var<storage, read_write> mean: array<f32>;      // forward: (rows) saved mean
 @group(0) @binding(2) var<storage, read_write> rstd: array<f32>;      // forward: (rows) saved 1/std
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;       // forward: (rows, C)
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;         // forward: (rows, C)
 @group(0) @binding(4) var<storage, read> weight: array<f32>;          // (C)
 @group(0) @binding(5) var<storage, read> bias: array<f32>;            // (C)
 @group(0) @binding(1) var<storage, read> saved_mean: array<f32>;      // backward: (rows) from the forward
 @group(0) @binding(2) var<storage, read> saved_rstd: array<f32>;      // backward: (rows) from the forward
-@group(0) @binding(3) var<storage, read> dout: array<f32>;            // backward: (rows, C) incoming gradient
-@group(0) @binding(5) var<storage, read_write> dinp: array<f32>;      // backward: (rows, C)
+@group(0) @binding(3) var<storage, read> dy: array<f32>;              // backward: (rows, C) incoming gradient
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;        // backward: (rows, C)
 @group(0) @binding(4) var<storage, read_write> dweight: array<f32>;   // backward_params: (C)
 @group(0) @binding(5) var<storage, read_write> dbias: array<f32>;     // backward_params: (C)
 struct ForwardParams { rows: u32, C: u32, eps: f32 }
@@ -60,7 +60,7 @@ const ROWS_WG = 64u;    // rows (columns) per workgroup in the _rows (_cols) ker
 // Forward sweep 1: Σ x.
 fn row_sum(base: u32, C: u32, first: u32, step: u32) -> f32 {
   var s = 0.0;
-  for (var c = first; c < C; c += step) { s += inp[base + c]; }
+  for (var c = first; c < C; c += step) { s += x[base + c]; }
   return s;
 }
 
@@ -68,7 +68,7 @@ fn row_sum(base: u32, C: u32, first: u32, step: u32) -> f32 {
 fn row_sq_dev(base: u32, C: u32, m: f32, first: u32, step: u32) -> f32 {
   var v = 0.0;
   for (var c = first; c < C; c += step) {
-    let d = inp[base + c] - m;
+    let d = x[base + c] - m;
     v += d * d;
   }
   return v;
@@ -77,18 +77,18 @@ fn row_sq_dev(base: u32, C: u32, m: f32, first: u32, step: u32) -> f32 {
 // Forward output from the row's mean m and rstd r.
 fn row_write_forward(base: u32, C: u32, m: f32, r: f32, first: u32, step: u32) {
   for (var c = first; c < C; c += step) {
-    var o = (inp[base + c] - m) * r;
+    var o = (x[base + c] - m) * r;
     if (HAS_WEIGHT) { o *= weight[c]; }
     if (HAS_BIAS) { o += bias[c]; }
-    out[base + c] = o;
+    y[base + c] = o;
   }
 }
 
-// (g, xhat) = (dout·weight, (x − m)·r) at column c of the row.
+// (g, xhat) = (dy·weight, (x − m)·r) at column c of the row.
 fn grad_terms(base: u32, c: u32, m: f32, r: f32) -> vec2f {
-  var g = dout[base + c];
+  var g = dy[base + c];
   if (HAS_WEIGHT) { g *= weight[c]; }
-  return vec2f(g, (inp[base + c] - m) * r);
+  return vec2f(g, (x[base + c] - m) * r);
 }
 
 // Backward sweep: (Σ g, Σ g·xhat).
@@ -101,11 +101,11 @@ fn row_grad_sums(base: u32, C: u32, m: f32, r: f32, first: u32, step: u32) -> ve
   return acc;
 }
 
-// Backward output: dinp from the row's (mean of g, mean of g·xhat).
+// Backward output: dx from the row's (mean of g, mean of g·xhat).
 fn row_write_backward(base: u32, C: u32, m: f32, r: f32, means: vec2f, first: u32, step: u32) {
   for (var c = first; c < C; c += step) {
     let t = grad_terms(base, c, m, r);
-    dinp[base + c] = r * (t.x - means.x - t.y * means.y);
+    dx[base + c] = r * (t.x - means.x - t.y * means.y);
   }
 }
 
@@ -179,13 +179,13 @@ fn layernorm_backward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(n
 
 // ---- dweight, dbias -----------------------------------------------------------------------------
 
-// (Σ dout·xhat, Σ dout) over the rows first, first + step, … of column c.
+// (Σ dy·xhat, Σ dy) over the rows first, first + step, … of column c.
 fn column_sums(c: u32, first: u32, step: u32) -> vec2f {
   var acc = vec2f(0.0);
   for (var r = first; r < bparams.rows; r += step) {
     let i = r * bparams.C + c;
-    let d = dout[i];
-    acc += vec2f(d * (inp[i] - saved_mean[r]) * saved_rstd[r], d);
+    let d = dy[i];
+    acc += vec2f(d * (x[i] - saved_mean[r]) * saved_rstd[r], d);
   }
   return acc;
 }

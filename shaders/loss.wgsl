@@ -27,7 +27,7 @@
 //                           (q_c = (1-ε)·w_t·[c = t] + ε·w_c/C), which does not depend on z: the
 //                           second derivative (src/ops/loss.ts) takes Σ_c s·q_c as the row's scale.
 //   Overrides: HAS_WEIGHT (false: no class weights, the weight binding is a placeholder; true:
-//   weights), REDUCTION (0 none, 1 mean, 2 sum), TARGET_ONLY (cross_entropy_backward: false dz,
+//   weights), REDUCTION (REDUCTION_NONE, _MEAN or _SUM), TARGET_ONLY (cross_entropy_backward: false dz,
 //   true s·q).
 //
 // Elementwise losses: one thread per element, 256 threads per workgroup, grid folded into 2-D (the
@@ -49,7 +49,10 @@
 // #include "common/index_errors.wgsl"
 
 override HAS_WEIGHT: bool = false;
-override REDUCTION: u32 = 1u;       // 0 none, 1 mean, 2 sum
+override REDUCTION: u32 = 1u;       // one of
+const REDUCTION_NONE = 0u;
+const REDUCTION_MEAN = 1u;
+const REDUCTION_SUM = 2u;
 override HAS_POS_WEIGHT: bool = false;
 override TARGET_ONLY: bool = false;
 
@@ -199,9 +202,9 @@ fn cross_entropy_reduce(@builtin(local_invocation_index) lid: u32) {
 fn write_reduced(s: f32, w: f32, wc: f32) {
   stats[0] = w;
   stats[1] = wc;
-  if (REDUCTION == 1u) {
+  if (REDUCTION == REDUCTION_MEAN) {
     loss[0] = s / w;       // 0/0 = NaN when every target is ignored, as in torch
-  } else if (REDUCTION == 2u) {
+  } else if (REDUCTION == REDUCTION_SUM) {
     loss[0] = s;
   }
 }
@@ -241,9 +244,9 @@ fn cross_entropy_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
     let wt = weight_of(u32(t));
     let p = exp(logits[i] - lse_in[row]);
     var s = 0.0;
-    if (REDUCTION == 0u) {
+    if (REDUCTION == REDUCTION_NONE) {
       s = dloss[row];
-    } else if (REDUCTION == 1u) {
+    } else if (REDUCTION == REDUCTION_MEAN) {
       s = dloss[0] / stats_in[0];
     } else {
       s = dloss[0];

@@ -35,9 +35,13 @@
 // #include "common/outer.wgsl"
 
 override HAS_BIAS: bool = false;   // matmul_tiled, matmul_reg: add bias[n] to every element of column n
-override ACT: u32 = 0u;            // matmul_tiled, matmul_reg: then apply 0 none, 1 relu, 2 sigmoid, 3 tanh
+override ACT: u32 = 0u;            // matmul_tiled, matmul_reg: then apply one of the ACT_* activations
 override TRANS_A: bool = false;    // matmul_reg: op(A) = Aᵀ (A stored [K, M])
 override TRANS_B: bool = false;    // matmul_reg: op(B) = Bᵀ (B stored [N, K])
+const ACT_NONE = 0u;
+const ACT_RELU = 1u;
+const ACT_SIGMOID = 2u;
+const ACT_TANH = 3u;
 
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
@@ -149,10 +153,10 @@ fn epilogue(v: f32, n: u32) -> f32 {
   var z = v;
   if (HAS_BIAS) { z += bias[n]; }
   switch ACT {
-    case 1u: { return select(max(z, 0.0), z, is_nan(z)); }   // relu; NaN stays NaN as in PyTorch
-    case 2u: { return sigmoid_stable(z); }
-    case 3u: { return tanh_stable(z); }
-    default: { return z; }
+    case ACT_RELU: { return select(max(z, 0.0), z, is_nan(z)); }   // NaN stays NaN as in PyTorch
+    case ACT_SIGMOID: { return sigmoid_stable(z); }
+    case ACT_TANH: { return tanh_stable(z); }
+    case ACT_NONE, default: { return z; }
   }
 }
 

@@ -13,8 +13,14 @@
 // #include "common/grid.wgsl"
 // #include "common/reduce.wgsl"
 
-override OP: u32 = 0u;    // reduce_forward: 0 sum, 1 mean, 2 max, 3 min
-override ARG: u32 = 0u;   // reduce_arg: 0 argmax, 1 argmin
+override OP: u32 = 0u;    // reduce_forward, reduce_serial: one of
+const REDUCE_SUM = 0u;
+const REDUCE_MEAN = 1u;
+const REDUCE_MAX = 2u;
+const REDUCE_MIN = 3u;
+override ARG: u32 = 0u;   // reduce_arg: one of
+const ARG_MAX = 0u;
+const ARG_MIN = 1u;
 
 // reduce_forward, reduce_arg, sumsq_partial
 @group(0) @binding(0) var<storage, read> x: array<f32>;               // (outer, R, inner); (n) sumsq_partial
@@ -42,20 +48,20 @@ var<workgroup> partial: array<f32, 64>;
 fn identity() -> f32 {
   switch OP {
     // Through `let`: a constant expression may not evaluate to an infinity.
-    case 2u: { let bits = 0xff800000u; return bitcast<f32>(bits); }   // -inf
-    case 3u: { let bits = 0x7f800000u; return bitcast<f32>(bits); }   // +inf
+    case REDUCE_MAX: { let bits = 0xff800000u; return bitcast<f32>(bits); }   // -inf
+    case REDUCE_MIN: { let bits = 0x7f800000u; return bitcast<f32>(bits); }   // +inf
     default: { return 0.0; }
   }
 }
 
 fn combine(u: f32, v: f32) -> f32 {
   switch OP {
-    case 2u: {
+    case REDUCE_MAX: {
       if (is_nan(u)) { return u; }
       if (is_nan(v)) { return v; }
       return max(u, v);
     }
-    case 3u: {
+    case REDUCE_MIN: {
       if (is_nan(u)) { return u; }
       if (is_nan(v)) { return v; }
       return min(u, v);
@@ -92,7 +98,7 @@ fn reduce_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   }
   if (lid == 0u && valid) {
     var v = partial[0];
-    if (OP == 1u) { v = v / f32(params.R); }
+    if (OP == REDUCE_MEAN) { v = v / f32(params.R); }
     y[o] = v;
   }
 }
@@ -108,12 +114,12 @@ fn reduce_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   for (var r = 0u; r < params.R; r++) {
     acc = combine(acc, x[base + r * params.inner]);
   }
-  if (OP == 1u) { acc = acc / f32(params.R); }
+  if (OP == REDUCE_MEAN) { acc = acc / f32(params.R); }
   y[o] = acc;
 }
 
 // ---- argmax / argmin ----------------------------------------------------------------------------
-// reduce_arg: the index along R of the largest (ARG = 0) or smallest (ARG = 1) element, written as
+// reduce_arg: the index along R of the largest (ARG_MAX) or smallest (ARG_MIN) element, written as
 // i32, for the same [outer, R, inner] view and the same split (one workgroup of 64 per output). Like
 // torch: ties go to the first index, and a NaN counts as the extreme value (the first NaN wins).
 // Each thread keeps its best (value, index) pair; the tree reduction combines pairs.
@@ -134,7 +140,7 @@ fn beats(av: f32, ai: u32, bv: f32, bi: u32) -> bool {
     return an;
   }
   if (av == bv) { return ai < bi; }
-  if (ARG == 0u) { return av > bv; }
+  if (ARG == ARG_MAX) { return av > bv; }
   return av < bv;
 }
 

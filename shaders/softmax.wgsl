@@ -2,7 +2,7 @@
 //
 // The host views the tensor as [outer, R, inner] with R the softmax axis, so any axis works without
 // a transpose: a "row" is the R elements base + r·inner (r = 0..R-1), contiguous when the axis is the
-// last one (inner = 1). `OP` picks the variant: 0 softmax, 1 log-softmax.
+// last one (inner = 1). `OP` picks the variant: OP_SOFTMAX or OP_LOG_SOFTMAX.
 //
 // The per-row maths (forward: m = max_r x, s = Σ_r e^(x−m) (two sweeps), then y = e^(x−m) / s or
 // y = x − m − log s, so logits of 1e4 never overflow; backward: one sum, then the gradient) lives in
@@ -27,12 +27,14 @@
 // #include "common/reduce.wgsl"
 
 override OP: u32 = 0u;
+const OP_SOFTMAX = 0u;
+const OP_LOG_SOFTMAX = 1u;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;          // forward input   (outer, R, inner)
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;    // forward output  (outer, R, inner)
-@group(0) @binding(0) var<storage, read> out: array<f32>;        // backward: the forward's output y
-@group(0) @binding(1) var<storage, read> dout: array<f32>;       // backward: dy    (outer, R, inner)
-@group(0) @binding(2) var<storage, read_write> dinp: array<f32>; // backward: dx    (outer, R, inner)
+@group(0) @binding(0) var<storage, read> y_in: array<f32>;       // backward: the forward's output y
+@group(0) @binding(1) var<storage, read> dy: array<f32>;         // backward: dL/dy (outer, R, inner)
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;   // backward: dL/dx (outer, R, inner)
 struct Params { outer: u32, R: u32, inner: u32 }
 @group(0) @binding(2) var<uniform> fparams: Params;   // forward
 @group(0) @binding(3) var<uniform> bparams: Params;   // backward
@@ -63,7 +65,7 @@ fn row_sum_exp(base: u32, R: u32, m: f32, first: u32, step: u32) -> f32 {
 
 // Forward output from the row's max m and Σ e^(x − m) = s.
 fn row_write_forward(base: u32, R: u32, m: f32, s: f32, first: u32, step: u32) {
-  if (OP == 1u) {
+  if (OP == OP_LOG_SOFTMAX) {
     let logs = log(s);
     for (var r = first; r < R; r += step) {
       let i = base + r * fparams.inner;
@@ -83,7 +85,7 @@ fn row_backward_sum(base: u32, R: u32, first: u32, step: u32) -> f32 {
   var acc = 0.0;
   for (var r = first; r < R; r += step) {
     let i = base + r * bparams.inner;
-    acc += select(dout[i] * out[i], dout[i], OP == 1u);
+    acc += select(dy[i] * y_in[i], dy[i], OP == OP_LOG_SOFTMAX);
   }
   return acc;
 }
@@ -92,10 +94,10 @@ fn row_backward_sum(base: u32, R: u32, first: u32, step: u32) -> f32 {
 fn row_write_backward(base: u32, R: u32, total: f32, first: u32, step: u32) {
   for (var r = first; r < R; r += step) {
     let i = base + r * bparams.inner;
-    if (OP == 1u) {
-      dinp[i] = dout[i] - exp(out[i]) * total;
+    if (OP == OP_LOG_SOFTMAX) {
+      dx[i] = dy[i] - exp(y_in[i]) * total;
     } else {
-      dinp[i] = out[i] * (dout[i] - total);
+      dx[i] = y_in[i] * (dy[i] - total);
     }
   }
 }

@@ -1,18 +1,31 @@
-// Every kernel's TypeScript descriptor (src/ops/*: defineKernel) against its WGSL, reflected with
-// wgsl_reflect: binding numbers, names and access modes, the uniform Params struct's fields and
-// offsets, the workgroup size and the override constants the entry point uses. The WGSL is the
-// expanded kernel (its `// #include "common/..."` lines replaced by the shared helpers), as pipelines
-// compile it; the include expansion itself is tested at the end.
+// Every kernel descriptor in use (src/ops/*: wgslKernel, generated into src/gpu/kernels.gen.ts by
+// scripts/embed-shaders.mjs) against a fresh reflection of its WGSL with wgsl_reflect, written here
+// independently of the generator: binding numbers, names and access modes, the uniform Params
+// struct's fields and offsets, the workgroup size and the override constants the entry point uses.
+// So a stale generated file, or a generator bug, fails here. Every @compute entry point must be in
+// use, and the named constants (op codes) must match the WGSL. The WGSL is the expanded kernel (its
+// `// #include "common/..."` lines replaced by the shared helpers), as pipelines compile it; the
+// include expansion itself is tested at the end.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WgslReflect, ResourceType } from 'wgsl_reflect/wgsl_reflect.module.js';
 import '../../src/index.js';
+import '../../src/graph/fusion.js';
 import {
-  allKernels, bindingNumber, paramLayout, wgslErrorLocation, wgslLineOrigin, wgslSource, type KernelDef,
+  allKernels, bindingNumber, opCodes, paramLayout, wgslConsts, wgslErrorLocation, wgslLineOrigin, wgslSource, type KernelDef,
 } from '../../src/gpu/kernels.js';
+import { WGSL_CONSTS } from '../../src/gpu/kernels.gen.js';
+import { UNARY_CODES } from '../../src/ops/elementwise.js';
 import { alreadyIncluded, beginMarker, endMarker, expandIncludes, INCLUDE_DIRECTIVE } from '../../scripts/wgsl-include.mjs';
+
+const shaders = fileURLToPath(new URL('../../shaders', import.meta.url));
+const kernelFiles = readdirSync(shaders).filter((f) => f.endsWith('.wgsl')).sort();
+const readShader = (path: string) => (existsSync(join(shaders, path)) ? readFileSync(join(shaders, path), 'utf8') : undefined);
+
+/** @compute entry points that no op uses (each with the reason); every other one must have a kernel in use. */
+const UNUSED_ENTRY_POINTS: Record<string, string> = {};
 
 const reflections = new Map<string, WgslReflect>();
 function reflect(file: string): WgslReflect {
@@ -38,6 +51,7 @@ function check(k: KernelDef): string[] {
       continue;
     }
     if (d.name !== r.name) problems.push(`binding ${r.binding}: descriptor '${d.name}', WGSL '${r.name}'`);
+    if (Boolean(d.indexErrors) !== (r.name === 'index_errors')) problems.push(`binding ${r.binding} (${r.name}): indexErrors ${d.indexErrors}`);
     const kind = r.resourceType === ResourceType.Uniform ? 'uniform' : r.access === 'read_write' ? 'read_write' : 'read';
     if (r.resourceType !== ResourceType.Uniform && r.resourceType !== ResourceType.Storage) {
       problems.push(`binding ${r.binding}: only buffers are supported`);
@@ -69,14 +83,15 @@ function check(k: KernelDef): string[] {
     if (ws.join() !== k.workgroupSize.join()) problems.push(`workgroup size: descriptor ${k.workgroupSize}, WGSL ${ws}`);
   }
   // Overrides used by the entry point or by any function it calls. wgsl_reflect misses an override
-  // used only as a switch selector, so the functions' source lines are searched for each name.
+  // used only as a switch selector, so the functions' source lines (without comments) are searched
+  // for each name.
   const lines = wgslSource(k.file).split('\n');
   const seen = new Set<unknown>();
   const names = new Set<string>();
   const walk = (f: typeof entry) => {
     if (seen.has(f)) return;
     seen.add(f);
-    const body = lines.slice(f.startLine - 1, f.endLine).join('\n');
+    const body = lines.slice(f.startLine - 1, f.endLine).map((l) => l.replace(/\/\/.*$/, '')).join('\n');
     for (const o of reflect(k.file).overrides) if (new RegExp(`\\b${o.name}\\b`).test(body)) names.add(o.name);
     f.calls.forEach((g) => walk(g));
   };
@@ -96,13 +111,63 @@ describe('kernel descriptors match their reflected WGSL', () => {
       expect(check(k)).toEqual([]);
     });
   }
+
+  it('the embedded kernels are the files under shaders/, expanded (src/gpu/wgsl.gen.ts is not stale)', () => {
+    for (const f of kernelFiles) expect(wgslSource(f), f).toBe(expandIncludes(f, readShader).text);
+  });
+
+  it('every @compute entry point is a kernel in use, named after it, or listed as unused', () => {
+    const inUse = new Map(allKernels().map((k) => [k.name, k]));
+    const missing: string[] = [];
+    for (const f of kernelFiles) {
+      for (const e of reflect(f).entry.compute) {
+        const k = inUse.get(e.name);
+        if (k) expect(`${k.file}:${k.entry}`).toBe(`${f}:${e.name}`);
+        else if (!(e.name in UNUSED_ENTRY_POINTS)) missing.push(`shaders/${f}: ${e.name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('named WGSL constants (op codes)', () => {
+  it('are every integer const of each kernel file, with its value', () => {
+    for (const f of kernelFiles) {
+      // Every const of the kernels is module-scope and a literal: integers (u32, i32) or floats.
+      const src = wgslSource(f).replace(/\/\/.*$/gm, '');
+      const decls = [...src.matchAll(/\bconst (\w+) = ([^;]+);/g)].map((m) => [m[1], m[2].trim()]);
+      const ints = decls.filter(([, v]) => /^(0x[0-9a-f]+|\d+)[ui]?$/.test(v));
+      expect(decls.filter((d) => !ints.includes(d)).every(([, v]) => /^-?\d*\.\d*(e[-+]?\d+)?f?$|^-?\d+e[-+]?\d+f?$/.test(v)), f).toBe(true);
+      expect(WGSL_CONSTS[f as keyof typeof WGSL_CONSTS], f)
+        .toEqual(Object.fromEntries(ints.map(([name, v]) => [name, Number(v.replace(/[ui]$/, ''))])));
+    }
+  });
+
+  it('are used as `case` selectors and comparisons instead of numbers', () => {
+    // The overrides that pick an op: no `case 3u:` or `OP == 1u` left for them.
+    for (const [f, selectors] of [['activation.wgsl', ['OP']], ['elementwise.wgsl', ['OP', 'LAYOUT', 'code', 'kind']],
+      ['reduce.wgsl', ['OP', 'ARG']], ['softmax.wgsl', ['OP']], ['matmul.wgsl', ['ACT']], ['loss.wgsl', ['REDUCTION']]] as const) {
+      const src = wgslSource(f);
+      for (const s of selectors) expect(src, `${f}: ${s}`).not.toMatch(new RegExp(`\\b${s} [=!]= \\d`));
+      for (const fn of ['act_f', 'act_df', 'act_d2f', 'unary_apply', 'binary_apply', 'identity', 'combine', 'epilogue']) {
+        const body = src.split(`fn ${fn}(`)[1]?.split('\n}\n')[0] ?? '';
+        expect(body, `${f}: ${fn}`).not.toMatch(/case \d/);
+      }
+    }
+  });
+
+  it('become op-code tables by name (ACT_GELU_TANH is geluTanh), which must name exactly the ops', () => {
+    expect(opCodes('activation.wgsl', 'ACT', ['leakyRelu', 'elu', 'gelu', 'geluTanh', 'softplus', 'silu']))
+      .toEqual({ leakyRelu: 0, elu: 1, gelu: 2, geluTanh: 3, softplus: 4, silu: 5 });
+    expect(opCodes('matmul.wgsl', 'ACT', ['none', 'relu', 'sigmoid', 'tanh'])).toEqual({ none: 0, relu: 1, sigmoid: 2, tanh: 3 });
+    expect(UNARY_CODES.powScalar).toBe(wgslConsts('elementwise.wgsl').UNARY_POW_SCALAR);
+    expect(() => opCodes('activation.wgsl', 'ACT', ['leakyRelu', 'elu', 'gelu', 'geluTanh', 'softplus', 'mish']))
+      .toThrow("shadergrad: shaders/activation.wgsl: no ACT_MISH for the op 'mish'; ACT_SILU names no op ('silu')");
+  });
 });
 
 // ---- `// #include` expansion (scripts/wgsl-include.mjs, run by scripts/embed-shaders.mjs) ---------
 
-const shaders = fileURLToPath(new URL('../../shaders', import.meta.url));
-const kernelFiles = readdirSync(shaders).filter((f) => f.endsWith('.wgsl')).sort();
-const readShader = (path: string) => (existsSync(join(shaders, path)) ? readFileSync(join(shaders, path), 'utf8') : undefined);
 
 /** expandIncludes over an in-memory tree of files. */
 function expandIn(files: Record<string, string>, file: string) {

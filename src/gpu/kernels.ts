@@ -1,12 +1,15 @@
-// The kernel registry. A kernel is one WGSL entry point, described in TypeScript by a `KernelDef`:
-// its bindings (in @binding order, all in group 0; a binding's number is its position in the list
-// unless it says otherwise), the fields of its uniform
-// `Params` struct, its workgroup size and the `override` constants it takes. The descriptor is
-// checked against the WGSL itself (reflected with wgsl_reflect) by kernels-test/reflect.test.ts.
+// The kernel registry. A kernel is one WGSL entry point, described by a `KernelDef`: its bindings (in
+// @binding order, all in group 0), the fields of its uniform `Params` struct, its workgroup size and the
+// `override` constants it takes. The descriptors are not written by hand: scripts/embed-shaders.mjs
+// reflects every entry point of shaders/*.wgsl into kernels.gen.ts, and an op takes its kernels by entry
+// name, `wgslKernel('softmax_forward')`. The same script collects each file's integer `const`s, so op
+// codes are named once in WGSL (`const ACT_SILU = 5u;`, `case ACT_SILU:`) and read here (`opCodes`).
+// kernels-test/node/reflect.test.ts checks every descriptor against a fresh reflection of the WGSL.
 // Pipelines are created asynchronously with explicit bind-group layouts and cached per
 // (kernel, override values).
 
 import { WGSL, WGSL_LINES } from './wgsl.gen.js';
+import { KERNELS, WGSL_CONSTS } from './kernels.gen.js';
 import { gpu, onDispose } from './device.js';
 import { count } from './stats.js';
 
@@ -15,18 +18,19 @@ export type BindingKind = 'read' | 'read_write' | 'uniform';
 export interface BindingDef {
   name: string;
   kind: BindingKind;
-  /** The WGSL @binding number, when it is not the binding's position in the list. */
-  binding?: number;
+  /** The WGSL @binding number. */
+  binding: number;
   /**
    * The device's index-error buffer (src/runtime/device-errors.ts), bound by the recorder, not by the
-   * op: the kernel reports out-of-range indices there. Declared read_write, array<atomic<u32>, 8>.
+   * op: the kernel reports out-of-range indices there. The binding named `index_errors`, declared
+   * read_write, array<atomic<u32>, 8>.
    */
   indexErrors?: true;
 }
 
 /** The @binding number of a kernel's i-th binding. */
 export function bindingNumber(def: KernelDef, i: number): number {
-  return def.bindings[i].binding ?? i;
+  return def.bindings[i].binding;
 }
 
 /** One field of a kernel's uniform `Params` struct: a scalar, or (length > 1) an `array<vec4<T>, length/4>`. */
@@ -37,7 +41,7 @@ export interface ParamDef {
 }
 
 export interface KernelDef {
-  /** Unique name, shown in explain() and the profiler. */
+  /** Unique name, shown in explain() and the profiler: the entry point's name. */
   name: string;
   /** File under shaders/. */
   file: string;
@@ -45,29 +49,70 @@ export interface KernelDef {
   entry: string;
   bindings: BindingDef[];
   params?: ParamDef[];
-  /** Must match the entry point's @workgroup_size (after overrides); used by dispatch helpers. */
+  /** The entry point's @workgroup_size; used by dispatch helpers. */
   workgroupSize: [number, number, number];
-  /** Override constants this kernel accepts. */
+  /** Override constants this kernel accepts: those the entry point (or a function it calls) uses. */
   overrides?: string[];
+}
+
+/** The name of a @compute entry point of shaders/*.wgsl (a key of the generated descriptors). */
+export type KernelEntry = keyof typeof KERNELS;
+
+/** A generated descriptor (kernels.gen.ts), read-only. */
+interface GeneratedKernel {
+  file: string;
+  workgroupSize: readonly [number, number, number];
+  overrides?: readonly string[];
+  bindings: readonly Readonly<BindingDef>[];
+  params?: readonly Readonly<ParamDef>[];
 }
 
 const kernels = new Map<string, KernelDef>();
 
-/** Register a kernel descriptor (done by each ops/ module at load time). */
-export function defineKernel(def: KernelDef): KernelDef {
-  if (kernels.has(def.name)) throw new Error(`shadergrad: kernel '${def.name}' is defined twice`);
-  if (!(def.file in WGSL)) throw new Error(`shadergrad: kernel '${def.name}' names shaders/${def.file}, which does not exist`);
-  def.bindings.forEach((_, i) => {
-    if (i > 0 && bindingNumber(def, i) <= bindingNumber(def, i - 1)) {
-      throw new Error(`shadergrad: kernel '${def.name}': bindings must be listed in increasing @binding order`);
-    }
-  });
-  kernels.set(def.name, def);
+/**
+ * The kernel of WGSL entry point `entry`, registered under its name (done by each ops/ module at load
+ * time). Its descriptor is the one scripts/embed-shaders.mjs reflected from the WGSL (kernels.gen.ts).
+ */
+export function wgslKernel(entry: KernelEntry): KernelDef {
+  if (kernels.has(entry)) throw new Error(`shadergrad: kernel '${entry}' is defined twice`);
+  const g: GeneratedKernel = KERNELS[entry];
+  const def: KernelDef = {
+    name: entry, file: g.file, entry, workgroupSize: [...g.workgroupSize], bindings: g.bindings.map((b) => ({ ...b })),
+  };
+  if (g.params) def.params = g.params.map((p) => ({ ...p }));
+  if (g.overrides) def.overrides = [...g.overrides];
+  kernels.set(entry, def);
   return def;
 }
 
 export function allKernels(): KernelDef[] {
   return [...kernels.values()];
+}
+
+/** The integer `const`s of a kernel file under shaders/ (its includes expanded), by name. */
+export function wgslConsts<F extends keyof typeof WGSL_CONSTS>(file: F): (typeof WGSL_CONSTS)[F] {
+  return WGSL_CONSTS[file];
+}
+
+/**
+ * An op-code table from named WGSL constants: the consts `<PREFIX>_<NAME>` of shaders/`file`, keyed by
+ * NAME in camelCase (ACT_GELU_TANH → geluTanh), which must be exactly `names`, so an op and its `case`
+ * are matched by name, never by a number written twice.
+ */
+export function opCodes<K extends string>(file: keyof typeof WGSL_CONSTS, prefix: string, names: readonly K[]): Record<K, number> {
+  const codes: Record<string, number> = {};
+  for (const [name, value] of Object.entries(WGSL_CONSTS[file])) {
+    if (!name.startsWith(`${prefix}_`)) continue;
+    const key = name.slice(prefix.length + 1).toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    codes[key] = value;
+  }
+  const constName = (op: string) => `${prefix}_${op.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+  const problems = [
+    ...names.filter((op) => !(op in codes)).map((op) => `no ${constName(op)} for the op '${op}'`),
+    ...Object.keys(codes).filter((op) => !names.includes(op as K)).map((op) => `${constName(op)} names no op ('${op}')`),
+  ];
+  if (problems.length) throw new Error(`shadergrad: shaders/${file}: ${problems.join('; ')}`);
+  return codes as Record<K, number>;
 }
 
 /**

@@ -5,7 +5,7 @@
 // has the output's shape or one element, it has at most 8 ops and at most 4 distinct inputs.
 // kernels-test/node/fusion.test.ts compares every fused plan with its unfused composite.
 
-import { defineKernel } from '../gpu/kernels.js';
+import { wgslConsts, wgslKernel } from '../gpu/kernels.js';
 import { BINARY_CODES, UNARY_CODES } from '../ops/elementwise.js';
 import { defineOp } from '../ops/op.js';
 import { grid1d } from '../gpu/dispatch.js';
@@ -14,14 +14,9 @@ import { type HostTensor, host } from '../reference/host.js';
 import { binaryRefs, unaryRefs } from '../reference/elementwise.js';
 import { Node, type Tensor } from '../tensor/tensor.js';
 
-export const chainKernel = defineKernel({
-  name: 'chain_forward', file: 'elementwise.wgsl', entry: 'chain_forward',
-  bindings: [{ name: 'in0', kind: 'read' }, { name: 'in1', kind: 'read' }, { name: 'in2', kind: 'read' },
-    { name: 'in3', kind: 'read' }, { name: 'fused', kind: 'read_write' }, { name: 'cparams', kind: 'uniform' }],
-  params: [{ name: 'n', type: 'u32' }, { name: 'scalars', type: 'u32' }, { name: 'alpha', type: 'f32', length: 8 }],
-  workgroupSize: [256, 1, 1],
-  overrides: ['STEPS', 'INPUTS', ...Array.from({ length: 8 }, (_, s) => ['K', 'C', 'A', 'B'].map((p) => `${p}${s}`)).flat()],
-});
+export const chainKernel = wgslKernel('chain_forward');
+/** A step's kind `K<s>` in shaders/elementwise.wgsl's chain_forward. */
+const { STEP_UNARY, STEP_BINARY } = wgslConsts('elementwise.wgsl');
 
 export interface ChainStep {
   kind: 'unary' | 'binary';
@@ -53,8 +48,8 @@ export const fusedElementwiseOp = defineOp<ChainAttrs>({
     const overrides: Record<string, number> = { STEPS: attrs.steps.length, INPUTS: inputs.length };
     const alpha: number[] = [];
     attrs.steps.forEach((s, k) => {
-      overrides[`K${k}`] = s.kind === 'unary' ? 0 : 1;
-      overrides[`C${k}`] = s.kind === 'unary' ? UNARY_CODES.indexOf(s.op as never) : BINARY_CODES.indexOf(s.op as never);
+      overrides[`K${k}`] = s.kind === 'unary' ? STEP_UNARY : STEP_BINARY;
+      overrides[`C${k}`] = s.kind === 'unary' ? UNARY_CODES[s.op as never] : BINARY_CODES[s.op as never];
       overrides[`A${k}`] = s.a;
       overrides[`B${k}`] = s.b;
       alpha.push(s.alpha);
@@ -91,8 +86,8 @@ function runChain(ins: HostTensor[], { steps, shape }: ChainAttrs): HostTensor {
   return out;
 }
 
-const UNARY = new Set<string>(UNARY_CODES);
-const BINARY = new Set<string>(BINARY_CODES);
+const UNARY = new Set(Object.keys(UNARY_CODES));
+const BINARY = new Set(Object.keys(BINARY_CODES));
 
 function fusible(n: Node): boolean {
   const name = n.op.name;

@@ -5,8 +5,11 @@
 //   <name>Backward          dx = dy · f'(x)        the gradient of the forward
 //   <name>SecondDerivative  g · f''(x)             the x-part of the gradient of the backward
 // so gradients of gradients work. Reference: src/reference/activation.ts.
+// Adding an activation: in shaders/activation.wgsl a constant ACT_<NAME> and its case in act_f, act_df
+// and act_d2f; its entry in src/reference/activation.ts (ActKind, actRefs), which makes the ops here;
+// its FLOPS line and public function below (exported by src/index.ts); a line of kernels-test/cases.
 
-import { defineKernel } from '../gpu/kernels.js';
+import { opCodes, wgslKernel } from '../gpu/kernels.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/activation.js';
 import type { ActKind, ActParams } from '../reference/activation.js';
@@ -21,33 +24,15 @@ export const GELU_KEYS = keysOf<GeluOptions>({ approximate: 1 });
 export const SOFTPLUS_KEYS = keysOf<SoftplusOptions>({ beta: 1, threshold: 1 });
 
 const WG = 256;
-const params = [
-  { name: 'n', type: 'u32' as const }, { name: 'alpha', type: 'f32' as const },
-  { name: 'beta', type: 'f32' as const }, { name: 'threshold', type: 'f32' as const },
-];
 
 export const activationKernels = {
-  forward: defineKernel({
-    name: 'activation_forward', file: 'activation.wgsl', entry: 'activation_forward',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'fparams', kind: 'uniform' }],
-    params, workgroupSize: [WG, 1, 1], overrides: ['OP'],
-  }),
-  backward: defineKernel({
-    name: 'activation_backward', file: 'activation.wgsl', entry: 'activation_backward',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'dy', kind: 'read' }, { name: 'dx', kind: 'read_write' },
-      { name: 'bparams', kind: 'uniform' }],
-    params, workgroupSize: [WG, 1, 1], overrides: ['OP'],
-  }),
-  second: defineKernel({
-    name: 'activation_second_derivative', file: 'activation.wgsl', entry: 'activation_second_derivative',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'dy', kind: 'read' }, { name: 'dx', kind: 'read_write' },
-      { name: 'bparams', kind: 'uniform' }],
-    params, workgroupSize: [WG, 1, 1], overrides: ['OP'],
-  }),
+  forward: wgslKernel('activation_forward'),
+  backward: wgslKernel('activation_backward'),
+  second: wgslKernel('activation_second_derivative'),
 };
 
-/** The `OP` code of each activation in shaders/activation.wgsl. */
-const CODES: Record<ActKind, number> = { leakyRelu: 0, elu: 1, gelu: 2, geluTanh: 3, softplus: 4, silu: 5 };
+/** The `OP` code of each activation: the ACT_* constants of shaders/activation.wgsl (ACT_GELU_TANH → geluTanh). */
+const CODES = opCodes('activation.wgsl', 'ACT', Object.keys(ref.actRefs) as ActKind[]);
 
 /** Rough FLOPs per element of f (exp, erf and tanh count as several). */
 const FLOPS: Record<ActKind, number> = { leakyRelu: 2, elu: 6, gelu: 30, geluTanh: 16, softplus: 12, silu: 8 };

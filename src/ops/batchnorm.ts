@@ -20,7 +20,7 @@
 // memory, no barrier) by the 'batchNormChannels' rule of src/ops/kernel-rules.ts.
 // Kernels: shaders/batchnorm.wgsl. References: src/reference/batchnorm.ts.
 
-import { defineKernel, type BindingDef, type KernelDef } from '../gpu/kernels.js';
+import { wgslKernel } from '../gpu/kernels.js';
 import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply, apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/batchnorm.js';
@@ -37,51 +37,20 @@ import { checkOptions, keysOf } from '../util/options.js';
 export const BATCH_NORM_OP_KEYS = keysOf<BatchNormOptions>({ weight: 1, bias: 1, runningMean: 1, runningVar: 1, training: 1, momentum: 1, eps: 1, version: 1 });
 
 const WG = 256;
-const R = 'read' as const;
-const RW = 'read_write' as const;
-const U = 'uniform' as const;
-const params = [
-  { name: 'N', type: 'u32' as const }, { name: 'C', type: 'u32' as const }, { name: 'L', type: 'u32' as const },
-  { name: 'eps', type: 'f32' as const },
-];
-const wg256: [number, number, number] = [WG, 1, 1];
-const wg64: [number, number, number] = [ROW_THREADS, 1, 1];
-
-const statsBindings: BindingDef[] = [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'mean', kind: RW },
-  { name: 'rstd', kind: RW }, { name: 'var_b', kind: RW }];
-const forwardBindings: BindingDef[] = [...statsBindings, { name: 'weight', kind: R }, { name: 'bias', kind: R }, { name: 'y', kind: RW }];
-const gradBindings: BindingDef[] = [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R },
-  { name: 'stat_rstd', kind: R }, { name: 'dy', kind: R }];
-const backwardReduceBindings: BindingDef[] = [...gradBindings, { name: 'dweight', kind: RW }, { name: 'dbias', kind: RW }];
-const backwardBindings: BindingDef[] = [...backwardReduceBindings, { name: 'weight_b', kind: R }, { name: 'dx', kind: RW }];
-
-/** The entry point `entry` of batchnorm.wgsl (its name too) over the (N, C, L) params. */
-function kernel(entry: string, bindings: BindingDef[], workgroupSize: [number, number, number], overrides?: string[]): KernelDef {
-  return defineKernel({ name: entry, file: 'batchnorm.wgsl', entry, params, workgroupSize, bindings, ...(overrides ? { overrides } : {}) });
-}
-const affine = ['HAS_WEIGHT', 'HAS_BIAS'];
 
 export const batchNormKernels = {
-  stats: kernel('batchnorm_stats', statsBindings, wg256),
-  forward: kernel('batchnorm_forward', forwardBindings, wg256, affine),
-  normalize: kernel('batchnorm_normalize', [{ name: 'x', kind: R }, { name: 'params', kind: U }, { name: 'stat_mean', kind: R },
-    { name: 'stat_var', kind: R }, { name: 'y_norm', kind: RW }, { name: 'weight', kind: R }, { name: 'bias', kind: R }], wg256, affine),
-  running: defineKernel({
-    name: 'batchnorm_running', file: 'batchnorm.wgsl', entry: 'batchnorm_running', workgroupSize: [64, 1, 1],
-    params: [{ name: 'C', type: 'u32' }, { name: 'momentum', type: 'f32' }, { name: 'unbias', type: 'f32' }],
-    bindings: [{ name: 'running_mean', kind: R }, { name: 'rparams', kind: U }, { name: 'stat_mean', kind: R },
-      { name: 'stat_var', kind: R }, { name: 'new_running_mean', kind: RW }, { name: 'running_var', kind: R },
-      { name: 'new_running_var', kind: RW }],
-  }),
-  backwardReduce: kernel('batchnorm_backward_reduce', backwardReduceBindings, wg256),
-  backwardDx: kernel('batchnorm_backward_dx', [...gradBindings, { name: 'sum_dy_xhat', kind: R }, { name: 'sum_dy', kind: R },
-    { name: 'weight_b', kind: R }, { name: 'dx', kind: RW }], wg256, ['HAS_WEIGHT']),
-  backward: kernel('batchnorm_backward', backwardBindings, wg256, ['HAS_WEIGHT']),
+  stats: wgslKernel('batchnorm_stats'),
+  forward: wgslKernel('batchnorm_forward'),
+  normalize: wgslKernel('batchnorm_normalize'),
+  running: wgslKernel('batchnorm_running'),
+  backwardReduce: wgslKernel('batchnorm_backward_reduce'),
+  backwardDx: wgslKernel('batchnorm_backward_dx'),
+  backward: wgslKernel('batchnorm_backward'),
   // One thread per channel (no workgroup memory, no barrier): the 'batchNormChannels' rule.
-  statsChannels: kernel('batchnorm_stats_channels', statsBindings, wg64),
-  forwardChannels: kernel('batchnorm_forward_channels', forwardBindings, wg64, affine),
-  backwardReduceChannels: kernel('batchnorm_backward_reduce_channels', backwardReduceBindings, wg64),
-  backwardChannels: kernel('batchnorm_backward_channels', backwardBindings, wg64, ['HAS_WEIGHT']),
+  statsChannels: wgslKernel('batchnorm_stats_channels'),
+  forwardChannels: wgslKernel('batchnorm_forward_channels'),
+  backwardReduceChannels: wgslKernel('batchnorm_backward_reduce_channels'),
+  backwardChannels: wgslKernel('batchnorm_backward_channels'),
 };
 
 /** Kernel choice: 'fused' = one workgroup per channel does everything; 'split' = per-channel statistics, then one thread per element. */

@@ -16,7 +16,7 @@
 
 import { softwareRules } from '../gpu/device.js';
 import { matmulKernels } from './matmul.js';
-import { defineKernel } from '../gpu/kernels.js';
+import { wgslConsts, wgslKernel } from '../gpu/kernels.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/conv.js';
 import { defineOp, type OpDef } from './op.js';
@@ -32,52 +32,18 @@ export const CONV2D_OP_KEYS = keysOf<Conv2dOptions>({ stride: 1, padding: 1, dil
 
 // ---- kernels --------------------------------------------------------------------------------------
 
-const convParams = ['N', 'C', 'H', 'W', 'O', 'OH', 'OW', 'G', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW', 'split_rows']
-  .map((name) => ({ name, type: 'u32' as const }));
-const forwardBindings = [
-  { name: 'x', kind: 'read' as const }, { name: 'w', kind: 'read' as const }, { name: 'y', kind: 'read_write' as const },
-  { name: 'params', kind: 'uniform' as const }, { name: 'bias', kind: 'read' as const },
-];
 const WG = 64;
-const TILE = 16;
+/** conv2d_forward_tiled's tile: TILE output pixels × TILE output channels per workgroup. */
+const { TILE } = wgslConsts('conv2d.wgsl');
 
 export const convKernels = {
-  forward: defineKernel({
-    name: 'conv2d_forward', file: 'conv2d.wgsl', entry: 'conv2d_forward',
-    bindings: forwardBindings, params: convParams, workgroupSize: [WG, 1, 1], overrides: ['HAS_BIAS', 'KH_FIXED', 'KW_FIXED'],
-  }),
-  forwardBlocked: defineKernel({
-    name: 'conv2d_forward_blocked', file: 'conv2d.wgsl', entry: 'conv2d_forward_blocked',
-    bindings: forwardBindings, params: convParams, workgroupSize: [WG, 1, 1], overrides: ['HAS_BIAS', 'KH_FIXED', 'KW_FIXED', 'SW_FIXED', 'DW_FIXED'],
-  }),
-  forwardTiled: defineKernel({
-    name: 'conv2d_forward_tiled', file: 'conv2d.wgsl', entry: 'conv2d_forward_tiled',
-    bindings: forwardBindings, params: convParams, workgroupSize: [TILE, TILE, 1], overrides: ['HAS_BIAS'],
-  }),
-  backwardInput: defineKernel({
-    name: 'conv2d_backward_input', file: 'conv2d.wgsl', entry: 'conv2d_backward_input',
-    bindings: [{ name: 'dx', kind: 'read_write' }, { name: 'w', kind: 'read' }, { name: 'dy', kind: 'read' },
-      { name: 'params', kind: 'uniform' }],
-    params: convParams, workgroupSize: [WG, 1, 1], overrides: ['KH_FIXED', 'KW_FIXED'],
-  }),
-  backwardInputBlocked: defineKernel({
-    name: 'conv2d_backward_input_blocked', file: 'conv2d.wgsl', entry: 'conv2d_backward_input_blocked',
-    bindings: [{ name: 'dx', kind: 'read_write' }, { name: 'w', kind: 'read' }, { name: 'dy', kind: 'read' },
-      { name: 'params', kind: 'uniform' }],
-    params: convParams, workgroupSize: [WG, 1, 1], overrides: ['KH_FIXED', 'KW_FIXED', 'SW_FIXED', 'DW_FIXED'],
-  }),
-  backwardWeightBlocked: defineKernel({
-    name: 'conv2d_backward_weight_blocked', file: 'conv2d.wgsl', entry: 'conv2d_backward_weight_blocked',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'dw', kind: 'read_write' }, { name: 'dy', kind: 'read' },
-      { name: 'params', kind: 'uniform' }],
-    params: convParams, workgroupSize: [WG, 1, 1],
-  }),
-  backwardWeight: defineKernel({
-    name: 'conv2d_backward_weight', file: 'conv2d.wgsl', entry: 'conv2d_backward_weight',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'dw', kind: 'read_write' }, { name: 'dy', kind: 'read' },
-      { name: 'params', kind: 'uniform' }],
-    params: convParams, workgroupSize: [WG, 1, 1],
-  }),
+  forward: wgslKernel('conv2d_forward'),
+  forwardBlocked: wgslKernel('conv2d_forward_blocked'),
+  forwardTiled: wgslKernel('conv2d_forward_tiled'),
+  backwardInput: wgslKernel('conv2d_backward_input'),
+  backwardInputBlocked: wgslKernel('conv2d_backward_input_blocked'),
+  backwardWeightBlocked: wgslKernel('conv2d_backward_weight_blocked'),
+  backwardWeight: wgslKernel('conv2d_backward_weight'),
 };
 
 // ---- options and shape rules ----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // for the backward: it regenerates the same mask from the same seed tensor and offset.
 // Kernels: shaders/dropout.wgsl (its header is the RNG's specification). Reference: src/reference/dropout.ts.
 
-import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { apply1, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/dropout.js';
 import { globalRandom } from '../util/random.js';
@@ -19,22 +19,9 @@ export const DROPOUT_KEYS = keysOf<DropoutOptions>({ training: 1, seed: 1, offse
 const WG = 256;
 const TWO_32 = 4294967296;
 
-const params = [
-  { name: 'n', type: 'u32' as const }, { name: 'offset_lo', type: 'u32' as const }, { name: 'offset_hi', type: 'u32' as const },
-  { name: 'threshold', type: 'u32' as const }, { name: 'scale', type: 'f32' as const },
-];
-
 export const dropoutKernels = {
-  forward: defineKernel({
-    name: 'dropout_forward', file: 'dropout.wgsl', entry: 'dropout_forward',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'key', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
-    params, workgroupSize: [WG, 1, 1],
-  }),
-  backward: defineKernel({
-    name: 'dropout_backward', file: 'dropout.wgsl', entry: 'dropout_backward',
-    bindings: [{ name: 'dy', kind: 'read' }, { name: 'key', kind: 'read' }, { name: 'dx', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
-    params, workgroupSize: [WG, 1, 1],
-  }),
+  forward: wgslKernel('dropout_forward'),
+  backward: wgslKernel('dropout_backward'),
 };
 
 interface DropoutAttrs {
@@ -164,11 +151,7 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Ten
 
 // ---- the next key -----------------------------------------------------------------------------------
 
-const seedNextKernel = defineKernel({
-  name: 'seed_next', file: 'dropout.wgsl', entry: 'seed_next',
-  bindings: [{ name: 'seed_in', kind: 'read' }, { name: 'seed_out', kind: 'read_write' }],
-  workgroupSize: [1, 1, 1],
-});
+const seedNextKernel = wgslKernel('seed_next');
 
 export const seedNextOp = defineOp<null>({
   name: 'seedNext',
@@ -202,13 +185,7 @@ export function randomKey(): Tensor {
 
 // ---- data augmentation ----------------------------------------------------------------------------
 
-const augmentKernel = defineKernel({
-  name: 'augment_forward', file: 'dropout.wgsl', entry: 'augment_forward',
-  bindings: [{ name: 'img', kind: 'read' }, { name: 'akey', kind: 'read' }, { name: 'aug', kind: 'read_write' }, { name: 'aparams', kind: 'uniform' }],
-  params: [...['N', 'C', 'H', 'W', 'shift'].map((name) => ({ name, type: 'u32' as const })),
-    { name: 'flip_p', type: 'f32' as const }, { name: 'noise_std', type: 'f32' as const }],
-  workgroupSize: [WG, 1, 1],
-});
+const augmentKernel = wgslKernel('augment_forward');
 
 export const augmentOp = defineOp<ref.AugmentAttrs>({
   name: 'augment',

@@ -2,7 +2,7 @@
 // (add, sub, mul, div, maximum, minimum, pow, comparisons) and expand (broadcast copy).
 // Kernels: shaders/elementwise.wgsl. References: src/reference/elementwise.ts.
 
-import { defineKernel } from '../gpu/kernels.js';
+import { opCodes, wgslConsts, wgslKernel } from '../gpu/kernels.js';
 import { apply1, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/elementwise.js';
 import { sumToShape } from '../reference/host.js';
@@ -13,29 +13,9 @@ import { reshape } from './shape-ops.js';
 
 const WG = 256;
 
-export const unaryKernel = defineKernel({
-  name: 'unary_forward', file: 'elementwise.wgsl', entry: 'unary_forward',
-  bindings: [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'uparams', kind: 'uniform' }],
-  params: [{ name: 'n', type: 'u32' }, { name: 'alpha', type: 'f32' }],
-  workgroupSize: [WG, 1, 1], overrides: ['OP'],
-});
-
-export const binaryKernel = defineKernel({
-  name: 'binary_forward', file: 'elementwise.wgsl', entry: 'binary_forward',
-  bindings: [{ name: 'a', kind: 'read' }, { name: 'b', kind: 'read' }, { name: 'out', kind: 'read_write' },
-    { name: 'bparams', kind: 'uniform' }],
-  params: [{ name: 'n', type: 'u32' }, { name: 'rank', type: 'u32' }, { name: 'shape', type: 'u32', length: 8 },
-    { name: 'astride', type: 'u32', length: 8 }, { name: 'bstride', type: 'u32', length: 8 }],
-  workgroupSize: [WG, 1, 1], overrides: ['OP', 'LAYOUT'],
-});
-
-export const expandKernel = defineKernel({
-  name: 'expand_forward', file: 'elementwise.wgsl', entry: 'expand_forward',
-  bindings: [{ name: 'src', kind: 'read' }, { name: 'dst', kind: 'read_write' }, { name: 'eparams', kind: 'uniform' }],
-  params: [{ name: 'n', type: 'u32' }, { name: 'rank', type: 'u32' }, { name: 'shape', type: 'u32', length: 8 },
-    { name: 'stride', type: 'u32', length: 8 }],
-  workgroupSize: [WG, 1, 1],
-});
+export const unaryKernel = wgslKernel('unary_forward');
+export const binaryKernel = wgslKernel('binary_forward');
+export const expandKernel = wgslKernel('expand_forward');
 
 type Scalar = Tensor | number;
 
@@ -77,9 +57,11 @@ const unaryGrads: Record<string, UnaryGrad | NoGrad> = {
   copy: (_x, _y, dy) => dy,
 };
 
-export const UNARY_CODES = ['neg', 'exp', 'log', 'sqrt', 'relu', 'sigmoid', 'tanh', 'abs', 'step', 'sign', 'square',
+const UNARY_NAMES = ['neg', 'exp', 'log', 'sqrt', 'relu', 'sigmoid', 'tanh', 'abs', 'step', 'sign', 'square',
   'reciprocal', 'scale', 'shift', 'powScalar', 'copy'] as const;
-type UnaryName = (typeof UNARY_CODES)[number];
+type UnaryName = (typeof UNARY_NAMES)[number];
+/** The `OP` code of each unary op: the UNARY_* constants of shaders/elementwise.wgsl (UNARY_POW_SCALAR → powScalar). */
+export const UNARY_CODES = opCodes('elementwise.wgsl', 'UNARY', UNARY_NAMES);
 
 /** FLOPs per element, roughly (transcendentals count as a few). */
 const UNARY_FLOPS: Record<UnaryName, number> = {
@@ -88,7 +70,7 @@ const UNARY_FLOPS: Record<UnaryName, number> = {
 };
 
 function defineUnary(name: UnaryName): OpDef<UnaryAttrs> {
-  const code = UNARY_CODES.indexOf(name);
+  const code = UNARY_CODES[name];
   const g = unaryGrads[name];
   return defineOp<UnaryAttrs>({
     name,
@@ -110,7 +92,7 @@ function defineUnary(name: UnaryName): OpDef<UnaryAttrs> {
   });
 }
 
-const unaryOps = Object.fromEntries(UNARY_CODES.map((n) => [n, defineUnary(n)])) as Record<UnaryName, OpDef<UnaryAttrs>>;
+const unaryOps = Object.fromEntries(UNARY_NAMES.map((n) => [n, defineUnary(n)])) as Record<UnaryName, OpDef<UnaryAttrs>>;
 
 function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
   requireFloat(x, name, 'x');
@@ -145,12 +127,14 @@ export const powScalar = (x: Tensor, c: number) => unary('powScalar', x, c);
 /** A materialised copy of x (a new buffer). */
 export const copy = (x: Tensor) => unary('copy', x);
 /** The OP code of the copy in shaders/elementwise.wgsl's unary kernel (used by compiled plans). */
-export const COPY_CODE = UNARY_CODES.indexOf('copy');
+export const COPY_CODE = UNARY_CODES.copy;
 
 // ---- binary -----------------------------------------------------------------------------------
 
-export const BINARY_CODES = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'eq', 'gt', 'ge'] as const;
-type BinaryName = (typeof BINARY_CODES)[number];
+const BINARY_NAMES = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'eq', 'gt', 'ge'] as const;
+type BinaryName = (typeof BINARY_NAMES)[number];
+/** The `OP` code of each binary op: the BINARY_* constants of shaders/elementwise.wgsl. */
+export const BINARY_CODES = opCodes('elementwise.wgsl', 'BINARY', BINARY_NAMES);
 
 /** Gradient rules for binary ops, before summing over broadcast dimensions. */
 type BinaryGrad = (a: Tensor, b: Tensor, y: Tensor, dy: Tensor) => [Tensor | null, Tensor | null];
@@ -171,8 +155,11 @@ const binaryGrads: Record<BinaryName, BinaryGrad | NoGrad> = {
   ge: { none: 'comparisons are piecewise constant', zero: true },
 };
 
+/** binary_forward's `LAYOUT`: any broadcast, or a common case that skips the index arithmetic. */
+const { LAYOUT_STRIDED, LAYOUT_SAME, LAYOUT_B_SCALAR, LAYOUT_A_SCALAR } = wgslConsts('elementwise.wgsl');
+
 function defineBinary(name: BinaryName): OpDef<null> {
-  const code = BINARY_CODES.indexOf(name);
+  const code = BINARY_CODES[name];
   const g = binaryGrads[name];
   return defineOp<null>({
     name,
@@ -188,7 +175,10 @@ function defineBinary(name: BinaryName): OpDef<null> {
       if (n === 0) return;
       const c = collapseDims(shape, [broadcastStrides(inMeta[0].shape, shape), broadcastStrides(inMeta[1].shape, shape)]);
       const [sa, sb] = c.strides.map((st) => (c.shape.length === 1 ? st[0] : -1));
-      const layout = sa === 1 && sb === 1 ? 1 : sa === 1 && sb === 0 ? 2 : sa === 0 && sb === 1 ? 3 : 0;
+      const layout = sa === 1 && sb === 1 ? LAYOUT_SAME
+        : sa === 1 && sb === 0 ? LAYOUT_B_SCALAR
+        : sa === 0 && sb === 1 ? LAYOUT_A_SCALAR
+        : LAYOUT_STRIDED;
       ctx.dispatch(binaryKernel, {
         bind: { a: inputs[0], b: inputs[1], out: outputs[0] },
         params: { n, rank: c.shape.length, shape: c.shape, astride: c.strides[0], bstride: c.strides[1] },
@@ -206,7 +196,7 @@ function defineBinary(name: BinaryName): OpDef<null> {
   });
 }
 
-const binaryOps = Object.fromEntries(BINARY_CODES.map((n) => [n, defineBinary(n)])) as Record<BinaryName, OpDef<null>>;
+const binaryOps = Object.fromEntries(BINARY_NAMES.map((n) => [n, defineBinary(n)])) as Record<BinaryName, OpDef<null>>;
 
 function binary(name: BinaryName, a: Scalar, b: Scalar): Tensor {
   const ta = asTensor(a, b instanceof Tensor ? b : undefined);

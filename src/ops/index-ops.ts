@@ -12,7 +12,7 @@
 // Index tensors are i32. Out-of-range indices are errors when their values are known on the host
 // (small tensors made with sg.tensor); otherwise the kernels stay in bounds (see index.wgsl).
 
-import { defineKernel } from '../gpu/kernels.js';
+import { wgslKernel } from '../gpu/kernels.js';
 import { apply1, hostValues, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/index-ops.js';
 import { defineOp, type OpDef } from './op.js';
@@ -22,60 +22,17 @@ import { reshape } from './shape-ops.js';
 import { axisView } from './kernel-rules.js';
 
 const WG = 256;
-const copyBindings = [{ name: 'x', kind: 'read' as const }, { name: 'y', kind: 'read_write' as const }];
-const u32s = (...names: string[]) => names.map((name) => ({ name, type: 'u32' as const }));
 
 const kernels = {
-  concat: defineKernel({
-    name: 'concat_forward', file: 'index.wgsl', entry: 'concat_forward',
-    bindings: [...copyBindings, { name: 'cparams', kind: 'uniform' }], params: u32s('n', 'seg', 'out_seg', 'offset'),
-    workgroupSize: [WG, 1, 1],
-  }),
-  slice: defineKernel({
-    name: 'slice_forward', file: 'index.wgsl', entry: 'slice_forward',
-    bindings: [...copyBindings, { name: 'sparams', kind: 'uniform' }], params: u32s('n', 'D', 'L', 'inner', 'start', 'step'),
-    workgroupSize: [WG, 1, 1],
-  }),
-  sliceBackward: defineKernel({
-    name: 'slice_backward', file: 'index.wgsl', entry: 'slice_backward',
-    bindings: [...copyBindings, { name: 'sparams', kind: 'uniform' }], params: u32s('n', 'D', 'L', 'inner', 'start', 'step'),
-    workgroupSize: [WG, 1, 1],
-  }),
-  pad: defineKernel({
-    name: 'pad_forward', file: 'index.wgsl', entry: 'pad_forward',
-    bindings: [...copyBindings, { name: 'pparams', kind: 'uniform' }],
-    params: [...u32s('n', 'rank', 'value'), { name: 'out_shape', type: 'u32', length: 8 }, { name: 'in_shape', type: 'u32', length: 8 },
-      { name: 'before', type: 'i32', length: 8 }],
-    workgroupSize: [WG, 1, 1],
-  }),
-  gather: defineKernel({
-    name: 'gather_forward', file: 'index.wgsl', entry: 'gather_forward',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'indices', kind: 'read' }, { name: 'out', kind: 'read_write' }, { name: 'gparams', kind: 'uniform' },
-      { name: 'index_errors', kind: 'read_write', indexErrors: true }],
-    params: gatherParams(), workgroupSize: [WG, 1, 1],
-  }),
-  gatherBackward: defineKernel({
-    name: 'gather_backward', file: 'index.wgsl', entry: 'gather_backward',
-    bindings: [{ name: 'dy', kind: 'read' }, { name: 'indices', kind: 'read' }, { name: 'dx', kind: 'read_write' }, { name: 'gparams', kind: 'uniform' }],
-    params: gatherParams(), workgroupSize: [WG, 1, 1],
-  }),
-  indexSelect: defineKernel({
-    name: 'index_select_forward', file: 'index.wgsl', entry: 'index_select_forward',
-    bindings: [{ name: 'x', kind: 'read' }, { name: 'indices', kind: 'read' }, { name: 'out', kind: 'read_write' }, { name: 'iparams', kind: 'uniform' },
-      { name: 'index_errors', kind: 'read_write', indexErrors: true }],
-    params: u32s('n', 'V', 'N', 'inner'), workgroupSize: [WG, 1, 1],
-  }),
-  indexSelectBackward: defineKernel({
-    name: 'index_select_backward', file: 'index.wgsl', entry: 'index_select_backward',
-    bindings: [{ name: 'dy', kind: 'read' }, { name: 'indices', kind: 'read' }, { name: 'dx', kind: 'read_write' }, { name: 'iparams', kind: 'uniform' }],
-    params: u32s('n', 'V', 'N', 'inner'), workgroupSize: [WG, 1, 1],
-  }),
+  concat: wgslKernel('concat_forward'),
+  slice: wgslKernel('slice_forward'),
+  sliceBackward: wgslKernel('slice_backward'),
+  pad: wgslKernel('pad_forward'),
+  gather: wgslKernel('gather_forward'),
+  gatherBackward: wgslKernel('gather_backward'),
+  indexSelect: wgslKernel('index_select_forward'),
+  indexSelectBackward: wgslKernel('index_select_backward'),
 };
-
-function gatherParams() {
-  return [...u32s('n', 'rank', 'axis', 'size'), { name: 'ishape', type: 'u32' as const, length: 8 },
-    { name: 'xshape', type: 'u32' as const, length: 8 }, { name: 'xstride', type: 'u32' as const, length: 8 }];
-}
 
 function withAxis(shape: readonly number[], axis: number, size: number): number[] {
   const s = [...shape];

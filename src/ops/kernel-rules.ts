@@ -31,7 +31,7 @@ export interface RowRule {
 export const ROW_RULES = {
   /** softmax / logSoftmax: a row is the softmax axis. */
   softmax: { shortRow: 64, softwareMinRows: 4 },
-  /** layerNorm forward and dinp: a row is the normalised dims. */
+  /** layerNorm forward and dx: a row is the normalised dims. */
   layerNormRows: { shortRow: 64, softwareMinRows: 4 },
   /**
    * layerNorm dweight / dbias: a "row" is a column of the [rows, C] input; up to 64 values fit the 8

@@ -1,14 +1,14 @@
 // layerNorm (torch.nn.functional.layer_norm): normalise over the trailing `normalizedShape` dims with the
 // biased variance, then an optional elementwise weight and bias. Kernels: shaders/layernorm.wgsl.
-// The forward op has three outputs, [out, mean, rstd] (llm.c's layernorm_forward): mean and rstd are
-// what the backward op reads. The backward op has outputs [dinp, dweight?, dbias?]; its own gradient is
+// The forward op has three outputs, [y, mean, rstd] (llm.c's layernorm_forward): mean and rstd are
+// what the backward op reads. The backward op has outputs [dx, dweight?, dbias?]; its own gradient is
 // written in ops, so gradients of gradients work. Reference: src/reference/layernorm.ts.
-// Kernel choice: the forward and dinp run one workgroup per row, or one thread per row (the _rows
+// Kernel choice: the forward and dx run one workgroup per row, or one thread per row (the _rows
 // kernels: no workgroup memory, no barrier) by the 'layerNormRows' rule of src/ops/kernel-rules.ts;
 // dweight / dbias take the 32×8 column workgroups, or one thread per column
 // (layernorm_backward_params_cols) by its 'layerNormColumns' rule.
 
-import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { wgslKernel } from '../gpu/kernels.js';
 import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/layernorm.js';
@@ -20,44 +20,16 @@ import { add, expand, mul, neg, scale, sub } from './elementwise.js';
 import { mean as meanOf, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 
-const WG = 256;
-/** What the kernels of one role (forward, dinp, dweight/dbias) share whatever their work split. */
-type Role = Pick<KernelDef, 'bindings' | 'params' | 'overrides'>;
-const forward: Role = {
-  bindings: [{ name: 'inp', kind: 'read' }, { name: 'mean', kind: 'read_write' }, { name: 'rstd', kind: 'read_write' },
-    { name: 'out', kind: 'read_write' }, { name: 'weight', kind: 'read' }, { name: 'bias', kind: 'read' },
-    { name: 'fparams', kind: 'uniform' }],
-  params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'eps', type: 'f32' }],
-  overrides: ['HAS_WEIGHT', 'HAS_BIAS'],
-};
-const backward: Role = {
-  bindings: [{ name: 'inp', kind: 'read' }, { name: 'saved_mean', kind: 'read' }, { name: 'saved_rstd', kind: 'read' },
-    { name: 'dout', kind: 'read' }, { name: 'weight', kind: 'read' }, { name: 'dinp', kind: 'read_write' },
-    { name: 'bparams', kind: 'uniform' }],
-  params: [{ name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }],
-  overrides: ['HAS_WEIGHT'],
-};
-const backwardParams: Role = {
-  bindings: [{ name: 'inp', kind: 'read' }, { name: 'saved_mean', kind: 'read' }, { name: 'saved_rstd', kind: 'read' },
-    { name: 'dout', kind: 'read' }, { name: 'dweight', kind: 'read_write' }, { name: 'dbias', kind: 'read_write' },
-    { name: 'bparams', kind: 'uniform' }],
-  params: backward.params,
-};
-
-/** The entry point `entry` of layernorm.wgsl (its name too) in `role`. */
-const kernel = (entry: string, role: Role, workgroupSize: [number, number, number]) =>
-  defineKernel({ name: entry, file: 'layernorm.wgsl', entry, ...role, workgroupSize });
-
 export const layerNormKernels = {
   /** One workgroup per row. */
-  forward: kernel('layernorm_forward', forward, [WG, 1, 1]),
-  backward: kernel('layernorm_backward', backward, [WG, 1, 1]),
+  forward: wgslKernel('layernorm_forward'),
+  backward: wgslKernel('layernorm_backward'),
   /** One thread per row. */
-  forwardRows: kernel('layernorm_forward_rows', forward, [ROW_THREADS, 1, 1]),
-  backwardRows: kernel('layernorm_backward_rows', backward, [ROW_THREADS, 1, 1]),
+  forwardRows: wgslKernel('layernorm_forward_rows'),
+  backwardRows: wgslKernel('layernorm_backward_rows'),
   /** 32 columns × 8 row lanes per workgroup; one thread per column. */
-  backwardParams: kernel('layernorm_backward_params', backwardParams, [32, 8, 1]),
-  backwardParamsCols: kernel('layernorm_backward_params_cols', backwardParams, [ROW_THREADS, 1, 1]),
+  backwardParams: wgslKernel('layernorm_backward_params'),
+  backwardParamsCols: wgslKernel('layernorm_backward_params_cols'),
 };
 
 interface LayerNormAttrs {
@@ -83,7 +55,7 @@ function rowGrid(n: number, ctx: EncodeCtx, perThread = false): [number, number]
 
 const addOpt = (a: Tensor | null, b: Tensor | null): Tensor | null => (a && b ? add(a, b) : (a ?? b));
 
-// ---- backward op: (x, mean, rstd, dout, weight?) -> (dinp, dweight?, dbias?) ---------------------
+// ---- backward op: (x, mean, rstd, dy, weight?) -> (dx, dweight?, dbias?) -------------------------
 
 const layerNormBackwardOp = defineOp<BackwardAttrs>({
   name: 'layerNormBackward',
@@ -100,11 +72,11 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
   encode: (ctx, { inputs, outputs, inMeta, attrs: { normalizedShape, hasWeight, hasBias } }) => {
     const { C, rows } = dims(inMeta[0].shape, normalizedShape);
     if (C === 0) return;
-    const [inp, mean, rstd, dout] = inputs;
+    const [x, mean, rstd, dy] = inputs;
     if (rows > 0) {
       const perRow = oneThreadPerRow('layerNormRows', C, rows);
       ctx.dispatch(perRow ? layerNormKernels.backwardRows : layerNormKernels.backward, {
-        bind: { inp, saved_mean: mean, saved_rstd: rstd, dout, weight: hasWeight ? inputs[4] : inp, dinp: outputs[0] },
+        bind: { x, saved_mean: mean, saved_rstd: rstd, dy, weight: hasWeight ? inputs[4] : x, dx: outputs[0] },
         params: { rows, C }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0 }, grid: rowGrid(rows, ctx, perRow),
       });
     }
@@ -114,7 +86,7 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
       const dbias = hasBias ? outputs[hasWeight ? 2 : 1] : ctx.scratch(C * 4);
       const perColumn = oneThreadPerRow('layerNormColumns', rows, C);
       ctx.dispatch(perColumn ? layerNormKernels.backwardParamsCols : layerNormKernels.backwardParams, {
-        bind: { inp, saved_mean: mean, saved_rstd: rstd, dout, dweight, dbias },
+        bind: { x, saved_mean: mean, saved_rstd: rstd, dy, dweight, dbias },
         params: { rows, C }, grid: perColumn ? rowGrid(C, ctx, true) : rowGrid(Math.ceil(C / 32), ctx),
       });
     }
@@ -190,7 +162,7 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
   cost: ([x], outs) => ({ flops: 10 * numel(x.shape), bytes: 4 * (4 * numel(x.shape) + outs.slice(1).reduce((n, m) => n + numel(m.shape), 0)) }),
 });
 
-// ---- forward op: (x, weight?, bias?) -> (out, mean, rstd) ----------------------------------------
+// ---- forward op: (x, weight?, bias?) -> (y, mean, rstd) ------------------------------------------
 
 const layerNormOp = defineOp<LayerNormAttrs>({
   name: 'layerNorm',
@@ -207,19 +179,19 @@ const layerNormOp = defineOp<LayerNormAttrs>({
   encode: (ctx, { inputs, outputs, inMeta, attrs: { normalizedShape, eps, hasWeight, hasBias } }) => {
     const { C, rows } = dims(inMeta[0].shape, normalizedShape);
     if (rows === 0) return;
-    const inp = inputs[0];
+    const x = inputs[0];
     const perRow = oneThreadPerRow('layerNormRows', C, rows);
     ctx.dispatch(perRow ? layerNormKernels.forwardRows : layerNormKernels.forward, {
       bind: {
-        inp, mean: outputs[1], rstd: outputs[2], out: outputs[0],
+        x, mean: outputs[1], rstd: outputs[2], y: outputs[0],
         // Absent weight / bias: the input is bound in their place and never read (HAS_* = 0).
-        weight: hasWeight ? inputs[1] : inp, bias: hasBias ? inputs[hasWeight ? 2 : 1] : inp,
+        weight: hasWeight ? inputs[1] : x, bias: hasBias ? inputs[hasWeight ? 2 : 1] : x,
       },
       params: { rows, C, eps }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0 },
       grid: rowGrid(rows, ctx, perRow),
     });
   },
-  // dout reaches x, weight, bias through the backward op. mean and rstd are outputs too (the backward
+  // dy reaches x, weight, bias through the backward op. mean and rstd are outputs too (the backward
   // op reads them, so gradients of gradients reach them): ∂mean/∂x_j = 1/C and
   // ∂rstd/∂x_j = −rstd³·(x_j − mean)/C.
   grad: ({ inputs, outputs: [, mean, rstd], dys: [dy, dmean, drstd], attrs: { normalizedShape, hasWeight, hasBias } }) => {

@@ -3,7 +3,7 @@
 // huberLoss, and CLIP's symmetric contrastive loss. `reduction` is 'mean' (default), 'sum' or 'none'.
 // Kernels: shaders/loss.wgsl. References: src/reference/loss.ts.
 
-import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { opCodes, wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply, apply1, hostValues, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/loss.js';
@@ -27,7 +27,8 @@ export const HUBER_LOSS_KEYS = keysOf<Opts<typeof huberLoss, 2>>({ delta: 1, red
 
 export type Reduction = ref.Reduction;
 
-const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+/** The `REDUCTION` code of each reduction: the REDUCTION_* constants of shaders/loss.wgsl. */
+const REDUCTION_CODE = opCodes<Reduction>('loss.wgsl', 'REDUCTION', ['none', 'mean', 'sum']);
 
 function checkTensor(t: unknown, op: string, arg: string): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${op}: ${arg} must be a Tensor, got ${typeof t}`);
@@ -52,44 +53,11 @@ function reduceLoss(l: Tensor, reduction: Reduction): Tensor {
 // ---- cross-entropy ------------------------------------------------------------------------------
 
 export const crossEntropyKernels = {
-  forward: defineKernel({
-    name: 'cross_entropy_forward', file: 'loss.wgsl', entry: 'cross_entropy_forward',
-    bindings: [{ name: 'logits', kind: 'read' }, { name: 'targets', kind: 'read' }, { name: 'class_weight', kind: 'read' },
-      { name: 'row_loss', kind: 'read_write' }, { name: 'row_weight', kind: 'read_write' }, { name: 'lse', kind: 'read_write' },
-      { name: 'ce_params', kind: 'uniform' }, { name: 'index_errors', kind: 'read_write', indexErrors: true }],
-    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'ignore_index', type: 'i32' }, { name: 'smoothing', type: 'f32' }],
-    workgroupSize: [64, 1, 1], overrides: ['HAS_WEIGHT'],
-  }),
-  forwardRows: defineKernel({
-    name: 'cross_entropy_forward_rows', file: 'loss.wgsl', entry: 'cross_entropy_forward_rows',
-    bindings: [{ name: 'logits', kind: 'read' }, { name: 'targets', kind: 'read' }, { name: 'class_weight', kind: 'read' },
-      { name: 'row_loss', kind: 'read_write' }, { name: 'row_weight', kind: 'read_write' }, { name: 'lse', kind: 'read_write' },
-      { name: 'ce_params', kind: 'uniform' }, { name: 'index_errors', kind: 'read_write', indexErrors: true }],
-    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'ignore_index', type: 'i32' }, { name: 'smoothing', type: 'f32' }],
-    workgroupSize: [64, 1, 1], overrides: ['HAS_WEIGHT'],
-  }),
-  reduce: defineKernel({
-    name: 'cross_entropy_reduce', file: 'loss.wgsl', entry: 'cross_entropy_reduce',
-    bindings: [{ name: 'row_loss_in', kind: 'read' }, { name: 'row_weight_in', kind: 'read' }, { name: 'class_weight', kind: 'read' },
-      { name: 'loss', kind: 'read_write' }, { name: 'stats', kind: 'read_write' }, { name: 'ce_reduce_params', kind: 'uniform' }],
-    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }],
-    workgroupSize: [256, 1, 1], overrides: ['HAS_WEIGHT', 'REDUCTION'],
-  }),
-  reduceSerial: defineKernel({
-    name: 'cross_entropy_reduce_serial', file: 'loss.wgsl', entry: 'cross_entropy_reduce_serial',
-    bindings: [{ name: 'row_loss_in', kind: 'read' }, { name: 'row_weight_in', kind: 'read' }, { name: 'class_weight', kind: 'read' },
-      { name: 'loss', kind: 'read_write' }, { name: 'stats', kind: 'read_write' }, { name: 'ce_reduce_params', kind: 'uniform' }],
-    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }],
-    workgroupSize: [1, 1, 1], overrides: ['HAS_WEIGHT', 'REDUCTION'],
-  }),
-  backward: defineKernel({
-    name: 'cross_entropy_backward', file: 'loss.wgsl', entry: 'cross_entropy_backward',
-    bindings: [{ name: 'logits', kind: 'read' }, { name: 'targets', kind: 'read' }, { name: 'class_weight', kind: 'read' },
-      { name: 'lse_in', kind: 'read' }, { name: 'stats_in', kind: 'read' }, { name: 'dloss', kind: 'read' },
-      { name: 'dlogits', kind: 'read_write' }, { name: 'ce_bparams', kind: 'uniform' }],
-    params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'ignore_index', type: 'i32' }, { name: 'smoothing', type: 'f32' }],
-    workgroupSize: [256, 1, 1], overrides: ['HAS_WEIGHT', 'REDUCTION', 'TARGET_ONLY'],
-  }),
+  forward: wgslKernel('cross_entropy_forward'),
+  forwardRows: wgslKernel('cross_entropy_forward_rows'),
+  reduce: wgslKernel('cross_entropy_reduce'),
+  reduceSerial: wgslKernel('cross_entropy_reduce_serial'),
+  backward: wgslKernel('cross_entropy_backward'),
 };
 
 interface CrossEntropyAttrs extends ref.CrossEntropyAttrs {
@@ -342,22 +310,8 @@ interface PointwiseAttrs {
   delta: number;
 }
 
-const pointwiseParams = [{ name: 'n', type: 'u32' as const }, { name: 'delta', type: 'f32' as const }];
-
 function pointwiseKernels(kind: ref.PointwiseKind) {
-  return {
-    forward: defineKernel({
-      name: `${kind}_forward`, file: 'loss.wgsl', entry: `${kind}_forward`,
-      bindings: [{ name: 'a', kind: 'read' }, { name: 'b', kind: 'read' }, { name: 'elem_loss', kind: 'read_write' }, { name: 'pw_params', kind: 'uniform' }],
-      params: pointwiseParams, workgroupSize: [256, 1, 1],
-    }),
-    backward: defineKernel({
-      name: `${kind}_backward`, file: 'loss.wgsl', entry: `${kind}_backward`,
-      bindings: [{ name: 'a', kind: 'read' }, { name: 'b', kind: 'read' }, { name: 'delem', kind: 'read' }, { name: 'da', kind: 'read_write' },
-        { name: 'pw_bparams', kind: 'uniform' }],
-      params: pointwiseParams, workgroupSize: [256, 1, 1],
-    }),
-  };
+  return { forward: wgslKernel(`${kind}_forward`), backward: wgslKernel(`${kind}_backward`) };
 }
 
 /**
@@ -469,21 +423,8 @@ export function huberLoss(input: Tensor, target: Tensor, options: { delta?: numb
 // ---- binary cross-entropy with logits -----------------------------------------------------------
 
 export const bceKernels = {
-  forward: defineKernel({
-    name: 'bce_with_logits_forward', file: 'loss.wgsl', entry: 'bce_with_logits_forward',
-    bindings: [{ name: 'a', kind: 'read' }, { name: 'b', kind: 'read' }, { name: 'pos_weight', kind: 'read' },
-      { name: 'bce_loss', kind: 'read_write' }, { name: 'bce_params', kind: 'uniform' }],
-    params: [{ name: 'n', type: 'u32' }, { name: 'pw_size', type: 'u32' }],
-    workgroupSize: [256, 1, 1], overrides: ['HAS_POS_WEIGHT'],
-  }),
-  backward: defineKernel({
-    name: 'bce_with_logits_backward', file: 'loss.wgsl', entry: 'bce_with_logits_backward',
-    bindings: [{ name: 'a', kind: 'read' }, { name: 'b', kind: 'read' }, { name: 'pos_weight', kind: 'read' },
-      { name: 'bce_dl', kind: 'read' }, { name: 'bce_dx', kind: 'read_write' }, { name: 'bce_dy', kind: 'read_write' },
-      { name: 'bce_dpw', kind: 'read_write' }, { name: 'bce_bparams', kind: 'uniform' }],
-    params: [{ name: 'n', type: 'u32' }, { name: 'pw_size', type: 'u32' }],
-    workgroupSize: [256, 1, 1], overrides: ['HAS_POS_WEIGHT'],
-  }),
+  forward: wgslKernel('bce_with_logits_forward'),
+  backward: wgslKernel('bce_with_logits_backward'),
 };
 
 interface BceAttrs {

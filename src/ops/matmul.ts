@@ -13,7 +13,7 @@
 //   tiled_vec4 when B is not transposed and N % 4 = 0;
 //   tiled      otherwise.
 
-import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { opCodes, wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { softwareRules } from '../gpu/device.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/matmul.js';
@@ -29,40 +29,13 @@ import { checkOptions, keysOf } from '../util/options.js';
 export const MATMUL_KEYS = keysOf<MatmulOptions>({ transA: 1, transB: 1, version: 1 });
 export const LINEAR_OP_KEYS = keysOf<LinearOptions>({ activation: 1, version: 1 });
 
-const matmulBindings = [
-  { name: 'A', kind: 'read' as const }, { name: 'B', kind: 'read' as const }, { name: 'C', kind: 'read_write' as const },
-  { name: 'params', kind: 'uniform' as const },
-];
-const matmulParams = ['M', 'N', 'K', 'a_batch', 'b_batch', 'sa_m', 'sa_k', 'sb_k', 'sb_n', 'splits', 'k_chunk']
-  .map((name) => ({ name, type: 'u32' as const }));
-
 export const matmulKernels = {
-  naive: defineKernel({ name: 'matmul_naive', file: 'matmul.wgsl', entry: 'matmul_naive', bindings: matmulBindings, params: matmulParams, workgroupSize: [8, 8, 1] }),
-  tiled: defineKernel({
-    name: 'matmul_tiled', file: 'matmul.wgsl', entry: 'matmul_tiled',
-    bindings: [...matmulBindings, { name: 'bias', kind: 'read' }], params: matmulParams, workgroupSize: [16, 16, 1],
-    overrides: ['HAS_BIAS', 'ACT'],
-  }),
-  vec4: defineKernel({
-    name: 'matmul_tiled_vec4', file: 'matmul.wgsl', entry: 'matmul_tiled_vec4',
-    bindings: [{ name: 'A', kind: 'read' }, { name: 'B4', kind: 'read' }, { name: 'C4', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
-    params: matmulParams, workgroupSize: [16, 16, 1],
-  }),
-  reg: defineKernel({
-    name: 'matmul_reg', file: 'matmul.wgsl', entry: 'matmul_reg',
-    bindings: [...matmulBindings, { name: 'bias', kind: 'read' }], params: matmulParams, workgroupSize: [8, 8, 1],
-    overrides: ['HAS_BIAS', 'ACT', 'TRANS_A', 'TRANS_B'],
-  }),
-  splitk: defineKernel({
-    name: 'matmul_splitk', file: 'matmul.wgsl', entry: 'matmul_splitk',
-    bindings: [{ name: 'A', kind: 'read' }, { name: 'B', kind: 'read' }, { name: 'Cpart', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
-    params: matmulParams, workgroupSize: [16, 16, 1],
-  }),
-  splitkReduce: defineKernel({
-    name: 'matmul_splitk_reduce', file: 'matmul.wgsl', entry: 'matmul_splitk_reduce',
-    bindings: [{ name: 'parts', kind: 'read' }, { name: 'Csum', kind: 'read_write' }, { name: 'rparams', kind: 'uniform' }],
-    params: [{ name: 'MN', type: 'u32' }, { name: 'splits', type: 'u32' }], workgroupSize: [256, 1, 1],
-  }),
+  naive: wgslKernel('matmul_naive'),
+  tiled: wgslKernel('matmul_tiled'),
+  vec4: wgslKernel('matmul_tiled_vec4'),
+  reg: wgslKernel('matmul_reg'),
+  splitk: wgslKernel('matmul_splitk'),
+  splitkReduce: wgslKernel('matmul_splitk_reduce'),
 };
 
 export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4' | 'splitk' | 'reg';
@@ -240,7 +213,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 // ---- linear: act(x·Wᵀ + b), fused ---------------------------------------------------------------
 
 export type LinearActivation = 'none' | 'relu' | 'sigmoid' | 'tanh';
-const ACT_CODES: Record<LinearActivation, number> = { none: 0, relu: 1, sigmoid: 2, tanh: 3 };
+/** The epilogue's `ACT` code of each activation: the ACT_* constants of shaders/matmul.wgsl. */
+const ACT_CODES = opCodes<LinearActivation>('matmul.wgsl', 'ACT', ['none', 'relu', 'sigmoid', 'tanh']);
 
 export interface LinearOptions {
   /** Applied to x·Wᵀ + b inside the same kernel (default 'none'). */

@@ -2,7 +2,7 @@
 // rows of two matrices (a row normalisation with its own forward and backward kernels, then matmul).
 // Kernels: shaders/metrics.wgsl. References: src/reference/metrics.ts.
 
-import { defineKernel } from '../gpu/kernels.js';
+import { wgslKernel } from '../gpu/kernels.js';
 import { apply, apply1, hostValues, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/metrics.js';
 import { defineOp, type OpDef } from './op.js';
@@ -15,18 +15,11 @@ import { reshape } from './shape-ops.js';
 
 // ---- accuracy and confusion matrix --------------------------------------------------------------
 
-const accBindings = (first: string) => [{ name: first, kind: 'read' as const }, { name: 'targets', kind: 'read' as const },
-  { name: 'acc', kind: 'read_write' as const }, { name: 'acc_params', kind: 'uniform' as const }];
-const accParams = [{ name: 'N', type: 'u32' as const }, { name: 'C', type: 'u32' as const }];
-const cmBindings = (first: string) => [{ name: first, kind: 'read' as const }, { name: 'targets', kind: 'read' as const },
-  { name: 'counts', kind: 'read_write' as const }, { name: 'cm_params', kind: 'uniform' as const }];
-const cmParams = [{ name: 'N', type: 'u32' as const }, { name: 'C', type: 'u32' as const }, { name: 'K', type: 'u32' as const }];
-
 export const metricKernels = {
-  accuracy: defineKernel({ name: 'accuracy_forward', file: 'metrics.wgsl', entry: 'accuracy_forward', bindings: accBindings('scores'), params: accParams, workgroupSize: [256, 1, 1] }),
-  accuracyLabels: defineKernel({ name: 'accuracy_labels', file: 'metrics.wgsl', entry: 'accuracy_labels', bindings: accBindings('predicted'), params: accParams, workgroupSize: [256, 1, 1] }),
-  confusion: defineKernel({ name: 'confusion_matrix_forward', file: 'metrics.wgsl', entry: 'confusion_matrix_forward', bindings: cmBindings('scores'), params: cmParams, workgroupSize: [64, 1, 1] }),
-  confusionLabels: defineKernel({ name: 'confusion_matrix_labels', file: 'metrics.wgsl', entry: 'confusion_matrix_labels', bindings: cmBindings('predicted'), params: cmParams, workgroupSize: [64, 1, 1] }),
+  accuracy: wgslKernel('accuracy_forward'),
+  accuracyLabels: wgslKernel('accuracy_labels'),
+  confusion: wgslKernel('confusion_matrix_forward'),
+  confusionLabels: wgslKernel('confusion_matrix_labels'),
 };
 
 /** Scores (N, C) f32 or predicted class indices (N) i32, and targets (N) i32. */
@@ -136,20 +129,9 @@ export function confusionMatrix(predictions: Tensor, target: Tensor, numClasses:
 
 // ---- row normalisation and cosine similarity ----------------------------------------------------
 
-const rnParams = [{ name: 'N', type: 'u32' as const }, { name: 'D', type: 'u32' as const }, { name: 'eps', type: 'f32' as const }];
-
 export const rowNormKernels = {
-  forward: defineKernel({
-    name: 'rownorm_forward', file: 'metrics.wgsl', entry: 'rownorm_forward',
-    bindings: [{ name: 'rn_x', kind: 'read' }, { name: 'rn_y', kind: 'read_write' }, { name: 'rn_norm', kind: 'read_write' }, { name: 'rn_params', kind: 'uniform' }],
-    params: rnParams, workgroupSize: [64, 1, 1],
-  }),
-  backward: defineKernel({
-    name: 'rownorm_backward', file: 'metrics.wgsl', entry: 'rownorm_backward',
-    bindings: [{ name: 'rn_x', kind: 'read' }, { name: 'rn_norm_in', kind: 'read' }, { name: 'rn_dy', kind: 'read' },
-      { name: 'rn_dx', kind: 'read_write' }, { name: 'rn_bparams', kind: 'uniform' }],
-    params: rnParams, workgroupSize: [64, 1, 1],
-  }),
+  forward: wgslKernel('rownorm_forward'),
+  backward: wgslKernel('rownorm_backward'),
 };
 
 interface RowNormAttrs {

@@ -12,7 +12,7 @@
 // what penaltyGrad adds to the gradient (torch's weight_decay λ adds λ·θ, the l2 term with l2 = λ).
 // Kernels: shaders/optim.wgsl. References: src/reference/optim.ts.
 
-import { defineKernel, type KernelDef, type ParamDef } from '../gpu/kernels.js';
+import { wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { apply, apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/optim.js';
 import { defineOp } from './op.js';
@@ -27,69 +27,26 @@ export const CLIP_GRAD_NORM_KEYS = keysOf<ClipGradNormOptions>({ normType: 1 });
 export const PENALTY_KEYS = keysOf<PenaltyOptions>({ l1: 1, l2: 1 });
 
 const WG = 256;
-const FILE = 'optim.wgsl';
 const NO_GRAD = { none: 'an optimizer step is not differentiated' };
 
 // ---- kernels -----------------------------------------------------------------------------------
 
-/** An update entry point: uniform, param, grad, param_out, then (state_k, state_k_out) per state. */
-/** An update kernel's descriptor; `suffix` names the vec4 views of the same slots ('_v'). */
-function updateKernel(entry: string, uniform: string, params: ParamDef[], states: number, suffix = ''): KernelDef {
-  const bindings: KernelDef['bindings'] = [
-    { name: uniform, kind: 'uniform' }, { name: `param${suffix}`, kind: 'read' }, { name: `grad${suffix}`, kind: 'read' },
-    { name: `param_out${suffix}`, kind: 'read_write' },
-  ];
-  for (let k = 0; k < states; k++) bindings.push({ name: `state${k}${suffix}`, kind: 'read' }, { name: `state${k}_out${suffix}`, kind: 'read_write' });
-  return defineKernel({ name: entry, file: FILE, entry, bindings, params, workgroupSize: [WG, 1, 1] });
-}
-
-const SGD_PARAMS: ParamDef[] = [
-  { name: 'n', type: 'u32' }, { name: 'lr', type: 'f32' }, { name: 'momentum', type: 'f32' }, { name: 'dampening', type: 'f32' },
-  { name: 'weight_decay', type: 'f32' }, { name: 'nesterov', type: 'u32' }, { name: 'maximize', type: 'u32' },
-  { name: 'first_step', type: 'u32' },
-];
-const RMSPROP_PARAMS: ParamDef[] = [
-  { name: 'n', type: 'u32' }, { name: 'lr', type: 'f32' }, { name: 'alpha', type: 'f32' }, { name: 'eps', type: 'f32' },
-  { name: 'weight_decay', type: 'f32' }, { name: 'momentum', type: 'f32' }, { name: 'maximize', type: 'u32' },
-];
-const ADAM_PARAMS: ParamDef[] = [
-  { name: 'n', type: 'u32' }, { name: 'beta1', type: 'f32' }, { name: 'beta2', type: 'f32' }, { name: 'eps', type: 'f32' },
-  { name: 'grad_decay', type: 'f32' }, { name: 'param_scale', type: 'f32' }, { name: 'step_size', type: 'f32' },
-  { name: 'bias_correction2_sqrt', type: 'f32' }, { name: 'maximize', type: 'u32' },
-];
-const PENALTY_PARAMS: ParamDef[] = [
-  { name: 'n', type: 'u32' }, { name: 'l1', type: 'f32' }, { name: 'l2', type: 'f32' }, { name: 'nparts', type: 'u32' },
-];
-const CLIP_PARAMS: ParamDef[] = [
-  { name: 'n', type: 'u32' }, { name: 'nparts', type: 'u32' }, { name: 'norm_type', type: 'f32' }, { name: 'inf_norm', type: 'u32' },
-  { name: 'max_norm', type: 'f32' }, { name: 'clip_value', type: 'f32' },
-];
-
 const sgdKernels = {
-  plain: updateKernel('sgd_update', 'sgd_params', SGD_PARAMS, 0),
-  momentum: updateKernel('sgd_update_momentum', 'sgd_params', SGD_PARAMS, 1),
+  plain: wgslKernel('sgd_update'),
+  momentum: wgslKernel('sgd_update_momentum'),
 };
 const rmspropKernels = {
-  plain: updateKernel('rmsprop_update', 'rmsprop_params', RMSPROP_PARAMS, 1),
-  momentum: updateKernel('rmsprop_update_momentum', 'rmsprop_params', RMSPROP_PARAMS, 2),
-  centered: updateKernel('rmsprop_update_centered', 'rmsprop_params', RMSPROP_PARAMS, 2),
-  centeredMomentum: updateKernel('rmsprop_update_centered_momentum', 'rmsprop_params', RMSPROP_PARAMS, 3),
+  plain: wgslKernel('rmsprop_update'),
+  momentum: wgslKernel('rmsprop_update_momentum'),
+  centered: wgslKernel('rmsprop_update_centered'),
+  centeredMomentum: wgslKernel('rmsprop_update_centered_momentum'),
 };
-/** A two-pass kernel binding only the named slots of the shared layout (see shaders/optim.wgsl). */
-function slotKernel(entry: string, uniform: string, params: ParamDef[], slots: string[]): KernelDef {
-  const SLOTS = ['param', 'grad', 'param_out', 'state0', 'state0_out', 'state1', 'state1_out', 'state2', 'state2_out'];
-  const bindings: KernelDef['bindings'] = [{ name: uniform, kind: 'uniform', binding: 0 }];
-  for (const name of slots) bindings.push({ name, kind: name.endsWith('_out') ? 'read_write' : 'read', binding: 1 + SLOTS.indexOf(name) });
-  return defineKernel({ name: entry, file: FILE, entry, bindings, params, workgroupSize: [WG, 1, 1] });
-}
-const STATE3_SLOTS = ['param', 'grad', 'state0', 'state0_out', 'state1', 'state1_out', 'state2', 'state2_out'];
-
 /** The 9-buffer updates split into a state pass and an apply pass, for adapters with 8 storage buffers. */
 const twoPassKernels = {
-  rmspropState: slotKernel('rmsprop_state_centered_momentum', 'rmsprop_params', RMSPROP_PARAMS, STATE3_SLOTS),
-  rmspropApply: slotKernel('rmsprop_apply_momentum', 'rmsprop_params', RMSPROP_PARAMS, ['param', 'param_out', 'state1']),
-  adamState: slotKernel('adam_state_amsgrad', 'adam_params', ADAM_PARAMS, STATE3_SLOTS),
-  adamApply: slotKernel('adam_apply_amsgrad', 'adam_params', ADAM_PARAMS, ['param', 'param_out', 'state0', 'state2']),
+  rmspropState: wgslKernel('rmsprop_state_centered_momentum'),
+  rmspropApply: wgslKernel('rmsprop_apply_momentum'),
+  adamState: wgslKernel('adam_state_amsgrad'),
+  adamApply: wgslKernel('adam_apply_amsgrad'),
 };
 
 /**
@@ -113,43 +70,17 @@ function dispatchUpdate9(ctx: EncodeCtx, one: KernelDef, state: KernelDef, apply
 }
 
 const adamKernels = {
-  plain: updateKernel('adam_update', 'adam_params', ADAM_PARAMS, 2),
-  vec4: updateKernel('adam_update_vec4', 'adam_params', ADAM_PARAMS, 2, '_v'),
-  amsgrad: updateKernel('adam_update_amsgrad', 'adam_params', ADAM_PARAMS, 3),
+  plain: wgslKernel('adam_update'),
+  vec4: wgslKernel('adam_update_vec4'),
+  amsgrad: wgslKernel('adam_update_amsgrad'),
 };
 
-const penaltyGradKernel = defineKernel({
-  name: 'penalty_grad', file: FILE, entry: 'penalty_grad',
-  bindings: [{ name: 'penalty_params', kind: 'uniform' }, { name: 'param', kind: 'read' }, { name: 'grad', kind: 'read' },
-    { name: 'grad_out', kind: 'read_write' }],
-  params: PENALTY_PARAMS, workgroupSize: [WG, 1, 1],
-});
-const penaltyPartialKernel = defineKernel({
-  name: 'penalty_value_partial', file: FILE, entry: 'penalty_value_partial',
-  bindings: [{ name: 'penalty_params', kind: 'uniform' }, { name: 'param', kind: 'read' }, { name: 'partials', kind: 'read_write' }],
-  params: PENALTY_PARAMS, workgroupSize: [WG, 1, 1],
-});
-const penaltyFinishKernel = defineKernel({
-  name: 'penalty_value_finish', file: FILE, entry: 'penalty_value_finish',
-  bindings: [{ name: 'penalty_params', kind: 'uniform' }, { name: 'partials_in', kind: 'read' }, { name: 'value', kind: 'read_write' }],
-  params: PENALTY_PARAMS, workgroupSize: [WG, 1, 1],
-});
-const clipNormPartialKernel = defineKernel({
-  name: 'clip_grad_norm_partial', file: FILE, entry: 'clip_grad_norm_partial',
-  bindings: [{ name: 'clip_params', kind: 'uniform' }, { name: 'grad_in', kind: 'read' }, { name: 'partials', kind: 'read_write' }],
-  params: CLIP_PARAMS, workgroupSize: [WG, 1, 1],
-});
-const clipNormScaleKernel = defineKernel({
-  name: 'clip_grad_norm_scale', file: FILE, entry: 'clip_grad_norm_scale',
-  bindings: [{ name: 'clip_params', kind: 'uniform' }, { name: 'grad_in', kind: 'read' }, { name: 'partials', kind: 'read_write' },
-    { name: 'grad_out', kind: 'read_write' }, { name: 'total_norm', kind: 'read_write' }],
-  params: CLIP_PARAMS, workgroupSize: [WG, 1, 1],
-});
-const clipValueKernel = defineKernel({
-  name: 'clip_grad_value', file: FILE, entry: 'clip_grad_value',
-  bindings: [{ name: 'clip_params', kind: 'uniform' }, { name: 'grad_in', kind: 'read' }, { name: 'clipped', kind: 'read_write' }],
-  params: CLIP_PARAMS, workgroupSize: [WG, 1, 1],
-});
+const penaltyGradKernel = wgslKernel('penalty_grad');
+const penaltyPartialKernel = wgslKernel('penalty_value_partial');
+const penaltyFinishKernel = wgslKernel('penalty_value_finish');
+const clipNormPartialKernel = wgslKernel('clip_grad_norm_partial');
+const clipNormScaleKernel = wgslKernel('clip_grad_norm_scale');
+const clipValueKernel = wgslKernel('clip_grad_value');
 
 /** Workgroups of a reduction's first pass: one per 256 elements, at most 256 (pass 2 combines them in one workgroup). */
 function partialCount(n: number): number {

@@ -15,7 +15,7 @@
 // torch.nn.functional.adaptive_avg_pool2d(x, 1).
 // Kernels: shaders/pool.wgsl. Reference: src/reference/pool.ts.
 
-import { defineKernel, type KernelDef } from '../gpu/kernels.js';
+import { wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { apply, apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/pool.js';
 import { defineOp, type OpDef } from './op.js';
@@ -31,26 +31,15 @@ export const AVG_POOL2D_OP_KEYS = keysOf<AvgPool2dOptions>({ kernelSize: 1, stri
 
 // ---- kernels --------------------------------------------------------------------------------------
 
-const poolParams = ['NC', 'H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'include_pad']
-  .map((name) => ({ name, type: 'u32' as const }));
 const WG = 64;
-const params = { name: 'params', kind: 'uniform' as const };
-
-function poolKernel(entry: string, bindings: { name: string; kind: 'read' | 'read_write' | 'uniform' }[]) {
-  return defineKernel({ name: entry, file: 'pool.wgsl', entry, bindings, params: poolParams, workgroupSize: [WG, 1, 1] });
-}
 
 export const poolKernels = {
-  maxForward: poolKernel('max_pool2d_forward', [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, params,
-    { name: 'argmax', kind: 'read_write' }]),
-  maxBackward: poolKernel('max_pool2d_backward', [{ name: 'dx', kind: 'read_write' }, { name: 'dy', kind: 'read' }, params,
-    { name: 'idx', kind: 'read' }]),
-  maxBackwardTiling: poolKernel('max_pool2d_backward_tiling', [{ name: 'dx', kind: 'read_write' }, { name: 'dy', kind: 'read' }, params,
-    { name: 'idx', kind: 'read' }]),
-  maxGather: poolKernel('max_pool2d_gather', [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, params,
-    { name: 'idx', kind: 'read' }]),
-  avgForward: poolKernel('avg_pool2d_forward', [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, params]),
-  avgBackward: poolKernel('avg_pool2d_backward', [{ name: 'dx', kind: 'read_write' }, { name: 'dy', kind: 'read' }, params]),
+  maxForward: wgslKernel('max_pool2d_forward'),
+  maxBackward: wgslKernel('max_pool2d_backward'),
+  maxBackwardTiling: wgslKernel('max_pool2d_backward_tiling'),
+  maxGather: wgslKernel('max_pool2d_gather'),
+  avgForward: wgslKernel('avg_pool2d_forward'),
+  avgBackward: wgslKernel('avg_pool2d_backward'),
 };
 
 // ---- options and shape rules ----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // indices, torch tie-breaking) and globalNorm (the 2-norm of a list of tensors, for gradient clipping).
 // Kernels: shaders/reduce.wgsl. Reference: src/reference/reduce.ts.
 
-import { defineKernel } from '../gpu/kernels.js';
+import { opCodes, wgslConsts, wgslKernel } from '../gpu/kernels.js';
 import { axisView, oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/reduce.js';
@@ -13,20 +13,9 @@ import { grid1d } from '../gpu/dispatch.js';
 import { add, div, eq, expand, mul, provideSum, scale } from './elementwise.js';
 import { reshape } from './shape-ops.js';
 
-export const reduceKernel = defineKernel({
-  name: 'reduce_forward', file: 'reduce.wgsl', entry: 'reduce_forward',
-  bindings: [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
-  params: [{ name: 'outer', type: 'u32' }, { name: 'R', type: 'u32' }, { name: 'inner', type: 'u32' }],
-  workgroupSize: [64, 1, 1], overrides: ['OP'],
-});
-
+export const reduceKernel = wgslKernel('reduce_forward');
 /** One thread per output walking all of R (shaders/reduce.wgsl reduce_serial). */
-export const reduceSerialKernel = defineKernel({
-  name: 'reduce_serial', file: 'reduce.wgsl', entry: 'reduce_serial',
-  bindings: [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
-  params: [{ name: 'outer', type: 'u32' }, { name: 'R', type: 'u32' }, { name: 'inner', type: 'u32' }],
-  workgroupSize: [64, 1, 1], overrides: ['OP'],
-});
+export const reduceSerialKernel = wgslKernel('reduce_serial');
 
 /** The kernels' view of x around `axis` ([outer, R, inner]) and its number of outputs outer·inner. */
 function reduceView(shape: readonly number[], axis: number): { params: { outer: number; R: number; inner: number }; total: number } {
@@ -35,7 +24,8 @@ function reduceView(shape: readonly number[], axis: number): { params: { outer: 
 }
 
 type Kind = ref.ReduceKind;
-const CODES: Record<Kind, number> = { sum: 0, mean: 1, max: 2, min: 3 };
+/** The `OP` code of each reduction: the REDUCE_* constants of shaders/reduce.wgsl. */
+const CODES = opCodes<Kind>('reduce.wgsl', 'REDUCE', ['sum', 'mean', 'max', 'min']);
 
 interface ReduceAttrs {
   axis: number;
@@ -128,12 +118,9 @@ export const min = (x: Tensor, axis?: number | number[], keepdim = false) => red
 
 // ---- argmax / argmin ----------------------------------------------------------------------------
 
-export const argKernel = defineKernel({
-  name: 'reduce_arg', file: 'reduce.wgsl', entry: 'reduce_arg',
-  bindings: [{ name: 'x', kind: 'read' }, { name: 'idx', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
-  params: [{ name: 'outer', type: 'u32' }, { name: 'R', type: 'u32' }, { name: 'inner', type: 'u32' }],
-  workgroupSize: [64, 1, 1], overrides: ['ARG'],
-});
+export const argKernel = wgslKernel('reduce_arg');
+/** reduce_arg's `ARG`. */
+const { ARG_MAX, ARG_MIN } = wgslConsts('reduce.wgsl');
 
 type ArgKind = ref.ArgKind;
 
@@ -153,7 +140,7 @@ function defineArg(kind: ArgKind): OpDef<ReduceAttrs> {
       if (total === 0) return;
       ctx.dispatch(argKernel, {
         bind: { x: inputs[0], idx: outputs[0] }, params,
-        overrides: { ARG: kind === 'argmax' ? 0 : 1 }, grid: grid1d(total, 1, ctx.limits.maxWorkgroupsPerDim),
+        overrides: { ARG: kind === 'argmax' ? ARG_MAX : ARG_MIN }, grid: grid1d(total, 1, ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: { none: `${kind} returns integer indices, which are piecewise constant in x`, zero: true },
@@ -191,19 +178,8 @@ export const argmin = (x: Tensor, axis?: number, keepdim = false) => argReduce('
 
 // ---- global norm --------------------------------------------------------------------------------
 
-export const sumsqKernel = defineKernel({
-  name: 'sumsq_partial', file: 'reduce.wgsl', entry: 'sumsq_partial',
-  bindings: [{ name: 'x', kind: 'read' }, { name: 'sq_partial', kind: 'read_write' }, { name: 'sparams', kind: 'uniform' }],
-  params: [{ name: 'n', type: 'u32' }, { name: 'out_base', type: 'u32' }],
-  workgroupSize: [256, 1, 1],
-});
-
-export const globalNormFinishKernel = defineKernel({
-  name: 'global_norm_finish', file: 'reduce.wgsl', entry: 'global_norm_finish',
-  bindings: [{ name: 'sq_in', kind: 'read' }, { name: 'norm', kind: 'read_write' }, { name: 'fparams', kind: 'uniform' }],
-  params: [{ name: 'count', type: 'u32' }],
-  workgroupSize: [256, 1, 1],
-});
+export const sumsqKernel = wgslKernel('sumsq_partial');
+export const globalNormFinishKernel = wgslKernel('global_norm_finish');
 
 /** Workgroups of sumsq_partial for n elements: about 4 elements per thread, at most 256 partials. */
 function sumsqGroups(n: number): number {

@@ -1,7 +1,7 @@
 // Shape ops: reshape (a view, no copy) and permute/transpose (a copy through shaders/permute.wgsl).
 // References: src/reference/shape.ts.
 
-import { defineKernel } from '../gpu/kernels.js';
+import { wgslKernel } from '../gpu/kernels.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/shape.js';
 import { defineOp } from './op.js';
@@ -47,13 +47,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return apply1(reshapeOp, [x], { shape: s });
 }
 
-export const permuteKernel = defineKernel({
-  name: 'permute_forward', file: 'permute.wgsl', entry: 'permute_forward',
-  bindings: [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
-  params: [{ name: 'n', type: 'u32' }, { name: 'rank', type: 'u32' }, { name: 'shape', type: 'u32', length: 8 },
-    { name: 'stride', type: 'u32', length: 8 }],
-  workgroupSize: [256, 1, 1],
-});
+export const permuteKernel = wgslKernel('permute_forward');
 
 interface PermuteAttrs {
   perm: number[];

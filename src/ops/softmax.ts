@@ -5,7 +5,7 @@
 // never by a transpose. Each forward has a dedicated backward op (softmax_backward) whose own
 // gradient is written in ops, so gradients of gradients work. Reference: src/reference/softmax.ts.
 
-import { defineKernel, type BindingDef, type KernelDef } from '../gpu/kernels.js';
+import { wgslConsts, wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { axisView, oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/softmax.js';
@@ -16,24 +16,17 @@ import { exp, mul, neg, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 
-const WG = 256;
-const params = [{ name: 'outer', type: 'u32' as const }, { name: 'R', type: 'u32' as const }, { name: 'inner', type: 'u32' as const }];
-const forwardBindings: BindingDef[] = [{ name: 'x', kind: 'read' }, { name: 'y', kind: 'read_write' }, { name: 'fparams', kind: 'uniform' }];
-const backwardBindings: BindingDef[] = [{ name: 'out', kind: 'read' }, { name: 'dout', kind: 'read' }, { name: 'dinp', kind: 'read_write' },
-  { name: 'bparams', kind: 'uniform' }];
-
-/** The kernel `entry` of softmax.wgsl with its bindings; `_rows` entries run one thread per row. */
-const kernel = (entry: string, bindings: BindingDef[], wg: number) =>
-  defineKernel({ name: entry, file: 'softmax.wgsl', entry, bindings, params, workgroupSize: [wg, 1, 1], overrides: ['OP'] });
-
 export const softmaxKernels = {
   /** One workgroup per row. */
-  forward: kernel('softmax_forward', forwardBindings, WG),
-  backward: kernel('softmax_backward', backwardBindings, WG),
+  forward: wgslKernel('softmax_forward'),
+  backward: wgslKernel('softmax_backward'),
   /** One thread per row. */
-  forwardRows: kernel('softmax_forward_rows', forwardBindings, ROW_THREADS),
-  backwardRows: kernel('softmax_backward_rows', backwardBindings, ROW_THREADS),
+  forwardRows: wgslKernel('softmax_forward_rows'),
+  backwardRows: wgslKernel('softmax_backward_rows'),
 };
+
+/** The `OP` codes of shaders/softmax.wgsl. */
+const { OP_SOFTMAX, OP_LOG_SOFTMAX } = wgslConsts('softmax.wgsl');
 
 interface SoftmaxAttrs {
   /** The softmax axis, already normalised to 0..rank-1. */
@@ -47,9 +40,10 @@ function encodeRows(perGroup: KernelDef, perRow: KernelDef, log: boolean, forwar
     const rows = v.outer * v.inner;
     if (rows === 0 || v.R === 0) return;
     const rowKernels = oneThreadPerRow('softmax', v.R, rows);
-    const bind: Record<string, BufferRef> = forward ? { x: inputs[0], y: outputs[0] } : { out: inputs[0], dout: inputs[1], dinp: outputs[0] };
+    const bind: Record<string, BufferRef> = forward ? { x: inputs[0], y: outputs[0] } : { y_in: inputs[0], dy: inputs[1], dx: outputs[0] };
     ctx.dispatch(rowKernels ? perRow : perGroup, {
-      bind, params: v, overrides: { OP: log ? 1 : 0 }, grid: grid1d(rows, rowKernels ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
+      bind, params: v, overrides: { OP: log ? OP_LOG_SOFTMAX : OP_SOFTMAX },
+      grid: grid1d(rows, rowKernels ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
     });
   };
 }

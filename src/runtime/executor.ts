@@ -4,7 +4,7 @@
 
 import { gpu, isInitialised } from '../gpu/device.js';
 import {
-  bindGroupLayout, bindingNumber, defineKernel, packParams, paramLayout, pipeline, type KernelDef, type Overrides,
+  bindGroupLayout, bindingNumber, wgslKernel, packParams, paramLayout, pipeline, type KernelDef, type Overrides,
 } from '../gpu/kernels.js';
 import { count } from '../gpu/stats.js';
 import { ERROR_BYTES, errorBuffer, errorBufferInUse, throwIndexErrors } from './device-errors.js';
@@ -41,12 +41,7 @@ export function isFill(c: RecordedCommand): c is RecordedFill {
   return (c as RecordedFill).kind === 'fill';
 }
 
-export const fillKernel: KernelDef = defineKernel({
-  name: 'fill_u32', file: 'fill.wgsl', entry: 'fill_u32',
-  bindings: [{ name: 'out', kind: 'read_write' }, { name: 'params', kind: 'uniform' }],
-  params: [{ name: 'n', type: 'u32' }, { name: 'value', type: 'u32' }],
-  workgroupSize: [256, 1, 1],
-});
+export const fillKernel: KernelDef = wgslKernel('fill_u32');
 
 /** Collects the commands of one submit. */
 export class Recorder implements EncodeCtx {
