@@ -176,7 +176,7 @@ fn gather_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   let j = indices[i];
   if (j < 0 || u32(j) >= gparams.size) {
     out[i] = 0u;                                 // out of range: never read outside x
-    report_index_error(2u, j, i, gparams.size, gparams.axis);
+    report_index_error(CHECK_GATHER, j, i, gparams.size, gparams.axis);
     return;
   }
   var rest = i;
@@ -239,7 +239,7 @@ fn index_select_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   let v = indices[p];
   if (v < 0 || u32(v) >= iparams.V) {
     out[i] = 0u;                                 // out of range: never read outside x
-    if (o == 0u && inner == 0u) { report_index_error(3u, v, p, iparams.V, 0u); }
+    if (o == 0u && inner == 0u) { report_index_error(CHECK_INDEX_SELECT, v, p, iparams.V, 0u); }
     return;
   }
   out[i] = x[(o * iparams.V + u32(v)) * iparams.inner + inner];

@@ -145,7 +145,7 @@ fn write_row(row: u32, base: u32, row_max: f32, se: f32, sw: f32, swd: f32) {
     l = nan_like(row_max);               // a bad label: never read out of bounds, poison the loss
     wt = l;
     // The first out-of-range target, for the host (check 1 = crossEntropy, detail = ignore_index).
-    report_index_error(1u, t, row, C, bitcast<u32>(ce_params.ignore_index));
+    report_index_error(CHECK_CROSS_ENTROPY, t, row, C, bitcast<u32>(ce_params.ignore_index));
   } else {
     let eps = ce_params.smoothing;
     wt = weight_of(u32(t));

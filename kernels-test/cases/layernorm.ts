@@ -1,4 +1,4 @@
-// layerNorm (shaders/layernorm.wgsl): forward and backward dinp (one workgroup per row, or one thread
+// layerNorm (shaders/layernorm.wgsl): forward and backward dx (one workgroup per row, or one thread
 // per row: rows of ≤ 64 on any adapter, on software adapters with ≥ 4 rows) and dweight/dbias (32×8
 // column workgroups, or one thread per column: ≤ 64 rows, or software adapters with ≥ 4 columns), with
 // and without weight/bias, and gradients of gradients. Rows longer than 64 appear with ≥ 4 rows (one

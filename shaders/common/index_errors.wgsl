@@ -8,8 +8,13 @@
 // Word 0 counts the reports; only the first is kept, in words 1–5. src/gpu/device-errors.ts reads
 // them after the next read-back and throws sg.IndexOutOfRangeError naming the op, index and position.
 
+// Which check failed: src/runtime/device-errors.ts names its messages by these constants.
+const CHECK_CROSS_ENTROPY = 1u;
+const CHECK_GATHER = 2u;
+const CHECK_INDEX_SELECT = 3u;
+
 // Record a bad index unless one is already recorded:
-//   check   which check failed (1 crossEntropy, 2 gather, 3 index_select: device-errors.ts's numbers)
+//   check   which check failed (a CHECK_ constant above)
 //   index   the offending index value
 //   pos     where it was found (row of the targets, position in the index tensor)
 //   size    the valid range is 0 ..< size

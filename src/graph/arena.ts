@@ -6,6 +6,7 @@ import { gpu } from '../gpu/device.js';
 import { submitInOrder } from '../runtime/queue.js';
 import { noteSubmit, Storage } from '../memory/pool.js';
 import { moveReaders, type Tensor } from '../tensor/tensor.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 const ALIGN_FLOATS = 64; // 256 bytes: minStorageBufferOffsetAlignment
 
@@ -35,9 +36,9 @@ export function arenaLayout(sizes: readonly number[]): { offsets: number[]; size
 export async function packArena(params: Tensor[], label = 'parameters'): Promise<Arena> {
   const { device } = gpu();
   params.forEach((p, i) => {
-    if (p.dtype !== 'f32') throw new Error(`shadergrad: parameter ${i} ${p.describe()} must be f32`);
+    if (p.dtype !== 'f32') throw sgError(`parameter ${i} ${p.describe()} must be f32`, ShapeError);
     if (!p.storage || p.node.op.name !== 'source') {
-      throw new Error(`shadergrad: parameter ${i} ${p.describe()} must be a realised source tensor (sg.tensor or an nn parameter)`);
+      throw sgError(`parameter ${i} ${p.describe()} must be a realised source tensor (sg.tensor or an nn parameter)`, ShapeError);
     }
   });
   const { offsets, size } = arenaLayout(params.map((p) => p.size));

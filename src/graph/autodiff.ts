@@ -7,6 +7,7 @@ import { reshape } from '../ops/shape-ops.js';
 import { add, zerosLike } from '../ops/elementwise.js';
 import { fmtShape, sameShape } from '../util/shape.js';
 import { opOf } from '../ops/op.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 /** Nodes on a path from any of `xs` to `y`, in topological order. */
 function pathNodes(y: Tensor, xs: Tensor[]): Node[] {
@@ -33,11 +34,11 @@ function pathNodes(y: Tensor, xs: Tensor[]): Node[] {
  */
 export function gradients(y: Tensor, xs: Tensor[], dy?: Tensor): Tensor[] {
   if (!dy && y.size !== 1) {
-    throw new Error(`shadergrad: grad: the function must return a single value (a loss), got ${y.describe()}; ` +
+    throw sgError(`grad: the function must return a single value (a loss), got ${y.describe()}; ` +
       'reduce it with sg.sum or sg.mean first');
   }
   if (dy && !sameShape(dy.shape, y.shape)) {
-    throw new Error(`shadergrad: grad: seed ${dy.describe()} must have the shape of the output ${fmtShape(y.shape)}`);
+    throw sgError(`grad: seed ${dy.describe()} must have the shape of the output ${fmtShape(y.shape)}`, ShapeError);
   }
   return withTracing(() => {
     const order = pathNodes(y, xs);
@@ -55,7 +56,7 @@ export function gradients(y: Tensor, xs: Tensor[], dy?: Tensor): Tensor[] {
         // Comparisons and integer outputs pass nothing back. Any other op without a gradient rule
         // must not be crossed: a missing derivative would otherwise read as a zero one.
         if (!rule.zero && node.inputs.some((t) => t.dtype === 'f32' && onPath.has(t.node))) {
-          throw new Error(`shadergrad: grad: cannot differentiate through '${node.op.name}': ${rule.none}`);
+          throw sgError(`grad: cannot differentiate through '${node.op.name}': ${rule.none}`);
         }
         continue;
       }
@@ -64,8 +65,8 @@ export function gradients(y: Tensor, xs: Tensor[], dy?: Tensor): Tensor[] {
         const g = dxs[k];
         if (!g) return;
         if (!sameShape(g.shape, inp.shape)) {
-          throw new Error(`shadergrad: internal: gradient rule of ${node.op.name} returned ${fmtShape(g.shape)} ` +
-            `for input ${k} of shape ${fmtShape(inp.shape)}`);
+          throw sgError(`internal: gradient rule of ${node.op.name} returned ${fmtShape(g.shape)} ` +
+            `for input ${k} of shape ${fmtShape(inp.shape)}`, ShapeError);
         }
         let slot = grads.get(inp.node);
         if (!slot) grads.set(inp.node, (slot = inp.node.outputs.map(() => null)));
@@ -81,7 +82,7 @@ type TensorFn = (...args: Tensor[]) => Tensor;
 
 function checkArgs(args: Tensor[], where: string): void {
   args.forEach((a, i) => {
-    if (!(a instanceof Tensor)) throw new Error(`shadergrad: ${where}: argument ${i} must be a Tensor`);
+    if (!(a instanceof Tensor)) throw sgError(`${where}: argument ${i} must be a Tensor`);
   });
 }
 

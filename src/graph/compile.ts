@@ -25,6 +25,7 @@ import type { DebugValue } from './plan-views.js';
 import { recordStep } from './record.js';
 import { bufferAt, placeValues, scheduleStep, type Placement } from './schedule.js';
 import { placeholders, traceStep, type InputSpec, type StepOutputs } from './trace.js';
+import { sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const COMPILE_KEYS = keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1 });
@@ -59,7 +60,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   const label = options.label ?? 'step';
   const params = options.params ?? [];
   const { optimizer } = options;
-  if (optimizer && params.length === 0) throw new Error('shadergrad: compile: an optimizer needs `params`');
+  if (optimizer && params.length === 0) throw sgError('compile: an optimizer needs `params`');
   const inputs = placeholders(options.inputs);
 
   // Parameters and their gradients live in arenas; the optimizer's state in arenas laid out alike.

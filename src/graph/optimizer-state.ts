@@ -6,6 +6,7 @@ import { gpu } from '../gpu/device.js';
 import { Storage } from '../memory/pool.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { arenaLayout, type Arena } from './arena.js';
+import { sgError } from '../util/errors.js';
 
 /** Hyper-parameters an optimizer changes from step to step (learning rate, step count, ...). */
 export type Hyper = Record<string, number>;
@@ -106,7 +107,7 @@ export function optimizerStateOf(opt: PlanOptimizer, params?: Tensor[]): Optimiz
   if (opt.state) return opt.state;
   let s = looseStates.get(opt);
   if (!s) {
-    if (!params) throw new Error('shadergrad: internal: the optimizer has no state yet');
+    if (!params) throw sgError('internal: the optimizer has no state yet');
     s = new OptimizerState(params.map((p) => p.size), opt.stateCount, opt.stateInit);
     looseStates.set(opt, s);
   }
@@ -120,12 +121,12 @@ export function optimizerStateOf(opt: PlanOptimizer, params?: Tensor[]): Optimiz
 export function optimizerStateFor(opt: PlanOptimizer, params: Tensor[], arena: Arena): OptimizerState {
   const own = (opt as { params?: Tensor[] }).params;
   if (own && (own.length !== params.length || own.some((p, i) => p !== params[i]))) {
-    throw new Error(`shadergrad: compile: the optimizer updates ${own.length} parameters (${own.map((p) => p.describe()).join(', ')}); ` +
+    throw sgError(`compile: the optimizer updates ${own.length} parameters (${own.map((p) => p.describe()).join(', ')}); ` +
       `compile was given other \`params\` (${params.map((p) => p.describe()).join(', ')}): pass the optimizer's own parameters`);
   }
   const s = optimizerStateOf(opt, params);
   if (s.size !== arena.size || s.offsets.some((o, i) => o !== arena.offsets[i]) || s.count !== opt.stateCount) {
-    throw new Error('shadergrad: compile: this optimizer already updates another set of parameters');
+    throw sgError('compile: this optimizer already updates another set of parameters');
   }
   s.arenas();
   return s;

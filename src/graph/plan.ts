@@ -17,7 +17,7 @@ import {
   firstNonFinite, formatExplain, profileReport, timeDispatches, traceEventsOf, type DebugValue, type ExplainRow, type MemoryStats, type ProfileReport, type Timings,
 } from './plan-views.js';
 import { rewriteHyperUniforms, type AfterPassCopy, type DynamicDispatch } from './record.js';
-import { ShadergradError } from '../util/errors.js';
+import { ShadergradError, sgError, ShapeError } from '../util/errors.js';
 
 export interface StepRecord {
   step: number;
@@ -117,7 +117,7 @@ export class Plan {
    * Returns without waiting for the GPU.
    */
   run(...inputs: (Float32Array | Int32Array | number[] | Tensor)[]): void {
-    if (this.disposed) throw new Error(`shadergrad: plan '${this.label}' was disposed`);
+    if (this.disposed) throw sgError(`plan '${this.label}' was disposed`);
     if (this.deferredError) {
       const e = this.deferredError;
       this.deferredError = undefined;
@@ -126,10 +126,10 @@ export class Plan {
     throwPendingError();
     gpu();
     if (this.parts.keep.some((s) => !s.live)) {
-      throw new Error(`shadergrad: plan '${this.label}' was compiled on a GPU device that was lost or disposed; compile it again after sg.init()`);
+      throw sgError(`plan '${this.label}' was compiled on a GPU device that was lost or disposed; compile it again after sg.init()`);
     }
     if (inputs.length !== this.inputs.length) {
-      throw new Error(`shadergrad: plan '${this.label}' takes ${this.inputs.length} inputs, got ${inputs.length}`);
+      throw sgError(`plan '${this.label}' takes ${this.inputs.length} inputs, got ${inputs.length}`);
     }
     // Submitted in program order (src/runtime/queue.ts): at once when nothing earlier waits, else after
     // it, with the input values copied now so the caller may reuse its arrays.
@@ -141,15 +141,15 @@ export class Plan {
       const name = ph.name ?? `input ${i}`;
       if (v instanceof Tensor) {
         if (v.size !== ph.size || v.dtype !== ph.dtype) {
-          throw new Error(`shadergrad: plan '${this.label}': ${name} expects ${fmtShape(ph.shape)} ${ph.dtype}, got ${v.describe()}`);
+          throw sgError(`plan '${this.label}': ${name} expects ${fmtShape(ph.shape)} ${ph.dtype}, got ${v.describe()}`, ShapeError);
         }
         checkUsable(v, `plan '${this.label}' ${name}`);
-        if (!v.storage) throw new Error(`shadergrad: plan '${this.label}': ${v.describe()} is not realised; await sg.realise(t) first`);
+        if (!v.storage) throw sgError(`plan '${this.label}': ${v.describe()} is not realised; await sg.realise(t) first`);
         copies.push([v.storage, ph]);
         return;
       }
       if (v.length !== ph.size) {
-        throw new Error(`shadergrad: plan '${this.label}': ${name} expects ${ph.size} values (${fmtShape(ph.shape)}), got ${v.length}`);
+        throw sgError(`plan '${this.label}': ${name} expects ${ph.size} values (${fmtShape(ph.shape)}), got ${v.length}`, ShapeError);
       }
       let arr = ph.dtype === 'i32' ? (v instanceof Int32Array ? v : Int32Array.from(v)) : (v instanceof Float32Array ? v : Float32Array.from(v));
       if (deferred && arr === v) arr = arr.slice();
@@ -189,7 +189,7 @@ export class Plan {
   private submitStep(step: number, writes: [Tensor, Float32Array | Int32Array][], copies: [Storage, Tensor][], hyper: Hyper | undefined): void {
     const { device } = gpu();
     const { prepared, outputRefs } = this.parts;
-    if (this.disposed) throw new Error(`shadergrad: plan '${this.label}' was disposed before step ${step} was submitted`);
+    if (this.disposed) throw sgError(`plan '${this.label}' was disposed before step ${step} was submitted`);
     for (const [ph, arr] of writes) {
       device.queue.writeBuffer(ph.storage!.buffer, ph.storage!.offset, arr.buffer, arr.byteOffset, arr.byteLength);
       count('bytesWritten', arr.byteLength);
@@ -295,7 +295,7 @@ export class Plan {
    */
   async checkFinite(): Promise<void> {
     const { debugValues } = this.parts;
-    if (!debugValues) throw new Error(`shadergrad: plan '${this.label}' was not compiled with { debug: true }`);
+    if (!debugValues) throw sgError(`plan '${this.label}' was not compiled with { debug: true }`);
     const problem = await firstNonFinite(debugValues, this.step);
     if (problem) throw new NonFiniteError(problem);
   }
@@ -322,7 +322,7 @@ export class Plan {
 
   /** The profile as Chrome trace-event JSON (open in Perfetto or chrome://tracing). */
   traceEvents(): { traceEvents: object[]; displayTimeUnit: string } {
-    if (!this.timings) throw new Error(`shadergrad: plan '${this.label}': call await plan.profile() before traceEvents()`);
+    if (!this.timings) throw sgError(`plan '${this.label}': call await plan.profile() before traceEvents()`);
     return traceEventsOf(this.label, this.explain(), this.timings.source);
   }
 

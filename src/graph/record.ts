@@ -22,6 +22,7 @@ import type { ExplainRow } from './plan-views.js';
 import { bufferAt, type Placed, type Placement, type Schedule } from './schedule.js';
 import type { TracedStep } from './trace.js';
 import { opOf } from '../ops/op.js';
+import { sgError } from '../util/errors.js';
 
 /** A copy command encoded after a plan's compute pass. */
 export interface AfterPassCopy {
@@ -61,7 +62,7 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
   const rows: Omit<ExplainRow, 'ms'>[] = [];
   const record = (node: Node) => {
     if (node.op.alias) return;
-    if (!node.op.encode) throw new Error(`shadergrad: op ${node.op.name} cannot run in a plan`);
+    if (!node.op.encode) throw sgError(`op ${node.op.name} cannot run in a plan`);
     rec.op = node.op.name;
     rec.nodeId = node.id;
     const before = rec.commands.length;

@@ -15,6 +15,7 @@ import { pendingNodes, tracePlan, type Node, type Tensor } from '../tensor/tenso
 import type { Arena } from './arena.js';
 import { fuseElementwise } from './fusion.js';
 import type { TracedStep } from './trace.js';
+import { sgError } from '../util/errors.js';
 
 /** The tensor holding `t`'s values: `t` itself, or what it is an alias (a view without storage) of. */
 export function rootOf(t: Tensor): Tensor {
@@ -156,7 +157,7 @@ export function placeValues({ traced, order, inputs, params, paramArena, gradAre
     const f = fixed.get(r);
     if (f) return { ref: f.storage.ref, storage: f.storage, label: f.label };
     const slot = mem.slotOf[valueIndex.get(r)!];
-    if (slot === undefined) throw new Error(`shadergrad: internal: no buffer planned for ${t.describe()}`);
+    if (slot === undefined) throw sgError(`internal: no buffer planned for ${t.describe()}`);
     const bytes = Math.max(4, r.size * 4);
     return { ref: { buffer: slotBuffers[slot], offset: 0, size: Math.ceil(bytes / 4) * 4 }, label: `s${slot}` };
   };

@@ -10,6 +10,7 @@ import type { Arena } from './arena.js';
 import { gradients } from './autodiff.js';
 import type { Hyper, PlanOptimizer } from './optimizer-state.js';
 import { collectStateUpdates } from './state.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 export interface InputSpec {
   shape: number[];
@@ -47,7 +48,7 @@ export interface TraceTargets {
 export function placeholders(specs: InputSpec[]): Tensor[] {
   return specs.map((spec, i) => {
     const shape = [...spec.shape];
-    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`shadergrad: compile: input ${i} has an invalid shape ${fmtShape(shape)}`);
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw sgError(`compile: input ${i} has an invalid shape ${fmtShape(shape)}`, ShapeError);
     return fromStorage(Storage.allocate(numel(shape) * 4, spec.name ?? `input ${i}`), shape, spec.dtype ?? 'f32', spec.name ?? `input${i}`);
   });
 }
@@ -59,7 +60,7 @@ export async function traceStep(fn: (...inputs: Tensor[]) => StepOutputs, inputs
     const out = fn(...inputs);
     const named: Record<string, Tensor> = out instanceof Tensor ? { loss: out } : { ...out };
     for (const [k, t] of Object.entries(named)) {
-      if (!(t instanceof Tensor)) throw new Error(`shadergrad: compile: output '${k}' is not a Tensor`);
+      if (!(t instanceof Tensor)) throw sgError(`compile: output '${k}' is not a Tensor`);
     }
     let grads: Tensor[] = [];
     let update: { param: Tensor; states: Tensor[] } | undefined;

@@ -17,6 +17,7 @@ import {
   decodeSafetensors, encodeSafetensors, planSafetensors, checkTensorData, tensorBytes,
   type FileDType, type SafetensorsWriteDType, type SafetensorsWriteTensor,
 } from './safetensors.js';
+import { sgError, ShadergradError } from '../util/errors.js';
 
 /** What a checkpoint stores: named tensors and JSON-serialisable metadata (epoch, optimizer hyper-parameters, ...). */
 export interface Checkpoint {
@@ -63,10 +64,10 @@ function randomSuffix(): string {
 }
 
 function checkTensors(where: string, tensors: Record<string, Tensor>): [string, Tensor][] {
-  if (typeof tensors !== 'object' || tensors === null) throw new Error(`shadergrad: ${where}: tensors must be a record of named tensors`);
+  if (typeof tensors !== 'object' || tensors === null) throw sgError(`${where}: tensors must be a record of named tensors`);
   return Object.keys(tensors).map((name) => {
     const t = tensors[name];
-    if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${where}: tensors[${JSON.stringify(name)}] is not a Tensor (got ${t === null ? 'null' : typeof t})`);
+    if (!(t instanceof Tensor)) throw sgError(`${where}: tensors[${JSON.stringify(name)}] is not a Tensor (got ${t === null ? 'null' : typeof t})`);
     return [name, t];
   });
 }
@@ -75,13 +76,13 @@ function checkTensors(where: string, tensors: Record<string, Tensor>): [string, 
 export function checkpointMetadata(where: string, metadata: Record<string, unknown> | undefined): Record<string, string> {
   const meta = metadata ?? {};
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-    throw new Error(`shadergrad: ${where}: metadata must be a plain object, got ${Array.isArray(meta) ? 'an array' : typeof meta}`);
+    throw sgError(`${where}: metadata must be a plain object, got ${Array.isArray(meta) ? 'an array' : typeof meta}`);
   }
   let json: string;
   try {
     json = JSON.stringify(meta);
   } catch (e) {
-    throw new Error(`shadergrad: ${where}: metadata is not JSON-serialisable: ${(e as Error).message}`);
+    throw sgError(`${where}: metadata is not JSON-serialisable: ${(e as Error).message}`);
   }
   return { format: 'pt', [METADATA_KEY]: json };
 }
@@ -103,7 +104,7 @@ type NodePath = typeof import('node:path');
 
 async function nodeModules(where: string): Promise<{ fs: NodeFs; path: NodePath }> {
   if (!isNode()) {
-    throw new Error(`shadergrad: ${where} reads and writes files in Node; in a page use checkpointBytes() with ` +
+    throw sgError(`${where} reads and writes files in Node; in a page use checkpointBytes() with ` +
       'downloadCheckpoint() or saveToOPFS(), and loadCheckpoint(bytes)');
   }
   const fsName = 'node:fs/promises'; // variables, so bundlers for the page never try to resolve them
@@ -123,8 +124,8 @@ async function nodeModules(where: string): Promise<{ fs: NodeFs; path: NodePath 
  */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
   const where = 'saveCheckpoint';
-  if (typeof path !== 'string' || path.length === 0) throw new Error(`shadergrad: ${where}: path must be a non-empty string`);
-  if (typeof checkpoint !== 'object' || checkpoint === null) throw new Error(`shadergrad: ${where}: expected {tensors, metadata}`);
+  if (typeof path !== 'string' || path.length === 0) throw sgError(`${where}: path must be a non-empty string`);
+  if (typeof checkpoint !== 'object' || checkpoint === null) throw sgError(`${where}: expected {tensors, metadata}`);
   const entries = checkTensors(where, checkpoint.tensors);
   const meta = checkpointMetadata(where, checkpoint.metadata);
   const byName = new Map(entries);
@@ -159,7 +160,7 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
   } catch (e) {
     if (file) await file.close().catch(() => undefined);
     await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw new Error(`shadergrad: ${where}: could not write ${JSON.stringify(path)} (left unchanged): ${(e as Error).message}`, { cause: e });
+    throw sgError(`${where}: could not write ${JSON.stringify(path)} (left unchanged): ${(e as Error).message}`, ShadergradError, { cause: e });
   } finally {
     writing.delete(pathLib.resolve(tmp));
   }
@@ -226,21 +227,21 @@ export async function loadCheckpoint(source: string | Uint8Array | ArrayBuffer):
       const file = await fs.readFile(source);
       bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
     } catch (e) {
-      throw new Error(`shadergrad: ${where}: could not read ${JSON.stringify(source)}: ${(e as Error).message}`, { cause: e });
+      throw sgError(`${where}: could not read ${JSON.stringify(source)}: ${(e as Error).message}`, ShadergradError, { cause: e });
     }
   } else if (source instanceof Uint8Array) {
     bytes = source;
   } else if (source instanceof ArrayBuffer) {
     bytes = new Uint8Array(source);
   } else {
-    throw new Error(`shadergrad: ${where}: expected a path, a Uint8Array or an ArrayBuffer, got ${source === null ? 'null' : typeof source}`);
+    throw sgError(`${where}: expected a path, a Uint8Array or an ArrayBuffer, got ${source === null ? 'null' : typeof source}`);
   }
   const what = typeof source === 'string' ? JSON.stringify(source) : 'the bytes';
   let decoded: ReturnType<typeof decodeSafetensors>;
   try {
     decoded = decodeSafetensors(bytes);
   } catch (e) {
-    throw new Error(`shadergrad: ${where}: ${what} is not a valid safetensors file: ${(e as Error).message.replace(/^shadergrad: /, '')}`, { cause: e });
+    throw sgError(`${where}: ${what} is not a valid safetensors file: ${(e as Error).message.replace(/^shadergrad: /, '')}`, ShadergradError, { cause: e });
   }
   const tensors: Record<string, LoadedTensor> = Object.create(null);
   for (const name of Object.keys(decoded.tensors)) {
@@ -254,10 +255,10 @@ export async function loadCheckpoint(source: string | Uint8Array | ArrayBuffer):
     try {
       parsed = JSON.parse(json);
     } catch (e) {
-      throw new Error(`shadergrad: ${where}: the "${METADATA_KEY}" metadata of ${what} is not valid JSON: ${(e as Error).message}`);
+      throw sgError(`${where}: the "${METADATA_KEY}" metadata of ${what} is not valid JSON: ${(e as Error).message}`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new Error(`shadergrad: ${where}: the "${METADATA_KEY}" metadata of ${what} is not a JSON object`);
+      throw sgError(`${where}: the "${METADATA_KEY}" metadata of ${what} is not a JSON object`);
     }
     metadata = parsed as Record<string, unknown>;
   }
@@ -315,7 +316,7 @@ export function checkCompatible(
     }
   }
   if (problems.length) {
-    throw new Error(`shadergrad: checkpoint does not fit (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
+    throw sgError(`checkpoint does not fit (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
   }
 }
 
@@ -327,9 +328,9 @@ export function checkCompatible(
 export function downloadCheckpoint(bytes: Uint8Array, filename = 'checkpoint.safetensors'): void {
   const where = 'downloadCheckpoint';
   if (typeof document === 'undefined' || typeof Blob === 'undefined' || typeof URL?.createObjectURL !== 'function') {
-    throw new Error(`shadergrad: ${where} needs a page (document, Blob and URL.createObjectURL); in Node use saveCheckpoint(path, ...)`);
+    throw sgError(`${where} needs a page (document, Blob and URL.createObjectURL); in Node use saveCheckpoint(path, ...)`);
   }
-  if (!(bytes instanceof Uint8Array)) throw new Error(`shadergrad: ${where}: expected a Uint8Array (from checkpointBytes), got ${typeof bytes}`);
+  if (!(bytes instanceof Uint8Array)) throw sgError(`${where}: expected a Uint8Array (from checkpointBytes), got ${typeof bytes}`);
   const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
   const a = document.createElement('a');
   a.href = url;
@@ -345,7 +346,7 @@ export function downloadCheckpoint(bytes: Uint8Array, filename = 'checkpoint.saf
 async function opfsRoot(where: string): Promise<FileSystemDirectoryHandle> {
   const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
   if (!storage || typeof storage.getDirectory !== 'function') {
-    throw new Error(`shadergrad: ${where}: the origin private file system is not available here ` +
+    throw sgError(`${where}: the origin private file system is not available here ` +
       '(navigator.storage.getDirectory is missing: it needs a page or worker in a secure context, https or localhost); ' +
       'in Node use saveCheckpoint / loadCheckpoint with a path');
   }
@@ -354,7 +355,7 @@ async function opfsRoot(where: string): Promise<FileSystemDirectoryHandle> {
 
 function checkOpfsName(where: string, name: string): void {
   if (typeof name !== 'string' || name.length === 0 || name === '.' || name === '..' || /[/\\]/.test(name)) {
-    throw new Error(`shadergrad: ${where}: ${JSON.stringify(name)} is not a valid file name (non-empty, no '/' or '\\')`);
+    throw sgError(`${where}: ${JSON.stringify(name)} is not a valid file name (non-empty, no '/' or '\\')`);
   }
 }
 
@@ -364,7 +365,7 @@ async function readOpfsFile(handle: FileSystemFileHandle): Promise<Uint8Array> {
 
 async function writeOpfsFile(where: string, handle: FileSystemFileHandle, bytes: Uint8Array): Promise<void> {
   if (typeof handle.createWritable !== 'function') {
-    throw new Error(`shadergrad: ${where}: this browser cannot write OPFS files from a page (FileSystemFileHandle.createWritable is missing)`);
+    throw sgError(`${where}: this browser cannot write OPFS files from a page (FileSystemFileHandle.createWritable is missing)`);
   }
   const w = await handle.createWritable();
   try {
@@ -390,7 +391,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export async function saveToOPFS(bytes: Uint8Array, name: string): Promise<void> {
   const where = 'saveToOPFS';
-  if (!(bytes instanceof Uint8Array)) throw new Error(`shadergrad: ${where}: expected a Uint8Array (from checkpointBytes), got ${typeof bytes}`);
+  if (!(bytes instanceof Uint8Array)) throw sgError(`${where}: expected a Uint8Array (from checkpointBytes), got ${typeof bytes}`);
   checkOpfsName(where, name);
   const root = await opfsRoot(where);
   const tmpName = `${name}.tmp-${randomSuffix()}`;
@@ -410,7 +411,7 @@ export async function saveToOPFS(bytes: Uint8Array, name: string): Promise<void>
     const target = await root.getFileHandle(name, { create: true });
     if (!moved) await writeOpfsFile(where, target, bytes);
     if (!sameBytes(await readOpfsFile(target), bytes)) {
-      throw new Error(`shadergrad: ${where}: ${JSON.stringify(name)} does not hold the bytes just written (storage full?)`);
+      throw sgError(`${where}: ${JSON.stringify(name)} does not hold the bytes just written (storage full?)`);
     }
   } finally {
     await root.removeEntry(tmpName).catch(() => undefined); // gone already after a successful move
@@ -426,7 +427,7 @@ export async function loadFromOPFS(name: string): Promise<Uint8Array> {
   try {
     handle = await root.getFileHandle(name);
   } catch (e) {
-    throw new Error(`shadergrad: ${where}: no file ${JSON.stringify(name)} in the origin private file system (${(e as Error).name})`, { cause: e });
+    throw sgError(`${where}: no file ${JSON.stringify(name)} in the origin private file system (${(e as Error).name})`, ShadergradError, { cause: e });
   }
   return readOpfsFile(handle);
 }

@@ -9,6 +9,7 @@ import { read, tensor, type Tensor } from '../tensor/tensor.js';
 import { assign } from '../tensor/assign.js';
 import { checkCompatible, loadCheckpoint, saveCheckpoint, type LoadedTensor, type TensorSpec } from './checkpoint.js';
 import { checkOptimizerCheckpoint, isModelKey, loadOptimizerCheckpoint, optimizerCheckpoint } from './optimizer-state.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const SAVE_KEYS = keysOf<Opts<typeof save, 2>>({ optimizer: 1, metadata: 1 });
@@ -33,7 +34,7 @@ async function loadExtraState(model: Module, saved: unknown): Promise<void> {
     const t = own[name];
     if (!t) continue; // state of a layer this model does not have (e.g. dropout removed): nothing to restore
     if (v.dtype !== t.dtype || !Array.isArray(v.shape) || v.shape.join() !== t.shape.join() || !Array.isArray(v.data) || v.data.length !== t.size) {
-      throw new Error(`shadergrad: load: extra state '${name}' in the checkpoint is ${JSON.stringify(v.shape)} ${String(v.dtype)}, the model's is [${t.shape.join(', ')}] ${t.dtype}`);
+      throw sgError(`load: extra state '${name}' in the checkpoint is ${JSON.stringify(v.shape)} ${String(v.dtype)}, the model's is [${t.shape.join(', ')}] ${t.dtype}`, ShapeError);
     }
     await assign(t, tensor(t.dtype === 'i32' ? Int32Array.from(v.data as number[]) : Float32Array.from(v.data as number[]), t.shape, { dtype: t.dtype }));
   }
@@ -65,7 +66,7 @@ export async function saveWithState(model: Module, path: string, opts: SaveOptio
     meta.optimizer = o.metadata;
   }
   for (const [k, t] of Object.entries(stateTensors)) {
-    if (isModelKey(k)) throw new Error(`shadergrad: save: state tensor "${k}" must be under a namespace (fit.)`);
+    if (isModelKey(k)) throw sgError(`save: state tensor "${k}" must be under a namespace (fit.)`);
     tensors[k] = t;
   }
   try {

@@ -13,6 +13,7 @@ import {
   BatchNorm, Conv2d, Dropout, Embedding, Lambda, LayerNorm, Linear, RandomAugment, Residual, Sequential,
 } from '../nn/layers.js';
 import { saveCheckpoint } from './checkpoint.js';
+import { sgError } from '../util/errors.js';
 
 export interface ExportPytorchOptions {
   /** Replace model.py, model.safetensors and README.md if the directory already has them (default false: refuse). */
@@ -36,7 +37,7 @@ function py(v: unknown, where: string): string {
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (Array.isArray(v)) return v.length === 1 ? `(${py(v[0], where)},)` : `(${v.map((x) => py(x, where)).join(', ')})`;
-  throw new Error(`shadergrad: exportPytorch: ${where}: cannot write ${JSON.stringify(v)} as a Python value`);
+  throw sgError(`exportPytorch: ${where}: cannot write ${JSON.stringify(v)} as a Python value`);
 }
 
 /** camelCase → snake_case (torch's argument names: kernelSize → kernel_size, ceilMode → ceil_mode). */
@@ -117,12 +118,12 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
   }
   if (m instanceof Lambda) {
     const spec = LAMBDAS[m.kind];
-    if (!spec) throw new Error(`shadergrad: exportPytorch: ${where} has no torch.nn equivalent (a custom Lambda); write it by hand in model.py`);
+    if (!spec) throw sgError(`exportPytorch: ${where} has no torch.nn equivalent (a custom Lambda); write it by hand in model.py`);
     if (m.kind === 'GlobalAvgPool2d') return 'nn.AdaptiveAvgPool2d(1)';
     const opts = Object.fromEntries(Object.entries(m.config).filter(([k, v]) => spec.defaults?.[k] !== v));
     return call(spec.ctor, kwargs(opts, where));
   }
-  throw new Error(`shadergrad: exportPytorch: ${where} has no torch.nn equivalent known to exportPytorch ` +
+  throw sgError(`exportPytorch: ${where} has no torch.nn equivalent known to exportPytorch ` +
     '(it writes Sequential, Residual, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, Dropout, Embedding and the activation, pooling and flatten layers)');
 }
 
@@ -236,9 +237,9 @@ Training-time augmentation layers (RandomAugment) are \`nn.Identity()\` here: au
  */
 export async function exportPytorch(model: Module, dir: string, opts: ExportPytorchOptions = {}): Promise<ExportPytorchResult> {
   const where = 'exportPytorch';
-  if (typeof dir !== 'string' || dir.length === 0) throw new Error(`shadergrad: ${where}: dir must be a non-empty string`);
+  if (typeof dir !== 'string' || dir.length === 0) throw sgError(`${where}: dir must be a non-empty string`);
   if (typeof process === 'undefined' || !process.versions?.node) {
-    throw new Error(`shadergrad: ${where} writes files in Node; in a page use pytorchModelCode(model) and sg.io.checkpointBytes`);
+    throw sgError(`${where} writes files in Node; in a page use pytorchModelCode(model) and sg.io.checkpointBytes`);
   }
   const code = pytorchModelCode(model);
   const fsName = 'node:fs/promises';
@@ -249,7 +250,7 @@ export async function exportPytorch(model: Module, dir: string, opts: ExportPyto
   if (!opts.overwrite) {
     const present: string[] = [];
     for (const f of files) if (await fs.stat(f).then(() => true, () => false)) present.push(f);
-    if (present.length) throw new Error(`shadergrad: ${where}: ${present.join(', ')} already exist (pass { overwrite: true } to replace them)`);
+    if (present.length) throw sgError(`${where}: ${present.join(', ')} already exist (pass { overwrite: true } to replace them)`);
   }
   await fs.mkdir(dir, { recursive: true });
   await saveCheckpoint(files[1], {

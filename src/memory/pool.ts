@@ -7,6 +7,7 @@
 import { deviceGeneration, gpu, onDispose } from '../gpu/device.js';
 import { count, registerGauge, trackAllocation } from '../gpu/stats.js';
 import type { BufferRef } from '../gpu/dispatch.js';
+import { sgError } from '../util/errors.js';
 
 /**
  * GPUBufferUsage bits by name. The global GPUBufferUsage exists in Node only once the WebGPU
@@ -106,7 +107,7 @@ export function acquireBuffer(bytes: number, usage = STORAGE_USAGE, label?: stri
   const { device } = gpu();
   const limit = device.limits.maxBufferSize;
   if (size > limit) {
-    throw new Error(`shadergrad: a buffer of ${bytes} bytes is larger than this device's maxBufferSize (${limit})` +
+    throw sgError(`a buffer of ${bytes} bytes is larger than this device's maxBufferSize (${limit})` +
       (label ? ` (for ${label})` : ''));
   }
   const buffer = device.createBuffer({ size, usage, label });
@@ -183,8 +184,8 @@ export class Storage {
 
   /** A slice of this storage at `offset` (a multiple of 256 bytes) that keeps this storage alive. */
   slice(offset: number, byteLength: number): Storage {
-    if (offset % 256 !== 0) throw new Error(`shadergrad: internal: slice offset ${offset} is not 256-byte aligned`);
-    if (offset + byteLength > this.byteLength) throw new Error('shadergrad: internal: slice out of range');
+    if (offset % 256 !== 0) throw sgError(`internal: slice offset ${offset} is not 256-byte aligned`);
+    if (offset + byteLength > this.byteLength) throw sgError('internal: slice out of range');
     return new Storage(this.buffer, byteLength, this.offset + offset, this.retain());
   }
 

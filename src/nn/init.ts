@@ -6,6 +6,7 @@ import { globalRandom, Random } from '../util/random.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { fmtShape, numel } from '../util/shape.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const WEIGHT_INIT_KEYS = keysOf<InitOptions>({ seed: 1, name: 1 });
@@ -30,13 +31,13 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
       return Math.sqrt(2 / (1 + slope * slope));
     }
     case 'selu': return 3 / 4;
-    default: throw new Error(`shadergrad: calculateGain: unknown nonlinearity '${nonlinearity}'`);
+    default: throw sgError(`calculateGain: unknown nonlinearity '${nonlinearity}'`);
   }
 }
 
 /** [fanIn, fanOut] of a weight shape, as torch.nn.init._calculate_fan_in_and_fan_out. */
 export function fans(shape: number[]): [number, number] {
-  if (shape.length < 2) throw new Error(`shadergrad: init: fan in/out needs at least 2 dimensions, got ${fmtShape(shape)}`);
+  if (shape.length < 2) throw sgError(`init: fan in/out needs at least 2 dimensions, got ${fmtShape(shape)}`, ShapeError);
   const receptive = numel(shape.slice(2));
   return [shape[1] * receptive, shape[0] * receptive];
 }
@@ -55,13 +56,13 @@ export const constant = (shape: number[], value: number, opts: InitOptions = {})
 
 /** U(low, high) */
 export function uniform(shape: number[], low = 0, high = 1, opts: InitOptions = {}): Tensor {
-  if (!(high >= low)) throw new Error(`shadergrad: init.uniform: high (${high}) must be ≥ low (${low})`);
+  if (!(high >= low)) throw sgError(`init.uniform: high (${high}) must be ≥ low (${low})`);
   return make(shape, opts, (r) => low + (high - low) * r.next());
 }
 
 /** N(mean, std²) */
 export function normal(shape: number[], mean = 0, std = 1, opts: InitOptions = {}): Tensor {
-  if (!(std >= 0)) throw new Error(`shadergrad: init.normal: std must be ≥ 0, got ${std}`);
+  if (!(std >= 0)) throw sgError(`init.normal: std must be ≥ 0, got ${std}`);
   return make(shape, opts, (r) => r.normal(mean, std));
 }
 

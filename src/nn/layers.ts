@@ -19,6 +19,7 @@ import { layerNorm as layerNormOp } from '../ops/layernorm.js';
 import { embedding as embeddingOp, narrow, pad } from '../ops/index-ops.js';
 import { deferStateUpdate } from '../graph/state.js';
 import { checkOptions, optionsChecked, keysOf, type Opts } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const LINEAR_KEYS = keysOf<LinearOptions>({ bias: 1, init: 1, seed: 1 });
@@ -33,7 +34,7 @@ export const EMBEDDING_KEYS = keysOf<Opts<typeof embedding, 2>>({ seed: 1 });
 export function expectFeatures(kind: string, x: Tensor, dims: number[], what: string): void {
   const tail = x.shape.slice(x.rank - dims.length);
   if (x.rank < dims.length || tail.some((d, i) => d !== dims[i])) {
-    throw new Error(`shadergrad: ${kind}: input ${x.describe()} must end with ${fmtShape(dims)} (${what})`);
+    throw sgError(`${kind}: input ${x.describe()} must end with ${fmtShape(dims)} (${what})`, ShapeError);
   }
 }
 
@@ -56,7 +57,7 @@ function initWeight(shape: number[], bound: number, opts: { init?: LinearOptions
     case 'xavierNormal': return init.xavierNormal(shape, 1, o);
     case 'kaimingUniform': return init.kaimingUniform(shape, { ...o, nonlinearity: 'relu' });
     case 'kaimingNormal': return init.kaimingNormal(shape, { ...o, nonlinearity: 'relu' });
-    default: throw new Error(`shadergrad: unknown initializer '${opts.init}'`);
+    default: throw sgError(`unknown initializer '${opts.init}'`);
   }
 }
 
@@ -69,7 +70,7 @@ export class Linear extends Module {
     super('Linear');
     checkOptions('nn.Linear', opts, LINEAR_KEYS);
     for (const [v, n] of [[inFeatures, 'inFeatures'], [outFeatures, 'outFeatures']] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new Error(`shadergrad: Linear: ${n} must be a positive integer, got ${v}`);
+      if (!Number.isInteger(v) || v < 1) throw sgError(`Linear: ${n} must be a positive integer, got ${v}`);
     }
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.addParameter('weight', initWeight([outFeatures, inFeatures], bound, opts));
@@ -135,7 +136,7 @@ export class Residual extends Module {
     const y = this.body.forward(x);
     const s = this.shortcut ? this.shortcut.forward(x) : x;
     if (y.shape.join() !== s.shape.join()) {
-      throw new Error(`shadergrad: Residual: body output ${y.describe()} and skip ${s.describe()} differ; give a shortcut module`);
+      throw sgError(`Residual: body output ${y.describe()} and skip ${s.describe()} differ; give a shortcut module`);
     }
     return add(y, s);
   }
@@ -170,10 +171,10 @@ export class Conv2d extends Module {
     checkOptions('nn.Conv2d', opts, CONV2D_KEYS);
     const groups = opts.groups ?? 1;
     for (const [v, n] of [[inChannels, 'inChannels'], [outChannels, 'outChannels'], [groups, 'groups']] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new Error(`shadergrad: Conv2d: ${n} must be a positive integer, got ${v}`);
+      if (!Number.isInteger(v) || v < 1) throw sgError(`Conv2d: ${n} must be a positive integer, got ${v}`);
     }
     if (inChannels % groups || outChannels % groups) {
-      throw new Error(`shadergrad: Conv2d: groups (${groups}) must divide inChannels (${inChannels}) and outChannels (${outChannels})`);
+      throw sgError(`Conv2d: groups (${groups}) must divide inChannels (${inChannels}) and outChannels (${outChannels})`);
     }
     this.kernel = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     const shape = [outChannels, inChannels / groups, ...this.kernel];
@@ -185,7 +186,7 @@ export class Conv2d extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
-      throw new Error(`shadergrad: Conv2d(${this.inChannels}, ${this.outChannels}): input ${x.describe()} must be [N, ${this.inChannels}, H, W]`);
+      throw sgError(`Conv2d(${this.inChannels}, ${this.outChannels}): input ${x.describe()} must be [N, ${this.inChannels}, H, W]`, ShapeError);
     }
     const { bias: _b, init: _i, seed: _s, ...conv } = this.opts;
     return conv2dOp(x, this.param('weight'), this.bias ? this.param('bias') : null, conv);
@@ -234,7 +235,7 @@ export class BatchNorm extends Module {
   constructor(kind: string, readonly numFeatures: number, readonly rank: number[], readonly opts: BatchNormLayerOptions = {}) {
     super(kind);
     checkOptions(`nn.${kind}`, opts, BATCH_NORM_KEYS);
-    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new Error(`shadergrad: ${kind}: numFeatures must be a positive integer, got ${numFeatures}`);
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw sgError(`${kind}: numFeatures must be a positive integer, got ${numFeatures}`);
     if (opts.affine ?? true) {
       this.addParameter('weight', init.ones([numFeatures]));
       this.addParameter('bias', init.zeros([numFeatures]));
@@ -247,7 +248,7 @@ export class BatchNorm extends Module {
   forward(x: Tensor): Tensor {
     if (!this.rank.includes(x.rank) || x.shape[1] !== this.numFeatures) {
       const want = this.rank.map((r) => (r === 2 ? `[N, ${this.numFeatures}]` : r === 3 ? `[N, ${this.numFeatures}, L]` : `[N, ${this.numFeatures}, H, W]`)).join(' or ');
-      throw new Error(`shadergrad: ${this.kind}(${this.numFeatures}): input ${x.describe()} must be ${want}`);
+      throw sgError(`${this.kind}(${this.numFeatures}): input ${x.describe()} must be ${want}`, ShapeError);
     }
     const affine = this.opts.affine ?? true;
     const r = batchNormOp(x, {
@@ -283,7 +284,7 @@ export const batchNorm2d = (numFeatures: number, opts?: BatchNormLayerOptions) =
 export class Dropout extends Module {
   constructor(readonly p: number) {
     super('Dropout');
-    if (!(p >= 0 && p < 1)) throw new Error(`shadergrad: Dropout: p must be in [0, 1), got ${p}`);
+    if (!(p >= 0 && p < 1)) throw sgError(`Dropout: p must be in [0, 1), got ${p}`);
     this.addBuffer('key', randomKey(), { persistent: false });
   }
 

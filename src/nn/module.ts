@@ -6,6 +6,7 @@ import { assign } from '../tensor/assign.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { fmtShape, sameShape } from '../util/shape.js';
+import { sgError } from '../util/errors.js';
 
 export abstract class Module {
   /** Training mode: dropout active, batch norm uses and updates batch statistics. */
@@ -52,7 +53,7 @@ export abstract class Module {
 
   /** Replace a buffer's tensor (eager state updates). */
   protected setBuffer(name: string, t: Tensor): void {
-    if (!this.ownBuffers.has(name)) throw new Error(`shadergrad: ${this.kind} has no buffer '${name}'`);
+    if (!this.ownBuffers.has(name)) throw sgError(`${this.kind} has no buffer '${name}'`);
     t.name = this.ownBuffers.get(name)!.name;
     keep(t); // the new state outlives an sg.tidy() around the step that computed it
     this.ownBuffers.set(name, t);
@@ -60,18 +61,18 @@ export abstract class Module {
 
   protected param(name: string): Tensor {
     const t = this.ownParams.get(name);
-    if (!t) throw new Error(`shadergrad: ${this.kind} has no parameter '${name}'`);
+    if (!t) throw sgError(`${this.kind} has no parameter '${name}'`);
     return t;
   }
 
   protected buffer(name: string): Tensor {
     const t = this.ownBuffers.get(name);
-    if (!t) throw new Error(`shadergrad: ${this.kind} has no buffer '${name}'`);
+    if (!t) throw sgError(`${this.kind} has no buffer '${name}'`);
     return t;
   }
 
   protected addChild<M extends Module>(name: string, m: M): M {
-    if (!(m instanceof Module)) throw new Error(`shadergrad: ${this.kind}: child '${name}' is not a module`);
+    if (!(m instanceof Module)) throw sgError(`${this.kind}: child '${name}' is not a module`);
     this.children.set(name, m);
     return m;
   }
@@ -145,7 +146,7 @@ export abstract class Module {
       else if (v.dtype !== t.dtype) problems.push(`'${name}': expected dtype ${t.dtype}, got ${v.dtype}`);
     }
     for (const name of Object.keys(values)) if (!(name in own)) problems.push(`unexpected '${name}'`);
-    if (problems.length) throw new Error(`shadergrad: loadStateDict(${this.kind}): ${problems.join('; ')}`);
+    if (problems.length) throw sgError(`loadStateDict(${this.kind}): ${problems.join('; ')}`);
     for (const [name, t] of Object.entries(own)) {
       const v = values[name];
       const src = v instanceof Tensor ? v : tensor(v.data, v.shape, { dtype: t.dtype });

@@ -18,6 +18,7 @@ import { grid1d, type BufferRef, type EncodeCtx, type EncodeArgs } from '../gpu/
 import { numel, type Meta } from '../util/shape.js';
 import { mul } from './elementwise.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const GELU_KEYS = keysOf<GeluOptions>({ approximate: 1 });
@@ -48,9 +49,9 @@ interface Ops {
 function sameShapeF32(op: string, names: string[]) {
   return (ins: Meta[]): Meta[] => {
     ins.forEach((m, i) => {
-      if (m.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${names[i]} must be f32, got ${m.dtype}`);
+      if (m.dtype !== 'f32') throw sgError(`${op}: ${names[i]} must be f32, got ${m.dtype}`, ShapeError);
       if (m.shape.join() !== ins[0].shape.join()) {
-        throw new Error(`shadergrad: ${op}: ${names[i]} [${m.shape}] must have the shape of ${names[0]} [${ins[0].shape}]`);
+        throw sgError(`${op}: ${names[i]} [${m.shape}] must have the shape of ${names[0]} [${ins[0].shape}]`, ShapeError);
       }
     });
     return [{ shape: [...ins[0].shape], dtype: 'f32' }];
@@ -116,11 +117,11 @@ function defineActivation(kind: ActKind): Ops {
 const ops = Object.fromEntries((Object.keys(CODES) as ActKind[]).map((k) => [k, defineActivation(k)])) as Record<ActKind, Ops>;
 
 function checkInput(op: string, x: Tensor): void {
-  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op}: x must be f32, got ${x.describe()}`);
+  if (x.dtype !== 'f32') throw sgError(`${op}: x must be f32, got ${x.describe()}`, ShapeError);
 }
 
 function checkNumber(op: string, name: string, v: number): void {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`shadergrad: ${op}: ${name} must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw sgError(`${op}: ${name} must be a finite number, got ${String(v)}`);
 }
 
 function activate(kind: ActKind, x: Tensor, p: Partial<ActParams> = {}): Tensor {
@@ -152,7 +153,7 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
   checkOptions('gelu', options, GELU_KEYS);
   const approximate = options.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
-    throw new Error(`shadergrad: gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+    throw sgError(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
   }
   return activate(approximate === 'tanh' ? 'geluTanh' : 'gelu', x);
 }
@@ -172,7 +173,7 @@ export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
   const threshold = options.threshold ?? 20;
   checkNumber('softplus', 'beta', beta);
   checkNumber('softplus', 'threshold', threshold);
-  if (beta === 0) throw new Error('shadergrad: softplus: beta must not be 0 (the result divides by beta)');
+  if (beta === 0) throw sgError('softplus: beta must not be 0 (the result divides by beta)');
   return activate('softplus', x, { beta, threshold });
 }
 

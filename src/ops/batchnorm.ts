@@ -32,6 +32,7 @@ import { add, expand, mul, neg, powScalar, reciprocal, scale, shift, sqrt, sub }
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const BATCH_NORM_OP_KEYS = keysOf<BatchNormOptions>({ weight: 1, bias: 1, runningMean: 1, runningVar: 1, training: 1, momentum: 1, eps: 1, version: 1 });
@@ -86,13 +87,13 @@ function channelGrid(ctx: EncodeCtx, C: number, perThread: boolean): [number, nu
 
 function checkChannelMeta(op: string, what: string, m: Meta, C: number): void {
   if (m.dtype !== 'f32' || m.shape.length !== 1 || m.shape[0] !== C) {
-    throw new Error(`shadergrad: ${op}: ${what} must be f32 of shape [${C}] (one value per channel), got ${fmtShape(m.shape)} ${m.dtype}`);
+    throw sgError(`${op}: ${what} must be f32 of shape [${C}] (one value per channel), got ${fmtShape(m.shape)} ${m.dtype}`, ShapeError);
   }
 }
 
 function checkXMeta(op: string, x: Meta): void {
-  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op}: x must be f32, got ${x.dtype}`);
-  if (x.shape.length < 2) throw new Error(`shadergrad: ${op}: x must be [N, C, ...] (rank ≥ 2), got ${fmtShape(x.shape)}`);
+  if (x.dtype !== 'f32') throw sgError(`${op}: x must be f32, got ${x.dtype}`, ShapeError);
+  if (x.shape.length < 2) throw sgError(`${op}: x must be [N, C, ...] (rank ≥ 2), got ${fmtShape(x.shape)}`, ShapeError);
 }
 
 // ---- training forward -----------------------------------------------------------------------------
@@ -124,12 +125,12 @@ export const batchNormOp = defineOp<TrainAttrs>({
     const s = trainSlots(attrs);
     const x = ins[0];
     checkXMeta('batchNorm', x);
-    if (ins.length !== s.count) throw new Error(`shadergrad: batchNorm: expected ${s.count} inputs, got ${ins.length}`);
+    if (ins.length !== s.count) throw sgError(`batchNorm: expected ${s.count} inputs, got ${ins.length}`);
     const [N, C, L] = view(x.shape);
     if (N * L === 1) {
-      throw new Error(`shadergrad: batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
+      throw sgError(`batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`, ShapeError);
     }
-    if (N * L === 0 && C > 0) throw new Error(`shadergrad: batchNorm: x ${fmtShape(x.shape)} has no values per channel`);
+    if (N * L === 0 && C > 0) throw sgError(`batchNorm: x ${fmtShape(x.shape)} has no values per channel`, ShapeError);
     const named: [number, string][] = [[s.w, 'weight'], [s.b, 'bias'], [s.rm, 'runningMean'], [s.rv, 'runningVar']];
     for (const [i, what] of named) if (i >= 0) checkChannelMeta('batchNorm', what, ins[i], C);
     const perChannel: Meta = { shape: [C], dtype: 'f32' };
@@ -240,7 +241,7 @@ export const batchNormBackwardOp = defineOp<BackwardAttrs>({
   infer: ([dy, x, mean, rstd, w], attrs) => {
     checkXMeta('batchNormBackward', x);
     if (dy.dtype !== 'f32' || fmtShape(dy.shape) !== fmtShape(x.shape)) {
-      throw new Error(`shadergrad: batchNormBackward: dy ${fmtShape(dy.shape)} ${dy.dtype} must be f32 with the shape of x ${fmtShape(x.shape)}`);
+      throw sgError(`batchNormBackward: dy ${fmtShape(dy.shape)} ${dy.dtype} must be f32 with the shape of x ${fmtShape(x.shape)}`, ShapeError);
     }
     const C = x.shape[1];
     checkChannelMeta('batchNormBackward', 'mean', mean, C);
@@ -339,7 +340,7 @@ export const batchNormEvalOp = defineOp<EvalAttrs>({
     let k = 3;
     if (attrs.hasWeight) checkChannelMeta('batchNormEval', 'weight', ins[k++], C);
     if (attrs.hasBias) checkChannelMeta('batchNormEval', 'bias', ins[k++], C);
-    if (ins.length !== k) throw new Error(`shadergrad: batchNormEval: expected ${k} inputs, got ${ins.length}`);
+    if (ins.length !== k) throw sgError(`batchNormEval: expected ${k} inputs, got ${ins.length}`);
     return [{ shape: [...x.shape], dtype: 'f32' }];
   },
   encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
@@ -424,9 +425,9 @@ export interface BatchNormResult {
 
 function checkChannelTensor(what: string, t: Tensor | undefined, C: number, x: Tensor): void {
   if (t === undefined) return;
-  if (!(t instanceof Tensor)) throw new Error(`shadergrad: batchNorm: ${what} must be a Tensor, got ${typeof t}`);
+  if (!(t instanceof Tensor)) throw sgError(`batchNorm: ${what} must be a Tensor, got ${typeof t}`);
   if (t.dtype !== 'f32' || t.rank !== 1 || t.shape[0] !== C) {
-    throw new Error(`shadergrad: batchNorm: ${what} ${t.describe()} must be f32 of shape [${C}], one value per channel of x ${x.describe()}`);
+    throw sgError(`batchNorm: ${what} ${t.describe()} must be f32 of shape [${C}], one value per channel of x ${x.describe()}`, ShapeError);
   }
 }
 
@@ -444,33 +445,33 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): BatchNormR
   const momentum = options.momentum ?? 0.1;
   const eps = options.eps ?? 1e-5;
   const version = options.version ?? 'auto';
-  if (!(x instanceof Tensor)) throw new Error(`shadergrad: batchNorm: x must be a Tensor, got ${typeof x}`);
-  if (x.dtype !== 'f32') throw new Error(`shadergrad: batchNorm: x must be f32, got ${x.describe()}`);
-  if (x.rank < 2) throw new Error(`shadergrad: batchNorm: x ${x.describe()} must be [N, C, ...] with at least 2 dimensions`);
+  if (!(x instanceof Tensor)) throw sgError(`batchNorm: x must be a Tensor, got ${typeof x}`);
+  if (x.dtype !== 'f32') throw sgError(`batchNorm: x must be f32, got ${x.describe()}`, ShapeError);
+  if (x.rank < 2) throw sgError(`batchNorm: x ${x.describe()} must be [N, C, ...] with at least 2 dimensions`, ShapeError);
   const C = x.shape[1];
   checkChannelTensor('weight', weight, C, x);
   checkChannelTensor('bias', bias, C, x);
   checkChannelTensor('runningMean', runningMean, C, x);
   checkChannelTensor('runningVar', runningVar, C, x);
   if ((runningMean === undefined) !== (runningVar === undefined)) {
-    throw new Error('shadergrad: batchNorm: runningMean and runningVar must be given together');
+    throw sgError('batchNorm: runningMean and runningVar must be given together');
   }
-  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw new Error(`shadergrad: batchNorm: momentum must be a finite number, got ${String(momentum)}`);
-  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new Error(`shadergrad: batchNorm: eps must be a finite number ≥ 0, got ${String(eps)}`);
-  if (!['auto', 'fused', 'split'].includes(version)) throw new Error(`shadergrad: batchNorm: unknown version '${version}' (auto, fused or split)`);
+  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw sgError(`batchNorm: momentum must be a finite number, got ${String(momentum)}`);
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw sgError(`batchNorm: eps must be a finite number ≥ 0, got ${String(eps)}`);
+  if (!['auto', 'fused', 'split'].includes(version)) throw sgError(`batchNorm: unknown version '${version}' (auto, fused or split)`);
   const hasWeight = weight !== undefined;
   const hasBias = bias !== undefined;
   const affine = [...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   if (!training) {
     if (!runningMean || !runningVar) {
-      throw new Error('shadergrad: batchNorm: eval mode (training: false) needs runningMean and runningVar; pass training: true to use batch statistics');
+      throw sgError('batchNorm: eval mode (training: false) needs runningMean and runningVar; pass training: true to use batch statistics');
     }
     const y = apply1(batchNormEvalOp, [x, runningMean, runningVar, ...affine], { eps, hasWeight, hasBias });
     return { y, runningMean, runningVar };
   }
   const [N, , L] = view(x.shape);
   if (N * L === 1) {
-    throw new Error(`shadergrad: batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)} (${x.describe()})`);
+    throw sgError(`batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)} (${x.describe()})`, ShapeError);
   }
   const hasRunning = runningMean !== undefined;
   const running = hasRunning ? [runningMean!, runningVar!] : [];

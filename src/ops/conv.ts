@@ -26,6 +26,7 @@ import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { pad } from './index-ops.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const CONV2D_OP_KEYS = keysOf<Conv2dOptions>({ stride: 1, padding: 1, dilation: 1, groups: 1, version: 1 });
@@ -87,7 +88,7 @@ interface WeightGradAttrs extends ConvAttrs {
 function pair(v: unknown, name: string, min: number, op: string): [number, number] {
   const p = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || !p.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= min)) {
-    throw new Error(`shadergrad: ${op}: ${name} must be an integer >= ${min} or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+    throw sgError(`${op}: ${name} must be an integer >= ${min} or a pair [h, w] of them, got ${JSON.stringify(v)}`);
   }
   return [p[0], p[1]];
 }
@@ -95,14 +96,14 @@ function pair(v: unknown, name: string, min: number, op: string): [number, numbe
 function convAttrs(o: Conv2dOptions, op: string): ConvAttrs {
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) {
-    throw new Error(`shadergrad: ${op}: groups must be a positive integer, got ${JSON.stringify(o.groups)}`);
+    throw sgError(`${op}: groups must be a positive integer, got ${JSON.stringify(o.groups)}`);
   }
   const version = o.version ?? 'auto';
   if (!['auto', 'direct', 'blocked', 'tiled'].includes(version)) {
-    throw new Error(`shadergrad: ${op}: unknown version '${version}' (auto, direct, blocked or tiled)`);
+    throw sgError(`${op}: unknown version '${version}' (auto, direct, blocked or tiled)`);
   }
   if (typeof o.padding === 'string' && o.padding !== 'valid') {
-    throw new Error(`shadergrad: ${op}: padding '${o.padding}' is not supported ` +
+    throw sgError(`${op}: padding '${o.padding}' is not supported ` +
       `(a number, [h, w], 'valid'${op === 'conv2d' ? " or 'same'" : "; 'same' is for conv2d only"})`);
   }
   return {
@@ -132,15 +133,15 @@ const metaLabels = (xShape: number[], wShape: number[]): Labels => ({
  * size. Every message names the argument, its shape and what was expected.
  */
 function checkConv(op: string, xShape: number[], wShape: number[], a: ref.ConvGeometry, l: Labels): [number, number] {
-  if (xShape.length !== 4) throw new Error(`shadergrad: ${op}: ${l.x} must be 4-D [N, C, H, W]`);
-  if (wShape.length !== 4) throw new Error(`shadergrad: ${op}: ${l.w} must be 4-D [out_channels, in_channels / groups, KH, KW]`);
+  if (xShape.length !== 4) throw sgError(`${op}: ${l.x} must be 4-D [N, C, H, W]`, ShapeError);
+  if (wShape.length !== 4) throw sgError(`${op}: ${l.w} must be 4-D [out_channels, in_channels / groups, KH, KW]`, ShapeError);
   const [, C, H, W] = xShape;
   const [O, Cg, KH, KW] = wShape;
   const G = a.groups;
-  if (C % G !== 0) throw new Error(`shadergrad: ${op}: groups = ${G} does not divide the ${C} input channels of ${l.x}`);
-  if (O % G !== 0) throw new Error(`shadergrad: ${op}: groups = ${G} does not divide the ${O} output channels of ${l.w}`);
+  if (C % G !== 0) throw sgError(`${op}: groups = ${G} does not divide the ${C} input channels of ${l.x}`);
+  if (O % G !== 0) throw sgError(`${op}: groups = ${G} does not divide the ${O} output channels of ${l.w}`);
   if (Cg * G !== C) {
-    throw new Error(`shadergrad: ${op}: ${l.x} has ${C} channels but ${l.w} expects ${Cg} × groups ${G} = ${Cg * G} ` +
+    throw sgError(`${op}: ${l.x} has ${C} channels but ${l.w} expects ${Cg} × groups ${G} = ${Cg * G} ` +
       '(weight is [out_channels, in_channels / groups, KH, KW])');
   }
   const OH = ref.convOutSize(H, KH, a.stride[0], a.padding[0], a.dilation[0]);
@@ -148,7 +149,7 @@ function checkConv(op: string, xShape: number[], wShape: number[], a: ref.ConvGe
   if (OH < 1 || OW < 1) {
     const eh = a.dilation[0] * (KH - 1) + 1;
     const ew = a.dilation[1] * (KW - 1) + 1;
-    throw new Error(`shadergrad: ${op}: kernel of ${l.w} (${eh}×${ew} with dilation ${a.dilation.join('×')}) is larger than ` +
+    throw sgError(`${op}: kernel of ${l.w} (${eh}×${ew} with dilation ${a.dilation.join('×')}) is larger than ` +
       `the padded input ${H + 2 * a.padding[0]}×${W + 2 * a.padding[1]} of ${l.x} (padding ${a.padding.join('×')}): ` +
       `the output would be ${OH}×${OW}`);
   }
@@ -157,7 +158,7 @@ function checkConv(op: string, xShape: number[], wShape: number[], a: ref.ConvGe
 
 function checkF32(op: string, metas: Meta[], names: string[]): void {
   metas.forEach((m, i) => {
-    if (m.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${names[i]} ${fmtShape(m.shape)} must be f32, got ${m.dtype}`);
+    if (m.dtype !== 'f32') throw sgError(`${op}: ${names[i]} ${fmtShape(m.shape)} must be f32, got ${m.dtype}`, ShapeError);
   });
 }
 
@@ -235,12 +236,12 @@ export const conv2dOp: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
   name: 'conv2d',
   kernels: [convKernels.forward, convKernels.forwardBlocked, convKernels.forwardTiled],
   infer: (inputs, a) => {
-    if (inputs.length !== 2 && inputs.length !== 3) throw new Error(`shadergrad: conv2d: expects 2 or 3 inputs, got ${inputs.length}`);
+    if (inputs.length !== 2 && inputs.length !== 3) throw sgError(`conv2d: expects 2 or 3 inputs, got ${inputs.length}`);
     const [x, w, b] = inputs;
     checkF32('conv2d', inputs, ['input', 'weight', 'bias']);
     const [OH, OW] = checkConv('conv2d', x.shape, w.shape, a, metaLabels(x.shape, w.shape));
     if (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[0])) {
-      throw new Error(`shadergrad: conv2d: bias ${fmtShape(b.shape)} must be [${w.shape[0]}] (one per output channel)`);
+      throw sgError(`conv2d: bias ${fmtShape(b.shape)} must be [${w.shape[0]}] (one per output channel)`, ShapeError);
     }
     return [{ shape: [x.shape[0], w.shape[0], OH, OW], dtype: 'f32' }];
   },
@@ -274,11 +275,11 @@ export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>
   kernels: [convKernels.backwardInput, convKernels.backwardInputBlocked],
   infer: ([dy, w], a) => {
     checkF32('conv2d_backward_input', [dy, w], ['dy', 'weight']);
-    if (dy.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_input: dy ${fmtShape(dy.shape)} must be 4-D [N, O, OH, OW]`);
-    if (w.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_input: weight ${fmtShape(w.shape)} must be 4-D [O, C/groups, KH, KW]`);
+    if (dy.shape.length !== 4) throw sgError(`conv2d_backward_input: dy ${fmtShape(dy.shape)} must be 4-D [N, O, OH, OW]`, ShapeError);
+    if (w.shape.length !== 4) throw sgError(`conv2d_backward_input: weight ${fmtShape(w.shape)} must be 4-D [O, C/groups, KH, KW]`, ShapeError);
     if (dy.shape[1] !== w.shape[0]) {
-      throw new Error(`shadergrad: conv2d_backward_input: dy ${fmtShape(dy.shape)} has ${dy.shape[1]} channels, ` +
-        `weight ${fmtShape(w.shape)} has ${w.shape[0]} output channels`);
+      throw sgError(`conv2d_backward_input: dy ${fmtShape(dy.shape)} has ${dy.shape[1]} channels, ` +
+        `weight ${fmtShape(w.shape)} has ${w.shape[0]} output channels`, ShapeError);
     }
     const xShape = [dy.shape[0], w.shape[1] * a.groups, ...a.inputHW];
     checkOutput('conv2d_backward_input', xShape, w.shape, dy.shape, a);
@@ -323,13 +324,13 @@ export const conv2dWeightGradOp: OpDef<WeightGradAttrs> = defineOp<WeightGradAtt
   kernels: [convKernels.backwardWeight, convKernels.backwardWeightBlocked, matmulKernels.splitkReduce],
   infer: ([x, dy], a) => {
     checkF32('conv2d_backward_weight', [x, dy], ['input', 'dy']);
-    if (x.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_weight: input ${fmtShape(x.shape)} must be 4-D [N, C, H, W]`);
-    if (dy.shape.length !== 4) throw new Error(`shadergrad: conv2d_backward_weight: dy ${fmtShape(dy.shape)} must be 4-D [N, O, OH, OW]`);
+    if (x.shape.length !== 4) throw sgError(`conv2d_backward_weight: input ${fmtShape(x.shape)} must be 4-D [N, C, H, W]`, ShapeError);
+    if (dy.shape.length !== 4) throw sgError(`conv2d_backward_weight: dy ${fmtShape(dy.shape)} must be 4-D [N, O, OH, OW]`, ShapeError);
     if (x.shape[0] !== dy.shape[0]) {
-      throw new Error(`shadergrad: conv2d_backward_weight: input ${fmtShape(x.shape)} and dy ${fmtShape(dy.shape)} have different batch sizes`);
+      throw sgError(`conv2d_backward_weight: input ${fmtShape(x.shape)} and dy ${fmtShape(dy.shape)} have different batch sizes`, ShapeError);
     }
     if (x.shape[1] % a.groups !== 0) {
-      throw new Error(`shadergrad: conv2d_backward_weight: groups = ${a.groups} does not divide the ${x.shape[1]} channels of input ${fmtShape(x.shape)}`);
+      throw sgError(`conv2d_backward_weight: groups = ${a.groups} does not divide the ${x.shape[1]} channels of input ${fmtShape(x.shape)}`, ShapeError);
     }
     const wShape = [dy.shape[1], x.shape[1] / a.groups, ...a.kernelSize];
     checkOutput('conv2d_backward_weight', x.shape, wShape, dy.shape, a);
@@ -378,19 +379,19 @@ function checkOutput(op: string, xShape: number[], wShape: number[], dyShape: nu
   const [OH, OW] = checkConv(op, xShape, wShape, a, metaLabels(xShape, wShape));
   const want = [xShape[0], wShape[0], OH, OW];
   if (want.some((d, i) => d !== dyShape[i])) {
-    throw new Error(`shadergrad: ${op}: dy ${fmtShape(dyShape)} is not the output shape ${fmtShape(want)} of a convolution ` +
-      `of input ${fmtShape(xShape)} with weight ${fmtShape(wShape)}`);
+    throw sgError(`${op}: dy ${fmtShape(dyShape)} is not the output shape ${fmtShape(want)} of a convolution ` +
+      `of input ${fmtShape(xShape)} with weight ${fmtShape(wShape)}`, ShapeError);
   }
 }
 
 // ---- public functions ----------------------------------------------------------------------------------
 
 function requireTensor(t: unknown, op: string, name: string): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${op}: ${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw sgError(`${op}: ${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
 }
 
 function requireF32(t: Tensor, op: string, name: string): void {
-  if (t.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${name} ${t.describe()} must be f32`);
+  if (t.dtype !== 'f32') throw sgError(`${op}: ${name} ${t.describe()} must be f32`, ShapeError);
 }
 
 /**
@@ -415,9 +416,9 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null | Con
   if (options.padding === 'same') {
     const stride = pair(options.stride ?? 1, 'stride', 1, op);
     if (stride[0] !== 1 || stride[1] !== 1) {
-      throw new Error(`shadergrad: ${op}: padding 'same' needs stride 1, got stride ${fmtShape(stride)} (as torch: padding='same' is not supported for strided convolutions)`);
+      throw sgError(`${op}: padding 'same' needs stride 1, got stride ${fmtShape(stride)} (as torch: padding='same' is not supported for strided convolutions)`);
     }
-    if (weight.rank !== 4) throw new Error(`shadergrad: ${op}: weight ${weight.describe()} must be 4-D [out_channels, in_channels / groups, KH, KW]`);
+    if (weight.rank !== 4) throw sgError(`${op}: weight ${weight.describe()} must be 4-D [out_channels, in_channels / groups, KH, KW]`, ShapeError);
     const dilation = pair(options.dilation ?? 1, 'dilation', 1, op);
     const total = [dilation[0] * (weight.shape[2] - 1), dilation[1] * (weight.shape[3] - 1)];
     extra = [total[0] % 2, total[1] % 2];
@@ -427,7 +428,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null | Con
   requireF32(input, op, 'input');
   requireF32(weight, op, 'weight');
   if (input.rank !== 3 && input.rank !== 4) {
-    throw new Error(`shadergrad: ${op}: input ${input.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`);
+    throw sgError(`${op}: input ${input.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`, ShapeError);
   }
   const unbatched = input.rank === 3;
   let x = unbatched ? reshape(input, [1, ...input.shape]) : input;
@@ -438,7 +439,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null | Con
     requireTensor(bias, op, 'bias');
     requireF32(bias, op, 'bias');
     if (bias.rank !== 1 || bias.shape[0] !== weight.shape[0]) {
-      throw new Error(`shadergrad: ${op}: bias ${bias.describe()} must be [${weight.shape[0]}], one value per output channel of weight ${weight.describe()}`);
+      throw sgError(`${op}: bias ${bias.describe()} must be [${weight.shape[0]}], one value per output channel of weight ${weight.describe()}`, ShapeError);
     }
     inputs.push(bias);
   }
@@ -455,11 +456,11 @@ export function conv2dBackwardInput(dy: Tensor, weight: Tensor, inputShape: read
   requireTensor(dy, op, 'dy');
   requireTensor(weight, op, 'weight');
   const attrs = convAttrs(options, op);
-  if (inputShape.length !== 4) throw new Error(`shadergrad: ${op}: inputShape ${fmtShape([...inputShape])} must be [N, C, H, W]`);
+  if (inputShape.length !== 4) throw sgError(`${op}: inputShape ${fmtShape([...inputShape])} must be [N, C, H, W]`);
   const [OH, OW] = checkConv(op, [...inputShape], weight.shape, attrs, { x: `inputShape ${fmtShape([...inputShape])}`, w: `weight ${weight.describe()}` });
   const want = [inputShape[0], weight.shape[0], OH, OW];
   if (dy.rank !== 4 || want.some((d, i) => d !== dy.shape[i])) {
-    throw new Error(`shadergrad: ${op}: dy ${dy.describe()} must be ${fmtShape(want)}, the conv2d output for inputShape ` +
+    throw sgError(`${op}: dy ${dy.describe()} must be ${fmtShape(want)}, the conv2d output for inputShape ` +
       `${fmtShape([...inputShape])} and weight ${weight.describe()}`);
   }
   return apply1(conv2dInputGradOp, [dy, weight], { ...attrs, inputHW: [inputShape[2], inputShape[3]] });
@@ -474,11 +475,11 @@ export function conv2dBackwardWeight(input: Tensor, dy: Tensor, weightShape: rea
   requireTensor(input, op, 'input');
   requireTensor(dy, op, 'dy');
   const attrs = convAttrs(options, op);
-  if (weightShape.length !== 4) throw new Error(`shadergrad: ${op}: weightShape ${fmtShape([...weightShape])} must be [O, C/groups, KH, KW]`);
+  if (weightShape.length !== 4) throw sgError(`${op}: weightShape ${fmtShape([...weightShape])} must be [O, C/groups, KH, KW]`);
   const [OH, OW] = checkConv(op, input.shape, [...weightShape], attrs, { x: `input ${input.describe()}`, w: `weightShape ${fmtShape([...weightShape])}` });
   const want = [input.shape[0], weightShape[0], OH, OW];
   if (dy.rank !== 4 || want.some((d, i) => d !== dy.shape[i])) {
-    throw new Error(`shadergrad: ${op}: dy ${dy.describe()} must be ${fmtShape(want)}, the conv2d output for input ` +
+    throw sgError(`${op}: dy ${dy.describe()} must be ${fmtShape(want)}, the conv2d output for input ` +
       `${input.describe()} and weightShape ${fmtShape([...weightShape])}`);
   }
   return apply1(conv2dWeightGradOp, [input, dy], { ...attrs, kernelSize: [weightShape[2], weightShape[3]] });

@@ -11,6 +11,7 @@ import { defineOp, type OpDef } from './op.js';
 import { fmtShape, numel, type Meta } from '../util/shape.js';
 import { grid1d, type EncodeCtx, type EncodeArgs } from '../gpu/dispatch.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const RANDOM_AUGMENT_KEYS = keysOf<AugmentOptions>({ shift: 1, flip: 1, noise: 1 });
@@ -48,9 +49,9 @@ function encodeMasked(kernel: KernelDef, inName: string, outName: string) {
 
 function inferMasked(name: string) {
   return ([v, key]: Meta[]): Meta[] => {
-    if (v.dtype !== 'f32') throw new Error(`shadergrad: ${name}: input must be f32, got ${v.dtype}`);
+    if (v.dtype !== 'f32') throw sgError(`${name}: input must be f32, got ${v.dtype}`, ShapeError);
     if (key.dtype !== 'i32' || numel(key.shape) !== 2) {
-      throw new Error(`shadergrad: ${name}: seed must be an i32 tensor of 2 values (key words), got ${fmtShape(key.shape)} ${key.dtype}`);
+      throw sgError(`${name}: seed must be an i32 tensor of 2 values (key words), got ${fmtShape(key.shape)} ${key.dtype}`, ShapeError);
     }
     return [{ shape: [...v.shape], dtype: 'f32' }];
   };
@@ -105,10 +106,10 @@ function checkSeed(seed: number | Tensor | undefined): void {
   if (seed === undefined) return;
   if (seed instanceof Tensor) {
     if (seed.dtype !== 'i32' || seed.size !== 2) {
-      throw new Error(`shadergrad: dropout: seed ${seed.describe()} must be an i32 tensor of 2 values (the key's low and high words)`);
+      throw sgError(`dropout: seed ${seed.describe()} must be an i32 tensor of 2 values (the key's low and high words)`, ShapeError);
     }
   } else if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new Error(`shadergrad: dropout: seed must be an integer in [0, 2^53) or an i32 tensor of 2 values, got ${String(seed)}`);
+    throw sgError(`dropout: seed must be an integer in [0, 2^53) or an i32 tensor of 2 values, got ${String(seed)}`, ShapeError);
   }
 }
 
@@ -135,14 +136,14 @@ function seedTensor(seed: number | Tensor | undefined): Tensor {
  */
 export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Tensor {
   checkOptions('dropout', options, DROPOUT_KEYS);
-  if (!(x instanceof Tensor)) throw new Error(`shadergrad: dropout: x must be a Tensor, got ${typeof x}`);
+  if (!(x instanceof Tensor)) throw sgError(`dropout: x must be a Tensor, got ${typeof x}`);
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) {
-    throw new Error(`shadergrad: dropout: p must be a probability in [0, 1), got ${String(p)}`);
+    throw sgError(`dropout: p must be a probability in [0, 1), got ${String(p)}`);
   }
-  if (x.dtype !== 'f32') throw new Error(`shadergrad: dropout: x must be f32, got ${x.describe()}`);
+  if (x.dtype !== 'f32') throw sgError(`dropout: x must be f32, got ${x.describe()}`, ShapeError);
   const offset = options.offset ?? 0;
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
-    throw new Error(`shadergrad: dropout: offset must be an integer in [0, 2^53), got ${String(offset)}`);
+    throw sgError(`dropout: offset must be an integer in [0, 2^53), got ${String(offset)}`);
   }
   checkSeed(options.seed);
   if (options.training === false || p === 0) return x;
@@ -158,7 +159,7 @@ export const seedNextOp = defineOp<null>({
   kernels: [seedNextKernel],
   infer: ([s]) => {
     if (s.dtype !== 'i32' || s.shape.length !== 1 || s.shape[0] !== 2) {
-      throw new Error(`shadergrad: seedNext: the key must be an i32 tensor of 2 values, got ${fmtShape(s.shape)} ${s.dtype}`);
+      throw sgError(`seedNext: the key must be an i32 tensor of 2 values, got ${fmtShape(s.shape)} ${s.dtype}`, ShapeError);
     }
     return [{ shape: [2], dtype: 'i32' }];
   },
@@ -191,8 +192,8 @@ export const augmentOp = defineOp<ref.AugmentAttrs>({
   name: 'augment',
   kernels: [augmentKernel],
   infer: ([x, k]) => {
-    if (x.dtype !== 'f32' || x.shape.length !== 4) throw new Error(`shadergrad: augment: images must be f32 [N, C, H, W], got ${fmtShape(x.shape)} ${x.dtype}`);
-    if (k.dtype !== 'i32' || k.shape.length !== 1 || k.shape[0] !== 2) throw new Error(`shadergrad: augment: the key must be an i32 tensor of 2 values, got ${fmtShape(k.shape)} ${k.dtype}`);
+    if (x.dtype !== 'f32' || x.shape.length !== 4) throw sgError(`augment: images must be f32 [N, C, H, W], got ${fmtShape(x.shape)} ${x.dtype}`, ShapeError);
+    if (k.dtype !== 'i32' || k.shape.length !== 1 || k.shape[0] !== 2) throw sgError(`augment: the key must be an i32 tensor of 2 values, got ${fmtShape(k.shape)} ${k.dtype}`, ShapeError);
     return [{ shape: x.shape, dtype: 'f32' }];
   },
   encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
@@ -229,8 +230,8 @@ export function augment(x: Tensor, key: Tensor, options: AugmentOptions = {}): T
   const shift = options.shift ?? 0;
   const flip = options.flip ?? 0;
   const noise = options.noise ?? 0;
-  if (!Number.isInteger(shift) || shift < 0) throw new Error(`shadergrad: augment: shift must be an integer ≥ 0, got ${shift}`);
-  if (!(flip >= 0 && flip <= 1)) throw new Error(`shadergrad: augment: flip must be a probability in [0, 1], got ${flip}`);
-  if (!(noise >= 0) || !Number.isFinite(noise)) throw new Error(`shadergrad: augment: noise must be a finite std ≥ 0, got ${noise}`);
+  if (!Number.isInteger(shift) || shift < 0) throw sgError(`augment: shift must be an integer ≥ 0, got ${shift}`);
+  if (!(flip >= 0 && flip <= 1)) throw sgError(`augment: flip must be a probability in [0, 1], got ${flip}`);
+  if (!(noise >= 0) || !Number.isFinite(noise)) throw sgError(`augment: noise must be a finite std ≥ 0, got ${noise}`);
   return apply1(augmentOp, [x, key], { shift, flip, noise });
 }

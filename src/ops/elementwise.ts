@@ -10,6 +10,7 @@ import { defineOp, type NoGrad, type OpDef } from './op.js';
 import { grid1d } from '../gpu/dispatch.js';
 import { numel, type DType, broadcastShapes, broadcastStrides, checkRank, collapseDims, reducedAxes, sameShape, stridesOf } from '../util/shape.js';
 import { reshape } from './shape-ops.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 const WG = 256;
 
@@ -21,12 +22,12 @@ type Scalar = Tensor | number;
 
 function asTensor(v: Scalar, like: Tensor | undefined): Tensor {
   if (v instanceof Tensor) return v;
-  if (typeof v !== 'number') throw new Error(`shadergrad: expected a Tensor or a number, got ${typeof v}`);
+  if (typeof v !== 'number') throw sgError(`expected a Tensor or a number, got ${typeof v}`);
   return tensor([v], [], { dtype: like?.dtype ?? 'f32' });
 }
 
 function requireFloat(t: Tensor, op: string, arg: string): void {
-  if (t.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${arg} must be f32, got ${t.describe()}`);
+  if (t.dtype !== 'f32') throw sgError(`${op}: ${arg} must be f32, got ${t.describe()}`, ShapeError);
 }
 
 // ---- unary ------------------------------------------------------------------------------------
@@ -232,7 +233,7 @@ export const expandOp = defineOp<ExpandAttrs>({
   infer: ([x], { shape }) => {
     const out = broadcastShapes(x.shape, shape, 'expand', ['x', 'target']);
     if (!sameShape(out, shape)) {
-      throw new Error(`shadergrad: expand: cannot expand [${x.shape}] to [${shape}]`);
+      throw sgError(`expand: cannot expand [${x.shape}] to [${shape}]`, ShapeError);
     }
     checkRank(shape, 'expand');
     return [{ shape: [...shape], dtype: x.dtype }];
@@ -275,7 +276,7 @@ export function provideSum(sum: (x: Tensor, axes: number[], keepdim: boolean) =>
 export function sumTo(x: Tensor, shape: number[]): Tensor {
   if (sameShape(x.shape, shape)) return x;
   const axes = reducedAxes(shape, x.shape);
-  if (axes.length && !sumAxes) throw new Error('shadergrad: internal: sumTo needs src/ops/reduce.ts to be loaded');
+  if (axes.length && !sumAxes) throw sgError('internal: sumTo needs src/ops/reduce.ts to be loaded');
   const s = axes.length ? sumAxes!(x, axes, true) : x;
   return reshape(s, shape);
 }

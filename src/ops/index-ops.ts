@@ -20,6 +20,7 @@ import { fmtShape, numel, type DType, type Meta, checkRank, normAxis, stridesOf 
 import { grid1d } from '../gpu/dispatch.js';
 import { reshape } from './shape-ops.js';
 import { axisView } from './kernel-rules.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 const WG = 256;
 
@@ -41,7 +42,7 @@ function withAxis(shape: readonly number[], axis: number, size: number): number[
 }
 
 function requireIndices(t: Tensor, op: string, arg: string): void {
-  if (t.dtype !== 'i32') throw new Error(`shadergrad: ${op}: ${arg} must be an i32 tensor of indices, got ${t.describe()}`);
+  if (t.dtype !== 'i32') throw sgError(`${op}: ${arg} must be an i32 tensor of indices, got ${t.describe()}`, ShapeError);
 }
 
 /** Host-side range check of index values, when they are known on the host. */
@@ -50,7 +51,7 @@ function checkRange(t: Tensor, size: number, op: string, arg: string, what: stri
   if (!v) return;
   for (let i = 0; i < v.length; i++) {
     if (v[i] < 0 || v[i] >= size) {
-      throw new Error(`shadergrad: ${op}: ${arg} ${t.describe()} holds ${v[i]} at flat position ${i}, ` +
+      throw sgError(`${op}: ${arg} ${t.describe()} holds ${v[i]} at flat position ${i}, ` +
         `out of range for ${what} of size ${size} (valid: 0 to ${size - 1})`);
     }
   }
@@ -71,12 +72,12 @@ function concatShape(ms: Meta[], axis: number, names: string[]): number[] {
   for (let t = 1; t < ms.length; t++) {
     const m = ms[t];
     if (m.dtype !== first.dtype) {
-      throw new Error(`shadergrad: concat: tensors[${t}] ${names[t]} is ${m.dtype} but tensors[0] ${names[0]} is ${first.dtype}; all must share a dtype`);
+      throw sgError(`concat: tensors[${t}] ${names[t]} is ${m.dtype} but tensors[0] ${names[0]} is ${first.dtype}; all must share a dtype`, ShapeError);
     }
     const fits = m.shape.length === first.shape.length && m.shape.every((d, i) => i === axis || d === first.shape[i]);
     if (!fits) {
       const want = first.shape.map((d, i) => (i === axis ? '*' : String(d)));
-      throw new Error(`shadergrad: concat: tensors[${t}] ${names[t]} does not fit tensors[0] ${names[0]} along axis ${axis}: ` +
+      throw sgError(`concat: tensors[${t}] ${names[t]} does not fit tensors[0] ${names[0]} along axis ${axis}: ` +
         `expected shape [${want.join(', ')}] (every dimension but the axis equal)`);
     }
     shape[axis] += m.shape[axis];
@@ -123,9 +124,9 @@ const concatOp: OpDef<ConcatAttrs> = defineOp<ConcatAttrs>({
 
 /** torch.cat: the tensors one after another along `axis` (all other dimensions equal). */
 export function concat(tensors: Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('shadergrad: concat: needs a non-empty array of tensors');
+  if (!Array.isArray(tensors) || tensors.length === 0) throw sgError('concat: needs a non-empty array of tensors');
   const first = tensors[0];
-  if (first.rank === 0) throw new Error(`shadergrad: concat: tensors[0] ${first.describe()} is a scalar; zero-dimensional tensors cannot be concatenated`);
+  if (first.rank === 0) throw sgError(`concat: tensors[0] ${first.describe()} is a scalar; zero-dimensional tensors cannot be concatenated`, ShapeError);
   const ax = normAxis(axis, first.rank, 'concat');
   concatShape(tensors.map((t) => ({ shape: t.shape, dtype: t.dtype })), ax, tensors.map((t) => t.describe()));
   if (tensors.length === 1) return first;
@@ -159,7 +160,7 @@ const sliceOp: OpDef<SliceAttrs> = defineOp<SliceAttrs>({
   infer: ([x], { axis, start, step, length }) => {
     const D = x.shape[axis];
     if (length > 0 && start + (length - 1) * step >= D) {
-      throw new Error(`shadergrad: slice: ${length} elements from ${start} by ${step} overrun axis ${axis} of ${fmtShape(x.shape)}`);
+      throw sgError(`slice: ${length} elements from ${start} by ${step} overrun axis ${axis} of ${fmtShape(x.shape)}`, ShapeError);
     }
     return [{ shape: withAxis(x.shape, axis, length), dtype: x.dtype }];
   },
@@ -204,7 +205,7 @@ const sliceBackwardOp: OpDef<SliceBackwardAttrs> = defineOp<SliceBackwardAttrs>(
 
 function boundOf(v: number, D: number, what: string, op: string): number {
   if (!(Number.isInteger(v) || v === Infinity || v === -Infinity)) {
-    throw new Error(`shadergrad: ${op}: ${what} must be an integer, got ${v}`);
+    throw sgError(`${op}: ${what} must be an integer, got ${v}`);
   }
   const w = v < 0 ? v + D : v;
   return Math.min(Math.max(w, 0), D);
@@ -216,11 +217,11 @@ function boundOf(v: number, D: number, what: string, op: string): number {
  * e.g. slice(x, 1, 2, 7, 2) is x[:, 2:7:2].
  */
 export function slice(x: Tensor, axis: number, start = 0, end?: number, step = 1): Tensor {
-  if (x.rank === 0) throw new Error(`shadergrad: slice: cannot slice a scalar ${x.describe()}`);
+  if (x.rank === 0) throw sgError(`slice: cannot slice a scalar ${x.describe()}`);
   const ax = normAxis(axis, x.rank, 'slice');
   const D = x.shape[ax];
   if (!Number.isInteger(step) || step < 1) {
-    throw new Error(`shadergrad: slice: step must be a positive integer (PyTorch has no negative steps), got ${step}`);
+    throw sgError(`slice: step must be a positive integer (PyTorch has no negative steps), got ${step}`);
   }
   const s = boundOf(start, D, 'start', 'slice');
   const e = boundOf(end ?? D, D, 'end', 'slice');
@@ -231,15 +232,15 @@ export function slice(x: Tensor, axis: number, start = 0, end?: number, step = 1
 
 /** torch.narrow: `length` elements of `axis` from `start` (negative start counts from the end). */
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
-  if (x.rank === 0) throw new Error(`shadergrad: narrow: cannot narrow a scalar ${x.describe()}`);
+  if (x.rank === 0) throw sgError(`narrow: cannot narrow a scalar ${x.describe()}`);
   const ax = normAxis(axis, x.rank, 'narrow');
   const D = x.shape[ax];
   if (!Number.isInteger(start) || start < -D || start > D) {
-    throw new Error(`shadergrad: narrow: start ${start} is out of range for axis ${ax} of size ${D} of ${x.describe()}`);
+    throw sgError(`narrow: start ${start} is out of range for axis ${ax} of size ${D} of ${x.describe()}`);
   }
   const s = start < 0 ? start + D : start;
   if (!Number.isInteger(length) || length < 0 || s + length > D) {
-    throw new Error(`shadergrad: narrow: length ${length} from ${s} does not fit in axis ${ax} of size ${D} of ${x.describe()}`);
+    throw sgError(`narrow: length ${length} from ${s} does not fit in axis ${ax} of size ${D} of ${x.describe()}`, ShapeError);
   }
   return slice(x, ax, s, s + length);
 }
@@ -266,8 +267,8 @@ const padOp: OpDef<PadAttrs> = defineOp<PadAttrs>({
     const shape = x.shape.map((d, i) => d + before[i] + after[i]);
     x.shape.forEach((d, i) => {
       if (d + Math.min(before[i], 0) + Math.min(after[i], 0) < 0) {
-        throw new Error(`shadergrad: pad: cropping ${-Math.min(before[i], 0)} + ${-Math.min(after[i], 0)} elements from dimension ${i} ` +
-          `of ${fmtShape(x.shape)}, which has only ${d}`);
+        throw sgError(`pad: cropping ${-Math.min(before[i], 0)} + ${-Math.min(after[i], 0)} elements from dimension ${i} ` +
+          `of ${fmtShape(x.shape)}, which has only ${d}`, ShapeError);
       }
     });
     checkRank(shape, 'pad');
@@ -299,17 +300,17 @@ const padOp: OpDef<PadAttrs> = defineOp<PadAttrs>({
  */
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   if (!Array.isArray(pads) || pads.length % 2 !== 0) {
-    throw new Error(`shadergrad: pad: pads must be an array of even length (pairs of before/after amounts, last dimension first), got ${JSON.stringify(pads)}`);
+    throw sgError(`pad: pads must be an array of even length (pairs of before/after amounts, last dimension first), got ${JSON.stringify(pads)}`, ShapeError);
   }
   if (pads.length / 2 > x.rank) {
-    throw new Error(`shadergrad: pad: ${pads.length} pad amounts cover ${pads.length / 2} dimensions, but ${x.describe()} has ${x.rank}`);
+    throw sgError(`pad: ${pads.length} pad amounts cover ${pads.length / 2} dimensions, but ${x.describe()} has ${x.rank}`, ShapeError);
   }
   for (const p of pads) {
-    if (!Number.isInteger(p)) throw new Error(`shadergrad: pad: pad amounts must be integers, got ${JSON.stringify(pads)}`);
+    if (!Number.isInteger(p)) throw sgError(`pad: pad amounts must be integers, got ${JSON.stringify(pads)}`);
   }
-  if (typeof value !== 'number') throw new Error(`shadergrad: pad: value must be a number, got ${typeof value}`);
+  if (typeof value !== 'number') throw sgError(`pad: value must be a number, got ${typeof value}`);
   if (x.dtype === 'i32' && !(Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31)) {
-    throw new Error(`shadergrad: pad: value ${value} is not a 32-bit integer, as padding ${x.describe()} needs`);
+    throw sgError(`pad: value ${value} is not a 32-bit integer, as padding ${x.describe()} needs`, ShapeError);
   }
   const before = x.shape.map(() => 0);
   const after = x.shape.map(() => 0);
@@ -319,8 +320,8 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     after[d] = pads[2 * j + 1];
     const kept = x.shape[d] + Math.min(before[d], 0) + Math.min(after[d], 0);
     if (kept < 0) {
-      throw new Error(`shadergrad: pad: negative pads (${before[d]}, ${after[d]}) crop ${x.shape[d] - kept} elements from dimension ${d} ` +
-        `of ${x.describe()}, which has only ${x.shape[d]}`);
+      throw sgError(`pad: negative pads (${before[d]}, ${after[d]}) crop ${x.shape[d] - kept} elements from dimension ${d} ` +
+        `of ${x.describe()}, which has only ${x.shape[d]}`, ShapeError);
     }
   }
   if (before.every((v) => v === 0) && after.every((v) => v === 0)) return x;
@@ -344,13 +345,13 @@ function gatherKernelParams(n: number, axis: number, xShape: number[], iShape: n
 }
 
 function checkGatherShapes(x: Meta, index: Meta, axis: number, names: [string, string]): void {
-  if (index.dtype !== 'i32') throw new Error(`shadergrad: gather: index ${names[1]} must be i32`);
+  if (index.dtype !== 'i32') throw sgError(`gather: index ${names[1]} must be i32`, ShapeError);
   if (index.shape.length !== x.shape.length) {
-    throw new Error(`shadergrad: gather: index ${names[1]} must have the rank of x ${names[0]} (${x.shape.length})`);
+    throw sgError(`gather: index ${names[1]} must have the rank of x ${names[0]} (${x.shape.length})`, ShapeError);
   }
   index.shape.forEach((d, i) => {
     if (i !== axis && d > x.shape[i]) {
-      throw new Error(`shadergrad: gather: index ${names[1]} has size ${d} in dimension ${i}, larger than x ${names[0]}'s ${x.shape[i]}`);
+      throw sgError(`gather: index ${names[1]} has size ${d} in dimension ${i}, larger than x ${names[0]}'s ${x.shape[i]}`, ShapeError);
     }
   });
   checkRank(x.shape, 'gather');
@@ -407,7 +408,7 @@ const gatherBackwardOp: OpDef<GatherBackwardAttrs> = defineOp<GatherBackwardAttr
  * size in every other dimension; the output has index's shape.
  */
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
-  if (x.rank === 0) throw new Error(`shadergrad: gather: x ${x.describe()} must have at least one dimension`);
+  if (x.rank === 0) throw sgError(`gather: x ${x.describe()} must have at least one dimension`, ShapeError);
   const ax = normAxis(axis, x.rank, 'gather');
   requireIndices(index, 'gather', 'index');
   checkGatherShapes(x, index, ax, [x.describe(), index.describe()]);
@@ -432,7 +433,7 @@ const indexSelectOp: OpDef<IndexSelectAttrs> = defineOp<IndexSelectAttrs>({
   kernels: [kernels.indexSelect],
   infer: ([x, indices], { axis }) => {
     if (indices.dtype !== 'i32' || indices.shape.length !== 1) {
-      throw new Error(`shadergrad: indexSelect: indices must be a 1-D i32 tensor, got ${fmtShape(indices.shape)} ${indices.dtype}`);
+      throw sgError(`indexSelect: indices must be a 1-D i32 tensor, got ${fmtShape(indices.shape)} ${indices.dtype}`, ShapeError);
     }
     return [{ shape: withAxis(x.shape, axis, indices.shape[0]), dtype: x.dtype }];
   },
@@ -482,10 +483,10 @@ const indexSelectBackwardOp: OpDef<IndexSelectBackwardAttrs> = defineOp<IndexSel
  * gradient adds dy back into those entries (index_add), summing repeats, without atomics.
  */
 export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
-  if (x.rank === 0) throw new Error(`shadergrad: indexSelect: x ${x.describe()} must have at least one dimension`);
+  if (x.rank === 0) throw sgError(`indexSelect: x ${x.describe()} must have at least one dimension`, ShapeError);
   const ax = normAxis(axis, x.rank, 'indexSelect');
   requireIndices(indices, 'indexSelect', 'indices');
-  if (indices.rank > 1) throw new Error(`shadergrad: indexSelect: indices must be 1-D (or a scalar), got ${indices.describe()}`);
+  if (indices.rank > 1) throw sgError(`indexSelect: indices must be 1-D (or a scalar), got ${indices.describe()}`, ShapeError);
   checkRange(indices, x.shape[ax], 'indexSelect', 'indices', `axis ${ax} of x ${x.describe()}`);
   const idx = indices.rank === 0 ? reshape(indices, [1]) : indices;
   return apply1(indexSelectOp, [x, idx], { axis: ax });
@@ -497,8 +498,8 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
  */
 export function embedding(indices: Tensor, weight: Tensor): Tensor {
   requireIndices(indices, 'embedding', 'indices');
-  if (weight.rank !== 2) throw new Error(`shadergrad: embedding: weight must be [numEmbeddings, dim], got ${weight.describe()}`);
-  if (!isFloat(weight)) throw new Error(`shadergrad: embedding: weight must be f32, got ${weight.describe()}`);
+  if (weight.rank !== 2) throw sgError(`embedding: weight must be [numEmbeddings, dim], got ${weight.describe()}`, ShapeError);
+  if (!isFloat(weight)) throw sgError(`embedding: weight must be f32, got ${weight.describe()}`, ShapeError);
   checkRange(indices, weight.shape[0], 'embedding', 'indices', `the ${weight.shape[0]} rows of weight ${weight.describe()}`);
   const rows = apply1(indexSelectOp, [weight, reshape(indices, [indices.size])], { axis: 0 });
   return reshape(rows, [...indices.shape, weight.shape[1]]);

@@ -19,6 +19,7 @@ import type { HostTensor } from '../reference/host.js';
 import { add, expand, mul, neg, scale, sub } from './elementwise.js';
 import { mean as meanOf, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 export const layerNormKernels = {
   /** One workgroup per row. */
@@ -62,7 +63,7 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
   kernels: [layerNormKernels.backward, layerNormKernels.backwardRows, layerNormKernels.backwardParams, layerNormKernels.backwardParamsCols],
   infer: ([x, , , dy], { normalizedShape, hasWeight, hasBias }) => {
     if (!sameShape(x.shape, dy.shape)) {
-      throw new Error(`shadergrad: layerNormBackward: dout ${fmtShape(dy.shape)} must have the shape of x ${fmtShape(x.shape)}`);
+      throw sgError(`layerNormBackward: dy ${fmtShape(dy.shape)} must have the shape of x ${fmtShape(x.shape)}`, ShapeError);
     }
     const outs: Meta[] = [{ shape: [...x.shape], dtype: 'f32' }];
     if (hasWeight) outs.push({ shape: [...normalizedShape], dtype: 'f32' });
@@ -91,12 +92,12 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
       });
     }
   },
-  // The backward as a function of (x, mean, rstd, dout, w): xhat = (x − mean)·rstd, g = dout·w,
-  // dinp = rstd(g − mean(g) − xhat·mean(g·xhat)), dweight = Σ_rows dout·xhat, dbias = Σ_rows dout.
-  // For incoming ddinp, ddweight, ddbias, per row (q = ddinp·rstd, P = Σ q·xhat, a = mean g, b = mean g·xhat):
-  //   G = ∂L/∂g = q − mean(q) − xhat·P/C,   H = ∂L/∂xhat = −b·q − g·P/C + ddweight·dout
-  //   ∂/∂dout = G·w + ddweight·xhat + ddbias   ∂/∂w = Σ_rows G·dout   ∂/∂x = H·rstd
-  //   ∂/∂mean = −rstd·ΣH                      ∂/∂rstd = Σ ddinp·(g − a − xhat·b) + ΣH·(x − mean)
+  // The backward as a function of (x, mean, rstd, dy, w): xhat = (x − mean)·rstd, g = dy·w,
+  // dx = rstd(g − mean(g) − xhat·mean(g·xhat)), dweight = Σ_rows dy·xhat, dbias = Σ_rows dy.
+  // For incoming ddx, ddweight, ddbias, per row (q = ddx·rstd, P = Σ q·xhat, a = mean g, b = mean g·xhat):
+  //   G = ∂L/∂g = q − mean(q) − xhat·P/C,   H = ∂L/∂xhat = −b·q − g·P/C + ddweight·dy
+  //   ∂/∂dy = G·w + ddweight·xhat + ddbias   ∂/∂w = Σ_rows G·dy   ∂/∂x = H·rstd
+  //   ∂/∂mean = −rstd·ΣH                      ∂/∂rstd = Σ ddx·(g − a − xhat·b) + ΣH·(x − mean)
   grad: ({ inputs, dys, attrs: { normalizedShape, hasWeight, hasBias } }) => {
     const [x, mean, rstd, dy] = inputs;
     const weight = hasWeight ? inputs[4] : null;
@@ -143,8 +144,8 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
   },
   reference: (ins, { normalizedShape, hasWeight, hasBias }) => {
     const [x, mean, rstd, dy] = ins;
-    const { dinp, dweight, dbias } = ref.layerNormBackward(x, mean, rstd, dy, hasWeight ? ins[4] : null, numel(normalizedShape));
-    const outs = [dinp];
+    const { dx, dweight, dbias } = ref.layerNormBackward(x, mean, rstd, dy, hasWeight ? ins[4] : null, numel(normalizedShape));
+    const outs = [dx];
     if (hasWeight) outs.push({ data: dweight.data, shape: [...normalizedShape] });
     if (hasBias) outs.push({ data: dbias.data, shape: [...normalizedShape] });
     return outs;
@@ -155,7 +156,7 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
     const ddw = hasWeight ? dys[1] : null;
     const ddb = hasBias ? dys[hasWeight ? 2 : 1] : null;
     const r = ref.layerNormBackwardBackward(x, mean, rstd, dy, weight, numel(normalizedShape), dys[0], ddw, ddb);
-    const grads: (HostTensor | null)[] = [r.dx, r.dmean, r.drstd, r.ddout];
+    const grads: (HostTensor | null)[] = [r.dx, r.dmean, r.drstd, r.ddy];
     if (weight) grads.push({ data: r.dweight.data, shape: [...weight.shape] });
     return grads;
   },
@@ -169,9 +170,9 @@ const layerNormOp = defineOp<LayerNormAttrs>({
   kernels: [layerNormKernels.forward, layerNormKernels.forwardRows],
   infer: ([x], { normalizedShape }) => {
     const k = normalizedShape.length;
-    if (x.dtype !== 'f32') throw new Error(`shadergrad: layerNorm: x must be f32, got ${x.dtype}`);
+    if (x.dtype !== 'f32') throw sgError(`layerNorm: x must be f32, got ${x.dtype}`, ShapeError);
     if (k === 0 || k > x.shape.length || !sameShape(x.shape.slice(x.shape.length - k), normalizedShape)) {
-      throw new Error(`shadergrad: layerNorm: normalizedShape ${fmtShape(normalizedShape)} must be the trailing dimensions of x ${fmtShape(x.shape)}`);
+      throw sgError(`layerNorm: normalizedShape ${fmtShape(normalizedShape)} must be the trailing dimensions of x ${fmtShape(x.shape)}`, ShapeError);
     }
     const { lead } = dims(x.shape, normalizedShape);
     return [{ shape: [...x.shape], dtype: 'f32' }, { shape: lead, dtype: 'f32' }, { shape: [...lead], dtype: 'f32' }];
@@ -231,9 +232,9 @@ const layerNormOp = defineOp<LayerNormAttrs>({
     const C = numel(normalizedShape);
     const r = dy
       ? ref.layerNormBackward(x, mean, rstd, dy, hasWeight ? inputs[1] : null, C)
-      : { dinp: { data: new Float64Array(x.data.length), shape: [...x.shape] }, dweight: null, dbias: null };
-    if (dmean || drstd) ref.layerNormStatsBackward(x, mean, rstd, dmean, drstd, C, r.dinp);
-    const grads: (HostTensor | null)[] = [r.dinp];
+      : { dx: { data: new Float64Array(x.data.length), shape: [...x.shape] }, dweight: null, dbias: null };
+    if (dmean || drstd) ref.layerNormStatsBackward(x, mean, rstd, dmean, drstd, C, r.dx);
+    const grads: (HostTensor | null)[] = [r.dx];
     if (hasWeight) grads.push(r.dweight && { data: r.dweight.data, shape: [...normalizedShape] });
     if (hasBias) grads.push(r.dbias && { data: r.dbias.data, shape: [...normalizedShape] });
     return grads;
@@ -247,26 +248,26 @@ const layerNormOp = defineOp<LayerNormAttrs>({
  * have shape `normalizedShape`.
  */
 export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  if (x.dtype !== 'f32') throw new Error(`shadergrad: layerNorm: x must be f32, got ${x.describe()}`);
+  if (x.dtype !== 'f32') throw sgError(`layerNorm: x must be f32, got ${x.describe()}`, ShapeError);
   if (!Array.isArray(normalizedShape) || normalizedShape.length === 0 ||
       normalizedShape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`shadergrad: layerNorm: normalizedShape must be a non-empty list of sizes, got ${JSON.stringify(normalizedShape)}`);
+    throw sgError(`layerNorm: normalizedShape must be a non-empty list of sizes, got ${JSON.stringify(normalizedShape)}`);
   }
   const k = normalizedShape.length;
   const trailing = x.shape.slice(Math.max(0, x.rank - k));
   if (k > x.rank || !sameShape(trailing, normalizedShape)) {
-    throw new Error(`shadergrad: layerNorm: normalizedShape ${fmtShape(normalizedShape)} does not match the trailing ` +
+    throw sgError(`layerNorm: normalizedShape ${fmtShape(normalizedShape)} does not match the trailing ` +
       `dimensions of x, ${x.describe()} (its last ${k} dimension${k > 1 ? 's are' : ' is'} ${fmtShape(trailing)})`);
   }
   for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
     if (t === undefined || t === null) continue;
-    if (t.dtype !== 'f32') throw new Error(`shadergrad: layerNorm: ${name} must be f32, got ${t.describe()}`);
+    if (t.dtype !== 'f32') throw sgError(`layerNorm: ${name} must be f32, got ${t.describe()}`, ShapeError);
     if (!sameShape(t.shape, normalizedShape)) {
-      throw new Error(`shadergrad: layerNorm: ${name} ${t.describe()} must have shape normalizedShape ${fmtShape(normalizedShape)}`);
+      throw sgError(`layerNorm: ${name} ${t.describe()} must have shape normalizedShape ${fmtShape(normalizedShape)}`, ShapeError);
     }
   }
   if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) {
-    throw new Error(`shadergrad: layerNorm: eps must be a finite number >= 0, got ${String(eps)}`);
+    throw sgError(`layerNorm: eps must be a finite number >= 0, got ${String(eps)}`);
   }
   const inputs = [x];
   if (weight) inputs.push(weight);

@@ -18,6 +18,7 @@ import { mean, sum } from './reduce.js';
 import { permute, reshape, transpose } from './shape-ops.js';
 import { cosineSimilarityMatrix } from './metrics.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const CROSS_ENTROPY_KEYS = keysOf<CrossEntropyOptions>({ weight: 1, ignoreIndex: 1, labelSmoothing: 1, reduction: 1 });
@@ -31,16 +32,16 @@ export type Reduction = ref.Reduction;
 const REDUCTION_CODE = opCodes<Reduction>('loss.wgsl', 'REDUCTION', ['none', 'mean', 'sum']);
 
 function checkTensor(t: unknown, op: string, arg: string): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${op}: ${arg} must be a Tensor, got ${typeof t}`);
+  if (!(t instanceof Tensor)) throw sgError(`${op}: ${arg} must be a Tensor, got ${typeof t}`);
 }
 
 function checkFloat(t: Tensor, op: string, arg: string): void {
-  if (t.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${arg} must be f32, got ${t.describe()}`);
+  if (t.dtype !== 'f32') throw sgError(`${op}: ${arg} must be f32, got ${t.describe()}`, ShapeError);
 }
 
 function checkReduction(r: unknown, op: string): asserts r is Reduction {
   if (r !== 'mean' && r !== 'sum' && r !== 'none') {
-    throw new Error(`shadergrad: ${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
+    throw sgError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
   }
 }
 
@@ -75,11 +76,11 @@ export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAtt
   name: 'cross_entropy',
   kernels: [crossEntropyKernels.forward, crossEntropyKernels.forwardRows, crossEntropyKernels.reduce, crossEntropyKernels.reduceSerial],
   infer: ([z, t, w], attrs) => {
-    if (z.shape.length !== 2 || z.dtype !== 'f32') throw new Error(`shadergrad: cross_entropy: logits must be f32 (M, C), got ${fmtShape(z.shape)} ${z.dtype}`);
+    if (z.shape.length !== 2 || z.dtype !== 'f32') throw sgError(`cross_entropy: logits must be f32 (M, C), got ${fmtShape(z.shape)} ${z.dtype}`, ShapeError);
     const [M, C] = z.shape;
-    if (t.dtype !== 'i32' || !sameShape(t.shape, [M])) throw new Error(`shadergrad: cross_entropy: target must be i32 [${M}], got ${fmtShape(t.shape)} ${t.dtype}`);
-    if (attrs.hasWeight !== !!w) throw new Error('shadergrad: cross_entropy: internal: hasWeight does not match the inputs');
-    if (w && (w.dtype !== 'f32' || !sameShape(w.shape, [C]))) throw new Error(`shadergrad: cross_entropy: weight must be f32 [${C}], got ${fmtShape(w.shape)} ${w.dtype}`);
+    if (t.dtype !== 'i32' || !sameShape(t.shape, [M])) throw sgError(`cross_entropy: target must be i32 [${M}], got ${fmtShape(t.shape)} ${t.dtype}`, ShapeError);
+    if (attrs.hasWeight !== !!w) throw sgError('cross_entropy: internal: hasWeight does not match the inputs');
+    if (w && (w.dtype !== 'f32' || !sameShape(w.shape, [C]))) throw sgError(`cross_entropy: weight must be f32 [${C}], got ${fmtShape(w.shape)} ${w.dtype}`, ShapeError);
     return [{ shape: attrs.reduction === 'none' ? [M] : [], dtype: 'f32' }, { shape: [M], dtype: 'f32' }, { shape: [2], dtype: 'f32' }];
   },
   encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
@@ -225,25 +226,25 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   checkFloat(logits, op, 'logits');
   if (target.dtype === 'f32') return crossEntropyProbs(logits, target, options);
   if (target.dtype !== 'i32') {
-    throw new Error(`shadergrad: ${op}: target must hold class indices as i32, got ${target.describe()} ` +
-      "(make it with sg.tensor(values, shape, { dtype: 'i32' })), or class probabilities as f32 of the logits' shape");
+    throw sgError(`${op}: target must hold class indices as i32, got ${target.describe()} ` +
+      "(make it with sg.tensor(values, shape, { dtype: 'i32' })), or class probabilities as f32 of the logits' shape", ShapeError);
   }
-  if (!Number.isInteger(ignoreIndex)) throw new Error(`shadergrad: ${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!Number.isInteger(ignoreIndex)) throw sgError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-    throw new Error(`shadergrad: ${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+    throw sgError(`${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   }
-  if (logits.rank === 0) throw new Error(`shadergrad: ${op}: logits must have a class dimension, got ${logits.describe()}`);
+  if (logits.rank === 0) throw sgError(`${op}: logits must have a class dimension, got ${logits.describe()}`, ShapeError);
   const C = logits.rank === 1 ? logits.shape[0] : logits.shape[1];
   const wantTarget = logits.rank === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)];
   if (!sameShape(target.shape, wantTarget)) {
-    throw new Error(`shadergrad: ${op}: target ${target.describe()} does not match logits ${logits.describe()}: ` +
+    throw sgError(`${op}: target ${target.describe()} does not match logits ${logits.describe()}: ` +
       `expected target shape ${fmtShape(wantTarget)} (the logits' shape without the class dimension 1)`);
   }
-  if (C === 0 || numel(wantTarget) === 0) throw new Error(`shadergrad: ${op}: logits ${logits.describe()} must have at least one class and one row`);
+  if (C === 0 || numel(wantTarget) === 0) throw sgError(`${op}: logits ${logits.describe()} must have at least one class and one row`, ShapeError);
   if (weight !== undefined) {
     checkTensor(weight, op, 'weight');
     if (weight.dtype !== 'f32' || !sameShape(weight.shape, [C])) {
-      throw new Error(`shadergrad: ${op}: weight must be f32 [${C}] (one per class), got ${weight.describe()}`);
+      throw sgError(`${op}: weight must be f32 [${C}] (one per class), got ${weight.describe()}`, ShapeError);
     }
   }
   checkLabels(op, target, C, ignoreIndex);
@@ -269,25 +270,25 @@ function crossEntropyProbs(logits: Tensor, target: Tensor, options: CrossEntropy
   const op = 'crossEntropy';
   const { weight, ignoreIndex, labelSmoothing = 0, reduction = 'mean' } = options;
   if (ignoreIndex !== undefined) {
-    throw new Error(`shadergrad: ${op}: ignoreIndex (${ignoreIndex}) applies to class-index targets only; ` +
+    throw sgError(`${op}: ignoreIndex (${ignoreIndex}) applies to class-index targets only; ` +
       `target ${target.describe()} holds class probabilities`);
   }
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-    throw new Error(`shadergrad: ${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+    throw sgError(`${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   }
-  if (logits.rank === 0) throw new Error(`shadergrad: ${op}: logits must have a class dimension, got ${logits.describe()}`);
+  if (logits.rank === 0) throw sgError(`${op}: logits must have a class dimension, got ${logits.describe()}`, ShapeError);
   if (!sameShape(target.shape, logits.shape)) {
-    throw new Error(`shadergrad: ${op}: class-probability target ${target.describe()} must have the shape of logits ` +
-      `${logits.describe()} (or give class indices as i32 ${fmtShape(logits.rank === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)])})`);
+    throw sgError(`${op}: class-probability target ${target.describe()} must have the shape of logits ` +
+      `${logits.describe()} (or give class indices as i32 ${fmtShape(logits.rank === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)])})`, ShapeError);
   }
   const C = logits.rank === 1 ? logits.shape[0] : logits.shape[1];
   const batch = logits.rank === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)];
   const M = numel(batch);
-  if (C === 0 || M === 0) throw new Error(`shadergrad: ${op}: logits ${logits.describe()} must have at least one class and one row`);
+  if (C === 0 || M === 0) throw sgError(`${op}: logits ${logits.describe()} must have at least one class and one row`, ShapeError);
   if (weight !== undefined) {
     checkTensor(weight, op, 'weight');
     if (weight.dtype !== 'f32' || !sameShape(weight.shape, [C])) {
-      throw new Error(`shadergrad: ${op}: weight must be f32 [${C}] (one per class), got ${weight.describe()}`);
+      throw sgError(`${op}: weight must be f32 [${C}] (one per class), got ${weight.describe()}`, ShapeError);
     }
   }
   // Rows of classes (M, C), the class dimension last.
@@ -364,7 +365,7 @@ function definePointwise(kind: ref.PointwiseKind) {
     name: `${kind}_loss`,
     kernels: [kernels.forward],
     infer: ([a, b]) => {
-      if (!sameShape(a.shape, b.shape)) throw new Error(`shadergrad: ${kind}_loss: input ${fmtShape(a.shape)} and target ${fmtShape(b.shape)} differ in shape`);
+      if (!sameShape(a.shape, b.shape)) throw sgError(`${kind}_loss: input ${fmtShape(a.shape)} and target ${fmtShape(b.shape)} differ in shape`, ShapeError);
       return [{ shape: [...a.shape], dtype: 'f32' }];
     },
     encode: encodeWith(kernels.forward, (i, o) => ({ a: i[0], b: i[1], elem_loss: o[0] })),
@@ -393,7 +394,7 @@ function pointwiseLoss(kind: ref.PointwiseKind, op: string, input: Tensor, targe
   checkFloat(input, op, 'input');
   checkFloat(target, op, 'target');
   if (!sameShape(input.shape, target.shape)) {
-    throw new Error(`shadergrad: ${op}: input ${input.describe()} and target ${target.describe()} must have the same shape`);
+    throw sgError(`${op}: input ${input.describe()} and target ${target.describe()} must have the same shape`, ShapeError);
   }
   return reduceLoss(apply1(pointwiseOps[kind].forwardOp, [input, target], { delta }), reduction);
 }
@@ -416,7 +417,7 @@ export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Red
 export function huberLoss(input: Tensor, target: Tensor, options: { delta?: number; reduction?: Reduction } = {}): Tensor {
   checkOptions('huberLoss', options, HUBER_LOSS_KEYS);
   const { delta = 1, reduction = 'mean' } = options;
-  if (!(delta > 0) || !Number.isFinite(delta)) throw new Error(`shadergrad: huberLoss: delta must be a positive number, got ${delta}`);
+  if (!(delta > 0) || !Number.isFinite(delta)) throw sgError(`huberLoss: delta must be a positive number, got ${delta}`);
   return pointwiseLoss('huber', 'huberLoss', input, target, reduction, delta);
 }
 
@@ -491,10 +492,10 @@ export const bceOp: OpDef<BceAttrs> = defineOp<BceAttrs>({
   name: 'bce_with_logits',
   kernels: [bceKernels.forward],
   infer: ([x, y, pw], { hasPosWeight }) => {
-    if (!sameShape(x.shape, y.shape)) throw new Error(`shadergrad: bce_with_logits: logits ${fmtShape(x.shape)} and target ${fmtShape(y.shape)} differ in shape`);
-    if (hasPosWeight !== !!pw) throw new Error('shadergrad: bce_with_logits: internal: hasPosWeight does not match the inputs');
+    if (!sameShape(x.shape, y.shape)) throw sgError(`bce_with_logits: logits ${fmtShape(x.shape)} and target ${fmtShape(y.shape)} differ in shape`, ShapeError);
+    if (hasPosWeight !== !!pw) throw sgError('bce_with_logits: internal: hasPosWeight does not match the inputs');
     if (pw && numel(x.shape) % Math.max(1, numel(pw.shape)) !== 0) {
-      throw new Error(`shadergrad: bce_with_logits: posWeight ${fmtShape(pw.shape)} does not repeat over logits ${fmtShape(x.shape)}`);
+      throw sgError(`bce_with_logits: posWeight ${fmtShape(pw.shape)} does not repeat over logits ${fmtShape(x.shape)}`, ShapeError);
     }
     return [{ shape: [...x.shape], dtype: 'f32' }];
   },
@@ -544,7 +545,7 @@ function checkBroadcastsToLogits(t: Tensor, name: string, logits: Tensor, op: st
   checkFloat(t, op, name);
   const b = broadcastShapes(t.shape, logits.shape, op, [name, 'logits']);
   if (!sameShape(b, logits.shape)) {
-    throw new Error(`shadergrad: ${op}: ${name} ${t.describe()} must broadcast to the logits' shape ${fmtShape(logits.shape)}`);
+    throw sgError(`${op}: ${name} ${t.describe()} must broadcast to the logits' shape ${fmtShape(logits.shape)}`, ShapeError);
   }
 }
 
@@ -560,7 +561,7 @@ export function binaryCrossEntropyWithLogits(
   checkFloat(logits, op, 'logits');
   checkFloat(target, op, 'target (probabilities in [0, 1])');
   if (!sameShape(logits.shape, target.shape)) {
-    throw new Error(`shadergrad: ${op}: target ${target.describe()} must have the shape of logits ${logits.describe()}`);
+    throw sgError(`${op}: target ${target.describe()} must have the shape of logits ${logits.describe()}`, ShapeError);
   }
   let pw = posWeight;
   if (pw !== undefined) {
@@ -590,9 +591,9 @@ export function clipLoss(imageEmb: Tensor, textEmb: Tensor, logTemperature: Tens
   checkTensor(logTemperature, op, 'logTemperature');
   for (const [t, n] of [[imageEmb, 'imageEmb'], [textEmb, 'textEmb'], [logTemperature, 'logTemperature']] as const) checkFloat(t, op, n);
   if (imageEmb.rank !== 2 || !sameShape(imageEmb.shape, textEmb.shape)) {
-    throw new Error(`shadergrad: ${op}: imageEmb ${imageEmb.describe()} and textEmb ${textEmb.describe()} must both be [N, D] with the same N and D`);
+    throw sgError(`${op}: imageEmb ${imageEmb.describe()} and textEmb ${textEmb.describe()} must both be [N, D] with the same N and D`, ShapeError);
   }
-  if (logTemperature.size !== 1) throw new Error(`shadergrad: ${op}: logTemperature must have one element, got ${logTemperature.describe()}`);
+  if (logTemperature.size !== 1) throw sgError(`${op}: logTemperature must have one element, got ${logTemperature.describe()}`, ShapeError);
   const N = imageEmb.shape[0];
   const logits = mul(cosineSimilarityMatrix(imageEmb, textEmb), exp(reshape(logTemperature, [])));
   const labels = tensor(Int32Array.from({ length: N }, (_, i) => i), [N], { dtype: 'i32' });

@@ -24,6 +24,7 @@ import { expand, mul, neg, shift, square, step, sumTo } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const MATMUL_KEYS = keysOf<MatmulOptions>({ transA: 1, transB: 1, version: 1 });
@@ -103,13 +104,13 @@ export const matmulOp = defineOp<MatmulAttrs>({
   kernels: Object.values(matmulKernels),
   infer: ([a, b], attrs) => {
     for (const [t, n] of [[a, 'a'], [b, 'b']] as const) {
-      if (t.shape.length < 2) throw new Error(`shadergrad: matmul: ${n} must have at least 2 dimensions, got ${fmtShape(t.shape)}`);
-      if (t.dtype !== 'f32') throw new Error(`shadergrad: matmul: ${n} must be f32, got ${t.dtype}`);
+      if (t.shape.length < 2) throw sgError(`matmul: ${n} must have at least 2 dimensions, got ${fmtShape(t.shape)}`, ShapeError);
+      if (t.dtype !== 'f32') throw sgError(`matmul: ${n} must be f32, got ${t.dtype}`, ShapeError);
     }
     const { M, N, K, Kb } = mnk(a.shape, b.shape, attrs);
     if (K !== Kb) {
-      throw new Error(`shadergrad: matmul: inner dimensions differ: a ${fmtShape(a.shape)}${attrs.transA ? 'ᵀ' : ''} has K = ${K}, ` +
-        `b ${fmtShape(b.shape)}${attrs.transB ? 'ᵀ' : ''} has K = ${Kb}`);
+      throw sgError(`matmul: inner dimensions differ: a ${fmtShape(a.shape)}${attrs.transA ? 'ᵀ' : ''} has K = ${K}, ` +
+        `b ${fmtShape(b.shape)}${attrs.transB ? 'ᵀ' : ''} has K = ${Kb}`, ShapeError);
     }
     const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul (batch dimensions)');
     checkRank([...batch, M, N], 'matmul');
@@ -186,9 +187,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   checkOptions('matmul', options, MATMUL_KEYS);
   const attrs: MatmulAttrs = { transA: !!options.transA, transB: !!options.transB, version: options.version ?? 'auto' };
   if (!VERSIONS.includes(attrs.version)) {
-    throw new Error(`shadergrad: matmul: unknown version '${attrs.version}' (${VERSIONS.join(', ')})`);
+    throw sgError(`matmul: unknown version '${attrs.version}' (${VERSIONS.join(', ')})`);
   }
-  if (a.rank === 0 || b.rank === 0) throw new Error(`shadergrad: matmul: scalars are not matrices (${a.describe()}, ${b.describe()})`);
+  if (a.rank === 0 || b.rank === 0) throw sgError(`matmul: scalars are not matrices (${a.describe()}, ${b.describe()})`);
   const vecA = a.rank === 1;
   const vecB = b.rank === 1;
   const A = vecA ? reshape(a, [1, a.size]) : a;
@@ -240,17 +241,17 @@ export const linearOp = defineOp<LinearAttrs>({
   kernels: [matmulKernels.tiled, matmulKernels.reg],
   infer: ([x, w, b], { hasBias }) => {
     for (const [t, n] of [[x, 'x'], [w, 'weight'], [b, 'bias']] as const) {
-      if (t && t.dtype !== 'f32') throw new Error(`shadergrad: linear: ${n} must be f32, got ${fmtShape(t.shape)} ${t.dtype}`);
+      if (t && t.dtype !== 'f32') throw sgError(`linear: ${n} must be f32, got ${fmtShape(t.shape)} ${t.dtype}`, ShapeError);
     }
-    if (x.shape.length < 1) throw new Error(`shadergrad: linear: x must have at least 1 dimension, got ${fmtShape(x.shape)}`);
-    if (w.shape.length !== 2) throw new Error(`shadergrad: linear: weight must be [out, in], got ${fmtShape(w.shape)}`);
+    if (x.shape.length < 1) throw sgError(`linear: x must have at least 1 dimension, got ${fmtShape(x.shape)}`, ShapeError);
+    if (w.shape.length !== 2) throw sgError(`linear: weight must be [out, in], got ${fmtShape(w.shape)}`, ShapeError);
     const inF = x.shape[x.shape.length - 1];
     if (w.shape[1] !== inF) {
-      throw new Error(`shadergrad: linear: x ${fmtShape(x.shape)} has ${inF} input features, weight ${fmtShape(w.shape)} expects ${w.shape[1]}`);
+      throw sgError(`linear: x ${fmtShape(x.shape)} has ${inF} input features, weight ${fmtShape(w.shape)} expects ${w.shape[1]}`, ShapeError);
     }
-    if (hasBias !== !!b) throw new Error('shadergrad: linear: internal: bias flag does not match the inputs');
+    if (hasBias !== !!b) throw sgError('linear: internal: bias flag does not match the inputs');
     if (b && (b.shape.length !== 1 || b.shape[0] !== w.shape[0])) {
-      throw new Error(`shadergrad: linear: bias must be [${w.shape[0]}] (one per output feature), got ${fmtShape(b.shape)}`);
+      throw sgError(`linear: bias must be [${w.shape[0]}] (one per output feature), got ${fmtShape(b.shape)}`, ShapeError);
     }
     const shape = [...x.shape.slice(0, -1), w.shape[0]];
     checkRank(shape, 'linear');
@@ -313,11 +314,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   checkOptions('linear', options, LINEAR_OP_KEYS);
   const activation = options.activation ?? 'none';
   if (!(activation in ACT_CODES)) {
-    throw new Error(`shadergrad: linear: unknown activation '${activation}' (${Object.keys(ACT_CODES).join(', ')})`);
+    throw sgError(`linear: unknown activation '${activation}' (${Object.keys(ACT_CODES).join(', ')})`);
   }
-  if (x.rank === 0) throw new Error(`shadergrad: linear: x must have at least 1 dimension, got ${x.describe()}`);
+  if (x.rank === 0) throw sgError(`linear: x must have at least 1 dimension, got ${x.describe()}`, ShapeError);
   const version = options.version ?? 'auto';
-  if (!['auto', 'tiled', 'reg'].includes(version)) throw new Error(`shadergrad: linear: unknown version '${version}' (auto, tiled, reg)`);
+  if (!['auto', 'tiled', 'reg'].includes(version)) throw sgError(`linear: unknown version '${version}' (auto, tiled, reg)`);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return apply1(linearOp, inputs, { activation, hasBias: !!bias, version });
 }

@@ -12,6 +12,7 @@ import { add, div, gt, maximum, mul, neg, reciprocal, scale, square, sub } from 
 import { sum } from './reduce.js';
 import { matmul } from './matmul.js';
 import { reshape } from './shape-ops.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // ---- accuracy and confusion matrix --------------------------------------------------------------
 
@@ -26,14 +27,14 @@ export const metricKernels = {
 function checkPredTarget(op: string, pred: Meta, target: Meta): void {
   const scores = pred.dtype === 'f32';
   if (scores ? pred.shape.length !== 2 : pred.shape.length !== 1) {
-    throw new Error(`shadergrad: ${op}: predictions must be scores f32 [N, C] or class indices i32 [N], got ${fmtShape(pred.shape)} ${pred.dtype}`);
+    throw sgError(`${op}: predictions must be scores f32 [N, C] or class indices i32 [N], got ${fmtShape(pred.shape)} ${pred.dtype}`, ShapeError);
   }
-  if (scores && pred.shape[1] === 0) throw new Error(`shadergrad: ${op}: scores ${fmtShape(pred.shape)} have no classes`);
-  if (target.dtype !== 'i32') throw new Error(`shadergrad: ${op}: target must hold class indices as i32, got ${fmtShape(target.shape)} ${target.dtype}`);
+  if (scores && pred.shape[1] === 0) throw sgError(`${op}: scores ${fmtShape(pred.shape)} have no classes`, ShapeError);
+  if (target.dtype !== 'i32') throw sgError(`${op}: target must hold class indices as i32, got ${fmtShape(target.shape)} ${target.dtype}`, ShapeError);
   if (!sameShape(target.shape, [pred.shape[0]])) {
-    throw new Error(`shadergrad: ${op}: target ${fmtShape(target.shape)} must be [${pred.shape[0]}], one class index per row of the predictions ${fmtShape(pred.shape)}`);
+    throw sgError(`${op}: target ${fmtShape(target.shape)} must be [${pred.shape[0]}], one class index per row of the predictions ${fmtShape(pred.shape)}`, ShapeError);
   }
-  if (pred.shape[0] === 0) throw new Error(`shadergrad: ${op}: no rows to score (predictions ${fmtShape(pred.shape)})`);
+  if (pred.shape[0] === 0) throw sgError(`${op}: no rows to score (predictions ${fmtShape(pred.shape)})`, ShapeError);
 }
 
 export const accuracyOp: OpDef<null> = defineOp<null>({
@@ -66,7 +67,7 @@ export const confusionMatrixOp: OpDef<ConfusionAttrs> = defineOp<ConfusionAttrs>
   infer: ([pred, target], { numClasses: K }) => {
     checkPredTarget('confusion_matrix', pred, target);
     if (pred.dtype === 'f32' && pred.shape[1] !== K) {
-      throw new Error(`shadergrad: confusion_matrix: scores ${fmtShape(pred.shape)} have ${pred.shape[1]} classes, numClasses is ${K}`);
+      throw sgError(`confusion_matrix: scores ${fmtShape(pred.shape)} have ${pred.shape[1]} classes, numClasses is ${K}`, ShapeError);
     }
     return [{ shape: [K, K], dtype: 'i32' }];
   },
@@ -90,14 +91,14 @@ function checkLabelRange(op: string, t: Tensor, what: string, K: number): void {
   if (!values) return; // computed on the GPU: out-of-range labels are skipped by the kernels
   for (let i = 0; i < values.length; i++) {
     if (values[i] < 0 || values[i] >= K) {
-      throw new Error(`shadergrad: ${op}: ${what} has label ${values[i]} at index ${i}, outside [0, ${K})`);
+      throw sgError(`${op}: ${what} has label ${values[i]} at index ${i}, outside [0, ${K})`);
     }
   }
 }
 
 function checkArgs(op: string, pred: unknown, target: unknown): asserts pred is Tensor {
-  if (!(pred instanceof Tensor)) throw new Error(`shadergrad: ${op}: predictions must be a Tensor, got ${typeof pred}`);
-  if (!(target instanceof Tensor)) throw new Error(`shadergrad: ${op}: target must be a Tensor, got ${typeof target}`);
+  if (!(pred instanceof Tensor)) throw sgError(`${op}: predictions must be a Tensor, got ${typeof pred}`);
+  if (!(target instanceof Tensor)) throw sgError(`${op}: target must be a Tensor, got ${typeof target}`);
 }
 
 /**
@@ -119,7 +120,7 @@ export function accuracy(predictions: Tensor, target: Tensor): Tensor {
 export function confusionMatrix(predictions: Tensor, target: Tensor, numClasses: number): Tensor {
   checkArgs('confusionMatrix', predictions, target);
   if (!Number.isInteger(numClasses) || numClasses < 1) {
-    throw new Error(`shadergrad: confusionMatrix: numClasses must be a positive integer, got ${numClasses}`);
+    throw sgError(`confusionMatrix: numClasses must be a positive integer, got ${numClasses}`);
   }
   checkPredTarget('confusionMatrix', { shape: predictions.shape, dtype: predictions.dtype }, { shape: target.shape, dtype: target.dtype });
   checkLabelRange('confusionMatrix', target, 'target', numClasses);
@@ -179,7 +180,7 @@ export const rowNormalizeOp: OpDef<RowNormAttrs> = defineOp<RowNormAttrs>({
   name: 'row_normalize',
   kernels: [rowNormKernels.forward],
   infer: ([x]) => {
-    if (x.shape.length !== 2 || x.dtype !== 'f32') throw new Error(`shadergrad: row_normalize: x must be f32 [N, D], got ${fmtShape(x.shape)} ${x.dtype}`);
+    if (x.shape.length !== 2 || x.dtype !== 'f32') throw sgError(`row_normalize: x must be f32 [N, D], got ${fmtShape(x.shape)} ${x.dtype}`, ShapeError);
     return [{ shape: [...x.shape], dtype: 'f32' }, { shape: [x.shape[0]], dtype: 'f32' }];
   },
   encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
@@ -211,9 +212,9 @@ export const rowNormalizeOp: OpDef<RowNormAttrs> = defineOp<RowNormAttrs>({
 
 /** Each row of x [N, D] divided by max(‖row‖₂, eps), like torch.nn.functional.normalize(x, dim=1). */
 export function normalizeRows(x: Tensor, eps = 1e-12): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`shadergrad: normalizeRows: x must be a Tensor, got ${typeof x}`);
-  if (x.rank !== 2 || x.dtype !== 'f32') throw new Error(`shadergrad: normalizeRows: x must be f32 [N, D], got ${x.describe()}`);
-  if (!(eps >= 0)) throw new Error(`shadergrad: normalizeRows: eps must be >= 0, got ${eps}`);
+  if (!(x instanceof Tensor)) throw sgError(`normalizeRows: x must be a Tensor, got ${typeof x}`);
+  if (x.rank !== 2 || x.dtype !== 'f32') throw sgError(`normalizeRows: x must be f32 [N, D], got ${x.describe()}`, ShapeError);
+  if (!(eps >= 0)) throw sgError(`normalizeRows: eps must be >= 0, got ${eps}`);
   return apply(rowNormalizeOp, [x], { eps })[0];
 }
 
@@ -225,13 +226,13 @@ export function normalizeRows(x: Tensor, eps = 1e-12): Tensor {
 export function cosineSimilarityMatrix(a: Tensor, b: Tensor, eps = 1e-8): Tensor {
   const op = 'cosineSimilarityMatrix';
   for (const [t, n] of [[a, 'a'], [b, 'b']] as const) {
-    if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${op}: ${n} must be a Tensor, got ${typeof t}`);
-    if (t.rank !== 2 || t.dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${n} must be f32 [rows, D], got ${t.describe()}`);
+    if (!(t instanceof Tensor)) throw sgError(`${op}: ${n} must be a Tensor, got ${typeof t}`);
+    if (t.rank !== 2 || t.dtype !== 'f32') throw sgError(`${op}: ${n} must be f32 [rows, D], got ${t.describe()}`, ShapeError);
   }
   if (a.shape[1] !== b.shape[1]) {
-    throw new Error(`shadergrad: ${op}: a ${a.describe()} and b ${b.describe()} must have the same row length D`);
+    throw sgError(`${op}: a ${a.describe()} and b ${b.describe()} must have the same row length D`, ShapeError);
   }
-  if (!(eps >= 0)) throw new Error(`shadergrad: ${op}: eps must be >= 0, got ${eps}`);
+  if (!(eps >= 0)) throw sgError(`${op}: eps must be >= 0, got ${eps}`);
   const na = apply(rowNormalizeOp, [a], { eps })[0];
   const nb = apply(rowNormalizeOp, [b], { eps })[0];
   return matmul(na, nb, { transB: true });

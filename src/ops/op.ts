@@ -7,6 +7,7 @@ import type { KernelDef } from '../gpu/kernels.js';
 import type { HostTensor } from '../reference/host.js';
 import type { NodeOp, Tensor } from '../tensor/tensor.js';
 import type { Meta } from '../util/shape.js';
+import { sgError } from '../util/errors.js';
 
 export interface Cost {
   flops: number;
@@ -59,8 +60,8 @@ export interface OpDef<A = any> extends NodeOp<A> {
 const table = new Map<string, OpDef>();
 
 export function defineOp<A>(def: OpDef<A>): OpDef<A> {
-  if (table.has(def.name)) throw new Error(`shadergrad: op '${def.name}' is defined twice`);
-  if (!def.alias && !def.encode) throw new Error(`shadergrad: op '${def.name}' has neither encode nor alias`);
+  if (table.has(def.name)) throw sgError(`op '${def.name}' is defined twice`);
+  if (!def.alias && !def.encode) throw sgError(`op '${def.name}' has neither encode nor alias`);
   table.set(def.name, def as OpDef);
   return def;
 }
@@ -72,7 +73,7 @@ export function opTable(): ReadonlyMap<string, OpDef> {
 /** The full definition of a node's op (every op but the source tensors' is made with defineOp). */
 export function opOf(op: NodeOp): OpDef {
   const def = table.get(op.name);
-  if (def !== op) throw new Error(`shadergrad: internal: op '${op.name}' was not made with defineOp`);
+  if (def !== op) throw sgError(`internal: op '${op.name}' was not made with defineOp`);
   return def;
 }
 

@@ -24,6 +24,7 @@ import { grid1d, type BufferRef, type EncodeCtx } from '../gpu/dispatch.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const MAX_POOL2D_OP_KEYS = keysOf<MaxPool2dOptions>({ kernelSize: 1, stride: 1, padding: 1, ceilMode: 1 });
@@ -73,7 +74,7 @@ interface PoolGradAttrs extends PoolAttrs {
 function pair(v: unknown, name: string, min: number, op: string): [number, number] {
   const p = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || !p.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= min)) {
-    throw new Error(`shadergrad: ${op}: ${name} must be an integer >= ${min} or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+    throw sgError(`${op}: ${name} must be an integer >= ${min} or a pair [h, w] of them, got ${JSON.stringify(v)}`);
   }
   return [p[0], p[1]];
 }
@@ -81,7 +82,7 @@ function pair(v: unknown, name: string, min: number, op: string): [number, numbe
 function poolAttrs(options: AvgPool2dOptions | number | [number, number], op: string, countIncludePad: boolean): PoolAttrs {
   const o: AvgPool2dOptions = typeof options === 'number' || Array.isArray(options) ? { kernelSize: options } : options;
   checkOptions(op, o, op.startsWith('max') ? MAX_POOL2D_OP_KEYS : AVG_POOL2D_OP_KEYS);
-  if (!o || o.kernelSize === undefined) throw new Error(`shadergrad: ${op}: kernelSize is required`);
+  if (!o || o.kernelSize === undefined) throw sgError(`${op}: kernelSize is required`);
   const kernel = pair(o.kernelSize, 'kernelSize', 1, op);
   const attrs: PoolAttrs = {
     kernel,
@@ -91,28 +92,28 @@ function poolAttrs(options: AvgPool2dOptions | number | [number, number], op: st
     ceilMode: o.ceilMode ?? false,
   };
   if (typeof attrs.ceilMode !== 'boolean') {
-    throw new Error(`shadergrad: ${op}: ceilMode must be true or false, got ${JSON.stringify(o.ceilMode)}`);
+    throw sgError(`${op}: ceilMode must be true or false, got ${JSON.stringify(o.ceilMode)}`);
   }
   if (typeof attrs.countIncludePad !== 'boolean') {
-    throw new Error(`shadergrad: ${op}: countIncludePad must be true or false, got ${JSON.stringify(o.countIncludePad)}`);
+    throw sgError(`${op}: countIncludePad must be true or false, got ${JSON.stringify(o.countIncludePad)}`);
   }
   return attrs;
 }
 
 /** Output [N, C, OH, OW] for an input [N, C, H, W] described by `label`; clear errors otherwise. */
 function checkPool(op: string, xShape: number[], g: PoolAttrs, label: string): number[] {
-  if (xShape.length !== 4) throw new Error(`shadergrad: ${op}: ${label} must be 4-D [N, C, H, W]`);
+  if (xShape.length !== 4) throw sgError(`${op}: ${label} must be 4-D [N, C, H, W]`, ShapeError);
   const [N, C, H, W] = xShape;
   for (const i of [0, 1]) {
     if (g.padding[i] > Math.floor(g.kernel[i] / 2)) {
-      throw new Error(`shadergrad: ${op}: padding ${fmtShape(g.padding)} must be at most half of kernelSize ` +
+      throw sgError(`${op}: padding ${fmtShape(g.padding)} must be at most half of kernelSize ` +
         `${fmtShape(g.kernel)} (as torch: pad should be at most half of kernel size)`);
     }
   }
   const OH = ref.poolOutSize(H, g.kernel[0], g.stride[0], g.padding[0], g.ceilMode);
   const OW = ref.poolOutSize(W, g.kernel[1], g.stride[1], g.padding[1], g.ceilMode);
   if (OH < 1 || OW < 1) {
-    throw new Error(`shadergrad: ${op}: kernelSize ${fmtShape(g.kernel)} is larger than the padded input ` +
+    throw sgError(`${op}: kernelSize ${fmtShape(g.kernel)} is larger than the padded input ` +
       `${H + 2 * g.padding[0]}×${W + 2 * g.padding[1]} of ${label} (padding ${fmtShape(g.padding)})`);
   }
   return [N, C, OH, OW];
@@ -120,11 +121,11 @@ function checkPool(op: string, xShape: number[], g: PoolAttrs, label: string): n
 
 /** The gradient ops receive dy: check that it is the pooled shape of [N, C, inputHW]. */
 function checkGradShape(op: string, dyShape: number[], g: PoolGradAttrs, what = 'dy'): number[] {
-  if (dyShape.length !== 4) throw new Error(`shadergrad: ${op}: ${what} ${fmtShape(dyShape)} must be 4-D [N, C, OH, OW]`);
+  if (dyShape.length !== 4) throw sgError(`${op}: ${what} ${fmtShape(dyShape)} must be 4-D [N, C, OH, OW]`, ShapeError);
   const xShape = [dyShape[0], dyShape[1], ...g.inputHW];
   const want = checkPool(op, xShape, g, `input ${fmtShape(xShape)}`);
   if (want.some((d, i) => d !== dyShape[i])) {
-    throw new Error(`shadergrad: ${op}: ${what} ${fmtShape(dyShape)} is not the pooled shape ${fmtShape(want)} of input ${fmtShape(xShape)}`);
+    throw sgError(`${op}: ${what} ${fmtShape(dyShape)} is not the pooled shape ${fmtShape(want)} of input ${fmtShape(xShape)}`, ShapeError);
   }
   return xShape;
 }
@@ -154,13 +155,13 @@ const geometry = (g: PoolAttrs): PoolAttrs => ({
 });
 
 function requireF32Meta(op: string, dtype: string, what: string, shape: number[]): void {
-  if (dtype !== 'f32') throw new Error(`shadergrad: ${op}: ${what} ${fmtShape(shape)} must be f32, got ${dtype}`);
+  if (dtype !== 'f32') throw sgError(`${op}: ${what} ${fmtShape(shape)} must be f32, got ${dtype}`, ShapeError);
 }
 
 function requireIndices(op: string, idx: { shape: number[]; dtype: string }, want: number[]): void {
-  if (idx.dtype !== 'i32') throw new Error(`shadergrad: ${op}: indices ${fmtShape(idx.shape)} must be i32, got ${idx.dtype}`);
+  if (idx.dtype !== 'i32') throw sgError(`${op}: indices ${fmtShape(idx.shape)} must be i32, got ${idx.dtype}`, ShapeError);
   if (idx.shape.length !== want.length || want.some((d, i) => d !== idx.shape[i])) {
-    throw new Error(`shadergrad: ${op}: indices ${fmtShape(idx.shape)} must have shape ${fmtShape(want)}`);
+    throw sgError(`${op}: indices ${fmtShape(idx.shape)} must have shape ${fmtShape(want)}`, ShapeError);
   }
 }
 
@@ -263,9 +264,9 @@ export const avgPool2dBackwardOp: OpDef<PoolGradAttrs> = defineOp<PoolGradAttrs>
 
 /** Checks the input, views an unbatched [C, H, W] input as [1, C, H, W]; `undo` restores the rank. */
 function batched(x: Tensor, op: string, g: PoolAttrs): { x4: Tensor; undo: (t: Tensor) => Tensor } {
-  if (!(x instanceof Tensor)) throw new Error(`shadergrad: ${op}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op}: input ${x.describe()} must be f32`);
-  if (x.rank !== 3 && x.rank !== 4) throw new Error(`shadergrad: ${op}: input ${x.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`);
+  if (!(x instanceof Tensor)) throw sgError(`${op}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (x.dtype !== 'f32') throw sgError(`${op}: input ${x.describe()} must be f32`, ShapeError);
+  if (x.rank !== 3 && x.rank !== 4) throw sgError(`${op}: input ${x.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`, ShapeError);
   const x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
   checkPool(op, x4.shape, g, `input ${x.describe()}`);
   return { x4, undo: (t) => (x.rank === 3 ? reshape(t, t.shape.slice(1)) : t) };
@@ -304,12 +305,12 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions | number | [numbe
 /** Mean over each H×W plane: [N, C, H, W] → [N, C, 1, 1] (torch adaptive_avg_pool2d(x, 1)); [C, H, W] → [C, 1, 1]. */
 export function globalAvgPool2d(x: Tensor): Tensor {
   const op = 'globalAvgPool2d';
-  if (!(x instanceof Tensor)) throw new Error(`shadergrad: ${op}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op}: input ${x.describe()} must be f32`);
-  if (x.rank !== 3 && x.rank !== 4) throw new Error(`shadergrad: ${op}: input ${x.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`);
+  if (!(x instanceof Tensor)) throw sgError(`${op}: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (x.dtype !== 'f32') throw sgError(`${op}: input ${x.describe()} must be f32`, ShapeError);
+  if (x.rank !== 3 && x.rank !== 4) throw sgError(`${op}: input ${x.describe()} must be 4-D [N, C, H, W] or 3-D [C, H, W]`, ShapeError);
   const lead = x.shape.slice(0, -2);
   const [H, W] = x.shape.slice(-2);
-  if (H * W === 0) throw new Error(`shadergrad: ${op}: input ${x.describe()} has an empty H×W plane`);
+  if (H * W === 0) throw sgError(`${op}: input ${x.describe()} has an empty H×W plane`);
   const m = mean(reshape(x, [...lead, H * W]), -1, true);
   return reshape(m, [...lead, 1, 1]);
 }
@@ -333,9 +334,9 @@ export function avgPool2dBackward(dy: Tensor, inputShape: readonly number[], opt
 }
 
 function checkInputShape(op: string, dy: Tensor, inputShape: readonly number[]): void {
-  if (!(dy instanceof Tensor)) throw new Error(`shadergrad: ${op}: dy must be a Tensor, got ${dy === null ? 'null' : typeof dy}`);
+  if (!(dy instanceof Tensor)) throw sgError(`${op}: dy must be a Tensor, got ${dy === null ? 'null' : typeof dy}`);
   if (inputShape.length !== 4 || dy.rank !== 4 || inputShape[0] !== dy.shape[0] || inputShape[1] !== dy.shape[1]) {
-    throw new Error(`shadergrad: ${op}: inputShape ${fmtShape([...inputShape])} must be [N, C, H, W] with the N and C ` +
+    throw sgError(`${op}: inputShape ${fmtShape([...inputShape])} must be [N, C, H, W] with the N and C ` +
       `of dy ${dy.describe()}`);
   }
 }

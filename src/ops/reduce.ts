@@ -12,6 +12,7 @@ import { fmtShape, numel, normAxis } from '../util/shape.js';
 import { grid1d } from '../gpu/dispatch.js';
 import { add, div, eq, expand, mul, provideSum, scale } from './elementwise.js';
 import { reshape } from './shape-ops.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 export const reduceKernel = wgslKernel('reduce_forward');
 /** One thread per output walking all of R (shaders/reduce.wgsl reduce_serial). */
@@ -36,9 +37,9 @@ function defineReduce(kind: Kind): OpDef<ReduceAttrs> {
     name: kind,
     kernels: [reduceKernel, reduceSerialKernel],
     infer: ([x], { axis }) => {
-      if (x.dtype !== 'f32') throw new Error(`shadergrad: ${kind}: x must be f32, got ${x.dtype}`);
+      if (x.dtype !== 'f32') throw sgError(`${kind}: x must be f32, got ${x.dtype}`, ShapeError);
       if (x.shape[axis] === 0 && (kind === 'max' || kind === 'min')) {
-        throw new Error(`shadergrad: ${kind}: cannot reduce an empty axis ${axis} of shape [${x.shape}]`);
+        throw sgError(`${kind}: cannot reduce an empty axis ${axis} of shape [${x.shape}]`, ShapeError);
       }
       const shape = [...x.shape];
       shape[axis] = 1;
@@ -129,8 +130,8 @@ function defineArg(kind: ArgKind): OpDef<ReduceAttrs> {
     name: kind,
     kernels: [argKernel],
     infer: ([x], { axis }) => {
-      if (x.dtype !== 'f32') throw new Error(`shadergrad: ${kind}: x must be f32, got ${x.dtype}`);
-      if (x.shape[axis] === 0) throw new Error(`shadergrad: ${kind}: cannot take the ${kind} of an empty axis ${axis} of shape ${fmtShape(x.shape)}`);
+      if (x.dtype !== 'f32') throw sgError(`${kind}: x must be f32, got ${x.dtype}`, ShapeError);
+      if (x.shape[axis] === 0) throw sgError(`${kind}: cannot take the ${kind} of an empty axis ${axis} of shape ${fmtShape(x.shape)}`, ShapeError);
       const shape = [...x.shape];
       shape[axis] = 1;
       return [{ shape, dtype: 'i32' }];
@@ -153,17 +154,17 @@ function defineArg(kind: ArgKind): OpDef<ReduceAttrs> {
 const argOps: Record<ArgKind, OpDef<ReduceAttrs>> = { argmax: defineArg('argmax'), argmin: defineArg('argmin') };
 
 function argReduce(kind: ArgKind, x: Tensor, axis: number | undefined, keepdim: boolean): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`shadergrad: ${kind}: x must be a Tensor, got ${typeof x}`);
-  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${kind}: x must be f32, got ${x.describe()}`);
+  if (!(x instanceof Tensor)) throw sgError(`${kind}: x must be a Tensor, got ${typeof x}`);
+  if (x.dtype !== 'f32') throw sgError(`${kind}: x must be f32, got ${x.describe()}`, ShapeError);
   if (axis === undefined || x.rank === 0) {
     // Over every element: the index into the flattened tensor (torch's dim=None).
     if (axis !== undefined) normAxis(axis, x.rank, kind);
-    if (x.size === 0) throw new Error(`shadergrad: ${kind}: ${x.describe()} is empty`);
+    if (x.size === 0) throw sgError(`${kind}: ${x.describe()} is empty`);
     const r = apply1(argOps[kind], [reshape(x, [x.size])], { axis: 0 });
     return reshape(r, keepdim ? x.shape.map(() => 1) : []);
   }
   const a = normAxis(axis, x.rank, kind);
-  if (x.shape[a] === 0) throw new Error(`shadergrad: ${kind}: axis ${axis} of ${x.describe()} is empty`);
+  if (x.shape[a] === 0) throw sgError(`${kind}: axis ${axis} of ${x.describe()} is empty`);
   const y = apply1(argOps[kind], [x], { axis: a });
   return keepdim ? y : reshape(y, x.shape.filter((_, i) => i !== a));
 }
@@ -191,7 +192,7 @@ export const globalNormOp = defineOp<null>({
   kernels: [sumsqKernel, globalNormFinishKernel],
   infer: (xs) => {
     xs.forEach((x, i) => {
-      if (x.dtype !== 'f32') throw new Error(`shadergrad: globalNorm: tensor ${i} must be f32, got ${fmtShape(x.shape)} ${x.dtype}`);
+      if (x.dtype !== 'f32') throw sgError(`globalNorm: tensor ${i} must be f32, got ${fmtShape(x.shape)} ${x.dtype}`, ShapeError);
     });
     return [{ shape: [], dtype: 'f32' }];
   },
@@ -229,11 +230,11 @@ export const globalNormOp = defineOp<null>({
  */
 export function globalNorm(tensors: Tensor[]): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) {
-    throw new Error('shadergrad: globalNorm: expects a non-empty array of tensors');
+    throw sgError('globalNorm: expects a non-empty array of tensors');
   }
   tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new Error(`shadergrad: globalNorm: element ${i} is not a Tensor (${typeof t})`);
-    if (t.dtype !== 'f32') throw new Error(`shadergrad: globalNorm: element ${i}, ${t.describe()}, must be f32`);
+    if (!(t instanceof Tensor)) throw sgError(`globalNorm: element ${i} is not a Tensor (${typeof t})`);
+    if (t.dtype !== 'f32') throw sgError(`globalNorm: element ${i}, ${t.describe()}, must be f32`, ShapeError);
   });
   return apply1(globalNormOp, tensors, null);
 }

@@ -7,6 +7,7 @@ import * as ref from '../reference/shape.js';
 import { defineOp } from './op.js';
 import { fmtShape, numel, checkRank, collapseDims, normAxis, sameShape, stridesOf } from '../util/shape.js';
 import { grid1d } from '../gpu/dispatch.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 interface ReshapeAttrs {
   shape: number[];
@@ -27,20 +28,20 @@ export const reshapeOp = defineOp<ReshapeAttrs>({
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const s = [...shape];
   const unknown = s.filter((d) => d === -1).length;
-  if (unknown > 1) throw new Error(`shadergrad: reshape: only one size may be -1, got ${fmtShape(s)}`);
+  if (unknown > 1) throw sgError(`reshape: only one size may be -1, got ${fmtShape(s)}`, ShapeError);
   for (const d of s) {
-    if (!Number.isInteger(d) || d < -1) throw new Error(`shadergrad: reshape: invalid size ${d} in ${fmtShape(s)}`);
+    if (!Number.isInteger(d) || d < -1) throw sgError(`reshape: invalid size ${d} in ${fmtShape(s)}`, ShapeError);
   }
   if (unknown) {
     const known = numel(s.filter((d) => d !== -1));
     const i = s.indexOf(-1);
     if (known === 0 || x.size % known !== 0) {
-      throw new Error(`shadergrad: reshape: cannot reshape ${x.describe()} to ${fmtShape(shape)}`);
+      throw sgError(`reshape: cannot reshape ${x.describe()} to ${fmtShape(shape)}`, ShapeError);
     }
     s[i] = x.size / known;
   }
   if (numel(s) !== x.size) {
-    throw new Error(`shadergrad: reshape: ${x.describe()} has ${x.size} elements; shape ${fmtShape(s)} needs ${numel(s)}`);
+    throw sgError(`reshape: ${x.describe()} has ${x.size} elements; shape ${fmtShape(s)} needs ${numel(s)}`, ShapeError);
   }
   if (sameShape(s, x.shape)) return x;
   checkRank(s, 'reshape');
@@ -82,7 +83,7 @@ export const permuteOp = defineOp<PermuteAttrs>({
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const p = perm.map((a) => normAxis(a, x.rank, 'permute'));
   if (p.length !== x.rank || new Set(p).size !== p.length) {
-    throw new Error(`shadergrad: permute: ${fmtShape(perm)} is not a permutation of the ${x.rank} dimensions of ${x.describe()}`);
+    throw sgError(`permute: ${fmtShape(perm)} is not a permutation of the ${x.rank} dimensions of ${x.describe()}`, ShapeError);
   }
   if (p.every((a, i) => a === i)) return x;
   // Moving only size-1 dimensions is a reshape, not a copy.
@@ -93,7 +94,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
 
 /** Swap two dimensions (default: the last two). */
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
-  if (x.rank < 2) throw new Error(`shadergrad: transpose: ${x.describe()} needs at least 2 dimensions`);
+  if (x.rank < 2) throw sgError(`transpose: ${x.describe()} needs at least 2 dimensions`, ShapeError);
   const a = normAxis(dim0, x.rank, 'transpose');
   const b = normAxis(dim1, x.rank, 'transpose');
   const perm = x.shape.map((_, i) => i);

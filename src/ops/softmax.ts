@@ -15,6 +15,7 @@ import { numel, type Meta, normAxis } from '../util/shape.js';
 import { exp, mul, neg, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 export const softmaxKernels = {
   /** One workgroup per row. */
@@ -50,7 +51,7 @@ function encodeRows(perGroup: KernelDef, perRow: KernelDef, log: boolean, forwar
 
 function checkSame(op: string) {
   return ([y, dy]: Meta[]): Meta[] => {
-    if (y.shape.join() !== dy.shape.join()) throw new Error(`shadergrad: ${op}: dy [${dy.shape}] must have the shape of y [${y.shape}]`);
+    if (y.shape.join() !== dy.shape.join()) throw sgError(`${op}: dy [${dy.shape}] must have the shape of y [${y.shape}]`, ShapeError);
     return [{ shape: [...y.shape], dtype: 'f32' }];
   };
 }
@@ -87,8 +88,8 @@ function defineSoftmax(log: boolean): OpDef<SoftmaxAttrs> {
     name,
     kernels: [softmaxKernels.forward, softmaxKernels.forwardRows],
     infer: ([x], { axis }) => {
-      if (x.dtype !== 'f32') throw new Error(`shadergrad: ${name}: x must be f32, got ${x.dtype}`);
-      if (axis < 0 || axis >= x.shape.length) throw new Error(`shadergrad: ${name}: axis ${axis} is out of range for [${x.shape}]`);
+      if (x.dtype !== 'f32') throw sgError(`${name}: x must be f32, got ${x.dtype}`, ShapeError);
+      if (axis < 0 || axis >= x.shape.length) throw sgError(`${name}: axis ${axis} is out of range for [${x.shape}]`, ShapeError);
       return [{ shape: [...x.shape], dtype: 'f32' }];
     },
     encode: encodeRows(softmaxKernels.forward, softmaxKernels.forwardRows, log, true),
@@ -104,8 +105,8 @@ const softmaxOp = defineSoftmax(false);
 const logSoftmaxOp = defineSoftmax(true);
 
 function run(op: OpDef<SoftmaxAttrs>, x: Tensor, axis: number): Tensor {
-  if (x.dtype !== 'f32') throw new Error(`shadergrad: ${op.name}: x must be f32, got ${x.describe()}`);
-  if (typeof axis !== 'number') throw new Error(`shadergrad: ${op.name}: axis must be a number, got ${String(axis)}`);
+  if (x.dtype !== 'f32') throw sgError(`${op.name}: x must be f32, got ${x.describe()}`, ShapeError);
+  if (typeof axis !== 'number') throw sgError(`${op.name}: axis must be a number, got ${String(axis)}`);
   if (x.rank === 0) {
     // A scalar is a row of one (torch accepts dim 0 or -1 here).
     normAxis(axis, 1, op.name);

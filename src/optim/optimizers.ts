@@ -19,6 +19,7 @@ import {
 } from '../ops/optim.js';
 import type { Scheduler } from './schedulers.js';
 import { checkNonNegative, checkOptions, keysOf } from '../util/options.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 /** The options every optimizer takes. */
@@ -43,10 +44,10 @@ export interface CommonOptions {
 }
 
 function checkCommon(name: string, o: CommonOptions): void {
-  if (!(o.lr >= 0) || !Number.isFinite(o.lr)) throw new Error(`shadergrad: optim.${name}: lr must be a finite number ≥ 0, got ${o.lr}`);
+  if (!(o.lr >= 0) || !Number.isFinite(o.lr)) throw sgError(`optim.${name}: lr must be a finite number ≥ 0, got ${o.lr}`);
   for (const k of ['weightDecay', 'l1', 'l2', 'clipNorm', 'clipValue'] as const) {
     const v = o[k];
-    if (v !== undefined && !(v >= 0)) throw new Error(`shadergrad: optim.${name}: ${k} must be ≥ 0, got ${v}`);
+    if (v !== undefined && !(v >= 0)) throw sgError(`optim.${name}: ${k} must be ≥ 0, got ${v}`);
   }
 }
 
@@ -64,9 +65,9 @@ export abstract class Optimizer implements PlanOptimizer {
 
   constructor(readonly name: string, params: Tensor[], readonly options: CommonOptions) {
     checkCommon(name, options);
-    if (!Array.isArray(params) || params.length === 0) throw new Error(`shadergrad: optim.${name}: no parameters to optimise (are they all frozen?)`);
+    if (!Array.isArray(params) || params.length === 0) throw sgError(`optim.${name}: no parameters to optimise (are they all frozen?)`);
     params.forEach((p, i) => {
-      if (p.dtype !== 'f32') throw new Error(`shadergrad: optim.${name}: parameter ${i} ${p.describe()} is not f32`);
+      if (p.dtype !== 'f32') throw sgError(`optim.${name}: parameter ${i} ${p.describe()} is not f32`, ShapeError);
     });
     this.params = params;
     this.lr = options.lr;
@@ -137,11 +138,11 @@ export abstract class Optimizer implements PlanOptimizer {
    */
   async step(grads: Tensor[]): Promise<void> {
     if (grads.length !== this.params.length) {
-      throw new Error(`shadergrad: optim.${this.name}.step: ${grads.length} gradients for ${this.params.length} parameters`);
+      throw sgError(`optim.${this.name}.step: ${grads.length} gradients for ${this.params.length} parameters`);
     }
     grads.forEach((g, i) => {
       if (g.shape.join() !== this.params[i].shape.join()) {
-        throw new Error(`shadergrad: optim.${this.name}.step: gradient ${i} ${g.describe()} does not match parameter ${this.params[i].describe()}`);
+        throw sgError(`optim.${this.name}.step: gradient ${i} ${g.describe()} does not match parameter ${this.params[i].describe()}`, ShapeError);
       }
     });
     const st = this.state;
@@ -184,7 +185,7 @@ export class SGD extends Optimizer {
     super('sgd', params, o);
     checkNonNegative('optim.sgd', o, ['momentum']);
     if (o.nesterov && (!(o.momentum! > 0) || (o.dampening ?? 0) !== 0)) {
-      throw new Error('shadergrad: optim.sgd: Nesterov momentum requires momentum > 0 and dampening = 0');
+      throw sgError('optim.sgd: Nesterov momentum requires momentum > 0 and dampening = 0');
     }
     this.stateCount = o.momentum ? 1 : 0;
     this.stateNames = o.momentum ? ['momentum_buffer'] : [];
@@ -248,9 +249,9 @@ export class Adam extends Optimizer {
     checkOptions(decoupled ? 'optim.adamW' : 'optim.adam', o, ADAM_KEYS);
     super(decoupled ? 'adamW' : 'adam', params, o);
     for (const [k, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) {
-      if (v !== undefined && !(v >= 0 && v < 1)) throw new Error(`shadergrad: optim.${this.name}: ${k} must be in [0, 1), got ${v}`);
+      if (v !== undefined && !(v >= 0 && v < 1)) throw sgError(`optim.${this.name}: ${k} must be in [0, 1), got ${v}`);
     }
-    if (o.eps !== undefined && !(o.eps > 0)) throw new Error(`shadergrad: optim.${this.name}: eps must be > 0, got ${o.eps}`);
+    if (o.eps !== undefined && !(o.eps > 0)) throw sgError(`optim.${this.name}: eps must be > 0, got ${o.eps}`);
     this.stateCount = o.amsgrad ? 3 : 2;
     this.stateNames = o.amsgrad ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq'];
   }

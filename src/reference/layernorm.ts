@@ -31,16 +31,16 @@ export function layerNormForward(
 }
 
 /**
- * The backward op as a function of independent inputs (x, mean, rstd, dout, weight):
- * xhat = (x − mean)·rstd, g = dout·weight,
- * dinp = rstd·(g − mean_c(g) − xhat·mean_c(g·xhat)), dweight = Σ_rows dout·xhat, dbias = Σ_rows dout.
- * When mean and rstd are the forward's statistics this is the gradient of the forward for dout.
+ * The backward op as a function of independent inputs (x, mean, rstd, dy, weight):
+ * xhat = (x − mean)·rstd, g = dy·weight,
+ * dx = rstd·(g − mean_c(g) − xhat·mean_c(g·xhat)), dweight = Σ_rows dy·xhat, dbias = Σ_rows dy.
+ * When mean and rstd are the forward's statistics this is the gradient of the forward for dy.
  */
 export function layerNormBackward(
-  inp: HostTensor, mean: HostTensor, rstd: HostTensor, dout: HostTensor, weight: HostTensor | null, C: number,
-): { dinp: HostTensor; dweight: HostTensor; dbias: HostTensor } {
+  inp: HostTensor, mean: HostTensor, rstd: HostTensor, dy: HostTensor, weight: HostTensor | null, C: number,
+): { dx: HostTensor; dweight: HostTensor; dbias: HostTensor } {
   const rows = C === 0 ? 0 : inp.data.length / C;
-  const dinp = host(inp.shape);
+  const dx = host(inp.shape);
   const dweight = host([C]);
   const dbias = host([C]);
   for (let r = 0; r < rows; r++) {
@@ -50,7 +50,7 @@ export function layerNormBackward(
     let b = 0;
     for (let c = 0; c < C; c++) {
       const i = r * C + c;
-      const g = dout.data[i] * (weight ? weight.data[c] : 1);
+      const g = dy.data[i] * (weight ? weight.data[c] : 1);
       a += g;
       b += g * (inp.data[i] - m) * s;
     }
@@ -59,61 +59,61 @@ export function layerNormBackward(
     for (let c = 0; c < C; c++) {
       const i = r * C + c;
       const xhat = (inp.data[i] - m) * s;
-      const g = dout.data[i] * (weight ? weight.data[c] : 1);
-      dinp.data[i] = s * (g - a - xhat * b);
-      dweight.data[c] += dout.data[i] * xhat;
-      dbias.data[c] += dout.data[i];
+      const g = dy.data[i] * (weight ? weight.data[c] : 1);
+      dx.data[i] = s * (g - a - xhat * b);
+      dweight.data[c] += dy.data[i] * xhat;
+      dbias.data[c] += dy.data[i];
     }
   }
-  return { dinp, dweight, dbias };
+  return { dx, dweight, dbias };
 }
 
 /**
  * Gradient of the forward's statistics outputs: mean = Σx/C gives ∂mean/∂x_j = 1/C, and
  * rstd = (var + eps)^(−½) gives ∂rstd/∂x_j = −rstd³·(x_j − mean)/C. Adds dmean·∂mean/∂x + drstd·∂rstd/∂x
- * into `dinp`.
+ * into `dx`.
  */
 export function layerNormStatsBackward(
   inp: HostTensor, mean: HostTensor, rstd: HostTensor, dmean: HostTensor | null, drstd: HostTensor | null, C: number,
-  dinp: HostTensor,
+  dx: HostTensor,
 ): void {
   const rows = C === 0 ? 0 : inp.data.length / C;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < C; c++) {
       const i = r * C + c;
-      if (dmean) dinp.data[i] += dmean.data[r] / C;
-      if (drstd) dinp.data[i] -= (drstd.data[r] * rstd.data[r] ** 3 * (inp.data[i] - mean.data[r])) / C;
+      if (dmean) dx.data[i] += dmean.data[r] / C;
+      if (drstd) dx.data[i] -= (drstd.data[r] * rstd.data[r] ** 3 * (inp.data[i] - mean.data[r])) / C;
     }
   }
 }
 
 /**
- * Gradient of the backward op (inputs x, mean, rstd, dout, weight treated as independent) for incoming
- * ddinp, ddweight, ddbias (any may be null). Per row, with q = ddinp·rstd, Q = Σq, P = Σq·xhat,
+ * Gradient of the backward op (inputs x, mean, rstd, dy, weight treated as independent) for incoming
+ * ddx, ddweight, ddbias (any may be null). Per row, with q = ddx·rstd, Q = Σq, P = Σq·xhat,
  * a = mean(g), b = mean(g·xhat):
  *   G = ∂L/∂g    = q − Q/C − xhat·P/C
- *   H = ∂L/∂xhat = −b·q − g·P/C + ddweight·dout
- *   E = ∂L/∂rstd through q = Σ ddinp·(g − a − xhat·b)
- * then ∂L/∂dout = G·weight + ddweight·xhat + ddbias, ∂L/∂weight = Σ_rows G·dout, ∂L/∂x = H·rstd,
+ *   H = ∂L/∂xhat = −b·q − g·P/C + ddweight·dy
+ *   E = ∂L/∂rstd through q = Σ ddx·(g − a − xhat·b)
+ * then ∂L/∂dy = G·weight + ddweight·xhat + ddbias, ∂L/∂weight = Σ_rows G·dy, ∂L/∂x = H·rstd,
  * ∂L/∂mean = −rstd·ΣH, ∂L/∂rstd = E + ΣH·(x − mean).
  */
 export function layerNormBackwardBackward(
-  inp: HostTensor, mean: HostTensor, rstd: HostTensor, dout: HostTensor, weight: HostTensor | null, C: number,
-  ddinp: HostTensor | null, ddweight: HostTensor | null, ddbias: HostTensor | null,
-): { dx: HostTensor; dmean: HostTensor; drstd: HostTensor; ddout: HostTensor; dweight: HostTensor } {
+  inp: HostTensor, mean: HostTensor, rstd: HostTensor, dy: HostTensor, weight: HostTensor | null, C: number,
+  ddx: HostTensor | null, ddweight: HostTensor | null, ddbias: HostTensor | null,
+): { dx: HostTensor; dmean: HostTensor; drstd: HostTensor; ddy: HostTensor; dweight: HostTensor } {
   const rows = C === 0 ? 0 : inp.data.length / C;
   const dx = host(inp.shape);
   const dmean = host(mean.shape);
   const drstd = host(rstd.shape);
-  const ddout = host(dout.shape);
+  const ddy = host(dy.shape);
   const dweight = host([C]);
   const w = (c: number) => (weight ? weight.data[c] : 1);
   for (let r = 0; r < rows; r++) {
     const m = mean.data[r];
     const s = rstd.data[r];
     const xhat = (c: number) => (inp.data[r * C + c] - m) * s;
-    const g = (c: number) => dout.data[r * C + c] * w(c);
-    const q = (c: number) => (ddinp ? ddinp.data[r * C + c] * s : 0);
+    const g = (c: number) => dy.data[r * C + c] * w(c);
+    const q = (c: number) => (ddx ? ddx.data[r * C + c] * s : 0);
     let a = 0;
     let b = 0;
     let Q = 0;
@@ -132,16 +132,16 @@ export function layerNormBackwardBackward(
     for (let c = 0; c < C; c++) {
       const i = r * C + c;
       const G = q(c) - Q / C - (xhat(c) * P) / C;
-      const H = -b * q(c) - (g(c) * P) / C + (ddweight ? ddweight.data[c] * dout.data[i] : 0);
-      if (ddinp) E += ddinp.data[i] * (g(c) - a - xhat(c) * b);
+      const H = -b * q(c) - (g(c) * P) / C + (ddweight ? ddweight.data[c] * dy.data[i] : 0);
+      if (ddx) E += ddx.data[i] * (g(c) - a - xhat(c) * b);
       sumH += H;
       sumHx += H * (inp.data[i] - m);
-      ddout.data[i] = G * w(c) + (ddweight ? ddweight.data[c] * xhat(c) : 0) + (ddbias ? ddbias.data[c] : 0);
-      dweight.data[c] += G * dout.data[i];
+      ddy.data[i] = G * w(c) + (ddweight ? ddweight.data[c] * xhat(c) : 0) + (ddbias ? ddbias.data[c] : 0);
+      dweight.data[c] += G * dy.data[i];
       dx.data[i] = H * s;
     }
     dmean.data[r] = -s * sumH;
     drstd.data[r] = E + sumHx;
   }
-  return { dx, dmean, drstd, ddout, dweight };
+  return { dx, dmean, drstd, ddy, dweight };
 }

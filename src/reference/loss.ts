@@ -2,6 +2,7 @@
 // definitions), never from the WGSL.
 
 import { type HostTensor, host } from './host.js';
+import { sgError } from '../util/errors.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -15,7 +16,7 @@ export interface CrossEntropyAttrs {
 
 /** A clear error for a label that is neither a class index in [0, C) nor the ignore index. */
 export function badLabelError(op: string, label: number, index: number, C: number, ignoreIndex: number): Error {
-  return new Error(`shadergrad: ${op}: target has label ${label} at index ${index}, outside [0, ${C}) ` +
+  return sgError(`${op}: target has label ${label} at index ${index}, outside [0, ${C}) ` +
     `(classes of the logits) and not the ignore index ${ignoreIndex}`);
 }
 

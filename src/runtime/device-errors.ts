@@ -18,6 +18,7 @@ import { gpu, onDispose } from '../gpu/device.js';
 import { submitInOrder } from './queue.js';
 import { acquireBuffer, noteSubmit, READBACK_USAGE, releaseBuffer } from '../memory/pool.js';
 import { ShadergradError } from '../util/errors.js';
+import { opCodes } from '../gpu/kernels.js';
 
 export const ERROR_WORDS = 8;
 export const ERROR_BYTES = ERROR_WORDS * 4;
@@ -30,29 +31,19 @@ export class IndexOutOfRangeError extends ShadergradError {
   }
 }
 
-interface Site {
-  op: string;
-  message: (value: number, position: number, range: number, detail: number) => string;
-}
+type Message = (value: number, position: number, range: number, detail: number) => string;
 
-/** The checks, by the number a kernel writes in word 1 (the same numbers as in the WGSL). */
-const SITES: Record<number, Site> = {
-  1: {
-    op: 'crossEntropy',
-    message: (v, pos, C, ignore) => `crossEntropy: target ${v} (row ${pos}) is out of range: class indices must be in ` +
-      `[0, ${C}) or equal ignoreIndex (${ignore}); the loss of that row is NaN`,
-  },
-  2: {
-    op: 'gather',
-    message: (v, pos, size, axis) => `gather: index ${v} (element ${pos} of the index tensor) is out of range for ` +
-      `dimension ${axis} of size ${size} (valid: [0, ${size})); the output there is 0`,
-  },
-  3: {
-    op: 'indexSelect',
-    message: (v, pos, size) => `indexSelect (also behind nn.embedding): index ${v} (position ${pos}) is out of range ` +
-      `for an axis of size ${size} (valid: [0, ${size})); the output rows there are 0`,
-  },
+/** The message of each check, by op; its number is the WGSL's CHECK_<OP> (shaders/common/index_errors.wgsl). */
+const MESSAGES: Record<'crossEntropy' | 'gather' | 'indexSelect', Message> = {
+  crossEntropy: (v, pos, C, ignore) => `crossEntropy: target ${v} (row ${pos}) is out of range: class indices must be in ` +
+    `[0, ${C}) or equal ignoreIndex (${ignore}); the loss of that row is NaN`,
+  gather: (v, pos, size, axis) => `gather: index ${v} (element ${pos} of the index tensor) is out of range for ` +
+    `dimension ${axis} of size ${size} (valid: [0, ${size})); the output there is 0`,
+  indexSelect: (v, pos, size) => `indexSelect (also behind nn.embedding): index ${v} (position ${pos}) is out of range ` +
+    `for an axis of size ${size} (valid: [0, ${size})); the output rows there are 0`,
 };
+const CHECKS = opCodes('index.wgsl', 'CHECK', ['crossEntropy', 'gather', 'indexSelect'] as const);
+const SITES = new Map(Object.entries(CHECKS).map(([op, code]) => [code, { op, message: MESSAGES[op as keyof typeof MESSAGES] }]));
 
 let buffer: GPUBuffer | null = null;
 
@@ -88,7 +79,7 @@ export function throwIndexErrors(words: Uint32Array): void {
   const value = words[2] | 0;
   const [position, range] = [words[3], words[4]];
   const detail = words[5] | 0;
-  const site = SITES[words[1]];
+  const site = SITES.get(words[1]);
   const what = site ? site.message(value, position, range, detail) : `a kernel met index ${value} outside [0, ${range}) (check ${words[1]})`;
   const more = met > 1 ? ` (${met} out-of-range indices in all; this is the first)` : '';
   throw new IndexOutOfRangeError(

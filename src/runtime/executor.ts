@@ -13,6 +13,7 @@ import {
 } from '../memory/pool.js';
 import { submitInOrder, type Submission } from './queue.js';
 import { isSlice, type BufferRef, type DispatchOptions, type EncodeCtx } from '../gpu/dispatch.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 export interface RecordedDispatch {
   kernel: KernelDef;
@@ -69,18 +70,18 @@ export class Recorder implements EncodeCtx {
       if (b.kind === 'uniform') return undefined;
       if (b.indexErrors) return errorBuffer();
       const buf = opts.bind[b.name];
-      if (!buf) throw new Error(`shadergrad: op ${this.op}: kernel ${kernel.name} needs a buffer for binding '${b.name}'`);
+      if (!buf) throw sgError(`op ${this.op}: kernel ${kernel.name} needs a buffer for binding '${b.name}'`);
       return buf;
     });
     for (const name of Object.keys(opts.bind)) {
       if (!kernel.bindings.some((b) => b.name === name)) {
-        throw new Error(`shadergrad: op ${this.op}: kernel ${kernel.name} has no binding '${name}'`);
+        throw sgError(`op ${this.op}: kernel ${kernel.name} has no binding '${name}'`);
       }
     }
     const [x, y = 1, z = 1] = opts.grid;
     const max = this.limits.maxWorkgroupsPerDim;
     if (x > max || y > max || z > max) {
-      throw new Error(`shadergrad: op ${this.op}: grid [${x}, ${y}, ${z}] for kernel ${kernel.name} exceeds ${max} workgroups per dimension`);
+      throw sgError(`op ${this.op}: grid [${x}, ${y}, ${z}] for kernel ${kernel.name} exceeds ${max} workgroups per dimension`, ShapeError);
     }
     this.commands.push({
       kernel, overrides: opts.overrides, buffers, params: opts.params, grid: [x, y, z], op: this.op, nodeId: this.nodeId,
@@ -225,7 +226,7 @@ export function submitRecording(rec: Recorder, reads: Readback[] = [], deps: Sub
     const failed = deps.find((d) => d.error);
     if (failed) {
       rec.abandon();
-      throw new Error(`shadergrad: a computation this read needs failed earlier: ${failed.error!.message}`);
+      throw sgError(`a computation this read needs failed earlier: ${failed.error!.message}`);
     }
     return submitNow(rec, prepared, all);
   }, ready);
@@ -272,7 +273,7 @@ function submitNow(rec: Recorder, prep: Awaited<ReturnType<typeof prepare>> | un
   noteSubmit();
   const ops = prep ? [...new Set(prep.dispatches.map((d) => `${d.op} (${d.kernel.name})`))].join(', ') : 'a read-back';
   const errors = device.popErrorScope().then(
-    (err) => (err ? new Error(`shadergrad: GPU validation error while running ${ops}: ${err.message}`) : null),
+    (err) => (err ? sgError(`GPU validation error while running ${ops}: ${err.message}`) : null),
     (e) => lostOr(e, `running ${ops}`),
   );
   // Released now, reused only by later submissions (the pool stamps them with the newest ticket).
@@ -311,7 +312,7 @@ export function lostOr(e: unknown, doing: string): Error {
   const err = e instanceof Error ? e : new Error(String(e));
   const lost = !isInitialised() || /abort|lost|destroy/i.test(`${err.name} ${err.message}`);
   const why = lost ? 'the GPU device was lost or destroyed (call sg.init() again and reload the model)' : err.message || err.name;
-  const wrapped = new Error(`shadergrad: ${doing} failed: ${why}`);
+  const wrapped = sgError(`${doing} failed: ${why}`);
   (wrapped as Error & { cause?: unknown }).cause = err;
   return wrapped;
 }

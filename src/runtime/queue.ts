@@ -18,6 +18,7 @@
 
 import { deviceGeneration, onDispose } from '../gpu/device.js';
 import { retireTicket, takeTicket, ticketsPending } from '../memory/pool.js';
+import { sgError } from '../util/errors.js';
 
 let tail: Promise<void> = Promise.resolve();
 
@@ -61,7 +62,7 @@ export function submitInOrder<T, P = undefined>(submit: (prepared: P | undefined
     (prepared) => {
       try {
         if (generation !== deviceGeneration()) {
-          throw new Error('shadergrad: this work was issued on a GPU device that was lost or disposed before it could be submitted');
+          throw sgError('this work was issued on a GPU device that was lost or disposed before it could be submitted');
         }
         const value = submit(prepared);
         finish();

@@ -8,10 +8,11 @@
 
 import { fmtShape, sameShape } from '../util/shape.js';
 import { assignValues, type Tensor } from './tensor.js';
+import { sgError, ShapeError } from '../util/errors.js';
 
 function check(target: Tensor, value: Tensor): void {
   if (!sameShape(target.shape, value.shape) || target.dtype !== value.dtype) {
-    throw new Error(`shadergrad: assign: ${target.describe()} cannot take ${value.describe()} (shape ${fmtShape(value.shape)}, ${value.dtype})`);
+    throw sgError(`assign: ${target.describe()} cannot take ${value.describe()} (shape ${fmtShape(value.shape)}, ${value.dtype})`, ShapeError);
   }
 }
 

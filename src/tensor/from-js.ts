@@ -4,6 +4,8 @@
 // that would become NaN silently (strings, objects, undefined, holes, null) is an error naming the
 // index path of the first bad element.
 
+import { sgError, ShapeError } from '../util/errors.js';
+
 /** What sg.tensor accepts (nested arrays may mix plain and typed arrays at the innermost level). */
 export type NestedNumbers = number | boolean | ArrayLike<number | boolean> | readonly NestedNumbers[];
 
@@ -34,14 +36,14 @@ function isArrayLike(v: unknown): v is ArrayLike<unknown> {
 
 function checkTyped(v: ArrayBufferView, path: string, where: string): void {
   if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
-    throw new Error(`shadergrad: ${where}: ${path} is a ${v.constructor.name}; tensor values must be numbers (convert with Float64Array.from(x, Number))`);
+    throw sgError(`${where}: ${path} is a ${v.constructor.name}; tensor values must be numbers (convert with Float64Array.from(x, Number))`);
   }
 }
 
 function badValue(where: string, path: string, v: unknown): never {
   const hint = typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? ` (convert it with Number(): ${Number(v)})` : '';
   const holes = v === undefined ? ' (a hole in a sparse array, or a missing value)' : '';
-  throw new Error(`shadergrad: ${where}: ${path} is ${describe(v)}${holes}${hint}; tensor values must be numbers or booleans`);
+  throw sgError(`${where}: ${path} is ${describe(v)}${holes}${hint}; tensor values must be numbers or booleans`);
 }
 
 const fmt = (s: number[]) => `[${s.join(', ')}]`;
@@ -61,7 +63,7 @@ export function flattenTensorData(data: unknown, shape: readonly number[] | unde
   if (typeof data === 'boolean') return { values: [data ? 1 : 0], shape: given ?? [] };
   if (!isArrayLike(data)) {
     const tensorHint = data !== null && typeof data === 'object' && 'node' in data && 'shape' in data ? ' (it is already a tensor: use it directly, or sg.copy(t) for a new buffer)' : '';
-    throw new Error(`shadergrad: ${where}: data must be a number, an array of numbers (nested for more dimensions) or a typed array, got ${describe(data)}${tensorHint}`);
+    throw sgError(`${where}: data must be a number, an array of numbers (nested for more dimensions) or a typed array, got ${describe(data)}${tensorHint}`, ShapeError);
   }
   if (ArrayBuffer.isView(data)) {
     checkTyped(data, 'data', where);
@@ -86,7 +88,7 @@ export function flattenTensorData(data: unknown, shape: readonly number[] | unde
       const v = arr[i];
       if (typeof v === 'number') continue;
       if (typeof v === 'boolean') plain = false;
-      else if (isArrayLike(v)) throw new Error(`shadergrad: ${where}: data[${i}] is an array, but data[0] is a number: nested arrays must be rectangular`);
+      else if (isArrayLike(v)) throw sgError(`${where}: data[${i}] is an array, but data[0] is a number: nested arrays must be rectangular`);
       else badValue(where, `data[${i}]`, v);
     }
     if (plain) return { values: arr as number[], shape: given ?? [arr.length] };
@@ -101,19 +103,19 @@ export function flattenTensorData(data: unknown, shape: readonly number[] | unde
       if (typeof v === 'number') out[k++] = v;
       else if (typeof v === 'boolean') out[k++] = v ? 1 : 0;
       else if (isArrayLike(v)) {
-        throw new Error(`shadergrad: ${where}: ${path} is an array, but ${firstPath(depth)} is a number: nested arrays must be rectangular (shape ${fmt(inferred)} so far)`);
+        throw sgError(`${where}: ${path} is an array, but ${firstPath(depth)} is a number: nested arrays must be rectangular (shape ${fmt(inferred)} so far)`, ShapeError);
       } else badValue(where, path, v);
       return;
     }
     if (!isArrayLike(v)) {
       if (typeof v === 'number' || typeof v === 'boolean') {
-        throw new Error(`shadergrad: ${where}: ${path} is a number, but ${firstPath(depth)} is an array of ${inferred[depth]}: nested arrays must be rectangular (shape ${fmt(inferred)} so far)`);
+        throw sgError(`${where}: ${path} is a number, but ${firstPath(depth)} is an array of ${inferred[depth]}: nested arrays must be rectangular (shape ${fmt(inferred)} so far)`, ShapeError);
       }
       badValue(where, path, v);
     }
     if (ArrayBuffer.isView(v)) checkTyped(v, path, where);
     if (v.length !== inferred[depth]) {
-      throw new Error(`shadergrad: ${where}: ${path} has ${v.length} elements, but ${firstPath(depth)} has ${inferred[depth]}: nested arrays must be rectangular (shape ${fmt(inferred)} so far)`);
+      throw sgError(`${where}: ${path} has ${v.length} elements, but ${firstPath(depth)} has ${inferred[depth]}: nested arrays must be rectangular (shape ${fmt(inferred)} so far)`, ShapeError);
     }
     for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`);
   };

@@ -16,6 +16,7 @@
 // or use `using` / dispose() in code that runs concurrently.
 
 import { registerGauge } from '../gpu/stats.js';
+import { sgError } from '../util/errors.js';
 
 /**
  * What a scope needs of a tensor. Tensor (tensor.ts) has these members; naming them here keeps this
@@ -80,7 +81,7 @@ export interface LeakEntry {
 
 /** Live tensors created since debugLeaks(true), grouped by creation site (most tensors first). */
 export function leakReport(): { live: number; sites: { count: number; createdAt: string; example: string }[] } {
-  if (!debug) throw new Error('shadergrad: leakReport() needs sg.debugLeaks(true) before the tensors are created');
+  if (!debug) throw sgError('leakReport() needs sg.debugLeaks(true) before the tensors are created');
   const bySite = new Map<string, { count: number; createdAt: string; example: string }>();
   let n = 0;
   for (const o of debug.all) {
@@ -132,7 +133,7 @@ export function tidy<T>(fn: () => T): T;
 export function tidy<T>(name: string, fn: () => T): T;
 export function tidy<T>(a: string | (() => T), b?: () => T): T {
   const fn = typeof a === 'function' ? a : b;
-  if (typeof fn !== 'function') throw new Error('shadergrad: tidy expects a function (optionally after a name)');
+  if (typeof fn !== 'function') throw sgError('tidy expects a function (optionally after a name)');
   const scope = new Set<Tensor>();
   scopes.push(scope);
   const close = (result: unknown) => {

@@ -13,7 +13,7 @@ import { flattenTensorData } from './from-js.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { noteTensorCreated, noteTensorGone, setScopeHooks } from './scope.js';
 import { fmtShape, numel, type DType, type Meta } from '../util/shape.js';
-import { ShadergradError } from '../util/errors.js';
+import { ShadergradError, sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const TENSOR_KEYS = keysOf<Opts<typeof tensor, 2>>({ dtype: 1, name: 1 });
@@ -128,7 +128,7 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new Error(`shadergrad: item() needs a one-element tensor, got ${this.describe()}`);
+    if (this.size !== 1) throw sgError(`item() needs a one-element tensor, got ${this.describe()}`, ShapeError);
     return (await this.data())[0];
   }
 
@@ -174,7 +174,7 @@ export class TensorUnusableError extends ShadergradError {
 }
 
 export function checkUsable(t: Tensor, where: string): void {
-  if (!(t instanceof Tensor)) throw new Error(`shadergrad: ${where} expects a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw sgError(`${where} expects a Tensor, got ${t === null ? 'null' : typeof t}`);
   if (t.isDisposed) throw new TensorUnusableError(`shadergrad: ${where}: ${t.describe()} was disposed`);
   checkLive(t, where);
 }
@@ -300,8 +300,8 @@ function checkBindingLimit(metas: [Meta, string][], where: string): void {
   for (const [m, what] of metas) {
     const bytes = numel(m.shape) * 4;
     if (bytes > limit) {
-      throw new Error(`shadergrad: ${where}: ${what} ${fmtShape(m.shape)} ${m.dtype} needs ${bytes} bytes, more than this device's ` +
-        `maxStorageBufferBindingSize (${limit} bytes); split it (smaller batch or layer) or use an adapter with a larger limit`);
+      throw sgError(`${where}: ${what} ${fmtShape(m.shape)} ${m.dtype} needs ${bytes} bytes, more than this device's ` +
+        `maxStorageBufferBindingSize (${limit} bytes); split it (smaller batch or layer) or use an adapter with a larger limit`, ShapeError);
     }
   }
 }
@@ -319,17 +319,17 @@ export const sourceOp: NodeOp<null> = {
     throw new Error('source tensors are created with sg.tensor()');
   },
   encode: () => {
-    throw new Error('shadergrad: a source tensor has no data (was it disposed?)');
+    throw sgError('a source tensor has no data (was it disposed?)');
   },
 };
 
 export type TensorData = Float32Array | Int32Array | Uint8Array | number[] | ArrayLike<number>;
 
 function checkShape(shape: readonly number[], what: string): void {
-  if (!Array.isArray(shape)) throw new Error(`shadergrad: ${what}: shape must be an array of sizes, got ${String(shape)}`);
+  if (!Array.isArray(shape)) throw sgError(`${what}: shape must be an array of sizes, got ${String(shape)}`, ShapeError);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new Error(`shadergrad: ${what}: shape ${JSON.stringify(shape)} has a size that is not a non-negative integer (${d})`);
+      throw sgError(`${what}: shape ${JSON.stringify(shape)} has a size that is not a non-negative integer (${d})`, ShapeError);
     }
   }
 }
@@ -338,7 +338,7 @@ function checkShape(shape: readonly number[], what: string): void {
 export function tensor(data: TensorData | number, shape?: readonly number[], options: { dtype?: DType; name?: string } = {}): Tensor {
   checkOptions('tensor', options, TENSOR_KEYS);
   if (options.dtype !== undefined && options.dtype !== 'f32' && options.dtype !== 'i32') {
-    throw new Error(`shadergrad: tensor: dtype must be 'f32' or 'i32', got ${JSON.stringify(options.dtype)}`);
+    throw sgError(`tensor: dtype must be 'f32' or 'i32', got ${JSON.stringify(options.dtype)}`, ShapeError);
   }
   const { device } = gpu();
   const what = options.name ? `tensor '${options.name}'` : 'sg.tensor';
@@ -348,14 +348,14 @@ export function tensor(data: TensorData | number, shape?: readonly number[], opt
   checkShape(shp, what);
   const n = numel(shp);
   if (flat.length !== n) {
-    throw new Error(`shadergrad: ${what}: ${flat.length} values do not fill shape ${fmtShape(shp)} (needs ${n})`);
+    throw sgError(`${what}: ${flat.length} values do not fill shape ${fmtShape(shp)} (needs ${n})`, ShapeError);
   }
   const dtype: DType = options.dtype ?? (flat instanceof Int32Array ? 'i32' : 'f32');
   const arr = dtype === 'i32' ? Int32Array.from(flat as ArrayLike<number>) : Float32Array.from(flat as ArrayLike<number>);
   if (dtype === 'i32') {
     for (let i = 0; i < n; i++) {
       if (arr[i] !== (flat as ArrayLike<number>)[i]) {
-        throw new Error(`shadergrad: ${what}: value ${(flat as ArrayLike<number>)[i]} at index ${i} is not a 32-bit integer`);
+        throw sgError(`${what}: value ${(flat as ArrayLike<number>)[i]} at index ${i} is not a 32-bit integer`);
       }
     }
   }

@@ -25,6 +25,7 @@ import { manualSeed } from '../util/random.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { load as loadModel, saveWithState } from '../io/model.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
+import { sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const FIT_KEYS = keysOf<FitOptions>({
@@ -134,9 +135,9 @@ function taskOf(ds: Dataset, loss: FitOptions['loss']): Task {
 }
 
 function checkInput(model: Module, ds: Dataset): void {
-  if (!(model instanceof Module)) throw new Error('shadergrad: fit: `model` must be an sg.nn module');
-  if (!ds || !(ds.x instanceof Float32Array)) throw new Error('shadergrad: fit: `data` must be a dataset (sg.data.fromArrays, sg.data.mnist, ...)');
-  if (ds.length === 0) throw new Error('shadergrad: fit: the training set is empty');
+  if (!(model instanceof Module)) throw sgError('fit: `model` must be an sg.nn module');
+  if (!ds || !(ds.x instanceof Float32Array)) throw sgError('fit: `data` must be a dataset (sg.data.fromArrays, sg.data.mnist, ...)');
+  if (ds.length === 0) throw sgError('fit: the training set is empty');
 }
 
 /** Train `model`. Returns the per-epoch history. */
@@ -145,12 +146,12 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   checkOptions('train.fit: earlyStopping', options.earlyStopping, EARLY_STOPPING_KEYS);
   const opts = { ...options, data: await options.data };
   checkInput(model, opts.data);
-  if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error(`shadergrad: fit: epochs must be a positive integer, got ${opts.epochs}`);
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw sgError(`fit: epochs must be a positive integer, got ${opts.epochs}`);
   if (opts.seed !== undefined) manualSeed(opts.seed);
   let trainSet = opts.data;
   let valSet = opts.validationData;
   if (!valSet && opts.validationSplit) {
-    if (!(opts.validationSplit > 0 && opts.validationSplit < 1)) throw new Error(`shadergrad: fit: validationSplit must be in (0, 1), got ${opts.validationSplit}`);
+    if (!(opts.validationSplit > 0 && opts.validationSplit < 1)) throw sgError(`fit: validationSplit must be in (0, 1), got ${opts.validationSplit}`);
     const split = trainValTestSplit(opts.data, { val: opts.validationSplit, test: 0, seed: opts.seed ?? 0, stratify: opts.data.y instanceof Int32Array });
     trainSet = split.train;
     valSet = split.val;
@@ -238,7 +239,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
     const ck = await loadCheckpoint(opts.resumeFrom);
     const saved = ck.metadata.fit as FitPosition | undefined;
     if (!saved || typeof saved.epoch !== 'number') {
-      throw new Error('shadergrad: fit: resumeFrom: the checkpoint holds no fit position (write it with fit({ checkpoint }); sg.load restores a model saved with sg.save)');
+      throw sgError('fit: resumeFrom: the checkpoint holds no fit position (write it with fit({ checkpoint }); sg.load restores a model saved with sg.save)');
     }
     await loadModel(model, opts.resumeFrom, { optimizer });
     firstEpoch = saved.epoch + 1;

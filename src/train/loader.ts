@@ -7,6 +7,7 @@ import { gpu } from '../gpu/device.js';
 import { Random } from '../util/random.js';
 import type { Dataset } from '../data/datasets.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const LOADER_KEYS = keysOf<LoaderOptions>({ batchSize: 1, shuffle: 1, dropLast: 1, seed: 1 });
@@ -29,7 +30,7 @@ export class GpuDataset {
   constructor(readonly data: Dataset, name = 'dataset') {
     const limit = gpu().device.limits.maxStorageBufferBindingSize;
     if (data.x.byteLength > limit) {
-      throw new Error(`shadergrad: ${name}: ${data.x.byteLength} bytes of inputs exceed this device's largest storage binding (${limit}); use a smaller dataset or stream batches`);
+      throw sgError(`${name}: ${data.x.byteLength} bytes of inputs exceed this device's largest storage binding (${limit}); use a smaller dataset or stream batches`);
     }
     this.length = data.length;
     this.x = tensor(data.x, [data.length, ...data.xShape], { name: `${name}.x` });
@@ -48,7 +49,7 @@ export class GpuDataset {
 export function epochBatches(n: number, opts: LoaderOptions, epoch: number): Int32Array[] {
   checkOptions('train.epochBatches', opts, LOADER_KEYS);
   const { batchSize } = opts;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`shadergrad: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw sgError(`batchSize must be a positive integer, got ${batchSize}`);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (opts.shuffle ?? true) new Random(((opts.seed ?? 0) * 1000003 + epoch) >>> 0).shuffle(order);

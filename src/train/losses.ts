@@ -2,6 +2,7 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import { binaryCrossEntropyWithLogits, crossEntropy, huberLoss, l1Loss, mseLoss } from '../ops/loss.js';
+import { sgError } from '../util/errors.js';
 
 export type LossName = 'crossEntropy' | 'mse' | 'l1' | 'huber' | 'bceWithLogits';
 
@@ -15,6 +16,6 @@ export const LOSSES: Record<LossName, (out: Tensor, target: Tensor) => Tensor> =
 
 export function lossByName(name: LossName): (out: Tensor, target: Tensor) => Tensor {
   const f = LOSSES[name];
-  if (!f) throw new Error(`shadergrad: unknown loss '${name}' (one of ${Object.keys(LOSSES).join(', ')})`);
+  if (!f) throw sgError(`unknown loss '${name}' (one of ${Object.keys(LOSSES).join(', ')})`);
   return f;
 }

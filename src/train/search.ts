@@ -3,6 +3,7 @@
 
 import { Random } from '../util/random.js';
 import { checkOptions, keysOf } from '../util/options.js';
+import { sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const SEARCH_KEYS = keysOf<SearchOptions>({ space: 1, mode: 1, trials: 1, seed: 1, trial: 1, objective: 1, direction: 1, record: 1, onTrial: 1 });
@@ -47,7 +48,7 @@ export interface SearchResult {
 export function gridConfigs(space: Space): Config[] {
   const keys = Object.keys(space);
   for (const k of keys) {
-    if (!Array.isArray(space[k]) || space[k].length === 0) throw new Error(`shadergrad: search: '${k}' needs a non-empty list of values`);
+    if (!Array.isArray(space[k]) || space[k].length === 0) throw sgError(`search: '${k}' needs a non-empty list of values`);
   }
   let out: Config[] = [{}];
   for (const k of keys) out = out.flatMap((c) => space[k].map((v) => ({ ...c, [k]: v })));

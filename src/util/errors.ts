@@ -30,9 +30,11 @@ type ErrorKind = new (message: string) => ShadergradError;
 /** What failIn() returns; declare the constant with this type so TypeScript sees that it never returns. */
 export type Fail = (fn: string, message: string, Kind?: ErrorKind) => never;
 
-/** An error `shadergrad: <message>` of `Kind` (for `throw sgError(...)`). */
-export function sgError(message: string, Kind: ErrorKind = ShadergradError): ShadergradError {
-  return new Kind(`shadergrad: ${message}`);
+/** An error `shadergrad: <message>` of `Kind` (for `throw sgError(...)`); `cause` as in `new Error`. */
+export function sgError(message: string, Kind: ErrorKind = ShadergradError, options?: { cause?: unknown }): ShadergradError {
+  const e = new Kind(`shadergrad: ${message}`);
+  if (options && 'cause' in options) (e as Error & { cause?: unknown }).cause = options.cause;
+  return e;
 }
 
 /** Throw `shadergrad: <where>: <message>`. */

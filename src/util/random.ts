@@ -6,6 +6,8 @@
 // (0, 1, 2, ...) give unrelated streams. Math.imul keeps every product in 32-bit integer arithmetic, so
 // the same seed gives the same numbers in every JavaScript engine.
 
+import { sgError } from './errors.js';
+
 /** One step of splitmix32: advances `state` and returns a well-mixed 32-bit value. */
 function splitmix32(state: { s: number }): number {
   state.s = (state.s + 0x9e3779b9) | 0;
@@ -32,7 +34,7 @@ export class Random {
   private spare: number | undefined;
 
   constructor(seed = 0) {
-    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error(`shadergrad: Random: seed must be a finite number, got ${seed}`);
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw sgError(`Random: seed must be a finite number, got ${seed}`);
     // Mix both 32-bit halves of the seed's float64 bits, so 1, 1.5, -1 and 2**40 all differ (−0 counts as 0).
     const bits = new Uint32Array(new Float64Array([seed === 0 ? 0 : seed]).buffer);
     const st = { s: bits[0] ^ Math.imul(bits[1], 0x9e3779b1) };
@@ -68,7 +70,7 @@ export class Random {
 
   /** A uniform integer in [0, n), without modulo bias. */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1) throw new Error(`shadergrad: Random.int: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n < 1) throw sgError(`Random.int: n must be a positive integer, got ${n}`);
     if (n <= TWO_32) {
       // Reject the top sliver of [0, 2^32) that would make small residues more likely.
       const limit = TWO_32 - (TWO_32 % n);
@@ -76,7 +78,7 @@ export class Random {
       while (u >= limit) u = this.nextUint32();
       return u % n;
     }
-    if (n > Number.MAX_SAFE_INTEGER) throw new Error(`shadergrad: Random.int: n must be at most 2^53 − 1, got ${n}`);
+    if (n > Number.MAX_SAFE_INTEGER) throw sgError(`Random.int: n must be at most 2^53 − 1, got ${n}`);
     // 53 random bits, then rejection as above.
     const range = 2 ** 53;
     const limit = range - (range % n);
@@ -114,7 +116,7 @@ export class Random {
 
   /** A random permutation of 0 … n−1. */
   permutation(n: number): Int32Array {
-    if (!Number.isInteger(n) || n < 0) throw new Error(`shadergrad: Random.permutation: n must be an integer ≥ 0, got ${n}`);
+    if (!Number.isInteger(n) || n < 0) throw sgError(`Random.permutation: n must be an integer ≥ 0, got ${n}`);
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     return this.shuffle(p);
@@ -122,7 +124,7 @@ export class Random {
 
   /** One element of `items`, uniformly. */
   choice<T>(items: ArrayLike<T>): T {
-    if (items.length === 0) throw new Error('shadergrad: Random.choice: cannot choose from an empty array');
+    if (items.length === 0) throw sgError('Random.choice: cannot choose from an empty array');
     return items[this.int(items.length)];
   }
 
@@ -158,7 +160,7 @@ let generator = new Random(0x5eed);
 
 /** Seed the generator used by initializers, dropout seeds and data shuffling defaults. */
 export function manualSeed(seed: number): void {
-  if (!Number.isFinite(seed)) throw new Error(`shadergrad: manualSeed: seed must be a finite number, got ${seed}`);
+  if (!Number.isFinite(seed)) throw sgError(`manualSeed: seed must be a finite number, got ${seed}`);
   generator = new Random(seed);
 }
 

@@ -2,6 +2,8 @@
 // (shape + dtype), element counts, printing, and the helpers the ops share: broadcasting (NumPy /
 // PyTorch rules), strides, axis normalisation.
 
+import { sgError, ShapeError } from './errors.js';
+
 export type DType = 'f32' | 'i32';
 
 export interface Meta {
@@ -41,7 +43,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], what
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`shadergrad: ${what}: cannot broadcast ${names[0]} ${fmtShape(a)} with ${names[1]} ${fmtShape(b)} ` +
+      throw sgError(`${what}: cannot broadcast ${names[0]} ${fmtShape(a)} with ${names[1]} ${fmtShape(b)} ` +
         `(dimension ${i - rank} is ${da} vs ${db}; sizes must match or be 1)`);
     }
     out.push(da === 1 ? db : da);
@@ -84,7 +86,7 @@ export function collapseDims(shape: readonly number[], strides: number[][]): { s
 
 export function normAxis(axis: number, rank: number, what: string): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
-    throw new Error(`shadergrad: ${what}: axis ${axis} is out of range for a tensor of rank ${rank}`);
+    throw sgError(`${what}: axis ${axis} is out of range for a tensor of rank ${rank}`, ShapeError);
   }
   return axis < 0 ? axis + rank : axis;
 }
@@ -107,5 +109,5 @@ export function reducedAxes(shape: readonly number[], target: readonly number[])
 export const MAX_RANK = 8;
 
 export function checkRank(shape: readonly number[], what: string): void {
-  if (shape.length > MAX_RANK) throw new Error(`shadergrad: ${what}: rank ${shape.length} exceeds the maximum of ${MAX_RANK}`);
+  if (shape.length > MAX_RANK) throw sgError(`${what}: rank ${shape.length} exceeds the maximum of ${MAX_RANK}`, ShapeError);
 }
