@@ -7,6 +7,10 @@
 //                 branching at run time). `alpha` is the op's scalar argument where it has one.
 // binary_forward  out = a ∘ b with NumPy/PyTorch broadcasting. The host collapses contiguous
 //                 dimensions first, so most calls see rank 1; strides of 0 repeat a broadcast operand.
+// where_forward   out = cond ? a : b with broadcasting of all three (torch.where); cond is read as
+//                 bits, true where nonzero (f32: any value but ±0, NaN included, as torch's bool(NaN);
+//                 i32 with COND_INT: any value but 0), so a NaN or ±inf in the branch not taken never
+//                 leaks into the result, as it would through cond·a + (1 − cond)·b.
 // expand_forward  out = x broadcast to a larger shape (the gradient of a sum).
 // chain_forward   a fused chain of up to 8 unary/binary ops over up to 4 inputs, made by compile()'s
 //                 fusion pass. Registers 0–3 hold the inputs at this element (a one-element input is
@@ -147,6 +151,44 @@ fn binary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     ib += c * dim(bparams.bstride, u32(d));
   }
   out[i] = binary_op(a[ia], b[ib]);
+}
+
+// ---- where (ternary select) --------------------------------------------------------------------
+@group(0) @binding(0) var<storage, read> cond: array<u32>;
+@group(0) @binding(1) var<storage, read> when_true: array<f32>;
+@group(0) @binding(2) var<storage, read> when_false: array<f32>;
+@group(0) @binding(3) var<storage, read_write> selected: array<f32>;  // (n) = broadcast of the three shapes
+struct WhereParams {
+  n: u32,
+  rank: u32,
+  shape: array<vec4u, 2>,     // output shape after collapsing, up to 8 dims
+  cstride: array<vec4u, 2>,   // strides of cond, 0 where it is broadcast
+  tstride: array<vec4u, 2>,   // of when_true
+  fstride: array<vec4u, 2>,   // of when_false
+}
+@group(0) @binding(4) var<uniform> wparams: WhereParams;
+override COND_INT: bool = false;
+
+@compute @workgroup_size(256)
+fn where_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = grid_index(gid, nwg, 256u);
+  if (i >= wparams.n) { return; }
+  var rest = i;
+  var ic = 0u;
+  var it = 0u;
+  var iff = 0u;
+  for (var d = i32(wparams.rank) - 1; d >= 0; d--) {
+    let size = dim(wparams.shape, u32(d));
+    let c = rest % size;
+    rest = rest / size;
+    ic += c * dim(wparams.cstride, u32(d));
+    it += c * dim(wparams.tstride, u32(d));
+    iff += c * dim(wparams.fstride, u32(d));
+  }
+  let bits = cond[ic];
+  let take = select((bits & 0x7fffffffu) != 0u, bits != 0u, COND_INT);
+  // Read only the chosen branch (select() would read both).
+  if (take) { selected[i] = when_true[it]; } else { selected[i] = when_false[iff]; }
 }
 
 // ---- expand (broadcast copy) ------------------------------------------------------------------

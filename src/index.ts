@@ -17,6 +17,10 @@ export {
 } from './ops/elementwise.js';
 export { sum, mean, max, min, argmax, argmin, globalNorm } from './ops/reduce.js';
 export { reshape, permute, transpose, flatten, unsqueeze, squeeze } from './ops/shape-ops.js';
+export { where, clamp } from './ops/elementwise.js';
+export {
+  arange, zeros, ones, randn, tril, triu, stack, cumsum, type CreationOptions, type RandnOptions,
+} from './ops/creation.js';
 export { matmul, linear, type MatmulOptions, type MatmulVersion, type LinearOptions, type LinearActivation, type LinearVersion } from './ops/matmul.js';
 
 // Kernel families (one file each in src/ops/, shaders/, src/reference/).

@@ -26,6 +26,7 @@ import { TENSOR_KEYS } from './tensor/tensor.js';
 import { FIT_KEYS, EARLY_STOPPING_KEYS, EVALUATE_KEYS, OVERFIT_BATCH_KEYS } from './train/fit.js';
 import { LOADER_KEYS } from './train/loader.js';
 import { SEARCH_KEYS } from './train/search.js';
+import { CREATION_KEYS, RANDN_KEYS } from './ops/creation.js';
 
 export const OPTION_KEYS = {
   sgd: SGD_KEYS,
@@ -88,4 +89,6 @@ export const OPTION_KEYS = {
   init: INIT_KEYS,
   save: SAVE_KEYS,
   load: LOAD_KEYS,
+  creation: CREATION_KEYS,
+  randn: RANDN_KEYS,
 } as const;

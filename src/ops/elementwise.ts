@@ -1,5 +1,6 @@
 // Elementwise ops: unary (neg, exp, log, sqrt, relu, sigmoid, tanh, ...), binary with broadcasting
-// (add, sub, mul, div, maximum, minimum, pow, comparisons) and expand (broadcast copy).
+// (add, sub, mul, div, maximum, minimum, pow, comparisons), where (a select) and clamp, and expand
+// (broadcast copy).
 // Kernels: shaders/elementwise.wgsl. References: src/reference/elementwise.ts.
 
 import { opCodes, wgslConsts, wgslKernel } from '../gpu/kernels.js';
@@ -17,6 +18,7 @@ const WG = 256;
 export const unaryKernel = wgslKernel('unary_forward');
 export const binaryKernel = wgslKernel('binary_forward');
 export const expandKernel = wgslKernel('expand_forward');
+export const whereKernel = wgslKernel('where_forward');
 
 type Scalar = Tensor | number;
 
@@ -292,4 +294,74 @@ export function zerosLike(x: Tensor): Tensor {
 
 export function onesLike(x: Tensor): Tensor {
   return full(x.shape, 1, x.dtype);
+}
+
+// ---- where and clamp ----------------------------------------------------------------------------
+
+interface WhereAttrs {
+  /** cond is i32 (true where nonzero); else f32 (true where nonzero, NaN included). */
+  condInt: boolean;
+}
+
+const whereOp = defineOp<WhereAttrs>({
+  name: 'where',
+  kernels: [whereKernel],
+  infer: ([c, a, b]) => {
+    const shape = broadcastShapes(broadcastShapes(c.shape, a.shape, 'where', ['cond', 'a']), b.shape, 'where', ['cond and a', 'b']);
+    checkRank(shape, 'where');
+    return [{ shape, dtype: 'f32' }];
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+    const shape = outMeta[0].shape;
+    const n = numel(shape);
+    if (n === 0) return;
+    const c = collapseDims(shape, inMeta.map((m) => broadcastStrides(m.shape, shape)));
+    ctx.dispatch(whereKernel, {
+      bind: { cond: inputs[0], when_true: inputs[1], when_false: inputs[2], selected: outputs[0] },
+      params: { n, rank: c.shape.length, shape: c.shape, cstride: c.strides[0], tstride: c.strides[1], fstride: c.strides[2] },
+      overrides: { COND_INT: attrs.condInt ? 1 : 0 }, grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  // cond gets no gradient (a mask); a and b get dy where they were chosen, summed to their shapes.
+  grad: ({ inputs: [c, a, b], dys: [dy] }) => {
+    if (!dy) return [null, null, null];
+    const zero = tensor([0], []);
+    return [null, sumTo(where(c, dy, zero), a.shape), sumTo(where(c, zero, dy), b.shape)];
+  },
+  reference: ([c, a, b]) => [ref.whereForward(c, a, b)],
+  referenceBackward: ({ inputs: [c, a, b], dys: [dy] }) => (dy ? [null, ...ref.whereBackward(c, a, b, dy)] : [null, null, null]),
+  cost: (ins, [o]) => ({ flops: numel(o.shape), bytes: 4 * (ins.reduce((s, m) => s + numel(m.shape), 0) + numel(o.shape)) }),
+});
+
+/**
+ * torch.where(cond, a, b): `a` where `cond` is nonzero, else `b`, with `cond`, `a` and `b`
+ * broadcast together. `cond` is an f32 mask (comparisons give 0 / 1; NaN counts as true) or an i32
+ * tensor; `a` and `b` are f32 tensors or numbers. Only the chosen value is read, so an inf or NaN in
+ * the other branch does not leak (unlike cond·a + (1 − cond)·b). Differentiable in `a` and `b`.
+ */
+export function where(cond: Tensor, a: Scalar, b: Scalar): Tensor {
+  if (!(cond instanceof Tensor)) throw sgError(`where: cond must be a Tensor (a mask), got ${typeof cond}`);
+  const ta = asTensor(a, undefined);
+  const tb = asTensor(b, undefined);
+  requireFloat(ta, 'where', 'a');
+  requireFloat(tb, 'where', 'b');
+  return apply1(whereOp, [cond, ta, tb], { condInt: cond.dtype === 'i32' });
+}
+
+/**
+ * torch.clamp(x, min, max): each value limited to [min, max] (either bound may be omitted, or a
+ * tensor that broadcasts against x). NaN stays NaN. The gradient passes where min ≤ x ≤ max (to x)
+ * and to the bound that was taken elsewhere, as in PyTorch.
+ */
+export function clamp(x: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor {
+  if (!(x instanceof Tensor)) throw sgError(`clamp: x must be a Tensor, got ${typeof x}`);
+  requireFloat(x, 'clamp', 'x');
+  if ((min === undefined || min === null) && (max === undefined || max === null)) {
+    throw sgError('clamp: give min, max or both (torch: "At least one of \'min\' or \'max\' must not be None")');
+  }
+  let y = x;
+  // x < min takes min: gt(min, x) is false for NaN, so NaN stays.
+  if (min !== undefined && min !== null) y = where(gt(asTensor(min, x), y), min, y);
+  if (max !== undefined && max !== null) y = where(gt(y, asTensor(max, x)), max, y);
+  return y;
 }

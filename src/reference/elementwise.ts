@@ -104,3 +104,25 @@ export function expandForward(x: HostTensor, shape: number[]): HostTensor {
   for (let i = 0; i < out.data.length; i++) out.data[i] = x.data[broadcastIndex(unravel(i, shape), x.shape)];
   return out;
 }
+
+/** torch.where(cond, a, b): a where cond is nonzero (NaN counts as true), else b, all broadcast. */
+export function whereForward(c: HostTensor, a: HostTensor, b: HostTensor): HostTensor {
+  const out = host(broadcastShape(broadcastShape(c.shape, a.shape), b.shape));
+  for (let i = 0; i < out.data.length; i++) {
+    const idx = unravel(i, out.shape);
+    const take = c.data[broadcastIndex(idx, c.shape)] !== 0; // NaN !== 0: true
+    out.data[i] = take ? a.data[broadcastIndex(idx, a.shape)] : b.data[broadcastIndex(idx, b.shape)];
+  }
+  return out;
+}
+
+/** The gradients of whereForward: dy goes to a where cond holds, to b elsewhere (summed to their shapes). */
+export function whereBackward(c: HostTensor, a: HostTensor, b: HostTensor, dy: HostTensor): [HostTensor, HostTensor] {
+  const da = host(dy.shape);
+  const db = host(dy.shape);
+  for (let i = 0; i < dy.data.length; i++) {
+    const take = c.data[broadcastIndex(unravel(i, dy.shape), c.shape)] !== 0;
+    (take ? da : db).data[i] = dy.data[i];
+  }
+  return [sumToShape(da, a.shape), sumToShape(db, b.shape)];
+}
