@@ -27,6 +27,7 @@ import { FIT_KEYS, EARLY_STOPPING_KEYS, EVALUATE_KEYS, OVERFIT_BATCH_KEYS } from
 import { LOADER_KEYS } from './train/loader.js';
 import { SEARCH_KEYS } from './train/search.js';
 import { CREATION_KEYS, RANDN_KEYS } from './ops/creation.js';
+import { POSITIONAL_KEYS } from './nn/embeddings.js';
 
 export const OPTION_KEYS = {
   sgd: SGD_KEYS,
@@ -91,4 +92,5 @@ export const OPTION_KEYS = {
   load: LOAD_KEYS,
   creation: CREATION_KEYS,
   randn: RANDN_KEYS,
+  positional: POSITIONAL_KEYS,
 } as const;

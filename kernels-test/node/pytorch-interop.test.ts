@@ -30,6 +30,10 @@ const MODELS: Record<string, () => sg.nn.Module> = {
     sg.nn.maxPool2d(2), sg.nn.flatten(), sg.nn.linear(4 * 3 * 3, 5),
   ),
   layernorm: () => sg.nn.sequential(sg.nn.linear(6, 8), sg.nn.layerNorm(8), sg.nn.gelu(), sg.nn.linear(8, 2)),
+  vit: () => sg.nn.sequential(
+    sg.nn.patchEmbedding(3, 8, 2), sg.nn.classToken(8), sg.nn.learnedPositionalEmbedding(5, 8),
+    sg.nn.sinusoidalPositionalEncoding(5, 8), sg.nn.layerNorm(8), sg.nn.flatten(), sg.nn.linear(40, 3),
+  ),
 };
 
 /** shadergrad's dtype as the file holds it for PyTorch: i32 tensors are int64 there. */

@@ -12,6 +12,7 @@ import type { Module } from '../nn/module.js';
 import {
   BatchNorm, Conv2d, Dropout, Embedding, Lambda, LayerNorm, Linear, RandomAugment, Residual, Sequential,
 } from '../nn/layers.js';
+import { ClassToken, LearnedPositionalEmbedding, PatchEmbedding, SinusoidalPositionalEncoding } from '../nn/embeddings.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { sgError } from '../util/errors.js';
 
@@ -109,6 +110,22 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
     const { eps, affine } = m.opts;
     return call('nn.LayerNorm', [shape, ...kwargs({ eps, elementwiseAffine: affine === false ? false : undefined }, where)]);
   }
+  if (m instanceof PatchEmbedding) {
+    out.helpers.add('PatchEmbedding');
+    return call('PatchEmbedding', [String(m.inChannels), String(m.dim), String(m.patchSize)]);
+  }
+  if (m instanceof ClassToken) {
+    out.helpers.add('ClassToken');
+    return call('ClassToken', [String(m.dim)]);
+  }
+  if (m instanceof LearnedPositionalEmbedding) {
+    out.helpers.add('LearnedPositionalEmbedding');
+    return call('LearnedPositionalEmbedding', [String(m.maxLen), String(m.dim)]);
+  }
+  if (m instanceof SinusoidalPositionalEncoding) {
+    out.helpers.add('SinusoidalPositionalEncoding');
+    return call('SinusoidalPositionalEncoding', [String(m.maxLen), String(m.dim)]);
+  }
   if (m instanceof Dropout) return call('nn.Dropout', [`p=${py(m.p, where)}`]);
   if (m instanceof Embedding) return call('nn.Embedding', [String(m.numEmbeddings), String(m.dim)]);
   if (m instanceof RandomAugment) {
@@ -124,7 +141,8 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
     return call(spec.ctor, kwargs(opts, where));
   }
   throw sgError(`exportPytorch: ${where} has no torch.nn equivalent known to exportPytorch ` +
-    '(it writes Sequential, Residual, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, Dropout, Embedding and the activation, pooling and flatten layers)');
+    '(it writes Sequential, Residual, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, Dropout, Embedding, the activation, pooling ' +
+    'and flatten layers, and the transformer embeddings: PatchEmbedding, ClassToken, Learned/SinusoidalPositionalEncoding)');
 }
 
 const RESIDUAL_PY = `class Residual(nn.Module):
@@ -138,6 +156,56 @@ const RESIDUAL_PY = `class Residual(nn.Module):
     def forward(self, x):
         return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
 `;
+
+/** torch.nn code of the layers that torch.nn lacks (timm's names, batch-first tokens [B, T, D]). */
+const HELPERS_PY: Record<string, string> = {
+  Residual: RESIDUAL_PY,
+  PatchEmbedding: `class PatchEmbedding(nn.Module):
+    """A ViT patch embedding: a patch_size-strided convolution, then [B, D, H', W'] -> [B, N, D] tokens."""
+
+    def __init__(self, in_channels, dim, patch_size):
+        super().__init__()
+        self.proj = nn.Conv2d(in_channels, dim, patch_size, stride=patch_size)
+
+    def forward(self, x):
+        return self.proj(x).flatten(2).transpose(1, 2)
+`,
+  ClassToken: `class ClassToken(nn.Module):
+    """Prepends a learned class token [1, 1, D] to [B, N, D] tokens."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+
+    def forward(self, x):
+        return torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+`,
+  LearnedPositionalEmbedding: `class LearnedPositionalEmbedding(nn.Module):
+    """x + pos_embed[:, :T] with a learned table [1, max_len, D]."""
+
+    def __init__(self, max_len, dim):
+        super().__init__()
+        self.pos_embed = nn.Parameter(torch.zeros(1, max_len, dim))
+
+    def forward(self, x):
+        return x + self.pos_embed[:, : x.shape[1]]
+`,
+  SinusoidalPositionalEncoding: `class SinusoidalPositionalEncoding(nn.Module):
+    """x + PE[:T]: PE[p, 2i] = sin(p / 10000^(2i/D)), PE[p, 2i+1] = cos(p / 10000^(2i/D)) (not in the state dict)."""
+
+    def __init__(self, max_len, dim):
+        super().__init__()
+        pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
+        freq = torch.exp(torch.arange(0, dim, 2, dtype=torch.float64) * (-math.log(10000.0) / dim))
+        pe = torch.zeros(max_len, dim, dtype=torch.float64)
+        pe[:, 0::2] = torch.sin(pos * freq)
+        pe[:, 1::2] = torch.cos(pos * freq[: dim // 2])
+        self.register_buffer('pe', pe.float(), persistent=False)
+
+    def forward(self, x):
+        return x + self.pe[: x.shape[1]]
+`,
+};
 
 const READER_PY = `def read_safetensors(path):
     """The tensors of a safetensors file: safetensors.torch.load_file when the package is installed,
@@ -183,6 +251,7 @@ export function pytorchModelCode(model: Module): string {
 #     model = load_model()   # model.safetensors beside this file, load_state_dict(strict=True)
 #     model.train()          # continue training (model.eval() for inference: dropout off, batch-norm running stats)
 import json
+import math
 import os
 import struct
 
@@ -190,7 +259,9 @@ import torch
 from torch import nn
 `,
   ];
-  if (out.helpers.has('Residual')) parts.push(`\n${RESIDUAL_PY}`);
+  for (const h of ['Residual', 'PatchEmbedding', 'ClassToken', 'LearnedPositionalEmbedding', 'SinusoidalPositionalEncoding']) {
+    if (out.helpers.has(h)) parts.push(`\n${HELPERS_PY[h]}`);
+  }
   parts.push(`
 def build_model() -> nn.Module:
     return ${body}

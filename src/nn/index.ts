@@ -10,3 +10,7 @@ export {
 export { calculateGain, fans } from './init.js';
 export { manualSeed, globalRandom } from '../util/random.js';
 export * as init from './init.js';
+export {
+  SinusoidalPositionalEncoding, LearnedPositionalEmbedding, PatchEmbedding, ClassToken, sinusoidalPositionalEncoding,
+  learnedPositionalEmbedding, patchEmbedding, classToken, sinusoidalTable, type PositionalOptions,
+} from './embeddings.js';
