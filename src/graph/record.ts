@@ -115,8 +115,15 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
     gpu().device.queue.writeBuffer(prepared.uniform, 0, prepared.uniformData);
   }
   const optimizerNodes = new Map(schedule.optimizerNodes.map((n) => [n.id, n]));
-  const dynamic = dispatches.map((d, index) => ({ index, node: optimizerNodes.get(d.nodeId!)! }))
+  // The optimizer's nodes whose attributes take the per-step hyper-parameters. sg.optim's update ops
+  // say so (their attrs carry `hyperGroup`): only they are rewritten, so the other optimizer nodes
+  // (penalties, clipping, a parameter group's slices and joins) keep their attributes even where a
+  // name matches (a slice's `step` is not the optimizer's step). A custom PlanOptimizer's ops carry no
+  // tag: all its nodes take the hyper-parameters their attribute names match.
+  const candidates = dispatches.map((d, index) => ({ index, node: optimizerNodes.get(d.nodeId!)! }))
     .filter((x) => x.node !== undefined && x.node.inputs.length > 0 && x.node.attrs !== null);
+  const tagged = candidates.filter((x) => typeof (x.node.attrs as { hyperGroup?: unknown }).hyperGroup === 'number');
+  const dynamic = tagged.length ? tagged : candidates;
   return { dispatches, prepared, rows, afterPassCopies: after.copies, dynamic, scratchBuffers: rec.scratchBuffers };
 }
 
@@ -163,7 +170,13 @@ export function rewriteHyperUniforms(hyper: Hyper, dynamic: DynamicDispatch[], d
   const view = new DataView(prepared.uniformData);
   for (const { node } of dynamic) {
     const attrs = node.attrs as Record<string, unknown>;
-    for (const k of Object.keys(hyper)) if (k in attrs && typeof attrs[k] === 'number') attrs[k] = hyper[k];
+    // A parameter group's update (attrs.hyperGroup = g > 0) takes `<key>@<g>` where the optimizer gives one.
+    const g = typeof attrs.hyperGroup === 'number' ? attrs.hyperGroup : 0;
+    for (const k of Object.keys(attrs)) {
+      if (typeof attrs[k] !== 'number') continue;
+      const v = g > 0 && `${k}@${g}` in hyper ? hyper[`${k}@${g}`] : hyper[k];
+      if (v !== undefined) attrs[k] = v;
+    }
   }
   for (const { index, node } of dynamic) {
     const d = dispatches[index];

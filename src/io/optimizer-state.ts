@@ -38,6 +38,8 @@ export interface OptimizerMetadata {
   params: number;
   state: string[];
   scheduler?: { name: string; state?: Record<string, number | string> };
+  /** With parameter groups: each group's parameter count and lr (the state tensors are per parameter). */
+  groups?: { params: number; lr: number }[];
 }
 
 const stateKey = (i: number, name: string) => `optimizer.state.${i}.${name}`;
@@ -60,6 +62,8 @@ export function optimizerCheckpoint(opt: Optimizer): { tensors: Record<string, T
     name: opt.name, step: st.step, epoch: opt.epoch, lr: opt.lr, params: opt.params.length, state: [...opt.stateNames],
   };
   if (opt.scheduler) metadata.scheduler = { name: opt.scheduler.name, state: opt.scheduler.stateDict?.() };
+  const groups = opt.paramGroups;
+  if (groups.length > 1) metadata.groups = groups.map((g) => ({ params: g.params.length, lr: g.lr }));
   return { tensors, metadata };
 }
 
@@ -77,6 +81,10 @@ export function checkOptimizerCheckpoint(opt: Optimizer, ck: LoadedCheckpoint): 
   const problems: string[] = [];
   if (meta.name !== opt.name) problems.push(`it was saved by ${String(meta.name)}`);
   if (meta.params !== opt.params.length) problems.push(`it has state for ${String(meta.params)} parameters, the optimizer updates ${opt.params.length}`);
+  const sizes = opt.paramGroups.map((g) => g.params.length);
+  if (Array.isArray(meta.groups) && meta.groups.map((g) => g.params).join() !== sizes.join()) {
+    problems.push(`it was saved with parameter groups of [${meta.groups.map((g) => g.params).join(', ')}] parameters, the optimizer's are [${sizes.join(', ')}]`);
+  }
   if (meta.state.join() !== opt.stateNames.join()) {
     problems.push(`its state tensors are [${meta.state.join(', ')}], the optimizer keeps [${opt.stateNames.join(', ')}] (momentum / amsgrad / centered differ?)`);
   }

@@ -148,6 +148,8 @@ export interface SgdUpdateOptions {
   firstStep?: boolean;
   /** Alternatively the 1-based step number (step 1 = first step). */
   step?: number;
+  /** Which parameter group this update serves: a compiled plan writes that group's `lr@<g>` each step. */
+  hyperGroup?: number;
 }
 
 interface SgdAttrs {
@@ -159,6 +161,7 @@ interface SgdAttrs {
   maximize: boolean;
   /** 1 on the first step; a compiled plan overwrites it with the step count. */
   step: number;
+  hyperGroup: number;
 }
 
 /** Output metas of an update op: every input but the gradient (input 1), as f32. */
@@ -212,7 +215,7 @@ const sgdOp = defineOp<SgdAttrs>({
  */
 export function sgdUpdate(param: Tensor, grad: Tensor, momentumBuf: Tensor | null | undefined, options: SgdUpdateOptions): { param: Tensor; momentumBuf: Tensor | null } {
   const op = 'sgdUpdate';
-  const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0, maximize = false } = options ?? ({} as SgdUpdateOptions);
+  const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0, maximize = false, hyperGroup = 0 } = options ?? ({} as SgdUpdateOptions);
   checkLr(op, lr);
   checkNumber(op, 'momentum', momentum, nonNegative, 'a finite number ≥ 0');
   checkNumber(op, 'dampening', dampening, Number.isFinite, 'a finite number');
@@ -230,7 +233,7 @@ export function sgdUpdate(param: Tensor, grad: Tensor, momentumBuf: Tensor | nul
   if (momentumBuf) named.push(['momentumBuf', momentumBuf]);
   checkArena(op, named);
   const outs = apply(sgdOp, named.map(([, t]) => t), {
-    lr, momentum, dampening, nesterov, weightDecay, maximize, step: step ?? 1,
+    lr, momentum, dampening, nesterov, weightDecay, maximize, step: step ?? 1, hyperGroup,
   });
   return { param: outs[0], momentumBuf: outs[1] ?? null };
 }
@@ -248,9 +251,11 @@ export interface RmspropUpdateOptions {
   /** Normalise by the variance estimate v − ḡ² (keeps a gradient average ḡ). */
   centered?: boolean;
   maximize?: boolean;
+  /** Which parameter group this update serves: a compiled plan writes that group's `lr@<g>` each step. */
+  hyperGroup?: number;
 }
 
-type RmspropAttrs = ref.RmspropHyper;
+type RmspropAttrs = ref.RmspropHyper & { hyperGroup: number };
 
 function rmspropNames(a: RmspropAttrs): string[] {
   const names = ['param', 'grad', 'squareAvg'];
@@ -299,7 +304,7 @@ export function rmspropUpdate(
   options: RmspropUpdateOptions,
 ): { param: Tensor; squareAvg: Tensor; momentumBuf?: Tensor; gradAvg?: Tensor } {
   const op = 'rmspropUpdate';
-  const { lr, alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0, centered = false, maximize = false } = options ?? ({} as RmspropUpdateOptions);
+  const { lr, alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0, centered = false, maximize = false, hyperGroup = 0 } = options ?? ({} as RmspropUpdateOptions);
   checkLr(op, lr);
   checkNumber(op, 'alpha', alpha, (x) => x >= 0 && x <= 1, 'in [0, 1]');
   checkNumber(op, 'eps', eps, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
@@ -311,7 +316,7 @@ export function rmspropUpdate(
   if (momentumBuf) named.push(['momentumBuf', momentumBuf]);
   if (gradAvg) named.push(['gradAvg', gradAvg]);
   checkArena(op, named);
-  const outs = apply(rmspropOp, named.map(([, t]) => t), { lr, alpha, eps, weightDecay, momentum, centered, maximize });
+  const outs = apply(rmspropOp, named.map(([, t]) => t), { lr, alpha, eps, weightDecay, momentum, centered, maximize, hyperGroup });
   const result: { param: Tensor; squareAvg: Tensor; momentumBuf?: Tensor; gradAvg?: Tensor } = { param: outs[0], squareAvg: outs[1] };
   let k = 2;
   if (momentum > 0) result.momentumBuf = outs[k++];
@@ -335,9 +340,11 @@ export interface AdamUpdateOptions {
   /** AdamW's decoupled weight decay. */
   decoupled?: boolean;
   maximize?: boolean;
+  /** Which parameter group this update serves: a compiled plan writes that group's `lr@<g>` each step. */
+  hyperGroup?: number;
 }
 
-type AdamAttrs = ref.AdamHyper;
+type AdamAttrs = ref.AdamHyper & { hyperGroup: number };
 
 const adamNames = (a: AdamAttrs) => ['param', 'grad', 'expAvg', 'expAvgSq', ...(a.amsgrad ? ['maxExpAvgSq'] : [])];
 
@@ -387,7 +394,7 @@ export function adamUpdate(
 ): { param: Tensor; expAvg: Tensor; expAvgSq: Tensor; maxExpAvgSq?: Tensor } {
   const op = options?.decoupled ? 'adamWUpdate' : 'adamUpdate';
   const {
-    lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, amsgrad = false, step, decoupled = false, maximize = false,
+    lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, amsgrad = false, step, decoupled = false, maximize = false, hyperGroup = 0,
   } = options ?? ({} as AdamUpdateOptions);
   checkLr(op, lr);
   checkNumber(op, 'beta1', beta1, (x) => x >= 0 && x < 1, 'in [0, 1)');
@@ -399,7 +406,7 @@ export function adamUpdate(
   const named: [string, Tensor][] = [['param', param], ['grad', grad], ['expAvg', expAvg], ['expAvgSq', expAvgSq]];
   if (maxExpAvgSq) named.push(['maxExpAvgSq', maxExpAvgSq]);
   checkArena(op, named);
-  const outs = apply(adamOp, named.map(([, t]) => t), { lr, beta1, beta2, eps, weightDecay, amsgrad, step, decoupled, maximize });
+  const outs = apply(adamOp, named.map(([, t]) => t), { lr, beta1, beta2, eps, weightDecay, amsgrad, step, decoupled, maximize, hyperGroup });
   const result: { param: Tensor; expAvg: Tensor; expAvgSq: Tensor; maxExpAvgSq?: Tensor } = { param: outs[0], expAvg: outs[1], expAvgSq: outs[2] };
   if (amsgrad) result.maxExpAvgSq = outs[3];
   return result;

@@ -1,6 +1,6 @@
 // sg.optim — optimizers and learning-rate schedules.
 export {
-  Optimizer, SGD, RMSprop, Adam, sgd, rmsprop, adam, adamW, type CommonOptions, type SgdOptions,
+  Optimizer, SGD, RMSprop, Adam, sgd, rmsprop, adam, adamW, type CommonOptions, type ParamGroup, type SgdOptions,
   type RmspropOptions, type AdamOptions,
 } from './optimizers.js';
 export {

@@ -9,7 +9,7 @@
 
 import type { PlanOptimizer, Hyper } from '../graph/optimizer-state.js';
 import { OptimizerState } from '../graph/optimizer-state.js';
-import { fromStorage, type Tensor } from '../tensor/tensor.js';
+import { fromStorage, Tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
 import { full } from '../ops/elementwise.js';
 import { reshape } from '../ops/shape-ops.js';
@@ -43,6 +43,21 @@ export interface CommonOptions {
   scheduler?: Scheduler;
 }
 
+/**
+ * A parameter group, as torch.optim's: its parameters and the options that differ from the
+ * optimizer's (lr, weightDecay, and the rule's own: momentum, betas, eps, ...). Clipping, l1 / l2 and
+ * the scheduler are the optimizer's, for all groups.
+ */
+export type ParamGroup<O extends CommonOptions = CommonOptions> = { params: Tensor[] } &
+  Partial<Omit<O, 'scheduler' | 'clipNorm' | 'clipValue' | 'l1' | 'l2'>>;
+
+/** The groups' options as the rules use them, with the index range of their parameters. */
+interface Group<O> {
+  options: O;
+  first: number;
+  end: number;
+}
+
 function checkCommon(name: string, o: CommonOptions): void {
   if (!(o.lr >= 0) || !Number.isFinite(o.lr)) throw sgError(`optim.${name}: lr must be a finite number ≥ 0, got ${o.lr}`);
   for (const k of ['weightDecay', 'l1', 'l2', 'clipNorm', 'clipValue'] as const) {
@@ -51,8 +66,10 @@ function checkCommon(name: string, o: CommonOptions): void {
   }
 }
 
-export abstract class Optimizer implements PlanOptimizer {
+export abstract class Optimizer<O extends CommonOptions = CommonOptions> implements PlanOptimizer {
   readonly params: Tensor[];
+  /** The parameter groups (one when the optimizer was given a list of tensors). */
+  protected readonly groups: Group<O>[];
   /** The base learning rate (a scheduler scales it per epoch). */
   lr: number;
   scheduler?: Scheduler;
@@ -63,14 +80,32 @@ export abstract class Optimizer implements PlanOptimizer {
   private epochNow = 0;
   private ownState?: OptimizerState;
 
-  constructor(readonly name: string, params: Tensor[], readonly options: CommonOptions) {
+  constructor(readonly name: string, params: Tensor[] | ParamGroup<O>[], readonly options: O, keys: readonly string[]) {
     checkCommon(name, options);
     if (!Array.isArray(params) || params.length === 0) throw sgError(`optim.${name}: no parameters to optimise (are they all frozen?)`);
-    params.forEach((p, i) => {
-      if (p.dtype !== 'f32') throw sgError(`optim.${name}: parameter ${i} ${p.describe()} is not f32`, ShapeError);
+    const grouped = !(params[0] instanceof Tensor);
+    const groups = (grouped ? params : [{ params }]) as ParamGroup<O>[];
+    const groupKeys = ['params', ...keys.filter((k) => !['scheduler', 'clipNorm', 'clipValue', 'l1', 'l2'].includes(k))];
+    this.params = [];
+    this.groups = groups.map((g, k) => {
+      const where = `optim.${name}: param group ${k}`;
+      if (grouped) {
+        checkOptions(where, g, groupKeys);
+        if (!Array.isArray(g.params) || g.params.length === 0) throw sgError(`${where}: params must be a non-empty list of tensors`);
+      }
+      const { params: ps, ...own } = g;
+      const merged = { ...options, ...own } as O;
+      if (grouped) checkCommon(`${name}: param group ${k}`, merged);
+      const first = this.params.length;
+      ps.forEach((p, i) => {
+        if (!(p instanceof Tensor)) throw sgError(`${where}: params[${i}] is not a Tensor`);
+        if (p.dtype !== 'f32') throw sgError(`optim.${name}: parameter ${first + i} ${p.describe()} is not f32`, ShapeError);
+        if (this.params.includes(p)) throw sgError(`${where}: params[${i}] ${p.describe()} appears in more than one group (torch: "some parameters appear in more than one parameter group")`);
+        this.params.push(p);
+      });
+      return { options: merged, first, end: this.params.length };
     });
-    this.params = params;
-    this.lr = options.lr;
+    this.lr = this.groups[0].options.lr; // the first group's (its own, if it sets one)
     this.scheduler = options.scheduler;
   }
 
@@ -113,21 +148,48 @@ export abstract class Optimizer implements PlanOptimizer {
     this.ownState?.reset();
   }
 
-  hyper(step: number): Hyper {
-    return { lr: this.currentLr(), step };
+  /** torch's param_groups: each group's parameters and options (one group for a list of tensors). */
+  get paramGroups(): ({ params: Tensor[] } & O)[] {
+    return this.groups.map((g) => ({ ...g.options, params: this.params.slice(g.first, g.end) }));
   }
 
-  /** Penalties and clipping, then the update rule: the whole optimizer step in ops. */
+  /** The learning rate of group `k` now (its own lr through the scheduler, as torch schedules each group). */
+  groupLr(k: number): number {
+    const base = k === 0 ? this.lr : this.groups[k].options.lr;
+    return this.scheduler ? this.scheduler.lrAt(this.epochNow, base) : base;
+  }
+
+  /** `lr` and `step`, and `lr@<g>` for each further parameter group g (written into its updates). */
+  hyper(step: number): Hyper {
+    const h: Hyper = { lr: this.currentLr(), step };
+    for (let k = 1; k < this.groups.length; k++) h[`lr@${k}`] = this.groupLr(k);
+    return h;
+  }
+
+  /**
+   * Penalties and clipping (over all parameters, as torch.nn.utils.clip_grad_norm_), then the update
+   * rule: the whole optimizer step in ops. With parameter groups, each group's range of the arenas
+   * is updated with its own options and the ranges are joined again.
+   */
   update(param: Tensor, grad: Tensor, states: Tensor[], hyper: Hyper): { param: Tensor; states: Tensor[] } {
     const { l1 = 0, l2 = 0, clipNorm, clipValue } = this.options;
     let g = grad;
     if (l1 || l2) g = penaltyGrad(param, g, { l1, l2 });
     if (clipValue !== undefined) g = clipGradValue(g, clipValue);
     if (clipNorm !== undefined) g = clipGradNorm(g, clipNorm).grad;
-    return this.rule(param, g, states, hyper.lr, hyper.step);
+    if (this.groups.length === 1) return this.rule(param, g, states, hyper.lr, hyper.step, this.groups[0].options, 0);
+    const { offsets, size } = this.state;
+    const parts = this.groups.map((grp, k) => {
+      const a = offsets[grp.first];
+      const b = grp.end < offsets.length ? offsets[grp.end] : size;
+      const lr = k === 0 ? hyper.lr : (hyper[`lr@${k}`] ?? grp.options.lr);
+      return this.rule(slice(param, 0, a, b), slice(g, 0, a, b), states.map((s) => slice(s, 0, a, b)), lr, hyper.step, grp.options, k);
+    });
+    return { param: concat(parts.map((p) => p.param), 0), states: states.map((_, j) => concat(parts.map((p) => p.states[j]), 0)) };
   }
 
-  protected abstract rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number): { param: Tensor; states: Tensor[] };
+  /** One group's update over its range of the arenas, with that group's options (`group` for a plan's hyper-parameters). */
+  protected abstract rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number, o: O, group: number): { param: Tensor; states: Tensor[] };
 
   /**
    * One eager step: `grads[i]` is the gradient of `params[i]` (from sg.valueAndGrad). The parameters
@@ -177,24 +239,27 @@ export interface SgdOptions extends CommonOptions {
 }
 
 /** torch.optim.SGD */
-export class SGD extends Optimizer {
+export class SGD extends Optimizer<SgdOptions> {
   readonly stateCount: number;
   readonly stateNames: readonly string[];
-  constructor(params: Tensor[], readonly o: SgdOptions) {
+  constructor(params: Tensor[] | ParamGroup<SgdOptions>[], readonly o: SgdOptions) {
     checkOptions('optim.sgd', o, SGD_KEYS);
-    super('sgd', params, o);
-    checkNonNegative('optim.sgd', o, ['momentum']);
-    if (o.nesterov && (!(o.momentum! > 0) || (o.dampening ?? 0) !== 0)) {
-      throw sgError('optim.sgd: Nesterov momentum requires momentum > 0 and dampening = 0');
+    super('sgd', params, o, SGD_KEYS);
+    for (const [k, g] of this.groups.map((x, i) => [i, x.options] as const)) {
+      const where = this.groups.length > 1 ? `optim.sgd: param group ${k}` : 'optim.sgd';
+      checkNonNegative(where, g, ['momentum']);
+      if (g.nesterov && (!(g.momentum! > 0) || (g.dampening ?? 0) !== 0)) {
+        throw sgError(`${where}: Nesterov momentum requires momentum > 0 and dampening = 0`);
+      }
     }
-    this.stateCount = o.momentum ? 1 : 0;
-    this.stateNames = o.momentum ? ['momentum_buffer'] : [];
+    this.stateCount = sameState('sgd', this.groups, (g) => (g.momentum ? 1 : 0), 'momentum on in some groups and off in others');
+    this.stateNames = this.stateCount ? ['momentum_buffer'] : [];
   }
 
-  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number) {
+  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number, o: SgdOptions, group: number) {
     const r = sgdUpdate(param, grad, states[0] ?? null, {
-      lr, momentum: this.o.momentum ?? 0, dampening: this.o.dampening ?? 0, nesterov: this.o.nesterov ?? false,
-      weightDecay: this.o.weightDecay ?? 0, maximize: this.o.maximize ?? false, step,
+      lr, momentum: o.momentum ?? 0, dampening: o.dampening ?? 0, nesterov: o.nesterov ?? false,
+      weightDecay: o.weightDecay ?? 0, maximize: o.maximize ?? false, step, hyperGroup: group,
     });
     return { param: r.param, states: r.momentumBuf ? [r.momentumBuf] : [] };
   }
@@ -208,24 +273,26 @@ export interface RmspropOptions extends CommonOptions {
 }
 
 /** torch.optim.RMSprop */
-export class RMSprop extends Optimizer {
+export class RMSprop extends Optimizer<RmspropOptions> {
   readonly stateCount: number;
   readonly stateNames: readonly string[];
-  constructor(params: Tensor[], readonly o: RmspropOptions) {
+  constructor(params: Tensor[] | ParamGroup<RmspropOptions>[], readonly o: RmspropOptions) {
     checkOptions('optim.rmsprop', o, RMSPROP_KEYS);
-    super('rmsprop', params, o);
-    checkNonNegative('optim.rmsprop', o, ['alpha', 'eps', 'momentum']);
-    this.stateCount = 1 + (o.momentum ? 1 : 0) + (o.centered ? 1 : 0);
-    this.stateNames = ['square_avg', ...(o.momentum ? ['momentum_buffer'] : []), ...(o.centered ? ['grad_avg'] : [])];
+    super('rmsprop', params, o, RMSPROP_KEYS);
+    this.groups.forEach((g, k) => checkNonNegative(this.groups.length > 1 ? `optim.rmsprop: param group ${k}` : 'optim.rmsprop', g.options, ['alpha', 'eps', 'momentum']));
+    const mom = sameState('rmsprop', this.groups, (g) => (g.momentum ? 1 : 0), 'momentum on in some groups and off in others');
+    const centered = sameState('rmsprop', this.groups, (g) => (g.centered ? 1 : 0), 'centered in some groups only');
+    this.stateCount = 1 + mom + centered;
+    this.stateNames = ['square_avg', ...(mom ? ['momentum_buffer'] : []), ...(centered ? ['grad_avg'] : [])];
   }
 
-  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number) {
+  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, _step: number, o: RmspropOptions, group: number) {
     let k = 1;
-    const mom = this.o.momentum ? states[k++] : undefined;
-    const avg = this.o.centered ? states[k++] : undefined;
+    const mom = o.momentum ? states[k++] : undefined;
+    const avg = o.centered ? states[k++] : undefined;
     const r = rmspropUpdate(param, grad, states[0], mom, avg, {
-      lr, alpha: this.o.alpha ?? 0.99, eps: this.o.eps ?? 1e-8, weightDecay: this.o.weightDecay ?? 0,
-      momentum: this.o.momentum ?? 0, centered: this.o.centered ?? false,
+      lr, alpha: o.alpha ?? 0.99, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0,
+      momentum: o.momentum ?? 0, centered: o.centered ?? false, hyperGroup: group,
     });
     const next = [r.squareAvg];
     if (mom) next.push(r.momentumBuf!);
@@ -242,31 +309,45 @@ export interface AdamOptions extends CommonOptions {
 }
 
 /** torch.optim.Adam (decoupled = false) and torch.optim.AdamW (decoupled = true). */
-export class Adam extends Optimizer {
+export class Adam extends Optimizer<AdamOptions> {
   readonly stateCount: number;
   readonly stateNames: readonly string[];
-  constructor(params: Tensor[], readonly o: AdamOptions, readonly decoupled = false) {
+  constructor(params: Tensor[] | ParamGroup<AdamOptions>[], readonly o: AdamOptions, readonly decoupled = false) {
     checkOptions(decoupled ? 'optim.adamW' : 'optim.adam', o, ADAM_KEYS);
-    super(decoupled ? 'adamW' : 'adam', params, o);
-    for (const [k, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) {
-      if (v !== undefined && !(v >= 0 && v < 1)) throw sgError(`optim.${this.name}: ${k} must be in [0, 1), got ${v}`);
-    }
-    if (o.eps !== undefined && !(o.eps > 0)) throw sgError(`optim.${this.name}: eps must be > 0, got ${o.eps}`);
-    this.stateCount = o.amsgrad ? 3 : 2;
-    this.stateNames = o.amsgrad ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq'];
+    super(decoupled ? 'adamW' : 'adam', params, o, ADAM_KEYS);
+    this.groups.forEach(({ options: g }, i) => {
+      const where = this.groups.length > 1 ? `optim.${this.name}: param group ${i}` : `optim.${this.name}`;
+      for (const [k, v] of [['beta1', g.beta1], ['beta2', g.beta2]] as const) {
+        if (v !== undefined && !(v >= 0 && v < 1)) throw sgError(`${where}: ${k} must be in [0, 1), got ${v}`);
+      }
+      if (g.eps !== undefined && !(g.eps > 0)) throw sgError(`${where}: eps must be > 0, got ${g.eps}`);
+    });
+    this.stateCount = 2 + sameState(this.name, this.groups, (g) => (g.amsgrad ? 1 : 0), 'amsgrad in some groups only');
+    this.stateNames = this.stateCount === 3 ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq'];
   }
 
-  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number) {
-    const r = adamUpdate(param, grad, states[0], states[1], this.o.amsgrad ? states[2] : undefined, {
-      lr, beta1: this.o.beta1 ?? 0.9, beta2: this.o.beta2 ?? 0.999, eps: this.o.eps ?? 1e-8,
-      weightDecay: this.o.weightDecay ?? (this.decoupled ? 1e-2 : 0), amsgrad: this.o.amsgrad ?? false, step,
-      decoupled: this.decoupled,
+  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number, o: AdamOptions, group: number) {
+    const r = adamUpdate(param, grad, states[0], states[1], o.amsgrad ? states[2] : undefined, {
+      lr, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? (this.decoupled ? 1e-2 : 0), amsgrad: o.amsgrad ?? false, step,
+      decoupled: this.decoupled, hyperGroup: group,
     });
-    return { param: r.param, states: this.o.amsgrad ? [r.expAvg, r.expAvgSq, r.maxExpAvgSq!] : [r.expAvg, r.expAvgSq] };
+    return { param: r.param, states: o.amsgrad ? [r.expAvg, r.expAvgSq, r.maxExpAvgSq!] : [r.expAvg, r.expAvgSq] };
   }
 }
 
-export const sgd = (params: Tensor[], o: SgdOptions) => new SGD(params, o);
-export const rmsprop = (params: Tensor[], o: RmspropOptions) => new RMSprop(params, o);
-export const adam = (params: Tensor[], o: AdamOptions) => new Adam(params, o, false);
-export const adamW = (params: Tensor[], o: AdamOptions) => new Adam(params, o, true);
+/**
+ * The state arenas are laid out once for all groups, so the state a group keeps must be the same in
+ * every group (momentum buffers in all or none, ...). torch creates state per parameter lazily and
+ * allows the mix; here it is refused by name.
+ */
+function sameState<O>(name: string, groups: Group<O>[], count: (o: O) => number, what: string): number {
+  const n = groups.map((g) => count(g.options));
+  if (n.some((v) => v !== n[0])) throw sgError(`optim.${name}: parameter groups must keep the same state (${what}); make separate optimizers instead`);
+  return n[0];
+}
+
+export const sgd = (params: Tensor[] | ParamGroup<SgdOptions>[], o: SgdOptions) => new SGD(params, o);
+export const rmsprop = (params: Tensor[] | ParamGroup<RmspropOptions>[], o: RmspropOptions) => new RMSprop(params, o);
+export const adam = (params: Tensor[] | ParamGroup<AdamOptions>[], o: AdamOptions) => new Adam(params, o, false);
+export const adamW = (params: Tensor[] | ParamGroup<AdamOptions>[], o: AdamOptions) => new Adam(params, o, true);
