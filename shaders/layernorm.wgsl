@@ -31,6 +31,7 @@
 
 // #include "common/grid.wgsl"
 // #include "common/reduce.wgsl"
+// #include "common/row_moments.wgsl"
 
 override HAS_WEIGHT: bool = true;
 override HAS_BIAS: bool = true;
@@ -57,22 +58,7 @@ const ROWS_WG = 64u;    // rows (columns) per workgroup in the _rows (_cols) ker
 
 // ---- per-row maths: the elements c = first, first + step, … < C of the row starting at `base` ----
 
-// Forward sweep 1: Σ x.
-fn row_sum(base: u32, C: u32, first: u32, step: u32) -> f32 {
-  var s = 0.0;
-  for (var c = first; c < C; c += step) { s += x[base + c]; }
-  return s;
-}
-
-// Forward sweep 2: Σ (x − m)².
-fn row_sq_dev(base: u32, C: u32, m: f32, first: u32, step: u32) -> f32 {
-  var v = 0.0;
-  for (var c = first; c < C; c += step) {
-    let d = x[base + c] - m;
-    v += d * d;
-  }
-  return v;
-}
+// The forward sweeps Σx and Σ(x − m)², row_sum and row_sq_dev, are in common/row_moments.wgsl.
 
 // Forward output from the row's mean m and rstd r.
 fn row_write_forward(base: u32, C: u32, m: f32, r: f32, first: u32, step: u32) {

@@ -28,6 +28,7 @@ export { concat, cat, slice, narrow, pad, gather, indexSelect, embedding } from 
 export { leakyRelu, elu, gelu, softplus, silu, type GeluOptions, type SoftplusOptions } from './ops/activation.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { layerNorm } from './ops/layernorm.js';
+export { rmsNorm, groupNorm, instanceNorm, type InstanceNormOptions, type InstanceNormResult } from './ops/norm.js';
 export {
   conv2d, conv2dBackwardInput, conv2dBackwardWeight, type ConvVersion, type Conv2dOptions,
 } from './ops/conv.js';

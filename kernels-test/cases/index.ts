@@ -8,6 +8,7 @@ import { cases as indexOps } from './index-ops.js';
 import { cases as activation } from './activation.js';
 import { cases as softmax } from './softmax.js';
 import { cases as layernorm } from './layernorm.js';
+import { cases as norm } from './norm.js';
 import { cases as conv } from './conv.js';
 import { cases as pool } from './pool.js';
 import { cases as loss } from './loss.js';
@@ -25,6 +26,7 @@ export const tables: Record<string, Case[]> = {
   activation,
   softmax,
   layernorm,
+  norm,
   conv,
   pool,
   loss,

@@ -10,7 +10,8 @@
 
 import type { Module } from '../nn/module.js';
 import {
-  BatchNorm, Conv2d, Dropout, Embedding, Lambda, LayerNorm, Linear, RandomAugment, Residual, Sequential,
+  BatchNorm, Conv2d, Dropout, Embedding, GroupNorm, InstanceNorm, Lambda, LayerNorm, Linear, RandomAugment, Residual,
+  RMSNorm, Sequential,
 } from '../nn/layers.js';
 import { ClassToken, LearnedPositionalEmbedding, PatchEmbedding, SinusoidalPositionalEncoding } from '../nn/embeddings.js';
 import { saveCheckpoint } from './checkpoint.js';
@@ -110,6 +111,22 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
     const { eps, affine } = m.opts;
     return call('nn.LayerNorm', [shape, ...kwargs({ eps, elementwiseAffine: affine === false ? false : undefined }, where)]);
   }
+  if (m instanceof RMSNorm) {
+    // nn.RMSNorm is torch ≥ 2.4; model.py defines the same layer for an older torch (HELPERS_PY).
+    out.helpers.add('RMSNorm');
+    const shape = m.normalizedShape.length === 1 ? String(m.normalizedShape[0]) : py(m.normalizedShape, where);
+    const { eps, affine } = m.opts;
+    return call('RMSNorm', [shape, ...kwargs({ eps, elementwiseAffine: affine === false ? false : undefined }, where)]);
+  }
+  if (m instanceof GroupNorm) {
+    const { eps, affine } = m.opts;
+    return call('nn.GroupNorm', [String(m.numGroups), String(m.numChannels), ...kwargs({ eps, affine: affine === false ? false : undefined }, where)]);
+  }
+  if (m instanceof InstanceNorm) {
+    const { eps, momentum, affine, trackRunningStats } = m.opts;
+    return call(`nn.${m.kind}`, [String(m.numFeatures),
+      ...kwargs({ eps, momentum, affine: affine || undefined, trackRunningStats: trackRunningStats || undefined }, where)]);
+  }
   if (m instanceof PatchEmbedding) {
     out.helpers.add('PatchEmbedding');
     return call('PatchEmbedding', [String(m.inChannels), String(m.dim), String(m.patchSize)]);
@@ -141,8 +158,9 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
     return call(spec.ctor, kwargs(opts, where));
   }
   throw sgError(`exportPytorch: ${where} has no torch.nn equivalent known to exportPytorch ` +
-    '(it writes Sequential, Residual, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, Dropout, Embedding, the activation, pooling ' +
-    'and flatten layers, and the transformer embeddings: PatchEmbedding, ClassToken, Learned/SinusoidalPositionalEncoding)');
+    '(it writes Sequential, Residual, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, RMSNorm, GroupNorm, InstanceNorm1d/2d, ' +
+    'Dropout, Embedding, the activation, pooling and flatten layers, and the transformer embeddings: PatchEmbedding, ' +
+    'ClassToken, Learned/SinusoidalPositionalEncoding)');
 }
 
 const RESIDUAL_PY = `class Residual(nn.Module):
@@ -160,6 +178,24 @@ const RESIDUAL_PY = `class Residual(nn.Module):
 /** torch.nn code of the layers that torch.nn lacks (timm's names, batch-first tokens [B, T, D]). */
 const HELPERS_PY: Record<string, string> = {
   Residual: RESIDUAL_PY,
+  RMSNorm: `RMSNorm = getattr(nn, 'RMSNorm', None)
+if RMSNorm is None:
+    class RMSNorm(nn.Module):
+        """torch.nn.RMSNorm (torch >= 2.4) for an older torch: x / sqrt(mean(x^2) + eps) * weight over the
+        trailing normalized_shape dims, eps = torch.finfo(x.dtype).eps when None; the same state_dict."""
+
+        def __init__(self, normalized_shape, eps=None, elementwise_affine=True):
+            super().__init__()
+            self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+            self.eps = eps
+            self.weight = nn.Parameter(torch.ones(self.normalized_shape)) if elementwise_affine else None
+
+        def forward(self, x):
+            eps = torch.finfo(x.dtype).eps if self.eps is None else self.eps
+            dims = tuple(range(-len(self.normalized_shape), 0))
+            y = x * torch.rsqrt(x.pow(2).mean(dims, keepdim=True) + eps)
+            return y if self.weight is None else y * self.weight
+`,
   PatchEmbedding: `class PatchEmbedding(nn.Module):
     """A ViT patch embedding: a patch_size-strided convolution, then [B, D, H', W'] -> [B, N, D] tokens."""
 
@@ -259,7 +295,7 @@ import torch
 from torch import nn
 `,
   ];
-  for (const h of ['Residual', 'PatchEmbedding', 'ClassToken', 'LearnedPositionalEmbedding', 'SinusoidalPositionalEncoding']) {
+  for (const h of ['Residual', 'RMSNorm', 'PatchEmbedding', 'ClassToken', 'LearnedPositionalEmbedding', 'SinusoidalPositionalEncoding']) {
     if (out.helpers.has(h)) parts.push(`\n${HELPERS_PY[h]}`);
   }
   parts.push(`

@@ -5,7 +5,8 @@ export {
   residual, Conv2d, conv2d, maxPool2d, avgPool2d, globalAvgPool2d, leakyRelu, elu, gelu, softplus, silu,
   softmax, logSoftmax, BatchNorm, batchNorm1d, batchNorm2d, Dropout, dropout, LayerNorm, layerNorm, Embedding,
   embedding, RandomAugment, randomAugment, type LinearOptions, type Conv2dLayerOptions,
-  type BatchNormLayerOptions,
+  type BatchNormLayerOptions, RMSNorm, rmsNorm, GroupNorm, groupNorm, InstanceNorm, instanceNorm1d, instanceNorm2d,
+  type RMSNormLayerOptions, type GroupNormLayerOptions, type InstanceNormLayerOptions,
 } from './layers.js';
 export { calculateGain, fans } from './init.js';
 export { manualSeed, globalRandom } from '../util/random.js';

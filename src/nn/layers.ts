@@ -8,7 +8,7 @@ import { tensor as tensorOf, type Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../util/shape.js';
 import { add, relu as reluOp, sigmoid as sigmoidOp, tanh as tanhOp } from '../ops/elementwise.js';
 import { linear as linearOp } from '../ops/matmul.js';
-import { flatten as flattenOp, reshape } from '../ops/shape-ops.js';
+import { flatten as flattenOp, reshape, unsqueeze } from '../ops/shape-ops.js';
 import { conv2d as conv2dOp, type Conv2dOptions } from '../ops/conv.js';
 import { avgPool2d as avgPoolOp, globalAvgPool2d as gapOp, maxPool2d as maxPoolOp, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
 import { elu as eluOp, gelu as geluOp, leakyRelu as leakyReluOp, silu as siluOp, softplus as softplusOp, type GeluOptions, type SoftplusOptions, GELU_KEYS, SOFTPLUS_KEYS } from '../ops/activation.js';
@@ -16,6 +16,7 @@ import { logSoftmax as logSoftmaxOp, softmax as softmaxOp } from '../ops/softmax
 import { batchNorm as batchNormOp } from '../ops/batchnorm.js';
 import { augment as augmentOp, dropout as dropoutOp, randomKey, seedNext, type AugmentOptions, RANDOM_AUGMENT_KEYS } from '../ops/dropout.js';
 import { layerNorm as layerNormOp } from '../ops/layernorm.js';
+import { groupNorm as groupNormOp, instanceNorm as instanceNormOp, rmsNorm as rmsNormOp } from '../ops/norm.js';
 import { embedding as embeddingOp, narrow, pad } from '../ops/index-ops.js';
 import { deferStateUpdate } from '../graph/state.js';
 import { checkOptions, optionsChecked, keysOf, type Opts } from '../util/options.js';
@@ -28,6 +29,9 @@ export const MAX_POOL2D_KEYS = keysOf<Opts<typeof maxPool2d, 1>>({ stride: 1, pa
 export const AVG_POOL2D_KEYS = keysOf<Opts<typeof avgPool2d, 1>>({ stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 });
 export const BATCH_NORM_KEYS = keysOf<BatchNormLayerOptions>({ eps: 1, momentum: 1, affine: 1 });
 export const LAYER_NORM_KEYS = keysOf<Opts<typeof layerNorm, 1>>({ eps: 1, affine: 1 });
+export const RMS_NORM_KEYS = keysOf<RMSNormLayerOptions>({ eps: 1, affine: 1 });
+export const GROUP_NORM_KEYS = keysOf<GroupNormLayerOptions>({ eps: 1, affine: 1 });
+export const INSTANCE_NORM_KEYS = keysOf<InstanceNormLayerOptions>({ eps: 1, momentum: 1, affine: 1, trackRunningStats: 1 });
 export const EMBEDDING_KEYS = keysOf<Opts<typeof embedding, 2>>({ seed: 1 });
 
 /** Check the trailing dimension(s) of a layer input; the message names the layer and both shapes. */
@@ -328,6 +332,140 @@ export class LayerNorm extends Module {
 }
 
 export const layerNorm = (normalizedShape: number | number[], opts?: { eps?: number; affine?: boolean }) => new LayerNorm(normalizedShape, opts);
+
+export interface RMSNormLayerOptions {
+  /** Added to the mean square (default: none, i.e. torch.finfo(float32).eps = 2⁻²³, as torch). */
+  eps?: number;
+  /** A learnable weight of shape normalizedShape, initialised to ones (default true; torch's elementwise_affine). */
+  affine?: boolean;
+}
+
+/** torch.nn.RMSNorm over the trailing `normalizedShape` dims: x / √(mean(x²) + eps) · weight. */
+export class RMSNorm extends Module {
+  readonly normalizedShape: number[];
+  constructor(normalizedShape: number | number[], readonly opts: RMSNormLayerOptions = {}) {
+    super('RMSNorm');
+    checkOptions('nn.RMSNorm', opts, RMS_NORM_KEYS);
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    if (!this.normalizedShape.length || this.normalizedShape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw sgError(`RMSNorm: normalizedShape must be a positive size or a non-empty list of them, got ${JSON.stringify(normalizedShape)}`);
+    }
+    if (opts.affine ?? true) this.addParameter('weight', init.ones(this.normalizedShape));
+  }
+
+  forward(x: Tensor): Tensor {
+    expectFeatures('RMSNorm', x, this.normalizedShape, `normalizedShape of RMSNorm(${fmtShape(this.normalizedShape)})`);
+    return rmsNormOp(x, this.normalizedShape, (this.opts.affine ?? true) ? this.param('weight') : null, this.opts.eps);
+  }
+
+  protected override describeArgs(): string {
+    return fmtShape(this.normalizedShape);
+  }
+}
+
+export const rmsNorm = (normalizedShape: number | number[], opts?: RMSNormLayerOptions) => new RMSNorm(normalizedShape, opts);
+
+export interface GroupNormLayerOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** A learnable per-channel weight (ones) and bias (zeros) (default true). */
+  affine?: boolean;
+}
+
+/** torch.nn.GroupNorm: the channels of [N, C, *] inputs in numGroups groups, each normalised over its channels and positions. */
+export class GroupNorm extends Module {
+  constructor(readonly numGroups: number, readonly numChannels: number, readonly opts: GroupNormLayerOptions = {}) {
+    super('GroupNorm');
+    checkOptions('nn.GroupNorm', opts, GROUP_NORM_KEYS);
+    for (const [v, n] of [[numGroups, 'numGroups'], [numChannels, 'numChannels']] as const) {
+      if (!Number.isInteger(v) || v < 1) throw sgError(`GroupNorm: ${n} must be a positive integer, got ${v}`);
+    }
+    if (numChannels % numGroups) throw sgError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    if (opts.affine ?? true) {
+      this.addParameter('weight', init.ones([numChannels]));
+      this.addParameter('bias', init.zeros([numChannels]));
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank < 2 || x.shape[1] !== this.numChannels) {
+      throw sgError(`GroupNorm(${this.numGroups}, ${this.numChannels}): input ${x.describe()} must be [N, ${this.numChannels}, ...]`, ShapeError);
+    }
+    const affine = this.opts.affine ?? true;
+    return groupNormOp(x, this.numGroups, affine ? this.param('weight') : null, affine ? this.param('bias') : null, this.opts.eps ?? 1e-5);
+  }
+
+  protected override describeArgs(): string {
+    return `${this.numGroups}, ${this.numChannels}`;
+  }
+}
+
+export const groupNorm = (numGroups: number, numChannels: number, opts?: GroupNormLayerOptions) => new GroupNorm(numGroups, numChannels, opts);
+
+export interface InstanceNormLayerOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Running statistics: running = (1 − momentum)·running + momentum·statistic (default 0.1). */
+  momentum?: number;
+  /** A learnable per-channel weight (ones) and bias (zeros) (default false, as torch). */
+  affine?: boolean;
+  /** Keep running statistics, updated in training and used in eval (default false, as torch). */
+  trackRunningStats?: boolean;
+}
+
+/**
+ * torch.nn.InstanceNorm1d / InstanceNorm2d: each (sample, channel) normalised over its positions, for
+ * batched ([N, C, L] / [N, C, H, W]) and unbatched ([C, L] / [C, H, W]) inputs. With trackRunningStats,
+ * training updates the running statistics (unbiased variance, averaged over the batch) and eval uses
+ * them; the buffers are named as torch's: `running_mean`, `running_var` and `num_batches_tracked`, which
+ * torch's instance norm keeps at 0 (it never counts), and so does this layer.
+ */
+export class InstanceNorm extends Module {
+  constructor(kind: 'InstanceNorm1d' | 'InstanceNorm2d', readonly numFeatures: number, readonly opts: InstanceNormLayerOptions = {}) {
+    super(kind);
+    checkOptions(`nn.${kind}`, opts, INSTANCE_NORM_KEYS);
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw sgError(`${kind}: numFeatures must be a positive integer, got ${numFeatures}`);
+    if (opts.affine ?? false) {
+      this.addParameter('weight', init.ones([numFeatures]));
+      this.addParameter('bias', init.zeros([numFeatures]));
+    }
+    if (opts.trackRunningStats ?? false) {
+      this.addBuffer('running_mean', init.zeros([numFeatures]));
+      this.addBuffer('running_var', init.ones([numFeatures]));
+      this.addBuffer('num_batches_tracked', tensorOf(new Int32Array(1), [], { dtype: 'i32' }));
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const batched = this.kind === 'InstanceNorm1d' ? 3 : 4;
+    const affine = this.opts.affine ?? false;
+    const track = this.opts.trackRunningStats ?? false;
+    const unbatched = x.rank === batched - 1;
+    // torch checks the channels only where weights or running statistics need them (else it warns).
+    if ((x.rank !== batched && !unbatched) || ((affine || track) && x.shape[unbatched ? 0 : 1] !== this.numFeatures)) {
+      const spatial = batched === 3 ? 'L' : 'H, W';
+      throw sgError(`${this.kind}(${this.numFeatures}): input ${x.describe()} must be [N, ${this.numFeatures}, ${spatial}] or [${this.numFeatures}, ${spatial}]`, ShapeError);
+    }
+    const useInputStats = this.training || !track;
+    const r = instanceNormOp(unbatched ? unsqueeze(x, 0) : x, {
+      ...(affine ? { weight: this.param('weight'), bias: this.param('bias') } : {}),
+      ...(track ? { runningMean: this.buffer('running_mean'), runningVar: this.buffer('running_var') } : {}),
+      useInputStats, momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
+    });
+    if (track && useInputStats && r.runningMean && r.runningVar) {
+      if (!deferStateUpdate(this.buffer('running_mean'), r.runningMean)) this.setBuffer('running_mean', r.runningMean);
+      if (!deferStateUpdate(this.buffer('running_var'), r.runningVar)) this.setBuffer('running_var', r.runningVar);
+    }
+    return unbatched ? reshape(r.y, x.shape) : r.y;
+  }
+
+  protected override describeArgs(): string {
+    return `${this.numFeatures}`;
+  }
+}
+
+export const instanceNorm1d = (numFeatures: number, opts?: InstanceNormLayerOptions) => new InstanceNorm('InstanceNorm1d', numFeatures, opts);
+export const instanceNorm2d = (numFeatures: number, opts?: InstanceNormLayerOptions) => new InstanceNorm('InstanceNorm2d', numFeatures, opts);
 
 /** torch.nn.Embedding: a [numEmbeddings, dim] table looked up by i32 indices, initialised N(0, 1). */
 export class Embedding extends Module {

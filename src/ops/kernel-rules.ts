@@ -1,5 +1,6 @@
 // Kernel rules: how an op's 'auto' picks the work split of a row-wise kernel. Softmax, layerNorm,
-// batchNorm, the reductions and cross-entropy each have two kernels for the same result:
+// the group / instance / RMS norms, batchNorm, the reductions and cross-entropy each have two kernels
+// for the same result:
 //
 //   one workgroup per row   the row is split over the workgroup's threads and combined by a tree
 //                           reduction in workgroup memory (a workgroupBarrier per level)
@@ -38,6 +39,10 @@ export const ROW_RULES = {
    * row lanes of the 32×8 column workgroups at 8 each between barriers.
    */
   layerNormColumns: { shortRow: 64, softwareMinRows: 4 },
+  /** groupNorm / instanceNorm / rmsNorm forward and dx (shaders/norm.wgsl): a row is one (sample, group)'s values. */
+  normRows: { shortRow: 64, softwareMinRows: 4 },
+  /** groupNorm / instanceNorm / rmsNorm dweight / dbias: a "row" is one channel's values over the samples (N·L). */
+  normChannels: { shortRow: 64, softwareMinRows: 4 },
   /** batchNorm statistics and backward sums: a row is a channel's N·H·W values. */
   batchNormChannels: { shortRow: 64, softwareMinRows: 4 },
   /**
