@@ -15,3 +15,4 @@ export { metricKernels, accuracyOp, confusionMatrixOp, rowNormKernels, rowNormal
 export { batchNormKernels, batchNormOp, batchNormBackwardOp, batchNormEvalOp } from './ops/batchnorm.js';
 export { dropoutKernels, dropoutBackwardOp, dropoutOp, seedNextOp, seedNext, randomKey, augmentOp } from './ops/dropout.js';
 export { ROW_RULES, oneThreadPerRow } from './ops/kernel-rules.js';
+export { normKernels, rmsNormOp, groupNormOp, instanceNormRunningOp } from './ops/norm.js';

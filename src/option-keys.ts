@@ -11,7 +11,7 @@ import { SAVE_KEYS, LOAD_KEYS } from './io/model.js';
 import { AVERAGE_KEYS, CLASSIFICATION_REPORT_KEYS } from './metrics/classification.js';
 import { REGRESSION_METRIC_KEYS } from './metrics/regression.js';
 import { WEIGHT_INIT_KEYS, KAIMING_KEYS } from './nn/init.js';
-import { LINEAR_KEYS, CONV2D_KEYS, MAX_POOL2D_KEYS, AVG_POOL2D_KEYS, BATCH_NORM_KEYS, LAYER_NORM_KEYS, EMBEDDING_KEYS } from './nn/layers.js';
+import { LINEAR_KEYS, CONV2D_KEYS, MAX_POOL2D_KEYS, AVG_POOL2D_KEYS, BATCH_NORM_KEYS, LAYER_NORM_KEYS, EMBEDDING_KEYS, RMS_NORM_KEYS, GROUP_NORM_KEYS, INSTANCE_NORM_KEYS } from './nn/layers.js';
 import { GELU_KEYS, SOFTPLUS_KEYS } from './ops/activation.js';
 import { BATCH_NORM_OP_KEYS } from './ops/batchnorm.js';
 import { CONV2D_OP_KEYS } from './ops/conv.js';
@@ -28,6 +28,7 @@ import { LOADER_KEYS } from './train/loader.js';
 import { SEARCH_KEYS } from './train/search.js';
 import { CREATION_KEYS, RANDN_KEYS } from './ops/creation.js';
 import { POSITIONAL_KEYS } from './nn/embeddings.js';
+import { INSTANCE_NORM_OP_KEYS } from './ops/norm.js';
 
 export const OPTION_KEYS = {
   sgd: SGD_KEYS,
@@ -93,4 +94,8 @@ export const OPTION_KEYS = {
   creation: CREATION_KEYS,
   randn: RANDN_KEYS,
   positional: POSITIONAL_KEYS,
+  rmsNorm: RMS_NORM_KEYS,
+  groupNorm: GROUP_NORM_KEYS,
+  instanceNorm: INSTANCE_NORM_KEYS,
+  instanceNormOp: INSTANCE_NORM_OP_KEYS,
 } as const;
