@@ -14,5 +14,8 @@ export { crossEntropyKernels, crossEntropyOp, crossEntropyBackwardOp, bceKernels
 export { metricKernels, accuracyOp, confusionMatrixOp, rowNormKernels, rowNormalizeBackwardOp, rowNormalizeOp } from './ops/metrics.js';
 export { batchNormKernels, batchNormOp, batchNormBackwardOp, batchNormEvalOp } from './ops/batchnorm.js';
 export { dropoutKernels, dropoutBackwardOp, dropoutOp, seedNextOp, seedNext, randomKey, augmentOp } from './ops/dropout.js';
-export { ROW_RULES, oneThreadPerRow } from './ops/kernel-rules.js';
+export {
+  attentionKernels, attentionOp, attentionBackwardOp, attentionBiasGradOp, attentionMaskOp, attentionMaskBackwardOp,
+} from './ops/attention.js';
+export { ROW_RULES, oneThreadPerRow, ATTENTION_RULE, attentionRung } from './ops/kernel-rules.js';
 export { normKernels, rmsNormOp, groupNormOp, instanceNormRunningOp } from './ops/norm.js';

@@ -16,6 +16,7 @@ import { GELU_KEYS, SOFTPLUS_KEYS } from './ops/activation.js';
 import { BATCH_NORM_OP_KEYS } from './ops/batchnorm.js';
 import { CONV2D_OP_KEYS } from './ops/conv.js';
 import { RANDOM_AUGMENT_KEYS, DROPOUT_KEYS } from './ops/dropout.js';
+import { ATTENTION_KEYS } from './ops/attention.js';
 import { CROSS_ENTROPY_KEYS, BCE_WITH_LOGITS_KEYS, POINTWISE_LOSS_KEYS, HUBER_LOSS_KEYS } from './ops/loss.js';
 import { MATMUL_KEYS, LINEAR_OP_KEYS } from './ops/matmul.js';
 import { CLIP_GRAD_NORM_KEYS, PENALTY_KEYS } from './ops/optim.js';
@@ -72,6 +73,7 @@ export const OPTION_KEYS = {
   conv2dOp: CONV2D_OP_KEYS,
   batchNormOp: BATCH_NORM_OP_KEYS,
   dropout: DROPOUT_KEYS,
+  scaledDotProductAttention: ATTENTION_KEYS,
   crossEntropy: CROSS_ENTROPY_KEYS,
   bceWithLogits: BCE_WITH_LOGITS_KEYS,
   pointwiseLoss: POINTWISE_LOSS_KEYS,

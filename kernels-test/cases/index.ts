@@ -7,6 +7,7 @@ import { cases as matmul } from './matmul.js';
 import { cases as indexOps } from './index-ops.js';
 import { cases as activation } from './activation.js';
 import { cases as softmax } from './softmax.js';
+import { cases as attention } from './attention.js';
 import { cases as layernorm } from './layernorm.js';
 import { cases as norm } from './norm.js';
 import { cases as conv } from './conv.js';
@@ -25,6 +26,7 @@ export const tables: Record<string, Case[]> = {
   indexOps,
   activation,
   softmax,
+  attention,
   layernorm,
   norm,
   conv,

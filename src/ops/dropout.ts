@@ -102,19 +102,20 @@ export interface DropoutOptions {
   offset?: number;
 }
 
-function checkSeed(seed: number | Tensor | undefined): void {
+/** Checks a `seed` option (of dropout, or of another op drawing from the same generator: `op`). */
+export function checkSeed(seed: number | Tensor | undefined, op = 'dropout'): void {
   if (seed === undefined) return;
   if (seed instanceof Tensor) {
     if (seed.dtype !== 'i32' || seed.size !== 2) {
-      throw sgError(`dropout: seed ${seed.describe()} must be an i32 tensor of 2 values (the key's low and high words)`, ShapeError);
+      throw sgError(`${op}: seed ${seed.describe()} must be an i32 tensor of 2 values (the key's low and high words)`, ShapeError);
     }
   } else if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw sgError(`dropout: seed must be an integer in [0, 2^53) or an i32 tensor of 2 values, got ${String(seed)}`, ShapeError);
+    throw sgError(`${op}: seed must be an integer in [0, 2^53) or an i32 tensor of 2 values, got ${String(seed)}`, ShapeError);
   }
 }
 
 /** The seed as the [2] i32 key tensor the kernels read. */
-function seedTensor(seed: number | Tensor | undefined): Tensor {
+export function seedTensor(seed: number | Tensor | undefined): Tensor {
   if (seed instanceof Tensor) return seed;
   let lo: number;
   let hi: number;

@@ -16,6 +16,7 @@
 // rule follow one adapter class, and a later autotuner replaces these constants by measurements.
 
 import { softwareRules } from '../gpu/device.js';
+import { wgslConsts } from '../gpu/kernels.js';
 import { numel } from '../util/shape.js';
 
 /** Threads per workgroup of the one-thread-per-row kernels (their WGSL @workgroup_size). */
@@ -71,4 +72,33 @@ export function oneThreadPerRow(rule: RowRuleName, length: number, rows: number,
  */
 export function axisView(shape: readonly number[], axis: number): { outer: number; R: number; inner: number } {
   return { outer: numel(shape.slice(0, axis)), R: shape[axis], inner: numel(shape.slice(axis + 1)) };
+}
+
+// ---- attention ------------------------------------------------------------------------------------
+// scaledDotProductAttention has three rungs (src/ops/attention.ts): 'composite' (matmul → scale/mask →
+// softmax → matmul, the L×S weights in memory), 'fused' (FlashAttention-style: one thread per row, K
+// and V tiles through workgroup memory, no L×S matrix) and 'rows' (the same fused kernels reading
+// device memory directly: no barrier). 'auto':
+//   composite  when max(E, Ev) > DMAX: the fused kernels hold a thread's row in private arrays of
+//              DMAX values (shaders/attention.wgsl);
+//   composite  on a software adapter: measured fastest there (bench/RESULTS.md: causal fwd+bwd
+//              8×4×128×32 on SwiftShader, composite 179 ms, fused 520 ms, rows 687 ms; 2.7–3.7× ahead
+//              of both at 4×4×32×32, 8×4×64×32 and 1×4×256×32 too): its matmuls run matmul_reg, 8×8
+//              outputs per thread in registers, where a fused thread does a multiply-add per value it
+//              reads. Only at toy sizes (1×2×16×8: 1.0 ms against 1.5) do the rows kernels' fewer
+//              dispatches win, not worth a rule, so no rule picks 'rows';
+//   fused      otherwise: on a GPU the L×S matrices are the memory traffic FlashAttention removes
+//              (not yet measured on a hardware adapter).
+
+export type AttentionRung = 'composite' | 'fused' | 'rows';
+
+export const ATTENTION_RULE = {
+  /** The largest E and Ev of the fused rungs (DMAX of shaders/attention.wgsl). */
+  maxFusedHeadDim: wgslConsts('attention.wgsl').DMAX,
+} as const;
+
+/** The rung 'auto' runs for head dim max(E, Ev). */
+export function attentionRung(headDim: number, software = softwareRules()): AttentionRung {
+  if (headDim > ATTENTION_RULE.maxFusedHeadDim || software) return 'composite';
+  return 'fused';
 }
