@@ -8,6 +8,7 @@ import * as sg from '../src/index.js';
 import type { MatmulVersion } from '../src/index.js';
 import { host } from '../src/reference/host.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, type ConvGeometry } from '../src/reference/conv.js';
+import { attentionBackward, attentionForward } from '../src/reference/attention.js';
 import type { Impl, Row } from './harness.js';
 import type { Peers } from './peers.js';
 import {
@@ -317,9 +318,71 @@ export function adamRow(peers: Peers, n: number): Row {
   };
 }
 
+// ---- attention ---------------------------------------------------------------------------------------
+
+/** Causal attention on q, k, v [B, H, T, D]. */
+export interface AttentionShape { B: number; H: number; T: number; D: number }
+
+/**
+ * Causal scaled dot-product attention, forward and backward (out, dq, dk, dv from q, k, v and dout):
+ * each shadergrad rung; TensorFlow.js and jax-js composed from their ops (matmul → scale + causal bias
+ * → softmax → matmul) with tf.grads and jax.vjp. FLOPs: per (query, key) pair on or below the diagonal, 4D forward and 10D
+ * backward (FlashAttention's count: the backward's second score computation included).
+ */
+export function attentionRow(peers: Peers, { B, H, T, D }: AttentionShape): Row {
+  const shape = [B, H, T, D];
+  const n = B * H * T * D;
+  const [Q, K, V, DO] = [61, 62, 63, 64].map((seed) => seeded(n, seed));
+  const hq = host(shape, Q);
+  const [hk, hv, hdo] = [host(shape, K), host(shape, V), host(shape, DO)];
+  const attrs = { scale: 1 / Math.sqrt(D), causal: true, maskKind: 'none' as const, p: 0, offset: 0 };
+  const out = attentionForward(hq, hk, hv, null, null, attrs).out.data;
+  const g = attentionBackward(hq, hk, hv, null, null, hdo, attrs);
+  const [q, k, v, dout] = [Q, K, V, DO].map((d) => sg.tensor(d, shape));
+  const pairs = B * H * (T * (T + 1)) / 2;
+  /** The causal mask as a bias for the peers: −1e9 above the diagonal. */
+  const BIAS = Float32Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? -1e9 : 0));
+  const rung = (version: 'composite' | 'fused' | 'rows') => oursPlan(`shadergrad ${version}`, () => {
+    const o = sg.scaledDotProductAttention(q, k, v, { causal: true, version });
+    return [o, ...sg.gradients(sg.sum(sg.mul(o, dout)), [q, k, v])];
+  });
+  return {
+    group: 'attention', name: `causal attention fwd+bwd ${B}×${H}×${T}×${D}`, flops: pairs * 14 * D, bytes: 4 * 8 * n,
+    notes: ['tfjs has no attention op: matMul → scale + causal bias (−1e9) → softmax → matMul, gradients by tf.grads',
+      'jax-js: the same composition with jax.vjp (its nn.dotProductAttention goes through einsum, which needs Iterator helpers, absent from Node 20)'],
+    check: refCheck([[n, (i) => out[i]], [n, (i) => g.dq.data[i]], [n, (i) => g.dk.data[i]], [n, (i) => g.dv.data[i]]], 1e-3),
+    impls: opImpls(peers, {
+      ours: (['composite', 'fused', 'rows'] as const).map(rung),
+      tf: (tf) => {
+        const [tq, tk, tv, tdo] = [Q, K, V, DO].map((d) => tf.tensor4d(d, [B, H, T, D]));
+        const bias = tf.tensor2d(BIAS, [T, T]);
+        const f = (a: TfTensor, b: TfTensor, c: TfTensor) =>
+          tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(a, b, false, true), 1 / Math.sqrt(D)), bias)), c);
+        const grads = tf.grads((a: TfTensor, b: TfTensor, c: TfTensor) => tf.sum(tf.mul(f(a, b, c), tdo)));
+        return { fn: () => [f(tq, tk, tv), ...grads([tq, tk, tv])] };
+      },
+      jax: (jax) => {
+        const np = jax.numpy;
+        const bias = np.array(BIAS, { shape: [T, T] });
+        const attn = (a: JaxArray, b: JaxArray, c: JaxArray) =>
+          np.matmul(jax.nn.softmax(np.add(np.multiply(np.matmul(a, np.transpose(b, [0, 1, 3, 2])), 1 / Math.sqrt(D)), bias.ref), -1), c);
+        return {
+          f: (a, b, c, d) => {
+            const [o, back] = jax.vjp(attn, [a, b, c]);
+            const grads = back(d) as JaxArray[];
+            back.dispose();
+            return [o, ...grads];
+          },
+          args: [Q, K, V, DO].map((d) => np.array(d, { shape })),
+        };
+      },
+    }),
+  };
+}
+
 // ---- groups ------------------------------------------------------------------------------------------
 
-export const GROUPS = ['matmul', 'conv', 'norm', 'optim', 'train'] as const;
+export const GROUPS = ['matmul', 'conv', 'norm', 'attention', 'optim', 'train'] as const;
 export type Group = (typeof GROUPS)[number];
 /** Shapes: 'test' for the page's quick check, 'software' for a CPU adapter (SwiftShader), 'hardware' for a GPU. */
 export type Scale = 'test' | 'software' | 'hardware';
@@ -335,6 +398,11 @@ const SHAPES = {
     software: { rows: 1024, classes: 1000, features: 512, bn: [16, 64, 16, 16] },
     hardware: { rows: 4096, classes: 1000, features: 512, bn: [64, 64, 16, 16] },
   },
+  attention: {
+    test: { B: 1, H: 2, T: 16, D: 8 },
+    software: { B: 8, H: 4, T: 128, D: 32 },
+    hardware: { B: 8, H: 8, T: 512, D: 64 },
+  },
   optim: { test: 1 << 16, software: 1 << 20, hardware: 1 << 20 },
   train: { test: 8, software: 64, hardware: 64 },
 } satisfies Record<Exclude<Group, 'matmul'>, Record<Scale, unknown>>;
@@ -349,6 +417,7 @@ export async function benchRows(peers: Peers, groups: readonly string[], scale: 
     const [n, c, h, w] = s.bn;
     rows.push(softmaxRow(peers, s.rows, s.classes), crossEntropyRow(peers, s.rows, s.classes), layerNormRow(peers, s.rows, s.features), batchNormRow(peers, n, c, h, w));
   }
+  if (groups.includes('attention')) rows.push(attentionRow(peers, SHAPES.attention[scale]));
   if (groups.includes('optim')) rows.push(adamRow(peers, SHAPES.optim[scale]));
   if (groups.includes('train')) {
     const batch = SHAPES.train[scale];

@@ -1,6 +1,6 @@
 // npm run bench — shadergrad's kernels and training steps side by side with TensorFlow.js (WebGPU)
 // and jax-js (WebGPU), in one process on one adapter. Prints a table and writes JSON.
-//   --only matmul,conv,norm,optim,train   groups to run (default all)
+//   --only matmul,conv,norm,attention,optim,train   groups to run (default all)
 //   --sizes 256,512,1024   matmul sizes (default: up to 1024 on a software adapter, 4096 on a GPU)
 //   --reps N               timed repetitions (default 7)
 //   --out FILE             JSON path (default bench/results/latest.json)

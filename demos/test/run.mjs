@@ -204,7 +204,7 @@ try {
         `${ours.filter((m) => m.group === 'matmul').map((m) => `${m.impl} ${m.medianMs.toFixed(2)} ms`).join(', ')}; peers: ${peers.filter((m) => m.group === 'matmul').map((m) => `${m.impl} ${m.ok ? `${m.medianMs.toFixed(2)} ms` : 'failed'}`).join(', ') || 'none'}${res.notes.length ? `; notes: ${res.notes.join('; ')}` : ''}`);
       // Every group ran, and every implementation of it (ours and each peer that loaded) passed its check.
       const loaded = res.peers.filter((p) => !res.notes.some((n) => n.startsWith(p === 'jax' ? 'jax-js' : p)));
-      for (const group of ['conv', 'norm', 'optim', 'train']) {
+      for (const group of ['conv', 'norm', 'attention', 'optim', 'train']) {
         const ms = res.results.filter((m) => m.group === group);
         const bad = ms.filter((m) => !m.ok);
         const libs = ['shadergrad', ...loaded];

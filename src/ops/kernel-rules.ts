@@ -82,7 +82,7 @@ export function axisView(shape: readonly number[], axis: number): { outer: numbe
 //   composite  when max(E, Ev) > DMAX: the fused kernels hold a thread's row in private arrays of
 //              DMAX values (shaders/attention.wgsl);
 //   composite  on a software adapter: measured fastest there (bench/RESULTS.md: causal fwd+bwd
-//              8×4×128×32 on SwiftShader, composite 179 ms, fused 520 ms, rows 687 ms; 2.7–3.7× ahead
+//              8×4×128×32 on SwiftShader, composite 179 ms, fused 522 ms, rows 664 ms; 2.7–3.7× ahead
 //              of both at 4×4×32×32, 8×4×64×32 and 1×4×256×32 too): its matmuls run matmul_reg, 8×8
 //              outputs per thread in registers, where a fused thread does a multiply-add per value it
 //              reads. Only at toy sizes (1×2×16×8: 1.0 ms against 1.5) do the rows kernels' fewer
