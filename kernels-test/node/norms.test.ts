@@ -4,33 +4,15 @@
 // steps and eval, and the state_dict keys of the nn layers. Both kernel rule sets (software and
 // hardware) run the numeric checks. Then the nn layers' own behaviour, the PyTorch export, and the
 // bad-input errors (each names the function, the tensor and its shape).
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorchModelCode } from '../../src/io/pytorch-export.js';
-import { compare } from '../harness.js';
+import { caseOf, expectTorch, f32, loadFixture, type Entry } from '../torch-fixtures.js';
 
-interface Arr { shape: number[]; data: number[] }
-interface Entry { inputs: Record<string, Arr>; outputs: Record<string, Arr>; attrs: Record<string, unknown> }
 interface Key { name: string; dtype: string; shape: number[] }
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/norms/torch.json', import.meta.url), 'utf8')) as {
-  rms_default_eps: number;
-  state_dicts: Record<string, Key[]>;
-  cases: Record<string, Entry>;
-};
-const C = (name: string): Entry => {
-  const e = fixture.cases[name];
-  if (!e) throw new Error(`fixture ${name} missing: rerun kernels-test/fixtures/norms/make.py`);
-  return e;
-};
-const f32 = (a: Arr) => sg.tensor(Float32Array.from(a.data), a.shape);
-
-/** A realised tensor against torch's values (the kernel harness's comparison: atol + rtol·|torch|). */
-async function expectTorch(t: Tensor, want: Arr, what: string, atol = 1e-5, rtol = 1e-4): Promise<void> {
-  expect(t.shape, `${what}: shape`).toEqual(want.shape);
-  expect(compare(what, await t.data(), { data: Float64Array.from(want.data), shape: want.shape }, atol, rtol)).toBe('');
-}
+const fixture = loadFixture<{ rms_default_eps: number; state_dicts: Record<string, Key[]>; cases: Record<string, Entry> }>('norms/torch.json');
+const C = (name: string): Entry => caseOf(fixture, name, 'norms/make.py');
 
 /**
  * A make.py norm_case: y = f(inputs named `names`), the gradients g_<name> of Σ y·r and the second

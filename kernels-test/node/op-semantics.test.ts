@@ -3,35 +3,13 @@
 // with logits' `weight`, conv2d padding 'same' / 'valid', pooling ceilMode, crossEntropy with
 // class-probability targets, and second derivatives (grad of grad) of crossEntropy, BCE with logits,
 // cosineSimilarityMatrix and clipLoss. Both kernel rule sets (software and hardware) run every check.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { caseOf, expectTorch, f32, i32, loadFixture, values, type Entry } from '../torch-fixtures.js';
 
-interface Arr { shape: number[]; data: (number | null)[] }
-interface Entry { inputs: Record<string, Arr>; outputs: Record<string, Arr>; attrs: Record<string, unknown> }
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/op-semantics/torch.json', import.meta.url), 'utf8')) as {
-  cases: Record<string, Entry>;
-};
-const C = (name: string): Entry => {
-  const e = fixture.cases[name];
-  if (!e) throw new Error(`fixture ${name} missing: rerun kernels-test/fixtures/op-semantics/make.py`);
-  return e;
-};
-const vals = (a: Arr) => a.data.map((v) => (v === null ? NaN : v));
-const f32 = (a: Arr) => sg.tensor(Float32Array.from(vals(a)), a.shape);
-const i32 = (a: Arr) => sg.tensor(Int32Array.from(vals(a)), a.shape, { dtype: 'i32' });
-
-/** Compare a realised tensor with torch's values: same shape, NaN where torch has NaN, else close. */
-async function expectTorch(t: Tensor, want: Arr, what: string, atol = 1e-5, rtol = 1e-4): Promise<void> {
-  expect(t.shape, `${what}: shape`).toEqual(want.shape);
-  const got = Array.from(await t.data());
-  const w = vals(want);
-  got.forEach((g, i) => {
-    if (Number.isNaN(w[i])) expect(g, `${what}[${i}] (torch: NaN)`).toBeNaN();
-    else expect(Math.abs(g - w[i]), `${what}[${i}]: got ${g}, torch ${w[i]}`).toBeLessThanOrEqual(atol + rtol * Math.abs(w[i]));
-  });
-}
+const fixture = loadFixture<{ cases: Record<string, Entry> }>('op-semantics/torch.json');
+const C = (name: string): Entry => caseOf(fixture, name, 'op-semantics/make.py');
 
 /**
  * First and second derivatives of a scalar f against torch's: ∇f (outputs named by `g`) and the
@@ -69,7 +47,7 @@ for (const rules of ['software', 'hardware'] as const) {
       await expectTorch(sg.max(x), e.outputs.amax_all, 'max(x)');
       await expectTorch(sg.grad((a: Tensor) => sg.sum(sg.max(a, 1)))(x)[0], e.outputs.grad_amax1, 'd sum(max(x, 1)) / dx');
       for (const [got, name] of [[sg.argmax(x, 1), 'argmax1'], [sg.argmin(x, 1), 'argmin1'], [sg.argmax(x, 0), 'argmax0']] as const) {
-        expect(Array.from(await got.data()), name).toEqual(vals(e.outputs[name]));
+        expect(Array.from(await got.data()), name).toEqual(values(e.outputs[name]));
       }
       // The plain example of the issue: a long row through the workgroup tree too.
       const long = sg.tensor(Float32Array.from({ length: 1000 }, (_, i) => (i === 777 ? NaN : i)), [1000]);
