@@ -28,7 +28,7 @@ import { placeholders, traceStep, type InputSpec, type StepOutputs } from './tra
 import { sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
-export const COMPILE_KEYS = keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1 });
+export const COMPILE_KEYS = keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1, accumulate: 1 });
 export const INPUT_SPEC_KEYS = keysOf<InputSpec>({ shape: 1, dtype: 1, name: 1 });
 
 export interface CompileOptions {
@@ -45,6 +45,12 @@ export interface CompileOptions {
   debug?: boolean;
   /** Fuse chains of elementwise ops into one kernel (default true). */
   fuse?: boolean;
+  /**
+   * Gradient accumulation: each run() is a micro-batch, the optimizer steps on every k-th run with
+   * the mean of the k gradients (one batch k times larger, for a loss that is a mean over the batch).
+   * Batch-norm statistics and dropout keys still update on every run, as in PyTorch. Default 1.
+   */
+  accumulate?: number;
   label?: string;
 }
 
@@ -61,6 +67,9 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   const params = options.params ?? [];
   const { optimizer } = options;
   if (optimizer && params.length === 0) throw sgError('compile: an optimizer needs `params`');
+  const accumulate = options.accumulate ?? 1;
+  if (!Number.isInteger(accumulate) || accumulate < 1) throw sgError(`compile: accumulate must be an integer ≥ 1, got ${String(options.accumulate)}`);
+  if (accumulate > 1 && !optimizer) throw sgError('compile: accumulate needs an optimizer (it sets how many runs make one optimizer step)');
   const inputs = placeholders(options.inputs);
 
   // Parameters and their gradients live in arenas; the optimizer's state in arenas laid out alike.
@@ -72,13 +81,14 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   const traced = await traceStep(fn, inputs, { params, optimizer, paramArena, gradArena, stateArenas, hyper });
   const schedule = scheduleStep(traced, !options.debug && options.fuse !== false);
   const place = placeValues({ traced, order: schedule.order, inputs, params, paramArena, gradArena, debug: !!options.debug, label });
-  const { dispatches, prepared, rows, afterPassCopies, dynamic, scratchBuffers } = await recordStep({
-    traced, schedule, place, paramArena, gradArena, stateArenas,
+  const { dispatches, prepared, rows, afterPassCopies, dynamic, scratchBuffers, accumulation } = await recordStep({
+    traced, schedule, place, paramArena, gradArena, stateArenas, accumulate,
   });
 
-  // A zeroed gradient arena (its alignment padding is never written).
+  // A zeroed gradient arena (its alignment padding is never written), and accumulator.
   const init = device.createCommandEncoder();
   if (gradArena) init.clearBuffer(gradArena.buffer, gradArena.offset, Math.ceil(gradArena.byteLength / 4) * 4);
+  if (accumulation) init.clearBuffer(accumulation.acc.buffer, accumulation.acc.offset, accumulation.acc.byteLength);
   device.queue.submit([init.finish()]);
   noteSubmit();
 
@@ -88,6 +98,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   for (const n of schedule.order) for (const t of n.inputs) if (t.node.storage[t.index]) keep.push(t.node.storage[t.index]!.retain());
   for (const t of inputs) keep.push(t.storage!.retain());
   if (gradArena) keep.push(gradArena);
+  if (accumulation) keep.push(accumulation.acc);
   for (const a of stateArenas) keep.push(a.retain());
   const fixedBytes = inputs.reduce((n, t) => n + t.size * 4, 0) + (paramArena ? paramArena.size * 4 * (2 + stateArenas.length) : 0);
 
@@ -98,6 +109,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     debugValues: options.debug ? debugValues(schedule.order, place) : undefined,
     afterPassCopies,
     written: [...(traced.update ? params : []), ...traced.stateUpdates.map(([t]) => t)],
+    accumulation,
   });
 }
 

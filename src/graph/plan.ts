@@ -16,7 +16,7 @@ import { optimizerStateOf, type Hyper, type PlanOptimizer } from './optimizer-st
 import {
   firstNonFinite, formatExplain, profileReport, timeDispatches, traceEventsOf, type DebugValue, type ExplainRow, type MemoryStats, type ProfileReport, type Timings,
 } from './plan-views.js';
-import { rewriteHyperUniforms, type AfterPassCopy, type DynamicDispatch } from './record.js';
+import { rewriteHyperUniforms, type Accumulation, type AfterPassCopy, type DynamicDispatch } from './record.js';
 import { ShadergradError, sgError, ShapeError } from '../util/errors.js';
 
 export interface StepRecord {
@@ -54,6 +54,8 @@ export interface PlanParts {
   afterPassCopies: AfterPassCopy[];
   /** Tensors each step writes in place (parameters, running statistics). */
   written: Tensor[];
+  /** Gradient accumulation: the optimizer steps on every k-th run (src/graph/record.ts). */
+  accumulation?: Accumulation;
 }
 
 export class NonFiniteError extends ShadergradError {
@@ -157,8 +159,10 @@ export class Plan {
     });
     const step = ++this.step;
     let hyper: Hyper | undefined;
-    const { optimizer } = this.parts;
-    if (optimizer && this.parts.hyper) {
+    const { optimizer, accumulation } = this.parts;
+    // With gradient accumulation the optimizer steps on every k-th run only (its step count too).
+    const update = !accumulation || step % accumulation.k === 0;
+    if (optimizer && this.parts.hyper && update) {
       // The optimizer's step counts every plan that updates the same parameters.
       const shared = optimizerStateOf(optimizer);
       shared.step++;
@@ -169,7 +173,7 @@ export class Plan {
     for (const [s] of copies) s.retain(); // an input tensor disposed before a deferred submit keeps its values
     const { submission, result } = submitInOrder(() => {
       try {
-        this.submitStep(step, writes, copies, hyper);
+        this.submitStep(step, writes, copies, hyper, update);
       } finally {
         for (const [s] of copies) s.release();
       }
@@ -186,7 +190,7 @@ export class Plan {
   }
 
   /** Write the inputs, encode the step, submit (at this step's turn in the queue). */
-  private submitStep(step: number, writes: [Tensor, Float32Array | Int32Array][], copies: [Storage, Tensor][], hyper: Hyper | undefined): void {
+  private submitStep(step: number, writes: [Tensor, Float32Array | Int32Array][], copies: [Storage, Tensor][], hyper: Hyper | undefined, update = true): void {
     const { device } = gpu();
     const { prepared, outputRefs } = this.parts;
     if (this.disposed) throw sgError(`plan '${this.label}' was disposed before step ${step} was submitted`);
@@ -202,8 +206,21 @@ export class Plan {
     for (const [src, ph] of copies) {
       encoder.copyBufferToBuffer(src.buffer, src.offset, ph.storage!.buffer, ph.storage!.offset, ph.size * 4);
     }
-    encodeDispatches(encoder, this.dispatches, prepared);
-    for (const c of this.parts.afterPassCopies) encoder.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, c.bytes);
+    const acc = this.parts.accumulation;
+    if (acc && !update) {
+      // A micro-step: forward, backward and acc + grads only; then acc ← the sum.
+      const n = acc.microDispatches;
+      encodeDispatches(encoder, this.dispatches.slice(0, n),
+        { ...prepared, pipelines: prepared.pipelines.slice(0, n), bindGroups: prepared.bindGroups.slice(0, n) });
+      encoder.copyBufferToBuffer(acc.sum, 0, acc.acc.buffer, acc.acc.offset, acc.acc.byteLength);
+    } else {
+      encodeDispatches(encoder, this.dispatches, prepared);
+      if (acc) encoder.clearBuffer(acc.acc.buffer, acc.acc.offset, acc.acc.byteLength);
+    }
+    for (const c of this.parts.afterPassCopies) {
+      if (c.optimizer && !update) continue;
+      encoder.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, c.bytes);
+    }
     const read = outputRefs.length > 0 && step % this.parts.readEvery === 0;
     let staging: GPUBuffer | undefined;
     if (read) {

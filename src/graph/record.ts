@@ -8,10 +8,10 @@
 
 import { gpu } from '../gpu/device.js';
 import { Recorder, prepare, type Prepared, type RecordedCommand, type RecordedDispatch } from '../runtime/executor.js';
-import { packParams, type KernelDef } from '../gpu/kernels.js';
+import { packParams, wgslConsts, type KernelDef } from '../gpu/kernels.js';
 import { count } from '../gpu/stats.js';
-import type { Storage } from '../memory/pool.js';
-import { COPY_CODE, unaryKernel } from '../ops/elementwise.js';
+import { Storage } from '../memory/pool.js';
+import { BINARY_CODES, binaryKernel, COPY_CODE, UNARY_CODES, unaryKernel } from '../ops/elementwise.js';
 import { fmtShape, type Meta } from '../util/shape.js';
 import { grid1d } from '../gpu/dispatch.js';
 import type { Node, Tensor } from '../tensor/tensor.js';
@@ -24,11 +24,29 @@ import type { TracedStep } from './trace.js';
 import { opOf } from '../ops/op.js';
 import { sgError } from '../util/errors.js';
 
+/** binary_forward's layout for two operands of one shape. */
+const { LAYOUT_SAME } = wgslConsts('elementwise.wgsl');
+
 /** A copy command encoded after a plan's compute pass. */
 export interface AfterPassCopy {
   src: { buffer: GPUBuffer; offset: number };
   dst: { buffer: GPUBuffer; offset: number };
   bytes: number;
+  /** The optimizer's results: with gradient accumulation, copied only on the steps that update. */
+  optimizer?: boolean;
+}
+
+/**
+ * Gradient accumulation over `k` micro-steps: every step adds the gradient arena into `acc` (through
+ * `sum`, since a kernel may not read and write one buffer); the k-th step scales the sum by 1/k into
+ * the gradient arena, runs the optimizer and zeroes `acc`. Dispatches [0, microDispatches) run on
+ * every step, the rest (the scaling and the optimizer) only on the k-th.
+ */
+export interface Accumulation {
+  k: number;
+  acc: Storage;
+  sum: GPUBuffer;
+  microDispatches: number;
 }
 
 /** An optimizer dispatch whose uniform values follow the hyper-parameters of each step. */
@@ -46,6 +64,7 @@ export interface Recording {
   dynamic: DynamicDispatch[];
   /** Scratch buffers the ops asked for (the plan owns them). */
   scratchBuffers: GPUBuffer[];
+  accumulation?: Accumulation;
 }
 
 export interface RecordArgs {
@@ -55,9 +74,11 @@ export interface RecordArgs {
   paramArena?: Arena;
   gradArena?: Storage;
   stateArenas: Storage[];
+  /** Accumulate gradients over this many micro-steps before each optimizer step (default 1). */
+  accumulate?: number;
 }
 
-export async function recordStep({ traced, schedule, place, paramArena, gradArena, stateArenas }: RecordArgs): Promise<Recording> {
+export async function recordStep({ traced, schedule, place, paramArena, gradArena, stateArenas, accumulate = 1 }: RecordArgs): Promise<Recording> {
   const rec = new Recorder(true);
   const rows: Omit<ExplainRow, 'ms'>[] = [];
   const record = (node: Node) => {
@@ -99,6 +120,27 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
     });
     rows.push(copyRow(rows.length, 'gradient → arena', src.label, 'grads', n));
   }
+  let accumulation: Accumulation | undefined;
+  if (accumulate > 1 && gradArena && traced.update) {
+    const n = gradArena.byteLength / 4;
+    const grid = grid1d(n, 256, rec.limits.maxWorkgroupsPerDim);
+    const acc = Storage.allocate(gradArena.byteLength, 'accumulated gradients');
+    const sum = rec.scratch(gradArena.byteLength);
+    rec.op = 'accumulate gradients';
+    rec.nodeId = undefined;
+    rec.dispatch(binaryKernel, {
+      bind: { a: acc.ref, b: gradArena.ref, out: sum }, params: { n, rank: 1, shape: [n], astride: [1], bstride: [1] },
+      overrides: { OP: BINARY_CODES.add, LAYOUT: LAYOUT_SAME }, grid,
+    });
+    rows.push(copyRow(rows.length, 'accumulate gradients', 'acc + grads', 'sum', n));
+    const microDispatches = rec.commands.length;
+    rec.op = `mean of ${accumulate} gradients`;
+    rec.dispatch(unaryKernel, {
+      bind: { x: sum, y: gradArena.ref }, params: { n, alpha: 1 / accumulate }, overrides: { OP: UNARY_CODES.scale }, grid,
+    });
+    rows.push(copyRow(rows.length, `mean of ${accumulate} gradients`, 'sum', 'grads', n));
+    accumulation = { k: accumulate, acc, sum, microDispatches };
+  }
   for (const node of schedule.optimizerNodes) record(node);
   const after = afterPassCopies(traced, place, paramArena, stateArenas);
 
@@ -124,7 +166,7 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
     .filter((x) => x.node !== undefined && x.node.inputs.length > 0 && x.node.attrs !== null);
   const tagged = candidates.filter((x) => typeof (x.node.attrs as { hyperGroup?: unknown }).hyperGroup === 'number');
   const dynamic = tagged.length ? tagged : candidates;
-  return { dispatches, prepared, rows, afterPassCopies: after.copies, dynamic, scratchBuffers: rec.scratchBuffers };
+  return { dispatches, prepared, rows, afterPassCopies: after.copies, dynamic, scratchBuffers: rec.scratchBuffers, accumulation };
 }
 
 /**
@@ -133,20 +175,20 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
  * kernel), in the same submit. Their explain rows follow the dispatches' rows.
  */
 function afterPassCopies(traced: TracedStep, place: Placement, paramArena: Arena | undefined, stateArenas: Storage[]): { copies: AfterPassCopy[]; rows: Omit<ExplainRow, 'ms'>[] } {
-  const wanted: { src: Placed; dst: Storage; n: number; what: string; to: string }[] = [];
+  const wanted: { src: Placed; dst: Storage; n: number; what: string; to: string; optimizer?: boolean }[] = [];
   if (traced.update && paramArena) {
     const pairs: [Tensor, Storage, string][] = [[traced.update.param, paramArena.storage, 'params'],
       ...traced.update.states.map((t, k) => [t, stateArenas[k], `state${k}`] as [Tensor, Storage, string])];
-    for (const [t, dst, name] of pairs) wanted.push({ src: place.of(t), dst, n: paramArena.size, what: `optimizer → ${name}`, to: name });
+    for (const [t, dst, name] of pairs) wanted.push({ src: place.of(t), dst, n: paramArena.size, what: `optimizer → ${name}`, to: name, optimizer: true });
   }
   for (const [target, value] of traced.stateUpdates) {
     wanted.push({ src: place.of(value), dst: target.storage!, n: target.size, what: `state → ${target.name ?? `#${target.node.id}`}`, to: target.name ?? 'state' });
   }
   const copies: AfterPassCopy[] = [];
   const rows: Omit<ExplainRow, 'ms'>[] = [];
-  for (const { src, dst, n, what, to } of wanted) {
+  for (const { src, dst, n, what, to, optimizer } of wanted) {
     if (src.storage === dst || n === 0) continue; // updated in place already
-    copies.push({ src: bufferAt(src.ref), dst: { buffer: dst.buffer, offset: dst.offset }, bytes: n * 4 });
+    copies.push({ src: bufferAt(src.ref), dst: { buffer: dst.buffer, offset: dst.offset }, bytes: n * 4, optimizer });
     rows.push({ ...copyRow(0, what, src.label, to, n), kernel: 'copyBufferToBuffer', file: 'command encoder', entry: 'copy' });
   }
   return { copies, rows };

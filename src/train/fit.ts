@@ -31,7 +31,7 @@ import { sgError } from '../util/errors.js';
 export const FIT_KEYS = keysOf<FitOptions>({
     data: 1, validationData: 1, validationSplit: 1, loss: 1, optimizer: 1, epochs: 1, batchSize: 1, shuffle: 1, dropLast: 1,
     earlyStopping: 1, metrics: 1, seed: 1, augment: 1, readEvery: 1, onStepEnd: 1, onEpochEnd: 1, onWarning: 1,
-    checkpoint: 1, resumeFrom: 1, diagnose: 1,
+    checkpoint: 1, resumeFrom: 1, diagnose: 1, accumulate: 1,
   });
 export const EARLY_STOPPING_KEYS = keysOf<EarlyStopping>({ patience: 1, minDelta: 1, monitor: 1, restoreBest: 1 });
 export const EVALUATE_KEYS = keysOf<EvaluateOptions>({ loss: 1, batchSize: 1, metrics: 1, resident: 1 });
@@ -89,6 +89,13 @@ export interface FitOptions {
   augment?: (x: Tensor) => Tensor;
   /** Read losses back every N steps (default 1: every loss is recorded). */
   readEvery?: number;
+  /**
+   * Gradient accumulation: `batchSize` is a micro-batch and the optimizer steps once every
+   * `accumulate` micro-batches with their mean gradient (one batch `accumulate` times larger). Only
+   * full micro-batches are used (dropLast); a group left open at the end of an epoch continues into
+   * the next, one left at the end of training is not applied (a warning says so). Default 1.
+   */
+  accumulate?: number;
   onStepEnd?: (s: StepInfo) => void;
   onEpochEnd?: (r: EpochRecord, history: EpochRecord[]) => void | Promise<void>;
   /** Warnings from the diagnosis checks (default: console.warn). */
@@ -168,6 +175,8 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   const readEvery = Math.max(1, opts.readEvery ?? 1);
   const plans = new Map<number, Plan>();
   const optimizer = opts.optimizer;
+  const accumulate = opts.accumulate ?? 1;
+  if (!Number.isInteger(accumulate) || accumulate < 1) throw sgError(`fit: accumulate must be an integer ≥ 1, got ${String(opts.accumulate)}`);
 
   const trainPlan = async (batch: number): Promise<Plan> => {
     let p = plans.get(batch);
@@ -183,7 +192,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         return res;
       }, {
         inputs: [{ shape: [batch], dtype: 'i32', name: 'batch indices' }], params: optimizer.params, optimizer,
-        readEvery, label: `train step (batch ${batch})`,
+        readEvery, label: `train step (batch ${batch})`, accumulate,
       });
       plans.set(batch, p);
     }
@@ -266,7 +275,9 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       optimizer.setEpoch(epoch - 1);
       const lr = optimizer.currentLr();
       const t0 = performance.now();
-      const batches = epochBatches(train.length, { batchSize: opts.batchSize, shuffle: opts.shuffle, dropLast: opts.dropLast, seed: opts.seed }, epoch);
+      // With accumulation every micro-batch is full, so that one plan (one accumulator) serves them all.
+      const dropLast = opts.dropLast || accumulate > 1;
+      const batches = epochBatches(train.length, { batchSize: opts.batchSize, shuffle: opts.shuffle, dropLast, seed: opts.seed }, epoch);
       let lossSum = 0;
       let lossCount = 0;
       let correct = 0;
@@ -351,6 +362,9 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       if (opts.checkpoint) await saveCheckpointNow(epoch);
     }
     if (bestSnapshot && history.stoppedEarly) await assignAll(optimizer.params.map((p, i) => [p, bestSnapshot![i]] as [Tensor, Tensor]));
+    if (accumulate > 1 && runs % accumulate !== 0) {
+      warn(`accumulate: the last ${runs % accumulate} micro-batch(es) did not complete a group of ${accumulate} and were not applied`);
+    }
   } finally {
     bestSnapshot?.forEach((t) => t.dispose());
     dropSnapshot();
