@@ -36,3 +36,22 @@ export async function expectTorch(t: Tensor, want: Arr, what: string, atol = 1e-
     else expect(Math.abs(g - w[i]), `${what}[${i}]: got ${g}, torch ${w[i]}`).toBeLessThanOrEqual(atol + rtol * Math.abs(w[i]));
   });
 }
+
+/** Tolerances [atol, rtol] of expectSecondOrder's two checks (default: expectTorch's). */
+export interface SecondOrderTolerance { g?: [number, number]; h?: [number, number] }
+
+/**
+ * First and second derivatives of a scalar f against torch's: ∇f (outputs named by `names.g`) and
+ * the Hessian-vector product ∇⟨∇f, v⟩ (outputs named by `names.h`), one input, vector and name per
+ * position.
+ */
+export async function expectSecondOrder(
+  what: string, e: Entry, f: (...xs: Tensor[]) => Tensor, xs: Tensor[], vs: Tensor[], names: { g: string[]; h: string[] },
+  tol: SecondOrderTolerance = {},
+): Promise<void> {
+  const g = (...a: Tensor[]) => sg.grad(f)(...a);
+  const gs = g(...xs);
+  for (let i = 0; i < xs.length; i++) await expectTorch(gs[i], e.outputs[names.g[i]], `${what} ${names.g[i]}`, ...(tol.g ?? []));
+  const hs = sg.grad((...a: Tensor[]) => g(...a).map((gi, i) => sg.sum(sg.mul(gi, vs[i]))).reduce((p, q) => sg.add(p, q)))(...xs);
+  for (let i = 0; i < xs.length; i++) await expectTorch(hs[i], e.outputs[names.h[i]], `${what} grad of grad ${names.h[i]}`, ...(tol.h ?? []));
+}

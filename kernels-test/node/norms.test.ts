@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { pytorchModelCode } from '../../src/io/pytorch-export.js';
-import { caseOf, expectTorch, f32, loadFixture, type Entry } from '../torch-fixtures.js';
+import { caseOf, expectSecondOrder, expectTorch, f32, loadFixture, type Entry } from '../torch-fixtures.js';
 
 interface Key { name: string; dtype: string; shape: number[] }
 const fixture = loadFixture<{ rms_default_eps: number; state_dicts: Record<string, Key[]>; cases: Record<string, Entry> }>('norms/torch.json');
@@ -24,13 +24,8 @@ async function expectCase(name: string, names: string[], f: (...xs: Tensor[]) =>
   const r = f32(e.inputs.r);
   const vs = names.map((n) => f32(e.inputs[`v_${n}`]));
   await expectTorch(f(...xs), e.outputs.y, `${name} y`, atol, rtol);
-  const loss = (...a: Tensor[]) => sg.sum(sg.mul(f(...a), r));
-  const gs = sg.grad(loss)(...xs);
-  for (let i = 0; i < names.length; i++) await expectTorch(gs[i], e.outputs[`g_${names[i]}`], `${name} d/d${names[i]}`, atol, rtol);
-  const hs = sg.grad((...a: Tensor[]) => sg.grad(loss)(...a).map((g, i) => sg.sum(sg.mul(g, vs[i]))).reduce((p, q) => sg.add(p, q)))(...xs);
-  for (let i = 0; i < names.length; i++) {
-    await expectTorch(hs[i], e.outputs[`h_${names[i]}`], `${name} second derivative ${names[i]}`, 10 * atol, 10 * rtol);
-  }
+  await expectSecondOrder(name, e, (...a: Tensor[]) => sg.sum(sg.mul(f(...a), r)), xs, vs,
+    { g: names.map((n) => `g_${n}`), h: names.map((n) => `h_${n}`) }, { g: [atol, rtol], h: [10 * atol, 10 * rtol] });
 }
 
 beforeAll(async () => {
