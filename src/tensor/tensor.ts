@@ -49,8 +49,6 @@ export class Node {
   tensors: Tensor[] = [];
   /** The submission that computes this node's outputs, while it may still be waiting in the queue. */
   pending?: Submission;
-  /** Recorded while compile() traced a step: part of a plan, never realised on its own. */
-  readonly inPlan = planTracing > 0;
   constructor(
     readonly op: NodeOp,
     public inputs: Tensor[],
@@ -199,7 +197,9 @@ export function apply<A>(op: NodeOp<A>, inputs: Tensor[], attrs: A): Tensor[] {
     const src = inputs[0].storage;
     if (src) node.storage[0] = src.retain();
   } else {
-    for (const t of inputs) if (t.storage) noteReader(t.storage, node);
+    // A node recorded while compile() traces a step belongs to the plan and is never realised on
+    // its own: it is no reader to realise before a write.
+    if (planTracing === 0) for (const t of inputs) if (t.storage) noteReader(t.storage, node);
   }
   return node.tensors;
 }
@@ -227,7 +227,7 @@ function noteReader(s: Storage, node: Node): void {
 
 function pendingReader(r: WeakRef<Node>): Node | undefined {
   const n = r.deref();
-  return n && !n.inPlan && !n.realised && n.tensors.some((t) => !t.isDisposed) ? n : undefined;
+  return n && !n.realised && n.tensors.some((t) => !t.isDisposed) ? n : undefined;
 }
 
 let planTracing = 0;
