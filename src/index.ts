@@ -43,7 +43,7 @@ export {
 export { accuracy, confusionMatrix, normalizeRows, cosineSimilarityMatrix } from './ops/metrics.js';
 export { batchNorm, type BatchNormVersion, type BatchNormOptions, type BatchNormResult } from './ops/batchnorm.js';
 export { dropout, augment, type DropoutOptions, type AugmentOptions } from './ops/dropout.js';
-export { scaledDotProductAttention, type AttentionOptions, type AttentionVersion } from './ops/attention.js';
+export { scaledDotProductAttention, attentionWeights, type AttentionOptions, type AttentionWeightsOptions, type AttentionVersion } from './ops/attention.js';
 export {
   sgdUpdate, rmspropUpdate, adamUpdate, adamWUpdate, penaltyGrad, penaltyValue, clipGradNorm, clipGradValue,
   type SgdUpdateOptions, type RmspropUpdateOptions, type AdamUpdateOptions, type PenaltyOptions,

@@ -16,7 +16,11 @@ import { GELU_KEYS, SOFTPLUS_KEYS } from './ops/activation.js';
 import { BATCH_NORM_OP_KEYS } from './ops/batchnorm.js';
 import { CONV2D_OP_KEYS } from './ops/conv.js';
 import { RANDOM_AUGMENT_KEYS, DROPOUT_KEYS } from './ops/dropout.js';
-import { ATTENTION_KEYS } from './ops/attention.js';
+import { ATTENTION_KEYS, ATTENTION_WEIGHTS_KEYS } from './ops/attention.js';
+import {
+  MULTIHEAD_ATTENTION_KEYS, ATTENTION_MASK_KEYS, ATTENTION_CALL_KEYS, TRANSFORMER_ENCODER_LAYER_KEYS, ENCODER_LAYER_CALL_KEYS,
+  TRANSFORMER_ENCODER_KEYS, ENCODER_CALL_KEYS,
+} from './nn/transformer.js';
 import { CROSS_ENTROPY_KEYS, BCE_WITH_LOGITS_KEYS, POINTWISE_LOSS_KEYS, HUBER_LOSS_KEYS } from './ops/loss.js';
 import { MATMUL_KEYS, LINEAR_OP_KEYS } from './ops/matmul.js';
 import { CLIP_GRAD_NORM_KEYS, PENALTY_KEYS } from './ops/optim.js';
@@ -74,6 +78,14 @@ export const OPTION_KEYS = {
   batchNormOp: BATCH_NORM_OP_KEYS,
   dropout: DROPOUT_KEYS,
   scaledDotProductAttention: ATTENTION_KEYS,
+  attentionWeights: ATTENTION_WEIGHTS_KEYS,
+  multiheadAttention: MULTIHEAD_ATTENTION_KEYS,
+  attentionMasks: ATTENTION_MASK_KEYS,
+  attentionCall: ATTENTION_CALL_KEYS,
+  transformerEncoderLayer: TRANSFORMER_ENCODER_LAYER_KEYS,
+  encoderLayerCall: ENCODER_LAYER_CALL_KEYS,
+  transformerEncoder: TRANSFORMER_ENCODER_KEYS,
+  encoderCall: ENCODER_CALL_KEYS,
   crossEntropy: CROSS_ENTROPY_KEYS,
   bceWithLogits: BCE_WITH_LOGITS_KEYS,
   pointwiseLoss: POINTWISE_LOSS_KEYS,

@@ -6,7 +6,7 @@ export {
   softmax, logSoftmax, BatchNorm, batchNorm1d, batchNorm2d, Dropout, dropout, LayerNorm, layerNorm, Embedding,
   embedding, RandomAugment, randomAugment, type LinearOptions, type Conv2dLayerOptions,
   type BatchNormLayerOptions, RMSNorm, rmsNorm, GroupNorm, groupNorm, InstanceNorm, instanceNorm1d, instanceNorm2d,
-  type RMSNormLayerOptions, type GroupNormLayerOptions, type InstanceNormLayerOptions,
+  type RMSNormLayerOptions, type LayerNormLayerOptions, type GroupNormLayerOptions, type InstanceNormLayerOptions,
 } from './layers.js';
 export { calculateGain, fans } from './init.js';
 export { manualSeed, globalRandom } from '../util/random.js';
@@ -15,3 +15,9 @@ export {
   SinusoidalPositionalEncoding, LearnedPositionalEmbedding, PatchEmbedding, ClassToken, sinusoidalPositionalEncoding,
   learnedPositionalEmbedding, patchEmbedding, classToken, sinusoidalTable, type PositionalOptions,
 } from './embeddings.js';
+export {
+  MultiheadAttention, multiheadAttention, TransformerEncoderLayer, transformerEncoderLayer, TransformerEncoder,
+  transformerEncoder, ModuleList, generateSquareSubsequentMask, type MultiheadAttentionOptions, type AttentionMasks,
+  type AttentionCallOptions, type TransformerEncoderLayerOptions, type EncoderLayerCallOptions,
+  type TransformerEncoderOptions, type EncoderCallOptions,
+} from './transformer.js';

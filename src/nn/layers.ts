@@ -23,12 +23,12 @@ import { checkOptions, optionsChecked, keysOf, type Opts } from '../util/options
 import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
-export const LINEAR_KEYS = keysOf<LinearOptions>({ bias: 1, init: 1, seed: 1 });
+export const LINEAR_KEYS = keysOf<LinearOptions>({ bias: 1, init: 1, biasInit: 1, seed: 1 });
 export const CONV2D_KEYS = keysOf<Conv2dLayerOptions>({ stride: 1, padding: 1, dilation: 1, groups: 1, bias: 1, init: 1, seed: 1 });
 export const MAX_POOL2D_KEYS = keysOf<Opts<typeof maxPool2d, 1>>({ stride: 1, padding: 1, ceilMode: 1 });
 export const AVG_POOL2D_KEYS = keysOf<Opts<typeof avgPool2d, 1>>({ stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 });
 export const BATCH_NORM_KEYS = keysOf<BatchNormLayerOptions>({ eps: 1, momentum: 1, affine: 1 });
-export const LAYER_NORM_KEYS = keysOf<Opts<typeof layerNorm, 1>>({ eps: 1, affine: 1 });
+export const LAYER_NORM_KEYS = keysOf<LayerNormLayerOptions>({ eps: 1, affine: 1, bias: 1 });
 export const RMS_NORM_KEYS = keysOf<RMSNormLayerOptions>({ eps: 1, affine: 1 });
 export const GROUP_NORM_KEYS = keysOf<GroupNormLayerOptions>({ eps: 1, affine: 1 });
 export const INSTANCE_NORM_KEYS = keysOf<InstanceNormLayerOptions>({ eps: 1, momentum: 1, affine: 1, trackRunningStats: 1 });
@@ -46,6 +46,8 @@ export interface LinearOptions {
   bias?: boolean;
   /** Weight initializer (default: PyTorch's kaiming-uniform with a = √5, i.e. U(±1/√in)). */
   init?: 'default' | 'xavierUniform' | 'xavierNormal' | 'kaimingUniform' | 'kaimingNormal';
+  /** Bias initializer: 'default' (PyTorch's U(±1/√in)) or 'zeros' (as nn.MultiheadAttention's out_proj). */
+  biasInit?: 'default' | 'zeros';
   seed?: number;
 }
 
@@ -78,7 +80,11 @@ export class Linear extends Module {
     }
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.addParameter('weight', initWeight([outFeatures, inFeatures], bound, opts));
-    if (opts.bias ?? true) this.bias = this.addParameter('bias', init.uniform([outFeatures], -bound, bound, { seed: opts.seed }));
+    const biasInit = opts.biasInit ?? 'default';
+    if (biasInit !== 'default' && biasInit !== 'zeros') throw sgError(`Linear: biasInit must be 'default' or 'zeros', got ${JSON.stringify(biasInit)}`);
+    if (opts.bias ?? true) {
+      this.bias = this.addParameter('bias', biasInit === 'zeros' ? init.zeros([outFeatures]) : init.uniform([outFeatures], -bound, bound, { seed: opts.seed }));
+    }
   }
 
   forward(x: Tensor): Tensor {
@@ -308,22 +314,32 @@ export class Dropout extends Module {
 
 export const dropout = (p = 0.5) => new Dropout(p);
 
+export interface LayerNormLayerOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Learnable weight (ones) and bias (zeros) (default true; torch's elementwise_affine). */
+  affine?: boolean;
+  /** With affine, a learnable bias too (default true; torch ≥ 2.1's `bias`). */
+  bias?: boolean;
+}
+
 /** torch.nn.LayerNorm over the trailing `normalizedShape` dims, with learnable γ, β. */
 export class LayerNorm extends Module {
   readonly normalizedShape: number[];
-  constructor(normalizedShape: number | number[], readonly opts: { eps?: number; affine?: boolean } = {}) {
+  constructor(normalizedShape: number | number[], readonly opts: LayerNormLayerOptions = {}) {
     super('LayerNorm');
     checkOptions('nn.LayerNorm', opts, LAYER_NORM_KEYS);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (opts.affine ?? true) {
       this.addParameter('weight', init.ones(this.normalizedShape));
-      this.addParameter('bias', init.zeros(this.normalizedShape));
+      if (opts.bias ?? true) this.addParameter('bias', init.zeros(this.normalizedShape));
     }
   }
 
   forward(x: Tensor): Tensor {
     const affine = this.opts.affine ?? true;
-    return layerNormOp(x, this.normalizedShape, affine ? this.param('weight') : null, affine ? this.param('bias') : null, this.opts.eps ?? 1e-5);
+    const bias = affine && (this.opts.bias ?? true);
+    return layerNormOp(x, this.normalizedShape, affine ? this.param('weight') : null, bias ? this.param('bias') : null, this.opts.eps ?? 1e-5);
   }
 
   protected override describeArgs(): string {
@@ -331,7 +347,7 @@ export class LayerNorm extends Module {
   }
 }
 
-export const layerNorm = (normalizedShape: number | number[], opts?: { eps?: number; affine?: boolean }) => new LayerNorm(normalizedShape, opts);
+export const layerNorm = (normalizedShape: number | number[], opts?: LayerNormLayerOptions) => new LayerNorm(normalizedShape, opts);
 
 export interface RMSNormLayerOptions {
   /** Added to the mean square (default: none, i.e. torch.finfo(float32).eps = 2⁻²³, as torch). */

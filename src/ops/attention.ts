@@ -366,17 +366,18 @@ export const attentionMaskOp: OpDef<MaskAttrs> = defineOp<MaskAttrs>({
 });
 
 /** The composite rung: matmul → scale/mask → softmax (× row_keep) → dropout → matmul. */
-function composite(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, key: Tensor | null, a: ref.AttentionRefAttrs): Tensor {
+/** softmax(scale·q·kᵀ + bias) [..., L, S], a fully masked row 0: the composite rung's weights. */
+function compositeWeights(q: Tensor, k: Tensor, mask: Tensor | null, a: MaskAttrs): Tensor {
   const raw = matmul(q, k, { transB: true });                        // [..., L, S]
-  let weights: Tensor;
-  if (a.causal || mask) {
-    const [scores, keep] = apply(attentionMaskOp, mask ? [raw, mask] : [raw], { scale: a.scale, causal: a.causal, maskKind: a.maskKind });
-    weights = softmax(scores, -1);
-    // A fully masked row gives 0 (causal alone always leaves key 0).
-    if (mask) weights = mul(weights, keep);
-  } else {
-    weights = softmax(scaleBy(raw, a.scale), -1);
-  }
+  if (!a.causal && !mask) return softmax(scaleBy(raw, a.scale), -1);
+  const [scores, keep] = apply(attentionMaskOp, mask ? [raw, mask] : [raw], a);
+  const weights = softmax(scores, -1);
+  // A fully masked row gives 0 (causal alone always leaves key 0).
+  return mask ? mul(weights, keep) : weights;
+}
+
+function composite(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, key: Tensor | null, a: ref.AttentionRefAttrs): Tensor {
+  let weights = compositeWeights(q, k, mask, a);
   if (key) weights = dropout(weights, a.p, { seed: key, offset: a.offset });
   return matmul(weights, v);                                          // [..., L, Ev]
 }
@@ -411,6 +412,34 @@ function maskKindOf(mask: Tensor, q: Tensor, S: number): ref.MaskKind {
   return mask.dtype === 'i32' ? 'bool' : 'float';
 }
 
+/** The options that shape the scores: causal, mask (and its kind), scale (default 1/√E). */
+function biasOptions(q: Tensor, k: Tensor, options: Pick<AttentionOptions, 'causal' | 'mask' | 'scale'>): MaskAttrs & { mask: Tensor | null } {
+  const causal = options.causal ?? false;
+  if (typeof causal !== 'boolean') throw sgError(`${OP}: causal must be true or false, got ${String(causal)}`);
+  const mask = options.mask ?? null;
+  const maskKind = mask ? maskKindOf(mask, q, k.shape[k.rank - 2]) : 'none';
+  if (mask && causal) throw sgError(`${OP}: give either causal or mask, not both (as torch: an explicit mask should not be set when is_causal is true)`);
+  const scale = options.scale ?? 1 / Math.sqrt(q.shape[q.rank - 1]);
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw sgError(`${OP}: scale must be a finite number, got ${String(scale)}`);
+  return { causal, mask, maskKind, scale };
+}
+
+export const ATTENTION_WEIGHTS_KEYS = keysOf<AttentionWeightsOptions>({ causal: 1, mask: 1, scale: 1 });
+export type AttentionWeightsOptions = Pick<AttentionOptions, 'causal' | 'mask' | 'scale'>;
+
+/**
+ * The attention weights softmax(scale·q·kᵀ + bias) [..., L, S] of scaledDotProductAttention (same
+ * `causal`, `mask`, `scale`; no dropout), with a fully masked row 0, as the composite rung computes
+ * them (matmul → mask → softmax): what nn.MultiheadAttention returns with needWeights, for
+ * visualisation. Differentiable in q, k and a float mask.
+ */
+export function attentionWeights(q: Tensor, k: Tensor, options: AttentionWeightsOptions = {}): Tensor {
+  checkOptions('attentionWeights', options, ATTENTION_WEIGHTS_KEYS);
+  checkInputs(q, k, k);
+  const { mask, ...attrs } = biasOptions(q, k, options);
+  return compositeWeights(q, k, mask, attrs);
+}
+
 /**
  * Scaled dot-product attention, as torch.nn.functional.scaled_dot_product_attention:
  * softmax(scale·q·kᵀ + bias)·v for q [..., L, E], k [..., S, E], v [..., S, Ev] (..., = none, N or
@@ -424,14 +453,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   checkOptions(OP, options, ATTENTION_KEYS);
   checkInputs(q, k, v);
   const r = q.rank;
-  const [E, S, Ev] = [q.shape[r - 1], k.shape[r - 2], v.shape[r - 1]];
-  const causal = options.causal ?? false;
-  if (typeof causal !== 'boolean') throw sgError(`${OP}: causal must be true or false, got ${String(causal)}`);
-  const mask = options.mask ?? null;
-  const maskKind = mask ? maskKindOf(mask, q, S) : 'none';
-  if (mask && causal) throw sgError(`${OP}: give either causal or mask, not both (as torch: an explicit mask should not be set when is_causal is true)`);
-  const scale = options.scale ?? 1 / Math.sqrt(E);
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw sgError(`${OP}: scale must be a finite number, got ${String(scale)}`);
+  const [E, Ev] = [q.shape[r - 1], v.shape[r - 1]];
+  const { causal, mask, maskKind, scale } = biasOptions(q, k, options);
   const p = options.dropout ?? 0;
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw sgError(`${OP}: dropout must be a probability in [0, 1), got ${String(p)}`);
   const offset = options.offset ?? 0;
