@@ -237,6 +237,24 @@ describe('exportPytorch', () => {
     expect(pytorchModelCode(sg.nn.linear(2, 3))).toContain('    return nn.Linear(2, 3)\n');
   });
 
+  it('writes transformer layers as torch.nn.TransformerEncoder / TransformerEncoderLayer / MultiheadAttention', () => {
+    const layer = sg.nn.transformerEncoderLayer(8, 2, { dimFeedforward: 16, activation: 'gelu', batchFirst: true, normFirst: true, causal: true });
+    const model = sg.nn.sequential(
+      sg.nn.transformerEncoder(layer, 2, { norm: sg.nn.layerNorm(8) }),
+      sg.nn.transformerEncoderLayer(8, 4, { dropout: 0, bias: false }), sg.nn.multiheadAttention(8, 2, { batchFirst: true, dropout: 0.1 }),
+    );
+    const code = pytorchModelCode(model);
+    expect(code).toContain(`    return nn.Sequential(
+        nn.TransformerEncoder(CausalTransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.1, activation='gelu', batch_first=True, norm_first=True), 2, norm=nn.LayerNorm(8), enable_nested_tensor=False),
+        nn.TransformerEncoderLayer(8, 4, dim_feedforward=2048, dropout=0, activation='relu', bias=False),
+        SelfAttention(8, 2, dropout=0.1, batch_first=True),
+    )
+`);
+    expect(code).toContain('class CausalTransformerEncoderLayer(nn.TransformerEncoderLayer):');
+    expect(code).toContain('class SelfAttention(nn.MultiheadAttention):');
+    expect(pytorchModelCode(sg.nn.transformerEncoderLayer(4, 2))).not.toContain('class CausalTransformerEncoderLayer');
+  });
+
   it('names a layer with no torch.nn equivalent', () => {
     const model = sg.nn.sequential(sg.nn.linear(2, 2), new sg.nn.Lambda('Square', (x) => sg.mul(x, x)));
     expect(() => pytorchModelCode(model)).toThrow(/exportPytorch: module '1' \(Square\) has no torch.nn equivalent/);

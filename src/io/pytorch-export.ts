@@ -14,6 +14,7 @@ import {
   RMSNorm, Sequential,
 } from '../nn/layers.js';
 import { ClassToken, LearnedPositionalEmbedding, PatchEmbedding, SinusoidalPositionalEncoding } from '../nn/embeddings.js';
+import { MultiheadAttention, TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { sgError } from '../util/errors.js';
 
@@ -108,8 +109,8 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
   }
   if (m instanceof LayerNorm) {
     const shape = m.normalizedShape.length === 1 ? String(m.normalizedShape[0]) : py(m.normalizedShape, where);
-    const { eps, affine } = m.opts;
-    return call('nn.LayerNorm', [shape, ...kwargs({ eps, elementwiseAffine: affine === false ? false : undefined }, where)]);
+    const { eps, affine, bias } = m.opts;
+    return call('nn.LayerNorm', [shape, ...kwargs({ eps, elementwiseAffine: affine === false ? false : undefined, bias: bias === false ? false : undefined }, where)]);
   }
   if (m instanceof RMSNorm) {
     // nn.RMSNorm is torch ≥ 2.4; model.py defines the same layer for an older torch (HELPERS_PY).
@@ -143,6 +144,31 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
     out.helpers.add('SinusoidalPositionalEncoding');
     return call('SinusoidalPositionalEncoding', [String(m.maxLen), String(m.dim)]);
   }
+  if (m instanceof MultiheadAttention) {
+    // torch's module returns (output, weights) and takes (query, key, value): SelfAttention is the
+    // same module (same state_dict) called as forward(x) -> output, as shadergrad's forward(x) is.
+    out.helpers.add('SelfAttention');
+    const o = m.opts;
+    return call('SelfAttention', [String(m.embedDim), String(m.numHeads), ...kwargs({
+      dropout: o.dropout || undefined, bias: o.bias === false ? false : undefined, batchFirst: o.batchFirst || undefined,
+      kdim: m.packed ? undefined : m.kdim, vdim: m.packed ? undefined : m.vdim,
+    }, where)]);
+  }
+  if (m instanceof TransformerEncoderLayer) {
+    // causal: torch's layer takes the mask per call; CausalTransformerEncoderLayer passes it itself.
+    if (m.opts.causal) out.helpers.add('CausalTransformerEncoderLayer');
+    const o = m.opts;
+    return call(m.opts.causal ? 'CausalTransformerEncoderLayer' : 'nn.TransformerEncoderLayer', [String(m.dModel), String(m.nhead), ...kwargs({
+      dimFeedforward: m.dimFeedforward, dropout: o.dropout ?? 0.1, activation: m.activation, layerNormEps: o.layerNormEps,
+      batchFirst: o.batchFirst || undefined, normFirst: o.normFirst || undefined, bias: o.bias === false ? false : undefined,
+    }, where)]);
+  }
+  if (m instanceof TransformerEncoder) {
+    // torch deep-copies the layer numLayers times, as shadergrad did: layers.<i>.* keys.
+    const layer = child(m.layers.items[0], 'layers.0', indent);
+    const norm = m.norm ? [`norm=${child(m.norm, 'norm', indent)}`] : [];
+    return call('nn.TransformerEncoder', [layer, String(m.numLayers), ...norm, 'enable_nested_tensor=False']);
+  }
   if (m instanceof Dropout) return call('nn.Dropout', [`p=${py(m.p, where)}`]);
   if (m instanceof Embedding) return call('nn.Embedding', [String(m.numEmbeddings), String(m.dim)]);
   if (m instanceof RandomAugment) {
@@ -160,7 +186,7 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
   throw sgError(`exportPytorch: ${where} has no torch.nn equivalent known to exportPytorch ` +
     '(it writes Sequential, Residual, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, RMSNorm, GroupNorm, InstanceNorm1d/2d, ' +
     'Dropout, Embedding, the activation, pooling and flatten layers, and the transformer embeddings: PatchEmbedding, ' +
-    'ClassToken, Learned/SinusoidalPositionalEncoding)');
+    'ClassToken, Learned/SinusoidalPositionalEncoding, and MultiheadAttention, TransformerEncoderLayer, TransformerEncoder)');
 }
 
 const RESIDUAL_PY = `class Residual(nn.Module):
@@ -243,6 +269,26 @@ if RMSNorm is None:
 `,
 };
 
+HELPERS_PY.SelfAttention = `class SelfAttention(nn.MultiheadAttention):
+    """nn.MultiheadAttention called on one input: forward(x) = the attention output of query = key = value = x."""
+
+    def forward(self, x):
+        return super().forward(x, x, x, need_weights=False)[0]
+`;
+
+HELPERS_PY.CausalTransformerEncoderLayer = `class CausalTransformerEncoderLayer(nn.TransformerEncoderLayer):
+    """nn.TransformerEncoderLayer whose self-attention is always causal (a decoder-only / GPT block):
+    query i attends to keys 0..i; a given src_mask is added to the causal mask."""
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False, **kwargs):
+        t = src.shape[1] if (self.self_attn.batch_first and src.dim() == 3) else src.shape[0]
+        causal = torch.triu(torch.full((t, t), float('-inf'), dtype=src.dtype, device=src.device), diagonal=1)
+        if src_mask is not None:
+            extra = src_mask if src_mask.dtype != torch.bool else torch.zeros_like(src_mask, dtype=src.dtype).masked_fill(src_mask, float('-inf'))
+            causal = causal + extra
+        return super().forward(src, causal, src_key_padding_mask)
+`;
+
 const READER_PY = `def read_safetensors(path):
     """The tensors of a safetensors file: safetensors.torch.load_file when the package is installed,
     else a small reader of the format (8-byte little-endian header length, JSON header, raw data)."""
@@ -295,7 +341,7 @@ import torch
 from torch import nn
 `,
   ];
-  for (const h of ['Residual', 'RMSNorm', 'PatchEmbedding', 'ClassToken', 'LearnedPositionalEmbedding', 'SinusoidalPositionalEncoding']) {
+  for (const h of ['Residual', 'RMSNorm', 'PatchEmbedding', 'ClassToken', 'LearnedPositionalEmbedding', 'SinusoidalPositionalEncoding', 'SelfAttention', 'CausalTransformerEncoderLayer']) {
     if (out.helpers.has(h)) parts.push(`\n${HELPERS_PY[h]}`);
   }
   parts.push(`
