@@ -17,6 +17,7 @@ import { cases as metrics } from './metrics.js';
 import { cases as batchnorm } from './batchnorm.js';
 import { cases as dropout } from './dropout.js';
 import { cases as optim } from './optim.js';
+import { cases as transformer } from './transformer.js';
 
 export const tables: Record<string, Case[]> = {
   elementwise,
@@ -36,4 +37,5 @@ export const tables: Record<string, Case[]> = {
   batchnorm,
   dropout,
   optim,
+  transformer,
 };

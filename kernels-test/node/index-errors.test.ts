@@ -290,3 +290,17 @@ describe('matmul split-K', () => {
     expect(() => sg.linear(f32([2, 2]), f32([2, 2]), null, { version: 'fast' as never })).toThrow(/linear: unknown version 'fast' \(auto, tiled, reg\)/);
   });
 });
+
+describe('host-side index checks after a write in place', () => {
+  it('use the values the buffer holds, not those the tensor was created with', async () => {
+    const table = f32([3, 2]);
+    const idx = i32([7, 0], [2], 'idx');
+    // Created out of range (the host check would refuse it), then overwritten in range on the GPU.
+    await sg.assign(idx, i32([2, 0]));
+    expect(Array.from(await sg.embedding(idx, table).data())).toEqual([5, 6, 1, 2]);
+    // And the other way: created in range, overwritten out of range: the GPU check reports it.
+    const ok = i32([1, 0], [2], 'ok');
+    await sg.assign(ok, i32([1, 9]));
+    await expect(sg.embedding(ok, table).data()).rejects.toThrow(sg.IndexOutOfRangeError);
+  });
+});

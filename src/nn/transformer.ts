@@ -88,7 +88,8 @@ export function generateSquareSubsequentMask(T: number): Tensor {
 
 /** −∞ where key j > query i, else 0: [L, S], top-left aligned (torch's is_causal). */
 function causalBias(L: number, S: number): Tensor {
-  return where(gt(reshape(arange(S), [1, S]), reshape(arange(L), [L, 1])), -Infinity, 0);
+  const f32 = { dtype: 'f32' } as const;
+  return where(gt(reshape(arange(0, S, 1, f32), [1, S]), reshape(arange(0, L, 1, f32), [L, 1])), -Infinity, 0);
 }
 
 /** A mask as an additive f32 bias: i32 (torch's bool, nonzero = masked out) → −∞ / 0. */

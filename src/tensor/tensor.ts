@@ -268,8 +268,11 @@ export function moveReaders(from: Storage, to: Storage): void {
  * Before a write in place to these tensors' buffers (an assign, a compiled plan's step): realise,
  * in a submission issued now, the recorded ops that read them, except those the writer computes
  * itself (`own`: the values an assign copies in are computed in its own submission, before the copy).
+ * A written source tensor also forgets the values it was created with (hostValues): host-side index
+ * checks and the float64 replay must not see them once the buffer holds others.
  */
 export function realiseReadersOf(written: Tensor[], own: Tensor[] = []): void {
+  for (const t of written) if (t.node.op === sourceOp) t.node.attrs = null;
   let pending = takeReaders(written.map((t) => t.storage));
   if (!pending.length) return;
   if (own.length) {
