@@ -16,7 +16,7 @@ export function loadFixture<T>(path: string): T {
 }
 
 /** The case `name` of a fixture's `cases`, or an error saying which make.py to rerun. */
-export function caseOf(fixture: { cases: Record<string, Entry> }, name: string, maker: string): Entry {
+export function caseOf<E = Entry>(fixture: { cases: Record<string, E> }, name: string, maker: string): E {
   const e = fixture.cases[name];
   if (!e) throw new Error(`fixture ${name} missing: rerun kernels-test/fixtures/${maker}`);
   return e;
