@@ -6,13 +6,13 @@ import { referenceFunctions } from 'virtual:sg-reference';
 import { $, el, fail, fmt, query, select, start, testMode } from '../shared/ui.js';
 import { functionLines, renderCode } from '../shared/highlight.js';
 
-type ModelName = 'mlp' | 'cnn';
+type ModelName = 'mlp' | 'cnn' | 'transformer';
 
 const PALETTE = ['#2f6fdb', '#e8892a', '#1f9d55', '#8f3fb5', '#d64545', '#0f7a8a', '#b35309', '#5b6fd6', '#c2417a', '#6b8e23', '#7a5c3e', '#3b9ab2'];
 
 interface Built {
   plan: sg.Plan;
-  inputs: [Float32Array, Int32Array];
+  inputs: [Float32Array | Int32Array, Int32Array];
   description: string;
 }
 
@@ -27,8 +27,30 @@ function seeded(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** A tiny causal language model (one pre-norm GPT block) on token sequences: next-token cross-entropy, AdamW. */
+async function buildTransformer(fuse: boolean, batch: number): Promise<Built> {
+  const nn = sg.nn;
+  const [T, V, D] = [8, 16, 16];
+  const model = nn.sequential(
+    nn.embedding(V, D), nn.learnedPositionalEmbedding(T, D),
+    nn.transformerEncoderLayer(D, 2, { dimFeedforward: 32, dropout: 0.1, activation: 'gelu', batchFirst: true, normFirst: true, causal: true }),
+    nn.layerNorm(D), nn.linear(D, V),
+  );
+  const opt = sg.optim.adamW(model.parameters(), { lr: 1e-3 });
+  const plan = await sg.compile((x, y) => ({ loss: sg.crossEntropy(sg.reshape(model.forward(x), [batch * T, V]), sg.reshape(y, [batch * T])) }), {
+    inputs: [{ shape: [batch, T], dtype: 'i32', name: 'tokens' }, { shape: [batch, T], dtype: 'i32', name: 'next tokens' }],
+    params: opt.params, optimizer: opt, fuse, label: 'transformer training step',
+  });
+  const tokens = Int32Array.from({ length: batch * T }, (_, i) => (i * 5 + 1) % V);
+  return {
+    plan, inputs: [tokens, Int32Array.from(tokens, (t) => (t + 1) % V)],
+    description: `embedding · positions · causal pre-norm encoder layer (2 heads, d 16) · LayerNorm · linear to ${V} tokens · T ${T} · batch ${batch} · next-token cross-entropy · ${opt.name}`,
+  };
+}
+
 async function build(name: ModelName, fuse: boolean, batch: number): Promise<Built> {
   sg.manualSeed(3);
+  if (name === 'transformer') return buildTransformer(fuse, batch);
   const nn = sg.nn;
   const classes = 4;
   const model = name === 'mlp'
@@ -188,7 +210,7 @@ function slotTable(rows: sg.ExplainRow[], onPick: (i: number) => void): HTMLElem
 
 start('inspector', async (info) => {
   const setup = $('setup');
-  const modelSel = select('model', [['mlp', 'MLP 16→32→4, Adam'], ['cnn', 'CNN conv4·pool·linear, SGD momentum']], query.get('model') ?? 'mlp');
+  const modelSel = select('model', [['mlp', 'MLP 16→32→4, Adam'], ['cnn', 'CNN conv4·pool·linear, SGD momentum'], ['transformer', 'Transformer: one causal GPT block, AdamW']], query.get('model') ?? 'mlp');
   const fuseSel = select('elementwise fusion', [['on', 'on'], ['off', 'off']], 'on');
   const batchSel = select('batch', [['8', '8'], ['32', '32'], ['128', '128']], '8');
   const go = el('button', { class: 'primary', id: 'compile' }, 'Compile and profile');

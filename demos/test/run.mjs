@@ -190,6 +190,24 @@ try {
     }
     await screenshot('inspector', r.page);
     await r.page.close();
+    // A transformer step: the attention dispatches are listed, and one shows its WGSL and reference.
+    const t = await openPage(browser, '/inspector/index.html?test=1&model=transformer', 180_000);
+    if (statusOk('inspector (transformer)', t)) {
+      const res = t.state.result;
+      const attention = await t.page.evaluate(() => {
+        const rows = Array.from(document.querySelectorAll('#rows tbody tr'));
+        const tr = rows.find((row) => row.children[2].textContent.startsWith('attention'));
+        if (!tr) return null;
+        tr.click();
+        return { kernel: tr.children[2].textContent, title: document.querySelector('#detail h2').textContent, lines: document.querySelectorAll('#wgsl .ln').length,
+          hit: document.querySelectorAll('#wgsl .ln.hit').length, reference: Array.from(document.querySelectorAll('.ref-location'), (e) => e.textContent) };
+      });
+      check('inspector: a transformer step lists its attention dispatches with WGSL and CPU reference',
+        !!attention && attention.lines > 10 && attention.hit > 0 && attention.reference.length > 0,
+        attention ? `${res.dispatches} dispatches; ${attention.kernel}: ${attention.lines} WGSL lines, ${attention.hit} in the entry point; reference ${attention.reference.join(', ')}` : `no attention kernel among ${res.kernels.join(', ')}`);
+      await screenshot('inspector-transformer', t.page);
+    }
+    await t.page.close();
   }
 
   // ---- bench -------------------------------------------------------------------------------------------

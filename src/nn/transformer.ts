@@ -255,7 +255,7 @@ export class MultiheadAttention extends Module {
       const heads = batched ? N * H : H;
       if (m.rank === 2 && m.shape[0] === L && m.shape[1] === S) bias = m;
       else if (m.rank === 3 && m.shape[0] === heads && m.shape[1] === L && m.shape[2] === S) bias = reshape(m, [N, H, L, S]);
-      else throw sgError(`MultiheadAttention: attnMask ${m.describe()} must be [L, S] = ${fmtShape([L, S])} or [${batched ? 'N·numHeads' : 'numHeads'}, L, S] = ${fmtShape([heads, L, S])}`, ShapeError);
+      else throw sgError(`MultiheadAttention: attnMask ${attnMask.describe()} must be [L, S] = ${fmtShape([L, S])} or [${batched ? 'N·numHeads' : 'numHeads'}, L, S] = ${fmtShape([heads, L, S])}`, ShapeError);
     }
     if (masks.isCausal !== undefined && typeof masks.isCausal !== 'boolean') {
       throw sgError(`MultiheadAttention: isCausal must be true or false, got ${String(masks.isCausal)}`);
@@ -264,7 +264,7 @@ export class MultiheadAttention extends Module {
       const m = additive(keyPaddingMask, 'keyPaddingMask');
       const want = batched ? [N, S] : [S];
       if (m.rank !== want.length || m.shape.some((d, i) => d !== want[i])) {
-        throw sgError(`MultiheadAttention: keyPaddingMask ${m.describe()} must be ${batched ? '[N, S]' : '[S]'} = ${fmtShape(want)}`, ShapeError);
+        throw sgError(`MultiheadAttention: keyPaddingMask ${keyPaddingMask.describe()} must be ${batched ? '[N, S]' : '[S]'} = ${fmtShape(want)}`, ShapeError);
       }
       const kp = reshape(m, [N, 1, 1, S]);
       bias = bias ? add(bias, kp) : kp;
