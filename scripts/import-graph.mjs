@@ -142,7 +142,7 @@ const LAYERS = [
   ['graph'],                          // autodiff, fusion, compiled plans
   ['nn', 'optim'],                    // layers and modules; optimizers and schedules
   ['io', 'data', 'metrics'],          // checkpoints and interop; datasets; metrics
-  ['train'],                          // fit, evaluate, search
+  ['train', 'models'],                // fit, evaluate, search; whole models (sg.models)
   ['index.ts', 'internals.ts', 'option-keys.ts'], // the public API (sg.kernels: internals.ts)
   ['cli'],                            // the shadergrad command (a user of the public API)
 ];

@@ -69,6 +69,7 @@ export * as metrics from './metrics/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
 export * as search from './train/search-api.js';
+export * as models from './models/index.js';
 export { manualSeed } from './util/random.js';
 export { assign, assignAll } from './tensor/assign.js';
 export { Random } from './util/random.js';

@@ -34,6 +34,8 @@ import { SEARCH_KEYS } from './train/search.js';
 import { CREATION_KEYS, RANDN_KEYS } from './ops/creation.js';
 import { POSITIONAL_KEYS } from './nn/embeddings.js';
 import { INSTANCE_NORM_OP_KEYS } from './ops/norm.js';
+import { LORA_KEYS, APPLY_LORA_KEYS } from './nn/lora.js';
+import { GPT_KEYS, GENERATE_KEYS } from './models/gpt.js';
 
 export const OPTION_KEYS = {
   sgd: SGD_KEYS,
@@ -112,4 +114,8 @@ export const OPTION_KEYS = {
   groupNorm: GROUP_NORM_KEYS,
   instanceNorm: INSTANCE_NORM_KEYS,
   instanceNormOp: INSTANCE_NORM_OP_KEYS,
+  lora: LORA_KEYS,
+  applyLora: APPLY_LORA_KEYS,
+  gpt: GPT_KEYS,
+  generate: GENERATE_KEYS,
 } as const;
