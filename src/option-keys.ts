@@ -36,6 +36,7 @@ import { POSITIONAL_KEYS } from './nn/embeddings.js';
 import { INSTANCE_NORM_OP_KEYS } from './ops/norm.js';
 import { LORA_KEYS, APPLY_LORA_KEYS } from './nn/lora.js';
 import { GPT_KEYS, GENERATE_KEYS } from './models/gpt.js';
+import { VIT_KEYS } from './models/vit.js';
 
 export const OPTION_KEYS = {
   sgd: SGD_KEYS,
@@ -118,4 +119,5 @@ export const OPTION_KEYS = {
   applyLora: APPLY_LORA_KEYS,
   gpt: GPT_KEYS,
   generate: GENERATE_KEYS,
+  vit: VIT_KEYS,
 } as const;

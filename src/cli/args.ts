@@ -27,7 +27,7 @@ interface Flag {
   help: string;
 }
 
-export const MODELS = ['cnn', 'mlp'] as const;
+export const MODELS = ['cnn', 'mlp', 'vit'] as const;
 export const DATASETS = ['mnist', 'spiral', 'moons', 'circles', 'xor'] as const;
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov', 'rmsprop'] as const;
 export const SCHEDULERS = ['cosine', 'constant', 'step', 'exponential', 'linear', 'inverse-sqrt', 'plateau'] as const;

@@ -3,15 +3,17 @@
 import * as nn from '../nn/index.js';
 import * as optim from '../optim/index.js';
 import * as data from '../data/index.js';
+import * as models from '../models/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sgError } from '../util/errors.js';
 
-export type ModelName = 'mlp' | 'cnn';
+export type ModelName = 'mlp' | 'cnn' | 'vit';
 
 /**
  * mlp: flatten → linear(in, 128) → relu → linear(128, classes).
  * cnn: [conv3×3(8) → batchNorm → relu → maxPool 2]  → [conv3×3(16) → batchNorm → relu → maxPool 2]
  *      → flatten → linear(16·H/4·W/4, classes).
+ * vit: sg.models.vit — 7×7 patches of a 28×28 digit, dim 64, 4 pre-norm layers of 4 heads, class-token head.
  */
 export function buildModel(name: ModelName, inputShape: number[], classes: number): nn.Module {
   const features = inputShape.reduce((a, b) => a * b, 1);
@@ -27,7 +29,14 @@ export function buildModel(name: ModelName, inputShape: number[], classes: numbe
       nn.flatten(), nn.linear(16 * Math.floor(h / 4) * Math.floor(w / 4), classes),
     );
   }
-  throw sgError(`unknown model '${name}' (mlp or cnn)`);
+  if (name === 'vit') {
+    if (inputShape.length !== 3 || inputShape[1] !== inputShape[2]) throw sgError(`the vit model needs square image inputs [C, H, H], got [${inputShape}]`);
+    const [c, h] = inputShape;
+    // The largest patch that leaves at least 4×4 patches: 7 for a 28×28 digit (16 patches).
+    const patch = Array.from({ length: h }, (_, i) => i + 1).filter((p) => h % p === 0 && h / p >= 4).pop() ?? 1;
+    return models.vit({ imageSize: h, patchSize: patch, inChannels: c, classes, dim: 64, depth: 4, heads: 4, mlpRatio: 2 });
+  }
+  throw sgError(`unknown model '${name}' (mlp, cnn or vit)`);
 }
 
 export interface LoadedData {

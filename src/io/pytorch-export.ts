@@ -13,7 +13,7 @@ import {
   BatchNorm, Conv2d, Dropout, Embedding, GroupNorm, InstanceNorm, Lambda, LayerNorm, Linear, RandomAugment, Residual,
   RMSNorm, Sequential,
 } from '../nn/layers.js';
-import { ClassToken, LearnedPositionalEmbedding, PatchEmbedding, SinusoidalPositionalEncoding } from '../nn/embeddings.js';
+import { ClassToken, LearnedPositionalEmbedding, PatchEmbedding, SinusoidalPositionalEncoding, TokenPool } from '../nn/embeddings.js';
 import { MultiheadAttention, TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { sgError } from '../util/errors.js';
@@ -144,6 +144,10 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
     out.helpers.add('SinusoidalPositionalEncoding');
     return call('SinusoidalPositionalEncoding', [String(m.maxLen), String(m.dim)]);
   }
+  if (m instanceof TokenPool) {
+    out.helpers.add('TokenPool');
+    return call('TokenPool', [py(m.mode, where)]);
+  }
   if (m instanceof MultiheadAttention) {
     // torch's module returns (output, weights) and takes (query, key, value): SelfAttention is the
     // same module (same state_dict) called as forward(x) -> output, as shadergrad's forward(x) is.
@@ -269,6 +273,17 @@ if RMSNorm is None:
 `,
 };
 
+HELPERS_PY.TokenPool = `class TokenPool(nn.Module):
+    """[B, T, D] -> [B, D]: the class token (mode 'cls', token 0) or the mean over tokens ('mean')."""
+
+    def __init__(self, mode='cls'):
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x):
+        return x.mean(1) if self.mode == 'mean' else x[:, 0]
+`;
+
 HELPERS_PY.SelfAttention = `class SelfAttention(nn.MultiheadAttention):
     """nn.MultiheadAttention called on one input: forward(x) = the attention output of query = key = value = x."""
 
@@ -341,7 +356,7 @@ import torch
 from torch import nn
 `,
   ];
-  for (const h of ['Residual', 'RMSNorm', 'PatchEmbedding', 'ClassToken', 'LearnedPositionalEmbedding', 'SinusoidalPositionalEncoding', 'SelfAttention', 'CausalTransformerEncoderLayer']) {
+  for (const h of ['Residual', 'RMSNorm', 'PatchEmbedding', 'ClassToken', 'LearnedPositionalEmbedding', 'SinusoidalPositionalEncoding', 'TokenPool', 'SelfAttention', 'CausalTransformerEncoderLayer']) {
     if (out.helpers.has(h)) parts.push(`\n${HELPERS_PY[h]}`);
   }
   parts.push(`

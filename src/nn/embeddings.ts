@@ -11,6 +11,7 @@ import { tensor, type Tensor } from '../tensor/tensor.js';
 import { add, expand } from '../ops/elementwise.js';
 import { concat, narrow } from '../ops/index-ops.js';
 import { reshape, transpose } from '../ops/shape-ops.js';
+import { mean } from '../ops/reduce.js';
 import { checkOptions, keysOf } from '../util/options.js';
 import { raise, ShapeError } from '../util/errors.js';
 
@@ -132,6 +133,27 @@ export class ClassToken extends Module {
   }
 }
 
+/**
+ * [B, T, D] tokens → [B, D]: the class token (mode 'cls', token 0, as ViT's head reads it) or the mean
+ * over tokens ('mean', as global average pooling).
+ */
+export class TokenPool extends Module {
+  constructor(readonly mode: 'cls' | 'mean' = 'cls') {
+    super('TokenPool');
+    if (mode !== 'cls' && mode !== 'mean') raise('nn.TokenPool', `mode must be 'cls' or 'mean', got ${JSON.stringify(mode)}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 3) raise('nn.TokenPool', `x ${x.describe()} must be [batch, tokens, dim]`, ShapeError);
+    return this.mode === 'mean' ? mean(x, 1) : reshape(narrow(x, 1, 0, 1), [x.shape[0], x.shape[2]]);
+  }
+
+  protected override describeArgs(): string {
+    return `'${this.mode}'`;
+  }
+}
+
+export const tokenPool = (mode: 'cls' | 'mean' = 'cls') => new TokenPool(mode);
 export const sinusoidalPositionalEncoding = (maxLen: number, dim: number) => new SinusoidalPositionalEncoding(maxLen, dim);
 export const learnedPositionalEmbedding = (maxLen: number, dim: number, opts?: PositionalOptions) => new LearnedPositionalEmbedding(maxLen, dim, opts);
 export const patchEmbedding = (inChannels: number, dim: number, patchSize: number, opts?: PositionalOptions) =>

@@ -13,7 +13,7 @@ export { manualSeed, globalRandom } from '../util/random.js';
 export * as init from './init.js';
 export {
   SinusoidalPositionalEncoding, LearnedPositionalEmbedding, PatchEmbedding, ClassToken, sinusoidalPositionalEncoding,
-  learnedPositionalEmbedding, patchEmbedding, classToken, sinusoidalTable, type PositionalOptions,
+  learnedPositionalEmbedding, patchEmbedding, classToken, sinusoidalTable, TokenPool, tokenPool, type PositionalOptions,
 } from './embeddings.js';
 export {
   MultiheadAttention, multiheadAttention, TransformerEncoderLayer, transformerEncoderLayer, TransformerEncoder,
@@ -21,3 +21,6 @@ export {
   type AttentionCallOptions, type TransformerEncoderLayerOptions, type EncoderLayerCallOptions,
   type TransformerEncoderOptions, type EncoderCallOptions,
 } from './transformer.js';
+export {
+  LoraLinear, lora, applyLora, mergeLora, type LoraOptions, type ApplyLoraOptions, type LoraTargets,
+} from './lora.js';
