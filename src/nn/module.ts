@@ -77,6 +77,37 @@ export abstract class Module {
     return m;
   }
 
+  /**
+   * Replace the submodule at dotted path `target` ('2', 'layers.0.linear1') by `m`, as torch's
+   * `set_submodule`; returns the module it replaced. `m` takes the old one's place (and state-dict
+   * position), and a field of the parent that held the old module — `TransformerEncoderLayer.linear1`,
+   * an element of `Sequential.layers` — is pointed at `m`, so forward calls it (sg.nn.applyLora uses this).
+   */
+  setSubmodule(target: string, m: Module): Module {
+    if (!(m instanceof Module)) throw sgError(`${this.kind}.setSubmodule('${target}'): the replacement is not a module`);
+    const path = String(target).split('.');
+    const name = path.pop()!;
+    let parent: Module = this;
+    for (const [i, p] of path.entries()) {
+      const next = parent.children.get(p);
+      if (!next) throw sgError(`${this.kind}.setSubmodule: no submodule '${path.slice(0, i + 1).join('.')}' on the way to '${target}'`);
+      parent = next;
+    }
+    const old = parent.children.get(name);
+    if (!old) {
+      const have = [...parent.children.keys()].map((k) => `'${k}'`).join(', ') || 'none';
+      throw sgError(`${this.kind}.setSubmodule: no submodule '${target}' (the children of ${parent.kind} are ${have})`);
+    }
+    parent.children.set(name, m); // an existing key keeps its place in the map
+    const fields = parent as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      const v = fields[key];
+      if (v === old) fields[key] = m;
+      else if (Array.isArray(v)) v.forEach((e, i) => { if (e === old) v[i] = m; });
+    }
+    return old;
+  }
+
   /** Children in order, with their names. */
   namedChildren(): [string, Module][] {
     return [...this.children];

@@ -377,11 +377,14 @@ export class TransformerEncoderLayer extends Module {
     return this.norm2.forward(add(x, ff(x)));
   }
 
-  /** activation(linear1(x)): ReLU inside the matmul's epilogue, GELU after it. */
+  /**
+   * activation(linear1(x)): ReLU inside the matmul's epilogue, GELU after it. linear1 may have been
+   * replaced (sg.nn.applyLora puts a LoraLinear there): only a plain Linear takes the fused path.
+   */
   private hidden(x: Tensor): Tensor {
-    const l = this.linear1;
-    if (this.activation === 'relu') return linearOp(x, l.weight, l.bias ?? null, { activation: 'relu' });
-    return geluOp(l.forward(x));
+    const l: Module = this.linear1;
+    if (this.activation === 'relu' && l instanceof Linear) return linearOp(x, l.weight, l.bias ?? null, { activation: 'relu' });
+    return this.activation === 'relu' ? reluOp(l.forward(x)) : geluOp(l.forward(x));
   }
 
   /** A new layer with this one's options and a copy of its current parameters (torch's copy.deepcopy). */
@@ -390,6 +393,10 @@ export class TransformerEncoderLayer extends Module {
     c.train(this.training);
     const mine = this.namedParameters();
     const theirs = new Map(c.namedParameters());
+    const extra = mine.filter(([n]) => !theirs.has(n)).map(([n]) => `'${n}'`);
+    if (extra.length) {
+      throw sgError(`TransformerEncoderLayer.clone: a fresh layer has no ${extra.join(', ')} (a replaced child, e.g. LoRA: apply sg.nn.applyLora after building the encoder)`);
+    }
     // Queued now, in order before anything that reads the copy; a lost device fails those reads.
     assignAll(mine.map(([n, t]) => [theirs.get(n)!, t])).catch(() => undefined);
     return c;

@@ -41,6 +41,10 @@ const ALIASES: Record<string, { to: string[]; note?: string }> = {
   fused: { to: [], note: "PyTorch's implementation switch fused has no equivalent: updates run as one kernel over the parameter arena" },
   capturable: { to: [], note: 'steps are always captured: compile() records the whole step' },
   differentiable: { to: [], note: 'optimizer steps are not differentiable here' },
+  r: { to: ['rank'], note: "PEFT's LoraConfig(r, lora_alpha, lora_dropout, target_modules) is { rank, alpha, dropout, targets } here" },
+  lora_alpha: { to: ['alpha'] },
+  lora_dropout: { to: ['dropout'] },
+  target_modules: { to: ['targets'] },
 };
 
 /** Levenshtein distance with adjacent transpositions (optimal string alignment). */
