@@ -3,6 +3,7 @@
 
 import { FROM_ARRAYS_KEYS, NORMALIZE_STATS_KEYS } from './data/datasets.js';
 import { MNIST_KEYS } from './data/mnist.js';
+import { LANGUAGE_MODEL_KEYS, NAMES_DATASET_KEYS, BIGRAM_KEYS, FIRST_NAMES_KEYS } from './data/text.js';
 import { SPLIT_KEYS, K_FOLD_KEYS } from './data/split.js';
 import { SYNTHETIC_KEYS, SPIRAL_KEYS, CIRCLES_KEYS, GAUSSIAN_BLOBS_KEYS } from './data/synthetic.js';
 import { INIT_KEYS } from './gpu/device.js';
@@ -71,6 +72,10 @@ export const OPTION_KEYS = {
   fromArrays: FROM_ARRAYS_KEYS,
   normalizeStats: NORMALIZE_STATS_KEYS,
   mnist: MNIST_KEYS,
+  languageModelDataset: LANGUAGE_MODEL_KEYS,
+  namesDataset: NAMES_DATASET_KEYS,
+  bigramBaseline: BIGRAM_KEYS,
+  firstNames: FIRST_NAMES_KEYS,
   split: SPLIT_KEYS,
   kFold: K_FOLD_KEYS,
   synthetic: SYNTHETIC_KEYS,

@@ -2,6 +2,8 @@
 //
 //   x: Float32Array of length × numel(xShape) values, sample-major (sample i occupies
 //      x[i·d … (i+1)·d), d = numel(xShape)); images are [C, H, W] per sample (NCHW once batched).
+//      Or an Int32Array of token ids (data.text's language-model windows, xShape [blockSize]):
+//      the loader uploads it as an i32 tensor, for models that start with an embedding.
 //   y: Int32Array of class labels (yShape [], numClasses set) for classification,
 //      or Float32Array of length × numel(yShape) targets for regression.
 //
@@ -15,18 +17,34 @@ import { failIn, type Fail } from '../util/errors.js';
 export const FROM_ARRAYS_KEYS = keysOf<FromArraysOptions>({ xShape: 1, yShape: 1, numClasses: 1, task: 1 });
 export const NORMALIZE_STATS_KEYS = keysOf<Exclude<Opts<typeof normalize, 1>, string>>({ mean: 1, std: 1 });
 
-export interface Dataset {
-  x: Float32Array;
+/** What a dataset's inputs may be: f32 values, or i32 token ids. */
+export type DatasetInputs = Float32Array | Int32Array;
+
+/**
+ * A dataset. `Dataset` alone has f32 inputs; `Dataset<Int32Array>` holds token ids (TokenDataset: with
+ * i32 targets too), and the functions that take either (checkDataset, subset, the splits, train.fit, …)
+ * take `AnyDataset`.
+ */
+export interface Dataset<X extends DatasetInputs = Float32Array> {
+  /** Inputs (f32), or token ids (i32) for models that start with an embedding. */
+  x: X;
   y: Int32Array | Float32Array;
   /** Shape of one input sample, e.g. [2] or [1, 28, 28]. */
   xShape: number[];
-  /** Shape of one target: [] for class labels, e.g. [1] or [3] for regression targets. */
+  /** Shape of one target: [] for class labels, e.g. [1] or [3] for regression targets, [blockSize] for next tokens. */
   yShape: number[];
   /** Number of classes (classification only). */
   numClasses?: number;
   /** Number of samples. */
   length: number;
 }
+
+/** A dataset of token ids: x and y Int32Array (data.text's windows: xShape [blockSize], y the next tokens). */
+export interface TokenDataset extends Dataset<Int32Array> {
+  y: Int32Array;
+}
+/** A dataset with f32 inputs or token ids. */
+export type AnyDataset = Dataset<DatasetInputs>;
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const fmt = (shape: number[]) => `[${shape.join(', ')}]`;
@@ -182,9 +200,9 @@ export function fromArrays(x: ArrayInput, y: ArrayInput, opts: FromArraysOptions
 }
 
 /** Checks the invariants of a Dataset (sizes agree, labels in range); throws a clear error if not. */
-export function checkDataset(fn: string, ds: Dataset): void {
-  if (!ds || !(ds.x instanceof Float32Array) || !(ds.y instanceof Int32Array || ds.y instanceof Float32Array)) {
-    fail(fn, 'expected a dataset { x: Float32Array, y: Int32Array | Float32Array, xShape, yShape, length } (see data.fromArrays)');
+export function checkDataset(fn: string, ds: AnyDataset): void {
+  if (!ds || !(ds.x instanceof Float32Array || ds.x instanceof Int32Array) || !(ds.y instanceof Int32Array || ds.y instanceof Float32Array)) {
+    fail(fn, 'expected a dataset { x: Float32Array | Int32Array, y: Int32Array | Float32Array, xShape, yShape, length } (see data.fromArrays)');
   }
   checkShape(fn, 'xShape', ds.xShape);
   if (!Array.isArray(ds.yShape) || ds.yShape.some((d) => !Number.isInteger(d) || d < 1)) fail(fn, `yShape must be an array of positive integers, got ${String(ds.yShape)}`);
@@ -193,12 +211,12 @@ export function checkDataset(fn: string, ds: Dataset): void {
   if (ds.y.length !== ds.length * numel(ds.yShape)) fail(fn, `y has ${ds.y.length} values but length ${ds.length} × yShape ${fmt(ds.yShape)} needs ${ds.length * numel(ds.yShape)}`);
 }
 
-function isClassification(ds: Dataset): ds is Dataset & { y: Int32Array } {
+function isClassification<D extends AnyDataset>(ds: D): ds is D & { y: Int32Array } {
   return ds.y instanceof Int32Array;
 }
 
 /** The number of classes of a labelled dataset (numClasses, or the largest label + 1). */
-export function classCount(ds: Dataset): number {
+export function classCount(ds: AnyDataset): number {
   if (!isClassification(ds)) fail('classCount', 'the dataset has regression targets, not class labels');
   if (ds.numClasses !== undefined) return ds.numClasses;
   let m = -1;
@@ -207,7 +225,7 @@ export function classCount(ds: Dataset): number {
 }
 
 /** How many samples of each class (index = class). */
-export function classCounts(ds: Dataset): number[] {
+export function classCounts(ds: AnyDataset): number[] {
   checkDataset('classCounts', ds);
   const k = classCount(ds);
   const counts = new Array<number>(k).fill(0);
@@ -220,12 +238,12 @@ export function classCounts(ds: Dataset): number[] {
 }
 
 /** The samples at `indices` (in that order; repeats allowed), copied into a new dataset. */
-export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
+export function subset<X extends DatasetInputs>(ds: Dataset<X>, indices: ArrayLike<number>): Dataset<X> {
   checkDataset('subset', ds);
   const dx = numel(ds.xShape);
   const dy = numel(ds.yShape);
   const n = indices.length;
-  const x = new Float32Array(n * dx);
+  const x = (ds.x instanceof Int32Array ? new Int32Array(n * dx) : new Float32Array(n * dx)) as X;
   const y = isClassification(ds) ? new Int32Array(n * dy) : new Float32Array(n * dy);
   for (let k = 0; k < n; k++) {
     const i = indices[k];
@@ -233,7 +251,7 @@ export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
     x.set(ds.x.subarray(i * dx, (i + 1) * dx), k * dx);
     y.set(ds.y.subarray(i * dy, (i + 1) * dy), k * dy);
   }
-  const out: Dataset = { x, y, xShape: [...ds.xShape], yShape: [...ds.yShape], length: n };
+  const out: Dataset<X> = { x, y, xShape: [...ds.xShape], yShape: [...ds.yShape], length: n };
   if (ds.numClasses !== undefined) out.numClasses = ds.numClasses;
   return out;
 }
@@ -263,6 +281,7 @@ export function normalize(
   const fn = 'normalize';
   if (typeof how === 'object') checkOptions('data.normalize', how, NORMALIZE_STATS_KEYS);
   checkDataset(fn, ds);
+  if (!(ds.x instanceof Float32Array)) fail(fn, 'x holds token ids (Int32Array): there is nothing to normalise');
   const d = numel(ds.xShape);
   const channels = ds.xShape[0];
   const inner = d / channels;
@@ -326,7 +345,7 @@ export function normalize(
  * sample is repeated ⌊m/c⌋ or ⌈m/c⌉ times (m = largest count, c = its class count). The result holds
  * the original samples first, then the copies; classes with no samples stay empty.
  */
-export function oversample(ds: Dataset, rng?: Random | number): Dataset {
+export function oversample<X extends DatasetInputs>(ds: Dataset<X>, rng?: Random | number): Dataset<X> {
   checkDataset('oversample', ds);
   if (!isClassification(ds)) fail('oversample', 'needs class labels (Int32Array y); this dataset has regression targets');
   const r = toRandom(rng);

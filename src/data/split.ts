@@ -4,7 +4,7 @@
 
 import { Random } from '../util/random.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
-import { checkDataset, classCount, subset, type Dataset } from './datasets.js';
+import { checkDataset, classCount, subset, type AnyDataset, type Dataset, type DatasetInputs } from './datasets.js';
 import { failIn, type Fail } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
@@ -46,8 +46,9 @@ function allocate(total: number, weights: number[], capacity: number[]): number[
   return out;
 }
 
-function labelsOf(fn: string, ds: Dataset): { labels: Int32Array; k: number } {
+function labelsOf(fn: string, ds: AnyDataset): { labels: Int32Array; k: number } {
   if (!(ds.y instanceof Int32Array)) fail(fn, 'stratification needs class labels (Int32Array y); this dataset has regression targets');
+  if (ds.yShape.length !== 0) fail(fn, `stratification needs one class label per sample; this dataset's targets have yShape [${ds.yShape.join(', ')}]`);
   return { labels: ds.y, k: classCount(ds) };
 }
 
@@ -63,10 +64,10 @@ export interface SplitOptions {
   stratify?: boolean;
 }
 
-export interface Split {
-  train: Dataset;
-  val: Dataset;
-  test: Dataset;
+export interface Split<X extends DatasetInputs = Float32Array> {
+  train: Dataset<X>;
+  val: Dataset<X>;
+  test: Dataset<X>;
   /** The original sample indices in each part (ascending). */
   indices: { train: Int32Array; val: Int32Array; test: Int32Array };
 }
@@ -76,7 +77,7 @@ export interface Split {
  * gets the rest and must not be empty. Stratified, each class gives the parts shares in proportion to
  * its size (largest remainders, so totals are exact).
  */
-export function trainValTestSplit(ds: Dataset, opts: SplitOptions = {}): Split {
+export function trainValTestSplit<X extends DatasetInputs>(ds: Dataset<X>, opts: SplitOptions = {}): Split<X> {
   checkOptions('data.trainValTestSplit', opts, SPLIT_KEYS);
   const fn = 'trainValTestSplit';
   checkDataset(fn, ds);
@@ -109,9 +110,9 @@ export function trainValTestSplit(ds: Dataset, opts: SplitOptions = {}): Split {
   return { train: subset(ds, indices.train), val: subset(ds, indices.val), test: subset(ds, indices.test), indices };
 }
 
-export interface Fold {
-  train: Dataset;
-  val: Dataset;
+export interface Fold<X extends DatasetInputs = Float32Array> {
+  train: Dataset<X>;
+  val: Dataset<X>;
   trainIndices: Int32Array;
   valIndices: Int32Array;
 }
@@ -123,7 +124,7 @@ export interface Fold {
  *   stratified (sklearn StratifiedKFold): the (shuffled) samples sorted by class and dealt to the folds
  *   in turn, so every fold holds each class's share to within one sample and fold sizes differ by ≤ 1.
  */
-export function kFold(ds: Dataset, k: number, opts: { seed?: number; shuffle?: boolean; stratified?: boolean } = {}): Fold[] {
+export function kFold<X extends DatasetInputs>(ds: Dataset<X>, k: number, opts: { seed?: number; shuffle?: boolean; stratified?: boolean } = {}): Fold<X>[] {
   const fn = 'kFold';
   checkOptions('data.kFold', opts, K_FOLD_KEYS);
   checkDataset(fn, ds);
@@ -146,7 +147,7 @@ export function kFold(ds: Dataset, k: number, opts: { seed?: number; shuffle?: b
       for (let s = 0; s < size; s++) foldOf[order[p++]] = f;
     }
   }
-  const folds: Fold[] = [];
+  const folds: Fold<X>[] = [];
   for (let f = 0; f < k; f++) {
     const val: number[] = [];
     const train: number[] = [];

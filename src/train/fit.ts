@@ -17,7 +17,7 @@ import { indexSelect } from '../ops/index-ops.js';
 import { argmax } from '../ops/reduce.js';
 import { lossByName, type LossName } from './losses.js';
 import { epochBatches, GpuDataset } from './loader.js';
-import type { Dataset } from '../data/datasets.js';
+import type { AnyDataset } from '../data/datasets.js';
 import { trainValTestSplit } from '../data/split.js';
 import { confusionMatrix, precision, recall, f1 } from '../metrics/classification.js';
 import type { Optimizer } from '../optim/optimizers.js';
@@ -70,10 +70,10 @@ export interface StepInfo {
 }
 
 export interface FitOptions {
-  /** The training set (or a promise of one, e.g. sg.data.mnist()). */
-  data: Dataset | Promise<Dataset>;
+  /** The training set (or a promise of one, e.g. sg.data.mnist()); x f32, or i32 token ids (data.text). */
+  data: AnyDataset | Promise<AnyDataset>;
   /** Validation data; or carve it out of `data` with validationSplit (stratified for classes). */
-  validationData?: Dataset;
+  validationData?: AnyDataset;
   validationSplit?: number;
   loss: LossName | ((output: Tensor, target: Tensor) => Tensor);
   optimizer: Optimizer;
@@ -136,14 +136,14 @@ interface Task {
   numClasses: number;
 }
 
-function taskOf(ds: Dataset, loss: FitOptions['loss']): Task {
+function taskOf(ds: AnyDataset, loss: FitOptions['loss']): Task {
   const classification = ds.y instanceof Int32Array && (loss === 'crossEntropy' || typeof loss === 'function');
   return { classification, numClasses: ds.numClasses ?? 0 };
 }
 
-function checkInput(model: Module, ds: Dataset): void {
+function checkInput(model: Module, ds: AnyDataset): void {
   if (!(model instanceof Module)) throw sgError('fit: `model` must be an sg.nn module');
-  if (!ds || !(ds.x instanceof Float32Array)) throw sgError('fit: `data` must be a dataset (sg.data.fromArrays, sg.data.mnist, ...)');
+  if (!ds || !(ds.x instanceof Float32Array || ds.x instanceof Int32Array)) throw sgError('fit: `data` must be a dataset (sg.data.fromArrays, sg.data.mnist, ...)');
   if (ds.length === 0) throw sgError('fit: the training set is empty');
 }
 
@@ -159,7 +159,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   let valSet = opts.validationData;
   if (!valSet && opts.validationSplit) {
     if (!(opts.validationSplit > 0 && opts.validationSplit < 1)) throw sgError(`fit: validationSplit must be in (0, 1), got ${opts.validationSplit}`);
-    const split = trainValTestSplit(opts.data, { val: opts.validationSplit, test: 0, seed: opts.seed ?? 0, stratify: opts.data.y instanceof Int32Array });
+    const split = trainValTestSplit(opts.data, { val: opts.validationSplit, test: 0, seed: opts.seed ?? 0, stratify: opts.data.y instanceof Int32Array && opts.data.yShape.length === 0 });
     trainSet = split.train;
     valSet = split.val;
   }
@@ -465,7 +465,7 @@ export interface Evaluation {
 }
 
 /** Evaluate `model` (in eval mode) on a dataset: loss and classification metrics. */
-export async function evaluate(model: Module, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
+export async function evaluate(model: Module, ds: AnyDataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
   checkOptions('train.evaluate', opts, EVALUATE_KEYS);
   const data = opts.resident ?? new GpuDataset(ds, 'evaluation');
   const batchSize = opts.batchSize ?? 256;
@@ -524,7 +524,7 @@ export async function evaluate(model: Module, ds: Dataset, opts: EvaluateOptions
  * The course's sanity check: train on one small batch for `steps` steps; a working model and loss
  * drive the loss towards 0. Returns the losses.
  */
-export async function overfitBatch(model: Module, ds: Dataset, opts: { loss: FitOptions['loss']; optimizer: Optimizer; batchSize?: number; steps?: number }): Promise<number[]> {
+export async function overfitBatch(model: Module, ds: AnyDataset, opts: { loss: FitOptions['loss']; optimizer: Optimizer; batchSize?: number; steps?: number }): Promise<number[]> {
   checkOptions('train.overfitBatch', opts, OVERFIT_BATCH_KEYS);
   const n = Math.min(opts.batchSize ?? 16, ds.length);
   const idx = Int32Array.from({ length: n }, (_, i) => i);

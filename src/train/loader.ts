@@ -5,7 +5,7 @@
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { gpu } from '../gpu/device.js';
 import { Random } from '../util/random.js';
-import type { Dataset } from '../data/datasets.js';
+import type { AnyDataset } from '../data/datasets.js';
 import { checkOptions, keysOf } from '../util/options.js';
 import { sgError } from '../util/errors.js';
 
@@ -21,19 +21,21 @@ export interface LoaderOptions {
 }
 
 export class GpuDataset {
-  /** [N, ...xShape] */
+  /** [N, ...xShape]: f32 inputs, or i32 token ids */
   readonly x: Tensor;
-  /** [N] i32 labels, or [N, ...yShape] f32 targets */
+  /** [N, ...yShape]: i32 labels or token ids, or f32 targets */
   readonly y: Tensor;
   readonly length: number;
 
-  constructor(readonly data: Dataset, name = 'dataset') {
+  constructor(readonly data: AnyDataset, name = 'dataset') {
     const limit = gpu().device.limits.maxStorageBufferBindingSize;
     if (data.x.byteLength > limit) {
       throw sgError(`${name}: ${data.x.byteLength} bytes of inputs exceed this device's largest storage binding (${limit}); use a smaller dataset or stream batches`);
     }
     this.length = data.length;
-    this.x = tensor(data.x, [data.length, ...data.xShape], { name: `${name}.x` });
+    this.x = data.x instanceof Int32Array
+      ? tensor(data.x, [data.length, ...data.xShape], { dtype: 'i32', name: `${name}.x` })
+      : tensor(data.x, [data.length, ...data.xShape], { name: `${name}.x` });
     this.y = data.y instanceof Int32Array
       ? tensor(data.y, [data.length, ...data.yShape], { dtype: 'i32', name: `${name}.y` })
       : tensor(data.y, [data.length, ...data.yShape], { name: `${name}.y` });
