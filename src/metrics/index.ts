@@ -1,7 +1,8 @@
-// sg.metrics — classification and regression metrics on the CPU (GPU accuracy and confusion
+// sg.metrics — classification, regression and ranking metrics on the CPU (GPU accuracy and confusion
 // matrix ops are sg.accuracy / sg.confusionMatrix).
 export {
   confusionMatrix, accuracy, precision, recall, f1, classificationReport, type Average, type ConfusionMatrix,
   type AverageOptions,
 } from './classification.js';
 export { mse, mae, rmse, r2, type RegressionOptions } from './regression.js';
+export { recallAtK, mrr, ndcg, type HostMatrix, type MatrixInput, type IndexInput } from './ranking.js';
