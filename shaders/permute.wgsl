@@ -4,6 +4,13 @@
 // turns its output index into coordinates (output shape) and reads x at those coordinates through
 // the permuted input strides. Simple and correct for any rank up to 8; a tiled transpose through
 // workgroup memory would coalesce the reads as well as the writes.
+//
+// permute_rows: when the last output dimension is also contiguous in x (stride 1: splitting or merging
+// attention heads, [N, L, H, D] ↔ [N, H, L, D]), one thread copies a whole run of that dimension:
+// the index arithmetic is paid once per run instead of once per value. The kernel rule
+// (src/ops/kernel-rules.ts, permuteRows) takes it on a software adapter, where a thread's loop over
+// contiguous values is what a CPU does best; on a GPU neighbouring threads should touch neighbouring
+// values, which permute_forward does.
 
 // #include "common/grid.wgsl"
 // #include "common/shape.wgsl"
@@ -30,4 +37,22 @@ fn permute_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     rest = rest / size;
   }
   y[i] = x[src];
+}
+
+@compute @workgroup_size(256)
+fn permute_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let run = dim(params.shape, params.rank - 1u);
+  let r = grid_index(gid, nwg, 256u);
+  if (r * run >= params.n) { return; }
+  var rest = r;
+  var src = 0u;
+  for (var d = i32(params.rank) - 2; d >= 0; d--) {
+    let size = dim(params.shape, u32(d));
+    src += (rest % size) * dim(params.stride, u32(d));
+    rest = rest / size;
+  }
+  let dst = r * run;
+  for (var j = 0u; j < run; j++) {
+    y[dst + j] = x[src + j];
+  }
 }

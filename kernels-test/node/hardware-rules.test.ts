@@ -43,7 +43,7 @@ describe('kernel rules', () => {
   });
 });
 
-for (const table of ['matmul', 'reduce', 'loss', 'softmax', 'attention', 'layernorm', 'norm', 'batchnorm', 'conv']) {
+for (const table of ['matmul', 'reduce', 'loss', 'softmax', 'attention', 'layernorm', 'norm', 'batchnorm', 'conv', 'shape']) {
   describe(`${table} (hardware rules)`, () => {
     for (const c of tables[table as keyof typeof tables]) {
       it(c.name, async () => {

@@ -7,6 +7,7 @@ import * as ref from '../reference/shape.js';
 import { defineOp } from './op.js';
 import { fmtShape, numel, checkRank, collapseDims, normAxis, sameShape, stridesOf } from '../util/shape.js';
 import { grid1d } from '../gpu/dispatch.js';
+import { permuteByRows } from './kernel-rules.js';
 import { sgError, ShapeError } from '../util/errors.js';
 
 interface ReshapeAttrs {
@@ -49,6 +50,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 export const permuteKernel = wgslKernel('permute_forward');
+export const permuteRowsKernel = wgslKernel('permute_rows');
 
 interface PermuteAttrs {
   perm: number[];
@@ -56,7 +58,7 @@ interface PermuteAttrs {
 
 export const permuteOp = defineOp<PermuteAttrs>({
   name: 'permute',
-  kernels: [permuteKernel],
+  kernels: [permuteKernel, permuteRowsKernel],
   infer: ([x], { perm }) => {
     checkRank(x.shape, 'permute');
     return [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }];
@@ -67,10 +69,12 @@ export const permuteOp = defineOp<PermuteAttrs>({
     if (n === 0) return;
     const st = stridesOf(inMeta[0].shape);
     const c = collapseDims(shape, [perm.map((p) => st[p]), stridesOf(shape)]);
-    ctx.dispatch(permuteKernel, {
+    const last = c.shape.length - 1;
+    const rows = permuteByRows(c.shape[last], c.strides[0][last]);
+    ctx.dispatch(rows ? permuteRowsKernel : permuteKernel, {
       bind: { x: inputs[0], y: outputs[0] },
       params: { n, rank: c.shape.length, shape: c.shape, stride: c.strides[0] },
-      grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
+      grid: grid1d(rows ? n / c.shape[last] : n, 256, ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: ({ dys: [dy], attrs: { perm } }) => [dy ? permute(dy, ref.inversePermutation(perm)) : null],
