@@ -4,6 +4,7 @@
 
 import type { EpochRecord } from '../train/fit.js';
 import type { ProfileReport } from '../graph/plan-views.js';
+import { formatCost, type TrainingCost } from '../train/cost.js';
 
 export interface ReportInput {
   title: string;
@@ -11,6 +12,8 @@ export interface ReportInput {
   epochs: EpochRecord[];
   test?: { loss?: number; accuracy?: number; f1?: number; confusion?: number[][] };
   profile?: ProfileReport;
+  /** The run's training cost (FLOPs, FLOP/s, PFLOP/s-days). */
+  cost?: TrainingCost;
   adapter: string;
   warnings?: string[];
 }
@@ -87,6 +90,7 @@ export function renderReport(r: ReportInput): string {
   const kernels = r.profile ? `<h2>GPU time per kernel (one training step, ${esc(r.profile.source)})</h2><table><tr><th>kernel</th><th>calls</th><th>ms</th><th>share</th><th>GFLOP/s</th><th>GB/s</th></tr>${
     r.profile.kernels.map((k) => `<tr><td>${esc(k.kernel)}</td><td>${k.calls}</td><td>${k.ms.toFixed(3)}</td><td>${(100 * k.share).toFixed(1)}%</td><td>${k.gflops.toFixed(2)}</td><td>${k.gbps.toFixed(2)}</td></tr>`).join('')}</table>` : '';
   const test = r.test ? `<h2>Test set</h2><p>loss ${fmt(r.test.loss, 4)} · accuracy ${fmt(r.test.accuracy)} · macro F1 ${fmt(r.test.f1)}</p>${r.test.confusion ? confusionTable(r.test.confusion) : ''}` : '';
+  const cost = r.cost ? `<h2>Training cost</h2><p>${esc(formatCost(r.cost))} (${r.cost.flopsPerStep.toExponential(3)} FLOPs per step: forward, backward and optimizer, from the kernels' cost model)</p>` : '';
   const warnings = r.warnings?.length ? `<h2>Warnings</h2><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(r.title)}</title><style>
 body{font:14px system-ui,sans-serif;margin:24px;color:#222}svg text{font-size:11px;fill:#333}svg .t{font-size:13px;font-weight:600}
@@ -96,7 +100,7 @@ svg .g{stroke:#e0e0e0}table{border-collapse:collapse;margin:8px 0}td,th{border:1
 <p>${Object.entries(r.config).map(([k, v]) => `${esc(k)}: <code>${esc(String(v))}</code>`).join(' · ')}</p>
 <div class="charts">${loss}${acc}${lr}</div>
 <h2>Epochs</h2><table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val F1</th><th>lr</th><th>samples/s</th></tr>${rows}</table>
-${test}${kernels}${warnings}</body></html>`;
+${test}${cost}${kernels}${warnings}</body></html>`;
 }
 
 function fmt(v: number | undefined, digits = 3): string {

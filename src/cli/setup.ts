@@ -9,6 +9,22 @@ import { sgError } from '../util/errors.js';
 
 export type ModelName = 'mlp' | 'cnn' | 'vit';
 
+/** What a run directory's checkpoint records about the run, enough to rebuild it for --resume. */
+export interface RunConfig {
+  model: ModelName | 'gpt' | 'clip';
+  dataset: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: string;
+  scheduler: string;
+  weightDecay: number;
+  seed: number;
+  count: number;
+  patience: number;
+}
+
+
 /**
  * mlp: flatten → linear(in, 128) → relu → linear(128, classes).
  * cnn: [conv3×3(8) → batchNorm → relu → maxPool 2]  → [conv3×3(16) → batchNorm → relu → maxPool 2]

@@ -2,3 +2,4 @@
 export { fit, evaluate, overfitBatch, type FitOptions, type EpochRecord, type History, type EarlyStopping, type Evaluation, type StepInfo, type MetricName } from './fit.js';
 export { GpuDataset, epochBatches, type LoaderOptions } from './loader.js';
 export { LOSSES, lossByName, type LossName } from './losses.js';
+export { PFLOP_DAY, planFlops, trainingCost, formatCost, type TrainingCost } from './cost.js';
