@@ -27,24 +27,19 @@ function seeded(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** A tiny causal language model (one pre-norm GPT block) on token sequences: next-token cross-entropy, AdamW. */
+/** The GPT step: sg.models.gpt at a tiny size (one causal pre-norm block), next-token cross-entropy, AdamW. */
 async function buildTransformer(fuse: boolean, batch: number): Promise<Built> {
-  const nn = sg.nn;
-  const [T, V, D] = [8, 16, 16];
-  const model = nn.sequential(
-    nn.embedding(V, D), nn.learnedPositionalEmbedding(T, D),
-    nn.transformerEncoderLayer(D, 2, { dimFeedforward: 32, dropout: 0.1, activation: 'gelu', batchFirst: true, normFirst: true, causal: true }),
-    nn.layerNorm(D), nn.linear(D, V),
-  );
+  const [T, V] = [8, 16];
+  const model = await sg.models.gpt({ vocab: V, blockSize: T, layers: 1, heads: 2, dim: 16, dropout: 0.1, seed: 3 });
   const opt = sg.optim.adamW(model.parameters(), { lr: 1e-3 });
-  const plan = await sg.compile((x, y) => ({ loss: sg.crossEntropy(sg.reshape(model.forward(x), [batch * T, V]), sg.reshape(y, [batch * T])) }), {
+  const plan = await sg.compile((x, y) => ({ loss: model.loss(x, y) }), {
     inputs: [{ shape: [batch, T], dtype: 'i32', name: 'tokens' }, { shape: [batch, T], dtype: 'i32', name: 'next tokens' }],
-    params: opt.params, optimizer: opt, fuse, label: 'transformer training step',
+    params: opt.params, optimizer: opt, fuse, label: 'GPT training step',
   });
   const tokens = Int32Array.from({ length: batch * T }, (_, i) => (i * 5 + 1) % V);
   return {
     plan, inputs: [tokens, Int32Array.from(tokens, (t) => (t + 1) % V)],
-    description: `embedding · positions · causal pre-norm encoder layer (2 heads, d 16) · LayerNorm · linear to ${V} tokens · T ${T} · batch ${batch} · next-token cross-entropy · ${opt.name}`,
+    description: `sg.models.gpt: embedding · positions · 1 causal pre-norm block (2 heads, dim 16) · tied head to ${V} tokens · T ${T} · batch ${batch} · next-token cross-entropy · ${opt.name}`,
   };
 }
 
@@ -210,7 +205,7 @@ function slotTable(rows: sg.ExplainRow[], onPick: (i: number) => void): HTMLElem
 
 start('inspector', async (info) => {
   const setup = $('setup');
-  const modelSel = select('model', [['mlp', 'MLP 16→32→4, Adam'], ['cnn', 'CNN conv4·pool·linear, SGD momentum'], ['transformer', 'Transformer: one causal GPT block, AdamW']], query.get('model') ?? 'mlp');
+  const modelSel = select('model', [['mlp', 'MLP 16→32→4, Adam'], ['cnn', 'CNN conv4·pool·linear, SGD momentum'], ['transformer', 'GPT (sg.models.gpt, one causal block), AdamW']], query.get('model') ?? 'mlp');
   const fuseSel = select('elementwise fusion', [['on', 'on'], ['off', 'off']], 'on');
   const batchSel = select('batch', [['8', '8'], ['32', '32'], ['128', '128']], '8');
   const go = el('button', { class: 'primary', id: 'compile' }, 'Compile and profile');
