@@ -88,6 +88,17 @@ describe('sg.tidy and using', () => {
     expect(Array.from(await y.data())).toEqual([6, 12, 20]);
   });
 
+  it('a result that is one output of a multi-output op stays realised when tidy disposes its siblings', async () => {
+    // layerNorm's node also outputs mean and rstd, normalizeRows' the row norms: tidy disposes those.
+    const w = sg.ones([4]);
+    const x = sg.tensor([1, 2, 3, 4, 2, 2, 2, 6], [2, 4]);
+    const y = sg.tidy(() => sg.layerNorm(sg.mul(x, 1), [4], w, w));
+    const n = sg.tidy(() => sg.normalizeRows(sg.mul(x, 1)));
+    const want = [-0.34164, 0.55279, 1.44721, 2.34164, 0.42265, 0.42265, 0.42265, 2.73205]; // (x − mean)/√(var + 1e-5) + 1
+    (await y.data()).forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+    expect((await n.data())[3]).toBeCloseTo(4 / Math.sqrt(30), 6);
+  });
+
   it('`using` disposes at the end of the block', async () => {
     let seen: Tensor | undefined;
     {

@@ -58,8 +58,13 @@ export class Node {
     this.storage = outputs.map(() => null);
   }
 
+  /**
+   * Every output still in use has its buffer. A disposed output's slot is empty whether or not the
+   * node ran (sg.tidy disposes layerNorm's mean and rstd beside the output it returns): it does not
+   * make the node pending again, which would re-encode it after its inputs were dropped.
+   */
   get realised(): boolean {
-    return this.storage.every((s) => s !== null);
+    return this.storage.every((s, i) => s !== null || this.tensors[i]?.isDisposed === true);
   }
 }
 
