@@ -38,6 +38,8 @@ import { INSTANCE_NORM_OP_KEYS } from './ops/norm.js';
 import { LORA_KEYS, APPLY_LORA_KEYS } from './nn/lora.js';
 import { GPT_KEYS, GENERATE_KEYS } from './models/gpt.js';
 import { VIT_KEYS } from './models/vit.js';
+import { CLIP_KEYS, CLIP_LOSS_KEYS, ZERO_SHOT_KEYS } from './models/clip.js';
+import { WORD_TOKENIZER_KEYS } from './models/prompts.js';
 
 export const OPTION_KEYS = {
   sgd: SGD_KEYS,
@@ -125,4 +127,8 @@ export const OPTION_KEYS = {
   gpt: GPT_KEYS,
   generate: GENERATE_KEYS,
   vit: VIT_KEYS,
+  clip: CLIP_KEYS,
+  clipLoss: CLIP_LOSS_KEYS,
+  zeroShot: ZERO_SHOT_KEYS,
+  wordTokenizer: WORD_TOKENIZER_KEYS,
 } as const;
