@@ -5,11 +5,14 @@
 // References: src/reference/matmul.ts.
 //
 // How 'auto' picks a version (pickVersion), for C [batch, M, N] with inner dimension K:
-//   splitk     when K ≥ 4·max(M, N), K ≥ 128 and batch·M·N ≤ 64·64·8 — a long K and a small C, as in
-//              a weight gradient dW = xᵀ·dy (K = batch size): the tiled kernel would run only a few
-//              workgroups each walking all of K, so K is split over workgroups instead (splitPlan);
 //   reg        on a software adapter (SwiftShader), where barriers are emulated: measured fastest there
-//              at every size in bench/ (see bench/RESULTS.md);
+//              at every size in bench/ (see bench/RESULTS.md), weight gradients included — split-K's
+//              tiles synchronise through workgroup memory: Kᵀ·N products [544, 64]ᵀ·[544, 64] took 103
+//              ms split-K against 27 ms reg, [2048, 10]ᵀ·[2048, 128] 946 against 38 (a transformer's and
+//              an MLP's dW; split-K was half of a ViT step's GPU time);
+//   splitk     on a GPU when K ≥ 4·max(M, N), K ≥ 128 and batch·M·N ≤ 64·64·8 — a long K and a small C,
+//              as in a weight gradient dW = xᵀ·dy (K = batch size): the tiled kernel would run only a few
+//              workgroups each walking all of K, so K is split over workgroups instead (splitPlan);
 //   tiled_vec4 when B is not transposed and N % 4 = 0;
 //   tiled      otherwise.
 
@@ -80,8 +83,8 @@ export function pickVersion(attrs: MatmulAttrs, dims: { M: number; N: number; K:
     if (attrs.version === 'vec4' && !vec4ok) return 'tiled';
     return attrs.version;
   }
-  if (K >= 4 * Math.max(M, N) && K >= 2 * SPLITK_MIN_CHUNK && batch * M * N <= SPLITK_MAX_OUTPUT) return 'splitk';
   if (software) return 'reg';
+  if (K >= 4 * Math.max(M, N) && K >= 2 * SPLITK_MIN_CHUNK && batch * M * N <= SPLITK_MAX_OUTPUT) return 'splitk';
   return vec4ok ? 'vec4' : 'tiled';
 }
 
