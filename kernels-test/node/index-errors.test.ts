@@ -222,7 +222,10 @@ describe('inside compiled training steps', () => {
     const T = vals(batch * 5, 4).map((v) => 0.5 + 0.4 * v);
     const loss = (x: sg.Tensor, t: sg.Tensor) => sg.mean(sg.square(sg.sub(sg.linear(x, w, b, { activation: 'sigmoid' }), t)));
     const first = await loss(sg.tensor(X, [batch, 6]), sg.tensor(T, [batch, 5])).item();
-    const plan = await sg.compile(loss, { inputs: [{ shape: [batch, 6] }, { shape: [batch, 5] }], params: [w, b], optimizer: sgd(0.5) });
+    // The hardware rules pick split-K for dW (the software rules take reg, faster on SwiftShader).
+    sg.setKernelRules('hardware');
+    const plan = await sg.compile(loss, { inputs: [{ shape: [batch, 6] }, { shape: [batch, 5] }], params: [w, b], optimizer: sgd(0.5) })
+      .finally(() => sg.setKernelRules());
     expect(plan.explainTable()).toMatch(/matmul_splitk/);
     plan.run(X, T);
     await plan.flush();
