@@ -6,6 +6,7 @@ header('');
 const demos: [string, string, string][] = [
   ['mnist', 'MNIST, live', 'Train an MLP or a small CNN on 10,000 embedded handwritten digits: loss and accuracy curves, the learning-rate schedule, a confusion matrix, samples/s, pause and resume, checkpoints (download and OPFS), and a pad to draw your own digit.'],
   ['playground', 'Playground', 'TensorFlow Playground\'s idea on shadergrad: pick a data set, layers, activation, initialisation, optimizer, schedule and regularisation, and watch the decision boundary form. Presets for the course\'s lessons: vanishing gradients, zero initialisation, a learning rate too large, overfitting and early stopping.'],
+  ['gpt', 'Tiny GPT', 'A two-layer transformer learns characters live: first names or Moby Dick. The loss falls past the bigram baseline, samples turn from noise into names (a temperature slider sets how bold), and each attention head\'s map shows which earlier characters it reads.'],
   ['inspector', 'Step inspector', 'One compiled training step, dispatch by dispatch: the timeline from plan.explain() and plan.profile(), and for each dispatch its WGSL, the float64 CPU reference it is tested against, grid and workgroup sizes, buffer slots (and their reuse), FLOPs, bytes and time.'],
   ['bench', 'Kernel bench', 'The matmul benchmark of bench/ in the page: every shadergrad matmul version (naive → tiled → vec4) checked against a float64 reference and timed beside TensorFlow.js (WebGPU) and jax-js on the same adapter.'],
 ];

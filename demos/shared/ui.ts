@@ -26,6 +26,7 @@ export const query = params;
 const PAGES: [string, string][] = [
   ['mnist', 'MNIST'],
   ['playground', 'Playground'],
+  ['gpt', 'Tiny GPT'],
   ['inspector', 'Step inspector'],
   ['bench', 'Kernel bench'],
 ];

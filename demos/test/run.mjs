@@ -18,7 +18,7 @@ const demos = join(here, '..');
 const root = join(demos, '..');
 const outDir = join(demos, 'dist');
 const shots = join(here, 'screenshots');
-const only = process.argv.slice(2); // optional: names of pages to run (mnist, playground, inspector, bench)
+const only = process.argv.slice(2); // optional: names of pages to run (index, mnist, playground, gpt, inspector, bench, no-webgpu)
 
 let passed = 0;
 let failed = 0;
@@ -125,7 +125,7 @@ try {
   if (want('index')) {
     const r = await openPage(browser, '/index.html', 30_000);
     const links = await r.page.evaluate(() => Array.from(document.querySelectorAll('a.card'), (a) => a.getAttribute('href')));
-    const expected = ['./mnist/index.html', './playground/index.html', './inspector/index.html', './bench/index.html'];
+    const expected = ['./mnist/index.html', './playground/index.html', './gpt/index.html', './inspector/index.html', './bench/index.html'];
     check('landing page links every demo', expected.every((h) => links.includes(h)), `links: ${links.join(' ')}`);
     await screenshot('index', r.page);
     await r.page.close();
@@ -164,6 +164,51 @@ try {
         `validation ${(100 * res.valAccuracy).toFixed(1)} %, train ${(100 * res.trainAccuracy).toFixed(1)} % after ${res.epochs} epochs (loss ${res.firstLoss?.toFixed(3)} → ${res.lastLoss?.toFixed(3)})`);
     }
     await screenshot('playground', r.page);
+    await r.page.close();
+  }
+
+  // ---- tiny GPT ----------------------------------------------------------------------------------------
+  if (want('gpt')) {
+    const r = await openPage(browser, '/gpt/index.html?test=1', 300_000);
+    if (statusOk('gpt', r)) {
+      const res = r.state.result;
+      const losses = res.losses ?? [];
+      const first = mean(losses.slice(0, 5));
+      const last = mean(losses.slice(-5));
+      const val = res.valLosses ?? [];
+      check('gpt: training loss falls', losses.length >= 40 && last < 0.9 * first && val.length >= 2 && val[val.length - 1][1] < val[0][1],
+        `${losses.length} steps (${res.dispatches} dispatches each, ${res.parameters} parameters), loss ${first.toFixed(3)} → ${last.toFixed(3)}; ` +
+        `validation ${val.map(([s, l]) => `${s}: ${l.toFixed(3)}`).join(', ')}`);
+      check('gpt: bigram baseline between a perfect and a uniform guess', res.bigram > 1 && res.bigram < res.uniform,
+        `bigram ${res.bigram?.toFixed(3)} nats/char, uniform ln ${res.vocab} = ${res.uniform?.toFixed(3)}`);
+      const rounds = res.samples ?? [];
+      const texts = rounds.flatMap((s) => s.texts);
+      const nonEmpty = texts.filter((t) => typeof t === 'string' && t.length > 0);
+      const resampled = rounds.find((s) => s.temperature === 0.5);
+      check('gpt: samples are non-empty strings, resampled at the slider\'s temperature',
+        rounds.length >= 3 && texts.every((t) => typeof t === 'string') && nonEmpty.length >= 0.75 * texts.length && !!resampled,
+        `${rounds.length} rounds, ${nonEmpty.length}/${texts.length} non-empty; last at step ${rounds.at(-1)?.step}: ${rounds.at(-2)?.texts.join(' · ')}; T 0.5: ${resampled?.texts.join(' · ')}`);
+      const a = res.attention ?? {};
+      const [H, T, T2] = a.shape ?? [];
+      const rowErr = Math.max(...(a.rowSums ?? [NaN]).map((s) => Math.abs(s - 1)));
+      check('gpt: attention map rows sum to 1, zeros above the diagonal, both layers shown',
+        H === 4 && T > 1 && T === T2 && a.rowSums?.length === H * T && rowErr < 1e-4 && a.maxAbove < 1e-6 && res.attentionLayers?.length === 2,
+        `${JSON.stringify(a.text)} layer ${a.layer + 1}: [${a.shape}], max |row sum − 1| ${rowErr.toExponential(1)}, max above diagonal ${a.maxAbove}; layers shown ${res.attentionLayers?.map((l) => l + 1).join(', ')}`);
+      const canvases = await r.page.evaluate(() => {
+        const ink = (c) => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+          return n / (d.length / 4);
+        };
+        return { loss: ink(document.getElementById('loss-chart')), heads: Array.from(document.querySelectorAll('canvas.attention'), ink) };
+      });
+      check('gpt: loss chart and attention heat maps drawn', canvases.loss > 0.01 && canvases.heads.length === 4 && canvases.heads.every((f) => f > 0.2),
+        `loss chart ${(100 * canvases.loss).toFixed(1)} % inked; heads ${canvases.heads.map((f) => `${(100 * f).toFixed(0)} %`).join(', ')}`);
+      const book = res.mobyDick ?? {};
+      check('gpt: the Moby Dick corpus loads in the built page', book.chars > 1e6 && typeof book.start === 'string', `${book.chars} characters: ${JSON.stringify(book.start)}…`);
+    }
+    await screenshot('gpt', r.page);
     await r.page.close();
   }
 
@@ -249,7 +294,7 @@ if (want('no-webgpu')) {
     args: ['--no-sandbox', '--disable-features=WebGPU', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
   });
   try {
-    for (const p of ['mnist', 'playground', 'inspector', 'bench']) {
+    for (const p of ['mnist', 'playground', 'gpt', 'inspector', 'bench']) {
       const r = await openPage(plain, `/${p}/index.html?test=1`, 30_000);
       const banner = await r.page.evaluate(() => document.querySelector('.banner.error')?.textContent ?? '');
       const visible = await r.page.evaluate(() => {
