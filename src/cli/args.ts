@@ -29,6 +29,9 @@ interface Flag {
 
 export const MODELS = ['cnn', 'mlp', 'vit'] as const;
 export const DATASETS = ['mnist', 'spiral', 'moons', 'circles', 'xor'] as const;
+/** train also has the text and contrastive models: gpt on names / moby-dick, clip on mnist. */
+export const TRAIN_MODELS = [...MODELS, 'gpt', 'clip'] as const;
+export const TRAIN_DATASETS = [...DATASETS, 'names', 'moby-dick'] as const;
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov', 'rmsprop'] as const;
 export const SCHEDULERS = ['cosine', 'constant', 'step', 'exponential', 'linear', 'inverse-sqrt', 'plateau'] as const;
 
@@ -40,8 +43,8 @@ export const COMMANDS = {
     summary: 'train a model and write metrics.jsonl, model.safetensors (every epoch) and report.html to --out',
     usage: 'shadergrad train [flags]\n       shadergrad train --resume DIR [--epochs N]',
     flags: {
-      model: { kind: { type: 'choice', choices: MODELS }, default: 'cnn', help: 'the model' },
-      dataset: { kind: { type: 'choice', choices: DATASETS }, default: 'mnist', help: 'the dataset' },
+      model: { kind: { type: 'choice', choices: TRAIN_MODELS }, default: 'cnn', help: 'the model (gpt: a tiny GPT on --dataset names or moby-dick; clip: contrastive image-text training on mnist)' },
+      dataset: { kind: { type: 'choice', choices: TRAIN_DATASETS }, default: 'mnist', help: 'the dataset' },
       epochs: int(1, 2, 'epochs to train (with --resume: the new total)'),
       'batch-size': int(1, 32, 'samples per step'),
       lr: { kind: { type: 'number', min: 0, exclusiveMin: true }, default: 2e-3, help: 'base learning rate' },
@@ -49,7 +52,7 @@ export const COMMANDS = {
       scheduler: { kind: { type: 'choice', choices: SCHEDULERS }, default: 'cosine', help: 'the learning-rate schedule (per epoch)' },
       'weight-decay': { kind: { type: 'number', min: 0 }, default: 0, help: 'weight decay (adamw: 0.01 when 0)' },
       seed: int(0, 1, 'seed for the initialisation, the split and the shuffling'),
-      count: int(1, 6000, 'samples to load (a 10 % test split is held out)'),
+      count: int(1, 6000, 'samples to load (a 10 % test split is held out; names: names, moby-dick: hundreds of characters)'),
       patience: int(1, 3, 'early stopping: epochs without a better validation loss'),
       out: { kind: { type: 'string', metavar: 'DIR' }, default: 'runs/latest', help: 'run directory; it must not hold a run already' },
       resume: { kind: { type: 'string', metavar: 'DIR' }, help: 'continue the run in DIR from its last checkpoint (model, optimizer state, schedule, epoch), appending to its metrics' },

@@ -10,7 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as sg from '../index.js';
 import { renderReport } from './report.js';
-import { buildModel, loadDataset, makeOptimizer, makeScheduler, type ModelName } from './setup.js';
+import { buildModel, loadDataset, makeOptimizer, makeScheduler, type ModelName, type RunConfig } from './setup.js';
+import { trainGpt } from './lm.js';
+import { trainClip } from './clip.js';
 import { COMMANDS, GENERAL_HELP, UsageError, commandHelp, parseCommand, type Command, type Flags } from './args.js';
 import { suggestName } from '../util/options.js';
 
@@ -35,20 +37,6 @@ export function version(): string {
 
 // ---- train ---------------------------------------------------------------------------------------
 
-/** What a run directory's checkpoint records about the run, enough to rebuild it for --resume. */
-export interface RunConfig {
-  model: ModelName;
-  dataset: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  optimizer: string;
-  scheduler: string;
-  weightDecay: number;
-  seed: number;
-  count: number;
-  patience: number;
-}
 
 const RUN_FILES = ['config.json', 'metrics.jsonl', 'model.safetensors', 'report.html'];
 const holdsRun = (dir: string) => RUN_FILES.some((f) => existsSync(join(dir, f)));
@@ -71,6 +59,9 @@ async function readRun(dir: string): Promise<{ config: RunConfig; done: number; 
   const required: (keyof RunConfig)[] = ['model', 'dataset', 'epochs', 'batchSize', 'lr', 'optimizer', 'scheduler', 'weightDecay', 'seed', 'count', 'patience'];
   const missing = required.filter((k) => config[k] === undefined);
   if (missing.length) throw new UsageError(`${where}: ${configPath} lacks ${missing.join(', ')}`, 'train');
+  if (config.model === 'gpt' || config.model === 'clip') {
+    throw new UsageError(`${where}: a ${config.model} run starts anew (--resume continues the classification models: mlp, cnn, vit)`, 'train');
+  }
   const { metadata } = await sg.io.loadCheckpoint(ckpt);
   const position = metadata.fit as { epoch?: unknown; stoppedEarly?: unknown } | undefined;
   if (typeof position?.epoch !== 'number') throw new UsageError(`${where}: ${ckpt} holds no training position (it was not written by shadergrad train)`, 'train');
@@ -101,9 +92,18 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
         `continue it with --resume ${out}, or choose a new directory with --out DIR`, 'train');
     }
     config = {
-      model: f.model as ModelName, dataset: f.dataset, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, optimizer: f.optimizer,
+      model: f.model as RunConfig['model'], dataset: f.dataset, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, optimizer: f.optimizer,
       scheduler: f.scheduler, weightDecay: f.weightDecay, seed: f.seed, count: f.count, patience: f.patience,
     };
+  }
+  if (config.model === 'gpt' || config.model === 'clip') {
+    const text = config.dataset === 'names' || config.dataset === 'moby-dick';
+    if (config.model === 'gpt' && !text) throw new UsageError(`shadergrad train: --model gpt trains on text: --dataset names or moby-dick, not ${config.dataset}`, 'train');
+    if (config.model === 'clip' && config.dataset !== 'mnist') throw new UsageError(`shadergrad train: --model clip pairs digits with captions: --dataset mnist, not ${config.dataset}`, 'train');
+    return config.model === 'gpt' ? trainGpt(config, out) : trainClip(config, out);
+  }
+  if (config.dataset === 'names' || config.dataset === 'moby-dick') {
+    throw new UsageError(`shadergrad train: --dataset ${config.dataset} is text: train it with --model gpt`, 'train');
   }
   const { epochs, batchSize, seed } = config;
   const info = await sg.init();
@@ -248,6 +248,10 @@ async function exportRun(f: Flags<'export'>): Promise<void> {
   if (!existsSync(configPath)) throw new UsageError(`shadergrad export: ${configPath} does not exist: ${f.run} was not written by shadergrad train`, 'export');
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as Partial<RunConfig>;
   if (!config.model || !config.dataset) throw new UsageError(`shadergrad export: ${configPath} lacks the model or the dataset`, 'export');
+  if (config.model === 'gpt' || config.model === 'clip') {
+    throw new UsageError(`shadergrad export: ${f.run} holds a ${config.model} run; export writes the classification models (mlp, cnn, vit) — ` +
+      'load its model.safetensors with sg.load into sg.models.' + config.model + ' in JavaScript', 'export');
+  }
   await sg.init();
   const { numClasses, inputShape } = await loadDataset(config.dataset, { count: Math.min(config.count ?? 100, 100), seed: config.seed ?? 1 });
   const model = buildModel(config.model, inputShape, numClasses);
