@@ -27,6 +27,7 @@ const PAGES: [string, string][] = [
   ['mnist', 'MNIST'],
   ['playground', 'Playground'],
   ['gpt', 'Tiny GPT'],
+  ['clip', 'CLIP'],
   ['inspector', 'Step inspector'],
   ['bench', 'Kernel bench'],
 ];

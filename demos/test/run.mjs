@@ -18,7 +18,7 @@ const demos = join(here, '..');
 const root = join(demos, '..');
 const outDir = join(demos, 'dist');
 const shots = join(here, 'screenshots');
-const only = process.argv.slice(2); // optional: names of pages to run (index, mnist, playground, gpt, inspector, bench, no-webgpu)
+const only = process.argv.slice(2); // optional: names of pages to run (index, mnist, playground, gpt, clip, inspector, bench, no-webgpu)
 
 let passed = 0;
 let failed = 0;
@@ -125,7 +125,7 @@ try {
   if (want('index')) {
     const r = await openPage(browser, '/index.html', 30_000);
     const links = await r.page.evaluate(() => Array.from(document.querySelectorAll('a.card'), (a) => a.getAttribute('href')));
-    const expected = ['./mnist/index.html', './playground/index.html', './gpt/index.html', './inspector/index.html', './bench/index.html'];
+    const expected = ['./mnist/index.html', './playground/index.html', './gpt/index.html', './clip/index.html', './inspector/index.html', './bench/index.html'];
     check('landing page links every demo', expected.every((h) => links.includes(h)), `links: ${links.join(' ')}`);
     await screenshot('index', r.page);
     await r.page.close();
@@ -212,6 +212,77 @@ try {
     await r.page.close();
   }
 
+  // ---- CLIP --------------------------------------------------------------------------------------------
+  if (want('clip')) {
+    const r = await openPage(browser, '/clip/index.html?test=1', 300_000);
+    if (statusOk('clip', r)) {
+      const res = r.state.result;
+      const losses = res.losses ?? [];
+      const first = mean(losses.slice(0, 5));
+      const last = mean(losses.slice(-5));
+      const scales = res.scales ?? [];
+      check('clip: contrastive loss falls', losses.length >= 150 && last < 0.7 * first && res.lossFloor > 0 && res.lossFloor < res.uniform && scales.length === losses.length && scales.every((s) => s > 1 && s <= 100),
+        `${losses.length} steps of ${res.batchSize} pairs (${res.dispatches} dispatches each, ${res.parameters} parameters), loss ${first.toFixed(3)} → ${last.toFixed(3)} (chance ln ${res.batchSize} = ${res.uniform?.toFixed(3)}, floor of the label-aware targets ${res.lossFloor?.toFixed(3)}); ` +
+        `temperature exp(logit_scale) ${scales[0]?.toFixed(2)} → ${scales.at(-1)?.toFixed(2)}`);
+      const z = res.zeroShot ?? {};
+      const acc = res.accuracies ?? [];
+      check('clip: zero-shot accuracy on held-out digits ≥ 75 % after 200 steps (chance 10 %)', z.accuracy >= 0.75 && acc.length >= 2 && acc[0][0] === 0,
+        `${res.heldOut} held-out digits: ${acc.map(([s, a]) => `step ${s}: ${(100 * a).toFixed(1)} %`).join(', ')}; recall@3 ${z.recallAt3?.toFixed(3)}, MRR ${z.mrr?.toFixed(3)}`);
+      const cm = z.confusion ?? [];
+      const rowSums = cm.map((row) => row.reduce((a, b) => a + b, 0));
+      const diagonal = cm.reduce((a, row, i) => a + row[i], 0);
+      check('clip: confusion matrix rows sum to the per-class counts',
+        cm.length === 10 && cm.every((row) => row.length === 10) && rowSums.every((s, i) => s === z.counts[i]) && rowSums.reduce((a, b) => a + b, 0) === res.heldOut &&
+          Math.abs(diagonal / res.heldOut - z.accuracy) < 1e-9,
+        `rows ${rowSums.join(' ')} = counts ${z.counts?.join(' ')}; diagonal ${diagonal}/${res.heldOut}`);
+      const q = res.retrieval ?? {};
+      const sevens = (q.labels ?? []).filter((l) => l === 7).length;
+      check('clip: "a handwritten seven" retrieves mostly 7s (≥ 8 of the top 10)', q.prompt === 'a handwritten seven' && q.target === 7 && q.labels?.length === 10 && sevens >= 8 &&
+          q.scores.every((s, i) => i === 0 || s <= q.scores[i - 1]),
+        `top 10 labels ${q.labels?.join(' ')} (${sevens} sevens), cosine ${q.scores?.[0]?.toFixed(3)} … ${q.scores?.at(-1)?.toFixed(3)}`);
+      const u = res.unknown ?? {};
+      check('clip: an unknown word gets a message naming it and listing the vocabulary',
+        /'banana'/.test(u.message ?? '') && (res.vocabulary ?? []).every((w) => u.message.includes(w)),
+        `${JSON.stringify(u.prompt)} → ${u.message?.slice(0, 120)}…`);
+      // Typed in the input box by the driver: another unknown word, then a caption that works.
+      const typeCaption = async (text) => {
+        await r.page.evaluate(() => {
+          document.getElementById('prompt').value = '';
+        });
+        await r.page.type('#prompt', text);
+        await r.page.keyboard.press('Enter');
+      };
+      await typeCaption('a handwritten zebra');
+      await r.page.waitForFunction(() => /zebra/.test(document.getElementById('query-message').textContent), { timeout: 30_000 });
+      const error = await r.page.evaluate(() => ({ text: document.getElementById('query-message').textContent, shown: document.querySelectorAll('#retrieved canvas').length }));
+      await typeCaption('the number seven');
+      await r.page.waitForFunction(() => window.__demo.result.retrieval?.prompt === 'the number seven', { timeout: 30_000 });
+      const typed = { error, labels: await r.page.evaluate(() => window.__demo.result.retrieval.labels) };
+      check('clip: typing in the caption box: an unknown word is named, a known caption retrieves',
+        /'zebra'/.test(typed.error.text) && typed.error.shown === 0 && typed.labels.length === 10,
+        `${typed.error.text.slice(0, 80)}…; "the number seven" → ${typed.labels.join(' ')}`);
+      const canvases = await r.page.evaluate(() => {
+        const ink = (c) => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+          return n / (d.length / 4);
+        };
+        const bright = (c) => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++;
+          return n / (d.length / 4);
+        };
+        return { charts: ['loss-chart', 'scale-chart', 'accuracy-chart', 'confusion'].map((id) => ink(document.getElementById(id))), digits: Array.from(document.querySelectorAll('#retrieved canvas'), bright) };
+      });
+      check('clip: charts, confusion matrix and retrieved digits drawn', canvases.charts.every((f) => f > 0.01) && canvases.digits.length === 10 && canvases.digits.every((f) => f > 0.03),
+        `charts ${canvases.charts.map((f) => `${(100 * f).toFixed(1)} %`).join(', ')} inked; ${canvases.digits.length} digits, ${canvases.digits.map((f) => `${(100 * f).toFixed(0)} %`).join(' ')} ink`);
+    }
+    await screenshot('clip', r.page);
+    await r.page.close();
+  }
+
   // ---- inspector ---------------------------------------------------------------------------------------
   if (want('inspector')) {
     const r = await openPage(browser, '/inspector/index.html?test=1', 180_000);
@@ -294,7 +365,7 @@ if (want('no-webgpu')) {
     args: ['--no-sandbox', '--disable-features=WebGPU', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
   });
   try {
-    for (const p of ['mnist', 'playground', 'gpt', 'inspector', 'bench']) {
+    for (const p of ['mnist', 'playground', 'gpt', 'clip', 'inspector', 'bench']) {
       const r = await openPage(plain, `/${p}/index.html?test=1`, 30_000);
       const banner = await r.page.evaluate(() => document.querySelector('.banner.error')?.textContent ?? '');
       const visible = await r.page.evaluate(() => {
