@@ -16,6 +16,7 @@ import {
   jaxNormalize, matmulRow, mlpStepRow, opImpls, oursPlan, permute, refCheck, seeded, tfNormalize, tfStateful,
   type JaxArray, type Tf, type TfTensor,
 } from './rows.js';
+import { attentionMemory, formatAttentionMemory, transformerStepRow, type AttentionMemoryShape } from './rows-transformer.js';
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const at = (shape: number[], perm: number[]) => perm.map((d) => shape[d]);
@@ -382,7 +383,9 @@ export function attentionRow(peers: Peers, { B, H, T, D }: AttentionShape): Row 
 
 // ---- groups ------------------------------------------------------------------------------------------
 
-export const GROUPS = ['matmul', 'conv', 'norm', 'attention', 'optim', 'train'] as const;
+export const GROUPS = ['matmul', 'conv', 'norm', 'attention', 'optim', 'train', 'transformer'] as const;
+/** Reports that `--only` also takes: printed after the table, not timed rows (not in the bench page). */
+export const REPORTS = ['attention-memory'] as const;
 export type Group = (typeof GROUPS)[number];
 /** Shapes: 'test' for the page's quick check, 'software' for a CPU adapter (SwiftShader), 'hardware' for a GPU. */
 export type Scale = 'test' | 'software' | 'hardware';
@@ -405,6 +408,11 @@ const SHAPES = {
   },
   optim: { test: 1 << 16, software: 1 << 20, hardware: 1 << 20 },
   train: { test: 8, software: 64, hardware: 64 },
+  transformer: {
+    test: { layers: 2, d: 32, heads: 2, T: 16, batch: 2, vocab: 16 },
+    software: { layers: 4, d: 128, heads: 4, T: 64, batch: 16, vocab: 64 },
+    hardware: { layers: 4, d: 128, heads: 4, T: 64, batch: 16, vocab: 64 },
+  },
 } satisfies Record<Exclude<Group, 'matmul'>, Record<Scale, unknown>>;
 
 /** The rows of the chosen groups, in the order of GROUPS. */
@@ -423,5 +431,26 @@ export async function benchRows(peers: Peers, groups: readonly string[], scale: 
     const batch = SHAPES.train[scale];
     rows.push(mlpStepRow(peers, batch), await cnnStepRow(peers, batch));
   }
+  if (groups.includes('transformer')) rows.push(transformerStepRow(peers, SHAPES.transformer[scale]));
   return rows;
+}
+
+const ATTENTION_MEMORY: Record<Scale, AttentionMemoryShape> = {
+  test: { B: 1, H: 2, D: 8, Ts: [16, 32, 64] },
+  software: { B: 8, H: 4, D: 32, Ts: [64, 128, 256] },
+  hardware: { B: 8, H: 4, D: 32, Ts: [64, 128, 256, 512] },
+};
+
+/**
+ * Reports that are not timed rows (printed after the table): 'attention-memory', the peak memory of
+ * causal attention's forward + backward by sequence length, fused against composite rung.
+ */
+export async function benchReports(groups: readonly string[], scale: Scale): Promise<{ name: string; markdown: string; data: unknown }[]> {
+  const out: { name: string; markdown: string; data: unknown }[] = [];
+  if (groups.includes('attention-memory')) {
+    const shape = ATTENTION_MEMORY[scale];
+    const data = await attentionMemory(shape);
+    out.push({ name: 'attention-memory', markdown: formatAttentionMemory(data, shape), data });
+  }
+  return out;
 }

@@ -1,7 +1,8 @@
 // Benchmark rows: the same work in shadergrad (every kernel version), TensorFlow.js (WebGPU) and
 // jax-js (WebGPU, eager and jit). Inputs are seeded; each row carries sampled float64 reference values.
 // This file: the helpers every row uses (one Impl per library), matmul and the training steps (MLP,
-// the CLI's CNN); bench/rows-ops.ts: conv, normalisation and optimizer rows, and the groups.
+// the CLI's CNN); bench/rows-ops.ts: conv, normalisation and optimizer rows, and the groups;
+// bench/rows-transformer.ts: the transformer training step and the attention memory report.
 
 import * as sg from '../src/index.js';
 import { gpu } from '../src/gpu/device.js';
@@ -283,14 +284,18 @@ export function jaxAdam(jax: Jax, p: JaxArray, g: JaxArray, m: JaxArray, v: JaxA
   return [p1, m1, v1];
 }
 
-type ParamInit = { shape: number[]; data: Float32Array };
+export type ParamInit = { shape: number[]; data: Float32Array };
 
-/** shadergrad: the whole step (forward, backward, one Adam dispatch over the parameter arena) as one compiled plan. */
-function oursTrainImpl(label: string, make: () => Promise<{ params: Tensor[]; loss: () => Tensor }>): Impl {
+/**
+ * shadergrad: the whole step (forward, backward, one optimizer dispatch over the parameter arena) as
+ * one compiled plan; Adam unless `weightDecay` is given (then AdamW, torch's decoupled decay).
+ */
+export function oursTrainImpl(label: string, make: () => Promise<{ params: Tensor[]; loss: () => Tensor }>, weightDecay?: number): Impl {
   let plan: Plan | undefined;
   const build = async (readEvery: number) => {
     const { params, loss } = await make();
-    const optimizer = sg.optim.adam(params, { lr: ADAM.lr, beta1: ADAM.beta1, beta2: ADAM.beta2, eps: ADAM.eps });
+    const hyper = { lr: ADAM.lr, beta1: ADAM.beta1, beta2: ADAM.beta2, eps: ADAM.eps };
+    const optimizer = weightDecay === undefined ? sg.optim.adam(params, hyper) : sg.optim.adamW(params, { ...hyper, weightDecay });
     return sg.compile(loss, { inputs: [], params, optimizer, readEvery, label });
   };
   return {
@@ -358,8 +363,11 @@ function tfTrainImpl(tf: Tf, label: string, init: ParamInit[], loss: (vars: TfTe
   });
 }
 
-/** jax-js: jit of valueAndGrad and a hand-written Adam, the whole step in one jitted function. */
-function jaxTrainImpl(jax: Jax, label: string, init: ParamInit[], loss: (params: JaxArray[], x: JaxArray, y: JaxArray) => JaxArray, x: JaxArray, y: JaxArray): Impl {
+/**
+ * jax-js: jit of valueAndGrad and a hand-written Adam, the whole step in one jitted function; with
+ * `weightDecay`, AdamW (θ·(1 − lr·λ) before the Adam step, as torch).
+ */
+export function jaxTrainImpl(jax: Jax, label: string, init: ParamInit[], loss: (params: JaxArray[], x: JaxArray, y: JaxArray) => JaxArray, x: JaxArray, y: JaxArray, weightDecay = 0): Impl {
   const np = jax.numpy;
   type State = { params: JaxArray[]; m: JaxArray[]; v: JaxArray[]; t: JaxArray };
   const step = jax.jit((s: State, xs: JaxArray, ys: JaxArray) => {
@@ -369,7 +377,8 @@ function jaxTrainImpl(jax: Jax, label: string, init: ParamInit[], loss: (params:
     const bc2Sqrt = np.sqrt(np.subtract(1, np.power(ADAM.beta2, t.ref)));
     const next: State = { params: [], m: [], v: [], t };
     s.params.forEach((p, i) => {
-      const [p1, m1, v1] = jaxAdam(jax, p, (g as JaxArray[])[i], s.m[i], s.v[i], stepSize.ref, bc2Sqrt.ref);
+      const decayed = weightDecay ? p.mul(1 - ADAM.lr * weightDecay) : p;
+      const [p1, m1, v1] = jaxAdam(jax, decayed, (g as JaxArray[])[i], s.m[i], s.v[i], stepSize.ref, bc2Sqrt.ref);
       next.params.push(p1);
       next.m.push(m1);
       next.v.push(v1);

@@ -1,8 +1,10 @@
 // npm run bench — shadergrad's kernels and training steps side by side with TensorFlow.js (WebGPU)
 // and jax-js (WebGPU), in one process on one adapter. Prints a table and writes JSON.
-//   --only matmul,conv,norm,attention,optim,train   groups to run (default all)
+//   --only matmul,conv,norm,attention,optim,train,transformer,attention-memory   groups to run (default all;
+//                          attention-memory is a table of peak bytes, not a timed row)
 //   --sizes 256,512,1024   matmul sizes (default: up to 1024 on a software adapter, 4096 on a GPU)
 //   --reps N               timed repetitions (default 7)
+//   --budget S             stop repeating an implementation after S seconds, 2 runs at least (default 20)
 //   --out FILE             JSON path (default bench/results/latest.json)
 //   --markdown             also print the table in Markdown (as recorded in bench/RESULTS.md)
 //   --peers tfjs,jax       which peers to load --scale test|software|hardware  shapes (default: by adapter)
@@ -11,7 +13,7 @@ import { dirname } from 'node:path';
 import * as sg from '../src/index.js';
 import { formatMarkdown, formatResults, measure } from './harness.js';
 import { loadPeers, shareNodeGpu } from './peers.js';
-import { benchRows, GROUPS, type Scale } from './rows-ops.js';
+import { benchReports, benchRows, GROUPS, REPORTS, type Scale } from './rows-ops.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,10 +22,11 @@ function arg(name: string, def: string): string {
 
 const reps = Number(arg('reps', '7'));
 const out = arg('out', 'bench/results/latest.json');
-const only = arg('only', GROUPS.join(',')).split(',');
-const unknown = only.filter((g) => !(GROUPS as readonly string[]).includes(g));
+const choices: readonly string[] = [...GROUPS, ...REPORTS];
+const only = arg('only', choices.join(',')).split(',');
+const unknown = only.filter((g) => !choices.includes(g));
 if (unknown.length) {
-  console.error(`unknown group(s) ${unknown.join(', ')}: choose from ${GROUPS.join(', ')}`);
+  console.error(`unknown group(s) ${unknown.join(', ')}: choose from ${choices.join(', ')}`);
   process.exit(2);
 }
 
@@ -39,12 +42,16 @@ for (const n of peers.notes) console.log(`note: ${n}`);
 const rows = await benchRows(peers, only, scale, {
   sizes, versions: (n) => (n >= 1024 && info.software ? ['tiled', 'vec4', 'reg'] : ['naive', 'tiled', 'vec4', 'reg']),
 });
-const results = await measure(rows, { warmup: 2, reps, budgetMs: 20_000, log: (l) => console.log(l) });
-const table = formatResults(results, rows);
-console.log(`\n${table}`);
-if (process.argv.includes('--markdown')) console.log(`\n${formatMarkdown(results, rows)}`);
+const results = await measure(rows, { warmup: 2, reps, budgetMs: 1000 * Number(arg('budget', '20')), log: (l) => console.log(l) });
+if (rows.length) {
+  console.log(`\n${formatResults(results, rows)}`);
+  if (process.argv.includes('--markdown')) console.log(`\n${formatMarkdown(results, rows)}`);
+}
+const reports = await benchReports(only, scale);
+for (const r of reports) console.log(`\n${r.name}:\n${r.markdown}`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), adapter, software: info.software, runtime: 'node', scale, results }, null, 2));
+const extra = Object.fromEntries(reports.map((r) => [r.name, r.data]));
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), adapter, software: info.software, runtime: 'node', scale, results, ...extra }, null, 2));
 console.log(`\nJSON: ${out}`);
 sg.dispose();
 process.exit(0);

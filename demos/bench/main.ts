@@ -13,6 +13,7 @@ const VERSIONS: sg.MatmulVersion[] = ['naive', 'tiled', 'vec4', 'reg'];
 const GROUP_LABELS: Record<string, string> = {
   matmul: 'matmul', conv: 'conv2d fwd / bwd', norm: 'softmax, cross-entropy, layer / batch norm',
   attention: 'attention fwd + bwd (each rung)', optim: 'Adam update', train: 'training steps (MLP, CNN)',
+  transformer: 'transformer training step (AdamW)',
 };
 
 function check(label: string, on: boolean, id?: string): { root: HTMLElement; input: HTMLInputElement } {
