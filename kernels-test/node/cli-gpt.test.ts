@@ -1,4 +1,4 @@
-// shadergrad train --model gpt (issue 15 items 2 and 7): a tiny run on the names corpus prints the
+// shadergrad train --model gpt and --model vit (issue 15 items 2, 3 and 7): a tiny run on the names corpus prints the
 // validation loss beside the bigram baseline, samples and the training cost, and writes its files;
 // wrong model/dataset pairs exit 2 with a message.
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -47,6 +47,18 @@ describe('shadergrad train --model gpt', () => {
     const again = await run('train', '--resume', out);
     expect(again.code).toBe(2);
     expect(again.err).toMatch(/a gpt run starts anew/);
+  });
+
+  it('--model vit trains the ViT on digits like the CNN and reports the training cost', async () => {
+    const out = tmp();
+    const r = await run('train', '--model', 'vit', '--dataset', 'mnist', '--epochs', '1', '--count', '60', '--batch-size', '16', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/TransformerEncoder\(/);
+    expect(r.out).toMatch(/test: loss \d\.\d{4} accuracy \d\.\d{4}/);
+    expect(r.out).toMatch(/training cost: \d\.\d{3}e\+\d+ FLOPs in \d+ steps/);
+    const last = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').pop()!);
+    expect(last.cost.steps).toBe(3); // 60 digits → 48 training digits after the stratified test and validation splits → 3 batches of 16
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Training cost');
   });
 
   it('refuses model / dataset pairs that do not fit', async () => {

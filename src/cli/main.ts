@@ -147,9 +147,15 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
   console.log(`test: loss ${test.loss?.toFixed(4)} accuracy ${test.accuracy?.toFixed(4)} macro-F1 ${test.f1?.toFixed(4)}` +
     (history.stoppedEarly ? ` (stopped early; best epoch ${history.bestEpoch})` : ''));
   appendFileSync(metricsPath, `${JSON.stringify({ test: { loss: test.loss, accuracy: test.accuracy, f1: test.f1 } })}\n`);
-  const profile = await profileStep(model, inputShape, batchSize);
+  const { report: profile, flops } = await profileStep(model, inputShape, batchSize);
+  // The epochs trained by this process (a resumed run's earlier ones ran elsewhere): steps from samples/s × s.
+  const trained = history.epochs.filter((e) => e.epoch > done);
+  const steps = trained.reduce((n, e) => n + Math.round((e.samplesPerSecond * e.seconds) / batchSize), 0);
+  const cost = sg.train.trainingCost(flops, steps, trained.reduce((t, e) => t + e.seconds, 0));
+  console.log(`training cost: ${sg.train.formatCost(cost)}`);
+  appendFileSync(metricsPath, `${JSON.stringify({ cost })}\n`);
   writeFileSync(join(out, 'report.html'), renderReport({
-    title: `shadergrad: ${config.model} on ${config.dataset}`, config: { ...config, train: trainSet.length, test: testSet.length }, epochs: history.epochs, test, profile,
+    title: `shadergrad: ${config.model} on ${config.dataset}`, config: { ...config, train: trainSet.length, test: testSet.length }, epochs: history.epochs, test, profile, cost,
     adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim(), warnings: history.warnings,
   }));
   console.log(`wrote ${metricsPath}, ${ckpt}, ${join(out, 'report.html')}`);
@@ -174,16 +180,20 @@ function keepMetricsUpTo(path: string, done: number): void {
   if (kept.length !== lines.length) writeFileSync(path, kept.map((l) => `${l}\n`).join(''));
 }
 
-/** Compile one training step of `model` on random data and time its dispatches. */
-async function profileStep(model: sg.nn.Module, inputShape: number[], batch: number): Promise<sg.ProfileReport> {
+/**
+ * Compile one training step of `model` on random data and time its dispatches; also its FLOPs (SGD's
+ * update stands in for the run's optimizer, so the run's state is untouched: within a few FLOPs per parameter).
+ */
+async function profileStep(model: sg.nn.Module, inputShape: number[], batch: number): Promise<{ report: sg.ProfileReport; flops: number }> {
   const opt = sg.optim.sgd(model.parameters(), { lr: 0 });
   const plan = await sg.compile((x, y) => sg.crossEntropy(model.forward(x), y), {
     inputs: [{ shape: [batch, ...inputShape] }, { shape: [batch], dtype: 'i32' }], params: model.parameters(), optimizer: opt,
   });
   plan.run(new Float32Array(batch * inputShape.reduce((p, d) => p * d, 1)).fill(0.1), new Int32Array(batch));
   const report = await plan.profile(3);
+  const flops = sg.train.planFlops(plan);
   plan.dispose();
-  return report;
+  return { report, flops };
 }
 
 // ---- explain, search, export ---------------------------------------------------------------------
