@@ -165,6 +165,8 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
 
   const losses: number[] = [];
   let step = 0;
+  let trainSeconds = 0;
+  const flopsPerStep = sg.train.planFlops(plan);
   let evaluatedAt = 0;
   let chunk = 4;
   try {
@@ -195,6 +197,11 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
       ui.setStat('loss', (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(3));
       ui.setStat('temperature', chart.scale[chart.scale.length - 1][1].toFixed(2));
       ui.setStat('pairs/s', fmt((n * B) / seconds));
+      // The course's training cost: this step's FLOPs (the kernels' cost model) × steps so far, in PFLOP/s-days.
+      trainSeconds += seconds;
+      const cost = sg.train.trainingCost(flopsPerStep, step, trainSeconds);
+      ui.setStat('training cost', `${cost.flops.toExponential(2)} FLOPs · ${fmt(cost.flopsPerSecond)}FLOP/s · ${cost.pflopDays.toExponential(2)} PFLOP/s-days`);
+      window.__demo.result.cost = cost;
       ui.drawCurves();
       if (step - evaluatedAt >= cfg.evalEvery || step === cfg.steps) {
         ui.setStat('phase', 'zero-shot evaluation…');
@@ -327,7 +334,7 @@ function buildUi(): Ui {
     el('p', { class: 'muted', style: 'margin: 8px 0 0' }, 'Train starts a new model; Stop keeps it, to query. 10 % of the digits are held out: the model never trains on them.'));
 
   const statEls = new Map<string, HTMLElement>();
-  for (const name of ['phase', 'step', 'loss', 'temperature', 'zero-shot accuracy', 'R@3', 'MRR', 'pairs/s', 'parameters']) {
+  for (const name of ['phase', 'step', 'loss', 'temperature', 'zero-shot accuracy', 'R@3', 'MRR', 'pairs/s', 'parameters', 'training cost']) {
     const b = el('b', {}, '–');
     statEls.set(name, b);
     $('stats').append(el('span', {}, `${name} `, b));

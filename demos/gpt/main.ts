@@ -174,6 +174,8 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
 
   const losses: number[] = [];
   let step = 0;
+  let trainSeconds = 0;
+  const flopsPerStep = sg.train.planFlops(trainPlan);
   let evaluatedAt = 0;
   let chunk = 4;
   try {
@@ -203,6 +205,11 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
       ui.setStat('step', `${step} / ${cfg.steps}`);
       ui.setStat('train loss', (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(3));
       ui.setStat('chars/s', fmt((n * B * T) / seconds));
+      // The course's training cost: this step's FLOPs (the kernels' cost model) × steps so far, in PFLOP/s-days.
+      trainSeconds += seconds;
+      const cost = sg.train.trainingCost(flopsPerStep, step, trainSeconds);
+      ui.setStat('training cost', `${cost.flops.toExponential(2)} FLOPs · ${fmt(cost.flopsPerSecond)}FLOP/s · ${cost.pflopDays.toExponential(2)} PFLOP/s-days`);
+      window.__demo.result.cost = cost;
       window.__demo.result.charsPerSecond = (n * B * T) / seconds;
       ui.drawLoss();
       if (step - evaluatedAt >= cfg.evalEvery || step === cfg.steps) {
@@ -334,7 +341,7 @@ function buildUi(): Ui {
     el('p', { class: 'muted', style: 'margin: 8px 0 0' }, 'Train starts a new model; Stop keeps it, to sample from and inspect.'));
 
   const statEls = new Map<string, HTMLElement>();
-  for (const name of ['phase', 'step', 'train loss', 'val loss', 'bigram', 'chars/s', 'parameters']) {
+  for (const name of ['phase', 'step', 'train loss', 'val loss', 'bigram', 'chars/s', 'parameters', 'training cost']) {
     const b = el('b', {}, '–');
     statEls.set(name, b);
     $('stats').append(el('span', {}, `${name} `, b));

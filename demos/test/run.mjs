@@ -176,6 +176,9 @@ try {
       const first = mean(losses.slice(0, 5));
       const last = mean(losses.slice(-5));
       const val = res.valLosses ?? [];
+      const cost = res.cost ?? {};
+      check('gpt: training cost shown (FLOPs, FLOP/s, PFLOP/s-days)', cost.flops > 0 && cost.flops === cost.flopsPerStep * cost.steps && cost.pflopDays > 0,
+        `${cost.flops?.toExponential(3)} FLOPs in ${cost.steps} steps, ${(cost.flopsPerSecond / 1e6)?.toFixed(1)} MFLOP/s, ${cost.pflopDays?.toExponential(2)} PFLOP/s-days`);
       check('gpt: training loss falls', losses.length >= 40 && last < 0.9 * first && val.length >= 2 && val[val.length - 1][1] < val[0][1],
         `${losses.length} steps (${res.dispatches} dispatches each, ${res.parameters} parameters), loss ${first.toFixed(3)} → ${last.toFixed(3)}; ` +
         `validation ${val.map(([s, l]) => `${s}: ${l.toFixed(3)}`).join(', ')}`);
@@ -221,6 +224,9 @@ try {
       const first = mean(losses.slice(0, 5));
       const last = mean(losses.slice(-5));
       const scales = res.scales ?? [];
+      const cost = res.cost ?? {};
+      check('clip: training cost shown (FLOPs, FLOP/s, PFLOP/s-days)', cost.flops > 0 && cost.flops === cost.flopsPerStep * cost.steps && cost.pflopDays > 0,
+        `${cost.flops?.toExponential(3)} FLOPs in ${cost.steps} steps, ${(cost.flopsPerSecond / 1e6)?.toFixed(1)} MFLOP/s, ${cost.pflopDays?.toExponential(2)} PFLOP/s-days`);
       check('clip: contrastive loss falls', losses.length >= 150 && last < 0.7 * first && res.lossFloor > 0 && res.lossFloor < res.uniform && scales.length === losses.length && scales.every((s) => s > 1 && s <= 100),
         `${losses.length} steps of ${res.batchSize} pairs (${res.dispatches} dispatches each, ${res.parameters} parameters), loss ${first.toFixed(3)} → ${last.toFixed(3)} (chance ln ${res.batchSize} = ${res.uniform?.toFixed(3)}, floor of the label-aware targets ${res.lossFloor?.toFixed(3)}); ` +
         `temperature exp(logit_scale) ${scales[0]?.toFixed(2)} → ${scales.at(-1)?.toFixed(2)}`);
