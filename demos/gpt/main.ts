@@ -67,13 +67,9 @@ function streamWindows(ids: Int32Array, T: number, max: number, multiple: number
   const available = Math.floor((ids.length - 1) / T);
   const n = Math.min(available, max) - (Math.min(available, max) % multiple);
   if (n < 1) throw new Error(`${ids.length} validation characters make fewer than one batch of ${multiple} windows of ${T}`);
-  const x = new Int32Array(n * T);
-  const y = new Int32Array(n * T);
-  for (let i = 0; i < n; i++) {
-    x.set(ids.subarray(i * T, (i + 1) * T), i * T);
-    y.set(ids.subarray(i * T + 1, (i + 1) * T + 1), i * T);
-  }
-  return { x, y, xShape: [T], yShape: [T], length: n };
+  // languageModelDataset with stride T: windows in order, each token after the first a target once.
+  const all = sg.data.text.languageModelDataset(ids, { blockSize: T, stride: T, valFraction: 0, shuffle: false }).train;
+  return { ...all, x: all.x.subarray(0, n * T), y: (all.y as Int32Array).subarray(0, n * T), length: n };
 }
 
 async function loadTask(cfg: Config): Promise<Task> {

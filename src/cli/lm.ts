@@ -61,17 +61,9 @@ function windowsEvery(ds: sg.data.TokenDataset, T: number, k: number): sg.data.T
   return { ...ds, x, y, length: n };
 }
 
-/** Non-overlapping windows of a token stream: every token after the first is a target once. */
-function windowsFromStream(ids: Int32Array, T: number): sg.data.TokenDataset {
-  const n = Math.floor((ids.length - 1) / T);
-  const x = new Int32Array(n * T);
-  const y = new Int32Array(n * T);
-  for (let i = 0; i < n; i++) {
-    x.set(ids.subarray(i * T, (i + 1) * T), i * T);
-    y.set(ids.subarray(i * T + 1, (i + 1) * T + 1), i * T);
-  }
-  return { x, y, xShape: [T], yShape: [T], length: n };
-}
+/** Non-overlapping windows of a token stream (stride = T): every token after the first is a target once. */
+const windowsFromStream = (ids: Int32Array, T: number): sg.data.TokenDataset =>
+  sg.data.text.languageModelDataset(ids, { blockSize: T, stride: T, valFraction: 0, shuffle: false }).train;
 
 const windows = (ds: sg.data.TokenDataset, T: number) => ds.x.length / T;
 
