@@ -180,12 +180,11 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
           opt.setEpoch(step + i); // the cosine schedule, per step
           plan.run(...nextBatch());
         }
-        for (const r of await plan.flush()) {
+        for (const r of await plan.drain()) {
           losses.push(r.values.loss[0]);
           chart.loss.push([r.step, r.values.loss[0]]);
           chart.scale.push([r.step, r.values.scale[0]]);
         }
-        plan.history.length = 0;
         return { n, seconds: (performance.now() - t) / 1000 };
       });
       step += n;

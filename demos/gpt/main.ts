@@ -186,11 +186,10 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
           nextBatch();
           trainPlan.run(xb, yb);
         }
-        for (const r of await trainPlan.flush()) {
+        for (const r of await trainPlan.drain()) {
           losses.push(r.values.loss[0]);
           chart.train.push([r.step, r.values.loss[0]]);
         }
-        trainPlan.history.length = 0;
         return { n, seconds: (performance.now() - t) / 1000 };
       });
       step += n;
@@ -232,8 +231,7 @@ async function evaluate(evalPlan: sg.Plan, task: Task, B: number, step: number, 
   for (let s = 0; s < batches; s++) {
     evalPlan.run(task.val.x.subarray(s * B * T, (s + 1) * B * T), task.val.y.subarray(s * B * T, (s + 1) * B * T));
     if (s % MAX_CHUNK === MAX_CHUNK - 1 || s === batches - 1) {
-      total += (await evalPlan.flush()).reduce((a, r) => a + r.values.loss[0], 0);
-      evalPlan.history.length = 0;
+      total += (await evalPlan.drain()).reduce((a, r) => a + r.values.loss[0], 0);
     }
   }
   const loss = total / batches;

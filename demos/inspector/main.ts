@@ -221,7 +221,7 @@ start('inspector', async (info) => {
       const b = await build(modelSel.input.value as ModelName, fuseSel.input.value === 'on', Number(batchSel.input.value));
       plan = b.plan;
       plan.run(...b.inputs);
-      const [rec] = (await plan.flush()).splice(0);
+      const [rec] = await plan.drain();
       const report = await plan.profile(testMode ? 2 : 5);
       const rows = plan.explain();
       const m = plan.memory;

@@ -160,7 +160,7 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
         step++;
         windowSamples += cfg.batchSize;
         if (step % 16 === 0 || b === batches.length - 1) {
-          const records = (await plan.flush()).splice(0);
+          const records = await plan.drain();
           for (const r of records) {
             const x = (r.step - 1) / stepsPerEpoch;
             const loss = r.values.loss[0];

@@ -97,6 +97,21 @@ describe('compile', () => {
     plan.dispose();
   });
 
+  it('drain() hands over the records read since the last drain and empties the history', async () => {
+    const params = mlpParams(5, dims);
+    const plan = await sg.compile((xb, yb) => mse(mlp(xb, params), yb), {
+      inputs: [{ shape: [batch, dims[0]] }, { shape: [batch, dims[2]] }], params, optimizer: sgdOps(0.05), readEvery: 1,
+    });
+    for (let i = 0; i < 3; i++) plan.run(X, Y);
+    const first = await plan.drain();
+    expect(first.map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(plan.history).toEqual([]);
+    for (let i = 0; i < 2; i++) plan.run(X, Y);
+    expect((await plan.drain()).map((r) => r.step)).toEqual([4, 5]);
+    expect(first).toHaveLength(3); // the records handed over are the caller's
+    plan.dispose();
+  });
+
   it('plans memory: intermediates share buffers after their last use', async () => {
     const params = mlpParams(9, [20, 32, 32, 32, 3]);
     const plan = await sg.compile((xb, yb) => mse(mlp(xb, params), yb), {

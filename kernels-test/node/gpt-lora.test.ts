@@ -25,8 +25,7 @@ async function train(model: sg.models.GPT, data: sg.data.TokenDataset, steps: nu
     const at = ((s * B) % Math.max(1, n - B)) * T;
     plan.run(data.x.subarray(at, at + B * T), (data.y as Int32Array).subarray(at, at + B * T));
     if (s % 20 === 19) {
-      losses.push(...(await plan.flush()).map((r) => r.values.loss[0]));
-      plan.history.length = 0;
+      losses.push(...(await plan.drain()).map((r) => r.values.loss[0]));
     }
   }
   plan.dispose();

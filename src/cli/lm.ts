@@ -139,12 +139,8 @@ export async function trainGpt(config: RunConfig, out: string): Promise<void> {
   sg.dispose();
 }
 
-/** The losses of the plan's runs since the last drain (the plan keeps every read in its history otherwise). */
-async function drain(plan: sg.Plan): Promise<number[]> {
-  const losses = (await plan.flush()).map((r) => r.values.loss[0]);
-  plan.history.length = 0;
-  return losses;
-}
+/** The losses of the plan's runs since the last drain. */
+const drain = async (plan: sg.Plan): Promise<number[]> => (await plan.drain()).map((r) => r.values.loss[0]);
 
 /** Mean loss per character over the validation windows (full batches by the eval plan, the rest eagerly). */
 async function validate(evalPlan: sg.Plan, model: sg.models.GPT, task: TextTask, B: number): Promise<number> {

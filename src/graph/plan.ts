@@ -300,6 +300,17 @@ export class Plan {
     return this.history;
   }
 
+  /**
+   * flush(), then hand over the records and empty the history: what a loop that reads its losses
+   * every few steps calls, so the history does not grow with the run (and the read-back ring, which
+   * holds at most maxRing results in flight, is emptied before it drops any).
+   */
+  async drain(): Promise<StepRecord[]> {
+    const records = [...(await this.flush())];
+    this.history.length = 0;
+    return records;
+  }
+
   /** The most recent value read back for an output (after flush()). */
   last(name = this.outputNames[0]): number | undefined {
     const r = this.history[this.history.length - 1];

@@ -493,7 +493,7 @@ export async function evaluate(model: Module, ds: AnyDataset, opts: EvaluateOpti
         plans.set(idx.length, plan);
       }
       plan.run(idx);
-      const [rec] = (await plan.flush()).splice(0);
+      const [rec] = await plan.drain();
       if (rec.values.loss) lossSum += rec.values.loss[0] * idx.length;
       if (rec.values.pred) preds.set(rec.values.pred as Int32Array, offset);
       offset += idx.length;
@@ -538,9 +538,9 @@ export async function overfitBatch(model: Module, ds: AnyDataset, opts: { loss: 
     const losses: number[] = [];
     for (let s = 0; s < (opts.steps ?? 100); s++) {
       plan.run(idx);
-      if ((s + 1) % 16 === 0) losses.push(...(await plan.flush()).splice(0).map((h) => h.values.loss[0]));
+      if ((s + 1) % 16 === 0) losses.push(...(await plan.drain()).map((h) => h.values.loss[0]));
     }
-    losses.push(...(await plan.flush()).splice(0).map((h) => h.values.loss[0]));
+    losses.push(...(await plan.drain()).map((h) => h.values.loss[0]));
     return losses;
   } finally {
     plan.dispose();
