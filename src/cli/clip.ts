@@ -147,6 +147,7 @@ export async function trainClip(config: RunConfig, out: string): Promise<void> {
     const lr = optimizer.currentLr();
     const e0 = performance.now();
     const order = new sg.Random(seed * 7919 + epoch).permutation(train.length);
+    const losses: number[] = [];
     for (let s = 0; s < steps; s++) {
       for (let b = 0; b < B; b++) {
         idx[b] = order[s * B + b];
@@ -155,9 +156,10 @@ export async function trainClip(config: RunConfig, out: string): Promise<void> {
       }
       if (!shared) promptIdx.forEach((p, b) => batchIds.set(promptIds.subarray(p * L, (p + 1) * L), b * L));
       plan.run(idx, shared ? promptIdx : batchIds, sg.models.clipTargets(batchLabels));
+      // This epoch's losses, collected every 32 steps: the read-back ring holds at most 64 in flight.
+      if (s % 32 === 31 || s === steps - 1) losses.push(...(await plan.drain()).map((r) => r.values.loss[0]));
       if (process.stderr.isTTY && s % 10 === 0) process.stderr.write(`\repoch ${epoch}/${epochs} step ${s}/${steps}`);
     }
-    const losses = (await plan.flush()).map((r) => r.values.loss[0]);
     const seconds = (performance.now() - e0) / 1000;
     trainSeconds += seconds;
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
