@@ -300,11 +300,7 @@ export class Dropout extends Module {
 
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    const key = this.buffer('key');
-    const y = dropoutOp(x, this.p, { seed: key });
-    const next = seedNext(key);
-    if (!deferStateUpdate(key, next)) this.setBuffer('key', next);
-    return y;
+    return dropoutOp(x, this.p, { seed: this.nextKey() });
   }
 
   protected override describeArgs(): string {
@@ -517,11 +513,7 @@ export class RandomAugment extends Module {
 
   forward(x: Tensor): Tensor {
     if (!this.training) return x;
-    const key = this.buffer('key');
-    const y = augmentOp(x, key, this.opts);
-    const next = seedNext(key);
-    if (!deferStateUpdate(key, next)) this.setBuffer('key', next);
-    return y;
+    return augmentOp(x, this.nextKey(), this.opts);
   }
 
   protected override describeArgs(): string {

@@ -3,6 +3,8 @@
 // `stateDict()`, `loadStateDict()`, `train()` / `eval()`, plus `freeze()` for transfer learning.
 
 import { assign } from '../tensor/assign.js';
+import { seedNext } from '../ops/dropout.js';
+import { deferStateUpdate } from '../graph/state.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { fmtShape, sameShape } from '../util/shape.js';
@@ -57,6 +59,17 @@ export abstract class Module {
     t.name = this.ownBuffers.get(name)!.name;
     keep(t); // the new state outlives an sg.tidy() around the step that computed it
     this.ownBuffers.set(name, t);
+  }
+
+  /**
+   * This forward's random key (the buffer `name`, a Philox key as sg.dropout takes it), advancing the
+   * state so the next forward draws anew — in a compiled plan the update is part of every step.
+   */
+  protected nextKey(name = 'key'): Tensor {
+    const key = this.buffer(name);
+    const next = seedNext(key);
+    if (!deferStateUpdate(key, next)) this.setBuffer(name, next);
+    return key;
   }
 
   protected param(name: string): Tensor {

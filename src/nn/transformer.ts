@@ -23,17 +23,15 @@ import { Dropout, LayerNorm, Linear } from './layers.js';
 import * as init from './init.js';
 import { assignAll } from '../tensor/assign.js';
 import { Tensor } from '../tensor/tensor.js';
-import { add, gt, where } from '../ops/elementwise.js';
+import { add, gt, relu as reluOp, where } from '../ops/elementwise.js';
 import { linear as linearOp, matmul } from '../ops/matmul.js';
 import { permute, reshape, transpose, unsqueeze, squeeze } from '../ops/shape-ops.js';
 import { narrow } from '../ops/index-ops.js';
 import { mean } from '../ops/reduce.js';
 import { arange } from '../ops/creation.js';
 import { gelu as geluOp } from '../ops/activation.js';
-import { relu as reluOp } from '../ops/elementwise.js';
 import { attentionWeights, scaledDotProductAttention } from '../ops/attention.js';
-import { dropout as dropoutOp, randomKey, seedNext } from '../ops/dropout.js';
-import { deferStateUpdate } from '../graph/state.js';
+import { dropout as dropoutOp, randomKey } from '../ops/dropout.js';
 import { checkOptions, keysOf } from '../util/options.js';
 import { fmtShape } from '../util/shape.js';
 import { sgError, ShapeError } from '../util/errors.js';
@@ -208,14 +206,6 @@ export class MultiheadAttention extends Module {
     const out = this.outProj.forward(merged);
     const output = !batched ? reshape(out, [L, E]) : this.batchFirst ? out : transpose(out, 0, 1);
     return { output, weights };
-  }
-
-  /** This forward's dropout key; the state advances so the next forward draws new weights. */
-  private nextKey(): Tensor {
-    const key = this.buffer('key');
-    const next = seedNext(key);
-    if (!deferStateUpdate(key, next)) this.setBuffer('key', next);
-    return key;
   }
 
   private checkInputs(query: Tensor, key: Tensor, value: Tensor): { L: number; S: number; N: number; batched: boolean } {
