@@ -25,18 +25,23 @@ struct Params {
 }
 @group(0) @binding(2) var<uniform> params: Params;
 
-@compute @workgroup_size(256)
-fn permute_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= params.n) { return; }
-  var rest = i;
+// The offset in x of element `index` of the leading `dims` output dimensions (row-major over them).
+fn source_offset(index: u32, dims: u32) -> u32 {
+  var rest = index;
   var src = 0u;
-  for (var d = i32(params.rank) - 1; d >= 0; d--) {
+  for (var d = i32(dims) - 1; d >= 0; d--) {
     let size = dim(params.shape, u32(d));
     src += (rest % size) * dim(params.stride, u32(d));
     rest = rest / size;
   }
-  y[i] = x[src];
+  return src;
+}
+
+@compute @workgroup_size(256)
+fn permute_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = grid_index(gid, nwg, 256u);
+  if (i >= params.n) { return; }
+  y[i] = x[source_offset(i, params.rank)];
 }
 
 @compute @workgroup_size(256)
@@ -44,13 +49,7 @@ fn permute_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let run = dim(params.shape, params.rank - 1u);
   let r = grid_index(gid, nwg, 256u);
   if (r * run >= params.n) { return; }
-  var rest = r;
-  var src = 0u;
-  for (var d = i32(params.rank) - 2; d >= 0; d--) {
-    let size = dim(params.shape, u32(d));
-    src += (rest % size) * dim(params.stride, u32(d));
-    rest = rest / size;
-  }
+  let src = source_offset(r, params.rank - 1u);
   let dst = r * run;
   for (var j = 0u; j < run; j++) {
     y[dst + j] = x[src + j];
