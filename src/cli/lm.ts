@@ -35,10 +35,10 @@ async function loadText(config: RunConfig): Promise<TextTask> {
     const names = all.slice(0, Math.min(count, all.length));
     const blockSize = 16;
     const d = sg.data.text.namesDataset(names, { blockSize, seed, valFraction: 0.1 });
-    const stride = 4;
-    const every = (ds: sg.data.TokenDataset, k: number) => windowsEvery(ds, blockSize, k);
+    // Training windows every 4 characters of the training names' stream (namesDataset's are every 1).
+    const train = sg.data.text.languageModelDataset(d.trainIds, { blockSize, stride: 4, valFraction: 0, seed, vocabSize: d.tokenizer.size }).train;
     return {
-      tokenizer: d.tokenizer, train: every(d.train, stride), val: windowsFromStream(d.valIds, blockSize),
+      tokenizer: d.tokenizer, train, val: windowsFromStream(d.valIds, blockSize),
       trainIds: d.trainIds, valIds: d.valIds, blockSize, boundary: 0, prompt: '.',
     };
   }
@@ -47,18 +47,6 @@ async function loadText(config: RunConfig): Promise<TextTask> {
   const blockSize = 64;
   const d = sg.data.text.languageModelDataset(tokenizer.encode(text), { blockSize, stride: 16, seed, valFraction: 0.1, vocabSize: tokenizer.size });
   return { tokenizer, train: d.train, val: windowsFromStream(d.valIds, blockSize), trainIds: d.trainIds, valIds: d.valIds, blockSize, prompt: 'Call me' };
-}
-
-/** Every k-th window of a stride-1 window dataset (fewer, less overlapping samples per epoch). */
-function windowsEvery(ds: sg.data.TokenDataset, T: number, k: number): sg.data.TokenDataset {
-  const n = Math.ceil(ds.x.length / T / k);
-  const x = new Int32Array(n * T);
-  const y = new Int32Array(n * T);
-  for (let i = 0; i < n; i++) {
-    x.set(ds.x.subarray(i * k * T, (i * k + 1) * T), i * T);
-    y.set((ds.y as Int32Array).subarray(i * k * T, (i * k + 1) * T), i * T);
-  }
-  return { ...ds, x, y, length: n };
 }
 
 /** Non-overlapping windows of a token stream (stride = T): every token after the first is a target once. */
