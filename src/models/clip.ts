@@ -25,12 +25,12 @@ import * as init from '../nn/init.js';
 import { assignAll } from '../tensor/assign.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
-import { add, clamp, div, exp, mul, scale, sub } from '../ops/elementwise.js';
+import { clamp, div, exp, mul, scale, sub } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
 import { embedding, narrow, pad } from '../ops/index-ops.js';
-import { reshape, transpose, unsqueeze } from '../ops/shape-ops.js';
+import { reshape, unsqueeze } from '../ops/shape-ops.js';
 import { mean, sum } from '../ops/reduce.js';
-import { crossEntropy } from '../ops/loss.js';
+import { symmetricCrossEntropy } from '../ops/loss.js';
 import { normalizeRows } from '../ops/metrics.js';
 import { checkOptions, keysOf } from '../util/options.js';
 import { sgError, ShapeError } from '../util/errors.js';
@@ -373,9 +373,7 @@ export function clipLoss(imageEmb: Tensor, textEmb: Tensor, logitScale: Tensor, 
       throw sgError(`${where}: targets must be f32 [${B}, ${B}] (a distribution over the batch per row), got ${targets instanceof Tensor ? targets.describe() : typeof targets}`, ShapeError);
     }
   }
-  const logits = mul(matmul(imageEmb, textEmb, { transB: true }), exp(reshape(logitScale, [])));
-  const t = targets ?? tensor(Int32Array.from({ length: B }, (_, i) => i), [B], { dtype: 'i32' });
-  return scale(add(crossEntropy(logits, t), crossEntropy(transpose(logits), targets ? transpose(targets) : t)), 0.5);
+  return symmetricCrossEntropy(mul(matmul(imageEmb, textEmb, { transB: true }), exp(reshape(logitScale, []))), targets);
 }
 
 /**

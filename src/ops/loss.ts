@@ -594,8 +594,16 @@ export function clipLoss(imageEmb: Tensor, textEmb: Tensor, logTemperature: Tens
     throw sgError(`${op}: imageEmb ${imageEmb.describe()} and textEmb ${textEmb.describe()} must both be [N, D] with the same N and D`, ShapeError);
   }
   if (logTemperature.size !== 1) throw sgError(`${op}: logTemperature must have one element, got ${logTemperature.describe()}`, ShapeError);
-  const N = imageEmb.shape[0];
-  const logits = mul(cosineSimilarityMatrix(imageEmb, textEmb), exp(reshape(logTemperature, [])));
-  const labels = tensor(Int32Array.from({ length: N }, (_, i) => i), [N], { dtype: 'i32' });
-  return scale(add(crossEntropy(logits, labels), crossEntropy(transpose(logits), labels)), 0.5);
+  return symmetricCrossEntropy(mul(cosineSimilarityMatrix(imageEmb, textEmb), exp(reshape(logTemperature, []))));
+}
+
+/**
+ * The two directions of a contrastive [N, N] logit matrix: (CE(logits, targets) + CE(logitsᵀ,
+ * targetsᵀ)) / 2, rows against columns. targets: the diagonal (pair i is row i with column i) or an
+ * f32 [N, N] distribution per row (sg.models.clipTargets for same-class pairs).
+ */
+export function symmetricCrossEntropy(logits: Tensor, targets?: Tensor): Tensor {
+  const N = logits.shape[0];
+  const t = targets ?? tensor(Int32Array.from({ length: N }, (_, i) => i), [N], { dtype: 'i32' });
+  return scale(add(crossEntropy(logits, t), crossEntropy(transpose(logits), targets ? transpose(targets) : t)), 0.5);
 }
