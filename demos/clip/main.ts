@@ -20,7 +20,7 @@
 // All GPU work (training chunks, evaluation, queries) goes through one queue, so a query typed during
 // training is answered between two chunks.
 import * as sg from 'shadergrad';
-import { $, el, fail, fmt, numberInput, query, select, start, testMode } from '../shared/ui.js';
+import { $, el, fail, fmt, nextChunk, numberInput, query, select, start, testMode } from '../shared/ui.js';
 import { heatmap, lineChart, type Series } from '../shared/chart.js';
 import { showDigit } from '../mnist/draw.js';
 
@@ -46,8 +46,6 @@ const DEFAULTS: Config = testMode
 const CLASSES = 10;
 /** Digits shown for a query. */
 const TOP_K = 10;
-/** Most steps submitted before the page waits for their losses (the plan's read-back ring holds 64). */
-const MAX_CHUNK = 32;
 const EXAMPLES = ['a handwritten seven', 'the digit 3 written by hand', 'a photo of the digit 0', 'a blurry photo of a 4', 'the number eight'];
 const INITIAL_SCALE = 1 / 0.07;
 
@@ -189,8 +187,7 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
       });
       step += n;
       current.step = step;
-      // Chunks of about a tenth of a second: long enough to keep the GPU fed, short enough to stop soon.
-      chunk = seconds < 0.05 ? Math.min(MAX_CHUNK, chunk * 2) : seconds > 0.2 ? Math.max(1, chunk >> 1) : chunk;
+      chunk = nextChunk(chunk, seconds);
       const recent = losses.slice(-n);
       ui.setStat('step', `${step} / ${cfg.steps}`);
       ui.setStat('loss', (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(3));

@@ -13,7 +13,7 @@
 // All GPU work of the page (training chunks, validation, sampling, attention) goes through one queue
 // (`serial`), so a click during training is served between two chunks.
 import * as sg from 'shadergrad';
-import { $, el, fail, fmt, numberInput, query, select, start, testMode } from '../shared/ui.js';
+import { $, MAX_CHUNK, el, fail, fmt, nextChunk, numberInput, query, select, start, testMode } from '../shared/ui.js';
 import { fitCanvas, lineChart, type Series } from '../shared/chart.js';
 
 type Corpus = 'names' | 'moby';
@@ -37,8 +37,6 @@ const DEFAULTS: Config = testMode
 
 /** Moby Dick is 1.2 M characters; the page trains on the first MOBY_CHARS of them. */
 const MOBY_CHARS = 200_000;
-/** Most steps submitted before the page waits for their losses (the plan's read-back ring holds 64). */
-const MAX_CHUNK = 32;
 
 // ---- data ----------------------------------------------------------------------------------------------
 
@@ -194,8 +192,7 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
       });
       step += n;
       current.step = step;
-      // Chunks of about a tenth of a second: long enough to keep the GPU fed, short enough to stop soon.
-      chunk = seconds < 0.05 ? Math.min(MAX_CHUNK, chunk * 2) : seconds > 0.2 ? Math.max(1, chunk >> 1) : chunk;
+      chunk = nextChunk(chunk, seconds);
       const recent = losses.slice(-n);
       ui.setStat('step', `${step} / ${cfg.steps}`);
       ui.setStat('train loss', (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(3));

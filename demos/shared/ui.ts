@@ -132,6 +132,17 @@ export function fmt(n: number, digits = 3): string {
 /** Yield to the browser so the page repaints between GPU steps. */
 export const nextFrame = () => new Promise<void>((r) => requestAnimationFrame(() => r()));
 
+/** Most training steps a page submits before it waits for their losses (a plan's read-back ring holds 64). */
+export const MAX_CHUNK = 32;
+
+/**
+ * The next chunk of steps a page runs between two waits, from how long the last one took: about a
+ * tenth of a second — long enough to keep the GPU fed, short enough to stop soon and stay responsive.
+ */
+export function nextChunk(chunk: number, seconds: number): number {
+  return seconds < 0.05 ? Math.min(MAX_CHUNK, chunk * 2) : seconds > 0.2 ? Math.max(1, chunk >> 1) : chunk;
+}
+
 /** A labelled <select>. */
 export function select(label: string, options: [string, string][], value: string, onChange?: (v: string) => void): { root: HTMLElement; input: HTMLSelectElement } {
   const input = el('select', {}, ...options.map(([v, t]) => el('option', { value: v }, t)));
