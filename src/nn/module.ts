@@ -13,6 +13,11 @@ import { sgError } from '../util/errors.js';
 export abstract class Module {
   /** Training mode: dropout active, batch norm uses and updates batch statistics. */
   training = true;
+  /**
+   * Set to true from a fit callback (onStepEnd, onEpochEnd) to end training after that step or epoch,
+   * as tfjs's `model.stopTraining`; sg.train.fit resets it to false when it starts.
+   */
+  stopTraining = false;
   /** Used in error messages and state-dict keys of children. */
   readonly kind: string;
   private readonly ownParams = new Map<string, Tensor>();

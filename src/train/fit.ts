@@ -5,7 +5,9 @@
 //   - losses and accuracies come back through the plan's staging ring, read every `readEvery` steps;
 //   - validation runs an evaluation plan (model.eval(): dropout off, batch norm running statistics);
 //   - early stopping (patience, minDelta, restore best), LR schedules per epoch, seeds, callbacks,
-//     and the course's diagnosis checks (initial loss ≈ log C; overfitBatch).
+//     and the course's diagnosis checks (initial loss ≈ log C; overfitBatch);
+//   - stopping and pausing from outside: an AbortSignal, a FitController (pause / resume / stop) and
+//     the module's `stopTraining` flag, each honoured after the step in flight.
 
 import { Module } from '../nn/module.js';
 import { compile } from '../graph/compile.js';
@@ -31,7 +33,7 @@ import { sgError } from '../util/errors.js';
 export const FIT_KEYS = keysOf<FitOptions>({
     data: 1, validationData: 1, validationSplit: 1, loss: 1, optimizer: 1, epochs: 1, batchSize: 1, shuffle: 1, dropLast: 1,
     earlyStopping: 1, metrics: 1, seed: 1, augment: 1, readEvery: 1, onStepEnd: 1, onEpochEnd: 1, onWarning: 1,
-    checkpoint: 1, resumeFrom: 1, diagnose: 1, accumulate: 1,
+    checkpoint: 1, resumeFrom: 1, diagnose: 1, accumulate: 1, signal: 1, control: 1, onReadBack: 1,
   });
 export const EARLY_STOPPING_KEYS = keysOf<EarlyStopping>({ patience: 1, minDelta: 1, monitor: 1, restoreBest: 1 });
 export const EVALUATE_KEYS = keysOf<EvaluateOptions>({ loss: 1, batchSize: 1, metrics: 1, resident: 1 });
@@ -67,6 +69,139 @@ export interface StepInfo {
   step: number;
   /** Loss of this step when it has been read back (every `readEvery` steps), else undefined. */
   loss?: number;
+}
+
+/** Why fit returned: every epoch ran, early stopping, `model.stopTraining`, or an abort (signal / control.stop()). */
+export type StopReason = 'completed' | 'earlyStopping' | 'stopTraining' | 'aborted';
+
+/**
+ * Pause, resume and stop a running fit from outside it (a button, a worker message):
+ *
+ *   const ctl = new sg.train.FitController();
+ *   const run = sg.train.fit(model, { ..., control: ctl });
+ *   await ctl.pause();   // resolves once fit has parked: after the step in flight, its losses read back
+ *   ctl.resume();
+ *   ctl.stop();          // = aborting ctl.signal: fit resolves with the history so far
+ *
+ * fit checks the controller after every step (yielding to the event loop first, so a click or a
+ * message is seen within one step) and between epochs. A stopped controller stays stopped: a new run
+ * takes a new controller. One controller may drive one fit at a time.
+ */
+export class FitController {
+  private readonly abort = new AbortController();
+  private requested = false;
+  private isParked = false;
+  private running = 0;
+  private wake: (() => void) | undefined;
+  private parkedWaiters: (() => void)[] = [];
+  private readonly listeners = new Set<(e: FitControlEvent) => void>();
+
+  /** Aborted by stop(); also accepted wherever an AbortSignal is (fit's own `signal`, fetch, …). */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+  /** A pause was requested and not yet resumed. */
+  get paused(): boolean {
+    return this.requested;
+  }
+  /** The fit is parked now (waiting for resume() or stop()). */
+  get parked(): boolean {
+    return this.isParked;
+  }
+  get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  /**
+   * Ask the running fit to pause after the step in flight. Resolves once it is parked (every submitted
+   * step finished and its loss read back), or at once when no fit runs with this controller (a fit
+   * started later parks before its first step), or when fit ends instead (stop, error, last step).
+   */
+  pause(): Promise<void> {
+    this.requested = true;
+    if (this.isParked || this.running === 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.parkedWaiters.push(resolve));
+  }
+
+  /** Let a paused fit go on (a no-op when not paused). */
+  resume(): void {
+    this.requested = false;
+    this.wake?.();
+  }
+
+  /** End the fit after the step in flight; it resolves with the history so far (stopReason 'aborted'). */
+  stop(reason?: unknown): void {
+    this.requested = false;
+    if (!this.stopped) this.abort.abort(reason ?? new DOMException('fit stopped by FitController.stop()', 'AbortError'));
+    this.wake?.();
+    this.releaseWaiters();
+  }
+
+  /** Follow the run: 'paused' (with where), 'resumed'. Returns a function that unsubscribes. */
+  subscribe(listener: (e: FitControlEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** @internal fit registers itself for its duration. */
+  attach(): () => void {
+    if (this.running > 0) throw sgError('fit: this FitController already drives a running fit (one controller per fit; make another)');
+    this.running++;
+    return () => {
+      this.running--;
+      this.releaseWaiters();
+    };
+  }
+
+  /** @internal Park until resume() or an abort of `signal` (fit's own) or of this controller. */
+  async park(at: { epoch: number; step: number }, signal?: AbortSignal): Promise<void> {
+    if (!this.requested || this.stopped || signal?.aborted) return;
+    this.isParked = true;
+    this.emit({ type: 'paused', ...at });
+    this.releaseWaiters();
+    const onAbort = () => this.wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      while (this.requested && !this.stopped && !signal?.aborted) await new Promise<void>((r) => (this.wake = r));
+    } finally {
+      this.wake = undefined;
+      this.isParked = false;
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (!this.stopped && !signal?.aborted) this.emit({ type: 'resumed', ...at });
+  }
+
+  private emit(e: FitControlEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private releaseWaiters(): void {
+    const w = this.parkedWaiters;
+    this.parkedWaiters = [];
+    w.forEach((r) => r());
+  }
+}
+
+/** What a FitController reports: fit parked after step `step` of `epoch` (0: between epochs), or went on. */
+export interface FitControlEvent {
+  type: 'paused' | 'resumed';
+  epoch: number;
+  step: number;
+}
+
+/** Let the event loop run (messages, clicks, timers) between two steps: a macrotask, not a microtask. */
+function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown; scheduler?: { yield?: () => Promise<void> } };
+  if (typeof g.setImmediate === 'function') return new Promise((r) => g.setImmediate!(r));
+  if (typeof g.scheduler?.yield === 'function') return g.scheduler.yield();
+  return new Promise((r) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      r();
+    };
+    ch.port2.postMessage(null);
+  });
 }
 
 export interface FitOptions {
@@ -120,11 +255,36 @@ export interface FitOptions {
    * each batch before its update. The model is left with the weights from before the failing step.
    */
   diagnose?: boolean;
+  /**
+   * Abort training: fit ends after the step in flight (within one step), reads back the losses of
+   * the steps run and resolves with the history so far (`stopReason: 'aborted'`, `stoppedAt`). An
+   * already-aborted signal returns at once, before any work. With a signal or a control, fit yields
+   * to the event loop after every step so that the abort is seen.
+   */
+  signal?: AbortSignal;
+  /** Pause, resume and stop from outside (see FitController); its stop() aborts like `signal`. */
+  control?: FitController;
+  /**
+   * Called with the per-step losses just read back (every 32 read steps, at the end of an epoch and
+   * before a pause or a stop) — for live charts; the same records go to `history.steps`.
+   */
+  onReadBack?: (steps: { epoch: number; step: number; loss: number }[]) => void;
 }
 
 export interface History {
   epochs: EpochRecord[];
   stoppedEarly: boolean;
+  /**
+   * Why fit returned: 'completed' (every epoch ran), 'earlyStopping', 'stopTraining' (a callback set
+   * `model.stopTraining = true`) or 'aborted' (`signal` aborted, or `control.stop()`). After a stop
+   * mid-epoch, `epochs` holds the completed epochs only (no partial record, no validation, no
+   * checkpoint of the partial epoch: a `checkpoint` file stays at the last completed epoch) while the
+   * model keeps the weights of the last step run and `steps` its read-back losses; early stopping's
+   * best weights are restored only when early stopping ended the run.
+   */
+  stopReason: StopReason;
+  /** The last step run (epoch, step within it) when a stop (abort or stopTraining) ended the run. */
+  stoppedAt?: { epoch: number; step: number };
   bestEpoch: number;
   /** Per-step losses that were read back. */
   steps: { epoch: number; step: number; loss: number }[];
@@ -151,7 +311,15 @@ function checkInput(model: Module, ds: AnyDataset): void {
 export async function fit(model: Module, options: FitOptions): Promise<History> {
   checkOptions('train.fit', options, FIT_KEYS);
   checkOptions('train.fit: earlyStopping', options.earlyStopping, EARLY_STOPPING_KEYS);
+  if (options.control !== undefined && !(options.control instanceof FitController)) throw sgError('fit: `control` must be an sg.train.FitController');
+  if (options.signal !== undefined && (typeof options.signal !== 'object' || typeof options.signal?.aborted !== 'boolean')) throw sgError('fit: `signal` must be an AbortSignal');
+  const ctl = options.control;
+  const aborted = () => !!(options.signal?.aborted || ctl?.stopped);
+  const history: History = { epochs: [], stoppedEarly: false, stopReason: 'completed', bestEpoch: 0, steps: [], warnings: [] };
+  const abortedBeforeStart = (): History => ({ ...history, stopReason: 'aborted', stoppedAt: { epoch: 0, step: 0 } });
+  if (aborted()) return abortedBeforeStart();
   const opts = { ...options, data: await options.data };
+  if (aborted()) return abortedBeforeStart();
   checkInput(model, opts.data);
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw sgError(`fit: epochs must be a positive integer, got ${opts.epochs}`);
   if (opts.seed !== undefined) manualSeed(opts.seed);
@@ -169,7 +337,6 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
     history.warnings.push(m);
     (opts.onWarning ?? console.warn)(`shadergrad: ${m}`);
   };
-  const history: History = { epochs: [], stoppedEarly: false, bestEpoch: 0, steps: [], warnings: [] };
   const train = new GpuDataset(trainSet, 'train');
   const val = valSet ? new GpuDataset(valSet, 'validation') : undefined;
   const readEvery = Math.max(1, opts.readEvery ?? 1);
@@ -255,6 +422,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
     history.epochs.push(...saved.history);
     history.bestEpoch = saved.bestEpoch;
     history.stoppedEarly = saved.stoppedEarly;
+    if (saved.stoppedEarly) history.stopReason = 'earlyStopping';
     history.warnings.push(...saved.warnings);
     best = Number(saved.best);
     sinceBest = saved.sinceBest;
@@ -270,8 +438,32 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
     await saveWithState(model, opts.checkpoint!, { optimizer, metadata: { fit: position } }, extra);
   };
 
+  // Stops from outside: the abort signals, model.stopTraining (reset now, set by a callback), pause.
+  model.stopTraining = false;
+  const detach = ctl?.attach();
+  const yieldEachStep = !!(opts.signal || ctl);
+  let stop: 'stopTraining' | 'aborted' | undefined;
+  const stopRequested = () => (aborted() ? 'aborted' : model.stopTraining ? 'stopTraining' : undefined);
+  /** After a step or an epoch: see a stop, or park on a pause (after `settle`: reading back what ran). */
+  const interrupt = async (at: { epoch: number; step: number }, settle: () => Promise<void>): Promise<boolean> => {
+    if (yieldEachStep) await yieldToEventLoop();
+    stop = stopRequested();
+    if (!stop && ctl?.paused) {
+      await settle();
+      await ctl.park(at, opts.signal);
+      stop = stopRequested();
+    }
+    if (stop) {
+      await settle();
+      history.stopReason = stop;
+      history.stoppedAt = at;
+    }
+    return stop !== undefined;
+  };
+
   try {
-    for (let epoch = firstEpoch; epoch <= opts.epochs && !history.stoppedEarly; epoch++) {
+    for (let epoch = firstEpoch; epoch <= opts.epochs && !history.stoppedEarly && !stop; epoch++) {
+      if (await interrupt({ epoch: epoch - 1, step: 0 }, async () => undefined)) break;
       optimizer.setEpoch(epoch - 1);
       const lr = optimizer.currentLr();
       const t0 = performance.now();
@@ -286,6 +478,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       const pendingPreds: { plan: Plan; idx: Int32Array; step: number; run: number }[] = [];
       const drain = async () => {
         for (const plan of new Set(pendingPreds.map((p) => p.plan))) await plan.flush();
+        const read: { epoch: number; step: number; loss: number }[] = [];
         for (const p of pendingPreds) {
           const rec = p.plan.history.find((h) => h.step === p.step);
           if (!rec) continue;
@@ -294,6 +487,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
           lossSum += loss * p.idx.length;
           lossCount += p.idx.length;
           history.steps.push({ epoch, step: p.step, loss });
+          read.push({ epoch, step: p.step, loss });
           if (task.classification && rec.values.pred) {
             const pred = rec.values.pred;
             for (let i = 0; i < p.idx.length; i++) if (pred[i] === trainSet.y[p.idx[i]]) correct++;
@@ -302,6 +496,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         }
         for (const plan of plans.values()) plan.history.length = 0;
         pendingPreds.length = 0;
+        if (read.length) opts.onReadBack?.(read);
         // Every step so far gave a finite loss: the next window starts from here.
         if (diagnose && window.length) await takeSnapshot();
         else if (!diagnose) window = [];
@@ -316,7 +511,13 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         if (plan.step % readEvery === 0) pendingPreds.push({ plan, idx, step: plan.step, run: runs });
         opts.onStepEnd?.({ epoch, step });
         if (pendingPreds.length >= 32) await drain();
+        if (await interrupt({ epoch, step }, async () => {
+          // Every submitted step done and read: losses recorded, the ring idle, a NaN still named.
+          await drain();
+          for (const p of plans.values()) await p.flush();
+        })) break;
       }
+      if (stop) break;
       await drain();
       const seconds = (performance.now() - t0) / 1000;
       const record: EpochRecord = {
@@ -360,12 +561,19 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         }
       }
       if (opts.checkpoint) await saveCheckpointNow(epoch);
+      if (history.stoppedEarly) history.stopReason = 'earlyStopping';
+    }
+    // model.stopTraining set by the last epoch's onEpochEnd (a stop the loop did not get to see).
+    if (!stop && history.stopReason === 'completed' && model.stopTraining) {
+      history.stopReason = 'stopTraining';
+      history.stoppedAt = { epoch: history.epochs.at(-1)?.epoch ?? 0, step: 0 };
     }
     if (bestSnapshot && history.stoppedEarly) await assignAll(optimizer.params.map((p, i) => [p, bestSnapshot![i]] as [Tensor, Tensor]));
     if (accumulate > 1 && runs % accumulate !== 0) {
       warn(`accumulate: the last ${runs % accumulate} micro-batch(es) did not complete a group of ${accumulate} and were not applied`);
     }
   } finally {
+    detach?.();
     bestSnapshot?.forEach((t) => t.dispose());
     dropSnapshot();
     for (const p of plans.values()) p.dispose();
