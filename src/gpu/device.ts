@@ -150,7 +150,9 @@ async function findGpu(options: InitOptions): Promise<{ gpu: GPU; runtime: 'brow
   try {
     mod = await import(/* @vite-ignore */ name);
   } catch (e) {
-    throw sgError(`could not load the 'webgpu' package (Dawn for Node): ${(e as Error).message}`);
+    // An optional peer dependency (a page never needs its 132 MB): Node users install it beside shadergrad.
+    throw sgError(`init: in Node, shadergrad runs on Dawn from the npm package 'webgpu', an optional peer ` +
+      `dependency, which could not be loaded; install it beside shadergrad: npm install webgpu (${(e as Error).message})`, ShadergradError, { cause: e });
   }
   Object.assign(globalThis, mod.globals);
   // One Dawn instance for the life of the process: an instance that is garbage-collected while a
