@@ -1,5 +1,8 @@
 // shadergrad — train neural networks on the GPU with hand-written WebGPU compute shaders.
 // The public API: `import * as sg from 'shadergrad'`.
+// The API's types use WebGPU's (GPUBuffer, GPUDevice, …): the reference stays in the emitted index.d.ts
+// (preserve) so a user's strict tsc finds them in the @webgpu/types dependency.
+/// <reference types="@webgpu/types" preserve="true" />
 
 export { init, dispose, device, setKernelRules, DeviceLostError, type InitOptions, type DeviceInfo } from './gpu/device.js';
 export { IndexOutOfRangeError } from './runtime/device-errors.js';
@@ -8,19 +11,25 @@ export { stats, resetStats, type Stats } from './gpu/stats.js';
 export { trimPool } from './memory/pool.js';
 export { Tensor, tensor, read, realise, TensorUnusableError, type TensorData } from './tensor/tensor.js';
 export { tidy, keep, debugLeaks, leakReport } from './tensor/scope.js';
+export type { NestedNumbers } from './tensor/from-js.js';
 export type { DType } from './util/shape.js';
 export { grad, valueAndGrad, gradients } from './graph/autodiff.js';
 
 export {
   neg, exp, log, sqrt, relu, sigmoid, tanh, abs, step, sign, square, reciprocal, scale, shift, powScalar, add,
-  sub, mul, div, maximum, minimum, pow, eq, gt, ge, expand, sumTo, full, zerosLike, onesLike, copy,
+  sub, mul, div, maximum, minimum, pow, eq, gt, ge, expand, sumTo, copy,
 } from './ops/elementwise.js';
 export { sum, mean, max, min, argmax, argmin, globalNorm } from './ops/reduce.js';
 export { reshape, permute, transpose, flatten, unsqueeze, squeeze } from './ops/shape-ops.js';
 export { where, clamp } from './ops/elementwise.js';
 export {
-  arange, zeros, ones, randn, tril, triu, stack, cumsum, type CreationOptions, type RandnOptions,
+  arange, linspace, zeros, ones, full, eye, zerosLike, onesLike, fullLike, rand, randn, randint, randLike, randnLike,
+  tril, triu, stack, cumsum, type ShapeLike, type CreationOptions, type RandomOptions, type RandnOptions, type RandintOptions,
 } from './ops/creation.js';
+// Tensor methods (x.matmul(w).relu().sum()): declared on Tensor by ops/methods.ts, installed here.
+import { installTensorMethods } from './ops/methods.js';
+installTensorMethods();
+export { TENSOR_METHOD_NAMES, type TensorMethods } from './ops/methods.js';
 export { matmul, linear, type MatmulOptions, type MatmulVersion, type LinearOptions, type LinearActivation, type LinearVersion } from './ops/matmul.js';
 
 // Kernel families (one file each in src/ops/, shaders/, src/reference/).
@@ -74,3 +83,4 @@ export { manualSeed } from './util/random.js';
 export { assign, assignAll } from './tensor/assign.js';
 export { Random } from './util/random.js';
 export { save, load } from './io/model.js';
+export * as worker from './worker/index.js';

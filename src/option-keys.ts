@@ -32,7 +32,7 @@ import { TENSOR_KEYS } from './tensor/tensor.js';
 import { FIT_KEYS, EARLY_STOPPING_KEYS, EVALUATE_KEYS, OVERFIT_BATCH_KEYS } from './train/fit.js';
 import { LOADER_KEYS } from './train/loader.js';
 import { SEARCH_KEYS } from './train/search.js';
-import { CREATION_KEYS, RANDN_KEYS } from './ops/creation.js';
+import { CREATION_KEYS, RANDN_KEYS, RANDINT_KEYS } from './ops/creation.js';
 import { POSITIONAL_KEYS } from './nn/embeddings.js';
 import { INSTANCE_NORM_OP_KEYS } from './ops/norm.js';
 import { LORA_KEYS, APPLY_LORA_KEYS } from './nn/lora.js';
@@ -117,6 +117,7 @@ export const OPTION_KEYS = {
   load: LOAD_KEYS,
   creation: CREATION_KEYS,
   randn: RANDN_KEYS,
+  randint: RANDINT_KEYS,
   positional: POSITIONAL_KEYS,
   rmsNorm: RMS_NORM_KEYS,
   groupNorm: GROUP_NORM_KEYS,

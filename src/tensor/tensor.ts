@@ -9,7 +9,7 @@ import { Recorder, submitRecording, type Readback } from '../runtime/executor.js
 import { Storage } from '../memory/pool.js';
 import type { EncodeArgs, EncodeCtx } from '../gpu/dispatch.js';
 import type { Submission } from '../runtime/queue.js';
-import { flattenTensorData } from './from-js.js';
+import { flattenTensorData, type NestedNumbers } from './from-js.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { noteTensorCreated, noteTensorGone, setScopeHooks } from './scope.js';
 import { fmtShape, numel, type DType, type Meta } from '../util/shape.js';
@@ -331,7 +331,8 @@ export const sourceOp: NodeOp<null> = {
   },
 };
 
-export type TensorData = Float32Array | Int32Array | Uint8Array | number[] | ArrayLike<number>;
+/** What sg.tensor reads: a typed array, an array of numbers, or nested arrays (one dimension a level). */
+export type TensorData = Float32Array | Int32Array | Uint8Array | number[] | ArrayLike<number> | NestedNumbers;
 
 function checkShape(shape: readonly number[], what: string): void {
   if (!Array.isArray(shape)) throw sgError(`${what}: shape must be an array of sizes, got ${String(shape)}`, ShapeError);
@@ -342,7 +343,11 @@ function checkShape(shape: readonly number[], what: string): void {
   }
 }
 
-/** Make a tensor from values. dtype defaults to 'i32' for Int32Array and 'f32' otherwise. */
+/**
+ * Make a tensor from values: `sg.tensor([[1, 2], [3, 4]])` (the shape inferred from the nesting, as
+ * torch.tensor does) or `sg.tensor(float32Array, [2, 2])`. dtype defaults to 'i32' for an Int32Array
+ * and 'f32' otherwise (torch would make int64 of Python ints; a JavaScript number cannot say).
+ */
 export function tensor(data: TensorData | number, shape?: readonly number[], options: { dtype?: DType; name?: string } = {}): Tensor {
   checkOptions('tensor', options, TENSOR_KEYS);
   if (options.dtype !== undefined && options.dtype !== 'f32' && options.dtype !== 'i32') {
