@@ -18,6 +18,7 @@ import { cases as batchnorm } from './batchnorm.js';
 import { cases as dropout } from './dropout.js';
 import { cases as optim } from './optim.js';
 import { cases as transformer } from './transformer.js';
+import { cases as methods } from './methods.js';
 
 export const tables: Record<string, Case[]> = {
   elementwise,
@@ -38,4 +39,5 @@ export const tables: Record<string, Case[]> = {
   dropout,
   optim,
   transformer,
+  methods,
 };

@@ -185,6 +185,7 @@ describe('creation errors name the function, the argument and what was expected'
     expect(() => sg.eye(2, 1.5)).toThrow(/eye: m must be an integer ≥ 0, got 1\.5/);
     expect(() => sg.arange(0, Infinity)).toThrow(/arange: end must be a finite number, got Infinity/);
     expect(() => sg.fullLike([1, 2] as never, 0)).toThrow(/fullLike: x must be a Tensor, got object/);
+    expect(() => sg.triu(sg.eye(2, 2, { dtype: 'i32' }))).toThrow(/triu: x must be f32 .* got tensor .* \[2, 2\] i32/);
   });
 
   it('rand, randn, randint', () => {

@@ -290,7 +290,9 @@ export function randnLike(x: Tensor, options?: RandomOptions): Tensor {
 
 /** The [R, C] i32 mask of a triangle: 1 where col − row ≤ diagonal (lower) or ≥ diagonal (upper). */
 function triangle(op: string, x: Tensor, diagonal: number, lower: boolean): Tensor {
+  checkTensor(op, x);
   if (x.rank < 2) raise(op, `x ${x.describe()} must have at least 2 dimensions`, ShapeError);
+  if (x.dtype !== 'f32') raise(op, `x must be f32 (the mask is applied with where), got ${x.describe()}`, ShapeError);
   if (!Number.isInteger(diagonal)) raise(op, `diagonal must be an integer, got ${diagonal}`);
   const [R, C] = x.shape.slice(-2);
   const mask = new Int32Array(R * C);
