@@ -143,6 +143,8 @@ const LAYERS = [
   ['nn', 'optim'],                    // layers and modules; optimizers and schedules
   ['io', 'data', 'metrics'],          // checkpoints and interop; datasets; metrics
   ['train', 'models'],                // fit, evaluate, search; whole models (sg.models)
+  ['worker'],                         // training in a Web Worker: serve() in the worker, spawn() on the page
+  ['vis'],                            // live training charts over uPlot (the shadergrad/vis subpath)
   ['index.ts', 'internals.ts', 'option-keys.ts'], // the public API (sg.kernels: internals.ts)
   ['cli'],                            // the shadergrad command (a user of the public API)
 ];

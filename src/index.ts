@@ -1,8 +1,10 @@
 // shadergrad — train neural networks on the GPU with hand-written WebGPU compute shaders.
 // The public API: `import * as sg from 'shadergrad'`.
-// The API's types use WebGPU's (GPUBuffer, GPUDevice, …): the reference stays in the emitted index.d.ts
-// (preserve) so a user's strict tsc finds them in the @webgpu/types dependency.
+// The API's types use WebGPU's (GPUBuffer, GPUDevice, …) and Symbol.dispose (tensors are Disposable): these
+// references stay in the emitted index.d.ts (preserve) so a user's strict tsc finds them, whatever the
+// user's target or lib, in the @webgpu/types dependency and TypeScript's esnext.disposable lib.
 /// <reference types="@webgpu/types" preserve="true" />
+/// <reference lib="esnext.disposable" preserve="true" />
 
 export { init, dispose, device, setKernelRules, DeviceLostError, type InitOptions, type DeviceInfo } from './gpu/device.js';
 export { IndexOutOfRangeError } from './runtime/device-errors.js';

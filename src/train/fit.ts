@@ -190,7 +190,7 @@ export interface FitControlEvent {
 }
 
 /** Let the event loop run (messages, clicks, timers) between two steps: a macrotask, not a microtask. */
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   const g = globalThis as { setImmediate?: (f: () => void) => unknown; scheduler?: { yield?: () => Promise<void> } };
   if (typeof g.setImmediate === 'function') return new Promise((r) => g.setImmediate!(r));
   if (typeof g.scheduler?.yield === 'function') return g.scheduler.yield();
