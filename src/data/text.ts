@@ -406,7 +406,10 @@ export async function importOptional<T>(fn: string, pkg: string, load: () => Pro
     return await load();
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    // Node: a *_NOT_FOUND code. A Vite build turns a missing optional peer into a module that throws
+    // 'Could not resolve "<pkg>" imported by "shadergrad"'.
+    const viteMissing = (e as Error)?.message?.startsWith(`Could not resolve "${pkg}`);
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || viteMissing) {
       fail(fn, `needs the npm package '${pkg}' (an optional dependency of shadergrad), which could not be loaded: npm install ${pkg} (${(e as Error).message})`);
     }
     throw e;
