@@ -142,6 +142,7 @@ export async function trainClip(config: RunConfig, out: string): Promise<void> {
   const batchLabels = new Int32Array(B);
   const records: sg.train.EpochRecord[] = [];
   let trainSeconds = 0;
+  const stepLosses: { epoch: number; loss: number }[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
     optimizer.setEpoch(epoch - 1);
     const lr = optimizer.currentLr();
@@ -169,6 +170,7 @@ export async function trainClip(config: RunConfig, out: string): Promise<void> {
     const scale = Math.exp(Math.min((await model.logitScaleParam.data())[0], sg.models.MAX_LOGIT_SCALE));
     const rec: sg.train.EpochRecord = { epoch, trainLoss, valAccuracy, lr, seconds, samplesPerSecond: (steps * B) / seconds };
     records.push(rec);
+    stepLosses.push(...losses.map((loss) => ({ epoch, loss }))); // the report's per-step loss
     console.log(`epoch ${epoch}/${epochs} loss ${trainLoss.toFixed(4)} · zero-shot val acc ${valAccuracy.toFixed(4)} · logit scale ${scale.toFixed(1)} · lr ${lr.toPrecision(3)} · ${Math.round(rec.samplesPerSecond)} samples/s`);
     appendFileSync(metricsPath, `${JSON.stringify({ ...rec, logitScale: scale })}\n`);
     await sg.save(model, ckpt, { optimizer, metadata: { clip: { ...model.config, epoch }, tokenizer: tokenizer.vocab, prompts } });
@@ -191,7 +193,7 @@ export async function trainClip(config: RunConfig, out: string): Promise<void> {
   const html = renderReport({
     title: 'shadergrad: clip on mnist (zero-shot)', adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim(),
     config: { ...config, train: train.length, val: val.length, test: test.length, prompts: P, vocabulary: tokenizer.size },
-    epochs: records, test: { accuracy: ev.accuracy, f1: ev.f1, confusion }, cost,
+    epochs: records, steps: stepLosses, test: { accuracy: ev.accuracy, f1: ev.f1, confusion }, cost,
   });
   writeFileSync(join(out, 'report.html'), html.replace('</body>', `${retrieval}</body>`));
   console.log(`wrote ${metricsPath}, ${ckpt}, ${join(out, 'report.html')}`);

@@ -85,6 +85,7 @@ export async function trainGpt(config: RunConfig, out: string): Promise<void> {
   let valLoss = NaN;
   const xb = new Int32Array(B * T);
   const yb = new Int32Array(B * T);
+  const stepLosses: { epoch: number; loss: number }[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const t0 = performance.now();
     const order = new sg.Random(seed * 7919 + epoch).shuffle(Array.from({ length: nTrain }, (_, i) => i));
@@ -107,6 +108,7 @@ export async function trainGpt(config: RunConfig, out: string): Promise<void> {
     const trainLoss = losses.slice(-Math.max(1, Math.floor(losses.length / 10))).reduce((a, b) => a + b, 0) / Math.max(1, Math.floor(losses.length / 10));
     const rec: sg.train.EpochRecord = { epoch, trainLoss, valLoss, lr: config.lr, seconds, samplesPerSecond: (steps * B) / seconds };
     records.push(rec);
+    stepLosses.push(...losses.map((loss) => ({ epoch, loss }))); // the report's per-step loss
     console.log(`epoch ${epoch}/${epochs} loss ${trainLoss.toFixed(3)} · val loss ${valLoss.toFixed(3)} nats/char (bigram ${bigram.toFixed(3)}) · ${Math.round(rec.samplesPerSecond)} windows/s`);
     console.log(`  samples: ${(await samples(model, task, epoch)).join(' · ')}`);
     appendFileSync(metricsPath, `${JSON.stringify({ ...rec, bigram })}\n`);
@@ -118,7 +120,7 @@ export async function trainGpt(config: RunConfig, out: string): Promise<void> {
   console.log(`training cost: ${sg.train.formatCost(cost)}`);
   appendFileSync(metricsPath, `${JSON.stringify({ final: { valLoss, bigram }, cost })}\n`);
   writeFileSync(join(out, 'report.html'), renderReport({
-    title: `shadergrad: gpt on ${config.dataset}`, config: { ...config, bigram, vocabulary: tokenizer.size, blockSize: T }, epochs: records,
+    title: `shadergrad: gpt on ${config.dataset}`, config: { ...config, bigram, vocabulary: tokenizer.size, blockSize: T }, epochs: records, steps: stepLosses,
     test: { loss: valLoss }, cost, adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim(),
   }));
   console.log(`wrote ${metricsPath}, ${ckpt}, ${join(out, 'report.html')}`);

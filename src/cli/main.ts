@@ -147,7 +147,7 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
   console.log(`test: loss ${test.loss?.toFixed(4)} accuracy ${test.accuracy?.toFixed(4)} macro-F1 ${test.f1?.toFixed(4)}` +
     (history.stoppedEarly ? ` (stopped early; best epoch ${history.bestEpoch})` : ''));
   appendFileSync(metricsPath, `${JSON.stringify({ test: { loss: test.loss, accuracy: test.accuracy, f1: test.f1 } })}\n`);
-  const { report: profile, flops } = await profileStep(model, inputShape, batchSize);
+  const { report: profile, flops } = await profileStep(model, inputShape, batchSize, config);
   // The epochs trained by this process (a resumed run's earlier ones ran elsewhere): steps from samples/s × s.
   const trained = history.epochs.filter((e) => e.epoch > done);
   const steps = trained.reduce((n, e) => n + Math.round((e.samplesPerSecond * e.seconds) / batchSize), 0);
@@ -155,7 +155,7 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
   console.log(`training cost: ${sg.train.formatCost(cost)}`);
   appendFileSync(metricsPath, `${JSON.stringify({ cost })}\n`);
   writeFileSync(join(out, 'report.html'), renderReport({
-    title: `shadergrad: ${config.model} on ${config.dataset}`, config: { ...config, train: trainSet.length, test: testSet.length }, epochs: history.epochs, test, profile, cost,
+    title: `shadergrad: ${config.model} on ${config.dataset}`, config: { ...config, train: trainSet.length, test: testSet.length }, epochs: history.epochs, steps: history.steps, test, profile, cost,
     adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim(), warnings: history.warnings,
   }));
   console.log(`wrote ${metricsPath}, ${ckpt}, ${join(out, 'report.html')}`);
@@ -181,11 +181,12 @@ function keepMetricsUpTo(path: string, done: number): void {
 }
 
 /**
- * Compile one training step of `model` on random data and time its dispatches; also its FLOPs (SGD's
- * update stands in for the run's optimizer, so the run's state is untouched: within a few FLOPs per parameter).
+ * Compile one training step of `model` on random data and time its dispatches; also its FLOPs. The
+ * step's optimizer is a fresh one of the run's kind and settings (so the table shows the run's own
+ * update kernel, adam_update for Adam) with lr 0, so the weights are untouched.
  */
-async function profileStep(model: sg.nn.Module, inputShape: number[], batch: number): Promise<{ report: sg.ProfileReport; flops: number }> {
-  const opt = sg.optim.sgd(model.parameters(), { lr: 0 });
+async function profileStep(model: sg.nn.Module, inputShape: number[], batch: number, config: RunConfig): Promise<{ report: sg.ProfileReport; flops: number }> {
+  const opt = makeOptimizer(config.optimizer, model.parameters(), { lr: 0, weightDecay: config.weightDecay });
   const plan = await sg.compile((x, y) => sg.crossEntropy(model.forward(x), y), {
     inputs: [{ shape: [batch, ...inputShape] }, { shape: [batch], dtype: 'i32' }], params: model.parameters(), optimizer: opt,
   });
