@@ -150,6 +150,17 @@ try {
       check('mnist: drawing pad gives a prediction', !!d && Math.abs(sum - 1) < 1e-3, d ? `drawn stroke classified as ${d.digit} (p = ${d.probs[d.digit].toFixed(3)})` : 'no prediction');
       const charts = await r.page.evaluate(() => ['loss-chart', 'acc-chart', 'lr-chart', 'confusion'].map((id) => document.getElementById(id).width));
       check('mnist: charts drawn', charts.every((w) => w > 100), `canvas widths ${charts.join(', ')}`);
+      // Training runs in a Web Worker (sg.worker): the page's requestAnimationFrame keeps its pace.
+      const f = res.frames ?? {};
+      const m = res.framesMainThread ?? {};
+      check('mnist: trains in a Web Worker; the main thread stays responsive (requestAnimationFrame gaps < 100 ms)',
+        res.stopReason === 'completed' && f.frames >= 10 && f.maxGapMs < 100,
+        `worker fit: ${f.frames} frames in ${(f.ms / 1000).toFixed(1)} s, max gap ${f.maxGapMs?.toFixed(0)} ms, p95 ${f.p95GapMs?.toFixed(0)} ms; ` +
+        `the same fit on the main thread: ${m.frames} frames in ${(m.ms / 1000).toFixed(1)} s, max gap ${m.maxGapMs?.toFixed(0)} ms, p95 ${m.p95GapMs?.toFixed(0)} ms`);
+      const p = res.pause ?? {};
+      check('mnist: Pause parks the worker within one step, Resume finishes the run',
+        p.parked - p.clickedAt <= 1 && p.after400ms === p.parked && p.at?.step >= 1 && res.epochs === 2,
+        `clicked after step ${p.clickedAt}, parked after step ${p.parked} (epoch ${p.at?.epoch}, step ${p.at?.step}), ${p.after400ms} steps 400 ms later; ${res.epochs} epochs done`);
     }
     await screenshot('mnist', r.page);
     await r.page.close();
@@ -157,14 +168,99 @@ try {
 
   // ---- playground --------------------------------------------------------------------------------------
   if (want('playground')) {
-    const r = await openPage(browser, '/playground/index.html?test=1&preset=spiral', 240_000);
-    if (statusOk('playground', r)) {
-      const res = r.state.result;
-      check('playground: spiral preset reaches ≥ 90 % validation accuracy', res.valAccuracy >= 0.9,
-        `validation ${(100 * res.valAccuracy).toFixed(1)} %, train ${(100 * res.trainAccuracy).toFixed(1)} % after ${res.epochs} epochs (loss ${res.firstLoss?.toFixed(3)} → ${res.lastLoss?.toFixed(3)})`);
+    // Every preset runs as a reader would run it (its own epochs, seed 1), and its lesson's claim is checked.
+    const ratio = (g) => (g && g.length > 1 ? g[0] / g[g.length - 1] : NaN);
+    const pct = (x) => `${(100 * x).toFixed(1)} %`;
+    const claims = {
+      spiral: (res) => [['the spiral arms are separated: ≥ 90 % validation accuracy, loss falls', res.valAccuracy >= 0.9 && res.lastLoss < 0.5 * res.firstLoss,
+        `validation ${pct(res.valAccuracy)}, train ${pct(res.trainAccuracy)} after ${res.epochs} epochs, loss ${res.firstLoss?.toFixed(3)} → ${res.lastLoss?.toFixed(3)}`]],
+      sigmoidDeep: (res) => [
+        ['the gradient shrinks by orders of magnitude towards the first layer (< 1/100 of the last layer\'s)', ratio(res.gradients?.first) < 1e-2 && ratio(res.gradients?.last) < 1e-2,
+          `first/last layer mean |∂L/∂W| ${ratio(res.gradients?.first).toExponential(1)} before, ${ratio(res.gradients?.last).toExponential(1)} after training (${res.gradients?.first.map((g) => g.toExponential(1)).join(' ')})`],
+        ['the loss hardly moves and the circles stay unseparated', Math.abs(res.lastLoss - res.firstLoss) < 0.05 && res.valAccuracy <= 0.65,
+          `loss ${res.firstLoss?.toFixed(3)} → ${res.lastLoss?.toFixed(3)} in ${res.epochs} epochs, validation ${pct(res.valAccuracy)}`]],
+      reluDeep: (res) => [
+        ['the gradient reaches the first layer at a useful size (≥ 1/20 of the last layer\'s)', ratio(res.gradients?.first) >= 0.05,
+          `first/last layer mean |∂L/∂W| ${ratio(res.gradients?.first).toFixed(2)} before training (${res.gradients?.first.map((g) => g.toExponential(1)).join(' ')})`],
+        ['the circles are separated: ≥ 90 % validation accuracy', res.valAccuracy >= 0.9,
+          `validation ${pct(res.valAccuracy)}, train ${pct(res.trainAccuracy)} after ${res.epochs} epochs, loss ${res.firstLoss?.toFixed(3)} → ${res.lastLoss?.toFixed(3)}`]],
+      zeroInit: (res) => [
+        ['every weight stays exactly 0 (no gradient reaches them) and only the majority class is predicted',
+          res.network?.last.maxAbs.every((m) => m === 0) && res.gradients?.last.every((g) => g === 0) && res.valAccuracy <= 0.6,
+          `max |w| per layer after ${res.epochs} epochs: ${res.network?.last.maxAbs.join(', ')}; gradients ${res.gradients?.last.join(', ')}; validation ${pct(res.valAccuracy)}`]],
+      bigLr: (res) => [['the loss overflows and fit stops with a NonFiniteError naming the op', res.errorName === 'NonFiniteError' && /op '\w+'/.test(res.diverged ?? ''),
+        `${res.errorName}: ${res.diverged?.slice(0, 150)}…`]],
+      overfit: (res) => {
+        const hist = res.history ?? [];
+        const best = hist.find((e) => e.epoch === res.bestEpoch) ?? {};
+        const lastE = hist.at(-1) ?? {};
+        const minVal = Math.min(...hist.map((e) => e.valLoss));
+        return [
+          ['the validation loss turns upwards while the training loss keeps falling', best.valLoss === minVal && lastE.valLoss > 1.2 * minVal && lastE.trainLoss < best.trainLoss,
+            `best epoch ${res.bestEpoch}: train ${best.trainLoss?.toFixed(3)}, val ${best.valLoss?.toFixed(3)}; epoch ${lastE.epoch}: train ${lastE.trainLoss?.toFixed(3)}, val ${lastE.valLoss?.toFixed(3)}`],
+          ['early stopping ends the run and restores the best weights', res.stopReason === 'earlyStopping' && res.epochs < res.settings.epochs && Math.abs(res.valLoss - best.valLoss) < 1e-3,
+            `stopped after ${res.epochs} of ${res.settings.epochs} epochs; the model's validation loss ${res.valLoss?.toFixed(4)} = epoch ${res.bestEpoch}'s ${best.valLoss?.toFixed(4)}`],
+          ['the stats panel shows the restored epoch and its numbers, labelled', res.stats?.['restored best epoch'] === String(res.bestEpoch) && res.stats?.['val loss'] === best.valLoss?.toFixed(4) &&
+            res.stats?.['train loss'] === best.trainLoss?.toFixed(4), JSON.stringify(res.stats)],
+        ];
+      },
+    };
+    for (const [preset, claim] of Object.entries(claims)) {
+      const r = await openPage(browser, `/playground/index.html?test=1&preset=${preset}`, 300_000);
+      if (statusOk(`playground ${preset}`, r)) {
+        const res = r.state.result;
+        for (const [name, ok, detail] of claim(res)) check(`playground ${preset}: ${name}`, ok, detail);
+        // The network diagram: one column per layer, an edge per drawn weight, redrawn as training runs.
+        const n = res.network ?? {};
+        const s = res.settings;
+        const sizes = [2, ...Array(s.layers).fill(s.width), s.dataset === 'spiral' ? 3 : 2];
+        const edges = sizes.slice(1).reduce((a, k, i) => a + Math.min(k, 16) * Math.min(sizes[i], 16), 0);
+        check(`playground ${preset}: network diagram of the model, redrawn from its weights while training`,
+          JSON.stringify(n.last?.sizes) === JSON.stringify(sizes) && n.last?.edges === edges && n.draws >= 2 && (preset === 'zeroInit' || n.first.l1 !== n.last.l1),
+          `layers ${n.last?.sizes?.join('-')}, ${n.last?.edges} edges (${n.last?.positive} positive, ${n.last?.negative} negative), ${n.draws} draws, Σ|w| ${n.first?.l1.toFixed(2)} → ${n.last?.l1.toFixed(2)}`);
+        if (preset === 'spiral') {
+          await screenshot('playground', r.page);
+          // Pause, resume and stop through the page's buttons (sg.train.FitController under them).
+          await r.page.evaluate(() => (window.__previousResult = window.__demo.result));
+          await r.page.click('#train');
+          await r.page.waitForFunction(() => window.__demo.result !== window.__previousResult && Number([...document.querySelectorAll('#stats > span')].find((x) => x.firstChild.textContent === 'epoch').querySelector('b').textContent.split(' ')[0]) >= 2, { timeout: 120_000 });
+          const epochNow = () => r.page.evaluate(() => Number([...document.querySelectorAll('#stats > span')].find((x) => x.firstChild.textContent === 'epoch').querySelector('b').textContent.split(' ')[0]));
+          const phase = () => r.page.evaluate(() => document.querySelector('#stats b').textContent);
+          await r.page.click('#pause');
+          await r.page.waitForFunction(() => document.querySelector('#stats b').textContent === 'paused', { timeout: 30_000 });
+          const e0 = await epochNow();
+          await new Promise((res2) => setTimeout(res2, 1500));
+          const e1 = await epochNow();
+          await r.page.click('#pause');
+          await r.page.waitForFunction((e) => Number([...document.querySelectorAll('#stats > span')].find((x) => x.firstChild.textContent === 'epoch').querySelector('b').textContent.split(' ')[0]) > e, { timeout: 60_000 }, e1);
+          await r.page.click('#stop');
+          await r.page.waitForFunction(() => ['stopped', 'done'].includes(document.querySelector('#stats b').textContent), { timeout: 60_000 });
+          const stopped = await r.page.evaluate(() => window.__demo.result);
+          check('playground: Pause parks the run, Resume goes on, Stop ends it (fit\'s FitController)', e0 === e1 && stopped.stopReason === 'aborted' && (await phase()) === 'stopped',
+            `paused at epoch ${e0}, still ${e1} 1.5 s later; resumed; stopped at epoch ${stopped.epochs} (${stopped.stopReason})`);
+          // Changing the data set or the preset redraws the points at once (no training needed).
+          const hash = () => r.page.evaluate(() => {
+            const c = document.getElementById('boundary');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let h = 0;
+            for (let i = 0; i < d.length; i += 7) h = (h * 31 + d[i]) >>> 0;
+            return h;
+          });
+          const before = await hash();
+          await r.page.select('#dataset', 'moons');
+          await r.page.waitForFunction(() => window.__demo.result.shownData?.dataset === 'moons', { timeout: 5_000 }).catch(() => undefined);
+          const moons = { shown: await r.page.evaluate(() => window.__demo.result.shownData), hash: await hash() };
+          await r.page.select('#preset', 'zeroInit');
+          await r.page.waitForFunction(() => window.__demo.result.shownData?.dataset === 'xor', { timeout: 5_000 }).catch(() => undefined);
+          const xor = { shown: await r.page.evaluate(() => window.__demo.result.shownData), hash: await hash() };
+          check('playground: changing the data set or the preset redraws the points at once',
+            moons.shown?.dataset === 'moons' && xor.shown?.dataset === 'xor' && new Set([before, moons.hash, xor.hash]).size === 3,
+            `moons: ${moons.shown?.train} + ${moons.shown?.val} points; zeroInit preset → xor: ${xor.shown?.train} + ${xor.shown?.val} points; canvas changed each time`);
+        }
+        if (preset === 'overfit') await screenshot('playground-overfit', r.page);
+      } else await screenshot(`playground-${preset}`, r.page);
+      await r.page.close();
     }
-    await screenshot('playground', r.page);
-    await r.page.close();
   }
 
   // ---- tiny GPT ----------------------------------------------------------------------------------------
@@ -291,37 +387,86 @@ try {
 
   // ---- inspector ---------------------------------------------------------------------------------------
   if (want('inspector')) {
+    /** What the page shows: rows, bars, legend entries and colours, and how the timeline and table fit their boxes. */
+    const layout = (page) => page.evaluate(() => {
+      const rows = Array.from(document.querySelectorAll('#rows tbody tr'));
+      const bars = Array.from(document.querySelectorAll('#timeline > div'));
+      const tl = document.getElementById('timeline');
+      const inner = tl.getBoundingClientRect();
+      const barWidth = bars.reduce((a, b) => a + b.getBoundingClientRect().width, 0);
+      const barColor = new Map(bars.map((b) => [b.dataset.file, getComputedStyle(b).backgroundColor]));
+      const legend = Array.from(document.querySelectorAll('#legend > span'), (s) => ({ file: s.dataset.file, color: getComputedStyle(s.querySelector('i')).backgroundColor }));
+      const panel = document.getElementById('rows-panel');
+      return {
+        rows: rows.length, bars: bars.length, files: [...new Set(rows.map((r) => r.dataset.file).filter(Boolean))],
+        legend, legendColorsMatch: legend.every((l) => barColor.get(l.file) === l.color), legends: document.querySelectorAll('.legend').length,
+        timelineWidth: tl.clientWidth, barWidth, lastRight: bars.length ? bars[bars.length - 1].getBoundingClientRect().right - inner.left : 0,
+        table: { scrollWidth: panel.scrollWidth, clientWidth: panel.clientWidth },
+      };
+    });
+    const checkLayout = (label, l, res) => {
+      const legendFiles = l.legend.map((x) => x.file);
+      check(`inspector${label}: legend lists exactly this plan's shader files, in the bars' colours`,
+        l.legends === 1 && legendFiles.length === l.files.length && l.files.every((f) => legendFiles.includes(f)) && res.files.every((f) => legendFiles.includes(f)) && l.legendColorsMatch,
+        `legend ${legendFiles.join(', ')}; rows use ${l.files.join(', ')}`);
+      check(`inspector${label}: the timeline fills its width`, l.bars === l.rows && Math.abs(l.barWidth - l.timelineWidth) <= 2 && l.lastRight >= l.timelineWidth - 2,
+        `${l.bars} bars, ${l.barWidth.toFixed(1)} px of ${l.timelineWidth} px`);
+      check(`inspector${label}: the dispatch table fits its panel (no horizontal scroll)`, l.table.scrollWidth <= l.table.clientWidth,
+        `scrollWidth ${l.table.scrollWidth} px, clientWidth ${l.table.clientWidth} px`);
+    };
     const r = await openPage(browser, '/inspector/index.html?test=1', 180_000);
     if (statusOk('inspector', r)) {
       const res = r.state.result;
       const shown = await r.page.evaluate(() => ({ rows: document.querySelectorAll('#rows tbody tr').length, bars: document.querySelectorAll('#timeline > div').length }));
       check('inspector: lists the dispatches of a training step', res.dispatches > 5 && shown.rows === res.dispatches && shown.bars === res.dispatches,
         `${res.dispatches} dispatches (${res.source} timing), kernels: ${res.kernels.join(', ')}`);
+      checkLayout('', await layout(r.page), res);
       const s = res.selected ?? {};
       check('inspector: shows the WGSL and CPU reference of a dispatch', s.wgslLines > 10 && s.hit > 0 && s.reference?.length > 0,
         `#${s.index} ${s.op} → ${s.kernel}: ${s.wgslLines} WGSL lines, ${s.hit} in the entry point; reference ${s.reference?.join(', ')}`);
+      // Prism's WGSL and TypeScript grammars: the entry point is a function token, WGSL keywords and comments
+      // are marked, the reference's TypeScript has keywords, and no line lost its text.
+      const hl = await r.page.evaluate((entry) => ({
+        entry: Array.from(document.querySelectorAll('#wgsl .token.function'), (e) => e.textContent).includes(entry),
+        keywords: new Set(Array.from(document.querySelectorAll('#wgsl .token.keyword'), (e) => e.textContent)),
+        comments: document.querySelectorAll('#wgsl .token.comment').length,
+        tsKeywords: new Set(Array.from(document.querySelectorAll('#detail .code:not(#wgsl) .token.keyword'), (e) => e.textContent)),
+        emptyLines: Array.from(document.querySelectorAll('#wgsl .ln')).filter((l) => l.textContent === '').length,
+      }), s.kernel);
+      check('inspector: WGSL and TypeScript highlighted by Prism (entry point, keywords, comments)',
+        hl.entry && ['fn', 'let'].every((k) => hl.keywords.has(k)) && hl.comments > 0 && ['const', 'return'].some((k) => hl.tsKeywords.has(k)) && hl.emptyLines === 0,
+        `entry ${s.kernel} marked: ${hl.entry}; WGSL keywords ${[...hl.keywords].join(' ')}; ${hl.comments} comments; TS keywords ${[...hl.tsKeywords].join(' ')}`);
       // Click another dispatch (the last one with a kernel) and check the detail follows.
       const clicked = await r.page.evaluate(() => {
         const rows = Array.from(document.querySelectorAll('#rows tbody tr'));
-        const withKernel = rows.filter((tr) => !['(copy)', 'copyBufferToBuffer'].includes(tr.children[2].textContent));
+        const withKernel = rows.filter((tr) => !['(copy)', 'copyBufferToBuffer'].includes(tr.dataset.kernel));
         const tr = withKernel[withKernel.length - 1];
         tr.click();
-        return { op: tr.children[1].textContent, title: document.querySelector('#detail h2').textContent, lines: document.querySelectorAll('#wgsl .ln').length };
+        return { op: tr.dataset.op, title: document.querySelector('#detail h2').textContent, lines: document.querySelectorAll('#wgsl .ln').length };
       });
       check('inspector: clicking a dispatch shows its details', clicked.title.includes(clicked.op) && clicked.lines > 0, `${clicked.title} (${clicked.lines} WGSL lines)`);
-    }
-    await screenshot('inspector', r.page);
+      await screenshot('inspector', r.page);
+      // Another model through the controls: "Compile and profile" again, and the legend, colours and bars follow it.
+      await r.page.select('#setup select', 'cnn');
+      await r.page.click('#compile');
+      await r.page.waitForFunction(() => window.__demo.result.profiled === 2 || window.__demo.status === 'error', { timeout: 120_000 });
+      const cnn = await r.page.evaluate(() => window.__demo.result);
+      check('inspector: after switching to the CNN and compiling again, the page shows the CNN\'s step', cnn.model === 'cnn' && cnn.kernels.some((k) => k.startsWith('conv')),
+        `${cnn.dispatches} dispatches, kernels ${cnn.kernels.join(', ')}`);
+      checkLayout(' (CNN after MLP)', await layout(r.page), cnn);
+    } else await screenshot('inspector', r.page);
     await r.page.close();
     // A transformer step: the attention dispatches are listed, and one shows its WGSL and reference.
     const t = await openPage(browser, '/inspector/index.html?test=1&model=transformer', 180_000);
     if (statusOk('inspector (transformer)', t)) {
       const res = t.state.result;
+      checkLayout(' (transformer)', await layout(t.page), res);
       const attention = await t.page.evaluate(() => {
         const rows = Array.from(document.querySelectorAll('#rows tbody tr'));
-        const tr = rows.find((row) => row.children[2].textContent.startsWith('attention'));
+        const tr = rows.find((row) => row.dataset.kernel.startsWith('attention'));
         if (!tr) return null;
         tr.click();
-        return { kernel: tr.children[2].textContent, title: document.querySelector('#detail h2').textContent, lines: document.querySelectorAll('#wgsl .ln').length,
+        return { kernel: tr.dataset.kernel, title: document.querySelector('#detail h2').textContent, lines: document.querySelectorAll('#wgsl .ln').length,
           hit: document.querySelectorAll('#wgsl .ln.hit').length, reference: Array.from(document.querySelectorAll('.ref-location'), (e) => e.textContent) };
       });
       check('inspector: a transformer step lists its attention dispatches with WGSL and CPU reference',
@@ -358,6 +503,7 @@ try {
     await screenshot('bench', r.page);
     await r.page.close();
   }
+  if (want('vis')) await (await import('./vis.mjs')).visChecks({ browser, check }); // shadergrad/vis and report.html (demos/test/vis.mjs)
 } finally {
   await browser.close();
 }
@@ -371,6 +517,8 @@ if (want('no-webgpu')) {
     args: ['--no-sandbox', '--disable-features=WebGPU', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
   });
   try {
+    // Browser advice only: nothing of sg.init()'s Node advice (Dawn, Vulkan drivers, Debian packages).
+    const nodeAdvice = /\bNode\b|Debian|apt-get|libvulkan|VK_ICD|SwiftShader|Dawn|\bnpm\b/;
     for (const p of ['mnist', 'playground', 'gpt', 'clip', 'inspector', 'bench']) {
       const r = await openPage(plain, `/${p}/index.html?test=1`, 30_000);
       const banner = await r.page.evaluate(() => document.querySelector('.banner.error')?.textContent ?? '');
@@ -378,9 +526,26 @@ if (want('no-webgpu')) {
         const b = document.querySelector('.banner.error');
         return !!b && b.getBoundingClientRect().height > 20;
       });
-      check(`${p} without WebGPU: shows a clear message`, r.state.status === 'no-webgpu' && visible && /WebGPU/.test(banner), banner.slice(0, 110));
+      check(`${p} without WebGPU: shows a clear message with browser advice only`,
+        r.state.status === 'no-webgpu' && visible && /WebGPU/.test(banner) && /Chrome/.test(banner) && /navigator\.gpu is missing/.test(banner) && !nodeAdvice.test(banner),
+        banner.slice(0, 160));
       if (p === 'mnist') await screenshot('no-webgpu', r.page);
       await r.page.close();
+    }
+    // A browser that has navigator.gpu but offers no adapter (blocklisted GPU, acceleration off): sg.init()'s
+    // error then carries Node advice (Debian packages for SwiftShader); the page must give browser advice instead.
+    {
+      const page = await plain.newPage();
+      await page.evaluateOnNewDocument(() => {
+        Object.defineProperty(Navigator.prototype, 'gpu', { configurable: true, get: () => ({ requestAdapter: async () => null, getPreferredCanvasFormat: () => 'bgra8unorm', wgslLanguageFeatures: new Set() }) });
+      });
+      await page.goto(`${server.url}/playground/index.html?test=1`, { waitUntil: 'load' });
+      await page.waitForFunction(() => window.__demo && window.__demo.status !== 'loading', { timeout: 30_000 });
+      const got = await page.evaluate(() => ({ status: window.__demo.status, message: window.__demo.message ?? '', banner: document.querySelector('.banner.error')?.textContent ?? '' }));
+      check('playground with WebGPU but no adapter: browser advice, not sg.init()\'s Node advice',
+        got.status === 'no-webgpu' && /no GPU adapter/.test(got.banner) && /chrome:\/\/gpu/.test(got.banner) && !nodeAdvice.test(got.banner),
+        `${got.banner.slice(0, 160)} (sg.init said: ${got.message.slice(0, 90)}…)`);
+      await page.close();
     }
   } finally {
     await plain.close();

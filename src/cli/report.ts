@@ -63,6 +63,7 @@ function chartScript(charts: { id: string; spec: PlotSpec }[]): string {
 for (const { id, spec } of ${scriptJson(charts)}) {
   const el = document.getElementById('chart-' + id);
   el.uplot = new uPlot(uplotOptions({ spec }), spec.data, el);
+  el.spec = spec;
 }`;
 }
 
