@@ -44,10 +44,10 @@ export interface Chart<D> {
 const frame: (f: () => void) => unknown = typeof requestAnimationFrame === 'function' ? (f) => requestAnimationFrame(f) : (f) => setTimeout(f, 16);
 
 function resolveContainer(container: Container, fn: string): HTMLElement {
-  if (typeof document === 'undefined') throw sgError(`shadergrad/vis: ${fn} draws in a page (no document here); in Node, write report.html with the shadergrad CLI`);
+  if (typeof document === 'undefined') throw sgError(`vis: ${fn} draws in a page (no document here); in Node, write report.html with the shadergrad CLI`);
   const el = typeof container === 'string' ? document.querySelector(container) : container;
   if (!(el instanceof HTMLElement)) {
-    throw sgError(`shadergrad/vis: ${fn}: the container must be an HTMLElement or a CSS selector naming one, got ${typeof container === 'string' ? `'${container}' (no such element)` : container === null ? 'null' : typeof container}`);
+    throw sgError(`vis: ${fn}: the container must be an HTMLElement or a CSS selector naming one, got ${typeof container === 'string' ? `'${container}' (no such element)` : container === null ? 'null' : typeof container}`);
   }
   return el;
 }
@@ -330,7 +330,7 @@ export function fitCallbacks(container: Container, opts: FitCallbacksOptions = {
   const el = resolveContainer(container, 'fitCallbacks');
   const wanted = opts.charts ?? FIT_CHARTS;
   const unknown = wanted.filter((c) => !FIT_CHARTS.includes(c));
-  if (!Array.isArray(wanted) || unknown.length) throw sgError(`shadergrad/vis: fitCallbacks: unknown chart ${unknown.map((c) => `'${c}'`).join(', ')}; charts are ${FIT_CHARTS.join(', ')}`);
+  if (!Array.isArray(wanted) || unknown.length) throw sgError(`vis: fitCallbacks: unknown chart ${unknown.map((c) => `'${c}'`).join(', ')}; charts are ${FIT_CHARTS.join(', ')}`);
   injectStyle(el.ownerDocument);
   const grid = el.ownerDocument.createElement('div');
   grid.className = 'sg-vis-grid';

@@ -67,10 +67,10 @@ const Y_TICK_PX = 34;
  * the legend sits below it). Non-finite values (and non-positive ones on a log axis) are gaps.
  */
 export function plotSpec(series: SeriesData[], opts: PlotOptions, size: { width: number; height: number }): PlotSpec {
-  if (!Array.isArray(series)) throw sgError(`shadergrad/vis: the series must be an array of { label, color, points }, got ${typeof series}`);
+  if (!Array.isArray(series)) throw sgError(`vis: the series must be an array of { label, color, points }, got ${typeof series}`);
   const keep = (y: number) => Number.isFinite(y) && (!opts.logY || y > 0);
   series.forEach((s, i) => {
-    if (!s || !Array.isArray(s.points)) throw sgError(`shadergrad/vis: series ${i} (${s?.label ?? 'unnamed'}) needs points: [x, y][], got ${s ? typeof s.points : s}`);
+    if (!s || !Array.isArray(s.points)) throw sgError(`vis: series ${i} (${s?.label ?? 'unnamed'}) needs points: [x, y][], got ${s ? typeof s.points : s}`);
   });
   const xs = new Set<number>();
   for (const s of series) for (const [x, y] of s.points) if (Number.isFinite(x) && keep(y)) xs.add(x);
@@ -99,8 +99,9 @@ export function plotSpec(series: SeriesData[], opts: PlotOptions, size: { width:
     title: opts.title, xLabel: opts.xLabel ?? '', yLabel: opts.yLabel ?? '', logY: !!opts.logY, width, height, data, x, y,
     series: series.map((s) => ({
       label: s.label, color: s.color, width: s.width ?? 1.8, dash: s.dashed ? [5, 4] : undefined,
-      // Markers by default on short series and on sparse ones (one point per epoch among the steps).
-      markers: s.markers ?? opts.markers ?? (s.points.length <= 40 || xValues.length > s.points.length * 3),
+      // Markers by default on short series and on sparse ones (one point per epoch among the steps);
+      // not on dashed ones (reference lines).
+      markers: s.markers ?? opts.markers ?? (s.points.length === 1 || (!s.dashed && (s.points.length <= 40 || xValues.length > s.points.length * 3))),
     })),
   };
 }
@@ -140,13 +141,13 @@ function isLog(d: object): d is TrainingLog {
  */
 export function trainingLog(data: TrainingData | undefined): TrainingLog {
   if (data === undefined || data === null) return { x: 'epoch', steps: [], epochs: [] };
-  if (typeof data !== 'object') throw sgError(`shadergrad/vis: training data must be fit's History, an EpochRecord[] or { steps, epochs }, got ${typeof data}`);
+  if (typeof data !== 'object') throw sgError(`vis: training data must be fit's History, an EpochRecord[] or { steps, epochs }, got ${typeof data}`);
   if (isLog(data)) return data;
   const epochs = Array.isArray(data) ? data : data.epochs;
   const steps = Array.isArray(data) ? [] : data.steps ?? [];
-  if (!Array.isArray(epochs)) throw sgError('shadergrad/vis: training data must be fit\'s History, an EpochRecord[] or { steps, epochs }: its epochs is not an array');
+  if (!Array.isArray(epochs)) throw sgError('vis: training data must be fit\'s History, an EpochRecord[] or { steps, epochs }: its epochs is not an array');
   epochs.forEach((r, i) => {
-    if (!r || typeof r.epoch !== 'number') throw sgError(`shadergrad/vis: epoch record ${i} has no epoch number (an EpochRecord from sg.train.fit expected), got ${JSON.stringify(r)}`);
+    if (!r || typeof r.epoch !== 'number') throw sgError(`vis: epoch record ${i} has no epoch number (an EpochRecord from sg.train.fit expected), got ${JSON.stringify(r)}`);
   });
   if (!steps.length) return { x: 'epoch', steps: [], epochs: epochs.map((record) => ({ x: record.epoch, record })) };
   const byEpoch = new Map<number, StepLoss[]>();
@@ -232,7 +233,7 @@ export class FitRecorder {
 
   onStepEnd(s: StepInfo): void {
     if (!s || typeof s.epoch !== 'number' || typeof s.step !== 'number') {
-      throw sgError(`shadergrad/vis: fitCallbacks' onStepEnd takes fit's StepInfo { epoch, step, loss? }, got ${JSON.stringify(s)}`);
+      throw sgError(`vis: fitCallbacks' onStepEnd takes fit's StepInfo { epoch, step, loss? }, got ${JSON.stringify(s)}`);
     }
     this.stepsIn.set(s.epoch, Math.max(this.stepsIn.get(s.epoch) ?? 0, s.step));
     if (s.loss === undefined || this.viaReadBack) return;
@@ -242,10 +243,10 @@ export class FitRecorder {
   }
 
   onReadBack(steps: { epoch: number; step?: number; loss: number }[]): void {
-    if (!Array.isArray(steps)) throw sgError(`shadergrad/vis: fitCallbacks' onReadBack takes fit's read-back losses [{ epoch, step, loss }], got ${typeof steps}`);
+    if (!Array.isArray(steps)) throw sgError(`vis: fitCallbacks' onReadBack takes fit's read-back losses [{ epoch, step, loss }], got ${typeof steps}`);
     this.viaReadBack = true;
     for (const s of steps) {
-      if (!s || typeof s.epoch !== 'number' || typeof s.loss !== 'number') throw sgError(`shadergrad/vis: fitCallbacks' onReadBack: each read-back loss is { epoch, step, loss }, got ${JSON.stringify(s)}`);
+      if (!s || typeof s.epoch !== 'number' || typeof s.loss !== 'number') throw sgError(`vis: fitCallbacks' onReadBack: each read-back loss is { epoch, step, loss }, got ${JSON.stringify(s)}`);
       if (!this.reads.has(s.epoch)) this.reads.set(s.epoch, []);
       this.reads.get(s.epoch)!.push(s.loss);
     }
@@ -253,7 +254,7 @@ export class FitRecorder {
   }
 
   onEpochEnd(r: EpochRecord): void {
-    if (!r || typeof r.epoch !== 'number') throw sgError(`shadergrad/vis: fitCallbacks' onEpochEnd takes fit's EpochRecord, got ${JSON.stringify(r)}`);
+    if (!r || typeof r.epoch !== 'number') throw sgError(`vis: fitCallbacks' onEpochEnd takes fit's EpochRecord, got ${JSON.stringify(r)}`);
     const i = this.log.epochs.findIndex((e) => e.record.epoch === r.epoch);
     if (i >= 0) this.log.epochs[i] = { x: 0, record: r };
     else this.log.epochs.push({ x: 0, record: r });
@@ -288,7 +289,7 @@ export function accuracySeries(log: TrainingLog): SeriesData[] {
 export function lrSeries(data: TrainingLog | number[]): SeriesData[] {
   if (Array.isArray(data)) {
     data.forEach((v, i) => {
-      if (typeof v !== 'number') throw sgError(`shadergrad/vis: lrCurve's values must be numbers (one per epoch), got ${typeof v} at index ${i}`);
+      if (typeof v !== 'number') throw sgError(`vis: lrCurve's values must be numbers (one per epoch), got ${typeof v} at index ${i}`);
     });
     return [{ label: 'learning rate', color: COLORS.lr, points: data.map((v, i) => [i + 1, v]) }];
   }
@@ -298,17 +299,17 @@ export function lrSeries(data: TrainingLog | number[]): SeriesData[] {
 /** The confusion matrix, checked: square, counts finite and ≥ 0, labels one per class. */
 export function checkConfusion(matrix: unknown, labels?: unknown): { matrix: number[][]; labels: string[] } {
   if (!Array.isArray(matrix) || !matrix.every((r) => Array.isArray(r) || ArrayBuffer.isView(r))) {
-    throw sgError(`shadergrad/vis: confusionMatrix takes a matrix as an array of rows (number[][]), got ${matrix === null ? 'null' : typeof matrix}`);
+    throw sgError(`vis: confusionMatrix takes a matrix as an array of rows (number[][]), got ${matrix === null ? 'null' : typeof matrix}`);
   }
   const n = matrix.length;
   const rows = matrix.map((r) => Array.from(r as ArrayLike<number>));
   rows.forEach((r, i) => {
-    if (r.length !== n) throw sgError(`shadergrad/vis: confusionMatrix needs a square matrix: row ${i} has ${r.length} entries, expected ${n} (one per class)`);
+    if (r.length !== n) throw sgError(`vis: confusionMatrix needs a square matrix: row ${i} has ${r.length} entries, expected ${n} (one per class)`);
     const bad = r.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v) || v < 0);
-    if (bad >= 0) throw sgError(`shadergrad/vis: confusionMatrix counts must be finite numbers ≥ 0: [${i}][${bad}] is ${r[bad]}`);
+    if (bad >= 0) throw sgError(`vis: confusionMatrix counts must be finite numbers ≥ 0: [${i}][${bad}] is ${r[bad]}`);
   });
   if (labels !== undefined && (!Array.isArray(labels) || labels.length !== n)) {
-    throw sgError(`shadergrad/vis: confusionMatrix labels must be one string per class (${n}), got ${Array.isArray(labels) ? `${labels.length} labels` : typeof labels}`);
+    throw sgError(`vis: confusionMatrix labels must be one string per class (${n}), got ${Array.isArray(labels) ? `${labels.length} labels` : typeof labels}`);
   }
   return { matrix: rows, labels: labels ? (labels as unknown[]).map(String) : rows.map((_, i) => String(i)) };
 }
