@@ -73,6 +73,8 @@ export default defineConfig({
   plugins: [embedShaders(), referenceIndex()],
   resolve: { alias: { shadergrad: join(root, 'src', 'index.ts') } },
   server: { fs: { allow: [root] } },
+  // Module workers (demos/*/train.worker.ts): ES output, so a worker can import() its data chunks.
+  worker: { format: 'es' },
   build: {
     outDir: join(here, 'dist'),
     emptyOutDir: true,

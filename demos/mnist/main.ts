@@ -1,18 +1,21 @@
-// MNIST, trained live. The training loop is written out with the public API rather than hidden in
-// sg.train.fit, so that it can pause between any two steps and chart every loss:
+// MNIST, trained live — in a Web Worker. The page's thread only draws: the digits are loaded, the model
+// is built and sg.train.fit runs in ./train.worker.ts, driven through sg.worker.spawn's proxy:
 //
-//   GpuDataset   the training digits live on the GPU; a step uploads only its batch's indices
-//   compile      forward + cross-entropy + backward + optimizer update → one plan, one submit per step
-//   plan.flush   losses come back through the plan's staging ring, read every few steps
-//   evaluate     validation loss, accuracy and confusion matrix after each epoch
+//   proxy.build(config)      the model and optimizer, made in the worker (./model.ts)
+//   proxy.fit({ data: 'train', validationData: 'val', … })   the data sets are the worker's, by name;
+//                            onReadBack streams the per-step losses, onEpochEnd each epoch's record and the
+//                            predictions on the sample strip (predictEachEpoch), onPaused / onResumed
+//   proxy.pause() / resume() / stop()   take effect after the step in flight
+//   proxy.evaluate('val')    the confusion matrix after each epoch
+//   proxy.predict(pixels)    the drawing pad; proxy.save / load: checkpoints, to OPFS or as a file
+//
+// In test mode the page also measures requestAnimationFrame gaps while the worker trains (and, to
+// compare, while a main-thread fit runs): demos/test/run.mjs asserts the page stays responsive.
 import * as sg from 'shadergrad';
 import { $, el, fail, fmt, nextFrame, numberInput, select, start, testMode } from '../shared/ui.js';
 import { heatmap, lineChart } from '../shared/chart.js';
 import { drawPad, showDigit } from './draw.js';
-
-type ModelKind = 'mlp' | 'cnn';
-type OptName = 'adam' | 'adamW' | 'sgd' | 'rmsprop';
-type Schedule = 'constant' | 'cosine' | 'step';
+import { buildModel, buildScheduler, type BuildConfig, type ModelKind, type OptName, type Schedule } from './model.js';
 
 interface Config {
   model: ModelKind;
@@ -25,45 +28,25 @@ interface Config {
 }
 
 const CHECKPOINT_NAME = 'shadergrad-mnist.safetensors';
+const HIDDEN = testMode ? 64 : 128;
+const SAMPLES = 24;
 const DEFAULTS: Config = testMode
   ? { model: 'mlp', count: 512, epochs: 2, batchSize: 32, optimizer: 'adam', lr: 3e-3, schedule: 'cosine' }
   : { model: 'mlp', count: 10000, epochs: 8, batchSize: 64, optimizer: 'adam', lr: 2e-3, schedule: 'cosine' };
 
-function buildModel(kind: ModelKind): sg.nn.Module {
-  sg.manualSeed(1);
-  const nn = sg.nn;
-  if (kind === 'mlp') {
-    const hidden = testMode ? 64 : 128;
-    return nn.sequential(nn.flatten(), nn.linear(784, hidden), nn.relu(), nn.linear(hidden, 10));
-  }
-  return nn.sequential(
-    nn.conv2d(1, 8, 3, { padding: 1 }), nn.relu(), nn.maxPool2d(2),
-    nn.conv2d(8, 16, 3, { padding: 1 }), nn.relu(), nn.maxPool2d(2),
-    nn.flatten(), nn.linear(16 * 7 * 7, 10));
-}
+// ---- the worker ----------------------------------------------------------------------------------------
 
-function buildScheduler(s: Schedule, epochs: number): sg.optim.Scheduler {
-  if (s === 'cosine') return sg.optim.cosineAnnealing({ tMax: epochs });
-  if (s === 'step') return sg.optim.stepLR({ stepSize: Math.max(1, Math.floor(epochs / 3)), gamma: 0.3 });
-  return sg.optim.constant();
-}
-
-function buildOptimizer(name: OptName, params: sg.Tensor[], lr: number, scheduler: sg.optim.Scheduler): sg.optim.Optimizer {
-  if (name === 'sgd') return sg.optim.sgd(params, { lr, momentum: 0.9, scheduler });
-  if (name === 'rmsprop') return sg.optim.rmsprop(params, { lr, scheduler });
-  if (name === 'adamW') return sg.optim.adamW(params, { lr, weightDecay: 1e-2, scheduler });
-  return sg.optim.adam(params, { lr, scheduler });
-}
+let proxy: Promise<sg.worker.WorkerProxy> | undefined;
+/** The training worker, started on first use (Vite bundles ./train.worker.ts as a module worker). */
+const trainer = () => (proxy ??= sg.worker.spawn(new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module' })));
 
 // ---- page state ------------------------------------------------------------------------------------
 
-let model: sg.nn.Module | undefined;
+let hasModel = false;
 let modelKind: ModelKind = DEFAULTS.model;
 let epochDone = 0;
 let running: Promise<void> | undefined;
-let stopRequested = false;
 let paused = false;
-let resume: (() => void) | undefined;
 
 const charts = {
   trainLoss: [] as [number, number][],
@@ -105,148 +88,183 @@ function smooth(points: [number, number][], k: number): [number, number][] {
   });
 }
 
+interface Frames {
+  frames: number;
+  maxGapMs: number;
+  p95GapMs: number;
+  ms: number;
+  /** The three longest gaps [ms, when it ended (ms after the start)]. */
+  longest: [number, number][];
+  /** Tasks of this thread over 50 ms (the Long Tasks API), and their longest. */
+  longTasks: number;
+  longestTaskMs: number;
+  /** Each long task: [ms, when it started (ms after the start)]. */
+  tasks: [number, number][];
+}
+
+/** requestAnimationFrame gaps and long tasks of the page's thread from now until the returned function is called. */
+function watchFrames(): () => Frames {
+  const gaps: number[] = [];
+  const ends: number[] = [];
+  const tasks: [number, number][] = [];
+  const t0 = performance.now();
+  let observer: PerformanceObserver | undefined;
+  try {
+    observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => tasks.push([Math.round(e.duration), Math.round(e.startTime - t0)])));
+    observer.observe({ type: 'longtask' });
+  } catch {
+    observer = undefined; // a browser without the Long Tasks API: frames only
+  }
+  let last = t0;
+  let on = true;
+  const tick = (t: number) => {
+    gaps.push(t - last);
+    ends.push(t - t0);
+    last = t;
+    if (on) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  return () => {
+    on = false;
+    gaps.push(performance.now() - last); // the frame still pending counts too
+    ends.push(performance.now() - t0);
+    const sorted = [...gaps].sort((a, b) => a - b);
+    // The three longest gaps, with when they ended (ms after the start): for a reader of a failure.
+    const longest = gaps.map((g, i) => [Math.round(g), Math.round(ends[i])] as [number, number]).sort((a, b) => b[0] - a[0]).slice(0, 3);
+    observer?.takeRecords().forEach((e) => tasks.push([Math.round(e.duration), Math.round(e.startTime - t0)]));
+    observer?.disconnect();
+    return {
+      frames: gaps.length, maxGapMs: sorted[sorted.length - 1], p95GapMs: sorted[Math.floor(0.95 * (sorted.length - 1))], ms: performance.now() - t0, longest,
+      longTasks: tasks.length, longestTaskMs: Math.max(0, ...tasks.map(([d]) => d)), tasks,
+    };
+  };
+}
+
 // ---- training ----------------------------------------------------------------------------------------
 
 async function train(cfg: Config, ui: Ui): Promise<void> {
-  ui.setStat('phase', 'loading digits…');
-  const ds = await sg.data.mnist({ count: cfg.count, seed: 1 });
-  const split = sg.data.trainValTestSplit(ds, { val: 0.1, seed: 1, stratify: true });
-  ui.showSamples(split.val);
-  model = buildModel(cfg.model);
+  ui.setStat('phase', 'starting the worker…');
+  const w = await trainer();
+  const build: BuildConfig = { model: cfg.model, hidden: HIDDEN, optimizer: cfg.optimizer, lr: cfg.lr, schedule: cfg.schedule, epochs: cfg.epochs };
+  const built = await w.build(build);
+  hasModel = true;
   modelKind = cfg.model;
   epochDone = 0;
-  const scheduler = buildScheduler(cfg.schedule, cfg.epochs);
-  const opt = buildOptimizer(cfg.optimizer, model.parameters(), cfg.lr, scheduler);
+  ui.setStat('phase', 'loading digits (in the worker)…');
+  const data = { name: 'train', args: { count: cfg.count } };
+  const val = { name: 'val', args: { count: cfg.count } };
+  const samples = await w.call<{ x: Float32Array; y: Int32Array; train: number; val: number }>('samples', [cfg.count, SAMPLES]);
+  ui.showSamples(samples.x, samples.y);
   for (const k of Object.keys(charts) as (keyof typeof charts)[]) charts[k] = [];
-  charts.lrPlan = sg.optim.lrCurve(scheduler, cfg.epochs, cfg.lr).map((v, e) => [e, v]);
-  log(`${model.toString()}\n${fmt(model.numParameters())} parameters · ${split.train.length} training / ${split.val.length} validation digits`);
+  charts.lrPlan = sg.optim.lrCurve(buildScheduler(cfg.schedule, cfg.epochs), cfg.epochs, cfg.lr).map((v, e) => [e, v]);
+  log(`${built.summary}\n${fmt(built.parameters)} parameters · ${samples.train} training / ${samples.val} validation digits · training in a Web Worker`);
 
-  const data = new sg.train.GpuDataset(split.train, 'mnist train');
-  const net = model;
-  ui.setStat('phase', 'compiling the step…');
-  const t0 = performance.now();
-  const plan = await sg.compile((idx) => {
-    const logits = net.forward(sg.indexSelect(data.x, 0, idx));
-    const target = sg.indexSelect(data.y, 0, idx);
-    return { loss: sg.crossEntropy(logits, target), acc: sg.accuracy(logits, target) };
-  }, {
-    inputs: [{ shape: [cfg.batchSize], dtype: 'i32', name: 'batch indices' }],
-    params: opt.params, optimizer: opt, label: `mnist ${cfg.model} step`,
-  });
-  log(`compiled: ${plan.size} dispatches per step in ${(performance.now() - t0).toFixed(0)} ms`);
+  const stepsPerEpoch = Math.floor(samples.train / cfg.batchSize);
+  let steps = 0;
+  let windowStart = performance.now();
+  let windowSteps = 0;
+  let confusion: Promise<void> = Promise.resolve();
   const losses: number[] = [];
-  try {
-    const stepsPerEpoch = Math.floor(split.train.length / cfg.batchSize);
-    let step = 0;
-    for (let epoch = 0; epoch < cfg.epochs && !stopRequested; epoch++) {
-      ui.setStat('phase', 'training');
-      const batches = sg.train.epochBatches(split.train.length, { batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: 1 }, epoch);
-      let accSum = 0;
-      let accN = 0;
-      let windowStart = performance.now();
-      let windowSamples = 0;
-      for (let b = 0; b < batches.length; b++) {
-        if (paused) {
-          ui.setStat('phase', 'paused');
-          await new Promise<void>((r) => (resume = r));
-          ui.setStat('phase', 'training');
-          windowStart = performance.now();
-          windowSamples = 0;
-        }
-        if (stopRequested) break;
-        // Schedules are per epoch; a fractional epoch gives continuous ones (cosine) a smooth curve.
-        opt.setEpoch(epoch + b / stepsPerEpoch);
-        plan.run(batches[b]);
-        step++;
-        windowSamples += cfg.batchSize;
-        if (step % 16 === 0 || b === batches.length - 1) {
-          const records = await plan.drain();
-          for (const r of records) {
-            const x = (r.step - 1) / stepsPerEpoch;
-            const loss = r.values.loss[0];
-            losses.push(loss);
-            charts.trainLoss.push([x, loss]);
-            accSum += r.values.acc[0];
-            accN++;
-          }
-          charts.lrUsed.push([epoch + b / stepsPerEpoch, opt.currentLr()]);
-          const sps = windowSamples / ((performance.now() - windowStart) / 1000);
-          windowStart = performance.now();
-          windowSamples = 0;
-          ui.setStat('epoch', `${epoch + 1} / ${cfg.epochs}`);
-          ui.setStat('step', String(step));
-          ui.setStat('train loss', losses.length ? losses[losses.length - 1].toFixed(4) : '–');
-          ui.setStat('samples/s', fmt(sps));
-          ui.setStat('lr', fmt(opt.currentLr()));
-          drawCharts();
-          await nextFrame();
-        }
+  ui.setStat('phase', 'compiling and training…');
+  await nextFrame(); // the sample strip and the log painted: measure the training, not the page's setup
+  const frames = watchFrames();
+  const h = await w.fit({
+    data, validationData: val, loss: 'crossEntropy', epochs: cfg.epochs, batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: 1,
+    predictEachEpoch: { x: samples.x, shape: [samples.y.length, 1, 28, 28] },
+    onStepEnd: ({ epoch }) => {
+      steps++;
+      windowSteps++;
+      if (steps === 1) ui.setStat('phase', 'training');
+      ui.setStat('epoch', `${epoch} / ${cfg.epochs}`);
+      ui.setStat('step', String(steps));
+      window.__demo.result.stepsSeen = steps;
+      // Test mode: the Pause button, clicked during step 3's event (pauseTest checks where the worker parked).
+      if (testMode && steps === 3 && !window.__demo.result.pauseClicked) {
+        window.__demo.result.pauseClicked = steps;
+        ($('pause') as HTMLButtonElement).click();
       }
-      if (stopRequested) break;
-      charts.trainAcc.push([epoch + 1, accSum / Math.max(1, accN)]);
-      ui.setStat('phase', 'validating');
-      const ev = await sg.train.evaluate(net, split.val, { loss: 'crossEntropy', batchSize: 256 });
-      epochDone = epoch + 1;
-      charts.valLoss.push([epoch + 1, ev.loss!]);
-      charts.valAcc.push([epoch + 1, ev.accuracy!]);
-      heatmap($('confusion') as HTMLCanvasElement, ev.confusion!);
-      ui.showSamples(split.val, ev.predictions);
-      ui.setStat('val accuracy', `${(100 * ev.accuracy!).toFixed(1)} %`);
+    },
+    onReadBack: (read) => {
+      for (const r of read) {
+        losses.push(r.loss);
+        charts.trainLoss.push([(r.step - 1) / stepsPerEpoch, r.loss]);
+      }
+      const now = performance.now();
+      ui.setStat('train loss', losses[losses.length - 1].toFixed(4));
+      ui.setStat('samples/s', fmt((windowSteps * cfg.batchSize) / ((now - windowStart) / 1000)));
+      windowStart = now;
+      windowSteps = 0;
       drawCharts();
-      log(`epoch ${epoch + 1}: train loss ${(losses.slice(-stepsPerEpoch).reduce((a, b) => a + b, 0) / Math.min(losses.length, stepsPerEpoch)).toFixed(4)}, ` +
-        `val loss ${ev.loss!.toFixed(4)}, val accuracy ${(100 * ev.accuracy!).toFixed(2)} %`);
-      window.__demo.result.valAccuracy = ev.accuracy;
-      window.__demo.result.valLoss = ev.loss;
-    }
-  } finally {
-    plan.dispose();
-    data.dispose();
-  }
-  ui.setStat('phase', stopRequested ? 'stopped' : 'done');
+    },
+    onEpochEnd: ({ record, predictions }) => {
+      epochDone = record.epoch;
+      charts.trainAcc.push([record.epoch, record.trainAccuracy ?? NaN]);
+      charts.valLoss.push([record.epoch, record.valLoss!]);
+      charts.valAcc.push([record.epoch, record.valAccuracy!]);
+      charts.lrUsed.push([record.epoch - 1, record.lr]);
+      ui.setStat('val accuracy', `${(100 * record.valAccuracy!).toFixed(1)} %`);
+      ui.setStat('lr', fmt(record.lr));
+      if (predictions) ui.showSamples(samples.x, samples.y, argmaxRows(predictions, 10));
+      drawCharts();
+      log(`epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(4)}, val loss ${record.valLoss!.toFixed(4)}, ` +
+        `val accuracy ${(100 * record.valAccuracy!).toFixed(2)} % (${fmt(record.samplesPerSecond)} samples/s)`);
+      window.__demo.result.valAccuracy = record.valAccuracy;
+      window.__demo.result.valLoss = record.valLoss;
+      // The confusion matrix: an evaluate() call the worker runs between two steps of the next epoch.
+      confusion = confusion.then(() => w.evaluate(val, { batchSize: 256 })).then((ev) => heatmap($('confusion') as HTMLCanvasElement, ev.confusion!), fail);
+    },
+    onPaused: (at) => {
+      ui.setStat('phase', `paused after step ${at.step} of epoch ${at.epoch}`);
+      window.__demo.result.pausedAt = { ...at, stepsSeen: steps };
+    },
+    onResumed: () => ui.setStat('phase', 'training'),
+  });
+  window.__demo.result.frames = frames();
+  await confusion;
+  ui.setStat('phase', h.stopReason === 'aborted' ? `stopped at step ${steps}` : 'done');
+  log(`fit: ${h.stopReason} after ${steps} steps`);
   window.__demo.result.losses = losses;
   window.__demo.result.epochs = epochDone;
+  window.__demo.result.stopReason = h.stopReason;
+}
+
+function argmaxRows(p: Float32Array, k: number): Int32Array {
+  const out = new Int32Array(p.length / k);
+  for (let r = 0; r < out.length; r++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (p[r * k + c] > p[r * k + best]) best = c;
+    out[r] = best;
+  }
+  return out;
 }
 
 // ---- checkpoints -------------------------------------------------------------------------------------
 
-async function checkpoint(): Promise<Uint8Array> {
-  if (!model) throw new Error('train or load a model first');
-  return sg.io.checkpointBytes({ tensors: model.stateDict(), metadata: { demo: 'mnist', model: modelKind, epoch: epochDone } });
-}
-
+/** Load checkpoint bytes: the checkpoint says which model (a page-side parse; no GPU), the worker loads it. */
 async function restore(bytes: Uint8Array): Promise<string> {
-  const loaded = await sg.io.loadCheckpoint(bytes);
-  const kind = loaded.metadata.model === 'cnn' ? 'cnn' : 'mlp';
-  if (!model || kind !== modelKind) {
-    model = buildModel(kind);
+  const meta = (await sg.io.loadCheckpoint(bytes)).metadata;
+  const kind: ModelKind = meta.mnistModel === 'cnn' ? 'cnn' : 'mlp';
+  const w = await trainer();
+  if (!hasModel || kind !== modelKind) {
+    await w.build({ ...DEFAULTS, model: kind, hidden: HIDDEN } satisfies BuildConfig);
     modelKind = kind;
+    hasModel = true;
   }
-  await model.loadStateDict(loaded.tensors);
-  epochDone = Number(loaded.metadata.epoch ?? 0);
-  return `loaded a ${kind.toUpperCase()} checkpoint (epoch ${epochDone}, ${Object.keys(loaded.tensors).length} tensors)`;
+  await w.load(bytes);
+  epochDone = Number(meta.epoch ?? 0);
+  return `loaded a ${kind.toUpperCase()} checkpoint (epoch ${epochDone})`;
 }
 
-// ---- prediction on the drawing pad --------------------------------------------------------------------
-
-async function predict(pixels: Float32Array): Promise<Float32Array> {
-  if (!model) throw new Error('no model yet');
-  const was = model.training;
-  model.eval();
-  const x = sg.tensor(pixels, [1, 1, 28, 28]);
-  const probs = sg.softmax(model.forward(x), -1);
-  const p = (await probs.data()) as Float32Array;
-  model.train(was);
-  x.dispose();
-  probs.dispose();
-  return p;
-}
+const saveOptions = () => ({ metadata: { demo: 'mnist', mnistModel: modelKind, epoch: epochDone } });
 
 // ---- the page ------------------------------------------------------------------------------------------
 
 interface Ui {
   setStat(name: string, value: string): void;
-  showSamples(ds: sg.data.Dataset, predictions?: Int32Array): void;
+  showSamples(x: Float32Array, y: Int32Array, predictions?: Int32Array): void;
 }
+
+// ---- the page ------------------------------------------------------------------------------------------
 
 function buildUi(): { ui: Ui; pad: ReturnType<typeof drawPad> } {
   const setup = $('setup');
@@ -283,15 +301,15 @@ function buildUi(): { ui: Ui; pad: ReturnType<typeof drawPad> } {
     setStat: (name, value) => {
       statEls.get(name)!.textContent = value;
     },
-    showSamples(ds, predictions) {
+    showSamples(x, y, predictions) {
       samples.replaceChildren();
-      for (let i = 0; i < Math.min(24, ds.length); i++) {
+      for (let i = 0; i < y.length; i++) {
         const c = el('canvas', { style: 'width:42px; height:42px; image-rendering: pixelated; border-radius: 3px' });
-        showDigit(c, ds.x.subarray(i * 784, (i + 1) * 784));
+        showDigit(c, x.subarray(i * 784, (i + 1) * 784));
         const p = predictions?.[i];
-        const ok = p === ds.y[i];
+        const ok = p === y[i];
         samples.append(el('div', { style: 'text-align:center; font-size:11px' }, c,
-          el('div', { class: 'mono' }, `${ds.y[i]}`, p === undefined ? null : el('span', { style: `color:${ok ? 'var(--good)' : 'var(--bad)'}` }, ` → ${p}`))));
+          el('div', { class: 'mono' }, `${y[i]}`, p === undefined ? null : el('span', { style: `color:${ok ? 'var(--good)' : 'var(--bad)'}` }, ` → ${p}`))));
       }
     },
   };
@@ -318,8 +336,9 @@ function buildUi(): { ui: Ui; pad: ReturnType<typeof drawPad> } {
     predicting = predicting.then(async () => {
       const px = pad.pixels();
       showDigit(preview, px);
-      if (!px || !model) return showBars(undefined);
-      showBars(await predict(px));
+      if (!px || !hasModel) return showBars(undefined);
+      // In the worker, between two training steps if a fit runs.
+      showBars((await (await trainer()).predict(px, [1, 1, 28, 28], { softmax: true })).data);
     }).catch(fail);
   });
   showBars(undefined);
@@ -352,12 +371,9 @@ function buildUi(): { ui: Ui; pad: ReturnType<typeof drawPad> } {
   };
   startBtn.addEventListener('click', async () => {
     if (running) {
-      stopRequested = true;
-      paused = false;
-      resume?.();
+      await (await trainer()).stop();
       await running;
     }
-    stopRequested = false;
     paused = false;
     pauseBtn.textContent = 'Pause';
     pauseBtn.disabled = false;
@@ -371,14 +387,16 @@ function buildUi(): { ui: Ui; pad: ReturnType<typeof drawPad> } {
   pauseBtn.addEventListener('click', () => {
     paused = !paused;
     pauseBtn.textContent = paused ? 'Resume' : 'Pause';
-    if (!paused) resume?.();
+    void trainer().then(async (w) => void (paused ? await w.pause() : await w.resume())).catch(fail);
   });
   saveBtn.addEventListener('click', busy(async () => {
-    sg.io.downloadCheckpoint(await checkpoint(), CHECKPOINT_NAME);
+    if (!hasModel) throw new Error('train or load a model first');
+    sg.io.downloadCheckpoint(await (await trainer()).save(saveOptions()), CHECKPOINT_NAME);
     return `downloading ${CHECKPOINT_NAME}`;
   }));
   opfsSave.addEventListener('click', busy(async () => {
-    await sg.io.saveToOPFS(await checkpoint(), CHECKPOINT_NAME);
+    if (!hasModel) throw new Error('train or load a model first');
+    await (await trainer()).save({ ...saveOptions(), opfs: CHECKPOINT_NAME }); // written by the worker
     return `saved ${CHECKPOINT_NAME} in the origin private file system`;
   }));
   opfsLoad.addEventListener('click', busy(async () => restore(await sg.io.loadFromOPFS(CHECKPOINT_NAME))));
@@ -392,22 +410,48 @@ function buildUi(): { ui: Ui; pad: ReturnType<typeof drawPad> } {
   return { ui, pad };
 }
 
-/** Test mode: check the checkpoint round trip (bytes and OPFS) and the drawing pad, after training. */
+/**
+ * Test mode, after training: the checkpoint round trip (the worker writes OPFS, the page reads the same
+ * bytes; zeroed weights, then restored), the drawing pad, and for comparison the frame gaps while a
+ * fit of the same model runs on the page's own thread.
+ */
 async function selfTest(pad: ReturnType<typeof drawPad>): Promise<void> {
-  const ds = await sg.data.mnist({ count: 64, seed: 7 });
-  const before = await sg.train.evaluate(model!, ds, { loss: 'crossEntropy' });
-  const bytes = await checkpoint();
-  await sg.io.saveToOPFS(bytes, CHECKPOINT_NAME);
+  const w = await trainer();
+  const probe = { name: 'probe', args: { count: 64, seed: 7 } };
+  const before = await w.evaluate(probe, { loss: 'crossEntropy' });
+  const bytes = await w.save({ ...saveOptions(), opfs: CHECKPOINT_NAME });
   const back = await sg.io.loadFromOPFS(CHECKPOINT_NAME);
-  // Scramble the weights, then restore them from the OPFS copy.
-  for (const t of model!.parameters()) await sg.assign(t, sg.zerosLike(t));
-  const zeroed = await sg.train.evaluate(model!, ds, { loss: 'crossEntropy' });
+  await w.call('zeroWeights');
+  const zeroed = await w.evaluate(probe, { loss: 'crossEntropy' });
   log(await restore(back));
-  const after = await sg.train.evaluate(model!, ds, { loss: 'crossEntropy' });
+  const after = await w.evaluate(probe, { loss: 'crossEntropy' });
   window.__demo.result.checkpoint = { bytes: bytes.length, opfsSame: back.length === bytes.length && back.every((b, i) => b === bytes[i]), lossBefore: before.loss, lossZeroed: zeroed.loss, lossAfter: after.loss };
   // Draw a "1" on the pad and wait for the prediction.
   pad.stroke([[140, 40], [142, 120], [140, 240]]);
   for (let i = 0; i < 100 && !window.__demo.result.drawn; i++) await new Promise((r) => setTimeout(r, 50));
+  // The same training on the page's thread (random digits of the same shape): how long frames wait then.
+  const n = 460;
+  const rng = new sg.Random(3);
+  const x = Float32Array.from({ length: n * 784 }, () => rng.uniform());
+  const y = Int32Array.from({ length: n }, (_, i) => i % 10);
+  const model = buildModel('mlp', HIDDEN);
+  const frames = watchFrames();
+  await sg.train.fit(model, {
+    data: { x, y, xShape: [1, 28, 28], yShape: [], numClasses: 10, length: n }, loss: 'crossEntropy',
+    optimizer: sg.optim.adam(model.parameters(), { lr: 3e-3 }), epochs: DEFAULTS.epochs, batchSize: DEFAULTS.batchSize, dropLast: true, seed: 1,
+    validationSplit: 0.1,
+  });
+  window.__demo.result.framesMainThread = frames();
+}
+
+/** Test mode, while the worker trains: the Pause button (clicked at step 3) parked it; wait, then Resume. */
+async function pauseTest(): Promise<void> {
+  while (running && !window.__demo.result.pausedAt) await new Promise((r) => setTimeout(r, 5));
+  if (!running) return;
+  const parked = Number(window.__demo.result.stepsSeen);
+  await new Promise((r) => setTimeout(r, 400));
+  window.__demo.result.pause = { clickedAt: window.__demo.result.pauseClicked, parked, after400ms: Number(window.__demo.result.stepsSeen), at: window.__demo.result.pausedAt };
+  ($('pause') as HTMLButtonElement).click();
 }
 
 start('mnist', async () => {
@@ -415,6 +459,7 @@ start('mnist', async () => {
   ($('start') as HTMLButtonElement).click();
   if (testMode) {
     await new Promise((r) => setTimeout(r, 0));
+    await pauseTest();
     await running;
     if (window.__demo.status === 'error') return;
     await selfTest(pad);

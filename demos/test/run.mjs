@@ -153,14 +153,17 @@ try {
       // Training runs in a Web Worker (sg.worker): the page's requestAnimationFrame keeps its pace.
       const f = res.frames ?? {};
       const m = res.framesMainThread ?? {};
-      check('mnist: trains in a Web Worker; the main thread stays responsive (requestAnimationFrame gaps < 100 ms)',
-        res.stopReason === 'completed' && f.frames >= 10 && f.maxGapMs < 100,
-        `worker fit: ${f.frames} frames in ${(f.ms / 1000).toFixed(1)} s, max gap ${f.maxGapMs?.toFixed(0)} ms, p95 ${f.p95GapMs?.toFixed(0)} ms; ` +
-        `the same fit on the main thread: ${m.frames} frames in ${(m.ms / 1000).toFixed(1)} s, max gap ${m.maxGapMs?.toFixed(0)} ms, p95 ${m.p95GapMs?.toFixed(0)} ms`);
+      check('mnist: trains in a Web Worker; the main thread stays responsive (no task over 50 ms, requestAnimationFrame gaps < 100 ms)',
+        res.stopReason === 'completed' && f.frames >= 10 && f.longTasks === 0 && f.maxGapMs < 100,
+        `worker fit: ${f.frames} frames in ${(f.ms / 1000).toFixed(1)} s, max gap ${f.maxGapMs?.toFixed(0)} ms (longest [ms, at ms] ${JSON.stringify(f.longest)}), p95 ${f.p95GapMs?.toFixed(0)} ms, ${f.longTasks} long tasks; ` +
+        `for comparison the same fit on the main thread: max gap ${m.maxGapMs?.toFixed(0)} ms, p95 ${m.p95GapMs?.toFixed(0)} ms, ${m.longTasks} long tasks (longest ${m.longestTaskMs?.toFixed(0)} ms)`);
+      // Pause, clicked during step 3's event: the worker parks at its next step boundary (the steps it had
+      // submitted before the message arrived finish first), no step runs while parked, Resume finishes.
       const p = res.pause ?? {};
-      check('mnist: Pause parks the worker within one step, Resume finishes the run',
-        p.parked - p.clickedAt <= 1 && p.after400ms === p.parked && p.at?.step >= 1 && res.epochs === 2,
-        `clicked after step ${p.clickedAt}, parked after step ${p.parked} (epoch ${p.at?.epoch}, step ${p.at?.step}), ${p.after400ms} steps 400 ms later; ${res.epochs} epochs done`);
+      const stepsPerEpoch = 14; // 460 training digits in batches of 32, dropLast
+      check('mnist: Pause parks the worker at its next step boundary (no step while paused), Resume finishes the run',
+        p.clickedAt === 3 && p.at && (p.at.epoch - 1) * stepsPerEpoch + p.at.step === p.parked && p.after400ms === p.parked && res.epochs === 2 && res.stopReason === 'completed',
+        `clicked at step ${p.clickedAt}; parked after ${p.parked} steps (epoch ${p.at?.epoch}, step ${p.at?.step}), ${p.after400ms} steps 400 ms later; ${res.epochs} epochs done`);
     }
     await screenshot('mnist', r.page);
     await r.page.close();
@@ -180,7 +183,7 @@ try {
         ['the loss hardly moves and the circles stay unseparated', Math.abs(res.lastLoss - res.firstLoss) < 0.05 && res.valAccuracy <= 0.65,
           `loss ${res.firstLoss?.toFixed(3)} → ${res.lastLoss?.toFixed(3)} in ${res.epochs} epochs, validation ${pct(res.valAccuracy)}`]],
       reluDeep: (res) => [
-        ['the gradient reaches the first layer at a useful size (≥ 1/20 of the last layer\'s)', ratio(res.gradients?.first) >= 0.05,
+        ['the gradient reaches the first layer within a factor of ten of the last layer\'s', ratio(res.gradients?.first) >= 0.1,
           `first/last layer mean |∂L/∂W| ${ratio(res.gradients?.first).toFixed(2)} before training (${res.gradients?.first.map((g) => g.toExponential(1)).join(' ')})`],
         ['the circles are separated: ≥ 90 % validation accuracy', res.valAccuracy >= 0.9,
           `validation ${pct(res.valAccuracy)}, train ${pct(res.trainAccuracy)} after ${res.epochs} epochs, loss ${res.firstLoss?.toFixed(3)} → ${res.lastLoss?.toFixed(3)}`]],
@@ -428,14 +431,14 @@ try {
       // are marked, the reference's TypeScript has keywords, and no line lost its text.
       const hl = await r.page.evaluate((entry) => ({
         entry: Array.from(document.querySelectorAll('#wgsl .token.function'), (e) => e.textContent).includes(entry),
-        keywords: new Set(Array.from(document.querySelectorAll('#wgsl .token.keyword'), (e) => e.textContent)),
+        keywords: [...new Set(Array.from(document.querySelectorAll('#wgsl .token.keyword'), (e) => e.textContent))],
         comments: document.querySelectorAll('#wgsl .token.comment').length,
-        tsKeywords: new Set(Array.from(document.querySelectorAll('#detail .code:not(#wgsl) .token.keyword'), (e) => e.textContent)),
+        tsKeywords: [...new Set(Array.from(document.querySelectorAll('#detail .code:not(#wgsl) .token.keyword'), (e) => e.textContent))],
         emptyLines: Array.from(document.querySelectorAll('#wgsl .ln')).filter((l) => l.textContent === '').length,
       }), s.kernel);
       check('inspector: WGSL and TypeScript highlighted by Prism (entry point, keywords, comments)',
-        hl.entry && ['fn', 'let'].every((k) => hl.keywords.has(k)) && hl.comments > 0 && ['const', 'return'].some((k) => hl.tsKeywords.has(k)) && hl.emptyLines === 0,
-        `entry ${s.kernel} marked: ${hl.entry}; WGSL keywords ${[...hl.keywords].join(' ')}; ${hl.comments} comments; TS keywords ${[...hl.tsKeywords].join(' ')}`);
+        hl.entry && ['fn', 'let'].every((k) => hl.keywords.includes(k)) && hl.comments > 0 && ['const', 'return'].some((k) => hl.tsKeywords.includes(k)) && hl.emptyLines === 0,
+        `entry ${s.kernel} marked: ${hl.entry}; WGSL keywords ${hl.keywords.join(' ')}; ${hl.comments} comments; TS keywords ${hl.tsKeywords.join(' ')}`);
       // Click another dispatch (the last one with a kernel) and check the detail follows.
       const clicked = await r.page.evaluate(() => {
         const rows = Array.from(document.querySelectorAll('#rows tbody tr'));

@@ -86,6 +86,7 @@ describe('fit({ signal })', () => {
     let steps = 0;
     const h = await sg.train.fit(model, { ...base, optimizer, epochs: 3, signal: AbortSignal.abort(), onStepEnd: () => steps++ });
     expect(h.stopReason).toBe('aborted');
+    expect(h.stoppedAt).toEqual({ epoch: 1, step: 0 });
     expect(h.epochs).toEqual([]);
     expect(h.steps).toEqual([]);
     expect(steps).toBe(0);
@@ -128,11 +129,13 @@ describe('model.stopTraining', () => {
     });
     expect(h.stopReason).toBe('stopTraining');
     expect(h.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(h.stoppedAt).toEqual({ epoch: 3, step: 0 }); // before the first step of epoch 3
     expect(h.steps.length).toBe(2 * STEPS);
     expect(model.stopTraining).toBe(true);
     // Set on the last epoch: the run is reported as stopped, not completed.
     const last = await sg.train.fit(model, { ...base, optimizer, epochs: 1, onEpochEnd: () => void (model.stopTraining = true) });
     expect(last.stopReason).toBe('stopTraining');
+    expect(last.stoppedAt).toEqual({ epoch: 2, step: 0 });
     const again = await sg.train.fit(model, { ...base, optimizer, epochs: 2 });
     expect(again.stopReason).toBe('completed');
     expect(again.epochs.length).toBe(2);
@@ -196,7 +199,7 @@ describe('FitController', () => {
     ctl.stop();
     const h = await run;
     expect(h.stopReason).toBe('aborted');
-    expect(h.stoppedAt).toEqual({ epoch: 0, step: 0 });
+    expect(h.stoppedAt).toEqual({ epoch: 1, step: 0 }); // before the first step of epoch 1
     expect(h.steps).toEqual([]);
     expect(steps).toBe(0);
     // A stopped controller stays stopped.

@@ -172,6 +172,7 @@ describe('sg.worker over a MessageChannel', () => {
       expect((lost as Error).message).toMatch(/device was lost \(test\).*in the worker, lose/);
       // A function cannot cross: a clear error, not a hang.
       await expect(w.call('countdown', [() => 1])).rejects.toThrow(/cannot be sent to a worker/);
+      await expect(w.predict(sg.tensor([1, 2], [1, 2]) as never, [1, 2])).rejects.toThrow(/cannot be sent to a worker|must be a Float32Array/);
     } finally {
       close();
     }

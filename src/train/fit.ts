@@ -182,7 +182,7 @@ export class FitController {
   }
 }
 
-/** What a FitController reports: fit parked after step `step` of `epoch` (0: between epochs), or went on. */
+/** What a FitController reports: fit parked after step `step` of `epoch` (step 0: before the epoch's first step), or went on. */
 export interface FitControlEvent {
   type: 'paused' | 'resumed';
   epoch: number;
@@ -283,7 +283,7 @@ export interface History {
    * best weights are restored only when early stopping ended the run.
    */
   stopReason: StopReason;
-  /** The last step run (epoch, step within it) when a stop (abort or stopTraining) ended the run. */
+  /** Where a stop (abort or stopTraining) ended the run: after step `step` of `epoch` (step 0: before its first step). */
   stoppedAt?: { epoch: number; step: number };
   bestEpoch: number;
   /** Per-step losses that were read back. */
@@ -316,7 +316,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   const ctl = options.control;
   const aborted = () => !!(options.signal?.aborted || ctl?.stopped);
   const history: History = { epochs: [], stoppedEarly: false, stopReason: 'completed', bestEpoch: 0, steps: [], warnings: [] };
-  const abortedBeforeStart = (): History => ({ ...history, stopReason: 'aborted', stoppedAt: { epoch: 0, step: 0 } });
+  const abortedBeforeStart = (): History => ({ ...history, stopReason: 'aborted', stoppedAt: { epoch: 1, step: 0 } });
   if (aborted()) return abortedBeforeStart();
   const opts = { ...options, data: await options.data };
   if (aborted()) return abortedBeforeStart();
@@ -463,7 +463,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
 
   try {
     for (let epoch = firstEpoch; epoch <= opts.epochs && !history.stoppedEarly && !stop; epoch++) {
-      if (await interrupt({ epoch: epoch - 1, step: 0 }, async () => undefined)) break;
+      if (await interrupt({ epoch, step: 0 }, async () => undefined)) break;
       optimizer.setEpoch(epoch - 1);
       const lr = optimizer.currentLr();
       const t0 = performance.now();
@@ -566,7 +566,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
     // model.stopTraining set by the last epoch's onEpochEnd (a stop the loop did not get to see).
     if (!stop && history.stopReason === 'completed' && model.stopTraining) {
       history.stopReason = 'stopTraining';
-      history.stoppedAt = { epoch: history.epochs.at(-1)?.epoch ?? 0, step: 0 };
+      history.stoppedAt = { epoch: (history.epochs.at(-1)?.epoch ?? 0) + 1, step: 0 };
     }
     if (bestSnapshot && history.stoppedEarly) await assignAll(optimizer.params.map((p, i) => [p, bestSnapshot![i]] as [Tensor, Tensor]));
     if (accumulate > 1 && runs % accumulate !== 0) {
