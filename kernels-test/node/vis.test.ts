@@ -145,6 +145,9 @@ describe('chart specs', () => {
     expect(spec.y.min).toBe(0);
     expect(spec.y.max).toBe(2);
     expect(spec.y.ticks.length).toBeLessThanOrEqual(Math.floor((240 - 40) / 34) + 1);
+    // A dashed reference line gets no markers unless asked.
+    const ref = plotSpec([{ label: 'chance', color: '#999', dashed: true, points: [[0, 1], [10, 1]] }, { label: 'm', color: '#000', dashed: true, markers: true, points: [[5, 2]] }], {}, { width: 300, height: 200 });
+    expect(ref.series.map((s) => [s.markers, s.dash])).toEqual([[false, [5, 4]], [true, [5, 4]]]);
     // NaN losses are gaps, not points.
     const nan = plotSpec([{ label: 'a', color: '#000', points: [[1, 1], [2, NaN], [3, 2]] }], {}, { width: 300, height: 200 });
     expect(nan.data).toEqual([[1, 3], [1, 2]]);
