@@ -163,11 +163,11 @@ function showDetail(row: sg.ExplainRow, timing: string): void {
     return;
   }
   const wrap = el('div', { class: 'code', style: 'max-height: 120px' });
-  renderCode(wrap, ref.code);
+  renderCode(wrap, ref.code, undefined, 'typescript');
   d.append(el('p', { class: 'muted', style: 'margin: 0 0 4px' }, `sg.kernels.opTable().get('${row.op}').reference:`), wrap);
   for (const f of ref.functions) {
     const c = el('div', { class: 'code', style: 'max-height: 360px; margin-top: 6px' });
-    renderCode(c, f.source);
+    renderCode(c, f.source, undefined, 'typescript');
     d.append(el('p', { style: 'margin: 10px 0 4px' }, el('code', { class: 'ref-location' }, `${f.file}:${f.line}`), ` — ${f.name}`), c);
   }
   if (!ref.functions.length) d.append(el('p', { class: 'muted' }, 'The reference is defined next to the op (no function of src/reference/ is called).'));
@@ -213,6 +213,7 @@ start('inspector', async (info) => {
   setup.append(el('div', { class: 'controls' }, modelSel.root, batchSel.root, fuseSel.root, go), summary);
 
   let plan: sg.Plan | undefined;
+  let profiled = 0; // how many times a plan was compiled and profiled (the test waits on it)
   const inspect = async () => {
     plan?.dispose();
     go.disabled = true;
@@ -228,7 +229,8 @@ start('inspector', async (info) => {
       summary.textContent = `${b.description} — ${rows.length} dispatches, loss after one step ${rec.values.loss[0].toFixed(4)}, ` +
         `GPU time ${report.totalMs.toFixed(3)} ms (${report.source}${info.software ? ', software adapter' : ''}) · memory plan: ${m.slots} slots, ` +
         `${fmt(m.plannedBytes)}B for intermediates instead of ${fmt(m.naiveBytes)}B without reuse, ${fmt(m.fixedBytes)}B fixed`;
-      window.__demo.result = { dispatches: rows.length, kernels: [...new Set(rows.map((r) => r.kernel).filter(Boolean))], source: report.source, slots: m.slots };
+      profiled++;
+      window.__demo.result = { dispatches: rows.length, kernels: [...new Set(rows.map((r) => r.kernel).filter(Boolean))], files: [...new Set(rows.map((r) => r.file).filter(Boolean))], source: report.source, slots: m.slots, model: modelSel.input.value, profiled };
       render(rows, report.source);
     } finally {
       go.disabled = false;
@@ -236,13 +238,14 @@ start('inspector', async (info) => {
   };
 
   const render = (rows: sg.ExplainRow[], timing: string) => {
+    // Colours, legend, timeline and table are all rebuilt from this plan's rows: nothing of the previous model stays.
     const files = [...new Set(rows.map((r) => r.file).filter(Boolean))];
     const total = rows.reduce((a, r) => a + (r.ms ?? 0), 0) || 1;
     const timeline = $('timeline');
     timeline.replaceChildren();
     $('timeline-note').textContent = `${rows.length} dispatches, ${total.toFixed(3)} ms in all (${timing}); width ∝ time, colour = shader file`;
     const table = $('rows');
-    table.replaceChildren(el('thead', {}, el('tr', {}, ...['#', 'op', 'kernel', 'grid × workgroup', 'reads → writes', 'FLOPs', 'bytes', 'ms'].map((h) => el('th', {}, h)))));
+    table.replaceChildren(el('thead', {}, el('tr', {}, ...['#', 'op → kernel', 'grid × workgroup', 'reads → writes', 'FLOPs', 'bytes', 'ms'].map((h) => el('th', {}, h)))));
     const body = el('tbody');
     table.append(body);
     const pick = (i: number) => {
@@ -255,24 +258,30 @@ start('inspector', async (info) => {
       showDetail(rows[i], timing);
       window.__demo.result.selected = { index: i, op: rows[i].op, kernel: rows[i].kernel, wgslLines: document.querySelectorAll('#wgsl .ln').length, hit: document.querySelectorAll('#wgsl .ln.hit').length, reference: Array.from(document.querySelectorAll('.ref-location'), (e) => e.textContent) };
     };
+    // Flex-grow in thousandths of the step (a sum of grows under 1 would leave the bar short of its box);
+    // the tiniest dispatches keep a sliver so they can be clicked.
+    const weights = rows.map((r) => Math.max(r.ms ?? 0, total * 0.004));
+    const weightSum = weights.reduce((a, b) => a + b, 0);
     rows.forEach((r, i) => {
-      const bar = el('div', { style: `flex: ${Math.max(r.ms ?? 0, total * 0.004)} 0 0; background: ${colorFor(r.file, files)}`, title: `#${r.index} ${r.op} → ${r.kernel || 'copy'} · ${(r.ms ?? 0).toFixed(4)} ms` });
+      const color = colorFor(r.file, files);
+      const bar = el('div', { style: `flex: ${(1000 * weights[i]) / weightSum} 1 0; background: ${color}`, title: `#${r.index} ${r.op} → ${r.kernel || 'copy'} · ${(r.ms ?? 0).toFixed(4)} ms`, 'data-file': r.file });
       bar.addEventListener('click', () => pick(i));
       timeline.append(bar);
-      const tr = el('tr', {},
+      // Long names break at their underscores (<wbr>), grids and slot lists at their separators, so the table fits its panel.
+      const breakable = (s: string, at: RegExp) => s.split(at).flatMap((part, k) => (k ? [el('wbr'), part] : [part]));
+      const tr = el('tr', { 'data-op': r.op, 'data-kernel': r.kernel || '(copy)', 'data-file': r.file },
         el('td', { class: 'num' }, String(r.index)),
-        el('td', {}, el('i', { style: `display:inline-block;width:8px;height:8px;border-radius:2px;margin-right:6px;background:${colorFor(r.file, files)}` }), r.op),
-        el('td', { class: 'mono' }, r.kernel || '(copy)'),
-        el('td', { class: 'mono' }, `${r.grid.join('×')} × ${r.workgroupSize.join('×')}`),
-        el('td', { class: 'mono' }, `${r.reads.join(',')} → ${r.writes.join(',')}`),
+        el('td', {}, el('i', { class: 'swatch', style: `background:${color}` }), ...breakable(r.op, /(?<=_)/),
+          el('div', { class: 'mono kernel' }, ...breakable(r.kernel || '(copy)', /(?<=_)/))),
+        el('td', { class: 'mono' }, r.grid.join('×'), el('wbr'), ` × ${r.workgroupSize.join('×')}`),
+        el('td', { class: 'mono' }, ...breakable(`${r.reads.join(',')} → ${r.writes.join(',')}`, /(?<=,)/)),
         el('td', { class: 'num' }, fmt(r.flops)),
         el('td', { class: 'num' }, fmt(r.bytes)),
         el('td', { class: 'num' }, r.ms === undefined ? '' : r.ms.toFixed(3)));
       tr.addEventListener('click', () => pick(i));
       body.append(tr);
     });
-    timeline.after(el('div', { class: 'legend', id: 'legend' }, ...files.map((f) => el('span', {}, el('i', { style: `background:${colorFor(f, files)}` }), f))));
-    document.querySelectorAll('.legend').forEach((l, i, all) => i < all.length - 1 && l.remove());
+    $('legend').replaceChildren(...files.map((f) => el('span', { 'data-file': f }, el('i', { style: `background:${colorFor(f, files)}` }), f)));
     $('slots').replaceChildren(slotTable(rows, pick));
     // Start on the first matmul-like dispatch: the most interesting kernel to read.
     const first = Math.max(0, rows.findIndex((r) => /matmul|linear/.test(r.kernel)));

@@ -123,28 +123,114 @@ function drawBoundary(canvas: HTMLCanvasElement, view: [number, number, number],
   dot(val, true);
 }
 
-class StopTraining extends Error {}
+/** At most this many neurons of a layer are drawn in the network diagram (the rest are counted). */
+const MAX_DRAWN = 16;
 
-interface RunState {
-  stop: boolean;
-  paused: boolean;
-  resume?: () => void;
+export interface NetworkSummary {
+  /** Neurons per layer, input to output. */
+  sizes: number[];
+  /** Edges drawn (between drawn neurons). */
+  edges: number;
+  positive: number;
+  negative: number;
+  /** Largest |w| of each weight matrix (input side first). */
+  maxAbs: number[];
+  /** Sum of |w| over every weight: changes whenever training moves a weight. */
+  l1: number;
 }
 
-async function run(s: Settings, st: RunState, ui: { stat(k: string, v: string): void; log(l: string): void }): Promise<void> {
+/**
+ * TensorFlow Playground's network view: a column of neurons per layer, an edge per weight, blue for a
+ * positive weight and orange for a negative one, thicker and more opaque the larger |w| (one scale for
+ * the whole network, so a layer whose weights stay small looks faint). `weights[i]` is layer i's
+ * [out, in] matrix (PyTorch's layout), `biases[i]` its [out] vector (the neuron's ring shows its sign).
+ */
+function drawNetwork(canvas: HTMLCanvasElement, sizes: number[], weights: Float32Array[], biases: Float32Array[]): NetworkSummary {
+  const { ctx, w, h } = fitCanvas(canvas);
+  const shown = sizes.map((n) => Math.min(n, MAX_DRAWN));
+  const top = 18;
+  const bottom = 16;
+  const x = (l: number) => 28 + (l * (w - 56)) / (sizes.length - 1);
+  const y = (l: number, i: number) => top + ((i + 0.5) * (h - top - bottom)) / shown[l];
+  const all = weights.flatMap((m) => Array.from(m, Math.abs));
+  const scale = all.length ? Math.max(...all) : 0;
+  const summary: NetworkSummary = { sizes, edges: 0, positive: 0, negative: 0, maxAbs: weights.map((m) => m.reduce((a, v) => Math.max(a, Math.abs(v)), 0)), l1: all.reduce((a, b) => a + b, 0) };
+  ctx.lineCap = 'round';
+  for (let l = 0; l < weights.length; l++) {
+    const fanIn = sizes[l];
+    for (let o = 0; o < shown[l + 1]; o++) {
+      for (let i = 0; i < shown[l]; i++) {
+        const v = weights[l][o * fanIn + i];
+        const t = scale > 0 ? Math.abs(v) / scale : 0;
+        const [r, g, b] = v > 0 ? COLORS[1] : v < 0 ? COLORS[0] : [170, 178, 189];
+        ctx.strokeStyle = `rgba(${r},${g},${b},${v === 0 ? 0.35 : 0.15 + 0.85 * t})`;
+        ctx.lineWidth = v === 0 ? 0.5 : 0.4 + 3.6 * t;
+        ctx.beginPath();
+        ctx.moveTo(x(l), y(l, i));
+        ctx.lineTo(x(l + 1), y(l + 1, o));
+        ctx.stroke();
+        summary.edges++;
+        if (v > 0) summary.positive++;
+        else if (v < 0) summary.negative++;
+      }
+    }
+  }
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+  for (let l = 0; l < sizes.length; l++) {
+    const last = l === sizes.length - 1;
+    for (let i = 0; i < shown[l]; i++) {
+      const bias = l > 0 ? biases[l - 1]?.[i] ?? 0 : 0;
+      ctx.beginPath();
+      ctx.arc(x(l), y(l, i), 5, 0, 2 * Math.PI);
+      ctx.fillStyle = last ? `rgb(${COLORS[i].join(',')})` : '#fff';
+      ctx.fill();
+      const [r, g, b] = bias > 0 ? COLORS[1] : bias < 0 ? COLORS[0] : [120, 130, 145];
+      ctx.strokeStyle = `rgb(${r},${g},${b})`;
+      ctx.lineWidth = 1.5;
+      ctx.stroke();
+    }
+    ctx.fillStyle = '#5f6b7a';
+    ctx.fillText(l === 0 ? 'x₁, x₂' : last ? 'output' : `hidden ${l}`, x(l), 11);
+    if (sizes[l] > shown[l]) ctx.fillText(`+${sizes[l] - shown[l]}`, x(l), h - 3);
+  }
+  return summary;
+}
+
+interface Ui {
+  stat(k: string, v: string, label?: string): void;
+  log(l: string): void;
+  phase(p: string): void;
+}
+
+/** Train `s` with `ctl` for pause / resume / stop; draws the boundary, charts and network as it goes. */
+async function run(s: Settings, ctl: sg.train.FitController, ui: Ui): Promise<void> {
   const all = makeData(s);
   const split = sg.data.trainValTestSplit(all, { val: s.valFraction, seed: s.seed, stratify: true });
   const view = viewOf(all);
   const grid = sg.tensor(gridPoints(view), [GRID * GRID, 2]);
-  const model = await makeModel(s, all.numClasses ?? 2);
+  const classes = all.numClasses ?? 2;
+  const model = await makeModel(s, classes);
   const opt = makeOptimizer(s, model.parameters());
   const canvas = $('boundary') as HTMLCanvasElement;
   const history = { trainLoss: [] as [number, number][], valLoss: [] as [number, number][], trainAcc: [] as [number, number][], valAcc: [] as [number, number][] };
-  const weights = model.namedParameters().filter(([n]) => n.endsWith('weight'));
+  const named = model.namedParameters();
+  const weights = named.filter(([n]) => n.endsWith('weight'));
+  const biases = named.filter(([n]) => n.endsWith('bias'));
+  const sizes = [2, ...Array.from({ length: s.layers }, () => s.width), classes];
   const xTrain = sg.tensor(split.train.x, [split.train.length, 2]);
   const yTrain = sg.tensor(split.train.y, [split.train.length], { dtype: 'i32' });
   let gradBars: [number, number][] = [];
+  const result = window.__demo.result;
+  const networks: NetworkSummary[] = [];
+  const gradients: number[][] = [];
 
+  const drawWeights = async () => {
+    const [ws, bs] = await Promise.all([Promise.all(weights.map(([, t]) => t.data() as Promise<Float32Array>)), Promise.all(biases.map(([, t]) => t.data() as Promise<Float32Array>))]);
+    const n = drawNetwork($('network') as HTMLCanvasElement, sizes, ws, bs);
+    networks.push(n);
+    result.network = { first: networks[0], last: n, draws: networks.length };
+  };
   const refresh = async () => {
     model.eval();
     const probs = sg.softmax(model.forward(grid), -1);
@@ -157,8 +243,11 @@ async function run(s: Settings, st: RunState, ui: { stat(k: string, v: string): 
     const means = await Promise.all(grads.map((g) => sg.mean(sg.abs(g)).item()));
     loss.dispose();
     grads.forEach((g) => g.dispose());
+    gradients.push(means);
+    result.gradients = { first: gradients[0], last: means };
     gradBars = means.map((m, i) => [i + 1, Math.max(m, 1e-12)]);
     drawCharts();
+    await drawWeights();
   };
   const drawCharts = () => {
     lineChart($('loss-chart') as HTMLCanvasElement, [
@@ -173,16 +262,25 @@ async function run(s: Settings, st: RunState, ui: { stat(k: string, v: string): 
       { name: 'mean |∂L/∂W| (layer 1 = input side)', color: '#8f3fb5', points: gradBars },
     ], { xLabel: 'layer', logY: true, markers: true, integerX: true });
   };
+  const showEpoch = (r: sg.train.EpochRecord, label = 'epoch') => {
+    ui.stat('epoch', label === 'epoch' ? `${r.epoch} / ${s.epochs}` : `${r.epoch}`, label);
+    ui.stat('train loss', r.trainLoss.toFixed(4));
+    ui.stat('val loss', r.valLoss?.toFixed(4) ?? '–');
+    ui.stat('val accuracy', r.valAccuracy === undefined ? '–' : `${(100 * r.valAccuracy).toFixed(1)} %`);
+    ui.stat('lr', fmt(r.lr));
+    ui.stat('samples/s', fmt(r.samplesPerSecond));
+  };
 
   drawBoundary(canvas, view, null, split.train, split.val);
   await refresh();
   const every = Math.max(1, Math.round(s.epochs / (testMode ? 6 : 40)));
   let lastDraw = performance.now();
   ui.log(`${model.toString().replace(/\n\s*/g, ' ')} · ${model.numParameters()} parameters · ${split.train.length} train / ${split.val.length} validation points`);
+  const unsubscribe = ctl.subscribe((e) => ui.phase(e.type === 'paused' ? 'paused' : 'training'));
   try {
     const h = await sg.train.fit(model, {
       data: split.train, validationData: split.val, loss: 'crossEntropy', optimizer: opt, epochs: s.epochs,
-      batchSize: s.batchSize, seed: s.seed, metrics: ['accuracy'],
+      batchSize: s.batchSize, seed: s.seed, metrics: ['accuracy'], control: ctl,
       earlyStopping: s.patience > 0 ? { patience: s.patience, restoreBest: true } : undefined,
       onWarning: (m) => ui.log(`warning: ${m}`),
       onEpochEnd: async (r) => {
@@ -190,60 +288,62 @@ async function run(s: Settings, st: RunState, ui: { stat(k: string, v: string): 
         if (r.valLoss !== undefined) history.valLoss.push([r.epoch, r.valLoss]);
         if (r.trainAccuracy !== undefined) history.trainAcc.push([r.epoch, r.trainAccuracy]);
         if (r.valAccuracy !== undefined) history.valAcc.push([r.epoch, r.valAccuracy]);
-        ui.stat('epoch', `${r.epoch} / ${s.epochs}`);
-        ui.stat('train loss', r.trainLoss.toFixed(4));
-        ui.stat('val loss', r.valLoss?.toFixed(4) ?? '–');
-        ui.stat('val accuracy', r.valAccuracy === undefined ? '–' : `${(100 * r.valAccuracy).toFixed(1)} %`);
-        ui.stat('lr', fmt(r.lr));
-        ui.stat('samples/s', fmt(r.samplesPerSecond));
+        showEpoch(r);
         if (r.epoch % every === 0 || r.epoch === s.epochs || performance.now() - lastDraw > 1500) {
           await refresh();
           lastDraw = performance.now();
           await nextFrame();
         } else if (r.epoch % 5 === 0) {
           drawCharts();
+          await drawWeights();
           await nextFrame();
         }
-        if (st.paused) {
-          ui.stat('phase', 'paused');
-          await new Promise<void>((res) => (st.resume = res));
-          ui.stat('phase', 'training');
-        }
-        if (st.stop) throw new StopTraining();
       },
     });
     await refresh();
-    const last = h.epochs[h.epochs.length - 1];
+    const last = h.epochs.at(-1);
     const final = await sg.train.evaluate(model, split.val, { loss: 'crossEntropy' });
     const trainEval = await sg.train.evaluate(model, split.train, { loss: 'crossEntropy' });
-    ui.stat('val accuracy', `${(100 * final.accuracy!).toFixed(1)} %`);
-    ui.log(`${h.stoppedEarly ? `stopped early after epoch ${last.epoch}; restored the weights of epoch ${h.bestEpoch}` : `trained ${last.epoch} epochs`}: ` +
-      `train accuracy ${(100 * trainEval.accuracy!).toFixed(1)} %, validation accuracy ${(100 * final.accuracy!).toFixed(1)} %, validation loss ${final.loss!.toFixed(4)}`);
-    Object.assign(window.__demo.result, {
-      valAccuracy: final.accuracy, trainAccuracy: trainEval.accuracy, epochs: last.epoch, stoppedEarly: h.stoppedEarly,
-      firstLoss: h.epochs[0].trainLoss, lastLoss: last.trainLoss,
+    // The panel shows the epoch whose weights the model holds: after early stopping, the restored best.
+    const restored = h.stopReason === 'earlyStopping' ? h.epochs.find((e) => e.epoch === h.bestEpoch) : undefined;
+    if (restored) showEpoch(restored, 'restored best epoch');
+    const what = h.stopReason === 'earlyStopping' ? `stopped early after epoch ${last?.epoch}; restored the weights of epoch ${h.bestEpoch}`
+      : h.stopReason === 'aborted' ? `stopped by you at epoch ${h.stoppedAt?.epoch}, step ${h.stoppedAt?.step}` : `trained ${last?.epoch} epochs`;
+    ui.log(`${what}: train accuracy ${(100 * trainEval.accuracy!).toFixed(1)} %, validation accuracy ${(100 * final.accuracy!).toFixed(1)} %, validation loss ${final.loss!.toFixed(4)}`);
+    Object.assign(result, {
+      valAccuracy: final.accuracy, valLoss: final.loss, trainAccuracy: trainEval.accuracy, epochs: last?.epoch ?? 0, stoppedEarly: h.stoppedEarly, stopReason: h.stopReason,
+      bestEpoch: h.bestEpoch, firstLoss: h.epochs[0]?.trainLoss, lastLoss: last?.trainLoss,
+      history: h.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.valLoss, valAccuracy: e.valAccuracy })),
     });
-    ui.stat('phase', 'done');
+    ui.phase(h.stopReason === 'aborted' ? 'stopped' : 'done');
+    result.stats = statsText();
   } catch (e) {
-    if (e instanceof StopTraining) {
-      ui.stat('phase', 'stopped');
-    } else if (e instanceof sg.NonFiniteError) {
-      // The lesson of the "learning rate too large" preset: the loss overflowed.
-      ui.stat('phase', 'diverged');
-      ui.log(`training diverged — ${e.message}`);
-      drawCharts();
-      window.__demo.result.diverged = e.message;
-    } else throw e;
+    if (!(e instanceof sg.NonFiniteError)) throw e;
+    // The lesson of the "learning rate too large" preset: the loss overflowed.
+    ui.phase('diverged');
+    ui.log(`training diverged — ${e.message}`);
+    drawCharts();
+    await drawWeights().catch(() => undefined);
+    result.diverged = e.message;
+    result.errorName = e.name;
+    result.epochs = history.trainLoss.length;
   } finally {
+    unsubscribe();
     grid.dispose();
     xTrain.dispose();
     yTrain.dispose();
   }
 }
 
+/** The stats panel as label → value (what a reader sees), for the tests. */
+function statsText(): Record<string, string> {
+  return Object.fromEntries(Array.from($('stats').children, (sp) => [sp.firstChild?.textContent?.trim() ?? '', sp.querySelector('b')?.textContent ?? '']));
+}
+
 start('playground', async () => {
   const controls = $('controls');
   const presetSel = select('preset (lesson)', Object.entries(PRESETS).map(([k, p]) => [k, p.name]), query.get('preset') ?? 'spiral');
+  presetSel.input.id = 'preset';
   const f = {
     dataset: select('data set', [['spiral', 'spiral'], ['moons', 'moons'], ['circles', 'circles'], ['xor', 'XOR']], 'spiral'),
     n: numberInput('points', 400, { min: 10, max: 5000, step: 10 }),
@@ -264,6 +364,7 @@ start('playground', async () => {
     patience: numberInput('early stop patience (0 = off)', 0, { min: 0, step: 1 }),
     seed: numberInput('seed', 1, { min: 0, step: 1 }),
   };
+  for (const [k, v] of Object.entries(f)) v.input.id = k;
   if (!nnDropout) {
     f.dropout.input.disabled = true;
     f.dropout.root.title = 'sg.nn.dropout is not available in this build of shadergrad';
@@ -279,21 +380,25 @@ start('playground', async () => {
     el('div', { class: 'buttons' }, trainBtn, pauseBtn, stopBtn));
 
   const stats = $('stats');
-  const statEls = new Map<string, HTMLElement>();
+  const statEls = new Map<string, { label: HTMLElement; value: HTMLElement }>();
   for (const k of ['phase', 'epoch', 'train loss', 'val loss', 'val accuracy', 'lr', 'samples/s']) {
-    const b = el('b', {}, '–');
-    statEls.set(k, b);
-    stats.append(el('span', {}, `${k} `, b));
+    const value = el('b', {}, '–');
+    const label = el('span', { class: 'label' }, k);
+    statEls.set(k, { label, value });
+    stats.append(el('span', {}, label, ' ', value));
   }
   const logEl = $('log');
-  const ui = {
-    stat: (k: string, v: string) => {
-      statEls.get(k)!.textContent = v;
+  const ui: Ui = {
+    stat: (k, v, label) => {
+      const e = statEls.get(k)!;
+      e.value.textContent = v;
+      e.label.textContent = label ?? k;
     },
-    log: (l: string) => {
+    log: (l) => {
       logEl.textContent += `${l}\n`;
       logEl.scrollTop = logEl.scrollHeight;
     },
+    phase: (p) => ui.stat('phase', p),
   };
 
   const read = (): Settings => ({
@@ -305,58 +410,79 @@ start('playground', async () => {
     batchSize: Math.round(Number(f.batchSize.input.value)), epochs: Math.round(Number(f.epochs.input.value)),
     patience: Math.round(Number(f.patience.input.value)), seed: Math.round(Number(f.seed.input.value)),
   });
+
+  let current: { ctl: sg.train.FitController; done: Promise<void> } | undefined;
+  const stop = async () => {
+    if (!current) return;
+    current.ctl.stop();
+    await current.done;
+  };
+
+  /** Draw the data set of the current settings (no model yet): right away when the data or preset changes. */
+  const showData = () => {
+    const s = read();
+    const all = makeData(s);
+    const split = sg.data.trainValTestSplit(all, { val: s.valFraction, seed: s.seed, stratify: true });
+    drawBoundary($('boundary') as HTMLCanvasElement, viewOf(all), null, split.train, split.val);
+    window.__demo.result.shownData = { dataset: s.dataset, train: split.train.length, val: split.val.length, seed: s.seed };
+  };
+  const dataChanged = async () => {
+    await stop(); // the boundary and charts of a run belong to its data: a new data set ends it
+    showData();
+  };
   const apply = (key: string) => {
     const p = PRESETS[key];
     for (const [k, v] of Object.entries(p.settings) as [keyof Settings, string | number][]) f[k].input.value = String(v);
     $('lesson').textContent = p.lesson;
   };
-  presetSel.input.addEventListener('change', () => apply(presetSel.input.value));
+  presetSel.input.addEventListener('change', () => {
+    apply(presetSel.input.value);
+    void dataChanged().catch(fail);
+  });
+  for (const k of ['dataset', 'n', 'noise', 'valFraction', 'seed'] as const) f[k].input.addEventListener('change', () => void dataChanged().catch(fail));
   apply(presetSel.input.value);
-  // Test mode keeps a run short on a software adapter: ?epochs=N (default 24).
-  if (testMode) f.epochs.input.value = query.get('epochs') ?? '24';
+  // Test mode runs each preset as a reader would, with its own epochs; ?epochs=N overrides them.
+  if (query.has('epochs')) f.epochs.input.value = query.get('epochs')!;
 
-  let current: { st: RunState; done: Promise<void> } | undefined;
-  const stop = async () => {
-    if (!current) return;
-    current.st.stop = true;
-    current.st.paused = false;
-    current.st.resume?.();
-    await current.done;
-  };
   trainBtn.addEventListener('click', async () => {
     await stop();
-    const st: RunState = { stop: false, paused: false };
+    const ctl = new sg.train.FitController();
     const s = read();
     trainBtn.textContent = 'Restart';
     pauseBtn.disabled = false;
     stopBtn.disabled = false;
     pauseBtn.textContent = 'Pause';
-    ui.stat('phase', 'training');
-    window.__demo.result = {};
-    const done = run(s, st, ui).catch(fail).finally(() => {
-      if (current?.st === st) {
+    ui.phase('training');
+    ui.stat('epoch', '–');
+    window.__demo.result = { preset: presetSel.input.value, settings: s };
+    const done = run(s, ctl, ui).catch(fail).finally(() => {
+      if (current?.ctl === ctl) {
         current = undefined;
         pauseBtn.disabled = true;
         stopBtn.disabled = true;
         trainBtn.textContent = 'Train';
       }
     });
-    current = { st, done };
+    current = { ctl, done };
     await done;
   });
   pauseBtn.addEventListener('click', () => {
     if (!current) return;
-    current.st.paused = !current.st.paused;
-    pauseBtn.textContent = current.st.paused ? 'Resume' : 'Pause';
-    if (!current.st.paused) current.st.resume?.();
+    const { ctl } = current;
+    if (ctl.paused) {
+      ctl.resume();
+      pauseBtn.textContent = 'Pause';
+    } else {
+      pauseBtn.textContent = 'Resume';
+      ui.phase('pausing…');
+      void ctl.pause(); // parks after the step in flight; the controller's 'paused' event sets the phase
+    }
   });
   stopBtn.addEventListener('click', () => void stop());
 
   // Draw the data before any training.
-  const s = read();
-  const all = makeData(s);
-  const split = sg.data.trainValTestSplit(all, { val: s.valFraction, seed: s.seed, stratify: true });
-  drawBoundary($('boundary') as HTMLCanvasElement, viewOf(all), null, split.train, split.val);
+  showData();
+  drawNetwork($('network') as HTMLCanvasElement, [2, ...Array.from({ length: read().layers }, () => read().width), makeData(read()).numClasses ?? 2], [], []);
   lineChart($('loss-chart') as HTMLCanvasElement, []);
   lineChart($('acc-chart') as HTMLCanvasElement, []);
   lineChart($('grad-chart') as HTMLCanvasElement, []);

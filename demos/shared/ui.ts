@@ -89,9 +89,8 @@ export async function start(page: string, main: (info: sg.DeviceInfo) => Promise
   } catch (e) {
     const message = (e as Error).message ?? String(e);
     document.body.classList.add('no-gpu');
-    banner('error', 'WebGPU is not available, so this demo cannot run here.',
-      `${message} — Try a recent Chrome or Edge (113+), Safari 26+ or Firefox 141+, with hardware acceleration on. ` +
-      'In Chrome on Linux you may need chrome://flags/#enable-unsafe-webgpu.');
+    const [title, detail] = await whyNoWebGpu(message);
+    banner('error', title, detail);
     window.__demo.status = 'no-webgpu';
     window.__demo.message = message;
     return;
@@ -106,6 +105,27 @@ export async function start(page: string, main: (info: sg.DeviceInfo) => Promise
   } catch (e) {
     fail(e);
   }
+}
+
+/**
+ * The no-WebGPU banner's title and advice, for a reader in a browser: what the browser lacks and how to
+ * get WebGPU there. sg.init()'s own message also serves Node users (Dawn, Vulkan drivers, Debian
+ * packages), so it is not shown unless WebGPU is there and failed for another reason.
+ */
+async function whyNoWebGpu(message: string): Promise<[string, string]> {
+  const browsers = 'WebGPU runs in Chrome and Edge 113+ (Windows, macOS, ChromeOS; Android 121+), Safari 26+ and Firefox 141+ on Windows.';
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) {
+    return ['WebGPU is not available in this browser, so this demo cannot run here.',
+      `This browser has no WebGPU (navigator.gpu is missing). ${browsers} In Chrome on Linux, turn on chrome://flags/#enable-unsafe-webgpu.`];
+  }
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) {
+    return ['WebGPU is turned on, but the browser offers no GPU adapter, so this demo cannot run here.',
+      'The browser may have blocked the GPU or its driver, or hardware acceleration is off. Turn on "Use graphics acceleration when available" ' +
+      '(chrome://settings/system in Chrome and Edge), update the graphics driver, and look at chrome://gpu for the WebGPU status. ' + browsers];
+  }
+  return ['WebGPU did not start, so this demo cannot run here.', `${message} — ${browsers} Reloading the page may help after a GPU reset.`];
 }
 
 /** Show an error on the page and report it to the test driver. */
