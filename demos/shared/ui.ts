@@ -121,9 +121,10 @@ async function whyNoWebGpu(message: string): Promise<[string, string]> {
   }
   const adapter = await gpu.requestAdapter().catch(() => null);
   if (!adapter) {
-    return ['WebGPU is turned on, but the browser offers no GPU adapter, so this demo cannot run here.',
-      'The browser may have blocked the GPU or its driver, or hardware acceleration is off. Turn on "Use graphics acceleration when available" ' +
-      '(chrome://settings/system in Chrome and Edge), update the graphics driver, and look at chrome://gpu for the WebGPU status. ' + browsers];
+    return ['This browser offers no GPU adapter to WebGPU, so this demo cannot run here.',
+      'navigator.gpu is there but requestAdapter() found none: WebGPU may be switched off (chrome://flags), the GPU or its driver blocklisted, ' +
+      'or hardware acceleration off. Turn on "Use graphics acceleration when available" (chrome://settings/system in Chrome and Edge), ' +
+      'update the graphics driver, and look at chrome://gpu for the WebGPU status. ' + browsers];
   }
   return ['WebGPU did not start, so this demo cannot run here.', `${message} — ${browsers} Reloading the page may help after a GPU reset.`];
 }
