@@ -168,6 +168,7 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
   ui.setStat('phase', 'compiling and training…');
   await nextFrame(); // the sample strip and the log painted: measure the training, not the page's setup
   const frames = watchFrames();
+  const pageSubmits = sg.stats().submits; // the page's own device: it should submit nothing while the worker trains
   const h = await w.fit({
     data, validationData: val, loss: 'crossEntropy', epochs: cfg.epochs, batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: 1,
     predictEachEpoch: { x: samples.x, shape: [samples.y.length, 1, 28, 28] },
@@ -219,7 +220,7 @@ async function train(cfg: Config, ui: Ui): Promise<void> {
     },
     onResumed: () => ui.setStat('phase', 'training'),
   });
-  window.__demo.result.frames = frames();
+  window.__demo.result.frames = { ...frames(), pageSubmits: sg.stats().submits - pageSubmits };
   await confusion;
   ui.setStat('phase', h.stopReason === 'aborted' ? `stopped at step ${steps}` : 'done');
   log(`fit: ${h.stopReason} after ${steps} steps`);

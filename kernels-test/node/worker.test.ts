@@ -224,6 +224,20 @@ describe('sg.worker over a MessageChannel', () => {
     await expect(sg.worker.spawn(silent as unknown as sg.worker.WorkerLike, { readyTimeoutMs: 50 })).rejects.toThrow(/did not call sg\.worker\.serve\(\) within 50 ms/);
   });
 
+  it('serve() outside a worker, and a spec method named like a built-in, are refused', () => {
+    expect(() => sg.worker.serve()).toThrow(/worker\.serve: no endpoint to serve on/);
+    const g = globalThis as { document?: unknown };
+    g.document = {};
+    try {
+      expect(() => sg.worker.serve()).toThrow(/worker\.serve: called on a page; call it in the worker module/);
+    } finally {
+      delete g.document;
+    }
+    const ch = new MessageChannel();
+    expect(() => sg.worker.serve({ methods: { fit: () => 1 } }, ch.port1 as unknown as sg.worker.Endpoint)).toThrow(/methods\.fit would hide the built-in fit\(\)/);
+    ch.port1.close();
+  });
+
   it('a device lost in the worker during a fit rejects it with DeviceLostError (no hang)', async () => {
     const { w, close } = await connect({ methods: { loseDevice: () => sg.device().destroy() } });
     try {

@@ -28,6 +28,7 @@ import { checkOptions, keysOf, type Opts } from '../util/options.js';
 import { load as loadModel, saveWithState } from '../io/model.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { sgError } from '../util/errors.js';
+import { gpu } from '../gpu/device.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const FIT_KEYS = keysOf<FitOptions>({
@@ -442,6 +443,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   model.stopTraining = false;
   const detach = ctl?.attach();
   const yieldEachStep = !!(opts.signal || ctl);
+  const inFlight: Promise<unknown>[] = [];
   let stop: 'stopTraining' | 'aborted' | undefined;
   const stopRequested = () => (aborted() ? 'aborted' : model.stopTraining ? 'stopTraining' : undefined);
   /** After a step or an epoch: see a stop, or park on a pause (after `settle`: reading back what ran). */
@@ -505,6 +507,12 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         const plan = await trainPlan(idx.length);
         if (diagnose && !snapshot) await takeSnapshot();
         plan.run(idx);
+        if (yieldEachStep) {
+          // Stoppable: keep at most two steps queued on the GPU, so that a pause or a stop also waits
+          // for at most the step in flight (without a control the CPU runs up to a read-back window ahead).
+          inFlight.push(gpu().device.queue.onSubmittedWorkDone().catch(() => undefined));
+          if (inFlight.length > 2) await inFlight.shift();
+        }
         step++;
         runs++;
         window.push({ plan, idx, run: runs });

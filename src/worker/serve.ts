@@ -82,6 +82,9 @@ function isDataset(d: unknown): d is AnyDataset {
  * worker module; it returns at once and answers messages from then on. Returns a function that stops.
  */
 export function serve<Config = unknown>(spec: ServeSpec<Config> = {}, endpoint?: Endpoint): () => void {
+  if (!endpoint && typeof (globalThis as { document?: unknown }).document !== 'undefined') {
+    throw sgError('worker.serve: called on a page; call it in the worker module (new Worker(url, { type: \'module\' })) and sg.worker.spawn(worker) on the page');
+  }
   const port = endpoint ?? (globalThis as unknown as Endpoint);
   if (typeof port?.postMessage !== 'function' || typeof port.addEventListener !== 'function') {
     throw sgError('worker.serve: no endpoint to serve on (call it in a Web Worker, or pass a MessagePort)');
