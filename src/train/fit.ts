@@ -68,7 +68,10 @@ export interface EpochRecord {
 export interface StepInfo {
   epoch: number;
   step: number;
-  /** Loss of this step when it has been read back (every `readEvery` steps), else undefined. */
+  /**
+   * The step's loss when the caller has it. fit's onStepEnd leaves it undefined: a step's loss is read
+   * back later, without waiting on the GPU — onReadBack delivers it.
+   */
   loss?: number;
 }
 
