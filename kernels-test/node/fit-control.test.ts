@@ -36,6 +36,24 @@ const gc = async () => {
   }
 };
 
+describe('history.steps', () => {
+  it('numbers each read-back loss by its step in the epoch, whatever plan ran it (a last partial batch has its own plan)', async () => {
+    const { model, optimizer } = setup();
+    const seen: string[] = [];
+    const read: string[] = [];
+    const h = await sg.train.fit(model, {
+      ...base, data: sg.data.spiral({ n: 210, noise: 0.1, seed: 3 }), optimizer, epochs: 2,
+      onStepEnd: ({ epoch, step }) => seen.push(`${epoch}:${step}`),
+      onReadBack: (steps) => read.push(...steps.map((s) => `${s.epoch}:${s.step}`)),
+    });
+    // 210 samples in batches of 20: 10 full steps and one of 10 an epoch.
+    const expected = [1, 2].flatMap((e) => Array.from({ length: 11 }, (_, i) => `${e}:${i + 1}`));
+    expect(seen).toEqual(expected);
+    expect(h.steps.map((s) => `${s.epoch}:${s.step}`)).toEqual(expected);
+    expect(read).toEqual(expected);
+  });
+});
+
 describe('fit({ signal })', () => {
   it('an abort mid-epoch stops within one step and resolves with the history so far', async () => {
     const { model, optimizer } = setup();
@@ -59,7 +77,7 @@ describe('fit({ signal })', () => {
     expect(h.epochs.map((e) => e.epoch)).toEqual([1]); // the partial epoch has no record
     // Every step that ran had its loss read back (the ring was drained at the stop).
     expect(h.steps.length).toBe(STEPS + 4);
-    expect(h.steps.at(-1)).toMatchObject({ epoch: 2, step: STEPS + 4 }); // steps count the run's steps
+    expect(h.steps.at(-1)).toMatchObject({ epoch: 2, step: 4 }); // numbered within the epoch, as onStepEnd
     expect(h.steps.every((s) => Number.isFinite(s.loss))).toBe(true);
     expect(optimizer.state.step).toBe(STEPS + 4); // the weights are those of the last step run
   });

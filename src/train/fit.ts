@@ -290,7 +290,7 @@ export interface History {
   /** Where a stop (abort or stopTraining) ended the run: after step `step` of `epoch` (step 0: before its first step). */
   stoppedAt?: { epoch: number; step: number };
   bestEpoch: number;
-  /** Per-step losses that were read back. */
+  /** Per-step losses that were read back; `step` counts from 1 within its epoch (onStepEnd's `step`). */
   steps: { epoch: number; step: number; loss: number }[];
   warnings: string[];
 }
@@ -480,7 +480,9 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       let correct = 0;
       let seen = 0;
       let step = 0;
-      const pendingPreds: { plan: Plan; idx: Int32Array; step: number; run: number }[] = [];
+      // `step` finds the plan's record (plan.step, counted per plan); `epochStep` is the step's number in its
+      // epoch (1-based, onStepEnd's `step`), the one history.steps and onReadBack report.
+      const pendingPreds: { plan: Plan; idx: Int32Array; step: number; epochStep: number; run: number }[] = [];
       const drain = async () => {
         for (const plan of new Set(pendingPreds.map((p) => p.plan))) await plan.flush();
         const read: { epoch: number; step: number; loss: number }[] = [];
@@ -488,11 +490,11 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
           const rec = p.plan.history.find((h) => h.step === p.step);
           if (!rec) continue;
           const loss = rec.values.loss[0];
-          if (!Number.isFinite(loss)) await diagnoseNonFinite(p.run, loss, epoch, p.step);
+          if (!Number.isFinite(loss)) await diagnoseNonFinite(p.run, loss, epoch, p.epochStep);
           lossSum += loss * p.idx.length;
           lossCount += p.idx.length;
-          history.steps.push({ epoch, step: p.step, loss });
-          read.push({ epoch, step: p.step, loss });
+          history.steps.push({ epoch, step: p.epochStep, loss });
+          read.push({ epoch, step: p.epochStep, loss });
           if (task.classification && rec.values.pred) {
             const pred = rec.values.pred;
             for (let i = 0; i < p.idx.length; i++) if (pred[i] === trainSet.y[p.idx[i]]) correct++;
@@ -519,7 +521,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         step++;
         runs++;
         window.push({ plan, idx, run: runs });
-        if (plan.step % readEvery === 0) pendingPreds.push({ plan, idx, step: plan.step, run: runs });
+        if (plan.step % readEvery === 0) pendingPreds.push({ plan, idx, step: plan.step, epochStep: step, run: runs });
         opts.onStepEnd?.({ epoch, step });
         if (pendingPreds.length >= 32) await drain();
         if (await interrupt({ epoch, step }, async () => {
