@@ -1,55 +1,18 @@
-// The playground: build a small network from the controls, train it with sg.train.fit, and after every
-// few epochs evaluate it eagerly on a grid covering the data (model.eval(); model.forward(grid)) to
-// draw the decision boundary, and take one eager gradient (sg.valueAndGrad) to chart |∂L/∂W| per layer.
+// The playground: build a small network from the controls and train it with sg.train.fit in a Web Worker
+// (./train.worker.ts through sg.worker.spawn's proxy; the page's thread only draws). Every few epochs
+// the worker's inspect() — run between two of its training steps — returns the class probabilities on
+// a grid covering the data (the decision boundary), mean |∂L/∂W| per layer from one eager gradient, and
+// the weights and biases for the network diagram. Pause / Resume / Stop are the proxy's, acting after
+// the step in flight.
 import * as sg from 'shadergrad';
-import { $, el, fail, fmt, nextFrame, query, select, numberInput, start, testMode } from '../shared/ui.js';
+import { $, el, fail, fmt, query, select, numberInput, start, testMode } from '../shared/ui.js';
 import { fitCanvas, lineChart } from '../shared/chart.js';
 import { PRESETS, type Settings } from './presets.js';
+import { makeData, nnDropout, type BuildConfig } from './model.js';
+import type { Inspection } from './train.worker.js';
 
 const GRID = 48;
 const COLORS = [[232, 138, 40], [47, 111, 219], [31, 157, 85]]; // class 0 orange, 1 blue, 2 green
-
-/** sg.nn.dropout, once the library has it (the control is hidden otherwise). */
-const nnDropout = Reflect.get(sg.nn, 'dropout') as ((p: number) => sg.nn.Module) | undefined;
-
-function makeData(s: Settings): sg.data.Dataset {
-  const o = { n: s.n, noise: s.noise, seed: s.seed };
-  switch (s.dataset) {
-    case 'spiral': return sg.data.spiral({ ...o, classes: 3 });
-    case 'moons': return sg.data.moons(o);
-    case 'circles': return sg.data.circles(o);
-    case 'xor': return sg.data.xor(o);
-  }
-}
-
-async function makeModel(s: Settings, classes: number): Promise<sg.nn.Module> {
-  sg.manualSeed(s.seed);
-  const nn = sg.nn;
-  const act = () => (s.activation === 'relu' ? nn.relu() : s.activation === 'tanh' ? nn.tanh() : nn.sigmoid());
-  const init = s.init === 'zeros' ? 'default' : s.init;
-  const layers: sg.nn.Module[] = [];
-  let width = 2;
-  for (let i = 0; i < s.layers; i++) {
-    layers.push(nn.linear(width, s.width, { init }), act());
-    if (s.dropout > 0 && nnDropout) layers.push(nnDropout(s.dropout));
-    width = s.width;
-  }
-  layers.push(nn.linear(width, classes, { init }));
-  const model = nn.sequential(...layers);
-  if (s.init === 'zeros') for (const p of model.parameters()) await sg.assign(p, sg.zerosLike(p));
-  return model;
-}
-
-function makeOptimizer(s: Settings, params: sg.Tensor[]): sg.optim.Optimizer {
-  const scheduler = s.schedule === 'cosine' ? sg.optim.cosineAnnealing({ tMax: s.epochs })
-    : s.schedule === 'step' ? sg.optim.stepLR({ stepSize: Math.max(1, Math.round(s.epochs / 3)), gamma: 0.3 })
-      : sg.optim.constant();
-  const common = { lr: s.lr, l1: s.l1, l2: s.l2, scheduler };
-  if (s.optimizer === 'sgd') return sg.optim.sgd(params, common);
-  if (s.optimizer === 'momentum') return sg.optim.sgd(params, { ...common, momentum: 0.9 });
-  if (s.optimizer === 'rmsprop') return sg.optim.rmsprop(params, common);
-  return sg.optim.adam(params, common);
-}
 
 /** A square view of the data with a margin: [x0, y0, size]. */
 function viewOf(ds: sg.data.Dataset): [number, number, number] {
@@ -203,52 +166,29 @@ interface Ui {
   phase(p: string): void;
 }
 
-/** Train `s` with `ctl` for pause / resume / stop; draws the boundary, charts and network as it goes. */
-async function run(s: Settings, ctl: sg.train.FitController, ui: Ui): Promise<void> {
+let proxy: Promise<sg.worker.WorkerProxy> | undefined;
+/** The training worker, started on first use (Vite bundles ./train.worker.ts as a module worker). */
+const trainer = () => (proxy ??= sg.worker.spawn(new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module' })));
+
+/**
+ * Train `s` in the worker; `stopped()` says whether the page asked it to stop. Draws the boundary,
+ * charts and network from the worker's inspect() as it goes; the page's own thread only draws.
+ */
+async function run(s: Settings, w: sg.worker.WorkerProxy, ui: Ui, stopped: () => boolean): Promise<void> {
   const all = makeData(s);
   const split = sg.data.trainValTestSplit(all, { val: s.valFraction, seed: s.seed, stratify: true });
   const view = viewOf(all);
-  const grid = sg.tensor(gridPoints(view), [GRID * GRID, 2]);
+  const grid = gridPoints(view);
   const classes = all.numClasses ?? 2;
-  const model = await makeModel(s, classes);
-  const opt = makeOptimizer(s, model.parameters());
   const canvas = $('boundary') as HTMLCanvasElement;
   const history = { trainLoss: [] as [number, number][], valLoss: [] as [number, number][], trainAcc: [] as [number, number][], valAcc: [] as [number, number][] };
-  const named = model.namedParameters();
-  const weights = named.filter(([n]) => n.endsWith('weight'));
-  const biases = named.filter(([n]) => n.endsWith('bias'));
   const sizes = [2, ...Array.from({ length: s.layers }, () => s.width), classes];
-  const xTrain = sg.tensor(split.train.x, [split.train.length, 2]);
-  const yTrain = sg.tensor(split.train.y, [split.train.length], { dtype: 'i32' });
   let gradBars: [number, number][] = [];
   const result = window.__demo.result;
   const networks: NetworkSummary[] = [];
   const gradients: number[][] = [];
 
-  const drawWeights = async () => {
-    const [ws, bs] = await Promise.all([Promise.all(weights.map(([, t]) => t.data() as Promise<Float32Array>)), Promise.all(biases.map(([, t]) => t.data() as Promise<Float32Array>))]);
-    const n = drawNetwork($('network') as HTMLCanvasElement, sizes, ws, bs);
-    networks.push(n);
-    result.network = { first: networks[0], last: n, draws: networks.length };
-  };
-  const refresh = async () => {
-    model.eval();
-    const probs = sg.softmax(model.forward(grid), -1);
-    const p = (await probs.data()) as Float32Array;
-    probs.dispose();
-    model.train();
-    drawBoundary(canvas, view, p, split.train, split.val);
-    // One eager gradient over the training set: mean |∂L/∂W| of each layer's weight.
-    const [loss, grads] = await sg.valueAndGrad(() => sg.crossEntropy(model.forward(xTrain), yTrain), weights.map(([, t]) => t))();
-    const means = await Promise.all(grads.map((g) => sg.mean(sg.abs(g)).item()));
-    loss.dispose();
-    grads.forEach((g) => g.dispose());
-    gradients.push(means);
-    result.gradients = { first: gradients[0], last: means };
-    gradBars = means.map((m, i) => [i + 1, Math.max(m, 1e-12)]);
-    drawCharts();
-    await drawWeights();
-  };
+  const built = await w.build({ ...s, classes } satisfies BuildConfig);
   const drawCharts = () => {
     lineChart($('loss-chart') as HTMLCanvasElement, [
       { name: 'train', color: '#2f6fdb', points: history.trainLoss },
@@ -262,6 +202,23 @@ async function run(s: Settings, ctl: sg.train.FitController, ui: Ui): Promise<vo
       { name: 'mean |∂L/∂W| (layer 1 = input side)', color: '#8f3fb5', points: gradBars },
     ], { xLabel: 'layer', logY: true, markers: true, integerX: true });
   };
+  // The worker's view of the model (between two of its steps): boundary, gradient sizes, weights.
+  let inFlight: Promise<void> | undefined;
+  const refresh = () => (inFlight ??= (async () => {
+    try {
+      const r = (await w.call('inspect', [grid, split.train.x, split.train.y])) as Inspection;
+      drawBoundary(canvas, view, r.probs, split.train, split.val);
+      gradients.push(r.gradMeans);
+      result.gradients = { first: gradients[0], last: r.gradMeans };
+      gradBars = r.gradMeans.map((m, i) => [i + 1, Math.max(m, 1e-12)]);
+      drawCharts();
+      const n = drawNetwork($('network') as HTMLCanvasElement, sizes, r.weights, r.biases);
+      networks.push(n);
+      result.network = { first: networks[0], last: n, draws: networks.length };
+    } finally {
+      inFlight = undefined;
+    }
+  })());
   const showEpoch = (r: sg.train.EpochRecord, label = 'epoch') => {
     ui.stat('epoch', label === 'epoch' ? `${r.epoch} / ${s.epochs}` : `${r.epoch}`, label);
     ui.stat('train loss', r.trainLoss.toFixed(4));
@@ -273,37 +230,42 @@ async function run(s: Settings, ctl: sg.train.FitController, ui: Ui): Promise<vo
 
   drawBoundary(canvas, view, null, split.train, split.val);
   await refresh();
+  // A stop asked for before fit started has no run in the worker to end: honour it here.
+  if (stopped()) {
+    ui.phase('stopped');
+    return;
+  }
   const every = Math.max(1, Math.round(s.epochs / (testMode ? 6 : 40)));
   let lastDraw = performance.now();
-  ui.log(`${model.toString().replace(/\n\s*/g, ' ')} · ${model.numParameters()} parameters · ${split.train.length} train / ${split.val.length} validation points`);
-  const unsubscribe = ctl.subscribe((e) => ui.phase(e.type === 'paused' ? 'paused' : 'training'));
+  ui.log(`${built.summary.replace(/\n\s*/g, ' ')} · ${built.parameters} parameters · ${split.train.length} train / ${split.val.length} validation points · training in a Web Worker`);
+  const pageSubmits = sg.stats().submits; // the page's own device: it submits nothing while the worker trains
+  let failure: unknown;
   try {
-    const h = await sg.train.fit(model, {
-      data: split.train, validationData: split.val, loss: 'crossEntropy', optimizer: opt, epochs: s.epochs,
-      batchSize: s.batchSize, seed: s.seed, metrics: ['accuracy'], control: ctl,
+    const h = await w.fit({
+      data: split.train, validationData: split.val, loss: 'crossEntropy', epochs: s.epochs,
+      batchSize: s.batchSize, seed: s.seed, metrics: ['accuracy'],
       earlyStopping: s.patience > 0 ? { patience: s.patience, restoreBest: true } : undefined,
       onWarning: (m) => ui.log(`warning: ${m}`),
-      onEpochEnd: async (r) => {
+      onPaused: () => ui.phase('paused'),
+      onResumed: () => ui.phase('training'),
+      onEpochEnd: ({ record: r }) => {
         history.trainLoss.push([r.epoch, r.trainLoss]);
         if (r.valLoss !== undefined) history.valLoss.push([r.epoch, r.valLoss]);
         if (r.trainAccuracy !== undefined) history.trainAcc.push([r.epoch, r.trainAccuracy]);
         if (r.valAccuracy !== undefined) history.valAcc.push([r.epoch, r.valAccuracy]);
         showEpoch(r);
-        if (r.epoch % every === 0 || r.epoch === s.epochs || performance.now() - lastDraw > 1500) {
-          await refresh();
+        if (r.epoch % every === 0 || performance.now() - lastDraw > 1500) {
           lastDraw = performance.now();
-          await nextFrame();
-        } else if (r.epoch % 5 === 0) {
-          drawCharts();
-          await drawWeights();
-          await nextFrame();
-        }
+          void refresh().catch(() => undefined); // drawn when the worker answers, between two of its steps
+        } else if (r.epoch % 5 === 0) drawCharts();
       },
     });
+    result.pageSubmitsDuringFit = sg.stats().submits - pageSubmits;
+    await inFlight?.catch(() => undefined);
     await refresh();
     const last = h.epochs.at(-1);
-    const final = await sg.train.evaluate(model, split.val, { loss: 'crossEntropy' });
-    const trainEval = await sg.train.evaluate(model, split.train, { loss: 'crossEntropy' });
+    const final = await w.evaluate(split.val, { loss: 'crossEntropy' });
+    const trainEval = await w.evaluate(split.train, { loss: 'crossEntropy' });
     // The panel shows the epoch whose weights the model holds: after early stopping, the restored best.
     const restored = h.stopReason === 'earlyStopping' ? h.epochs.find((e) => e.epoch === h.bestEpoch) : undefined;
     if (restored) showEpoch(restored, 'restored best epoch');
@@ -318,21 +280,18 @@ async function run(s: Settings, ctl: sg.train.FitController, ui: Ui): Promise<vo
     ui.phase(h.stopReason === 'aborted' ? 'stopped' : 'done');
     result.stats = statsText();
   } catch (e) {
-    if (!(e instanceof sg.NonFiniteError)) throw e;
-    // The lesson of the "learning rate too large" preset: the loss overflowed.
-    ui.phase('diverged');
-    ui.log(`training diverged — ${e.message}`);
-    drawCharts();
-    await drawWeights().catch(() => undefined);
-    result.diverged = e.message;
-    result.errorName = e.name;
-    result.epochs = history.trainLoss.length;
-  } finally {
-    unsubscribe();
-    grid.dispose();
-    xTrain.dispose();
-    yTrain.dispose();
+    failure = e;
   }
+  if (failure === undefined) return;
+  if (!(failure instanceof sg.NonFiniteError)) throw failure;
+  // The lesson of the "learning rate too large" preset: the loss overflowed.
+  ui.phase('diverged');
+  ui.log(`training diverged — ${failure.message}`);
+  drawCharts();
+  await refresh().catch(() => undefined);
+  result.diverged = failure.message;
+  result.errorName = failure.name;
+  result.epochs = history.trainLoss.length;
 }
 
 /** The stats panel as label → value (what a reader sees), for the tests. */
@@ -411,10 +370,12 @@ start('playground', async () => {
     patience: Math.round(Number(f.patience.input.value)), seed: Math.round(Number(f.seed.input.value)),
   });
 
-  let current: { ctl: sg.train.FitController; done: Promise<void> } | undefined;
+  let current: { done: Promise<void>; stopped: boolean } | undefined;
+  let paused = false;
   const stop = async () => {
     if (!current) return;
-    current.ctl.stop();
+    current.stopped = true;
+    await (await trainer()).stop(); // the run in the worker ends after its step in flight
     await current.done;
   };
 
@@ -446,37 +407,39 @@ start('playground', async () => {
 
   trainBtn.addEventListener('click', async () => {
     await stop();
-    const ctl = new sg.train.FitController();
     const s = read();
     trainBtn.textContent = 'Restart';
     pauseBtn.disabled = false;
     stopBtn.disabled = false;
     pauseBtn.textContent = 'Pause';
-    ui.phase('training');
+    ui.phase('starting the worker…');
     ui.stat('epoch', '–');
     window.__demo.result = { preset: presetSel.input.value, settings: s };
-    const done = run(s, ctl, ui).catch(fail).finally(() => {
-      if (current?.ctl === ctl) {
+    paused = false;
+    const mine = { done: Promise.resolve(), stopped: false };
+    mine.done = trainer().then((w) => {
+      ui.phase('training');
+      return run(s, w, ui, () => mine.stopped);
+    }).catch(fail).finally(() => {
+      if (current === mine) {
         current = undefined;
         pauseBtn.disabled = true;
         stopBtn.disabled = true;
         trainBtn.textContent = 'Train';
       }
     });
-    current = { ctl, done };
-    await done;
+    current = mine;
+    await mine.done;
   });
-  pauseBtn.addEventListener('click', () => {
+  pauseBtn.addEventListener('click', async () => {
     if (!current) return;
-    const { ctl } = current;
-    if (ctl.paused) {
-      ctl.resume();
-      pauseBtn.textContent = 'Pause';
-    } else {
-      pauseBtn.textContent = 'Resume';
+    const w = await trainer();
+    paused = !paused;
+    pauseBtn.textContent = paused ? 'Resume' : 'Pause';
+    if (paused) {
       ui.phase('pausing…');
-      void ctl.pause(); // parks after the step in flight; the controller's 'paused' event sets the phase
-    }
+      await w.pause(); // the worker parks after its step in flight; onPaused sets the phase
+    } else await w.resume();
   });
   stopBtn.addEventListener('click', () => void stop());
 

@@ -228,6 +228,8 @@ try {
           JSON.stringify(n.last?.sizes) === JSON.stringify(sizes) && n.last?.edges === edges && n.draws >= 2 && (preset === 'zeroInit' || n.first.l1 !== n.last.l1),
           `layers ${n.last?.sizes?.join('-')}, ${n.last?.edges} edges (${n.last?.positive} positive, ${n.last?.negative} negative), ${n.draws} draws, Σ|w| ${n.first?.l1.toFixed(2)} → ${n.last?.l1.toFixed(2)}`);
         if (preset === 'spiral') {
+          check('playground: training runs in a Web Worker (the page submits no GPU work meanwhile)', res.pageSubmitsDuringFit === 0,
+            `${res.pageSubmitsDuringFit} submits on the page's device during fit`);
           await screenshot('playground', r.page);
           // Pause, resume and stop through the page's buttons (sg.train.FitController under them).
           await r.page.evaluate(() => (window.__previousResult = window.__demo.result));
@@ -245,7 +247,7 @@ try {
           await r.page.click('#stop');
           await r.page.waitForFunction(() => ['stopped', 'done'].includes(document.querySelector('#stats b').textContent), { timeout: 60_000 });
           const stopped = await r.page.evaluate(() => window.__demo.result);
-          check('playground: Pause parks the run, Resume goes on, Stop ends it (fit\'s FitController)', e0 === e1 && stopped.stopReason === 'aborted' && (await phase()) === 'stopped',
+          check('playground: Pause parks the worker\'s run, Resume goes on, Stop ends it', e0 === e1 && stopped.stopReason === 'aborted' && (await phase()) === 'stopped',
             `paused at epoch ${e0}, still ${e1} 1.5 s later; resumed; stopped at epoch ${stopped.epochs} (${stopped.stopReason})`);
           // Changing the data set or the preset redraws the points at once (no training needed).
           const hash = () => r.page.evaluate(() => {
