@@ -165,7 +165,8 @@ async function findGpu(options: InitOptions): Promise<{ gpu: GPU; runtime: 'brow
   }
   retired.push(gpu);
   // No hardware adapter: fall back to SwiftShader, the CPU Vulkan driver shipped with Chromium.
-  const fs = await import(/* @vite-ignore */ 'node:fs');
+  const fsName = 'node:fs'; // a variable, as for 'webgpu': a page's bundler neither includes nor warns about it
+  const fs: typeof import('node:fs') = await import(/* @vite-ignore */ fsName);
   if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     nodeInstance = mod.create([]);
