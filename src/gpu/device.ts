@@ -187,9 +187,14 @@ const retired: GPU[] = [];
 async function requestAdapter(gpu: GPU, options: InitOptions, runtime: string): Promise<GPUAdapter> {
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
-    throw sgError(`no WebGPU adapter is available (${runtime}). In Node without a GPU, install ` +
-      `Debian's 'chromium' and 'libvulkan1' packages so SwiftShader (${SWIFTSHADER_ICD}) can be used, ` +
-      'or set VK_ICD_FILENAMES to a Vulkan driver.');
+    if (runtime === 'node') {
+      throw sgError('no WebGPU adapter is available (node). In Node without a GPU, install ' +
+        `Debian's 'chromium' and 'libvulkan1' packages so SwiftShader (${SWIFTSHADER_ICD}) can be used, ` +
+        'or set VK_ICD_FILENAMES to a Vulkan driver.');
+    }
+    throw sgError(`no WebGPU adapter is available (${runtime}): navigator.gpu is there but requestAdapter() found none. ` +
+      'WebGPU may be switched off, or the GPU or its driver blocked: check chrome://gpu (or about:support), ' +
+      'enable hardware acceleration, update the browser and the graphics driver.');
   }
   return adapter;
 }
