@@ -48,6 +48,26 @@
 //                          matmul_splitk_reduce then adds the slices in order. No barrier: the
 //                          weight gradient for software adapters.
 //
+// conv2d_forward_gemm      v4, implicit GEMM on matmul's register tiles (common/tile.wgsl): Y_g = W_g · X_g
+//                          as in v2, but a 16×16 workgroup computes 16·TM output channels × 16·TN
+//                          positions, each thread a TM × TN block (TM, TN ∈ {4, 8} override
+//                          constants; versions gemm4x4, gemm4x8, gemm8x8). Per k a thread reads TM + TN
+//                          values from workgroup memory for TM·TN multiply-adds, where v2 reads 2 for 1.
+//                          A thread's column of the X_g slice is the same position in every load, so its
+//                          (n, oh, ow) is computed once, not per value.
+// conv2d_backward_input_gemm
+//                          dx as an implicit GEMM on the same tiles: per group
+//                            dX_g[c', q] = Σ_j W'_g[c', j] · dY'_g[j, q],  j = (o, kh, kw), q = (n, ih, iw)
+//                          where dY'_g[j, q] is dy at the output position whose tap (kh, kw) reads
+//                          (ih, iw), or 0 where there is none (between strides, outside dy). Each dx
+//                          element is one GEMM output: no scatter, no atomics.
+// conv2d_backward_weight_gemm
+//                          dw as an implicit GEMM with a long inner dimension, split like matmul_splitk:
+//                            dW_g[o, k] = Σ_p dY_g[o, p] · X_g[k, p],  p = (n, oh, ow)
+//                          the p range cut into slices (grid z = group × slice), each workgroup writes
+//                          its partial block to (slices, O, Cg·KH·KW); matmul_splitk_reduce adds them in
+//                          slice order (deterministic).
+//
 // Why direct (plus one tiled implicit-GEMM forward) rather than implicit GEMM everywhere: the
 // direct kernels are the maths written as loops, each gradient is a race-free gather, and they are
 // correct for every stride/padding/dilation/group combination with no index algebra to get wrong.
@@ -59,6 +79,7 @@
 // #include "common/grid.wgsl"
 // #include "common/reduce.wgsl"
 // #include "common/outer.wgsl"
+// #include "common/tile.wgsl"
 
 override HAS_BIAS: bool = false;   // conv2d_forward*: add bias[o] (when false, `bias` is bound but unread)
 
@@ -75,7 +96,8 @@ struct Params {
   SH: u32, SW: u32,                     // stride
   PH: u32, PW: u32,                     // zero padding on each side
   DH: u32, DW: u32,                     // dilation
-  split_rows: u32,                      // conv2d_backward_weight_blocked: output rows (n, oh) per slice
+  split_rows: u32,                      // conv2d_backward_weight_blocked: output rows (n, oh) per slice;
+                                        // conv2d_backward_weight_gemm: output positions per slice
 }
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;        // (O)
@@ -509,5 +531,196 @@ fn store_taps8(s: u32, o: u32, valid: bool, kb: u32, Kg: u32, lo: vec4f, hi: vec
   for (var t = 0u; t < 4u; t++) {
     if (kb + t < Kg) { dw[base + t] = lo[t]; }
     if (kb + 4u + t < Kg) { dw[base + 4u + t] = hi[t]; }
+  }
+}
+
+// ---- v4: implicit GEMM on register tiles, forward and both gradients ----------------------------
+// The three kernels share common/tile.wgsl's workgroup tiles (Ta / Tb, TK, tile_multiply); only the
+// loads and the stores differ. In each, the thread's column of the B slice (a position, or a tap) is
+// li % (16·TN) in every load, since 16·TN divides the 256 threads: its coordinates are computed once.
+
+// Output position p of the GEMM columns, p = (n · OH + oh) · OW + ow.
+struct OutPos { n: u32, oh: u32, ow: u32 }
+fn out_pos(p: u32) -> OutPos {
+  return OutPos(p / (params.OH * params.OW), (p / params.OW) % params.OH, p % params.OW);
+}
+
+// X_g[k, p]: x at tap k = (c', kh, kw) of output position `at`, in group g's channels; 0 in the padding.
+fn im2col(g: u32, Cg: u32, k: u32, at: OutPos) -> f32 {
+  let taps = taps_h() * taps_w();
+  let kh = (k % taps) / taps_w();
+  let kw = k % taps_w();
+  return x_at(at.n, g * Cg + k / taps, in_coord(at.oh, kh, params.SH, params.PH, params.DH),
+              in_coord(at.ow, kw, params.SW, params.PW, params.DW));
+}
+
+@compute @workgroup_size(16, 16)
+fn conv2d_forward_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                       @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let g = wid.z % params.G;
+  let Cg = params.C / params.G;
+  let Og = params.O / params.G;
+  let Kg = Cg * taps_h() * taps_w();
+  let P = params.N * params.OH * params.OW;
+  let bn = 16u * TN;
+  let row0 = wid.y * 16u * TM;                         // first output channel (within the group)
+  let col0 = (wid.x + (wid.z / params.G) * nwg.x) * bn; // first position (tiles fold into z)
+  let lc = li % bn;
+  let lp = col0 + lc;
+  let lpos = out_pos(min(lp, P - 1u));
+  var acc: TileAcc;
+  for (var k0 = 0u; k0 < Kg; k0 += TK) {
+    // W_g slice: 16·TM channels × TK taps, k fastest (a row of w is contiguous in k).
+    for (var e = 0u; e < TM; e++) {
+      let idx = li + e * 256u;
+      let r = idx / TK;
+      let k = k0 + idx % TK;
+      var v = 0.0;
+      if (row0 + r < Og && k < Kg) { v = w[(g * Og + row0 + r) * Kg + k]; }
+      put_a(0u, idx % TK, r, v);
+    }
+    // X_g slice: TK taps × 16·TN positions; this thread's position lp.
+    for (var e = 0u; e < TN; e++) {
+      let kk = li / bn + e * (256u / bn);
+      var v = 0.0;
+      if (lp < P && k0 + kk < Kg) { v = im2col(g, Cg, k0 + kk, lpos); }
+      put_b(0u, kk, lc, v);
+    }
+    workgroupBarrier();
+    tile_multiply(0u, 0u, TK, lid.x, lid.y, &acc);
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < TM; i++) {
+    let ol = row0 + tile_row(lid.y, i);
+    if (ol >= Og) { continue; }
+    let o = g * Og + ol;
+    let b = bias_of(o);
+    for (var j4 = 0u; j4 < TN / 4u; j4++) {
+      for (var j = 0u; j < 4u; j++) {
+        let p = col0 + tile_col(lid.x, j4) + j;
+        if (p < P) {
+          let at = out_pos(p);
+          y[((at.n * params.O + o) * params.OH + at.oh) * params.OW + at.ow] = acc[i][j4][j] + b;
+        }
+      }
+    }
+  }
+}
+
+// dY'_g[j, q]: dy[n, g·Og + o, oh, ow] for j = (o, kh, kw) at input position q = (n, ih, iw), where tap
+// (kh, kw) of output (oh, ow) reads (ih, iw); 0 where no output does.
+fn dy_tap(g: u32, Og: u32, j: u32, n: u32, ih: u32, iw: u32) -> f32 {
+  let taps = taps_h() * taps_w();
+  let kh = (j % taps) / taps_w();
+  let kw = j % taps_w();
+  let oh = out_coord(ih, kh, params.SH, params.PH, params.DH, params.OH);
+  let ow = out_coord(iw, kw, params.SW, params.PW, params.DW, params.OW);
+  if (oh < 0 || ow < 0) { return 0.0; }
+  return dy[((n * params.O + g * Og + j / taps) * params.OH + u32(oh)) * params.OW + u32(ow)];
+}
+
+@compute @workgroup_size(16, 16)
+fn conv2d_backward_input_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                              @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let g = wid.z % params.G;
+  let Cg = params.C / params.G;
+  let Og = params.O / params.G;
+  let taps = taps_h() * taps_w();
+  let J = Og * taps;                                   // inner dimension
+  let Q = params.N * params.H * params.W;              // columns: input positions
+  let bn = 16u * TN;
+  let row0 = wid.y * 16u * TM;                         // first input channel (within the group)
+  let col0 = (wid.x + (wid.z / params.G) * nwg.x) * bn;
+  let lc = li % bn;
+  let lq = col0 + lc;
+  let q = min(lq, Q - 1u);
+  let ln = q / (params.H * params.W);
+  let lih = (q / params.W) % params.H;
+  let liw = q % params.W;
+  var acc: TileAcc;
+  for (var k0 = 0u; k0 < J; k0 += TK) {
+    // W'_g slice: 16·TM input channels × TK of j = (o, kh, kw): w[g·Og + o, c', kh, kw].
+    for (var e = 0u; e < TM; e++) {
+      let idx = li + e * 256u;
+      let r = idx / TK;
+      let j = k0 + idx % TK;
+      var v = 0.0;
+      if (row0 + r < Cg && j < J) { v = w[((g * Og + j / taps) * Cg + row0 + r) * taps + j % taps]; }
+      put_a(0u, idx % TK, r, v);
+    }
+    for (var e = 0u; e < TN; e++) {
+      let kk = li / bn + e * (256u / bn);
+      var v = 0.0;
+      if (lq < Q && k0 + kk < J) { v = dy_tap(g, Og, k0 + kk, ln, lih, liw); }
+      put_b(0u, kk, lc, v);
+    }
+    workgroupBarrier();
+    tile_multiply(0u, 0u, TK, lid.x, lid.y, &acc);
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < TM; i++) {
+    let cl = row0 + tile_row(lid.y, i);
+    if (cl >= Cg) { continue; }
+    for (var j4 = 0u; j4 < TN / 4u; j4++) {
+      for (var j = 0u; j < 4u; j++) {
+        let qq = col0 + tile_col(lid.x, j4) + j;
+        if (qq < Q) {
+          let n = qq / (params.H * params.W);
+          dx[((n * params.C + g * Cg + cl) * params.H * params.W) + qq % (params.H * params.W)] = acc[i][j4][j];
+        }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn conv2d_backward_weight_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                               @builtin(local_invocation_index) li: u32) {
+  let g = wid.z % params.G;
+  let s = wid.z / params.G;                            // slice of the positions
+  let Cg = params.C / params.G;
+  let Og = params.O / params.G;
+  let Kg = Cg * taps_h() * taps_w();                   // columns: taps
+  let P = params.N * params.OH * params.OW;            // inner dimension
+  let span = params.OH * params.OW;
+  let p_begin = s * params.split_rows;                 // split_rows: positions per slice, a multiple of TK
+  let p_end = min(p_begin + params.split_rows, P);
+  let bn = 16u * TN;
+  let row0 = wid.y * 16u * TM;                         // first output channel (within the group)
+  let col0 = wid.x * bn;                               // first tap
+  let lc = li % bn;
+  let lk = col0 + lc;
+  var acc: TileAcc;
+  for (var k0 = p_begin; k0 < p_end; k0 += TK) {
+    // dY_g slice: 16·TM channels × TK positions, positions fastest (contiguous within an image).
+    for (var e = 0u; e < TM; e++) {
+      let idx = li + e * 256u;
+      let r = idx / TK;
+      let p = k0 + idx % TK;
+      var v = 0.0;
+      if (row0 + r < Og && p < p_end) { v = dy[((p / span) * params.O + g * Og + row0 + r) * span + p % span]; }
+      put_a(0u, idx % TK, r, v);
+    }
+    // X_g slice, transposed: TK positions × 16·TN taps; this thread's tap lk.
+    for (var e = 0u; e < TN; e++) {
+      let kk = li / bn + e * (256u / bn);
+      var v = 0.0;
+      if (lk < Kg && k0 + kk < p_end) { v = im2col(g, Cg, lk, out_pos(k0 + kk)); }
+      put_b(0u, kk, lc, v);
+    }
+    workgroupBarrier();
+    tile_multiply(0u, 0u, TK, lid.x, lid.y, &acc);
+    workgroupBarrier();
+  }
+  // Partial sums of slice s: dw viewed as (slices, O, Kg).
+  for (var i = 0u; i < TM; i++) {
+    let ol = row0 + tile_row(lid.y, i);
+    if (ol >= Og) { continue; }
+    for (var j4 = 0u; j4 < TN / 4u; j4++) {
+      for (var j = 0u; j < 4u; j++) {
+        let k = col0 + tile_col(lid.x, j4) + j;
+        if (k < Kg) { dw[(s * params.O + g * Og + ol) * Kg + k] = acc[i][j4][j]; }
+      }
+    }
   }
 }

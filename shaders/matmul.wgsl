@@ -26,37 +26,36 @@
 //                       workgroup's invocations as coroutines, a barrier is a switch of all of them)
 //                       rewards: there v5 is the fastest version. Transposes are override constants,
 //                       so the index arithmetic is specialised; same fused epilogue as v2.
+// matmul_tile           v6. Workgroup tiles with larger register tiles (common/tile.wgsl): a 16×16
+//                       workgroup computes a (16·TM)×(16·TN) block, each thread TM×TN of it, with
+//                       TM, TN ∈ {4, 8} override constants (versions tile4x4, tile8x4, tile8x8: 64×64,
+//                       128×64, 128×128 blocks). An 8×8 thread block reads 16 values from workgroup
+//                       memory per 64 multiply-adds, v2's 4×4 reads 8 per 16. Scalar loads, any
+//                       shape; transposes are override constants; the fused epilogue of v2.
+// matmul_tile_vec4      v7. v6 with 16-byte loads: op(A) and op(B) are read as vec4 along the
+//                       dimension each is contiguous in (A4 / B4, the same buffers viewed as vec4),
+//                       a quarter of the load instructions. Needs that dimension to be a multiple of 4
+//                       (K for A, M for Aᵀ, N for B, K for Bᵀ); versions tile4x4v4 / tile8x4v4 /
+//                       tile8x8v4, which fall back to v6 where it is not.
+// matmul_tile_db        v8. v7 with double-buffered workgroup tiles: two slices of 8 values of K are
+//                       resident; while the workgroup multiplies one, each thread's loads of the next
+//                       are in flight (fetched into registers before the multiply, stored after it),
+//                       and one barrier per slice replaces two. Version tile8x8db (same vec4 rule).
+// (matmul_subgroup.wgsl, v9: register blocks sharing op(A) across a subgroup with subgroupShuffle.)
 //
 // Transposes and broadcast batches are handled by strides: element (m, k) of op(A) in batch b is
 // A[b * a_batch + m * sa_m + k * sa_k], so no transposed copy is ever made. C is contiguous (B, M, N).
 
-// #include "common/float.wgsl"
+// #include "common/matmul.wgsl"
 // #include "common/grid.wgsl"
 // #include "common/outer.wgsl"
+// #include "common/tile.wgsl"
 
-override HAS_BIAS: bool = false;   // matmul_tiled, matmul_reg: add bias[n] to every element of column n
-override ACT: u32 = 0u;            // matmul_tiled, matmul_reg: then apply one of the ACT_* activations
-override TRANS_A: bool = false;    // matmul_reg: op(A) = Aᵀ (A stored [K, M])
-override TRANS_B: bool = false;    // matmul_reg: op(B) = Bᵀ (B stored [N, K])
-const ACT_NONE = 0u;
-const ACT_RELU = 1u;
-const ACT_SIGMOID = 2u;
-const ACT_TANH = 3u;
+// The operands' bindings A, B, C, params and bias, the override constants HAS_BIAS, ACT, TRANS_A,
+// TRANS_B, a_at / b_at and the epilogue are in common/matmul.wgsl (shared with matmul_subgroup.wgsl).
 
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;          // (batch, M, N)
-struct Params {
-  M: u32, N: u32, K: u32,
-  a_batch: u32, b_batch: u32,     // batch strides (0 = broadcast)
-  sa_m: u32, sa_k: u32,           // strides of op(A) along m and k
-  sb_k: u32, sb_n: u32,           // strides of op(B) along k and n
-  splits: u32, k_chunk: u32,      // split-K only: S slices of k_chunk values of K (others: 1 and K)
-}
-@group(0) @binding(3) var<uniform> params: Params;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;             // (N), matmul_tiled when HAS_BIAS
-
-// The vec4 version binds B and C as arrays of vec4 (same buffers, other view).
+// The vec4 versions bind A, B and C as arrays of vec4 (same buffers, other view).
+@group(0) @binding(0) var<storage, read> A4: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B4: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> C4: array<vec4f>;
 
@@ -148,17 +147,6 @@ fn block_product(row0: u32, col0: u32, a0: u32, b0: u32, k_begin: u32, k_end: u3
   return acc;
 }
 
-// act(v + bias[n]) as the override constants ask; the same formulas as elementwise.wgsl's unary ops.
-fn epilogue(v: f32, n: u32) -> f32 {
-  var z = v;
-  if (HAS_BIAS) { z += bias[n]; }
-  switch ACT {
-    case ACT_RELU: { return select(max(z, 0.0), z, is_nan(z)); }   // NaN stays NaN as in PyTorch
-    case ACT_SIGMOID: { return sigmoid_stable(z); }
-    case ACT_TANH: { return tanh_stable(z); }
-    case ACT_NONE, default: { return z; }
-  }
-}
 
 @compute @workgroup_size(16, 16)
 fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
@@ -258,15 +246,6 @@ fn matmul_splitk_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
 // 8·ty.. and columns 8·tx.. of it. Per k: four vec4 loads' worth of values (two of op(A)'s column k,
 // two of op(B)'s row k) and 64 multiply-adds, as four outer products of 4-vectors.
 
-// Element (m, k) of op(A) and (k, n) of op(B) in the current batch; a0 / b0 are batch offsets.
-fn a_at(a0: u32, m: u32, k: u32) -> f32 {
-  if (TRANS_A) { return A[a0 + k * params.M + m]; }
-  return A[a0 + m * params.K + k];
-}
-fn b_at(b0: u32, k: u32, n: u32) -> f32 {
-  if (TRANS_B) { return B[b0 + n * params.K + k]; }
-  return B[b0 + k * params.N + n];
-}
 fn a_col4(a0: u32, m: vec4u, k: u32) -> vec4f {
   return vec4f(a_at(a0, m.x, k), a_at(a0, m.y, k), a_at(a0, m.z, k), a_at(a0, m.w, k));
 }
@@ -315,4 +294,191 @@ fn matmul_reg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
     store_row8(c0, row + i, col, c_ll[i], c_lh[i]);
     store_row8(c0, row + 4u + i, col, c_hl[i], c_hh[i]);
   }
+}
+
+// ---- v6: workgroup tiles × TM×TN register tiles ------------------------------------------------
+// Grid (ceil(N / 16·TN), ceil(M / 16·TM), batch). TK, the slice helpers, the multiply and the
+// layout of Ta / Tb are in common/tile.wgsl.
+
+// Copy the (16·TM)×TK slice of op(A) at (row0, k0) into Ta: TM values per thread, consecutive threads
+// along the dimension A is contiguous in (k, or m when TRANS_A); zeros past M and K.
+fn tile_load_a(li: u32, a0: u32, row0: u32, k0: u32) {
+  let bm = 16u * TM;
+  for (var e = 0u; e < TM; e++) {
+    let idx = li + e * 256u;
+    var r = idx / TK;
+    var k = idx % TK;
+    if (TRANS_A) { r = idx % bm; k = idx / bm; }
+    var v = 0.0;
+    if (row0 + r < params.M && k0 + k < params.K) { v = a_at(a0, row0 + r, k0 + k); }
+    put_a(0u, k, r, v);
+  }
+}
+
+// Copy the TK×(16·TN) slice of op(B) at (k0, col0) into Tb, likewise.
+fn tile_load_b(li: u32, b0: u32, col0: u32, k0: u32) {
+  let bn = 16u * TN;
+  for (var e = 0u; e < TN; e++) {
+    let idx = li + e * 256u;
+    var c = idx % bn;
+    var k = idx / bn;
+    if (TRANS_B) { c = idx / TK; k = idx % TK; }
+    var v = 0.0;
+    if (k0 + k < params.K && col0 + c < params.N) { v = b_at(b0, k0 + k, col0 + c); }
+    put_b(0u, k, c, v);
+  }
+}
+
+// C's block through the epilogue, skipping rows past M and columns past N.
+fn tile_store(c0: u32, row0: u32, col0: u32, tx: u32, ty: u32, acc: ptr<function, TileAcc>) {
+  for (var i = 0u; i < TM; i++) {
+    let m = row0 + tile_row(ty, i);
+    if (m >= params.M) { continue; }
+    for (var j4 = 0u; j4 < TN / 4u; j4++) {
+      let n = col0 + tile_col(tx, j4);
+      for (var j = 0u; j < 4u; j++) {
+        if (n + j < params.N) { C[c0 + m * params.N + n + j] = epilogue((*acc)[i][j4][j], n + j); }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn matmul_tile(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+               @builtin(local_invocation_index) li: u32) {
+  let row0 = wid.y * 16u * TM;
+  let col0 = wid.x * 16u * TN;
+  let a0 = wid.z * params.a_batch;
+  let b0 = wid.z * params.b_batch;
+  var acc: TileAcc;
+  for (var k0 = 0u; k0 < params.K; k0 += TK) {
+    tile_load_a(li, a0, row0, k0);
+    tile_load_b(li, b0, col0, k0);
+    workgroupBarrier();
+    tile_multiply(0u, 0u, TK, lid.x, lid.y, &acc);
+    workgroupBarrier();
+  }
+  tile_store(wid.z * params.M * params.N, row0, col0, lid.x, lid.y, &acc);
+}
+
+// ---- v7: v6 with vec4 loads ------------------------------------------------------------------------
+// A slice of tk values of K has 4·tk·TM vec4s of op(A) and 4·tk·TN of op(B); the thread moves the ones
+// numbered li and li + 256 (when there are that many). The helpers take `idx`, that number.
+
+// (row, k) of the first value of op(A)'s vec4 number idx: along m (four rows) when TRANS_A, along k
+// (four values of K) otherwise.
+fn a4_at(idx: u32, tk: u32) -> vec2u {
+  if (TRANS_A) { return vec2u((idx % (4u * TM)) * 4u, idx / (4u * TM)); }
+  return vec2u(idx / (tk / 4u), (idx % (tk / 4u)) * 4u);
+}
+// (k, column) of the first value of op(B)'s vec4 number idx: along n unless TRANS_B (along k).
+fn b4_at(idx: u32, tk: u32) -> vec2u {
+  if (TRANS_B) { return vec2u((idx % (tk / 4u)) * 4u, idx / (tk / 4u)); }
+  return vec2u(idx / (4u * TN), (idx % (4u * TN)) * 4u);
+}
+
+// The vec4 from global memory (zeros past M, N or K: the dimension a vec4 runs along is a multiple
+// of 4, so a vec4 is wholly inside or wholly outside).
+fn fetch_a4(idx: u32, tk: u32, a0: u32, row0: u32, k0: u32) -> vec4f {
+  let rk = a4_at(idx, tk);
+  let m = row0 + rk.x;
+  let k = k0 + rk.y;
+  if (idx >= 4u * tk * TM || m >= params.M || k >= params.K) { return vec4f(0.0); }
+  if (TRANS_A) { return A4[(a0 + k * params.M + m) / 4u]; }
+  return A4[(a0 + m * params.K + k) / 4u];
+}
+fn fetch_b4(idx: u32, tk: u32, b0: u32, col0: u32, k0: u32) -> vec4f {
+  let kc = b4_at(idx, tk);
+  let k = k0 + kc.x;
+  let n = col0 + kc.y;
+  if (idx >= 4u * tk * TN || k >= params.K || n >= params.N) { return vec4f(0.0); }
+  if (TRANS_B) { return B4[(b0 + n * params.K + k) / 4u]; }
+  return B4[(b0 + k * params.N + n) / 4u];
+}
+
+// ... into the slice buffer at `base`: one vec4 store when it runs along the rows (columns) of the
+// tile, four scalar stores when it runs along k.
+fn put_a4(idx: u32, tk: u32, base: u32, v: vec4f) {
+  if (idx >= 4u * tk * TM) { return; }
+  let rk = a4_at(idx, tk);
+  if (TRANS_A) {
+    Ta[base + rk.y * 4u * TM + rk.x / 4u] = v;
+    return;
+  }
+  for (var j = 0u; j < 4u; j++) { put_a(base, rk.y + j, rk.x, v[j]); }
+}
+fn put_b4(idx: u32, tk: u32, base: u32, v: vec4f) {
+  if (idx >= 4u * tk * TN) { return; }
+  let kc = b4_at(idx, tk);
+  if (!TRANS_B) {
+    Tb[base + kc.x * 4u * TN + kc.y / 4u] = v;
+    return;
+  }
+  for (var j = 0u; j < 4u; j++) { put_b(base, kc.x + j, kc.y, v[j]); }
+}
+
+@compute @workgroup_size(16, 16)
+fn matmul_tile_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                    @builtin(local_invocation_index) li: u32) {
+  let row0 = wid.y * 16u * TM;
+  let col0 = wid.x * 16u * TN;
+  let a0 = wid.z * params.a_batch;   // multiples of 4, as M·K and K·N are
+  let b0 = wid.z * params.b_batch;
+  var acc: TileAcc;
+  for (var k0 = 0u; k0 < params.K; k0 += TK) {
+    for (var e = 0u; e < 2u; e++) {
+      put_a4(li + e * 256u, TK, 0u, fetch_a4(li + e * 256u, TK, a0, row0, k0));
+      put_b4(li + e * 256u, TK, 0u, fetch_b4(li + e * 256u, TK, b0, col0, k0));
+    }
+    workgroupBarrier();
+    tile_multiply(0u, 0u, TK, lid.x, lid.y, &acc);
+    workgroupBarrier();
+  }
+  tile_store(wid.z * params.M * params.N, row0, col0, lid.x, lid.y, &acc);
+}
+
+// ---- v8: v7 with double-buffered workgroup tiles ---------------------------------------------------
+// Ta / Tb hold two slices of TKD values of K (the same workgroup memory as v7's one slice of 16).
+// Slice s is multiplied from buffer s % 2 while slice s + 1 goes to the other: its global loads are
+// issued before the multiply (into registers) and stored after it, then one barrier. A buffer is
+// overwritten only after the barrier that ends the multiply which read it.
+const TKD = 8u;
+
+@compute @workgroup_size(16, 16)
+fn matmul_tile_db(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                  @builtin(local_invocation_index) li: u32) {
+  let row0 = wid.y * 16u * TM;
+  let col0 = wid.x * 16u * TN;
+  let a0 = wid.z * params.a_batch;
+  let b0 = wid.z * params.b_batch;
+  let half_a = 4u * TKD * TM;   // vec4s per buffer
+  let half_b = 4u * TKD * TN;
+  let slices = (params.K + TKD - 1u) / TKD;
+  for (var e = 0u; e < 2u; e++) {
+    put_a4(li + e * 256u, TKD, 0u, fetch_a4(li + e * 256u, TKD, a0, row0, 0u));
+    put_b4(li + e * 256u, TKD, 0u, fetch_b4(li + e * 256u, TKD, b0, col0, 0u));
+  }
+  workgroupBarrier();
+  var acc: TileAcc;
+  for (var s = 0u; s < slices; s++) {
+    let cur = s % 2u;
+    let more = s + 1u < slices;
+    var next_a: array<vec4f, 2>;
+    var next_b: array<vec4f, 2>;
+    if (more) {
+      for (var e = 0u; e < 2u; e++) {
+        next_a[e] = fetch_a4(li + e * 256u, TKD, a0, row0, (s + 1u) * TKD);
+        next_b[e] = fetch_b4(li + e * 256u, TKD, b0, col0, (s + 1u) * TKD);
+      }
+    }
+    tile_multiply(cur * half_a, cur * half_b, TKD, lid.x, lid.y, &acc);
+    if (more) {
+      for (var e = 0u; e < 2u; e++) {
+        put_a4(li + e * 256u, TKD, (1u - cur) * half_a, next_a[e]);
+        put_b4(li + e * 256u, TKD, (1u - cur) * half_b, next_b[e]);
+      }
+    }
+    workgroupBarrier();
+  }
+  tile_store(wid.z * params.M * params.N, row0, col0, lid.x, lid.y, &acc);
 }

@@ -12,7 +12,9 @@
 // All three are bilinear in their two inputs (one trilinear form, see src/reference/conv.ts), which
 // is why each one's gradient is made of the other two.
 // Kernels: shaders/conv2d.wgsl (direct forward, tiled implicit-GEMM forward, gather backward-input,
-// workgroup-reduction backward-weight). Reference: src/reference/conv.ts.
+// workgroup-reduction backward-weight, their register-blocked forms, and implicit GEMM on matmul's
+// register tiles for the forward and both gradients: the gemm* versions). Reference:
+// src/reference/conv.ts.
 
 import { softwareRules } from '../gpu/device.js';
 import { matmulKernels } from './matmul.js';
@@ -45,11 +47,34 @@ export const convKernels = {
   backwardInputBlocked: wgslKernel('conv2d_backward_input_blocked'),
   backwardWeightBlocked: wgslKernel('conv2d_backward_weight_blocked'),
   backwardWeight: wgslKernel('conv2d_backward_weight'),
+  forwardGemm: wgslKernel('conv2d_forward_gemm'),
+  backwardInputGemm: wgslKernel('conv2d_backward_input_gemm'),
+  backwardWeightGemm: wgslKernel('conv2d_backward_weight_gemm'),
 };
 
 // ---- options and shape rules ----------------------------------------------------------------------
 
-export type ConvVersion = 'auto' | 'direct' | 'blocked' | 'tiled';
+/** The implicit-GEMM versions: TM output channels (rows of the GEMM) × TN columns per thread. */
+const GEMM_VERSIONS = {
+  gemm4x4: { tm: 4, tn: 4 },
+  gemm4x8: { tm: 4, tn: 8 },
+  gemm8x8: { tm: 8, tn: 8 },
+} as const;
+type GemmVersion = keyof typeof GEMM_VERSIONS;
+const isGemm = (v: ConvVersion): v is GemmVersion => v in GEMM_VERSIONS;
+
+export type ConvVersion = 'auto' | 'direct' | 'blocked' | 'tiled' | GemmVersion;
+/** Every conv2d version, simplest first. */
+export const CONV_VERSIONS: readonly Exclude<ConvVersion, 'auto'>[] = ['direct', 'blocked', 'tiled', 'gemm4x4', 'gemm4x8', 'gemm8x8'];
+
+/**
+ * The conv2d versions a tuner may choose from for a convolution on a device with `features`: every
+ * version runs every geometry (stride, padding, dilation, groups) and needs no optional feature, so
+ * this is CONV_VERSIONS; the parameters are there so that a tuner calls every op the same way.
+ */
+export function convVersions(_shape: { x: readonly number[]; w: readonly number[]; groups?: number }, _features: Iterable<string>): Exclude<ConvVersion, 'auto'>[] {
+  return [...CONV_VERSIONS];
+}
 
 export interface Conv2dOptions {
   /** Step between windows: a number or [h, w] (default 1). */
@@ -65,8 +90,9 @@ export interface Conv2dOptions {
   /** Split channels into groups convolved separately; groups = C is a depthwise convolution (default 1). */
   groups?: number;
   /**
-   * Forward kernel: 'direct', 'blocked' (direct, 8 channels × 8 columns per thread), 'tiled' (implicit
-   * GEMM) or 'auto' (default: see pickConvVersion).
+   * Kernel: 'direct', 'blocked' (direct, 8 channels × 8 columns per thread), 'tiled' (implicit GEMM,
+   * 16×16 tiles), 'gemm4x4' / 'gemm4x8' / 'gemm8x8' (implicit GEMM on register tiles, also used for
+   * both gradients) or 'auto' (default: see pickConvVersion).
    */
   version?: ConvVersion;
 }
@@ -99,8 +125,8 @@ function convAttrs(o: Conv2dOptions, op: string): ConvAttrs {
     throw sgError(`${op}: groups must be a positive integer, got ${JSON.stringify(o.groups)}`);
   }
   const version = o.version ?? 'auto';
-  if (!['auto', 'direct', 'blocked', 'tiled'].includes(version)) {
-    throw sgError(`${op}: unknown version '${version}' (auto, direct, blocked or tiled)`);
+  if (version !== 'auto' && !CONV_VERSIONS.includes(version)) {
+    throw sgError(`${op}: unknown version '${version}' (auto, ${CONV_VERSIONS.join(', ')})`);
   }
   if (typeof o.padding === 'string' && o.padding !== 'valid') {
     throw sgError(`${op}: padding '${o.padding}' is not supported ` +
@@ -197,6 +223,16 @@ function encodeForward(ctx: EncodeCtx, x: Meta, w: Meta, y: Meta, bind: Record<s
   const max = ctx.limits.maxWorkgroupsPerDim;
   const version = pickConvVersion(a, w.shape);
   const fixed = { ...overrides, KH_FIXED: params.KH, KW_FIXED: params.KW };
+  if (isGemm(version)) {
+    const { tm, tn } = GEMM_VERSIONS[version];
+    const ptiles = Math.ceil((params.N * params.OH * params.OW) / (16 * tn));
+    const fold = Math.ceil(ptiles / max);
+    ctx.dispatch(convKernels.forwardGemm, {
+      bind, params, overrides: { ...fixed, ...tileOverrides(version) },
+      grid: [Math.ceil(ptiles / fold), Math.ceil(params.O / a.groups / (16 * tm)), a.groups * fold],
+    });
+    return;
+  }
   if (version === 'direct') {
     ctx.dispatch(convKernels.forward, { bind, params, overrides: fixed, grid: grid1d(total, WG, max) });
     return;
@@ -218,6 +254,26 @@ function encodeForward(ctx: EncodeCtx, x: Meta, w: Meta, y: Meta, bind: Record<s
   });
 }
 
+/** TM / TN of a gemm version, named only when not the default 4 (each set of constants is a pipeline). */
+function tileOverrides(v: GemmVersion): Record<string, number> {
+  const { tm, tn } = GEMM_VERSIONS[v];
+  const o: Record<string, number> = {};
+  if (tm !== 4) o.TM = tm;
+  if (tn !== 4) o.TN = tn;
+  return o;
+}
+
+/**
+ * How conv2d_backward_weight_gemm cuts the P = N·OH·OW positions of its inner dimension: enough
+ * slices that about 64 workgroups run (`tiles` of them per slice), none shorter than 64 positions,
+ * each a multiple of 16 (the kernel's K step), and groups · slices within the grid limit.
+ */
+export function weightGemmSlices(P: number, tiles: number, groups: number, maxPerDim = 65535): { slices: number; perSlice: number } {
+  const want = Math.max(1, Math.min(Math.ceil(64 / tiles), Math.ceil(P / 64), Math.floor(maxPerDim / groups)));
+  const perSlice = Math.max(16, Math.ceil(Math.ceil(P / want) / 16) * 16);
+  return { slices: Math.max(1, Math.ceil(P / perSlice)), perSlice };
+}
+
 /**
  * How conv2d_backward_weight_blocked slices the N·OH output rows: enough slices that about 2048
  * threads run (each thread is one 8×8 block of the weight gradient over one slice), never more
@@ -234,7 +290,7 @@ export function weightGradSlices(rows: number, blocks: number): { slices: number
 
 export const conv2dOp: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
   name: 'conv2d',
-  kernels: [convKernels.forward, convKernels.forwardBlocked, convKernels.forwardTiled],
+  kernels: [convKernels.forward, convKernels.forwardBlocked, convKernels.forwardTiled, convKernels.forwardGemm],
   infer: (inputs, a) => {
     if (inputs.length !== 2 && inputs.length !== 3) throw sgError(`conv2d: expects 2 or 3 inputs, got ${inputs.length}`);
     const [x, w, b] = inputs;
@@ -272,7 +328,7 @@ export const conv2dOp: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
 
 export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>({
   name: 'conv2d_backward_input',
-  kernels: [convKernels.backwardInput, convKernels.backwardInputBlocked],
+  kernels: [convKernels.backwardInput, convKernels.backwardInputBlocked, convKernels.backwardInputGemm],
   infer: ([dy, w], a) => {
     checkF32('conv2d_backward_input', [dy, w], ['dy', 'weight']);
     if (dy.shape.length !== 4) throw sgError(`conv2d_backward_input: dy ${fmtShape(dy.shape)} must be 4-D [N, O, OH, OW]`, ShapeError);
@@ -292,6 +348,17 @@ export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>
     const fixed = { KH_FIXED: params.KH, KW_FIXED: params.KW };
     const bind = { dx: outputs[0], w: inputs[1], dy: inputs[0] };
     const max = ctx.limits.maxWorkgroupsPerDim;
+    // A gemm version (of the conv2d whose gradient this is) runs the implicit GEMM on its tiles.
+    if (isGemm(attrs.version)) {
+      const { tm, tn } = GEMM_VERSIONS[attrs.version];
+      const qtiles = Math.ceil((params.N * params.H * params.W) / (16 * tn));
+      const fold = Math.ceil(qtiles / max);
+      ctx.dispatch(convKernels.backwardInputGemm, {
+        bind, params, overrides: { ...fixed, ...tileOverrides(attrs.version) },
+        grid: [Math.ceil(qtiles / fold), Math.ceil(params.C / params.G / (16 * tm)), params.G * fold],
+      });
+      return;
+    }
     // On a software adapter, register blocks of 8 channels × 8 columns per thread (when a group has
     // 4 or more input channels to share each dy load); one thread per input element otherwise.
     if (softwareRules() && params.C / params.G >= 4) {
@@ -321,7 +388,7 @@ export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>
 
 export const conv2dWeightGradOp: OpDef<WeightGradAttrs> = defineOp<WeightGradAttrs>({
   name: 'conv2d_backward_weight',
-  kernels: [convKernels.backwardWeight, convKernels.backwardWeightBlocked, matmulKernels.splitkReduce],
+  kernels: [convKernels.backwardWeight, convKernels.backwardWeightBlocked, convKernels.backwardWeightGemm, matmulKernels.splitkReduce],
   infer: ([x, dy], a) => {
     checkF32('conv2d_backward_weight', [x, dy], ['input', 'dy']);
     if (x.shape.length !== 4) throw sgError(`conv2d_backward_weight: input ${fmtShape(x.shape)} must be 4-D [N, C, H, W]`, ShapeError);
@@ -344,6 +411,21 @@ export const conv2dWeightGradOp: OpDef<WeightGradAttrs> = defineOp<WeightGradAtt
     if (total === 0) return;
     const params = kernelParams(inMeta[0].shape, outMeta[0].shape, inMeta[1].shape, attrs);
     const max = ctx.limits.maxWorkgroupsPerDim;
+    if (isGemm(attrs.version)) {
+      // Implicit GEMM over slices of the positions, then the split-K reduction over the slices.
+      const { tm, tn } = GEMM_VERSIONS[attrs.version];
+      const { O, C, G, KH, KW, N, OH, OW } = params;
+      const Kg = (C / G) * KH * KW;
+      const [gx, gy] = [Math.ceil(Kg / (16 * tn)), Math.ceil(O / G / (16 * tm))];
+      const { slices, perSlice } = weightGemmSlices(N * OH * OW, G * gx * gy, G, max);
+      const parts = ctx.scratch(slices * total * 4);
+      ctx.dispatch(convKernels.backwardWeightGemm, {
+        bind: { x: inputs[0], dw: parts, dy: inputs[1] }, params: { ...params, split_rows: perSlice },
+        overrides: { KH_FIXED: KH, KW_FIXED: KW, ...tileOverrides(attrs.version) }, grid: [gx, gy, G * slices],
+      });
+      ctx.dispatch(matmulKernels.splitkReduce, { bind: { parts, Csum: outputs[0] }, params: { MN: total, splits: slices }, grid: [...grid1d(total, 256, max), 1] });
+      return;
+    }
     if (!softwareRules()) {
       ctx.dispatch(convKernels.backwardWeight, { bind: { x: inputs[0], dw: outputs[0], dy: inputs[1] }, params, grid: grid1d(total, 1, max) });
       return;

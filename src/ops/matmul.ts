@@ -1,7 +1,10 @@
 // Matmul: C = op(A) · op(B), batched with broadcasting, optional transposes (by strides, never by a
 // copy). Kernel versions (shaders/matmul.wgsl): naive, tiled, tiled_vec4, split-K and reg (register
-// blocks, no workgroup memory). Also `linear`: act(x·Wᵀ + b) in one dispatch of the tiled or reg
-// kernel with its fused bias + activation epilogue.
+// blocks, no workgroup memory); the candidates for a tuner on real GPUs: tile4x4 / tile8x4 / tile8x8
+// (workgroup tiles with larger register tiles), their vec4-load variants tile…v4, the double-buffered
+// tile8x8db, and subgroup (shaders/matmul_subgroup.wgsl, where the device has `subgroups`).
+// matmulVersions(shape, features) lists the versions that run as themselves for a shape on a device.
+// Also `linear`: act(x·Wᵀ + b) in one dispatch of a kernel with the fused bias + activation epilogue.
 // References: src/reference/matmul.ts.
 //
 // How 'auto' picks a version (pickVersion), for C [batch, M, N] with inner dimension K:
@@ -15,14 +18,19 @@
 //              workgroups each walking all of K, so K is split over workgroups instead (splitPlan);
 //   tiled_vec4 when B is not transposed and N % 4 = 0;
 //   tiled      otherwise.
+// No rule picks the tile*, tile…v4, tile8x8db or subgroup versions: they are not yet measured on a
+// GPU, and on SwiftShader reg stays fastest (bench/RESULTS.md); a tuner chooses among them. An
+// explicit version whose vec4 loads the shape does not allow runs its scalar-load form (tile8x8v4 →
+// tile8x8, tile8x8db → tile8x8, vec4 → tiled), since gradients reuse the version with other
+// transposes; 'subgroup' on a device without `subgroups` is an error.
 
 import { opCodes, wgslKernel, type KernelDef } from '../gpu/kernels.js';
-import { softwareRules } from '../gpu/device.js';
+import { gpu, softwareRules } from '../gpu/device.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/matmul.js';
 import { defineOp } from './op.js';
 import { fmtShape, numel, type Meta, broadcastShapes, checkRank, sameShape } from '../util/shape.js';
-import { grid1d, type BufferRef } from '../gpu/dispatch.js';
+import { grid1d, type BufferRef, type EncodeCtx } from '../gpu/dispatch.js';
 import { expand, mul, neg, shift, square, step, sumTo } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
@@ -40,10 +48,72 @@ export const matmulKernels = {
   reg: wgslKernel('matmul_reg'),
   splitk: wgslKernel('matmul_splitk'),
   splitkReduce: wgslKernel('matmul_splitk_reduce'),
+  tile: wgslKernel('matmul_tile'),
+  tileVec4: wgslKernel('matmul_tile_vec4'),
+  tileDb: wgslKernel('matmul_tile_db'),
+  subgroup: wgslKernel('matmul_subgroup'),
 };
 
-export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4' | 'splitk' | 'reg';
-const VERSIONS: MatmulVersion[] = ['auto', 'naive', 'tiled', 'vec4', 'splitk', 'reg'];
+/** The workgroup-tile versions: register tile TM × TN per thread, vec4 loads, double buffering. */
+const TILE_VERSIONS = {
+  tile4x4: { tm: 4, tn: 4, vec4: false, db: false },
+  tile8x4: { tm: 8, tn: 4, vec4: false, db: false },
+  tile8x8: { tm: 8, tn: 8, vec4: false, db: false },
+  tile4x4v4: { tm: 4, tn: 4, vec4: true, db: false },
+  tile8x4v4: { tm: 8, tn: 4, vec4: true, db: false },
+  tile8x8v4: { tm: 8, tn: 8, vec4: true, db: false },
+  tile8x8db: { tm: 8, tn: 8, vec4: true, db: true },
+} as const;
+export type TileVersion = keyof typeof TILE_VERSIONS;
+
+export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4' | 'splitk' | 'reg' | TileVersion | 'subgroup';
+/** Every version, simplest first (the ladder of shaders/matmul.wgsl's header). */
+export const MATMUL_VERSIONS: readonly Exclude<MatmulVersion, 'auto'>[] = [
+  'naive', 'tiled', 'vec4', 'splitk', 'reg', 'tile4x4', 'tile8x4', 'tile8x8', 'tile4x4v4', 'tile8x4v4', 'tile8x8v4',
+  'tile8x8db', 'subgroup',
+];
+const VERSIONS: MatmulVersion[] = ['auto', ...MATMUL_VERSIONS];
+/** The device features a version needs. */
+export const MATMUL_VERSION_FEATURES: Partial<Record<MatmulVersion, readonly string[]>> = { subgroup: ['subgroups'] };
+
+const isTile = (v: MatmulVersion): v is TileVersion => v in TILE_VERSIONS;
+
+/** A matmul's sizes as the version rules see them: C [batch, M, N], inner dimension K, transposes. */
+export interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+  /** Output batch (product of the batch dimensions), default 1. */
+  batch?: number;
+  transA?: boolean;
+  transB?: boolean;
+}
+
+/**
+ * Whether op(A) and op(B) can be read as vec4 (the tile…v4 and tile8x8db versions): the dimension
+ * each operand is contiguous in is a multiple of 4 — K for A (M for Aᵀ), N for B (K for Bᵀ).
+ */
+export function tileVec4Ok(s: MatmulShape): boolean {
+  return (s.transA ? s.M : s.K) % 4 === 0 && (s.transB ? s.K : s.N) % 4 === 0;
+}
+
+/**
+ * The versions that run as themselves for this shape on a device with `features` (e.g.
+ * `matmulVersions({ M, N, K }, sg.device().features)`): a tuner's candidates. Left out: 'vec4' unless
+ * B is not transposed and N % 4 = 0, the tile…v4 / tile8x8db versions unless tileVec4Ok, 'splitk'
+ * when the split plan would not split K, 'subgroup' without the `subgroups` feature.
+ */
+export function matmulVersions(shape: MatmulShape, features: Iterable<string>): Exclude<MatmulVersion, 'auto'>[] {
+  const has = new Set(features);
+  const batch = shape.batch ?? 1;
+  return MATMUL_VERSIONS.filter((v) => {
+    if ((MATMUL_VERSION_FEATURES[v] ?? []).some((f) => !has.has(f))) return false;
+    if (v === 'vec4') return !shape.transB && shape.N % 4 === 0;
+    if (v === 'splitk') return splitPlan(shape.M, shape.N, shape.K, batch).splits > 1;
+    if (isTile(v) && TILE_VERSIONS[v].vec4) return tileVec4Ok(shape);
+    return true;
+  });
+}
 
 
 export interface MatmulOptions {
@@ -81,6 +151,10 @@ export function pickVersion(attrs: MatmulAttrs, dims: { M: number; N: number; K:
   const vec4ok = !attrs.transB && N % 4 === 0;
   if (attrs.version !== 'auto') {
     if (attrs.version === 'vec4' && !vec4ok) return 'tiled';
+    if (isTile(attrs.version) && TILE_VERSIONS[attrs.version].vec4 && !tileVec4Ok({ M, N, K, ...attrs })) {
+      const { tm, tn } = TILE_VERSIONS[attrs.version];
+      return `tile${tm}x${tn}` as TileVersion;
+    }
     return attrs.version;
   }
   if (software) return 'reg';
@@ -138,7 +212,9 @@ export const matmulOp = defineOp<MatmulAttrs>({
     };
     const v = pickVersion(attrs, { M, N, K, batch });
     const tiles: [number, number, number] = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
-    if (v === 'reg') {
+    if (isTile(v) || v === 'subgroup') {
+      dispatchRegisterTiled(ctx, v, { A: inputs[0], B: inputs[1], C: outputs[0], bias: inputs[0] }, params, {}, attrs, batch);
+    } else if (v === 'reg') {
       const overrides: Record<string, number> = {};
       if (attrs.transA) overrides.TRANS_A = 1;
       if (attrs.transB) overrides.TRANS_B = 1;
@@ -183,6 +259,39 @@ export const matmulOp = defineOp<MatmulAttrs>({
 });
 
 /**
+ * Dispatch a tile* or the subgroup version. `bind` names A, B, C and bias (A again when there is no
+ * bias); `overrides` carries the epilogue's HAS_BIAS / ACT; the transposes are added here.
+ */
+function dispatchRegisterTiled(ctx: EncodeCtx, v: TileVersion | 'subgroup', bind: { A: BufferRef; B: BufferRef; C: BufferRef; bias: BufferRef },
+  params: Record<string, number>, overrides: Record<string, number>, t: { transA: boolean; transB: boolean }, batch: number): void {
+  const { M, N } = params;
+  const o: Record<string, number> = { ...overrides };
+  if (t.transA) o.TRANS_A = 1;
+  if (t.transB) o.TRANS_B = 1;
+  if (v === 'subgroup') {
+    const missing = (MATMUL_VERSION_FEATURES.subgroup ?? []).filter((f) => !gpu().has(f));
+    if (missing.length) {
+      throw sgError(`matmul: version 'subgroup' needs the device feature ${missing.join(', ')}, which this adapter lacks; ` +
+        `its versions here: ${matmulVersions({ M, N, K: params.K, batch, ...t }, gpu().info.features).join(', ')}`);
+    }
+    ctx.dispatch(matmulKernels.subgroup, { bind, params, overrides: o, grid: [Math.ceil(N / 256), Math.ceil(M / 8), batch] });
+    return;
+  }
+  const { tm, tn, vec4, db } = TILE_VERSIONS[v];
+  // Only non-default constants are named (each distinct set is a pipeline of its own).
+  if (tm !== 4) o.TM = tm;
+  if (tn !== 4) o.TN = tn;
+  const grid: [number, number, number] = [Math.ceil(N / (16 * tn)), Math.ceil(M / (16 * tm)), batch];
+  if (!vec4) {
+    ctx.dispatch(matmulKernels.tile, { bind, params, overrides: o, grid });
+    return;
+  }
+  ctx.dispatch(db ? matmulKernels.tileDb : matmulKernels.tileVec4, {
+    bind: { A4: bind.A, B4: bind.B, C: bind.C, bias: bind.bias }, params, overrides: o, grid,
+  });
+}
+
+/**
  * Matrix product with PyTorch's torch.matmul semantics: 1-D operands are treated as a row/column
  * vector, leading dimensions broadcast. `transA`/`transB` use the stored transpose without a copy.
  */
@@ -223,11 +332,18 @@ const ACT_CODES = opCodes<LinearActivation>('matmul.wgsl', 'ACT', ['none', 'relu
 export interface LinearOptions {
   /** Applied to x·Wᵀ + b inside the same kernel (default 'none'). */
   activation?: LinearActivation;
-  /** Kernel: 'auto' (default: reg on a software adapter, tiled otherwise), 'tiled' or 'reg'. */
+  /**
+   * Kernel: 'auto' (default: reg on a software adapter, tiled otherwise), 'tiled', 'reg', or one of the
+   * tile* / 'subgroup' versions of matmul (all carry the fused epilogue; a tile…v4 version needs the
+   * in-features to be a multiple of 4, else it runs its scalar-load form, as in matmul).
+   */
   version?: LinearVersion;
 }
 
-export type LinearVersion = 'auto' | 'tiled' | 'reg';
+export type LinearVersion = 'auto' | 'tiled' | 'reg' | TileVersion | 'subgroup';
+/** linear's versions besides 'auto': the matmul kernels with the fused epilogue. */
+export const LINEAR_VERSIONS: readonly Exclude<LinearVersion, 'auto'>[] =
+  ['tiled', 'reg', ...(Object.keys(TILE_VERSIONS) as TileVersion[]), 'subgroup'];
 
 interface LinearAttrs {
   activation: LinearActivation;
@@ -241,7 +357,7 @@ function linearDims(x: Meta, w: Meta) {
 
 export const linearOp = defineOp<LinearAttrs>({
   name: 'linear',
-  kernels: [matmulKernels.tiled, matmulKernels.reg],
+  kernels: [matmulKernels.tiled, matmulKernels.reg, matmulKernels.tile, matmulKernels.tileVec4, matmulKernels.tileDb, matmulKernels.subgroup],
   infer: ([x, w, b], { hasBias }) => {
     for (const [t, n] of [[x, 'x'], [w, 'weight'], [b, 'bias']] as const) {
       if (t && t.dtype !== 'f32') throw sgError(`linear: ${n} must be f32, got ${fmtShape(t.shape)} ${t.dtype}`, ShapeError);
@@ -271,11 +387,16 @@ export const linearOp = defineOp<LinearAttrs>({
     const overrides: Record<string, number> = {};
     if (attrs.hasBias) overrides.HAS_BIAS = 1;
     if (attrs.activation !== 'none') overrides.ACT = ACT_CODES[attrs.activation];
+    const bind = { A: inputs[0], B: inputs[1], C: outputs[0], bias: attrs.hasBias ? inputs[2] : inputs[0] };
+    const v = attrs.version === 'auto' ? 'auto' : pickVersion({ transA: false, transB: true, version: attrs.version }, { M, N, K, batch: 1 });
+    if (v !== 'auto' && (isTile(v) || v === 'subgroup')) {
+      dispatchRegisterTiled(ctx, v, bind, params, overrides, { transA: false, transB: true }, 1);
+      return;
+    }
     const reg = attrs.version === 'reg' || (attrs.version === 'auto' && softwareRules());
     if (reg) overrides.TRANS_B = 1;
     ctx.dispatch(reg ? matmulKernels.reg : matmulKernels.tiled, {
-      bind: { A: inputs[0], B: inputs[1], C: outputs[0], bias: attrs.hasBias ? inputs[2] : inputs[0] },
-      params, overrides, grid: [Math.ceil(N / 64), Math.ceil(M / 64), 1],
+      bind, params, overrides, grid: [Math.ceil(N / 64), Math.ceil(M / 64), 1],
     });
   },
   // y = act(z), z = x·Wᵀ + b. dz = dy·act'(z), written from y: relu' = [y > 0], σ' = y(1 - y),
@@ -321,7 +442,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   }
   if (x.rank === 0) throw sgError(`linear: x must have at least 1 dimension, got ${x.describe()}`, ShapeError);
   const version = options.version ?? 'auto';
-  if (!['auto', 'tiled', 'reg'].includes(version)) throw sgError(`linear: unknown version '${version}' (auto, tiled, reg)`);
+  if (version !== 'auto' && !LINEAR_VERSIONS.includes(version)) throw sgError(`linear: unknown version '${version}' (auto, ${LINEAR_VERSIONS.join(', ')})`);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return apply1(linearOp, inputs, { activation, hasBias: !!bias, version });
 }
