@@ -13,6 +13,13 @@ export interface Impl {
   dispose?(): void;
   /** GPU time per run from timestamp queries (shadergrad), measured after the wall-clock runs. */
   gpuMs?(): Promise<number | undefined>;
+  /**
+   * Host time of one more step (bench/rows-host.ts): the milliseconds of JavaScript that encode and
+   * submit it, the GPU's work excluded; resolves after the GPU finished the step (not timed).
+   */
+  hostStep?(): Promise<number>;
+  /** shadergrad's compiled plan of this implementation (compiled on first use), for its step figures. */
+  plan?(): Promise<import('../src/index.js').Plan>;
 }
 
 export interface Row {

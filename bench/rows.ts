@@ -85,14 +85,23 @@ export function oursPlan(label: string, build: () => Tensor | Tensor[], eager: (
   };
 }
 
-/** Wait for TensorFlow.js's WebGPU work: it keeps a compute pass open between ops, so close it and submit first. */
-function tfSync(tf: Tf): () => Promise<void> {
-  const backend = tf.backend() as unknown as { commandEncoder: unknown; endComputePassEncoder(): void; submitQueue(): void; device: GPUDevice };
-  return async () => {
+/** Submit what TensorFlow.js's WebGPU backend has encoded: it keeps a compute pass open between ops, so close it and submit. */
+function tfSubmit(tf: Tf): () => void {
+  const backend = tf.backend() as unknown as { commandEncoder: unknown; endComputePassEncoder(): void; submitQueue(): void };
+  return () => {
     if (backend.commandEncoder) {
       backend.endComputePassEncoder();
       backend.submitQueue();
     }
+  };
+}
+
+/** Wait for TensorFlow.js's WebGPU work (submitted first, see tfSubmit). */
+function tfSync(tf: Tf): () => Promise<void> {
+  const submit = tfSubmit(tf);
+  const backend = tf.backend() as unknown as { device: GPUDevice };
+  return async () => {
+    submit();
     await backend.device.queue.onSubmittedWorkDone();
   };
 }
@@ -305,6 +314,15 @@ export function oursTrainImpl(label: string, make: () => Promise<{ params: Tenso
       plan.run();
       await waitGpu();
     },
+    async hostStep() {
+      plan ??= await build(2 ** 30);
+      const t0 = performance.now();
+      plan.run();
+      const dt = performance.now() - t0;
+      await waitGpu();
+      return dt;
+    },
+    plan: async () => (plan ??= await build(2 ** 30)),
     async output() { // the loss of a first step on fresh weights
       const p = await build(1);
       p.run();
@@ -328,6 +346,7 @@ export function tfStateful<S>(tf: Tf, label: string, o: {
   drop: (s: S) => void;
 }): Impl {
   const sync = tfSync(tf);
+  const submit = tfSubmit(tf);
   let state: S | undefined;
   return {
     label, lib: 'tfjs',
@@ -336,6 +355,16 @@ export function tfStateful<S>(tf: Tf, label: string, o: {
       const out = o.step(state);
       await sync();
       out?.dispose();
+    },
+    async hostStep() { // the step's JavaScript and the submit of what it encoded; no read-back
+      state ??= await o.fresh();
+      const t0 = performance.now();
+      const out = o.step(state);
+      submit();
+      const dt = performance.now() - t0;
+      await sync();
+      out?.dispose();
+      return dt;
     },
     async output() {
       const s = await o.fresh();
@@ -399,6 +428,19 @@ export function jaxTrainImpl(jax: Jax, label: string, init: ParamInit[], loss: (
       state = next;
       await jax.blockUntilReady([l, next.params, next.m, next.v]);
       l.dispose();
+    },
+    async hostStep() {
+      // jax-js is lazy: the jitted call records its kernels and they are submitted when a result is
+      // asked for; gpuBufferSync() submits them synchronously, so the timed span holds all its JS.
+      state ??= fresh();
+      const t0 = performance.now();
+      const [l, next] = step(state, x.ref, y.ref);
+      for (const a of [l, ...next.params, ...next.m, ...next.v, next.t]) a.ref.gpuBufferSync();
+      const dt = performance.now() - t0;
+      state = next;
+      await jax.blockUntilReady([l, next.params, next.m, next.v]);
+      l.dispose();
+      return dt;
     },
     async output() {
       const [l, next] = step(fresh(), x.ref, y.ref);

@@ -1,7 +1,8 @@
 // npm run bench — shadergrad's kernels and training steps side by side with TensorFlow.js (WebGPU)
 // and jax-js (WebGPU), in one process on one adapter. Prints a table and writes JSON.
-//   --only matmul,conv,norm,attention,optim,train,transformer,attention-memory   groups to run (default all;
-//                          attention-memory is a table of peak bytes, not a timed row)
+//   --only matmul,conv,norm,attention,optim,train,transformer,attention-memory,host,figures   groups to run
+//                          (default all; attention-memory is a table of peak bytes, host the JS time per
+//                          training step against the peers', figures the step figures: bench/rows-host.ts)
 //   --sizes 256,512,1024   matmul sizes (default: up to 1024 on a software adapter, 4096 on a GPU)
 //   --reps N               timed repetitions (default 7)
 //   --budget S             stop repeating an implementation after S seconds, 2 runs at least (default 20)
@@ -14,6 +15,7 @@ import * as sg from '../src/index.js';
 import { formatMarkdown, formatResults, measure } from './harness.js';
 import { loadPeers, shareNodeGpu } from './peers.js';
 import { benchReports, benchRows, GROUPS, REPORTS, type Scale } from './rows-ops.js';
+import { formatFigures, formatHost, HOST_REPORTS, hostOverhead, stepFiguresReport } from './rows-host.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,7 +24,7 @@ function arg(name: string, def: string): string {
 
 const reps = Number(arg('reps', '7'));
 const out = arg('out', 'bench/results/latest.json');
-const choices: readonly string[] = [...GROUPS, ...REPORTS];
+const choices: readonly string[] = [...GROUPS, ...REPORTS, ...HOST_REPORTS];
 const only = arg('only', choices.join(',')).split(',');
 const unknown = only.filter((g) => !choices.includes(g));
 if (unknown.length) {
@@ -48,6 +50,14 @@ if (rows.length) {
   if (process.argv.includes('--markdown')) console.log(`\n${formatMarkdown(results, rows)}`);
 }
 const reports = await benchReports(only, scale);
+if (only.includes('host')) {
+  const data = await hostOverhead(peers, scale, { log: (l) => console.log(l) });
+  reports.push({ name: 'host', markdown: formatHost(data), data });
+}
+if (only.includes('figures')) {
+  const data = await stepFiguresReport(scale);
+  reports.push({ name: 'figures', markdown: formatFigures(data), data });
+}
 for (const r of reports) console.log(`\n${r.name}:\n${r.markdown}`);
 mkdirSync(dirname(out), { recursive: true });
 const extra = Object.fromEntries(reports.map((r) => [r.name, r.data]));

@@ -21,7 +21,7 @@ import { checkOptions, keysOf } from '../util/options.js';
 import { arenaOf, packArena } from './arena.js';
 import { optimizerStateFor, type Hyper, type PlanOptimizer } from './optimizer-state.js';
 import { Plan } from './plan.js';
-import type { DebugValue } from './plan-views.js';
+import { idealStep, type DebugValue } from './plan-views.js';
 import { recordStep } from './record.js';
 import { bufferAt, placeValues, scheduleStep, type Placement } from './schedule.js';
 import { placeholders, traceStep, type InputSpec, type StepOutputs } from './trace.js';
@@ -110,6 +110,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     afterPassCopies,
     written: [...(traced.update ? params : []), ...traced.stateUpdates.map(([t]) => t)],
     accumulation,
+    ideal: idealStep(traced, params, stateArenas.length),
   });
 }
 

@@ -1,14 +1,18 @@
-// Views of a plan for a learner: explain() rows as a table, the profiler (GPU time per dispatch,
-// per kernel), the profile as a Chrome trace, and the debug-mode search for the first op producing
-// NaN/Inf. Functions over a plan's rows, dispatches and values; src/graph/plan.ts exposes them as
-// plan.explainTable(), plan.profile(), plan.traceEvents() and plan.checkFinite().
+// Views of a plan for a learner: explain() rows as a table, the step figures (dispatches, bytes
+// moved and FLOPs per step against what the model needs at least), the profiler (GPU time per
+// dispatch, per kernel), the profile as a Chrome trace, and the debug-mode search for the first op
+// producing NaN/Inf. Functions over a plan's rows, dispatches and values; src/graph/plan.ts exposes
+// them as plan.explainTable(), plan.figures(), plan.profile(), plan.traceEvents() and plan.checkFinite().
 
 import { gpu } from '../gpu/device.js';
 import { encodeDispatches, type Prepared, type RecordedDispatch } from '../runtime/executor.js';
 import { submitInOrder } from '../runtime/queue.js';
 import { noteSubmit, type Storage } from '../memory/pool.js';
-import { fmtShape } from '../util/shape.js';
-import type { Node } from '../tensor/tensor.js';
+import { bytesOf, fmtShape } from '../util/shape.js';
+import { pendingNodes, type Node, type Tensor } from '../tensor/tensor.js';
+import { opOf } from '../ops/op.js';
+import { rootOf } from './schedule.js';
+import type { TracedStep } from './trace.js';
 
 /** One row of plan.explain(): a dispatch and where it came from. */
 export interface ExplainRow {
@@ -29,6 +33,8 @@ export interface ExplainRow {
   bytes: number;
   /** GPU (or wall-clock) milliseconds once profiled. */
   ms?: number;
+  /** With compile's `tune`: the version chosen for this dispatch's op (and the fixed rule's, where it differs). */
+  tuned?: string;
 }
 
 /** The memory plan in numbers: planned slots for intermediates, and what is fixed. */
@@ -155,6 +161,117 @@ export function textTable(head: string[], rows: string[][]): string {
   return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)].join('\n');
 }
 
+// ---- step figures ------------------------------------------------------------------------------------
+
+/**
+ * What one step of the model needs at least, from its traced graph (before fusion): the bytes an
+ * ideal step must touch and the FLOPs of its contractions. The definition (README, "Step figures"):
+ *   parameters     read once (forward) and written once (the update)        2 × 4P
+ *   gradients      written once (backward) and read once (the optimizer)    2 × 4P
+ *   optimizer      each state arena read once and written once              2 × 4P per state
+ *   inputs         every non-parameter leaf the forward reads, read once    (the batch, constants)
+ *   activations    forward values the backward reads, written once and read once
+ *   state updates  state the step overwrites (running statistics), read and written once
+ *   FLOPs          3 × the forward's matmul / linear / conv2d / attention FLOPs (forward + the two
+ *                  backward products), from the ops' cost models
+ * It is a target a well-fused step can reach, not a strict lower bound: a kernel fusing the
+ * optimizer into the backward would skip the gradients' round trip.
+ */
+export interface IdealStep {
+  bytes: number;
+  flops: number;
+  parts: { parameters: number; gradients: number; optimizerState: number; inputs: number; activations: number; stateUpdates: number };
+}
+
+/** The ops whose FLOPs make IdealStep.flops. */
+const CONTRACTIONS = new Set(['matmul', 'linear', 'conv2d', 'attention']);
+
+/**
+ * The ideal step of a traced graph over `params` (their elements, not the arena's alignment
+ * padding), with `stateCount` optimizer state arenas (0 without an optimizer).
+ */
+export function idealStep(traced: TracedStep, params: Tensor[], stateCount: number): IdealStep {
+  const paramCount = params.reduce((n, p) => n + p.size, 0);
+  const stateValues = traced.stateUpdates.map(([, v]) => v);
+  const forward = pendingNodes([...traced.outputs, ...stateValues]);
+  const forwardSet = new Set(forward);
+  const backward = pendingNodes(traced.grads).filter((n) => !forwardSet.has(n));
+  const paramStorages = new Set(params.map((p) => p.storage));
+  const isParam = (t: Tensor) => params.includes(t) || (t.storage !== null && paramStorages.has(t.storage));
+  let flops = 0;
+  const leaves = new Set<Tensor>();
+  for (const n of forward) {
+    if (CONTRACTIONS.has(n.op.name)) {
+      flops += opOf(n.op).cost(n.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), n.outputs, n.attrs).flops;
+    }
+    for (const t of n.inputs) {
+      const r = rootOf(t);
+      if (!forwardSet.has(r.node) && !isParam(r)) leaves.add(r);
+    }
+  }
+  const saved = new Set<Tensor>();
+  for (const n of backward) {
+    for (const t of n.inputs) {
+      const r = rootOf(t);
+      if (forwardSet.has(r.node) && !r.node.op.alias) saved.add(r);
+    }
+  }
+  const sum = (ts: Iterable<Tensor>) => [...ts].reduce((a, t) => a + bytesOf(t), 0);
+  // Leaves sharing one buffer (slices of one storage) are read once.
+  const inputs = sum(new Map([...leaves].map((t) => [t.storage ?? t, t])).values());
+  const trained = traced.grads.length > 0 ? 4 * paramCount : 0;
+  const update = traced.update ? 2 : 1; // read (and written back by an update)
+  const parts = {
+    parameters: update * 4 * paramCount,
+    gradients: update * trained,
+    optimizerState: traced.update ? 2 * 4 * paramCount * stateCount : 0,
+    inputs,
+    activations: 2 * sum(saved),
+    stateUpdates: 2 * traced.stateUpdates.reduce((a, [t]) => a + bytesOf(t), 0),
+  };
+  const bytes = Object.values(parts).reduce((a, b) => a + b, 0);
+  return { bytes, flops: 3 * flops, parts };
+}
+
+/** One step of a plan in hardware-independent numbers, beside the ideal step (plan.figures()). */
+export interface StepFigures {
+  /** Compute dispatches in the step's one compute pass. */
+  dispatches: number;
+  /** Copy commands after the pass (the optimizer's results, state updates). */
+  copies: number;
+  submits: 1;
+  /** Bytes the dispatches and copies move, from each op's cost model (its inputs read once, its outputs written once). */
+  bytes: number;
+  /** FLOPs of every dispatch, from the cost models. */
+  flops: number;
+  /** Bytes uploaded from the host each step: the inputs, and the optimizer's uniforms (hyper-parameters). */
+  uploadBytes: number;
+  ideal: IdealStep;
+}
+
+export function stepFigures(rows: Omit<ExplainRow, 'ms'>[], dispatches: number, uploadBytes: number, ideal: IdealStep): StepFigures {
+  let bytes = 0;
+  let flops = 0;
+  for (const r of rows) {
+    bytes += r.bytes;
+    flops += r.flops;
+  }
+  return { dispatches, copies: rows.length - dispatches, submits: 1, bytes, flops, uploadBytes, ideal };
+}
+
+const times = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+
+/** The figures as the lines under explainTable(). */
+export function formatFigures(f: StepFigures): string {
+  const p = f.ideal.parts;
+  return [
+    `step figures: ${f.dispatches} dispatches + ${f.copies} copies in 1 submit; ${fmtCount(f.uploadBytes)}B uploaded per step`,
+    `  FLOPs ${fmtCount(f.flops)} vs ideal ${fmtCount(f.ideal.flops)} (${times(f.flops, f.ideal.flops)}; ideal = 3 × the forward's matmul/conv/attention FLOPs)`,
+    `  bytes moved ${fmtCount(f.bytes)}B vs ideal ${fmtCount(f.ideal.bytes)}B (${times(f.bytes, f.ideal.bytes)}; ideal = parameters ${fmtCount(p.parameters)}B + gradients ${fmtCount(p.gradients)}B` +
+      ` + optimizer state ${fmtCount(p.optimizerState)}B + inputs ${fmtCount(p.inputs)}B + saved activations ${fmtCount(p.activations)}B + state updates ${fmtCount(p.stateUpdates)}B)`,
+  ].join('\n');
+}
+
 /** explain() rows and the memory plan as a printable table. */
 export function formatExplain(rows: ExplainRow[], memory: MemoryStats, source?: string): string {
   const head = ['#', 'op', 'kernel (file:entry)', 'grid × workgroup', 'in → out', 'reads → writes', 'FLOPs', 'bytes', source ? `ms (${source})` : 'ms'];
@@ -169,7 +286,7 @@ export function formatExplain(rows: ExplainRow[], memory: MemoryStats, source?: 
   return `${textTable(head, body)}\n${mem}`;
 }
 
-function fmtCount(n: number): string {
+export function fmtCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;

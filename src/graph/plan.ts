@@ -4,9 +4,9 @@
 // copied into a ring of staging buffers and mapped without waiting. flush() waits for all of it.
 // In steady state a step creates no buffers, pipelines or bind groups and never waits on the GPU.
 
-import { gpu, throwPendingError } from '../gpu/device.js';
+import { deviceGeneration, gpu, throwPendingError } from '../gpu/device.js';
 import { checkIndexErrors, ERROR_BYTES, errorBuffer, throwIndexErrors } from '../runtime/device-errors.js';
-import { encodeDispatches, lostOr, type Prepared, type RecordedDispatch } from '../runtime/executor.js';
+import { dispatchList, encodeList, lostOr, type DispatchList, type Prepared, type RecordedDispatch } from '../runtime/executor.js';
 import { queueBusy, submitInOrder } from '../runtime/queue.js';
 import { count } from '../gpu/stats.js';
 import { acquireBuffer, noteSubmit, READBACK_USAGE, releaseBuffer, type Storage } from '../memory/pool.js';
@@ -14,9 +14,10 @@ import { fmtShape, type DType } from '../util/shape.js';
 import { checkUsable, realiseReadersOf, Tensor } from '../tensor/tensor.js';
 import { optimizerStateOf, type Hyper, type PlanOptimizer } from './optimizer-state.js';
 import {
-  firstNonFinite, formatExplain, profileReport, timeDispatches, traceEventsOf, type DebugValue, type ExplainRow, type MemoryStats, type ProfileReport, type Timings,
+  firstNonFinite, formatExplain, formatFigures, profileReport, stepFigures, timeDispatches, traceEventsOf, type DebugValue, type ExplainRow, type IdealStep,
+  type MemoryStats, type ProfileReport, type StepFigures, type Timings,
 } from './plan-views.js';
-import { rewriteHyperUniforms, type Accumulation, type AfterPassCopy, type DynamicDispatch } from './record.js';
+import { hyperRewriter, type Accumulation, type AfterPassCopy, type DynamicDispatch } from './record.js';
 import { ShadergradError, sgError, ShapeError } from '../util/errors.js';
 
 export interface StepRecord {
@@ -56,6 +57,8 @@ export interface PlanParts {
   written: Tensor[];
   /** Gradient accumulation: the optimizer steps on every k-th run (src/graph/record.ts). */
   accumulation?: Accumulation;
+  /** What the model's step needs at least (plan.figures()). */
+  ideal?: IdealStep;
 }
 
 export class NonFiniteError extends ShadergradError {
@@ -90,6 +93,16 @@ export class Plan {
   private readonly errorFlags: GPUBuffer | null;
   /** The newest step whose index-error flags were read. */
   private flagsReadAt = 0;
+  /** The device generation the plan was compiled on (its buffers die with that device). */
+  private readonly generation = deviceGeneration();
+  /** The dispatches in flat arrays for the encode loop. */
+  private readonly list: DispatchList;
+  /** Rewrites the optimizer's uniforms from each step's hyper-parameters. */
+  private readonly hyper?: ReturnType<typeof hyperRewriter>;
+  private readonly encoderDescriptor: GPUCommandEncoderDescriptor;
+  /** Shared by steps submitted at once (a deferred step gets its own arrays). */
+  private readonly noCopies: [Storage, Tensor][] = [];
+  private readonly noWrites: [Tensor, Float32Array | Int32Array][] = [];
 
   constructor(parts: PlanParts) {
     this.parts = parts;
@@ -107,6 +120,9 @@ export class Plan {
       : [];
     parts.owned.push(...this.freeRing);
     this.ringCreated = this.freeRing.length;
+    this.list = dispatchList(parts.dispatches, parts.prepared);
+    if (parts.hyper && parts.dynamic.length && parts.prepared.uniform) this.hyper = hyperRewriter(parts.dynamic, parts.dispatches, parts.prepared);
+    this.encoderDescriptor = { label: this.label };
   }
 
   /** Number of dispatches in one step. */
@@ -127,36 +143,43 @@ export class Plan {
     }
     throwPendingError();
     gpu();
-    if (this.parts.keep.some((s) => !s.live)) {
+    if (this.generation !== deviceGeneration()) {
       throw sgError(`plan '${this.label}' was compiled on a GPU device that was lost or disposed; compile it again after sg.init()`);
     }
-    if (inputs.length !== this.inputs.length) {
-      throw sgError(`plan '${this.label}' takes ${this.inputs.length} inputs, got ${inputs.length}`);
+    const n = this.inputs.length;
+    if (inputs.length !== n) {
+      throw sgError(`plan '${this.label}' takes ${n} inputs, got ${inputs.length}`);
     }
     // Submitted in program order (src/runtime/queue.ts): at once when nothing earlier waits, else after
     // it, with the input values copied now so the caller may reuse its arrays.
     const deferred = queueBusy();
-    const copies: [Storage, Tensor][] = [];
-    const writes: [Tensor, Float32Array | Int32Array][] = [];
-    inputs.forEach((v, i) => {
-      const ph = this.inputs[i];
-      const name = ph.name ?? `input ${i}`;
-      if (v instanceof Tensor) {
-        if (v.size !== ph.size || v.dtype !== ph.dtype) {
-          throw sgError(`plan '${this.label}': ${name} expects ${fmtShape(ph.shape)} ${ph.dtype}, got ${v.describe()}`, ShapeError);
+    let copies = this.noCopies;
+    let writes = this.noWrites;
+    if (n > 0) {
+      copies = deferred ? [] : this.noCopies;
+      writes = deferred ? [] : this.noWrites;
+      copies.length = 0;
+      writes.length = 0;
+      for (let i = 0; i < n; i++) {
+        const v = inputs[i];
+        const ph = this.inputs[i];
+        if (v instanceof Tensor) {
+          if (v.size !== ph.size || v.dtype !== ph.dtype) {
+            throw sgError(`plan '${this.label}': ${this.inputName(i)} expects ${fmtShape(ph.shape)} ${ph.dtype}, got ${v.describe()}`, ShapeError);
+          }
+          checkUsable(v, `plan '${this.label}' ${this.inputName(i)}`);
+          if (!v.storage) throw sgError(`plan '${this.label}': ${v.describe()} is not realised; await sg.realise(t) first`);
+          copies.push([v.storage, ph]);
+          continue;
         }
-        checkUsable(v, `plan '${this.label}' ${name}`);
-        if (!v.storage) throw sgError(`plan '${this.label}': ${v.describe()} is not realised; await sg.realise(t) first`);
-        copies.push([v.storage, ph]);
-        return;
+        if (v.length !== ph.size) {
+          throw sgError(`plan '${this.label}': ${this.inputName(i)} expects ${ph.size} values (${fmtShape(ph.shape)}), got ${v.length}`, ShapeError);
+        }
+        let arr = ph.dtype === 'i32' ? (v instanceof Int32Array ? v : Int32Array.from(v)) : (v instanceof Float32Array ? v : Float32Array.from(v));
+        if (deferred && arr === v) arr = arr.slice();
+        writes.push([ph, arr]);
       }
-      if (v.length !== ph.size) {
-        throw sgError(`plan '${this.label}': ${name} expects ${ph.size} values (${fmtShape(ph.shape)}), got ${v.length}`, ShapeError);
-      }
-      let arr = ph.dtype === 'i32' ? (v instanceof Int32Array ? v : Int32Array.from(v)) : (v instanceof Float32Array ? v : Float32Array.from(v));
-      if (deferred && arr === v) arr = arr.slice();
-      writes.push([ph, arr]);
-    });
+    }
     const step = ++this.step;
     let hyper: Hyper | undefined;
     const { optimizer, accumulation } = this.parts;
@@ -170,17 +193,24 @@ export class Plan {
     }
     // Ops recorded earlier that read what this step overwrites run first (program order).
     realiseReadersOf(this.parts.written);
-    for (const [s] of copies) s.retain(); // an input tensor disposed before a deferred submit keeps its values
+    if (!deferred && n > 0 && queueBusy()) {
+      // Those realisations wait in the queue, so this step will too: it must own its arrays.
+      copies = [...copies];
+      writes = writes.map(([ph, a]) => [ph, a.slice()]);
+    }
+    for (let i = 0; i < copies.length; i++) copies[i][0].retain(); // an input tensor disposed before a deferred submit keeps its values
     const { submission, result } = submitInOrder(() => {
       try {
         this.submitStep(step, writes, copies, hyper, update);
       } finally {
-        for (const [s] of copies) s.release();
+        for (let i = 0; i < copies.length; i++) copies[i][0].release();
       }
     });
-    result.catch(() => undefined);
     if (submission.done) {
-      if (submission.error) throw submission.error;
+      if (submission.error) {
+        result.catch(() => undefined);
+        throw submission.error;
+      }
     } else {
       const p = result.catch((e) => {
         this.deferredError ??= e;
@@ -189,35 +219,41 @@ export class Plan {
     }
   }
 
+  private inputName(i: number): string {
+    return this.inputs[i].name ?? `input ${i}`;
+  }
+
   /** Write the inputs, encode the step, submit (at this step's turn in the queue). */
   private submitStep(step: number, writes: [Tensor, Float32Array | Int32Array][], copies: [Storage, Tensor][], hyper: Hyper | undefined, update = true): void {
     const { device } = gpu();
-    const { prepared, outputRefs } = this.parts;
+    const { outputRefs } = this.parts;
     if (this.disposed) throw sgError(`plan '${this.label}' was disposed before step ${step} was submitted`);
-    for (const [ph, arr] of writes) {
+    for (let i = 0; i < writes.length; i++) {
+      const [ph, arr] = writes[i];
       device.queue.writeBuffer(ph.storage!.buffer, ph.storage!.offset, arr.buffer, arr.byteOffset, arr.byteLength);
       count('bytesWritten', arr.byteLength);
     }
-    if (hyper) {
+    if (hyper && this.hyper) {
       Object.assign(this.parts.hyper!, hyper);
-      rewriteHyperUniforms(this.parts.hyper!, this.parts.dynamic, this.dispatches, prepared);
+      this.hyper.apply(this.parts.hyper!);
     }
-    const encoder = device.createCommandEncoder({ label: this.label });
-    for (const [src, ph] of copies) {
+    const encoder = device.createCommandEncoder(this.encoderDescriptor);
+    for (let i = 0; i < copies.length; i++) {
+      const [src, ph] = copies[i];
       encoder.copyBufferToBuffer(src.buffer, src.offset, ph.storage!.buffer, ph.storage!.offset, ph.size * 4);
     }
     const acc = this.parts.accumulation;
     if (acc && !update) {
       // A micro-step: forward, backward and acc + grads only; then acc ← the sum.
-      const n = acc.microDispatches;
-      encodeDispatches(encoder, this.dispatches.slice(0, n),
-        { ...prepared, pipelines: prepared.pipelines.slice(0, n), bindGroups: prepared.bindGroups.slice(0, n) });
+      encodeList(encoder, this.list, acc.microDispatches);
       encoder.copyBufferToBuffer(acc.sum, 0, acc.acc.buffer, acc.acc.offset, acc.acc.byteLength);
     } else {
-      encodeDispatches(encoder, this.dispatches, prepared);
+      encodeList(encoder, this.list);
       if (acc) encoder.clearBuffer(acc.acc.buffer, acc.acc.offset, acc.acc.byteLength);
     }
-    for (const c of this.parts.afterPassCopies) {
+    const after = this.parts.afterPassCopies;
+    for (let i = 0; i < after.length; i++) {
+      const c = after[i];
       if (c.optimizer && !update) continue;
       encoder.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, c.bytes);
     }
@@ -333,9 +369,22 @@ export class Plan {
     return this.rows.map((r, i) => ({ ...r, ms: this.timings?.ms[i] }));
   }
 
-  /** explain() as a printable table. */
+  /** explain() as a printable table, then the step figures. */
   explainTable(): string {
-    return formatExplain(this.explain(), this.memory, this.timings?.source);
+    const table = formatExplain(this.explain(), this.memory, this.timings?.source);
+    return this.parts.ideal ? `${table}\n${formatFigures(this.figures())}` : table;
+  }
+
+  /**
+   * One step in hardware-independent numbers: dispatches, copies, bytes moved and FLOPs (from the
+   * ops' cost models) and bytes uploaded, beside the ideal step the model needs (IdealStep in
+   * src/graph/plan-views.ts says what that counts).
+   */
+  figures(): StepFigures {
+    const { ideal, dynamic, prepared } = this.parts;
+    if (!ideal) throw sgError(`plan '${this.label}' carries no step figures`);
+    const inputBytes = this.inputs.reduce((n, t) => n + t.size * 4, 0);
+    return stepFigures(this.rows, this.dispatches.length, inputBytes + this.uniformUploadBytes(), ideal);
   }
 
   /**
@@ -352,6 +401,11 @@ export class Plan {
   traceEvents(): { traceEvents: object[]; displayTimeUnit: string } {
     if (!this.timings) throw sgError(`plan '${this.label}': call await plan.profile() before traceEvents()`);
     return traceEventsOf(this.label, this.explain(), this.timings.source);
+  }
+
+  /** Bytes of uniform values uploaded per step: the optimizer's, rewritten from the hyper-parameters. */
+  private uniformUploadBytes(): number {
+    return this.hyper?.bytes ?? 0;
   }
 
   /** Give every buffer the plan owns back to the pool. */

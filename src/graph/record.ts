@@ -8,7 +8,7 @@
 
 import { gpu } from '../gpu/device.js';
 import { Recorder, prepare, type Prepared, type RecordedCommand, type RecordedDispatch } from '../runtime/executor.js';
-import { packParams, wgslConsts, type KernelDef } from '../gpu/kernels.js';
+import { packParams, paramLayout, wgslConsts, type KernelDef } from '../gpu/kernels.js';
 import { count } from '../gpu/stats.js';
 import { Storage } from '../memory/pool.js';
 import { BINARY_CODES, binaryKernel, COPY_CODE, UNARY_CODES, unaryKernel } from '../ops/elementwise.js';
@@ -209,26 +209,55 @@ function copyRow(index: number, what: string, from: string, to: string, n: numbe
  * uniform buffer. No pipeline, bind group or buffer is created.
  */
 export function rewriteHyperUniforms(hyper: Hyper, dynamic: DynamicDispatch[], dispatches: RecordedDispatch[], prepared: Prepared): void {
+  hyperRewriter(dynamic, dispatches, prepared).apply(hyper);
+}
+
+/**
+ * rewriteHyperUniforms for one plan, with everything that does not change between steps worked out
+ * once: each dynamic node's numeric attributes (and the `<key>@<g>` names of a parameter group),
+ * each dispatch's place among its node's dispatches, and the byte range of the uniform buffer they
+ * occupy — the only range uploaded each step.
+ */
+export function hyperRewriter(dynamic: DynamicDispatch[], dispatches: RecordedDispatch[], prepared: Prepared): { apply: (hyper: Hyper) => void; bytes: number } {
   const view = new DataView(prepared.uniformData);
-  for (const { node } of dynamic) {
+  const nodes = [...new Set(dynamic.map((d) => d.node))].map((node) => {
     const attrs = node.attrs as Record<string, unknown>;
     // A parameter group's update (attrs.hyperGroup = g > 0) takes `<key>@<g>` where the optimizer gives one.
     const g = typeof attrs.hyperGroup === 'number' ? attrs.hyperGroup : 0;
-    for (const k of Object.keys(attrs)) {
-      if (typeof attrs[k] !== 'number') continue;
-      const v = g > 0 && `${k}@${g}` in hyper ? hyper[`${k}@${g}`] : hyper[k];
-      if (v !== undefined) attrs[k] = v;
-    }
-  }
-  for (const { index, node } of dynamic) {
-    const d = dispatches[index];
+    const keys = Object.keys(attrs).filter((k) => typeof attrs[k] === 'number').map((k) => [k, g > 0 ? `${k}@${g}` : undefined] as const);
+    return { attrs, keys };
+  });
+  const slots = dynamic.map(({ index, node }) => {
     let first = index;
     while (first > 0 && dispatches[first - 1].nodeId === node.id) first--;
-    const params = uniformValuesOf(node, d, index - first);
-    if (params) packParams(d.kernel, params, view, prepared.uniformOffsets[index]);
+    return { node, d: dispatches[index], nth: index - first, offset: prepared.uniformOffsets[index] };
+  });
+  const align = gpu().device.limits.minUniformBufferOffsetAlignment;
+  let lo = Infinity;
+  let hi = 0;
+  for (const s of slots) {
+    if (s.offset < 0 || !s.d.kernel.params) continue;
+    lo = Math.min(lo, s.offset);
+    hi = Math.max(hi, s.offset + Math.ceil(paramLayout(s.d.kernel.params).size / align) * align);
   }
-  gpu().device.queue.writeBuffer(prepared.uniform!, 0, prepared.uniformData);
-  count('bytesWritten', prepared.uniformData.byteLength);
+  hi = Math.min(hi, prepared.uniformData.byteLength);
+  const apply = (hyper: Hyper) => {
+    for (const { attrs, keys } of nodes) {
+      for (const [k, grouped] of keys) {
+        const v = grouped !== undefined && grouped in hyper ? hyper[grouped] : hyper[k];
+        if (v !== undefined) attrs[k] = v;
+      }
+    }
+    for (const { node, d, nth, offset } of slots) {
+      const params = uniformValuesOf(node, d, nth);
+      if (params) packParams(d.kernel, params, view, offset);
+    }
+    if (hi > lo) {
+      gpu().device.queue.writeBuffer(prepared.uniform!, lo, prepared.uniformData, lo, hi - lo);
+      count('bytesWritten', hi - lo);
+    }
+  };
+  return { apply, bytes: hi > lo ? hi - lo : 0 };
 }
 
 /**

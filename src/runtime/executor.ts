@@ -170,6 +170,44 @@ export async function prepare(commands: RecordedCommand[]): Promise<{ dispatches
   return { dispatches, prepared: { pipelines, bindGroups, uniform, uniformData, uniformOffsets: offsets } };
 }
 
+/**
+ * A prepared dispatch list in flat arrays, for encoding the same dispatches step after step (a
+ * compiled plan): pipelines and bind groups by index, the grids as x, y, z triples.
+ */
+export interface DispatchList {
+  pipelines: GPUComputePipeline[];
+  bindGroups: GPUBindGroup[];
+  grids: Uint32Array;
+}
+
+export function dispatchList(dispatches: RecordedDispatch[], prepared: Prepared): DispatchList {
+  const grids = new Uint32Array(3 * dispatches.length);
+  dispatches.forEach((d, i) => grids.set(d.grid, 3 * i));
+  return { pipelines: prepared.pipelines.map((p) => p!), bindGroups: prepared.bindGroups.map((b) => b!), grids };
+}
+
+/**
+ * Encode the first `n` dispatches of `list` into one compute pass: the hot loop of plan.run(). No
+ * allocation, and setPipeline only where the pipeline changes.
+ */
+export function encodeList(encoder: GPUCommandEncoder, list: DispatchList, n = list.pipelines.length): void {
+  if (n === 0) return;
+  const { pipelines, bindGroups, grids } = list;
+  const pass = encoder.beginComputePass();
+  let last: GPUComputePipeline | undefined;
+  for (let i = 0, g = 0; i < n; i++, g += 3) {
+    const p = pipelines[i];
+    if (p !== last) {
+      pass.setPipeline(p);
+      last = p;
+    }
+    pass.setBindGroup(0, bindGroups[i]);
+    pass.dispatchWorkgroups(grids[g], grids[g + 1], grids[g + 2]);
+  }
+  pass.end();
+  count('dispatches', n);
+}
+
 /** Encode prepared dispatches into one compute pass of `encoder`. */
 export function encodeDispatches(
   encoder: GPUCommandEncoder, dispatches: RecordedDispatch[], prepared: Prepared,
