@@ -38,6 +38,14 @@ export interface Case {
   /** Check the reference backward against finite differences (default true; give a reason to turn off). */
   finiteDifferences?: true | { skip: string };
   seed?: number;
+  /**
+   * Device features the case needs (e.g. ['subgroups']). Where the adapter lacks one the case is not
+   * run and says so: its result carries notRun = 'not run: adapter lacks <feature>' (never a silent skip).
+   */
+  requires?: string[];
+  /** Runs before the case (e.g. setRowVersion to force a kernel version); `after` undoes it, whatever happens. */
+  before?: () => void;
+  after?: () => void;
 }
 
 export interface CaseResult {
@@ -45,6 +53,8 @@ export interface CaseResult {
   ok: boolean;
   message: string;
   ms: number;
+  /** Set when the case could not run on this adapter, with the reason ('not run: adapter lacks subgroups'). */
+  notRun?: string;
 }
 
 // ---- seeded random numbers (mulberry32) --------------------------------------------------------
@@ -115,11 +125,16 @@ const fmtSeed = (s: number) => `seed ${s}`;
 export async function runCase(c: Case, defaultSeed = 1234): Promise<CaseResult> {
   const t0 = performance.now();
   const seed = c.seed ?? hashSeed(c.name, defaultSeed);
+  const missing = (c.requires ?? []).filter((f) => !sg.device().features.has(f));
+  if (missing.length) return { name: c.name, ok: true, message: '', ms: 0, notRun: `not run: adapter lacks ${missing.join(', ')}` };
   try {
+    c.before?.();
     const msg = await checkCase(c, seed);
     return { name: c.name, ok: !msg, message: msg ? `${msg} (${fmtSeed(seed)})` : '', ms: performance.now() - t0 };
   } catch (e) {
     return { name: c.name, ok: false, message: `${(e as Error).stack ?? e} (${fmtSeed(seed)})`, ms: performance.now() - t0 };
+  } finally {
+    c.after?.();
   }
 }
 
@@ -209,6 +224,8 @@ export interface SuiteReport {
   results: CaseResult[];
   passed: number;
   failed: number;
+  /** Cases that could not run on this adapter (each result's notRun says why). */
+  notRun: number;
 }
 
 /** Run whole case tables (used by the Chromium page). */
@@ -222,6 +239,7 @@ export async function runTables(tables: Record<string, Case[]>, onResult?: (tabl
       onResult?.(table, r);
     }
   }
-  const passed = results.filter((r) => r.ok).length;
-  return { results, passed, failed: results.length - passed };
+  const notRun = results.filter((r) => r.notRun).length;
+  const passed = results.filter((r) => r.ok && !r.notRun).length;
+  return { results, passed, failed: results.length - passed - notRun, notRun };
 }

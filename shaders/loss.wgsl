@@ -47,51 +47,10 @@
 // #include "common/grid.wgsl"
 // #include "common/reduce.wgsl"
 // #include "common/index_errors.wgsl"
+// #include "common/cross_entropy_rows.wgsl"
 
-override HAS_WEIGHT: bool = false;
-override REDUCTION: u32 = 1u;       // one of
-const REDUCTION_NONE = 0u;
-const REDUCTION_MEAN = 1u;
-const REDUCTION_SUM = 2u;
 override HAS_POS_WEIGHT: bool = false;
 override TARGET_ONLY: bool = false;
-
-const MAX_F32 = 3.4028234663852886e38;
-
-// ---- cross-entropy bindings -------------------------------------------------------------------
-// forward:  0 logits, 1 targets, 2 class_weight, 3 row_loss, 4 row_weight, 5 lse, 6 ce_params,
-//           7 index_errors
-// reduce:   0 row_loss_in, 1 row_weight_in, 2 class_weight, 3 loss, 4 stats, 5 ce_reduce_params
-// backward: 0 logits, 1 targets, 2 class_weight, 3 lse_in, 4 stats_in, 5 dloss, 6 dlogits, 7 ce_bparams
-@group(0) @binding(0) var<storage, read> logits: array<f32>;              // (M, C)
-@group(0) @binding(1) var<storage, read> targets: array<i32>;              // (M)
-@group(0) @binding(2) var<storage, read> class_weight: array<f32>;        // (C), or a placeholder
-@group(0) @binding(3) var<storage, read_write> row_loss: array<f32>;      // (M)
-@group(0) @binding(4) var<storage, read_write> row_weight: array<f32>;    // (M) w_t, 0 where ignored
-@group(0) @binding(5) var<storage, read_write> lse: array<f32>;           // (M) log Σ_c exp(z_c)
-struct CeParams { M: u32, C: u32, ignore_index: i32, smoothing: f32 }
-@group(0) @binding(6) var<uniform> ce_params: CeParams;
-@group(0) @binding(7) var<storage, read_write> index_errors: array<atomic<u32>, 8>;
-
-@group(0) @binding(0) var<storage, read> row_loss_in: array<f32>;         // (M)
-@group(0) @binding(1) var<storage, read> row_weight_in: array<f32>;       // (M)
-@group(0) @binding(3) var<storage, read_write> loss: array<f32>;          // (1)
-@group(0) @binding(4) var<storage, read_write> stats: array<f32>;         // (2) [Σ w_t, Σ_c w_c]
-struct CeReduceParams { M: u32, C: u32 }
-@group(0) @binding(5) var<uniform> ce_reduce_params: CeReduceParams;
-
-@group(0) @binding(3) var<storage, read> lse_in: array<f32>;              // (M)
-@group(0) @binding(4) var<storage, read> stats_in: array<f32>;            // (2)
-@group(0) @binding(5) var<storage, read> dloss: array<f32>;               // (M) for 'none', else (1)
-@group(0) @binding(6) var<storage, read_write> dlogits: array<f32>;       // (M, C)
-@group(0) @binding(7) var<uniform> ce_bparams: CeParams;
-
-fn weight_of(c: u32) -> f32 {
-  if (HAS_WEIGHT) { return class_weight[c]; }
-  return 1.0;
-}
-
-const CE_WG = 64u;
 
 @compute @workgroup_size(64)
 fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -104,57 +63,12 @@ fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
   let valid = row < M;
   let base = min(row, M - 1u) * C;
 
-  // Sweep 1: the row max.
-  var m = -MAX_F32;
-  for (var c = lid; c < C; c += CE_WG) {
-    m = max(m, logits[base + c]);
-  }
-  let row_max = workgroup_max(m, lid, CE_WG);
-
-  // Sweep 2: Σ exp(z - m), Σ w_c and Σ w_c·(m - z_c).
-  var se = 0.0;
-  var sw = 0.0;
-  var swd = 0.0;
-  for (var c = lid; c < C; c += CE_WG) {
-    let z = logits[base + c];
-    let w = weight_of(c);
-    se += exp(z - row_max);
-    sw += w;
-    swd += w * (row_max - z);
-  }
-  let sums = workgroup_sum4(vec4f(se, sw, swd, 0.0), lid, CE_WG);
+  let row_max = workgroup_max(ce_sweep_max(base, C, lid, CE_WG), lid, CE_WG);
+  let sums = workgroup_sum4(vec4f(ce_sweep_sums(base, C, row_max, lid, CE_WG), 0.0), lid, CE_WG);
 
   if (lid == 0u && valid) {
     write_row(row, base, row_max, sums.x, sums.y, sums.z);
   }
-}
-
-// The row's results from its max and the sums of sweep 2 (se = Σ exp(z - m), sw = Σ w_c,
-// swd = Σ w_c·(m - z_c)).
-fn write_row(row: u32, base: u32, row_max: f32, se: f32, sw: f32, swd: f32) {
-  let C = ce_params.C;
-  let log_se = log(se);                  // lse - m, >= 0
-  lse[row] = row_max + log_se;
-  let t = targets[row];
-  var l = 0.0;
-  var wt = 0.0;
-  if (t == ce_params.ignore_index) {
-    l = 0.0;
-    wt = 0.0;
-  } else if (t < 0 || t >= i32(C)) {
-    l = nan_like(row_max);               // a bad label: never read out of bounds, poison the loss
-    wt = l;
-    // The first out-of-range target, for the host (check 1 = crossEntropy, detail = ignore_index).
-    report_index_error(CHECK_CROSS_ENTROPY, t, row, C, bitcast<u32>(ce_params.ignore_index));
-  } else {
-    let eps = ce_params.smoothing;
-    wt = weight_of(u32(t));
-    let nll = (row_max - logits[base + u32(t)]) + log_se;            // lse - z_t
-    let smoothed = sw * log_se + swd;                                   // Σ_c w_c (lse - z_c)
-    l = (1.0 - eps) * wt * nll + eps / f32(C) * smoothed;
-  }
-  row_loss[row] = l;
-  row_weight[row] = wt;
 }
 
 @compute @workgroup_size(64)
@@ -163,66 +77,24 @@ fn cross_entropy_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builti
   if (row >= ce_params.M) { return; }
   let C = ce_params.C;
   let base = row * C;
-  var m = -MAX_F32;
-  for (var c = 0u; c < C; c++) { m = max(m, logits[base + c]); }
-  var se = 0.0;
-  var sw = 0.0;
-  var swd = 0.0;
-  for (var c = 0u; c < C; c++) {
-    let z = logits[base + c];
-    let w = weight_of(c);
-    se += exp(z - m);
-    sw += w;
-    swd += w * (m - z);
-  }
-  write_row(row, base, m, se, sw, swd);
+  let m = ce_sweep_max(base, C, 0u, 1u);
+  let sums = ce_sweep_sums(base, C, m, 0u, 1u);
+  write_row(row, base, m, sums.x, sums.y, sums.z);
 }
 
 @compute @workgroup_size(256)
 fn cross_entropy_reduce(@builtin(local_invocation_index) lid: u32) {
-  let M = ce_reduce_params.M;
-  let C = ce_reduce_params.C;
-  var s = 0.0;
-  var w = 0.0;
-  for (var i = lid; i < M; i += 256u) {
-    s += row_loss_in[i];
-    w += row_weight_in[i];
-  }
-  var wc = 0.0;
-  for (var c = lid; c < C; c += 256u) {
-    wc += weight_of(c);
-  }
-  let sums = workgroup_sum4(vec4f(s, w, wc, 0.0), lid, 256u);
+  let sums = workgroup_sum4(vec4f(ce_reduce_partials(lid, 256u), 0.0), lid, 256u);
   if (lid == 0u) {
     write_reduced(sums.x, sums.y, sums.z);
-  }
-}
-
-// The reduced loss from Σ row losses, Σ row weights and Σ_c w_c.
-fn write_reduced(s: f32, w: f32, wc: f32) {
-  stats[0] = w;
-  stats[1] = wc;
-  if (REDUCTION == REDUCTION_MEAN) {
-    loss[0] = s / w;       // 0/0 = NaN when every target is ignored, as in torch
-  } else if (REDUCTION == REDUCTION_SUM) {
-    loss[0] = s;
   }
 }
 
 // The same sums by a single thread, in order: no barrier (for software adapters and short M).
 @compute @workgroup_size(1)
 fn cross_entropy_reduce_serial() {
-  var s = 0.0;
-  var w = 0.0;
-  for (var i = 0u; i < ce_reduce_params.M; i++) {
-    s += row_loss_in[i];
-    w += row_weight_in[i];
-  }
-  var wc = 0.0;
-  for (var c = 0u; c < ce_reduce_params.C; c++) {
-    wc += weight_of(c);
-  }
-  write_reduced(s, w, wc);
+  let sums = ce_reduce_partials(0u, 1u);
+  write_reduced(sums.x, sums.y, sums.z);
 }
 
 @compute @workgroup_size(256)

@@ -17,5 +17,7 @@ export { dropoutKernels, dropoutBackwardOp, dropoutOp, seedNextOp, seedNext, ran
 export {
   attentionKernels, attentionOp, attentionBackwardOp, attentionBiasGradOp, attentionMaskOp, attentionMaskBackwardOp,
 } from './ops/attention.js';
-export { ROW_RULES, oneThreadPerRow, ATTENTION_RULE, attentionRung } from './ops/kernel-rules.js';
+export {
+  ROW_RULES, oneThreadPerRow, ROW_VERSIONS, rowVersions, rowVersion, setRowVersion, ATTENTION_RULE, attentionRung,
+} from './ops/kernel-rules.js';
 export { normKernels, rmsNormOp, groupNormOp, instanceNormRunningOp } from './ops/norm.js';

@@ -19,6 +19,7 @@ import { cases as dropout } from './dropout.js';
 import { cases as optim } from './optim.js';
 import { cases as transformer } from './transformer.js';
 import { cases as methods } from './methods.js';
+import { cases as subgroups } from './subgroups.js';
 
 export const tables: Record<string, Case[]> = {
   elementwise,
@@ -40,4 +41,5 @@ export const tables: Record<string, Case[]> = {
   optim,
   transformer,
   methods,
+  subgroups,
 };

@@ -13,9 +13,11 @@
 // thread each leaves lanes and cores idle, and a workgroup each takes about half the time.
 //
 // Each op's rule below names its two numbers; sg.setKernelRules() (src/gpu/device.ts) makes every
-// rule follow one adapter class, and a later autotuner replaces these constants by measurements.
+// rule follow one adapter class. compile(..., { tune: true }) replaces a rule by a measurement per
+// shape: each choice below goes through choose() (see "measured choices" at the end of this file).
 
-import { softwareRules } from '../gpu/device.js';
+import { gpu, softwareRules } from '../gpu/device.js';
+import { sgError } from '../util/errors.js';
 import { wgslConsts } from '../gpu/kernels.js';
 import { numel } from '../util/shape.js';
 
@@ -62,8 +64,97 @@ export type RowRuleName = keyof typeof ROW_RULES;
 
 /** Whether `rows` rows of `length` values each take the one-thread-per-row kernel under `rule`. */
 export function oneThreadPerRow(rule: RowRuleName, length: number, rows: number, software = softwareRules()): boolean {
+  const fixed = threadRule(rule, length, rows, software) ? 'thread' : 'tree';
+  return choose(`rows.${rule}`, `${length}x${rows}`, ['thread', 'tree'], fixed) === 'thread';
+}
+
+/** The fixed rule of oneThreadPerRow, never a measured choice. */
+function threadRule(rule: RowRuleName, length: number, rows: number, software: boolean): boolean {
   const r: RowRule = ROW_RULES[rule];
   return length <= r.shortRow || (software && rows >= r.softwareMinRows);
+}
+
+// ---- versions of the row kernels (the ladder a tuner chooses from) --------------------------------
+// Each row-wise op has up to three versions of the same result, simplest first:
+//   'thread'    one thread per row (the _rows / _serial kernels): no workgroup memory, no barrier
+//   'tree'      one workgroup per row, a tree reduction in workgroup memory (common/reduce.wgsl)
+//   'subgroup'  one workgroup per row, subgroupAdd / subgroupMax inside each subgroup, then one slot
+//               per subgroup in workgroup memory (common/subgroup_reduce.wgsl): 2 barriers per
+//               reduction instead of 10. Only where the device has the `subgroups` feature (the
+//               <family>_subgroup.wgsl modules do not compile elsewhere).
+// rowVersions(rule, features) lists the versions an adapter can run; rowVersion() is what an op runs:
+// the version set by setRowVersion (tests, benchmarks, a tuner), else the fixed rule above, which
+// picks 'thread' or 'tree' only. On SwiftShader the subgroup rung is not faster than the thread
+// kernels the software rule picks (bench/RESULTS.md, "subgroup rungs"), so no fixed rule picks it;
+// on a hardware GPU it is not yet measured.
+
+export type RowVersion = 'thread' | 'tree' | 'subgroup';
+
+/**
+ * The rules whose ops choose through rowVersion: those above with a subgroup rung (and layerNorm's
+ * columns), plus argmax/argmin and globalNorm, which have no 'thread' kernel. The norm and batchNorm
+ * rules still choose through oneThreadPerRow alone.
+ */
+export type RowVersionRule = 'softmax' | 'layerNormRows' | 'layerNormColumns' | 'reduce' | 'argReduce' |
+  'crossEntropyRows' | 'crossEntropySum' | 'globalNorm';
+
+/** Each rule's versions, simplest first. */
+export const ROW_VERSIONS: Record<RowVersionRule, readonly RowVersion[]> = {
+  softmax: ['thread', 'tree', 'subgroup'],
+  layerNormRows: ['thread', 'tree', 'subgroup'],
+  layerNormColumns: ['thread', 'tree'],
+  reduce: ['thread', 'tree', 'subgroup'],
+  argReduce: ['tree', 'subgroup'],
+  crossEntropyRows: ['thread', 'tree', 'subgroup'],
+  crossEntropySum: ['thread', 'tree', 'subgroup'],
+  globalNorm: ['tree', 'subgroup'],
+};
+
+/** The device features a version needs. */
+export const ROW_VERSION_FEATURES: Record<RowVersion, readonly string[]> = { thread: [], tree: [], subgroup: ['subgroups'] };
+
+/** The versions of `rule` a device with `features` can run (e.g. `rowVersions('softmax', device.features)`). */
+export function rowVersions(rule: RowVersionRule, features: Iterable<string>): RowVersion[] {
+  const has = new Set(features);
+  return ROW_VERSIONS[rule].filter((v) => ROW_VERSION_FEATURES[v].every((f) => has.has(f)));
+}
+
+const forcedVersions = new Map<RowVersionRule, RowVersion>();
+
+/**
+ * Make `rule`'s ops run `version` (undefined: back to the fixed rule) for ops recorded afterwards —
+ * for tests and benchmarks that cover each rung, and for a tuner. A version the rule does not have is
+ * an error at once; one the device cannot run (a subgroup rung without `subgroups`) when an op runs.
+ */
+export function setRowVersion(rule: RowVersionRule, version?: RowVersion): void {
+  if (!(rule in ROW_VERSIONS)) throw sgError(`setRowVersion: no row rule '${String(rule)}'; the rules are ${Object.keys(ROW_VERSIONS).join(', ')}`);
+  if (version === undefined) {
+    forcedVersions.delete(rule);
+    return;
+  }
+  if (!ROW_VERSIONS[rule].includes(version)) {
+    throw sgError(`setRowVersion: '${rule}' has the versions ${ROW_VERSIONS[rule].join(', ')}, not '${String(version)}'`);
+  }
+  forcedVersions.set(rule, version);
+}
+
+/**
+ * The version `rule`'s op runs for `rows` rows of `length` values: the one set by setRowVersion, else a
+ * measured choice inside a tuned plan (choose()), else the fixed rule.
+ */
+export function rowVersion(rule: RowVersionRule, length: number, rows: number): RowVersion {
+  const forced = forcedVersions.get(rule);
+  if (forced) {
+    const missing = ROW_VERSION_FEATURES[forced].filter((f) => !gpu().has(f));
+    if (missing.length) {
+      throw sgError(`the '${forced}' version of '${rule}' needs the device feature ${missing.join(', ')}, which this adapter ` +
+        `lacks; its versions here: ${rowVersions(rule, gpu().info.features).join(', ')}`);
+    }
+    return forced;
+  }
+  const fixed = rule === 'argReduce' || rule === 'globalNorm' ? 'tree'
+    : threadRule(rule, length, rows, softwareRules()) ? 'thread' : 'tree';
+  return choose(`rows.${rule}`, `${length}x${rows}`, rowVersions(rule, gpu().info.features), fixed);
 }
 
 /**
@@ -118,4 +209,40 @@ export const PERMUTE_RULE = {
 /** Whether a permute whose last output dimension is a contiguous run of `run` input values copies by rows. */
 export function permuteByRows(run: number, innerStride: number, software = softwareRules()): boolean {
   return software && innerStride === 1 && run >= PERMUTE_RULE.softwareMinRun;
+}
+
+// ---- measured choices (autotune) --------------------------------------------------------------------
+// A rule above that has several correct kernels for a shape decides through choose(point, key,
+// candidates, fixed): `point` names the rule ('rows.softmax'), `key` the shape it sees ('128x64': row
+// length × rows), `candidates` every version that is correct here, `fixed` what the rule picks. Outside
+// a choice scope (eager code, compile without `tune`) it returns `fixed`. src/graph/tune.ts opens a
+// scope while it probes, times and finally records a plan's nodes, so the plan runs the measured
+// version. Ops whose choice is an attribute (`version: 'auto'` of matmul, linear, conv2d and its
+// gradients, batchNorm) are tuned by rewriting that attribute instead (src/graph/tune.ts,
+// VERSIONED_OPS). A new rule with several kernels: route its decision through choose() and the tuner
+// finds it by itself.
+
+/** What a choice scope answers: the version to run at (point, key), or undefined for the fixed rule. */
+export interface ChoiceScope {
+  pick(point: string, key: string, candidates: readonly string[], fixed: string): string | undefined;
+}
+
+let scope: ChoiceScope | null = null;
+
+/** Run `fn` (synchronously) with `s` answering every choose() inside it. */
+export function withChoiceScope<T>(s: ChoiceScope, fn: () => T): T {
+  const prev = scope;
+  scope = s;
+  try {
+    return fn();
+  } finally {
+    scope = prev;
+  }
+}
+
+/** The version a rule runs: the scope's answer when it is one of `candidates`, else `fixed`. */
+export function choose<V extends string>(point: string, key: string, candidates: readonly V[], fixed: V): V {
+  if (!scope || candidates.length < 2) return fixed;
+  const v = scope.pick(point, key, candidates, fixed);
+  return v !== undefined && (candidates as readonly string[]).includes(v) ? (v as V) : fixed;
 }

@@ -4,12 +4,14 @@
 // what the backward op reads. The backward op has outputs [dx, dweight?, dbias?]; its own gradient is
 // written in ops, so gradients of gradients work. Reference: src/reference/layernorm.ts.
 // Kernel choice: the forward and dx run one workgroup per row, or one thread per row (the _rows
-// kernels: no workgroup memory, no barrier) by the 'layerNormRows' rule of src/ops/kernel-rules.ts;
+// kernels: no workgroup memory, no barrier) by the 'layerNormRows' rule of src/ops/kernel-rules.ts,
+// or one workgroup per row reduced with subgroup operations (shaders/layernorm_subgroup.wgsl: the
+// 'subgroup' version, set by setRowVersion where the device has `subgroups`);
 // dweight / dbias take the 32×8 column workgroups, or one thread per column
 // (layernorm_backward_params_cols) by its 'layerNormColumns' rule.
 
 import { wgslKernel } from '../gpu/kernels.js';
-import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
+import { rowVersion, ROW_THREADS } from './kernel-rules.js';
 import { apply, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/layernorm.js';
 import { defineOp } from './op.js';
@@ -28,6 +30,9 @@ export const layerNormKernels = {
   /** One thread per row. */
   forwardRows: wgslKernel('layernorm_forward_rows'),
   backwardRows: wgslKernel('layernorm_backward_rows'),
+  /** One workgroup per row, subgroup reductions (shaders/layernorm_subgroup.wgsl). */
+  forwardSubgroup: wgslKernel('layernorm_forward_subgroup'),
+  backwardSubgroup: wgslKernel('layernorm_backward_subgroup'),
   /** 32 columns × 8 row lanes per workgroup; one thread per column. */
   backwardParams: wgslKernel('layernorm_backward_params'),
   backwardParamsCols: wgslKernel('layernorm_backward_params_cols'),
@@ -54,13 +59,17 @@ function rowGrid(n: number, ctx: EncodeCtx, perThread = false): [number, number]
   return grid1d(n, perThread ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim);
 }
 
+/** The row kernels of each version of the 'layerNormRows' rule. */
+const forwardKernels = { thread: layerNormKernels.forwardRows, tree: layerNormKernels.forward, subgroup: layerNormKernels.forwardSubgroup };
+const backwardKernels = { thread: layerNormKernels.backwardRows, tree: layerNormKernels.backward, subgroup: layerNormKernels.backwardSubgroup };
+
 const addOpt = (a: Tensor | null, b: Tensor | null): Tensor | null => (a && b ? add(a, b) : (a ?? b));
 
 // ---- backward op: (x, mean, rstd, dy, weight?) -> (dx, dweight?, dbias?) -------------------------
 
 const layerNormBackwardOp = defineOp<BackwardAttrs>({
   name: 'layerNormBackward',
-  kernels: [layerNormKernels.backward, layerNormKernels.backwardRows, layerNormKernels.backwardParams, layerNormKernels.backwardParamsCols],
+  kernels: [...Object.values(backwardKernels), layerNormKernels.backwardParams, layerNormKernels.backwardParamsCols],
   infer: ([x, , , dy], { normalizedShape, hasWeight, hasBias }) => {
     if (!sameShape(x.shape, dy.shape)) {
       throw sgError(`layerNormBackward: dy ${fmtShape(dy.shape)} must have the shape of x ${fmtShape(x.shape)}`, ShapeError);
@@ -75,17 +84,17 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
     if (C === 0) return;
     const [x, mean, rstd, dy] = inputs;
     if (rows > 0) {
-      const perRow = oneThreadPerRow('layerNormRows', C, rows);
-      ctx.dispatch(perRow ? layerNormKernels.backwardRows : layerNormKernels.backward, {
+      const version = rowVersion('layerNormRows', C, rows);
+      ctx.dispatch(backwardKernels[version], {
         bind: { x, saved_mean: mean, saved_rstd: rstd, dy, weight: hasWeight ? inputs[4] : x, dx: outputs[0] },
-        params: { rows, C }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0 }, grid: rowGrid(rows, ctx, perRow),
+        params: { rows, C }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0 }, grid: rowGrid(rows, ctx, version === 'thread'),
       });
     }
     if (hasWeight || hasBias) {
       // Both sums come from one pass; the one nobody asked for goes to a scratch buffer.
       const dweight = hasWeight ? outputs[1] : ctx.scratch(C * 4);
       const dbias = hasBias ? outputs[hasWeight ? 2 : 1] : ctx.scratch(C * 4);
-      const perColumn = oneThreadPerRow('layerNormColumns', rows, C);
+      const perColumn = rowVersion('layerNormColumns', rows, C) === 'thread';
       ctx.dispatch(perColumn ? layerNormKernels.backwardParamsCols : layerNormKernels.backwardParams, {
         bind: { x, saved_mean: mean, saved_rstd: rstd, dy, dweight, dbias },
         params: { rows, C }, grid: perColumn ? rowGrid(C, ctx, true) : rowGrid(Math.ceil(C / 32), ctx),
@@ -167,7 +176,7 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
 
 const layerNormOp = defineOp<LayerNormAttrs>({
   name: 'layerNorm',
-  kernels: [layerNormKernels.forward, layerNormKernels.forwardRows],
+  kernels: Object.values(forwardKernels),
   infer: ([x], { normalizedShape }) => {
     const k = normalizedShape.length;
     if (x.dtype !== 'f32') throw sgError(`layerNorm: x must be f32, got ${x.dtype}`, ShapeError);
@@ -181,15 +190,15 @@ const layerNormOp = defineOp<LayerNormAttrs>({
     const { C, rows } = dims(inMeta[0].shape, normalizedShape);
     if (rows === 0) return;
     const x = inputs[0];
-    const perRow = oneThreadPerRow('layerNormRows', C, rows);
-    ctx.dispatch(perRow ? layerNormKernels.forwardRows : layerNormKernels.forward, {
+    const version = rowVersion('layerNormRows', C, rows);
+    ctx.dispatch(forwardKernels[version], {
       bind: {
         x, mean: outputs[1], rstd: outputs[2], y: outputs[0],
         // Absent weight / bias: the input is bound in their place and never read (HAS_* = 0).
         weight: hasWeight ? inputs[1] : x, bias: hasBias ? inputs[hasWeight ? 2 : 1] : x,
       },
       params: { rows, C, eps }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0 },
-      grid: rowGrid(rows, ctx, perRow),
+      grid: rowGrid(rows, ctx, version === 'thread'),
     });
   },
   // dy reaches x, weight, bias through the backward op. mean and rstd are outputs too (the backward

@@ -1,10 +1,11 @@
 // Losses with torch.nn.functional semantics: crossEntropy (fused log-softmax + NLL, with class
 // weights, ignoreIndex and label smoothing), binaryCrossEntropyWithLogits, mseLoss, l1Loss,
 // huberLoss, and CLIP's symmetric contrastive loss. `reduction` is 'mean' (default), 'sum' or 'none'.
-// Kernels: shaders/loss.wgsl. References: src/reference/loss.ts.
+// Kernels: shaders/loss.wgsl; crossEntropy's subgroup rung (forward and final sums, where the device
+// has `subgroups`): shaders/loss_subgroup.wgsl. References: src/reference/loss.ts.
 
 import { opCodes, wgslKernel, type KernelDef } from '../gpu/kernels.js';
-import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
+import { rowVersion, ROW_THREADS } from './kernel-rules.js';
 import { apply, apply1, hostValues, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/loss.js';
 import { defineOp, type GradArgs, type OpDef } from './op.js';
@@ -58,8 +59,15 @@ export const crossEntropyKernels = {
   forwardRows: wgslKernel('cross_entropy_forward_rows'),
   reduce: wgslKernel('cross_entropy_reduce'),
   reduceSerial: wgslKernel('cross_entropy_reduce_serial'),
+  /** The forward and the final sums with subgroup reductions (shaders/loss_subgroup.wgsl). */
+  forwardSubgroup: wgslKernel('cross_entropy_forward_subgroup'),
+  reduceSubgroup: wgslKernel('cross_entropy_reduce_subgroup'),
   backward: wgslKernel('cross_entropy_backward'),
 };
+
+/** The kernels of each version of the 'crossEntropyRows' and 'crossEntropySum' rules (src/ops/kernel-rules.ts). */
+const ceRowKernels = { thread: crossEntropyKernels.forwardRows, tree: crossEntropyKernels.forward, subgroup: crossEntropyKernels.forwardSubgroup };
+const ceSumKernels = { thread: crossEntropyKernels.reduceSerial, tree: crossEntropyKernels.reduce, subgroup: crossEntropyKernels.reduceSubgroup };
 
 interface CrossEntropyAttrs extends ref.CrossEntropyAttrs {
   hasWeight: boolean;
@@ -74,7 +82,7 @@ interface CrossEntropyAttrs extends ref.CrossEntropyAttrs {
  */
 export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAttrs>({
   name: 'cross_entropy',
-  kernels: [crossEntropyKernels.forward, crossEntropyKernels.forwardRows, crossEntropyKernels.reduce, crossEntropyKernels.reduceSerial],
+  kernels: [...Object.values(ceRowKernels), ...Object.values(ceSumKernels)],
   infer: ([z, t, w], attrs) => {
     if (z.shape.length !== 2 || z.dtype !== 'f32') throw sgError(`cross_entropy: logits must be f32 (M, C), got ${fmtShape(z.shape)} ${z.dtype}`, ShapeError);
     const [M, C] = z.shape;
@@ -90,15 +98,15 @@ export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAtt
     const rows = attrs.reduction === 'none' ? outputs[0] : ctx.scratch(M * 4);
     const rowWeight = ctx.scratch(M * 4);
     // One thread per row, or one workgroup per row (src/ops/kernel-rules.ts).
-    const perThread = oneThreadPerRow('crossEntropyRows', C, M);
-    ctx.dispatch(perThread ? crossEntropyKernels.forwardRows : crossEntropyKernels.forward, {
+    const version = rowVersion('crossEntropyRows', C, M);
+    ctx.dispatch(ceRowKernels[version], {
       bind: { logits: inputs[0], targets: inputs[1], class_weight: weight, row_loss: rows, row_weight: rowWeight, lse: outputs[1] },
       params: { M, C, ignore_index: attrs.ignoreIndex, smoothing: attrs.labelSmoothing },
-      overrides, grid: grid1d(M, perThread ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
+      overrides, grid: grid1d(M, version === 'thread' ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
     });
     const loss: BufferRef = attrs.reduction === 'none' ? ctx.scratch(16) : outputs[0];
-    // The final sums: one thread, or a 256-thread tree (the 'crossEntropySum' rule).
-    ctx.dispatch(oneThreadPerRow('crossEntropySum', M, 1) ? crossEntropyKernels.reduceSerial : crossEntropyKernels.reduce, {
+    // The final sums: one thread, or a 256-thread workgroup (the 'crossEntropySum' rule).
+    ctx.dispatch(ceSumKernels[rowVersion('crossEntropySum', M, 1)], {
       bind: { row_loss_in: rows, row_weight_in: rowWeight, class_weight: weight, loss, stats: outputs[2] },
       params: { M, C }, overrides: { ...overrides, REDUCTION: REDUCTION_CODE[attrs.reduction] }, grid: [1],
     });

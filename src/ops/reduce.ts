@@ -1,10 +1,12 @@
 // Reductions over axes: sum, mean, max, min. The op works on one axis at a time (keeping it as size
 // 1); the public functions chain it over several axes and drop kept dims. Also argmax / argmin (i32
 // indices, torch tie-breaking) and globalNorm (the 2-norm of a list of tensors, for gradient clipping).
-// Kernels: shaders/reduce.wgsl. Reference: src/reference/reduce.ts.
+// Kernels: shaders/reduce.wgsl, and their subgroup rung shaders/reduce_subgroup.wgsl (the 'subgroup'
+// version of the 'reduce', 'argReduce' and 'globalNorm' rules of src/ops/kernel-rules.ts, set by
+// setRowVersion where the device has `subgroups`). Reference: src/reference/reduce.ts.
 
 import { opCodes, wgslConsts, wgslKernel } from '../gpu/kernels.js';
-import { axisView, oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
+import { axisView, rowVersion, ROW_THREADS } from './kernel-rules.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/reduce.js';
 import { defineOp, type OpDef } from './op.js';
@@ -17,6 +19,9 @@ import { sgError, ShapeError } from '../util/errors.js';
 export const reduceKernel = wgslKernel('reduce_forward');
 /** One thread per output walking all of R (shaders/reduce.wgsl reduce_serial). */
 export const reduceSerialKernel = wgslKernel('reduce_serial');
+/** One workgroup per output, subgroup reductions (shaders/reduce_subgroup.wgsl). */
+export const reduceSubgroupKernel = wgslKernel('reduce_forward_subgroup');
+const reduceKernels = { thread: reduceSerialKernel, tree: reduceKernel, subgroup: reduceSubgroupKernel };
 
 /** The kernels' view of x around `axis` ([outer, R, inner]) and its number of outputs outer·inner. */
 function reduceView(shape: readonly number[], axis: number): { params: { outer: number; R: number; inner: number }; total: number } {
@@ -35,7 +40,7 @@ interface ReduceAttrs {
 function defineReduce(kind: Kind): OpDef<ReduceAttrs> {
   return defineOp<ReduceAttrs>({
     name: kind,
-    kernels: [reduceKernel, reduceSerialKernel],
+    kernels: Object.values(reduceKernels),
     infer: ([x], { axis }) => {
       if (x.dtype !== 'f32') throw sgError(`${kind}: x must be f32, got ${x.dtype}`, ShapeError);
       if (x.shape[axis] === 0 && (kind === 'max' || kind === 'min')) {
@@ -48,10 +53,10 @@ function defineReduce(kind: Kind): OpDef<ReduceAttrs> {
     encode: (ctx, { inputs, outputs, inMeta, attrs: { axis } }) => {
       const { params, total } = reduceView(inMeta[0].shape, axis);
       if (total === 0) return;
-      const serial = oneThreadPerRow('reduce', params.R, total);
-      ctx.dispatch(serial ? reduceSerialKernel : reduceKernel, {
+      const version = rowVersion('reduce', params.R, total);
+      ctx.dispatch(reduceKernels[version], {
         bind: { x: inputs[0], y: outputs[0] }, params, overrides: { OP: CODES[kind] },
-        grid: grid1d(total, serial ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
+        grid: grid1d(total, version === 'thread' ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: ({ inputs: [x], outputs: [y], dys: [dy], attrs: { axis } }) => {
@@ -120,6 +125,8 @@ export const min = (x: Tensor, axis?: number | number[], keepdim = false) => red
 // ---- argmax / argmin ----------------------------------------------------------------------------
 
 export const argKernel = wgslKernel('reduce_arg');
+export const argSubgroupKernel = wgslKernel('reduce_arg_subgroup');
+const argKernels = { tree: argKernel, subgroup: argSubgroupKernel };
 /** reduce_arg's `ARG`. */
 const { ARG_MAX, ARG_MIN } = wgslConsts('reduce.wgsl');
 
@@ -128,7 +135,7 @@ type ArgKind = ref.ArgKind;
 function defineArg(kind: ArgKind): OpDef<ReduceAttrs> {
   return defineOp<ReduceAttrs>({
     name: kind,
-    kernels: [argKernel],
+    kernels: Object.values(argKernels),
     infer: ([x], { axis }) => {
       if (x.dtype !== 'f32') throw sgError(`${kind}: x must be f32, got ${x.dtype}`, ShapeError);
       if (x.shape[axis] === 0) throw sgError(`${kind}: cannot take the ${kind} of an empty axis ${axis} of shape ${fmtShape(x.shape)}`, ShapeError);
@@ -139,7 +146,7 @@ function defineArg(kind: ArgKind): OpDef<ReduceAttrs> {
     encode: (ctx, { inputs, outputs, inMeta, attrs: { axis } }) => {
       const { params, total } = reduceView(inMeta[0].shape, axis);
       if (total === 0) return;
-      ctx.dispatch(argKernel, {
+      ctx.dispatch(argKernels[rowVersion('argReduce', params.R, total) === 'subgroup' ? 'subgroup' : 'tree'], {
         bind: { x: inputs[0], idx: outputs[0] }, params,
         overrides: { ARG: kind === 'argmax' ? ARG_MAX : ARG_MIN }, grid: grid1d(total, 1, ctx.limits.maxWorkgroupsPerDim),
       });
@@ -181,6 +188,10 @@ export const argmin = (x: Tensor, axis?: number, keepdim = false) => argReduce('
 
 export const sumsqKernel = wgslKernel('sumsq_partial');
 export const globalNormFinishKernel = wgslKernel('global_norm_finish');
+const globalNormKernels = {
+  tree: { sumsq: sumsqKernel, finish: globalNormFinishKernel },
+  subgroup: { sumsq: wgslKernel('sumsq_partial_subgroup'), finish: wgslKernel('global_norm_finish_subgroup') },
+};
 
 /** Workgroups of sumsq_partial for n elements: about 4 elements per thread, at most 256 partials. */
 function sumsqGroups(n: number): number {
@@ -189,7 +200,7 @@ function sumsqGroups(n: number): number {
 
 export const globalNormOp = defineOp<null>({
   name: 'globalNorm',
-  kernels: [sumsqKernel, globalNormFinishKernel],
+  kernels: Object.values(globalNormKernels).flatMap((k) => [k.sumsq, k.finish]),
   infer: (xs) => {
     xs.forEach((x, i) => {
       if (x.dtype !== 'f32') throw sgError(`globalNorm: tensor ${i} must be f32, got ${fmtShape(x.shape)} ${x.dtype}`, ShapeError);
@@ -198,17 +209,19 @@ export const globalNormOp = defineOp<null>({
   },
   encode: (ctx, { inputs, outputs, inMeta }) => {
     const groups = inMeta.map((m) => sumsqGroups(numel(m.shape)));
+    const total = inMeta.reduce((n, m) => n + numel(m.shape), 0);
+    const kernels = globalNormKernels[rowVersion('globalNorm', total, 1) === 'subgroup' ? 'subgroup' : 'tree'];
     const count = groups.reduce((a, b) => a + b, 0);
     const partials = ctx.scratch(Math.max(count, 1) * 4);
     let base = 0;
     inputs.forEach((buf, i) => {
       if (groups[i] === 0) return;
-      ctx.dispatch(sumsqKernel, {
+      ctx.dispatch(kernels.sumsq, {
         bind: { x: buf, sq_partial: partials }, params: { n: numel(inMeta[i].shape), out_base: base }, grid: [groups[i]],
       });
       base += groups[i];
     });
-    ctx.dispatch(globalNormFinishKernel, { bind: { sq_in: partials, norm: outputs[0] }, params: { count }, grid: [1] });
+    ctx.dispatch(kernels.finish, { bind: { sq_in: partials, norm: outputs[0] }, params: { count }, grid: [1] });
   },
   // d‖x‖/dx_t = x_t / ‖x‖, taken as 0 where the norm is 0 (every x is 0 there), as torch does.
   grad: ({ inputs, outputs: [norm], dys: [dy] }) => {

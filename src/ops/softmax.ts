@@ -1,12 +1,13 @@
 // softmax and logSoftmax over any axis (torch.nn.functional semantics), numerically stable.
 // Kernels: shaders/softmax.wgsl — one workgroup per row (softmax_forward / softmax_backward), or one
 // thread per row (the _rows kernels: no workgroup memory, no barrier), chosen by the 'softmax' rule
-// of src/ops/kernel-rules.ts. A non-last axis is handled by strides in the kernel (the [outer, R, inner] view),
+// of src/ops/kernel-rules.ts; shaders/softmax_subgroup.wgsl — one workgroup per row reduced with
+// subgroup operations, the 'subgroup' version (setRowVersion, where the device has `subgroups`). A non-last axis is handled by strides in the kernel (the [outer, R, inner] view),
 // never by a transpose. Each forward has a dedicated backward op (softmax_backward) whose own
 // gradient is written in ops, so gradients of gradients work. Reference: src/reference/softmax.ts.
 
 import { wgslConsts, wgslKernel, type KernelDef } from '../gpu/kernels.js';
-import { axisView, oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
+import { axisView, rowVersion, ROW_THREADS, type RowVersion } from './kernel-rules.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/softmax.js';
 import { defineOp, type OpDef } from './op.js';
@@ -24,6 +25,9 @@ export const softmaxKernels = {
   /** One thread per row. */
   forwardRows: wgslKernel('softmax_forward_rows'),
   backwardRows: wgslKernel('softmax_backward_rows'),
+  /** One workgroup per row, subgroup reductions (shaders/softmax_subgroup.wgsl). */
+  forwardSubgroup: wgslKernel('softmax_forward_subgroup'),
+  backwardSubgroup: wgslKernel('softmax_backward_subgroup'),
 };
 
 /** The `OP` codes of shaders/softmax.wgsl. */
@@ -34,20 +38,23 @@ interface SoftmaxAttrs {
   axis: number;
 }
 
-/** Encodes one of the kernel pairs: `perRow` (one thread per row) or `perGroup` (one workgroup per row). */
-function encodeRows(perGroup: KernelDef, perRow: KernelDef, log: boolean, forward: boolean) {
+/** Encodes one of the kernel sets, by the version the 'softmax' rule picks (src/ops/kernel-rules.ts). */
+function encodeRows(kernels: Record<RowVersion, KernelDef>, log: boolean, forward: boolean) {
   return (ctx: EncodeCtx, { inputs, outputs, outMeta, attrs }: EncodeArgs<SoftmaxAttrs>) => {
     const v = axisView(outMeta[0].shape, attrs.axis);
     const rows = v.outer * v.inner;
     if (rows === 0 || v.R === 0) return;
-    const rowKernels = oneThreadPerRow('softmax', v.R, rows);
+    const version = rowVersion('softmax', v.R, rows);
     const bind: Record<string, BufferRef> = forward ? { x: inputs[0], y: outputs[0] } : { y_in: inputs[0], dy: inputs[1], dx: outputs[0] };
-    ctx.dispatch(rowKernels ? perRow : perGroup, {
+    ctx.dispatch(kernels[version], {
       bind, params: v, overrides: { OP: log ? OP_LOG_SOFTMAX : OP_SOFTMAX },
-      grid: grid1d(rows, rowKernels ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
+      grid: grid1d(rows, version === 'thread' ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
     });
   };
 }
+
+const forwardKernels = { thread: softmaxKernels.forwardRows, tree: softmaxKernels.forward, subgroup: softmaxKernels.forwardSubgroup };
+const backwardKernels = { thread: softmaxKernels.backwardRows, tree: softmaxKernels.backward, subgroup: softmaxKernels.backwardSubgroup };
 
 function checkSame(op: string) {
   return ([y, dy]: Meta[]): Meta[] => {
@@ -64,9 +71,9 @@ function defineSoftmax(log: boolean): OpDef<SoftmaxAttrs> {
   //   log-softmax  b = dy − p·S, p = e^y, S = Σ dy:  ∂/∂dy = ddx − Σ ddx·p,  ∂/∂y = −ddx·p·S
   const backward: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
     name: `${name}Backward`,
-    kernels: [softmaxKernels.backward, softmaxKernels.backwardRows],
+    kernels: Object.values(backwardKernels),
     infer: checkSame(`${name}Backward`),
-    encode: encodeRows(softmaxKernels.backward, softmaxKernels.backwardRows, log, false),
+    encode: encodeRows(backwardKernels, log, false),
     grad: ({ inputs: [y, dy], dys: [ddx], attrs }) => {
       if (!ddx) return [null, null];
       const rowSum = (t: Tensor) => sum(t, attrs.axis, true);
@@ -86,13 +93,13 @@ function defineSoftmax(log: boolean): OpDef<SoftmaxAttrs> {
 
   return defineOp<SoftmaxAttrs>({
     name,
-    kernels: [softmaxKernels.forward, softmaxKernels.forwardRows],
+    kernels: Object.values(forwardKernels),
     infer: ([x], { axis }) => {
       if (x.dtype !== 'f32') throw sgError(`${name}: x must be f32, got ${x.dtype}`, ShapeError);
       if (axis < 0 || axis >= x.shape.length) throw sgError(`${name}: axis ${axis} is out of range for [${x.shape}]`, ShapeError);
       return [{ shape: [...x.shape], dtype: 'f32' }];
     },
-    encode: encodeRows(softmaxKernels.forward, softmaxKernels.forwardRows, log, true),
+    encode: encodeRows(forwardKernels, log, true),
     // The backward kernel needs only the output y (saved by the forward) and dy.
     grad: ({ outputs: [y], dys: [dy], attrs }) => [dy ? apply1(backward, [y, dy], attrs) : null],
     reference: ([x], { axis }) => [ref.softmaxForward(x, axis, log)],
