@@ -40,21 +40,24 @@ const short = (row: Row) => row.name.split(',')[0].replace(/ step$/, '');
 export interface HostResult { row: string; impl: string; lib: string; meanMs: number; medianMs: number; steps: number; error?: string }
 
 export interface HostOptions {
-  /** Untimed steps before measuring (default 5). */
+  /** Untimed steps before measuring (default 3). */
   warmup?: number;
-  /** Steps per block; the libraries take turns block by block (default 10). */
+  /** Steps per block; the libraries take turns block by block (default 4). */
   block?: number;
-  /** Measured steps per implementation at most (default 200) and at least (default 20). */
+  /**
+   * Measured steps per implementation at most (default 200) and at least (default 8: a CNN step of
+   * TensorFlow.js takes seconds of GPU time on SwiftShader).
+   */
   maxSteps?: number;
   minSteps?: number;
-  /** Stop measuring an implementation after this many ms of wall time, once it has minSteps (default 15000). */
+  /** Stop measuring an implementation after this many ms of wall time, once it has minSteps (default 10000). */
   budgetMs?: number;
   log?: (line: string) => void;
 }
 
 /** Host milliseconds per step of every implementation of the three training steps. */
 export async function hostOverhead(peers: Peers, scale: Scale, o: HostOptions = {}): Promise<HostResult[]> {
-  const { warmup = 5, block = 10, maxSteps = 200, minSteps = 20, budgetMs = 15000 } = o;
+  const { warmup = 3, block = 4, maxSteps = 200, minSteps = 8, budgetMs = 10000 } = o;
   const out: HostResult[] = [];
   for (const row of await stepRows(peers, scale)) {
     const live: { impl: Impl; times: number[]; started: number }[] = [];

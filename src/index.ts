@@ -67,7 +67,7 @@ export { type InputSpec } from './graph/trace.js';
 export { packArena } from './graph/arena.js';
 export { type PlanOptimizer, type Hyper } from './graph/optimizer-state.js';
 export { Plan, NonFiniteError, type StepRecord } from './graph/plan.js';
-export { textTable, type ExplainRow, type ProfileReport } from './graph/plan-views.js';
+export { textTable, type ExplainRow, type IdealStep, type ProfileReport, type StepFigures } from './graph/plan-views.js';
 
 // Kernel-level handles (op table, kernel registry, WGSL, descriptors): sg.kernels.
 export * as kernels from './internals.js';
