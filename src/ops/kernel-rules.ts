@@ -84,9 +84,11 @@ function threadRule(rule: RowRuleName, length: number, rows: number, software: b
 //               <family>_subgroup.wgsl modules do not compile elsewhere).
 // rowVersions(rule, features) lists the versions an adapter can run; rowVersion() is what an op runs:
 // the version set by setRowVersion (tests, benchmarks, a tuner), else the fixed rule above, which
-// picks 'thread' or 'tree' only. On SwiftShader the subgroup rung is not faster than the thread
-// kernels the software rule picks (bench/RESULTS.md, "subgroup rungs"), so no fixed rule picks it;
-// on a hardware GPU it is not yet measured.
+// picks 'thread' or 'tree' only. One run on SwiftShader (bench/row-versions.ts, bench/RESULTS.md,
+// taken while other jobs loaded the machine): the subgroup rung matched the tree for softmax and
+// long-row layerNorm, ran 0.91–1.12× the tree's speed for crossEntropy and 1.07–1.8× for sum, max,
+// argmax and globalNorm. Not enough to change the fixed rule on one noisy run, so it stays; a tuner
+// measuring per shape can pick the rung. Not yet measured on a hardware GPU.
 
 export type RowVersion = 'thread' | 'tree' | 'subgroup';
 
