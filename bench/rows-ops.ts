@@ -8,6 +8,7 @@ import * as sg from '../src/index.js';
 import type { MatmulVersion } from '../src/index.js';
 import { host } from '../src/reference/host.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, type ConvGeometry } from '../src/reference/conv.js';
+import { CONV_VERSIONS } from '../src/ops/conv.js';
 import { attentionBackward, attentionForward } from '../src/reference/attention.js';
 import type { Impl, Row } from './harness.js';
 import type { Peers } from './peers.js';
@@ -62,7 +63,7 @@ export function convRows(peers: Peers, { N, C, H, O }: ConvShape): Row[] {
     group: 'conv', name: `conv2d fwd ${tag}`, flops, bytes: 4 * (numel(xs) + numel(ws) + numel(ys)), notes,
     check: refCheck([[y.length, (i) => y[i]]], 1e-3),
     impls: opImpls(peers, {
-      ours: (['direct', 'blocked', 'tiled'] as const).map((version) => oursPlan(`shadergrad ${version}`, () => sg.conv2d(x, w, { ...opts, version }))),
+      ours: CONV_VERSIONS.map((version) => oursPlan(`shadergrad ${version}`, () => sg.conv2d(x, w, { ...opts, version }))),
       tf: (tf) => {
         const { tx, tw } = tfArgs(tf);
         return { fn: () => tf.conv2d(tx, tw, 1, 'same'), post: (d) => toNCHW(d, ys) };
@@ -75,7 +76,9 @@ export function convRows(peers: Peers, { N, C, H, O }: ConvShape): Row[] {
     bytes: 4 * (2 * numel(xs) + 2 * numel(ws) + numel(ys)), notes,
     check: refCheck([[dx.length, (i) => dx[i]], [dw.length, (i) => dw[i]]], 1e-3),
     impls: opImpls(peers, {
-      ours: [oursPlan('shadergrad', () => [sg.conv2dBackwardInput(dy, w, xs, opts), sg.conv2dBackwardWeight(x, dy, ws, opts)])],
+      // The rule's gradient kernels ('shadergrad'), and the implicit GEMM ones of each gemm version.
+      ours: ([undefined, 'gemm4x4', 'gemm4x8', 'gemm8x8'] as const).map((version) => oursPlan(`shadergrad${version ? ` ${version}` : ''}`,
+        () => [sg.conv2dBackwardInput(dy, w, xs, { ...opts, version }), sg.conv2dBackwardWeight(x, dy, ws, { ...opts, version })])),
       tf: (tf) => {
         const { tx, tw, tdy } = tfArgs(tf);
         const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined } as const;

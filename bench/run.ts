@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import * as sg from '../src/index.js';
 import { formatMarkdown, formatResults, measure } from './harness.js';
 import { loadPeers, shareNodeGpu } from './peers.js';
+import { matmulVersions } from '../src/ops/matmul.js';
 import { benchReports, benchRows, GROUPS, REPORTS, type Scale } from './rows-ops.js';
 import { formatFigures, formatHost, HOST_REPORTS, hostOverhead, stepFiguresReport } from './rows-host.js';
 
@@ -42,7 +43,10 @@ console.log(`adapter: ${adapter}${info.software ? ' (software)' : ''} · feature
 for (const n of peers.notes) console.log(`note: ${n}`);
 
 const rows = await benchRows(peers, only, scale, {
-  sizes, versions: (n) => (n >= 1024 && info.software ? ['tiled', 'vec4', 'reg'] : ['naive', 'tiled', 'vec4', 'reg']),
+  // Every version that runs as itself on a square n×n×n product here (matmulVersions), but naive at
+  // n ≥ 1024 on a software adapter (minutes) and split-K (a long-K kernel, not a square one).
+  sizes, versions: (n) => matmulVersions({ M: n, N: n, K: n }, info.features)
+    .filter((v) => v !== 'splitk' && !(v === 'naive' && n >= 1024 && info.software)),
 });
 const results = await measure(rows, { warmup: 2, reps, budgetMs: 1000 * Number(arg('budget', '20')), log: (l) => console.log(l) });
 if (rows.length) {

@@ -1,4 +1,5 @@
-// conv2d (shaders/conv2d.wgsl): the direct and the tiled implicit-GEMM forward on every geometry —
+// conv2d (shaders/conv2d.wgsl): every forward version — direct, blocked, tiled and the implicit GEMM
+// on register tiles gemm4x4 / gemm4x8 / gemm8x8, whose gradients run the GEMM kernels too — on every geometry —
 // stride 1/2/3, padding 0/1/2, dilation 2, groups 2, depthwise (groups = C, multiplier 1 and 2),
 // 1×1 and non-square kernels, kernel as large as the image, batch 1, size 1, odd/prime sizes,
 // sizes below and above the 16×16 tile, with and without bias, an MNIST-like layer. Gradients for
@@ -38,7 +39,7 @@ const geometries: Geometry[] = [
 ];
 
 const cases: Case[] = [];
-const versions: ConvVersion[] = ['direct', 'blocked', 'tiled'];
+const versions: ConvVersion[] = ['direct', 'blocked', 'tiled', 'gemm4x4', 'gemm4x8', 'gemm8x8'];
 for (const version of versions) {
   for (const g of geometries) {
     const opts = { ...g.opts, version };
@@ -95,13 +96,30 @@ for (const g of backward) {
   const OH = Math.floor((H + 2 * pad(g.opts, 0) - dil(g.opts, 0) * (g.w[2] - 1) - 1) / str(g.opts, 0)) + 1;
   const OW = Math.floor((W + 2 * pad(g.opts, 1) - dil(g.opts, 1) * (g.w[3] - 1) - 1) / str(g.opts, 1)) + 1;
   const dyShape = [N, g.w[0], OH, OW];   // conv2d's output shape
+  // The rule's kernels, and the implicit GEMM ones (a gemm version also runs them for the gradients).
+  for (const version of [undefined, 'gemm4x4', 'gemm8x8'] as const) {
+    const opts = { ...g.opts, version };
+    const tag = version ? ` (${version})` : '';
+    cases.push({
+      name: `backward-input op${tag}, ${g.name}`, inputs: [dyShape, g.w],
+      fn: (dy, w) => sg.conv2dBackwardInput(dy, w, g.x, opts),
+    });
+    cases.push({
+      name: `backward-weight op${tag}, ${g.name}`, inputs: [g.x, dyShape],
+      fn: (x, dy) => sg.conv2dBackwardWeight(x, dy, g.w, opts), atol: 1e-4,
+    });
+  }
+}
+// Above the GEMM tiles: 70 output channels (two 64-channel blocks), 147 taps (9 slices of 16), 2·9·9
+// positions; a long inner dimension for the weight gradient (2·40·40 = 3200 positions, several slices).
+for (const version of ['gemm4x4', 'gemm4x8', 'gemm8x8'] as const) {
   cases.push({
-    name: `backward-input op, ${g.name}`, inputs: [dyShape, g.w],
-    fn: (dy, w) => sg.conv2dBackwardInput(dy, w, g.x, g.opts),
+    name: `${version} above the tiles: 70 filters, 147 taps, stride 2`, inputs: [[2, 3, 17, 17], [70, 3, 7, 7], [70]],
+    fn: (x, w, b) => sg.conv2d(x, w, b, { stride: 2, padding: 3, version }), atol: 2e-4,
   });
   cases.push({
-    name: `backward-weight op, ${g.name}`, inputs: [g.x, dyShape],
-    fn: (x, dy) => sg.conv2dBackwardWeight(x, dy, g.w, g.opts), atol: 1e-4,
+    name: `${version} weight gradient over 3200 positions`, inputs: [[2, 2, 40, 40], [2, 6, 40, 40]],
+    fn: (x, dy) => sg.conv2dBackwardWeight(x, dy, [6, 2, 3, 3], { padding: 1, version }), atol: 5e-4,
   });
 }
 cases.push({
