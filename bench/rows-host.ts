@@ -141,6 +141,6 @@ export function formatFigures(results: FiguresResult[]): string {
     lines.push(`| ${row} | ${f.dispatches} | ${f.copies} | ${fmtCount(f.flops)} | ${fmtCount(f.ideal.flops)} | ${x(f.flops, f.ideal.flops)} | ` +
       `${fmtCount(f.bytes)} | ${fmtCount(f.ideal.bytes)} | ${x(f.bytes, f.ideal.bytes)} | ${fmtCount(f.uploadBytes)} |`);
   }
-  lines.push('', 'ideal bytes: parameters read + written once, gradients written + read once, optimizer state read + written once, the batch read once, saved activations written + read once; ideal FLOPs: 3 × the forward\'s matmul/conv/attention FLOPs. Bytes and FLOPs from the ops\' cost models.');
+  lines.push('', 'ideal bytes: parameters read + written once, gradients written + read once, optimizer state read + written once, the batch read once, saved activations written + read once; ideal FLOPs: the forward\'s matmul/conv/attention FLOPs × 3 (forward, weight and input gradients), × 2 where the input is the batch. Bytes and FLOPs from the ops\' cost models.');
   return lines.join('\n');
 }

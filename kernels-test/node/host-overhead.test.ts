@@ -112,14 +112,15 @@ describe('compiled step in steady state', () => {
 });
 
 describe('step figures', () => {
-  it('count the model: parameters, gradients, Adam state, the batch, and 3 × the linear layers\' FLOPs', async () => {
+  it('count the model: parameters, gradients, Adam state, the batch, and the linear layers\' forward and backward FLOPs', async () => {
     const { plan } = await mlpStep(5);
     const f = plan.figures();
     const P = I * H + H + H * O + O;
     expect(f.dispatches).toBe(plan.size);
     expect(f.copies).toBe(plan.explain().length - plan.size);
-    // linear's cost model counts the bias as one more multiply-add per output: 2·B·out·(in + 1)
-    expect(f.ideal.flops).toBe(3 * 2 * B * ((I + 1) * H + (H + 1) * O));
+    // linear's cost model counts the bias as one more multiply-add per output: 2·B·out·(in + 1);
+    // the first layer reads the batch (no input gradient: × 2), the second a hidden value (× 3)
+    expect(f.ideal.flops).toBe(2 * 2 * B * (I + 1) * H + 3 * 2 * B * (H + 1) * O);
     expect(f.ideal.parts.parameters).toBe(2 * 4 * P);
     expect(f.ideal.parts.gradients).toBe(2 * 4 * P);
     expect(f.ideal.parts.optimizerState).toBe(2 * 2 * 4 * P); // Adam: two moments

@@ -172,8 +172,9 @@ export function textTable(head: string[], rows: string[][]): string {
  *   inputs         every non-parameter leaf the forward reads, read once    (the batch, constants)
  *   activations    forward values the backward reads, written once and read once
  *   state updates  state the step overwrites (running statistics), read and written once
- *   FLOPs          3 × the forward's matmul / linear / conv2d / attention FLOPs (forward + the two
- *                  backward products), from the ops' cost models
+ *   FLOPs          the forward's matmul / linear / conv2d / attention FLOPs × 3 (forward, weight
+ *                  gradient, input gradient), × 2 where the data input is a leaf (the batch needs no
+ *                  gradient); × 1 without gradients. From the ops' cost models
  * It is a target a well-fused step can reach, not a strict lower bound: a kernel fusing the
  * optimizer into the backward would skip the gradients' round trip.
  */
@@ -202,7 +203,9 @@ export function idealStep(traced: TracedStep, params: Tensor[], stateCount: numb
   const leaves = new Set<Tensor>();
   for (const n of forward) {
     if (CONTRACTIONS.has(n.op.name)) {
-      flops += opOf(n.op).cost(n.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), n.outputs, n.attrs).flops;
+      // forward + weight gradient, + input gradient unless the data input is a leaf (the batch)
+      const times = forwardSet.has(rootOf(n.inputs[0]).node) ? 3 : 2;
+      flops += times * opOf(n.op).cost(n.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), n.outputs, n.attrs).flops;
     }
     for (const t of n.inputs) {
       const r = rootOf(t);
@@ -230,7 +233,16 @@ export function idealStep(traced: TracedStep, params: Tensor[], stateCount: numb
     stateUpdates: 2 * traced.stateUpdates.reduce((a, [t]) => a + bytesOf(t), 0),
   };
   const bytes = Object.values(parts).reduce((a, b) => a + b, 0);
-  return { bytes, flops: 3 * flops, parts };
+  return { bytes, flops: traced.grads.length > 0 ? flops : forwardFlops(forward), parts };
+}
+
+/** The forward's contraction FLOPs (a plan without gradients). */
+function forwardFlops(forward: Node[]): number {
+  let f = 0;
+  for (const n of forward) {
+    if (CONTRACTIONS.has(n.op.name)) f += opOf(n.op).cost(n.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), n.outputs, n.attrs).flops;
+  }
+  return f;
 }
 
 /** One step of a plan in hardware-independent numbers, beside the ideal step (plan.figures()). */
@@ -266,7 +278,7 @@ export function formatFigures(f: StepFigures): string {
   const p = f.ideal.parts;
   return [
     `step figures: ${f.dispatches} dispatches + ${f.copies} copies in 1 submit; ${fmtCount(f.uploadBytes)}B uploaded per step`,
-    `  FLOPs ${fmtCount(f.flops)} vs ideal ${fmtCount(f.ideal.flops)} (${times(f.flops, f.ideal.flops)}; ideal = 3 × the forward's matmul/conv/attention FLOPs)`,
+    `  FLOPs ${fmtCount(f.flops)} vs ideal ${fmtCount(f.ideal.flops)} (${times(f.flops, f.ideal.flops)}; ideal = the forward's matmul/conv/attention FLOPs × 3, × 2 on the batch)`,
     `  bytes moved ${fmtCount(f.bytes)}B vs ideal ${fmtCount(f.ideal.bytes)}B (${times(f.bytes, f.ideal.bytes)}; ideal = parameters ${fmtCount(p.parameters)}B + gradients ${fmtCount(p.gradients)}B` +
       ` + optimizer state ${fmtCount(p.optimizerState)}B + inputs ${fmtCount(p.inputs)}B + saved activations ${fmtCount(p.activations)}B + state updates ${fmtCount(p.stateUpdates)}B)`,
   ].join('\n');
