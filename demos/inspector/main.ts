@@ -34,7 +34,7 @@ async function buildTransformer(fuse: boolean, batch: number): Promise<Built> {
   const opt = sg.optim.adamW(model.parameters(), { lr: 1e-3 });
   const plan = await sg.compile((x, y) => ({ loss: model.loss(x, y) }), {
     inputs: [{ shape: [batch, T], dtype: 'i32', name: 'tokens' }, { shape: [batch, T], dtype: 'i32', name: 'next tokens' }],
-    params: opt.params, optimizer: opt, fuse, label: 'GPT training step',
+    params: opt.params, optimizer: opt, fuse, label: 'GPT training step', tune: 'cached',
   });
   const tokens = Int32Array.from({ length: batch * T }, (_, i) => (i * 5 + 1) % V);
   return {
@@ -55,7 +55,7 @@ async function build(name: ModelName, fuse: boolean, batch: number): Promise<Bui
   const opt = name === 'mlp' ? sg.optim.adam(model.parameters(), { lr: 1e-3 }) : sg.optim.sgd(model.parameters(), { lr: 0.05, momentum: 0.9 });
   const plan = await sg.compile((x, y) => ({ loss: sg.crossEntropy(model.forward(x), y) }), {
     inputs: [{ shape: xShape, name: 'x' }, { shape: [batch], dtype: 'i32', name: 'labels' }],
-    params: opt.params, optimizer: opt, fuse, label: `${name} training step`,
+    params: opt.params, optimizer: opt, fuse, label: `${name} training step`, tune: 'cached',
   });
   const size = xShape.reduce((a, b) => a * b, 1);
   const labels = Int32Array.from({ length: batch }, (_, i) => (i * 7 + 3) % classes);
@@ -120,6 +120,8 @@ function showDetail(row: sg.ExplainRow, timing: string): void {
   d.append(kv([
     ['op (graph node)', row.nodeId ? `${row.op} #${row.nodeId}` : row.op],
     ['kernel', row.kernel ? `${row.file} : ${row.entry}` : 'copyBufferToBuffer'],
+    // compile(..., { tune: 'cached' }): the version this adapter's tuning cache chose (else the fixed rule's).
+    ['version', row.tuned ?? 'one kernel, nothing to choose'],
     ['grid', `${row.grid.join(' × ')} workgroups`],
     ['workgroup size', `${row.workgroupSize.join(' × ')} threads (${fmt(threads)} in all)`],
     ['inputs', row.inputs.join('  ') || '–'],
@@ -272,7 +274,7 @@ start('inspector', async (info) => {
       const tr = el('tr', { 'data-op': r.op, 'data-kernel': r.kernel || '(copy)', 'data-file': r.file },
         el('td', { class: 'num' }, String(r.index)),
         el('td', {}, el('i', { class: 'swatch', style: `background:${color}` }), ...breakable(r.op, /(?<=_)/),
-          el('div', { class: 'mono kernel' }, ...breakable(r.kernel || '(copy)', /(?<=_)/))),
+          el('div', { class: 'mono kernel', title: r.tuned ?? '' }, ...breakable(r.kernel || '(copy)', /(?<=_)/))),
         el('td', { class: 'mono' }, r.grid.join('×'), el('wbr'), ` × ${r.workgroupSize.join('×')}`),
         el('td', { class: 'mono' }, ...breakable(`${r.reads.join(',')} → ${r.writes.join(',')}`, /(?<=,)/)),
         el('td', { class: 'num' }, fmt(r.flops)),

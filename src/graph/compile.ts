@@ -11,6 +11,9 @@
 //   run        plan.ts       the Plan: write inputs, one command encoder, one compute pass, one submit;
 //                            outputs read back through a ring of staging buffers every `readEvery` steps
 //
+// With `tune`, tune.ts chooses each tunable op's kernel version by timing the candidates on this adapter
+// (or from its cache) between schedule and record; record then encodes the chosen versions.
+//
 // Beside them: arena.ts (the packed parameter arena), optimizer-state.ts (an optimizer's moments and
 // step count) and plan-views.ts (explain table, profiler, trace export).
 
@@ -23,12 +26,13 @@ import { optimizerStateFor, type Hyper, type PlanOptimizer } from './optimizer-s
 import { Plan } from './plan.js';
 import { idealStep, type DebugValue } from './plan-views.js';
 import { recordStep } from './record.js';
+import { TUNE_BUDGET_MS, tunePlan, type TuneMode } from './tune.js';
 import { bufferAt, placeValues, scheduleStep, type Placement } from './schedule.js';
 import { placeholders, traceStep, type InputSpec, type StepOutputs } from './trace.js';
 import { sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
-export const COMPILE_KEYS = keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1, accumulate: 1 });
+export const COMPILE_KEYS = keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1, accumulate: 1, tune: 1, tuneBudgetMs: 1 });
 export const INPUT_SPEC_KEYS = keysOf<InputSpec>({ shape: 1, dtype: 1, name: 1 });
 
 export interface CompileOptions {
@@ -52,6 +56,14 @@ export interface CompileOptions {
    */
   accumulate?: number;
   label?: string;
+  /**
+   * Kernel choice (README, "Kernel choice: autotune"): false (default) the fixed rules; true: time every
+   * correct version of each tunable op + shape on this adapter and run the fastest, cached per adapter
+   * (a cached choice is not timed again); 'cached': cached choices, the fixed rules elsewhere, no timing.
+   */
+  tune?: TuneMode;
+  /** With tune: true, the most wall time tuning may take, in ms (default 5000); sites past it keep the fixed rule. */
+  tuneBudgetMs?: number;
 }
 
 /**
@@ -70,6 +82,15 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   const accumulate = options.accumulate ?? 1;
   if (!Number.isInteger(accumulate) || accumulate < 1) throw sgError(`compile: accumulate must be an integer ≥ 1, got ${String(options.accumulate)}`);
   if (accumulate > 1 && !optimizer) throw sgError('compile: accumulate needs an optimizer (it sets how many runs make one optimizer step)');
+  const tune = options.tune ?? false;
+  if (tune !== true && tune !== false && tune !== 'cached') {
+    throw sgError(`compile: tune must be true, false or 'cached', got ${JSON.stringify(options.tune)}`);
+  }
+  if (options.tuneBudgetMs !== undefined) {
+    const b = options.tuneBudgetMs;
+    if (typeof b !== 'number' || !(b >= 0) || !Number.isFinite(b)) throw sgError(`compile: tuneBudgetMs must be a number of milliseconds ≥ 0, got ${String(b)}`);
+    if (tune !== true) throw sgError(`compile: tuneBudgetMs limits timing, which only tune: true does (tune is ${JSON.stringify(tune)})`);
+  }
   const inputs = placeholders(options.inputs);
 
   // Parameters and their gradients live in arenas; the optimizer's state in arenas laid out alike.
@@ -81,9 +102,10 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   const traced = await traceStep(fn, inputs, { params, optimizer, paramArena, gradArena, stateArenas, hyper });
   const schedule = scheduleStep(traced, !options.debug && options.fuse !== false);
   const place = placeValues({ traced, order: schedule.order, inputs, params, paramArena, gradArena, debug: !!options.debug, label });
-  const { dispatches, prepared, rows, afterPassCopies, dynamic, scratchBuffers, accumulation } = await recordStep({
-    traced, schedule, place, paramArena, gradArena, stateArenas, accumulate,
-  });
+  const tuned = tune ? await tunePlan(schedule.main, { mode: tune, budgetMs: options.tuneBudgetMs ?? TUNE_BUDGET_MS, label }) : undefined;
+  const record = () => recordStep({ traced, schedule, place, paramArena, gradArena, stateArenas, accumulate });
+  const { dispatches, prepared, rows, afterPassCopies, dynamic, scratchBuffers, accumulation } = await (tuned ? tuned.record(record) : record());
+  if (tuned) for (const r of rows) r.tuned = tuned.notes.get(r.nodeId);
 
   // A zeroed gradient arena (its alignment padding is never written), and accumulator.
   const init = device.createCommandEncoder();

@@ -10,7 +10,7 @@
 //     the module's `stopTraining` flag, each honoured after the step in flight.
 
 import { Module } from '../nn/module.js';
-import { compile } from '../graph/compile.js';
+import { compile, type CompileOptions } from '../graph/compile.js';
 import { NonFiniteError, type Plan } from '../graph/plan.js';
 import { fromStorage, realise, tensor, type Tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
@@ -34,7 +34,7 @@ import { gpu } from '../gpu/device.js';
 export const FIT_KEYS = keysOf<FitOptions>({
     data: 1, validationData: 1, validationSplit: 1, loss: 1, optimizer: 1, epochs: 1, batchSize: 1, shuffle: 1, dropLast: 1,
     earlyStopping: 1, metrics: 1, seed: 1, augment: 1, readEvery: 1, onStepEnd: 1, onEpochEnd: 1, onWarning: 1,
-    checkpoint: 1, resumeFrom: 1, diagnose: 1, accumulate: 1, signal: 1, control: 1, onReadBack: 1,
+    checkpoint: 1, resumeFrom: 1, diagnose: 1, accumulate: 1, signal: 1, control: 1, onReadBack: 1, tune: 1, tuneBudgetMs: 1,
   });
 export const EARLY_STOPPING_KEYS = keysOf<EarlyStopping>({ patience: 1, minDelta: 1, monitor: 1, restoreBest: 1 });
 export const EVALUATE_KEYS = keysOf<EvaluateOptions>({ loss: 1, batchSize: 1, metrics: 1, resident: 1 });
@@ -273,6 +273,10 @@ export interface FitOptions {
    * before a pause or a stop) — for live charts; the same records go to `history.steps`.
    */
   onReadBack?: (steps: { epoch: number; step: number; loss: number }[]) => void;
+  /** Kernel choice of the training step's plan: compile's `tune` (README, "Kernel choice: autotune"). */
+  tune?: CompileOptions['tune'];
+  /** compile's `tuneBudgetMs` for the training step. */
+  tuneBudgetMs?: number;
 }
 
 export interface History {
@@ -363,7 +367,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         return res;
       }, {
         inputs: [{ shape: [batch], dtype: 'i32', name: 'batch indices' }], params: optimizer.params, optimizer,
-        readEvery, label: `train step (batch ${batch})`, accumulate,
+        readEvery, label: `train step (batch ${batch})`, accumulate, tune: opts.tune, tuneBudgetMs: opts.tuneBudgetMs,
       });
       plans.set(batch, p);
     }
