@@ -35,7 +35,8 @@ async function stepRows(peers: Peers, scale: Scale): Promise<Row[]> {
   return [mlpStepRow(peers, BATCH[scale]), await cnnStepRow(peers, BATCH[scale]), transformerStepRow(peers, TRANSFORMER[scale])];
 }
 
-const short = (row: Row) => row.name.split(',')[0].replace(/ step$/, '');
+/** 'MLP 784-128-10', 'CNN (CLI cnn) 1×28×28', 'transformer 4×(d 128, 4 heads), T 64': the row's name without batch and optimizer. */
+const short = (row: Row) => row.name.replace(/, batch .*$/, '').replace(/ step$/, '');
 
 export interface HostResult { row: string; impl: string; lib: string; meanMs: number; medianMs: number; steps: number; error?: string }
 
