@@ -104,11 +104,12 @@ export interface TuningEntry {
 }
 
 export interface TuningReport {
+  /** The adapter's cache key; `entries` are this adapter's decisions. */
   adapter: string;
   /** The cache file's path (Node), 'localStorage' (page) or 'memory'. */
   cache: string;
   entries: TuningEntry[];
-  /** Timed runs since the process started or since clear(): 'cached' adds none. */
+  /** Timed runs since the process started or since clear() (any adapter): 'cached' adds none. */
   timingRuns: number;
   table: string;
 }
@@ -118,7 +119,7 @@ let timingRuns = 0;
 
 async function report(): Promise<TuningReport> {
   const adapter = adapterKey();
-  const entries = [...decisions.values()];
+  const entries = [...decisions].filter(([k]) => k.startsWith(`${adapter}\n`)).map(([, e]) => e);
   const head = ['op', 'site', 'chosen', 'fixed', 'gain', 'source', 'candidates (ms)'];
   const body = entries.map((e) => [e.op, e.site, e.chosen, e.fixed, e.gain === undefined ? '' : `${e.gain.toFixed(2)}×`, e.source,
     Object.entries(e.ms).map(([v, ms]) => `${v} ${ms.toFixed(3)}`).join(', ')]);
