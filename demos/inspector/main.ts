@@ -27,6 +27,12 @@ function seeded(n: number, seed: number): Float32Array {
   return out;
 }
 
+/**
+ * Kernel choice (README, "Kernel choice: autotune"): the versions this adapter's tuning cache holds
+ * (localStorage), the fixed rules elsewhere; ?tune=1 measures them first (a few seconds on SwiftShader).
+ */
+const kernelChoice = query.get('tune') === '1' ? { tune: true as const, tuneBudgetMs: 20_000 } : { tune: 'cached' as const };
+
 /** The GPT step: sg.models.gpt at a tiny size (one causal pre-norm block), next-token cross-entropy, AdamW. */
 async function buildTransformer(fuse: boolean, batch: number): Promise<Built> {
   const [T, V] = [8, 16];
@@ -34,7 +40,7 @@ async function buildTransformer(fuse: boolean, batch: number): Promise<Built> {
   const opt = sg.optim.adamW(model.parameters(), { lr: 1e-3 });
   const plan = await sg.compile((x, y) => ({ loss: model.loss(x, y) }), {
     inputs: [{ shape: [batch, T], dtype: 'i32', name: 'tokens' }, { shape: [batch, T], dtype: 'i32', name: 'next tokens' }],
-    params: opt.params, optimizer: opt, fuse, label: 'GPT training step', tune: 'cached',
+    params: opt.params, optimizer: opt, fuse, label: 'GPT training step', ...kernelChoice,
   });
   const tokens = Int32Array.from({ length: batch * T }, (_, i) => (i * 5 + 1) % V);
   return {
@@ -55,7 +61,7 @@ async function build(name: ModelName, fuse: boolean, batch: number): Promise<Bui
   const opt = name === 'mlp' ? sg.optim.adam(model.parameters(), { lr: 1e-3 }) : sg.optim.sgd(model.parameters(), { lr: 0.05, momentum: 0.9 });
   const plan = await sg.compile((x, y) => ({ loss: sg.crossEntropy(model.forward(x), y) }), {
     inputs: [{ shape: xShape, name: 'x' }, { shape: [batch], dtype: 'i32', name: 'labels' }],
-    params: opt.params, optimizer: opt, fuse, label: `${name} training step`, tune: 'cached',
+    params: opt.params, optimizer: opt, fuse, label: `${name} training step`, ...kernelChoice,
   });
   const size = xShape.reduce((a, b) => a * b, 1);
   const labels = Int32Array.from({ length: batch }, (_, i) => (i * 7 + 3) % classes);
@@ -232,7 +238,10 @@ start('inspector', async (info) => {
         `GPU time ${report.totalMs.toFixed(3)} ms (${report.source}${info.software ? ', software adapter' : ''}) · memory plan: ${m.slots} slots, ` +
         `${fmt(m.plannedBytes)}B for intermediates instead of ${fmt(m.naiveBytes)}B without reuse, ${fmt(m.fixedBytes)}B fixed`;
       profiled++;
-      window.__demo.result = { dispatches: rows.length, kernels: [...new Set(rows.map((r) => r.kernel).filter(Boolean))], files: [...new Set(rows.map((r) => r.file).filter(Boolean))], source: report.source, slots: m.slots, model: modelSel.input.value, profiled };
+      const tuning = await sg.tuning.report();
+      window.__demo.result = { tuning: { cache: tuning.cache, measured: tuning.entries.filter((e) => e.source === 'measured').length,
+        stored: Object.keys(JSON.parse(localStorage.getItem('shadergrad.tuning') ?? '{"adapters":{}}').adapters).length, rowsWithVersion: rows.filter((r) => r.tuned).length },
+      dispatches: rows.length, kernels: [...new Set(rows.map((r) => r.kernel).filter(Boolean))], files: [...new Set(rows.map((r) => r.file).filter(Boolean))], source: report.source, slots: m.slots, model: modelSel.input.value, profiled };
       render(rows, report.source);
     } finally {
       go.disabled = false;

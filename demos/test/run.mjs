@@ -467,6 +467,14 @@ try {
       checkLayout(' (CNN after MLP)', await layout(r.page), cnn);
     } else await screenshot('inspector', r.page);
     await r.page.close();
+    // Autotune in a page (?tune=1): compile({ tune: true }) measures, the choices land in localStorage.
+    const tp = await openPage(browser, '/inspector/index.html?test=1&tune=1', 180_000);
+    if (statusOk('inspector (tune)', tp)) {
+      const tu = tp.state.result.tuning;
+      check('inspector: tune: true measures kernel versions in a page and caches them in localStorage',
+        tu.cache === 'localStorage' && tu.measured > 0 && tu.stored > 0 && tu.rowsWithVersion > 0, JSON.stringify(tu));
+    }
+    await tp.page.close();
     // A transformer step: the attention dispatches are listed, and one shows its WGSL and reference.
     const t = await openPage(browser, '/inspector/index.html?test=1&model=transformer', 180_000);
     if (statusOk('inspector (transformer)', t)) {
