@@ -12,6 +12,10 @@ import * as sg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { ReferenceRun } from '../src/graph/reference-eval.js';
 import type { HostTensor } from '../src/reference/host.js';
+import { apply, type NodeOp } from '../src/tensor/tensor.js';
+import { opOf } from '../src/ops/op.js';
+import { numel, type Meta } from '../src/util/shape.js';
+import { packHalf, toHalf, unpackHalf } from '../src/util/half.js';
 
 export interface InputSpec {
   shape: number[];
@@ -43,6 +47,13 @@ export interface Case {
    * run and says so: its result carries notRun = 'not run: adapter lacks <feature>' (never a silent skip).
    */
   requires?: string[];
+  /**
+   * Half-precision storage (compile's precision: 'mixed'): run the op that makes `fn`'s result (its
+   * last node) with these inputs read from and outputs written to f16 storage (OpDef.half must allow
+   * it), against its reference on the f16-rounded inputs, the result rounded to f16 where stored so.
+   * Forward only (a gradient kernel is tested as the forward op it runs); default rtol 2e-3.
+   */
+  half?: { inputs: boolean[]; outputs?: boolean[] };
   /** Runs before the case (e.g. setRowVersion to force a kernel version); `after` undoes it, whatever happens. */
   before?: () => void;
   after?: () => void;
@@ -145,6 +156,7 @@ function hashSeed(name: string, base: number): number {
 }
 
 async function checkCase(c: Case, seed: number): Promise<string> {
+  if (c.half) return checkHalfCase(c, seed);
   const rand = rng(seed);
   const specs = c.inputs.map(normSpec);
   const values = specs.map((s) => draw(s, rand));
@@ -183,6 +195,75 @@ async function checkCase(c: Case, seed: number): Promise<string> {
   // The reference backward itself, against central finite differences in float64.
   if (c.finiteDifferences === undefined || c.finiteDifferences === true) {
     const m = finiteDifferenceCheck(refRun, y, leaves, wrt, refGrads, rHost, rand);
+    if (m) return m;
+  }
+  return '';
+}
+
+/** Both halves of a word NaN: what a half output holds before its kernel writes it. */
+const HALF_POISON = 0x7e007e00;
+
+/**
+ * A half-storage case: the op of `fn`'s last node runs on f16-packed copies of the inputs marked half
+ * (through a wrapper op passing `half` to its encode), against opOf(op).reference on those inputs
+ * rounded to f16; outputs marked half are unpacked and compared with the reference rounded to f16.
+ */
+async function checkHalfCase(c: Case, seed: number): Promise<string> {
+  const rand = rng(seed);
+  const specs = c.inputs.map(normSpec);
+  const values = specs.map((s) => draw(s, rand));
+  const xs = specs.map((s, i) => sg.tensor(Float32Array.from(values[i]), s.shape, { dtype: s.dtype ?? 'f32', name: `x${i}` }));
+  const y = c.fn(...xs);
+  const node = y.node;
+  const op = opOf(node.op);
+  const inMeta: Meta[] = node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
+  const outMeta = node.outputs;
+  const halfIn = node.inputs.map((_, k) => c.half!.inputs[k] ?? false);
+  const halfOut = outMeta.map((_, k) => c.half!.outputs?.[k] ?? k === 0);
+  if (!op.half) return `op ${op.name} has no half rule (OpDef.half)`;
+  const rule = op.half(inMeta, outMeta, node.attrs);
+  const refused = [
+    ...halfIn.flatMap((h, k) => (h && !rule.reads[k] ? [`input ${k}`] : [])),
+    ...halfOut.flatMap((h, k) => (h && !rule.writes[k] ? [`output ${k}`] : [])),
+  ];
+  if (refused.length) return `op ${op.name}'s half rule refuses f16 storage for ${refused.join(', ')} here`;
+  // The node's inputs as the reference sees them (f16-rounded where half) and as the kernel binds them.
+  const hostIn: HostTensor[] = [];
+  const bound: sg.Tensor[] = [];
+  const read = await sg.read(...node.inputs);
+  for (let k = 0; k < node.inputs.length; k++) {
+    const t = node.inputs[k];
+    const v = Float64Array.from(read[k]);
+    if (halfIn[k]) {
+      if (t.dtype !== 'f32') return `input ${k} is ${t.dtype}: only f32 tensors can be stored as f16`;
+      for (let i = 0; i < v.length; i++) v[i] = toHalf(v[i]);
+      const words = packHalf(v);
+      bound.push(sg.tensor(new Int32Array(words.buffer, 0, words.length), [words.length], { dtype: 'i32', name: `x${k} (f16)` }));
+    } else {
+      bound.push(t);
+    }
+    hostIn.push({ data: v, shape: [...t.shape] });
+  }
+  const wrapper: NodeOp<null> = {
+    name: `${op.name} (half storage)`,
+    infer: () => outMeta.map((m, k) => (halfOut[k] ? { shape: [Math.ceil(numel(m.shape) / 2)], dtype: 'i32' as const } : m)),
+    encode: (ctx, a) => {
+      a.outputs.forEach((b, k) => {
+        if (halfOut[k]) ctx.fill(b, Math.ceil(numel(outMeta[k].shape) / 2) * 4, HALF_POISON);
+      });
+      op.encode!(ctx, { ...a, inMeta, outMeta, attrs: node.attrs, half: { inputs: halfIn, outputs: halfOut } });
+    },
+  };
+  const outs = apply(wrapper, bound, null);
+  const got = await sg.read(...outs);
+  const want = op.reference(hostIn, node.attrs);
+  const atol = c.atol ?? 1e-5;
+  const rtol = c.rtol ?? 2e-3;
+  for (let k = 0; k < outs.length; k++) {
+    const n = numel(outMeta[k].shape);
+    const g = halfOut[k] ? unpackHalf(new Uint32Array((got[k] as Int32Array).buffer), n) : got[k];
+    const w: HostTensor = halfOut[k] ? { data: want[k].data.map(toHalf), shape: want[k].shape } : want[k];
+    const m = compare(`output ${k}${halfOut[k] ? ' (f16)' : ''}`, g, w, atol, rtol);
     if (m) return m;
   }
   return '';

@@ -54,4 +54,20 @@ export interface EncodeArgs<A> {
   inMeta: Meta[];
   outMeta: Meta[];
   attrs: A;
+  /**
+   * Half-precision storage (compile's `precision: 'mixed'`): which inputs are read from, and which
+   * outputs written to, f16 storage. Absent: everything is f32. Only set where the op's `half` rule
+   * (src/ops/op.ts) allowed it for these shapes.
+   */
+  half?: HalfStorage;
+}
+
+/**
+ * Which bindings hold f16 values: element i of such a tensor is half (i & 1) of 32-bit word i >> 1
+ * (IEEE binary16, the even element in the low bits, as pack2x16float and array<f16> lay them out), so
+ * it takes ⌈n / 2⌉ words. Kernels compute in f32 and convert with shaders/common/half.wgsl.
+ */
+export interface HalfStorage {
+  inputs: boolean[];
+  outputs: boolean[];
 }

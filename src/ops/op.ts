@@ -55,6 +55,18 @@ export interface OpDef<A = any> extends NodeOp<A> {
   cost(inputs: Meta[], outputs: Meta[], attrs: A): Cost;
   /** Which kernels this op may dispatch, for explain() and docs. */
   kernels: KernelDef[];
+  /**
+   * Half-precision storage (compile's `precision: 'mixed'`, src/graph/precision.ts): which inputs its
+   * kernels can read from f16 storage and which outputs they can write as f16, for these shapes and
+   * attributes. Absent: f32 only. encode() then gets `half` (src/gpu/dispatch.ts) with a subset.
+   */
+  half?: (inMeta: Meta[], outMeta: Meta[], attrs: A) => HalfRule;
+}
+
+/** An op's half-precision storage abilities for one node (OpDef.half). */
+export interface HalfRule {
+  reads: boolean[];
+  writes: boolean[];
 }
 
 const table = new Map<string, OpDef>();
