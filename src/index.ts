@@ -64,6 +64,8 @@ export {
 // Compiled steps: plan, memory plan, replay, profiler, explain.
 export { compile, type CompileOptions } from './graph/compile.js';
 export { tuning, type TuningReport, type TuningEntry, type TuneMode } from './graph/tune.js';
+export type { Precision } from './graph/precision.js';
+export type { GradScalerOptions, ScalerState } from './graph/amp.js';
 export { type InputSpec } from './graph/trace.js';
 export { packArena } from './graph/arena.js';
 export { type PlanOptimizer, type Hyper } from './graph/optimizer-state.js';

@@ -27,12 +27,14 @@ import { Plan } from './plan.js';
 import { idealStep, type DebugValue } from './plan-views.js';
 import { recordStep } from './record.js';
 import { TUNE_BUDGET_MS, tunePlan, type TuneMode } from './tune.js';
-import { bufferAt, placeValues, scheduleStep, type Placement } from './schedule.js';
-import { placeholders, traceStep, type InputSpec, type StepOutputs } from './trace.js';
+import { bufferAt, placeValues, rootOf, scheduleStep, type Placement } from './schedule.js';
+import { placeholders, traceStep, type InputSpec, type StepOutputs, type TracedStep } from './trace.js';
+import { planHalfStorage, type Precision } from './precision.js';
+import { lossScalingFor, scalerOptions, type GradScalerOptions } from './amp.js';
 import { sgError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
-export const COMPILE_KEYS = keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1, accumulate: 1, tune: 1, tuneBudgetMs: 1 });
+export const COMPILE_KEYS = keysOf<CompileOptions>({ inputs: 1, params: 1, optimizer: 1, readEvery: 1, ringSize: 1, debug: 1, fuse: 1, label: 1, accumulate: 1, tune: 1, tuneBudgetMs: 1, precision: 1, scaler: 1 });
 export const INPUT_SPEC_KEYS = keysOf<InputSpec>({ shape: 1, dtype: 1, name: 1 });
 
 export interface CompileOptions {
@@ -64,6 +66,15 @@ export interface CompileOptions {
   tune?: TuneMode;
   /** With tune: true, the most wall time tuning may take, in ms (default 5000); sites past it keep the fixed rule. */
   tuneBudgetMs?: number;
+  /**
+   * 'f32' (default), or 'mixed': intermediate values stored as f16 where every kernel touching them
+   * can (f32 arithmetic; parameters, gradients and optimizer state stay f32), and with an optimizer,
+   * dynamic loss scaling as PyTorch's GradScaler (README, "Mixed precision"). With `debug`, values
+   * stay f32 (checkFinite reads them) and only the loss scaling runs.
+   */
+  precision?: Precision;
+  /** Mixed precision's loss scaler: torch.cuda.amp.GradScaler's arguments (src/graph/amp.ts). */
+  scaler?: GradScalerOptions;
 }
 
 /**
@@ -91,6 +102,10 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     if (typeof b !== 'number' || !(b >= 0) || !Number.isFinite(b)) throw sgError(`compile: tuneBudgetMs must be a number of milliseconds ≥ 0, got ${String(b)}`);
     if (tune !== true) throw sgError(`compile: tuneBudgetMs limits timing, which only tune: true does (tune is ${JSON.stringify(tune)})`);
   }
+  const precision = options.precision ?? 'f32';
+  if (precision !== 'f32' && precision !== 'mixed') throw sgError(`compile: precision must be 'f32' or 'mixed', got ${JSON.stringify(options.precision)}`);
+  if (options.scaler !== undefined && precision !== 'mixed') throw sgError(`compile: scaler (loss scaling) is for precision: 'mixed' (precision is '${precision}')`);
+  const scalerOpts = precision === 'mixed' ? scalerOptions(options.scaler) : undefined;
   const inputs = placeholders(options.inputs);
 
   // Parameters and their gradients live in arenas; the optimizer's state in arenas laid out alike.
@@ -99,11 +114,14 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   const stateArenas = paramArena && optimizer ? optimizerStateFor(optimizer, params, paramArena).arenas() : [];
   const hyper: Hyper | undefined = optimizer ? { ...optimizer.hyper(1) } : undefined;
 
-  const traced = await traceStep(fn, inputs, { params, optimizer, paramArena, gradArena, stateArenas, hyper });
+  // Loss scaling runs where an optimizer steps on the gradients.
+  const scaling = scalerOpts?.enabled && optimizer ? lossScalingFor(optimizer, scalerOpts) : undefined;
+  const traced = await traceStep(fn, inputs, { params, optimizer, paramArena, gradArena, stateArenas, hyper, lossScale: scaling?.state });
   const schedule = scheduleStep(traced, !options.debug && options.fuse !== false);
-  const place = placeValues({ traced, order: schedule.order, inputs, params, paramArena, gradArena, debug: !!options.debug, label });
-  const tuned = tune ? await tunePlan(schedule.main, { mode: tune, budgetMs: options.tuneBudgetMs ?? TUNE_BUDGET_MS, label }) : undefined;
-  const record = () => recordStep({ traced, schedule, place, paramArena, gradArena, stateArenas, accumulate });
+  const half = precision === 'mixed' && !options.debug ? planHalfStorage(schedule.order, keptF32(traced)) : undefined;
+  const place = placeValues({ traced, order: schedule.order, inputs, params, paramArena, gradArena, debug: !!options.debug, label, bytesOf: half?.bytes });
+  const tuned = tune ? await tunePlan(schedule.main, { mode: tune, budgetMs: options.tuneBudgetMs ?? TUNE_BUDGET_MS, label, halfOf: half?.flags }) : undefined;
+  const record = () => recordStep({ traced, schedule, place, paramArena, gradArena, stateArenas, accumulate, half, scaling });
   const { dispatches, prepared, rows, afterPassCopies, dynamic, scratchBuffers, accumulation } = await (tuned ? tuned.record(record) : record());
   if (tuned) for (const r of rows) r.tuned = tuned.notes.get(r.nodeId);
 
@@ -122,6 +140,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   if (gradArena) keep.push(gradArena);
   if (accumulation) keep.push(accumulation.acc);
   for (const a of stateArenas) keep.push(a.retain());
+  if (scaling) keep.push(scaling.state.retain());
   const fixedBytes = inputs.reduce((n, t) => n + t.size * 4, 0) + (paramArena ? paramArena.size * 4 * (2 + stateArenas.length) : 0);
 
   return new Plan({
@@ -133,7 +152,15 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
     written: [...(traced.update ? params : []), ...traced.stateUpdates.map(([t]) => t)],
     accumulation,
     ideal: idealStep(traced, params, stateArenas.length),
+    precision, halfValues: half?.values.size ?? 0,
+    scaler: scaling ? { scaling, optimizer: optimizer! } : undefined,
   });
+}
+
+/** Values a mixed-precision plan keeps in f32: what is read back, the gradients, state and optimizer values. */
+function keptF32(traced: TracedStep): Set<Tensor> {
+  return new Set([...traced.outputs, ...traced.grads, ...traced.stateUpdates.map(([, v]) => v),
+    ...(traced.update ? [traced.update.param, ...traced.update.states] : [])].map(rootOf));
 }
 
 /** Every intermediate of the plan (debug mode: each in its own buffer), for plan.checkFinite(). */

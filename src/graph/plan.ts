@@ -19,6 +19,11 @@ import {
 } from './plan-views.js';
 import { hyperRewriter, type Accumulation, type AfterPassCopy, type DynamicDispatch } from './record.js';
 import { ShadergradError, sgError, ShapeError } from '../util/errors.js';
+import type { Precision } from './precision.js';
+import { scalerStateOf, type LossScaling, type ScalerState } from './amp.js';
+
+/** Bytes of the loss scaler's state in a read-back. */
+const SCALER_BYTES = 16;
 
 export interface StepRecord {
   step: number;
@@ -59,6 +64,11 @@ export interface PlanParts {
   accumulation?: Accumulation;
   /** What the model's step needs at least (plan.figures()). */
   ideal?: IdealStep;
+  /** compile's precision, and how many values the plan stores as f16. */
+  precision?: Precision;
+  halfValues?: number;
+  /** Mixed precision's loss scaler: its state (read back with the outputs) and the optimizer whose steps it skips. */
+  scaler?: { scaling: LossScaling; optimizer: PlanOptimizer };
 }
 
 export class NonFiniteError extends ShadergradError {
@@ -91,6 +101,8 @@ export class Plan {
   private readonly readBytes: number;
   /** The device's index-error buffer (src/runtime/device-errors.ts) when a kernel of the plan checks indices. */
   private readonly errorFlags: GPUBuffer | null;
+  /** The loss scaler as last read back (mixed precision with an optimizer; undefined before the first read-back). */
+  private scalerRead?: ScalerState & { step: number };
   /** The newest step whose index-error flags were read. */
   private flagsReadAt = 0;
   /** The device generation the plan was compiled on (its buffers die with that device). */
@@ -113,7 +125,8 @@ export class Plan {
     this.rows = parts.rows;
     this.memory = parts.memory;
     this.errorFlags = parts.dispatches.some((d) => d.kernel.bindings.some((b) => b.indexErrors)) ? errorBuffer() : null;
-    this.readBytes = Math.max(4, parts.outputRefs.reduce((n, o) => n + Math.ceil(o.bytes / 4) * 4, 0) + (this.errorFlags ? ERROR_BYTES : 0));
+    this.readBytes = Math.max(4, parts.outputRefs.reduce((n, o) => n + Math.ceil(o.bytes / 4) * 4, 0) +
+      (parts.scaler ? SCALER_BYTES : 0) + (this.errorFlags ? ERROR_BYTES : 0));
     // Readback: the outputs (losses, metrics), copied into a ring of staging buffers.
     this.freeRing = parts.outputRefs.length
       ? Array.from({ length: parts.ringSize }, () => acquireBuffer(this.readBytes, READBACK_USAGE, `${this.label} readback`))
@@ -274,6 +287,11 @@ export class Plan {
           encoder.copyBufferToBuffer(o.buffer, o.offset, staging, off, Math.ceil(o.bytes / 4) * 4);
           off += Math.ceil(o.bytes / 4) * 4;
         }
+        if (this.parts.scaler) {
+          const st = this.parts.scaler.scaling.state;
+          encoder.copyBufferToBuffer(st.buffer, st.offset, staging, off, SCALER_BYTES);
+          off += SCALER_BYTES;
+        }
         if (this.errorFlags) encoder.copyBufferToBuffer(this.errorFlags, 0, staging, off, ERROR_BYTES);
       }
     }
@@ -293,6 +311,10 @@ export class Plan {
         values[this.outputNames[i]] = o.dtype === 'i32' ? new Int32Array(slice) : new Float32Array(slice);
         off += Math.ceil(o.bytes / 4) * 4;
       });
+      if (this.parts.scaler) {
+        this.noteScaler(scalerStateOf(new Float32Array(data.slice(off, off + SCALER_BYTES))), step);
+        off += SCALER_BYTES;
+      }
       const flags = this.errorFlags ? new Uint32Array(data.slice(off, off + ERROR_BYTES)) : null;
       this.flagsReadAt = Math.max(this.flagsReadAt, step);
       staging.unmap();
@@ -312,6 +334,42 @@ export class Plan {
       if (!this.disposed) this.freeRing.push(staging);
     });
     this.pending.add(p);
+  }
+
+  /**
+   * A read-back of the loss scaler. A step skipped on overflow is not an optimizer step (PyTorch's
+   * scaler.step does not call optimizer.step): its count comes off the optimizer's step count, which
+   * Adam's bias correction and SGD's first momentum step read. The count reaches the host with the
+   * read-back, so the steps already submitted behind a skipped one ran with a count one higher.
+   */
+  private noteScaler(s: ScalerState, step: number): void {
+    if (!this.scalerRead || step >= this.scalerRead.step) this.scalerRead = { ...s, step };
+    const { optimizer, scaling } = this.parts.scaler!;
+    const fresh = s.skippedSteps - scaling.counted;
+    if (fresh > 0) {
+      const shared = optimizerStateOf(optimizer);
+      shared.step = Math.max(0, shared.step - fresh);
+      scaling.counted = s.skippedSteps;
+    }
+  }
+
+  /**
+   * Mixed precision with an optimizer: the loss scaler as of the newest step read back (scale, growth
+   * tracker, steps skipped so far, whether that step overflowed); undefined before a read-back or
+   * without loss scaling.
+   */
+  get scaler(): (ScalerState & { step: number }) | undefined {
+    return this.scalerRead ? { ...this.scalerRead } : undefined;
+  }
+
+  /** compile's precision: 'f32' or 'mixed'. */
+  get precision(): Precision {
+    return this.parts.precision ?? 'f32';
+  }
+
+  /** How many of the step's values are stored as f16 (mixed precision). */
+  get halfValues(): number {
+    return this.parts.halfValues ?? 0;
   }
 
   /**

@@ -13,7 +13,7 @@ import { count } from '../gpu/stats.js';
 import { Storage } from '../memory/pool.js';
 import { BINARY_CODES, binaryKernel, COPY_CODE, UNARY_CODES, unaryKernel } from '../ops/elementwise.js';
 import { fmtShape, type Meta } from '../util/shape.js';
-import { grid1d } from '../gpu/dispatch.js';
+import { grid1d, type BufferRef } from '../gpu/dispatch.js';
 import type { Node, Tensor } from '../tensor/tensor.js';
 import type { Arena } from './arena.js';
 import type { ChainAttrs } from './fusion.js';
@@ -23,6 +23,14 @@ import { bufferAt, type Placed, type Placement, type Schedule } from './schedule
 import type { TracedStep } from './trace.js';
 import { opOf } from '../ops/op.js';
 import { sgError } from '../util/errors.js';
+import { acquireBuffer, STORAGE_USAGE } from '../memory/pool.js';
+import { halfBytes, type HalfPlan } from './precision.js';
+import { ampFinishKernel, ampUnscaleKernel, type LossScaling } from './amp.js';
+
+/** GPUBufferUsage.INDIRECT (Node has no GPUBufferUsage global before a device exists). */
+const INDIRECT_USAGE = 0x0100;
+/** amp_finish's entry modes (shaders/amp.wgsl). */
+const { RUN_IF_FINITE, RUN_IF_FOUND_INF } = wgslConsts('amp.wgsl');
 
 /** binary_forward's layout for two operands of one shape. */
 const { LAYOUT_SAME } = wgslConsts('elementwise.wgsl');
@@ -76,9 +84,13 @@ export interface RecordArgs {
   stateArenas: Storage[];
   /** Accumulate gradients over this many micro-steps before each optimizer step (default 1). */
   accumulate?: number;
+  /** Mixed precision: the values stored as f16 (src/graph/precision.ts). */
+  half?: HalfPlan;
+  /** Mixed precision: loss scaling (src/graph/amp.ts); needs an optimizer. */
+  scaling?: LossScaling;
 }
 
-export async function recordStep({ traced, schedule, place, paramArena, gradArena, stateArenas, accumulate = 1 }: RecordArgs): Promise<Recording> {
+export async function recordStep({ traced, schedule, place, paramArena, gradArena, stateArenas, accumulate = 1, half, scaling }: RecordArgs): Promise<Recording> {
   const rec = new Recorder(true);
   const rows: Omit<ExplainRow, 'ms'>[] = [];
   const record = (node: Node) => {
@@ -89,19 +101,23 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
     const before = rec.commands.length;
     const ins = node.inputs.map(place.of);
     const outs = node.tensors.map(place.of);
+    const h = half?.flags(node);
     node.op.encode(rec, {
       inputs: ins.map((p) => p.ref), outputs: outs.map((p) => p.ref),
-      inMeta: node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), outMeta: node.outputs, attrs: node.attrs,
+      inMeta: node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), outMeta: node.outputs, attrs: node.attrs, half: h,
     });
     const cost = opOf(node.op).cost(node.inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), node.outputs, node.attrs);
+    const bytes = halfBytes(cost.bytes, node, h);
+    // The explain rows mark f16 storage: [64, 128]h.
+    const tag = (dtype: string, isHalf: boolean | undefined) => (dtype === 'i32' ? 'i' : isHalf ? 'h' : '');
     for (let c = before; c < rec.commands.length; c++) {
       const opName = node.op.name === 'fusedElementwise' ? `fused(${(node.attrs as ChainAttrs).ops.join('·')})` : node.op.name;
       rows.push({
         index: c, op: opName, nodeId: node.id, kernel: '', file: '', entry: '', workgroupSize: [1, 1, 1], grid: [1, 1, 1],
-        inputs: node.inputs.map((t) => `${fmtShape(t.shape)}${t.dtype === 'i32' ? 'i' : ''}`),
-        outputs: node.outputs.map((m: Meta) => `${fmtShape(m.shape)}${m.dtype === 'i32' ? 'i' : ''}`),
+        inputs: node.inputs.map((t, k) => `${fmtShape(t.shape)}${tag(t.dtype, h?.inputs[k])}`),
+        outputs: node.outputs.map((m: Meta, j) => `${fmtShape(m.shape)}${tag(m.dtype, h?.outputs[j])}`),
         reads: ins.map((p) => p.label), writes: outs.map((p) => p.label),
-        flops: c === before ? cost.flops : 0, bytes: c === before ? cost.bytes : 0,
+        flops: c === before ? cost.flops : 0, bytes: c === before ? bytes : 0,
       });
     }
   };
@@ -141,10 +157,65 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
     rows.push(copyRow(rows.length, `mean of ${accumulate} gradients`, 'sum', 'grads', n));
     accumulation = { k: accumulate, acc, sum, microDispatches };
   }
+  // Loss scaling: unscale the gradients in place, then decide (on the GPU) whether the optimizer steps.
+  let amp: { finish: RecordedDispatch; first: number; restoreFirst: number; end: number } | undefined;
+  if (scaling && gradArena && traced.update) {
+    const n = gradArena.byteLength / 4;
+    const grid = grid1d(n, 256, rec.limits.maxWorkgroupsPerDim);
+    const groups = grid[0] * grid[1];
+    const flags = rec.scratch(groups * 4);
+    rec.nodeId = undefined;
+    rec.op = 'unscale gradients (loss scaling)';
+    rec.dispatch(ampUnscaleKernel, { bind: { grads: gradArena.ref, scale_state: scaling.state.ref, partial: flags }, params: { n }, grid });
+    rows.push({ ...copyRow(rows.length, 'unscale gradients (× 1/scale)', 'grads,scale', 'grads', n), bytes: 8 * n + 4 * groups });
+    rec.op = 'loss scale: skip the step on overflow, update the scale';
+    // Bound to placeholders now: the argument buffers are sized once the optimizer's dispatches are known.
+    rec.dispatch(ampFinishKernel, {
+      bind: { flags, state: scaling.state.ref, grid_template: flags, args: flags },
+      params: { partials: groups, entries: 0, growth_interval: scaling.growthInterval, growth_factor: scaling.growthFactor, backoff_factor: scaling.backoffFactor },
+      grid: [1],
+    });
+    rows.push({ ...copyRow(rows.length, 'loss scale: found inf? skip the step; update the scale', 'flags,scale', 'scale,args', groups), bytes: 4 * groups + 32 });
+    amp = { finish: rec.commands[rec.commands.length - 1] as RecordedDispatch, first: rec.commands.length, restoreFirst: 0, end: 0 };
+  }
   for (const node of schedule.optimizerNodes) record(node);
   const after = afterPassCopies(traced, place, paramArena, stateArenas);
+  if (amp) {
+    // A skipped step: the after-pass copies must write the parameters and states back unchanged, so
+    // (only then) the values in the arenas are first copied where the optimizer would have written.
+    amp.restoreFirst = rec.commands.length;
+    rec.op = 'skipped step: keep the values';
+    for (const r of after.restores) {
+      rec.dispatch(unaryKernel, {
+        bind: { x: r.from, y: r.to }, params: { n: r.n, alpha: 0 }, overrides: { OP: COPY_CODE }, grid: grid1d(r.n, 256, rec.limits.maxWorkgroupsPerDim),
+      });
+      rows.push({ ...copyRow(rows.length, 'skipped step (overflow): keep the old values', r.fromLabel, r.toLabel, r.n), bytes: 0 });
+    }
+    amp.end = rec.commands.length;
+    const entries = amp.end - amp.first;
+    const argsBuffer = acquireBuffer(Math.max(16, entries * 12), STORAGE_USAGE | INDIRECT_USAGE, 'indirect dispatch arguments');
+    const templateBuffer = acquireBuffer(Math.max(16, entries * 16), STORAGE_USAGE, 'indirect dispatch grids');
+    rec.scratchBuffers.push(argsBuffer, templateBuffer);
+    const slot = (name: string) => ampFinishKernel.bindings.findIndex((b) => b.name === name);
+    amp.finish.buffers[slot('grid_template')] = templateBuffer;
+    amp.finish.buffers[slot('args')] = argsBuffer;
+    amp.finish.params = { ...amp.finish.params, entries };
+    (amp as { args?: GPUBuffer; template?: GPUBuffer }).args = argsBuffer;
+    (amp as { args?: GPUBuffer; template?: GPUBuffer }).template = templateBuffer;
+  }
 
   const { dispatches, prepared } = await prepare(rec.commands as RecordedCommand[]);
+  if (amp) {
+    const { args, template } = amp as unknown as { args: GPUBuffer; template: GPUBuffer };
+    const grids = new Uint32Array(4 * (amp.end - amp.first));
+    for (let i = amp.first; i < amp.end; i++) {
+      const e = i - amp.first;
+      grids.set(dispatches[i].grid, 4 * e);
+      grids[4 * e + 3] = i < amp.restoreFirst ? RUN_IF_FINITE : RUN_IF_FOUND_INF;
+      dispatches[i].indirect = { buffer: args, offset: 12 * e };
+    }
+    gpu().device.queue.writeBuffer(template, 0, grids);
+  }
   dispatches.forEach((d, i) => {
     rows[i].kernel = d.kernel.name;
     rows[i].file = `shaders/${d.kernel.file}`;
@@ -174,7 +245,11 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
  * statistics) into their own buffers: copy commands after the compute pass (a DMA copy, not a
  * kernel), in the same submit. Their explain rows follow the dispatches' rows.
  */
-function afterPassCopies(traced: TracedStep, place: Placement, paramArena: Arena | undefined, stateArenas: Storage[]): { copies: AfterPassCopy[]; rows: Omit<ExplainRow, 'ms'>[] } {
+function afterPassCopies(traced: TracedStep, place: Placement, paramArena: Arena | undefined, stateArenas: Storage[]): {
+  copies: AfterPassCopy[]; rows: Omit<ExplainRow, 'ms'>[];
+  /** For a step skipped by loss scaling: each optimizer copy's destination back into its source. */
+  restores: { from: BufferRef; to: BufferRef; n: number; fromLabel: string; toLabel: string }[];
+} {
   const wanted: { src: Placed; dst: Storage; n: number; what: string; to: string; optimizer?: boolean }[] = [];
   if (traced.update && paramArena) {
     const pairs: [Tensor, Storage, string][] = [[traced.update.param, paramArena.storage, 'params'],
@@ -186,12 +261,14 @@ function afterPassCopies(traced: TracedStep, place: Placement, paramArena: Arena
   }
   const copies: AfterPassCopy[] = [];
   const rows: Omit<ExplainRow, 'ms'>[] = [];
+  const restores: { from: BufferRef; to: BufferRef; n: number; fromLabel: string; toLabel: string }[] = [];
   for (const { src, dst, n, what, to, optimizer } of wanted) {
     if (src.storage === dst || n === 0) continue; // updated in place already
     copies.push({ src: bufferAt(src.ref), dst: { buffer: dst.buffer, offset: dst.offset }, bytes: n * 4, optimizer });
     rows.push({ ...copyRow(0, what, src.label, to, n), kernel: 'copyBufferToBuffer', file: 'command encoder', entry: 'copy' });
+    if (optimizer) restores.push({ from: dst.ref, to: src.ref, n, fromLabel: to, toLabel: src.label });
   }
-  return { copies, rows };
+  return { copies, rows, restores };
 }
 
 function copyRow(index: number, what: string, from: string, to: string, n: number): Omit<ExplainRow, 'ms'> {

@@ -86,10 +86,12 @@ export interface PlaceArgs {
   /** Keep every value in its own buffer (for checkFinite). */
   debug: boolean;
   label: string;
+  /** Bytes a value takes (mixed precision stores some as f16, src/graph/precision.ts); default 4 per value. */
+  bytesOf?: (t: Tensor) => number;
 }
 
 /** Give every value the scheduled nodes produce a place: a gradient-arena slice or a planned slot. */
-export function placeValues({ traced, order, inputs, params, paramArena, gradArena, debug, label }: PlaceArgs): Placement {
+export function placeValues({ traced, order, inputs, params, paramArena, gradArena, debug, label, bytesOf = (t) => t.size * 4 }: PlaceArgs): Placement {
   const { outputs, grads, update, stateUpdates } = traced;
   /** The tensors written by the plan's nodes. */
   const produced = new Set<Tensor>(order.flatMap((n) => n.tensors));
@@ -128,7 +130,7 @@ export function placeValues({ traced, order, inputs, params, paramArena, gradAre
       const t = node.tensors[j];
       if (fixed.has(t)) return;
       valueIndex.set(t, values.length);
-      values.push({ bytes: Math.max(4, numel(m.shape) * 4), def: i, lastUse: i, pinned: debug || outputRoots.has(t) || gradCopyRoots.has(t) });
+      values.push({ bytes: Math.max(4, bytesOf(t)), def: i, lastUse: i, pinned: debug || outputRoots.has(t) || gradCopyRoots.has(t) });
     });
   });
   order.forEach((node, i) => {
@@ -158,7 +160,7 @@ export function placeValues({ traced, order, inputs, params, paramArena, gradAre
     if (f) return { ref: f.storage.ref, storage: f.storage, label: f.label };
     const slot = mem.slotOf[valueIndex.get(r)!];
     if (slot === undefined) throw sgError(`internal: no buffer planned for ${t.describe()}`);
-    const bytes = Math.max(4, r.size * 4);
+    const bytes = Math.max(4, bytesOf(r));
     return { ref: { buffer: slotBuffers[slot], offset: 0, size: Math.ceil(bytes / 4) * 4 }, label: `s${slot}` };
   };
   return {

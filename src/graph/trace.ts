@@ -8,6 +8,8 @@ import { fmtShape, numel, type DType } from '../util/shape.js';
 import { fromStorage, realise, Tensor, tracePlan, withTracing } from '../tensor/tensor.js';
 import type { Arena } from './arena.js';
 import { gradients } from './autodiff.js';
+import { reshape } from '../ops/shape-ops.js';
+import { slice } from '../ops/index-ops.js';
 import type { Hyper, PlanOptimizer } from './optimizer-state.js';
 import { collectStateUpdates } from './state.js';
 import { sgError, ShapeError } from '../util/errors.js';
@@ -42,6 +44,8 @@ export interface TraceTargets {
   stateArenas: Storage[];
   /** The hyper-parameters the optimizer's ops are traced with (rewritten before every step). */
   hyper?: Hyper;
+  /** Mixed precision's loss scaler state ([scale, ...], src/graph/amp.ts): the backward is seeded with the scale. */
+  lossScale?: Storage;
 }
 
 /** One placeholder tensor per argument of the step function, each in its own buffer. */
@@ -55,7 +59,7 @@ export function placeholders(specs: InputSpec[]): Tensor[] {
 
 /** Call `fn` on the placeholders with tracing on, and add the gradients and the optimizer's update. */
 export async function traceStep(fn: (...inputs: Tensor[]) => StepOutputs, inputs: Tensor[], targets: TraceTargets): Promise<TracedStep> {
-  const { params, optimizer, paramArena, gradArena, stateArenas, hyper } = targets;
+  const { params, optimizer, paramArena, gradArena, stateArenas, hyper, lossScale } = targets;
   const { result: traced, updates: stateUpdates } = collectStateUpdates(() => tracePlan(() => withTracing(() => {
     const out = fn(...inputs);
     const named: Record<string, Tensor> = out instanceof Tensor ? { loss: out } : { ...out };
@@ -67,7 +71,10 @@ export async function traceStep(fn: (...inputs: Tensor[]) => StepOutputs, inputs
     if (params.length) {
       const loss = named.loss;
       if (!loss) throw new Error("shadergrad: compile: with `params`, the step function must return the loss (a tensor, or { loss, ... })");
-      grads = gradients(loss, params);
+      // Loss scaling: d(S·loss)/dθ, S read from the scaler's state on the GPU (unscaled before the optimizer).
+      if (lossScale && loss.size !== 1) throw sgError(`compile: the loss must be a single value, got ${loss.describe()}; reduce it with sg.sum or sg.mean first`);
+      const seed = lossScale ? reshape(slice(fromStorage(lossScale.retain(), [4], 'f32', 'loss scale'), 0, 0, 1), loss.shape) : undefined;
+      grads = gradients(loss, params, seed);
     }
     if (optimizer && paramArena && gradArena) {
       const P = paramArena.size;

@@ -33,7 +33,7 @@
 
 import { gpu } from '../gpu/device.js';
 import type { KernelDef } from '../gpu/kernels.js';
-import type { BufferRef, DispatchOptions, EncodeCtx } from '../gpu/dispatch.js';
+import type { BufferRef, DispatchOptions, EncodeCtx, HalfStorage } from '../gpu/dispatch.js';
 import { adapterKey, cachedRecords, cacheLocation, clearCache, storeRecords, type TuneRecord } from '../gpu/tune-cache.js';
 import { acquireBuffer, noteSubmit, releaseBuffer, STORAGE_USAGE } from '../memory/pool.js';
 import { encodeDispatches, prepare, Recorder, type Prepared, type RecordedCommand, type RecordedDispatch } from '../runtime/executor.js';
@@ -169,7 +169,7 @@ class BudgetSpent extends Error {}
 const DUMMY = { label: 'tune probe', size: 1 << 30 } as unknown as GPUBuffer;
 
 /** What encode() records, as a string (kernels, constants, grids), without touching the GPU. */
-function probe(node: Node, a: Assignment, seen?: { point: string; key: string; candidates: string[]; fixed: string }[]): string | null {
+function probe(node: Node, a: Assignment, seen?: { point: string; key: string; candidates: string[]; fixed: string }[], half?: HalfStorage): string | null {
   const out: unknown[] = [];
   const { device } = gpu();
   const ctx: EncodeCtx = {
@@ -190,7 +190,7 @@ function probe(node: Node, a: Assignment, seen?: { point: string; key: string; c
       },
     }, () => node.op.encode!(ctx, {
       inputs: node.inputs.map(() => DUMMY), outputs: node.outputs.map(() => DUMMY),
-      inMeta: node.inputs.map(metaOf), outMeta: node.outputs, attrs: withVersion(node.attrs, a.version),
+      inMeta: node.inputs.map(metaOf), outMeta: node.outputs, attrs: withVersion(node.attrs, a.version), half,
     }));
   } catch {
     return null; // a version this shape or device cannot run: not a candidate
@@ -225,8 +225,10 @@ function attrsKey(attrs: unknown): string {
     .map((k) => `${k}=${JSON.stringify(o[k])}`).join(',');
 }
 
-function nodeKey(node: Node): string {
-  return `${node.op.name}(${node.inputs.map((t) => `${fmtShape(t.shape)}${t.dtype === 'i32' ? 'i' : ''}`).join(', ')}) ${attrsKey(node.attrs)}`;
+function nodeKey(node: Node, half?: HalfStorage): string {
+  const base = `${node.op.name}(${node.inputs.map((t) => `${fmtShape(t.shape)}${t.dtype === 'i32' ? 'i' : ''}`).join(', ')}) ${attrsKey(node.attrs)}`;
+  // Mixed precision: which bindings hold f16 (a different kernel, timed and cached apart).
+  return half ? `${base} f16=${half.inputs.map(Number).join('')}:${half.outputs.map(Number).join('')}` : base;
 }
 
 /** Zeroed buffers for a node's inputs and outputs, and the node encoded into them for one assignment. */
@@ -234,7 +236,7 @@ class Bench {
   private readonly buffers: GPUBuffer[];
   private readonly made: { rec: Recorder; prepared: Prepared; dispatches: RecordedDispatch[] }[] = [];
 
-  constructor(private readonly node: Node, private readonly deadline: number) {
+  constructor(private readonly node: Node, private readonly deadline: number, private readonly half?: HalfStorage) {
     const { device } = gpu();
     const sizes = [...node.inputs.map((t) => t.size), ...node.outputs.map((m) => numel(m.shape))];
     this.buffers = sizes.map((n) => acquireBuffer(Math.max(16, Math.ceil(n * 4 / 16) * 16), STORAGE_USAGE, `tune ${node.op.name}`));
@@ -251,7 +253,7 @@ class Bench {
     const nIn = this.node.inputs.length;
     withChoiceScope({ pick: (point, key) => a.rules.get(`${point} ${key}`) }, () => this.node.op.encode!(rec, {
       inputs: this.buffers.slice(0, nIn), outputs: this.buffers.slice(nIn),
-      inMeta: this.node.inputs.map(metaOf), outMeta: this.node.outputs, attrs: withVersion(this.node.attrs, a.version),
+      inMeta: this.node.inputs.map(metaOf), outMeta: this.node.outputs, attrs: withVersion(this.node.attrs, a.version), half: this.half,
     }));
     const { dispatches, prepared } = await prepare(rec.commands as RecordedCommand[]);
     if (prepared.uniform) device.queue.writeBuffer(prepared.uniform, 0, prepared.uniformData);
@@ -345,7 +347,7 @@ async function timeSite(bench: Bench, site: Site, base: Assignment): Promise<{ m
  * `mode` true: cached choices, else measured within `budgetMs`; 'cached': cached choices, else the
  * fixed rules.
  */
-export async function tunePlan(nodes: Node[], opts: { mode: true | 'cached'; budgetMs: number; label: string }): Promise<PlanTuning> {
+export async function tunePlan(nodes: Node[], opts: { mode: true | 'cached'; budgetMs: number; label: string; halfOf?: (node: Node) => HalfStorage | undefined }): Promise<PlanTuning> {
   const { features } = gpu().info;
   const adapter = adapterKey();
   const cache = await cachedRecords(adapter);
@@ -393,7 +395,8 @@ export async function tunePlan(nodes: Node[], opts: { mode: true | 'cached'; bud
   for (const node of nodes) {
     if (node.op.alias || !node.op.encode) continue;
     let bench: Bench | undefined;
-    const getBench = () => (bench ??= new Bench(node, deadline));
+    const half = opts.halfOf?.(node);
+    const getBench = () => (bench ??= new Bench(node, deadline, half));
     try {
       const a: Assignment = { rules };
       const picked: string[] = [];
@@ -402,9 +405,9 @@ export async function tunePlan(nodes: Node[], opts: { mode: true | 'cached'; bud
       const attrs = node.attrs as Record<string, unknown> | null;
       if (list && attrs && attrs.version === 'auto') {
         const ins = node.inputs.map(metaOf);
-        const d = distinct(['auto', ...list(ins, node.outputs, attrs, features)], (v) => probe(node, { version: v === 'auto' ? undefined : v, rules }));
+        const d = distinct(['auto', ...list(ins, node.outputs, attrs, features)], (v) => probe(node, { version: v === 'auto' ? undefined : v, rules }, undefined, half));
         if (d) {
-          const site: Site = { key: nodeKey(node), op: node.op.name, point: 'version', ...d };
+          const site: Site = { key: nodeKey(node, half), op: node.op.name, point: 'version', ...d };
           const v = await decide(node, site, a, getBench);
           // The group 'auto' falls in keeps 'auto': the fixed rule, as without tuning.
           if (v !== d.fixed) {
@@ -416,12 +419,12 @@ export async function tunePlan(nodes: Node[], opts: { mode: true | 'cached'; bud
       }
       // The choose() points its encode() passes, under the version chosen.
       const seen: { point: string; key: string; candidates: string[]; fixed: string }[] = [];
-      probe(node, a, seen);
+      probe(node, a, seen, half);
       for (const s of seen) {
         const k = `${s.point} ${s.key}`;
         const d = distinct(['auto', ...s.candidates], (c) => probe(node, {
           version: a.version, rules: c === 'auto' ? new Map([...rules].filter(([x]) => x !== k)) : new Map([...rules, [k, c]]),
-        }));
+        }, undefined, half));
         if (!d) continue;
         const site: Site = { key: k, op: s.point, point: s.point, ...d };
         const v = await decide(node, site, a, getBench);

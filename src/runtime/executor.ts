@@ -26,6 +26,12 @@ export interface RecordedDispatch {
   op: string;
   /** Index of the node in the recorded graph, for explain(). */
   nodeId?: number;
+  /**
+   * Dispatched with dispatchWorkgroupsIndirect from 3 u32 at this place instead of `grid` (which
+   * stays the grid it runs with when it runs): a compiled mixed-precision step skips its optimizer so
+   * (shaders/amp.wgsl writes the arguments).
+   */
+  indirect?: { buffer: GPUBuffer; offset: number };
 }
 
 export interface RecordedFill {
@@ -178,12 +184,25 @@ export interface DispatchList {
   pipelines: GPUComputePipeline[];
   bindGroups: GPUBindGroup[];
   grids: Uint32Array;
+  /** Per dispatch, the indirect arguments' buffer, or null (null altogether when none is indirect). */
+  indirect: (GPUBuffer | null)[] | null;
+  indirectOffsets: Uint32Array;
 }
 
 export function dispatchList(dispatches: RecordedDispatch[], prepared: Prepared): DispatchList {
   const grids = new Uint32Array(3 * dispatches.length);
   dispatches.forEach((d, i) => grids.set(d.grid, 3 * i));
-  return { pipelines: prepared.pipelines.map((p) => p!), bindGroups: prepared.bindGroups.map((b) => b!), grids };
+  const anyIndirect = dispatches.some((d) => d.indirect);
+  return {
+    pipelines: prepared.pipelines.map((p) => p!), bindGroups: prepared.bindGroups.map((b) => b!), grids,
+    indirect: anyIndirect ? dispatches.map((d) => d.indirect?.buffer ?? null) : null,
+    indirectOffsets: Uint32Array.from(dispatches, (d) => d.indirect?.offset ?? 0),
+  };
+}
+
+function dispatchOne(pass: GPUComputePassEncoder, d: RecordedDispatch): void {
+  if (d.indirect) pass.dispatchWorkgroupsIndirect(d.indirect.buffer, d.indirect.offset);
+  else pass.dispatchWorkgroups(...d.grid);
 }
 
 /**
@@ -192,7 +211,7 @@ export function dispatchList(dispatches: RecordedDispatch[], prepared: Prepared)
  */
 export function encodeList(encoder: GPUCommandEncoder, list: DispatchList, n = list.pipelines.length): void {
   if (n === 0) return;
-  const { pipelines, bindGroups, grids } = list;
+  const { pipelines, bindGroups, grids, indirect, indirectOffsets } = list;
   const pass = encoder.beginComputePass();
   let last: GPUComputePipeline | undefined;
   for (let i = 0, g = 0; i < n; i++, g += 3) {
@@ -202,7 +221,9 @@ export function encodeList(encoder: GPUCommandEncoder, list: DispatchList, n = l
       last = p;
     }
     pass.setBindGroup(0, bindGroups[i]);
-    pass.dispatchWorkgroups(grids[g], grids[g + 1], grids[g + 2]);
+    const ind = indirect === null ? null : indirect[i];
+    if (ind) pass.dispatchWorkgroupsIndirect(ind, indirectOffsets[i]);
+    else pass.dispatchWorkgroups(grids[g], grids[g + 1], grids[g + 2]);
   }
   pass.end();
   count('dispatches', n);
@@ -220,7 +241,7 @@ export function encodeDispatches(
       const pass = encoder.beginComputePass({ label: d.op, timestampWrites: timestamps(i) });
       pass.setPipeline(prepared.pipelines[i]!);
       pass.setBindGroup(0, prepared.bindGroups[i]!);
-      pass.dispatchWorkgroups(...d.grid);
+      dispatchOne(pass, d);
       pass.end();
     });
   } else {
@@ -228,7 +249,7 @@ export function encodeDispatches(
     dispatches.forEach((d, i) => {
       pass.setPipeline(prepared.pipelines[i]!);
       pass.setBindGroup(0, prepared.bindGroups[i]!);
-      pass.dispatchWorkgroups(...d.grid);
+      dispatchOne(pass, d);
     });
     pass.end();
   }
