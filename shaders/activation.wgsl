@@ -12,9 +12,16 @@
 // activation_backward           dx = dy · f'(x)               (the gradient of the forward)
 // activation_second_derivative  dx = dy · f''(x)              (used by the gradient of the backward:
 //                                                              d/dx of g·f'(x) is g·f''(x))
+//
+// Half-precision storage (compile's precision: 'mixed', shaders/common/half.wgsl): x, y, dy and dx are
+// array<u32> holding f32 bits or f16 pairs, per binding by the X_HALF, Y_HALF, DY_HALF and DX_HALF
+// overrides; arithmetic is f32. With a half output one thread computes the two elements of an output
+// word (2t and 2t + 1; the host halves the grid); with every override false the kernels are the f32
+// kernels they were.
 
 // #include "common/float.wgsl"
 // #include "common/grid.wgsl"
+// #include "common/half.wgsl"
 
 override OP: u32 = 0u;
 const ACT_LEAKY_RELU = 0u;   // x > 0 ? x : alpha·x   (alpha = negative slope)
@@ -25,10 +32,14 @@ const ACT_SOFTPLUS = 4u;     // log(1 + e^(βx)) / β, or x where βx > threshol
 const ACT_SILU = 5u;         // x·σ(x)
 
 // ---- bindings ---------------------------------------------------------------------------------
-@group(0) @binding(0) var<storage, read> x: array<f32>;          // (n) the activation's input
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;    // (n) forward: f(x)
-@group(0) @binding(1) var<storage, read> dy: array<f32>;         // (n) backward: incoming gradient
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;   // (n) backward: dy · f'(x) or dy · f''(x)
+@group(0) @binding(0) var<storage, read> x: array<u32>;          // (n) the activation's input
+@group(0) @binding(1) var<storage, read_write> y: array<u32>;    // (n) forward: f(x)
+@group(0) @binding(1) var<storage, read> dy: array<u32>;         // (n) backward: incoming gradient
+@group(0) @binding(2) var<storage, read_write> dx: array<u32>;   // (n) backward: dy · f'(x) or dy · f''(x)
+override X_HALF: bool = false;
+override Y_HALF: bool = false;
+override DY_HALF: bool = false;
+override DX_HALF: bool = false;
 struct Params {
   n: u32,
   alpha: f32,        // leaky_relu's negative slope, elu's alpha
@@ -152,23 +163,61 @@ fn act_d2f(v: f32, p: Params) -> f32 {
 }
 
 // ---- entry points -----------------------------------------------------------------------------
+fn x_at(i: u32) -> f32 {
+  if (X_HALF) { return half_at(x[i >> 1u], i); }
+  return bitcast<f32>(x[i]);
+}
+
+fn dy_at(i: u32) -> f32 {
+  if (DY_HALF) { return half_at(dy[i >> 1u], i); }
+  return bitcast<f32>(dy[i]);
+}
+
+fn forward_at(i: u32) -> f32 { return act_f(x_at(i), fparams); }
+fn backward_at(i: u32) -> f32 { return dy_at(i) * act_df(x_at(i), bparams); }
+fn second_at(i: u32) -> f32 { return dy_at(i) * act_d2f(x_at(i), bparams); }
+
 @compute @workgroup_size(256)
 fn activation_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= fparams.n) { return; }
-  y[i] = act_f(x[i], fparams);
+  let t = grid_index(gid, nwg, 256u);
+  if (Y_HALF) {                       // word t: elements 2t and 2t + 1 (the odd tail's high half is 0)
+    let i = 2u * t;
+    if (i >= fparams.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < fparams.n) { hi = forward_at(i + 1u); }
+    y[t] = half_pack(forward_at(i), hi);
+    return;
+  }
+  if (t >= fparams.n) { return; }
+  y[t] = bitcast<u32>(forward_at(t));
 }
 
 @compute @workgroup_size(256)
 fn activation_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= bparams.n) { return; }
-  dx[i] = dy[i] * act_df(x[i], bparams);
+  let t = grid_index(gid, nwg, 256u);
+  if (DX_HALF) {
+    let i = 2u * t;
+    if (i >= bparams.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < bparams.n) { hi = backward_at(i + 1u); }
+    dx[t] = half_pack(backward_at(i), hi);
+    return;
+  }
+  if (t >= bparams.n) { return; }
+  dx[t] = bitcast<u32>(backward_at(t));
 }
 
 @compute @workgroup_size(256)
 fn activation_second_derivative(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= bparams.n) { return; }
-  dx[i] = dy[i] * act_d2f(x[i], bparams);
+  let t = grid_index(gid, nwg, 256u);
+  if (DX_HALF) {
+    let i = 2u * t;
+    if (i >= bparams.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < bparams.n) { hi = second_at(i + 1u); }
+    dx[t] = half_pack(second_at(i), hi);
+    return;
+  }
+  if (t >= bparams.n) { return; }
+  dx[t] = bitcast<u32>(second_at(t));
 }

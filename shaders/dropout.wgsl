@@ -26,15 +26,23 @@
 // Work split: one thread per element, 256 threads per workgroup; grids over 65535 workgroups are
 // folded into 2-D (the linear index is gid.x + gid.y · num_workgroups.x · 256).
 // Bindings: binding 0 is the input (x, or dy for the backward), binding 2 the output (y, or dx).
+//
+// Half-precision storage (compile's precision: 'mixed', shaders/common/half.wgsl): the input and the
+// output are array<u32> holding f32 bits or f16 pairs, by the IN_HALF and OUT_HALF overrides (the key
+// is always two u32 words). With a half output one thread computes the two elements of an output word
+// (2t and 2t + 1, each with its own keep(i)); with both overrides false the kernels are as they were.
 
 // #include "common/grid.wgsl"
 // #include "common/philox.wgsl"
+// #include "common/half.wgsl"
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;           // (n) dropout_forward
-@group(0) @binding(0) var<storage, read> dy: array<f32>;          // (n) dropout_backward
+@group(0) @binding(0) var<storage, read> x: array<u32>;           // (n) dropout_forward
+@group(0) @binding(0) var<storage, read> dy: array<u32>;          // (n) dropout_backward
 @group(0) @binding(1) var<storage, read> key: array<u32>;         // (2) Philox key: seed low, high word
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;     // (n) dropout_forward
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;    // (n) dropout_backward
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;     // (n) dropout_forward
+@group(0) @binding(2) var<storage, read_write> dx: array<u32>;    // (n) dropout_backward
+override IN_HALF: bool = false;    // x (dy) holds f16 pairs
+override OUT_HALF: bool = false;   // y (dx) is written as f16 pairs
 struct Params {
   n: u32,
   offset_lo: u32,    // offset, low 32 bits
@@ -54,18 +62,47 @@ fn keep(i: u32) -> bool {
   return bits >= params.threshold;
 }
 
+fn x_at(i: u32) -> f32 {
+  if (IN_HALF) { return half_at(x[i >> 1u], i); }
+  return bitcast<f32>(x[i]);
+}
+
+fn dy_at(i: u32) -> f32 {
+  if (IN_HALF) { return half_at(dy[i >> 1u], i); }
+  return bitcast<f32>(dy[i]);
+}
+
+fn forward_at(i: u32) -> f32 { return select(0.0, x_at(i) * params.scale, keep(i)); }
+fn backward_at(i: u32) -> f32 { return select(0.0, dy_at(i) * params.scale, keep(i)); }
+
 @compute @workgroup_size(256)
 fn dropout_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, WG);
-  if (i >= params.n) { return; }
-  y[i] = select(0.0, x[i] * params.scale, keep(i));
+  let t = grid_index(gid, nwg, WG);
+  if (OUT_HALF) {                     // word t: elements 2t and 2t + 1 (the odd tail's high half is 0)
+    let i = 2u * t;
+    if (i >= params.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < params.n) { hi = forward_at(i + 1u); }
+    y[t] = half_pack(forward_at(i), hi);
+    return;
+  }
+  if (t >= params.n) { return; }
+  y[t] = bitcast<u32>(forward_at(t));
 }
 
 @compute @workgroup_size(256)
 fn dropout_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, WG);
-  if (i >= params.n) { return; }
-  dx[i] = select(0.0, dy[i] * params.scale, keep(i));
+  let t = grid_index(gid, nwg, WG);
+  if (OUT_HALF) {
+    let i = 2u * t;
+    if (i >= params.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < params.n) { hi = backward_at(i + 1u); }
+    dx[t] = half_pack(backward_at(i), hi);
+    return;
+  }
+  if (t >= params.n) { return; }
+  dx[t] = bitcast<u32>(backward_at(t));
 }
 
 // ---- seed_next: the key of the next step ----------------------------------------------------------

@@ -1,6 +1,7 @@
 // elementwise.wgsl — unary and binary elementwise ops, and broadcast copies.
 //
-// Work split: one thread per output element, 256 threads per workgroup. Grids larger than 65535
+// Work split: one thread per output element (per output word of two when it is half, below), 256
+// threads per workgroup. Grids larger than 65535
 // workgroups are folded into 2-D, so the linear index is gid.x + gid.y * (num_workgroups.x * 256).
 //
 // unary_forward   y = f(x), f chosen by the `OP` override constant (one pipeline per op, no
@@ -17,10 +18,18 @@
 //                 broadcast), step s writes register 4+s from the registers it names, and the last
 //                 register is stored: one read per input and one write, instead of a round trip
 //                 through memory for every op of the chain. The program is baked in with overrides.
+//
+// Half-precision storage (compile's precision: 'mixed', shaders/common/half.wgsl): every float binding
+// is an array<u32> holding either f32 bits or f16 pairs, chosen per binding by a bool override
+// (X_HALF, Y_HALF, A_HALF, ...). Arithmetic is f32 either way. With a half output one thread computes
+// the two elements of an output word (elements 2t and 2t + 1; the host halves the grid), so no two
+// threads write the same word; with an f32 output one thread computes one element, as before. With
+// every override false the half branches fold away and the kernels are the f32 kernels they were.
 
 // #include "common/float.wgsl"
 // #include "common/grid.wgsl"
 // #include "common/shape.wgsl"
+// #include "common/half.wgsl"
 
 override OP: u32 = 0u;   // unary_forward: a UNARY_* code, binary_forward: a BINARY_* code (below)
 
@@ -41,10 +50,17 @@ fn pow_real(u: f32, v: f32) -> f32 {
 }
 
 // ---- unary ------------------------------------------------------------------------------------
-@group(0) @binding(0) var<storage, read> x: array<f32>;          // (n)
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;    // (n)
+@group(0) @binding(0) var<storage, read> x: array<u32>;          // (n) f32 bits, or ⌈n/2⌉ f16 pairs
+@group(0) @binding(1) var<storage, read_write> y: array<u32>;    // (n) f32 bits, or ⌈n/2⌉ f16 pairs
 struct UnaryParams { n: u32, alpha: f32 }
 @group(0) @binding(2) var<uniform> uparams: UnaryParams;
+override X_HALF: bool = false;
+override Y_HALF: bool = false;
+
+fn x_at(i: u32) -> f32 {
+  if (X_HALF) { return half_at(x[i >> 1u], i); }
+  return bitcast<f32>(x[i]);
+}
 
 // The unary ops' codes. src/ops/elementwise.ts reads them by name (UNARY_POW_SCALAR is the op powScalar).
 const UNARY_NEG = 0u;           const UNARY_EXP = 1u;           const UNARY_LOG = 2u;
@@ -81,15 +97,23 @@ fn unary_apply(code: u32, v: f32, alpha: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn unary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= uparams.n) { return; }
-  y[i] = unary_op(x[i], uparams.alpha);
+  let t = grid_index(gid, nwg, 256u);
+  if (Y_HALF) {                       // word t: elements 2t and 2t + 1 (the odd tail's high half is 0)
+    let i = 2u * t;
+    if (i >= uparams.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < uparams.n) { hi = unary_op(x_at(i + 1u), uparams.alpha); }
+    y[t] = half_pack(unary_op(x_at(i), uparams.alpha), hi);
+    return;
+  }
+  if (t >= uparams.n) { return; }
+  y[t] = bitcast<u32>(unary_op(x_at(t), uparams.alpha));
 }
 
 // ---- binary -----------------------------------------------------------------------------------
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;   // (n) = broadcast(shape of a, shape of b)
+@group(0) @binding(0) var<storage, read> a: array<u32>;          // f32 bits or f16 pairs (A_HALF)
+@group(0) @binding(1) var<storage, read> b: array<u32>;          // f32 bits or f16 pairs (B_HALF)
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;   // (n) = broadcast(shape of a, shape of b)
 struct BinaryParams {
   n: u32,
   rank: u32,
@@ -98,6 +122,19 @@ struct BinaryParams {
   bstride: array<vec4u, 2>,
 }
 @group(0) @binding(3) var<uniform> bparams: BinaryParams;
+override A_HALF: bool = false;
+override B_HALF: bool = false;
+override OUT_HALF: bool = false;
+
+fn a_at(i: u32) -> f32 {
+  if (A_HALF) { return half_at(a[i >> 1u], i); }
+  return bitcast<f32>(a[i]);
+}
+
+fn b_at(i: u32) -> f32 {
+  if (B_HALF) { return half_at(b[i >> 1u], i); }
+  return bitcast<f32>(b[i]);
+}
 
 // The binary ops' codes, read by name in src/ops/elementwise.ts.
 const BINARY_ADD = 0u;          const BINARY_SUB = 1u;          const BINARY_MUL = 2u;
@@ -135,11 +172,24 @@ const LAYOUT_A_SCALAR = 3u;
 
 @compute @workgroup_size(256)
 fn binary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= bparams.n) { return; }
-  if (LAYOUT == LAYOUT_SAME) { out[i] = binary_op(a[i], b[i]); return; }
-  if (LAYOUT == LAYOUT_B_SCALAR) { out[i] = binary_op(a[i], b[0]); return; }
-  if (LAYOUT == LAYOUT_A_SCALAR) { out[i] = binary_op(a[0], b[i]); return; }
+  let t = grid_index(gid, nwg, 256u);
+  if (OUT_HALF) {                     // word t: elements 2t and 2t + 1 (the odd tail's high half is 0)
+    let i = 2u * t;
+    if (i >= bparams.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < bparams.n) { hi = binary_at(i + 1u); }
+    out[t] = half_pack(binary_at(i), hi);
+    return;
+  }
+  if (t >= bparams.n) { return; }
+  out[t] = bitcast<u32>(binary_at(t));
+}
+
+// Output element i of a ∘ b.
+fn binary_at(i: u32) -> f32 {
+  if (LAYOUT == LAYOUT_SAME) { return binary_op(a_at(i), b_at(i)); }
+  if (LAYOUT == LAYOUT_B_SCALAR) { return binary_op(a_at(i), b_at(0u)); }
+  if (LAYOUT == LAYOUT_A_SCALAR) { return binary_op(a_at(0u), b_at(i)); }
   var rest = i;
   var ia = 0u;
   var ib = 0u;
@@ -150,14 +200,14 @@ fn binary_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     ia += c * dim(bparams.astride, u32(d));
     ib += c * dim(bparams.bstride, u32(d));
   }
-  out[i] = binary_op(a[ia], b[ib]);
+  return binary_op(a_at(ia), b_at(ib));
 }
 
 // ---- where (ternary select) --------------------------------------------------------------------
 @group(0) @binding(0) var<storage, read> cond: array<u32>;
-@group(0) @binding(1) var<storage, read> when_true: array<f32>;
-@group(0) @binding(2) var<storage, read> when_false: array<f32>;
-@group(0) @binding(3) var<storage, read_write> selected: array<f32>;  // (n) = broadcast of the three shapes
+@group(0) @binding(1) var<storage, read> when_true: array<u32>;      // f32 bits or f16 pairs (T_HALF)
+@group(0) @binding(2) var<storage, read> when_false: array<u32>;     // f32 bits or f16 pairs (F_HALF)
+@group(0) @binding(3) var<storage, read_write> selected: array<u32>;  // (n) = broadcast of the three shapes
 struct WhereParams {
   n: u32,
   rank: u32,
@@ -168,11 +218,28 @@ struct WhereParams {
 }
 @group(0) @binding(4) var<uniform> wparams: WhereParams;
 override COND_INT: bool = false;
+override COND_HALF: bool = false;    // an f32 cond stored as f16 pairs (never with COND_INT)
+override T_HALF: bool = false;
+override F_HALF: bool = false;
+override SEL_HALF: bool = false;
 
 @compute @workgroup_size(256)
 fn where_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= wparams.n) { return; }
+  let t = grid_index(gid, nwg, 256u);
+  if (SEL_HALF) {                     // word t: elements 2t and 2t + 1 (the odd tail's high half is 0)
+    let i = 2u * t;
+    if (i >= wparams.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < wparams.n) { hi = where_at(i + 1u); }
+    selected[t] = half_pack(where_at(i), hi);
+    return;
+  }
+  if (t >= wparams.n) { return; }
+  selected[t] = bitcast<u32>(where_at(t));
+}
+
+// Output element i of where(cond, when_true, when_false).
+fn where_at(i: u32) -> f32 {
   var rest = i;
   var ic = 0u;
   var it = 0u;
@@ -185,15 +252,25 @@ fn where_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
     it += c * dim(wparams.tstride, u32(d));
     iff += c * dim(wparams.fstride, u32(d));
   }
-  let bits = cond[ic];
-  let take = select((bits & 0x7fffffffu) != 0u, bits != 0u, COND_INT);
+  var take: bool;
+  if (COND_HALF) {
+    take = ((cond[ic >> 1u] >> ((ic & 1u) * 16u)) & 0x7fffu) != 0u;   // the f16's bits, sign dropped
+  } else {
+    let bits = cond[ic];
+    take = select((bits & 0x7fffffffu) != 0u, bits != 0u, COND_INT);
+  }
   // Read only the chosen branch (select() would read both).
-  if (take) { selected[i] = when_true[it]; } else { selected[i] = when_false[iff]; }
+  if (take) {
+    if (T_HALF) { return half_at(when_true[it >> 1u], it); }
+    return bitcast<f32>(when_true[it]);
+  }
+  if (F_HALF) { return half_at(when_false[iff >> 1u], iff); }
+  return bitcast<f32>(when_false[iff]);
 }
 
 // ---- expand (broadcast copy) ------------------------------------------------------------------
-@group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dst: array<f32>;  // (n) = target shape
+@group(0) @binding(0) var<storage, read> src: array<u32>;        // f32 or i32 bits, or f16 pairs (SRC_HALF)
+@group(0) @binding(1) var<storage, read_write> dst: array<u32>;  // (n) = target shape; f16 pairs with DST_HALF
 struct ExpandParams {
   n: u32,
   rank: u32,
@@ -201,11 +278,13 @@ struct ExpandParams {
   stride: array<vec4u, 2>,    // strides of src, 0 on broadcast dimensions
 }
 @group(0) @binding(2) var<uniform> eparams: ExpandParams;
+// Half storage only for f32 tensors (the host never sets these for i32). With both false the kernel
+// copies 32-bit words, whatever their type.
+override SRC_HALF: bool = false;
+override DST_HALF: bool = false;
 
-@compute @workgroup_size(256)
-fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= eparams.n) { return; }
+// The offset in src of output element i.
+fn expand_source(i: u32) -> u32 {
   var rest = i;
   var isrc = 0u;
   for (var d = i32(eparams.rank) - 1; d >= 0; d--) {
@@ -213,7 +292,28 @@ fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     isrc += (rest % size) * dim(eparams.stride, u32(d));
     rest = rest / size;
   }
-  dst[i] = src[isrc];
+  return isrc;
+}
+
+fn src_at(j: u32) -> f32 {
+  if (SRC_HALF) { return half_at(src[j >> 1u], j); }
+  return bitcast<f32>(src[j]);
+}
+
+@compute @workgroup_size(256)
+fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = grid_index(gid, nwg, 256u);
+  if (DST_HALF) {                     // word t: elements 2t and 2t + 1 (the odd tail's high half is 0)
+    let i = 2u * t;
+    if (i >= eparams.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < eparams.n) { hi = src_at(expand_source(i + 1u)); }
+    dst[t] = half_pack(src_at(expand_source(i)), hi);
+    return;
+  }
+  if (t >= eparams.n) { return; }
+  let j = expand_source(t);
+  if (SRC_HALF) { dst[t] = bitcast<u32>(half_at(src[j >> 1u], j)); } else { dst[t] = src[j]; }
 }
 
 // ---- fused chain ------------------------------------------------------------------------------
@@ -222,11 +322,12 @@ fn expand_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 // and register index below is a constant that the compiler folds: the chain becomes straight-line
 // code over values held in registers. Only the unary ops' constants (alpha) stay in the uniform, so
 // a changed constant needs no new pipeline.
-@group(0) @binding(0) var<storage, read> in0: array<f32>;
-@group(0) @binding(1) var<storage, read> in1: array<f32>;
-@group(0) @binding(2) var<storage, read> in2: array<f32>;
-@group(0) @binding(3) var<storage, read> in3: array<f32>;
-@group(0) @binding(4) var<storage, read_write> fused: array<f32>;   // (n)
+// Each input and the output hold f32 bits or f16 pairs, independently (IN<k>_HALF, FUSED_HALF).
+@group(0) @binding(0) var<storage, read> in0: array<u32>;
+@group(0) @binding(1) var<storage, read> in1: array<u32>;
+@group(0) @binding(2) var<storage, read> in2: array<u32>;
+@group(0) @binding(3) var<storage, read> in3: array<u32>;
+@group(0) @binding(4) var<storage, read_write> fused: array<u32>;   // (n)
 struct ChainParams {
   n: u32,
   scalars: u32,                 // bit k set: input k has one element (broadcast)
@@ -246,14 +347,18 @@ override K4: u32 = 0u; override C4: u32 = 0u; override A4: u32 = 0u; override B4
 override K5: u32 = 0u; override C5: u32 = 0u; override A5: u32 = 0u; override B5: u32 = 0u;
 override K6: u32 = 0u; override C6: u32 = 0u; override A6: u32 = 0u; override B6: u32 = 0u;
 override K7: u32 = 0u; override C7: u32 = 0u; override A7: u32 = 0u; override B7: u32 = 0u;
+override IN0_HALF: bool = false; override IN1_HALF: bool = false;
+override IN2_HALF: bool = false; override IN3_HALF: bool = false;
+override FUSED_HALF: bool = false;
 
 fn chain_input(k: u32, i: u32) -> f32 {
   let j = select(i, 0u, ((cparams.scalars >> k) & 1u) != 0u);
+  let w = j >> 1u;
   switch k {
-    case 0u: { return in0[j]; }
-    case 1u: { return in1[j]; }
-    case 2u: { return in2[j]; }
-    default: { return in3[j]; }
+    case 0u: { if (IN0_HALF) { return half_at(in0[w], j); } return bitcast<f32>(in0[j]); }
+    case 1u: { if (IN1_HALF) { return half_at(in1[w], j); } return bitcast<f32>(in1[j]); }
+    case 2u: { if (IN2_HALF) { return half_at(in2[w], j); } return bitcast<f32>(in2[j]); }
+    default: { if (IN3_HALF) { return half_at(in3[w], j); } return bitcast<f32>(in3[j]); }
   }
 }
 
@@ -264,8 +369,21 @@ fn chain_step(kind: u32, code: u32, u: f32, v: f32, alpha: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn chain_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= cparams.n) { return; }
+  let t = grid_index(gid, nwg, 256u);
+  if (FUSED_HALF) {                   // word t: elements 2t and 2t + 1 (the odd tail's high half is 0)
+    let i = 2u * t;
+    if (i >= cparams.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < cparams.n) { hi = chain_at(i + 1u); }
+    fused[t] = half_pack(chain_at(i), hi);
+    return;
+  }
+  if (t >= cparams.n) { return; }
+  fused[t] = bitcast<u32>(chain_at(t));
+}
+
+// The chain's result at element i.
+fn chain_at(i: u32) -> f32 {
   var r: array<f32, 12>;            // registers: inputs 0–3, then one per step
   r[0] = chain_input(0u, i);
   if (INPUTS > 1u) { r[1] = chain_input(1u, i); }
@@ -280,5 +398,5 @@ fn chain_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   if (STEPS > 5u) { r[9] = chain_step(K5, C5, r[A5], r[B5], al[1].y); }
   if (STEPS > 6u) { r[10] = chain_step(K6, C6, r[A6], r[B6], al[1].z); }
   if (STEPS > 7u) { r[11] = chain_step(K7, C7, r[A7], r[B7], al[1].w); }
-  fused[i] = r[3u + STEPS];
+  return r[3u + STEPS];
 }

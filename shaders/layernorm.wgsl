@@ -28,6 +28,9 @@
 //                                 neighbouring columns): no workgroup memory, no barrier. For few rows
 //                                 (≤ 64: at most 8 per lane above) and on software adapters with at
 //                                 least 4 columns; the host decides.
+// Half-precision storage: every kernel reads x and dy as f16 where X_HALF / DY_HALF, and writes y and
+// dx as f16 where Y_HALF / DX_HALF (a word per thread: common/layernorm_rows.wgsl); mean, rstd, the
+// parameters and their gradients stay f32, and so does every sum.
 // HAS_WEIGHT / HAS_BIAS (pipeline constants) say whether weight / bias exist; when they do not, the host
 // binds the input in their place and the kernel never reads it.
 
@@ -105,8 +108,8 @@ fn column_sums(c: u32, first: u32, step: u32) -> vec2f {
   var acc = vec2f(0.0);
   for (var r = first; r < bparams.rows; r += step) {
     let i = r * bparams.C + c;
-    let d = dy[i];
-    acc += vec2f(d * (x[i] - saved_mean[r]) * saved_rstd[r], d);
+    let d = dy_at(i);
+    acc += vec2f(d * (x_at(i) - saved_mean[r]) * saved_rstd[r], d);
   }
   return acc;
 }

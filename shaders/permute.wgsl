@@ -11,12 +11,20 @@
 // (src/ops/kernel-rules.ts, permuteRows) takes it on a software adapter, where a thread's loop over
 // contiguous values is what a CPU does best; on a GPU neighbouring threads should touch neighbouring
 // values, which permute_forward does.
+//
+// Half-precision storage (compile's precision: 'mixed', shaders/common/half.wgsl): x and y are
+// array<u32> holding f32 (or i32) bits or f16 pairs, by the X_HALF and Y_HALF overrides. With a half y
+// a permute_forward thread gathers the two elements of an output word (2t and 2t + 1; the host halves
+// the grid), and permute_rows writes its run a word at a time, so it is only used with a half y when
+// the run has even length (rows then start on word boundaries; the host falls back to permute_forward
+// otherwise). With both overrides false the kernels copy 32-bit words as they did.
 
 // #include "common/grid.wgsl"
 // #include "common/shape.wgsl"
+// #include "common/half.wgsl"
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;    // (n) = permuted shape
+@group(0) @binding(0) var<storage, read> x: array<u32>;          // f32/i32 bits, or f16 pairs (X_HALF)
+@group(0) @binding(1) var<storage, read_write> y: array<u32>;    // (n) = permuted shape; f16 pairs with Y_HALF
 struct Params {
   n: u32,
   rank: u32,
@@ -24,6 +32,19 @@ struct Params {
   stride: array<vec4u, 2>,   // stride in x of each output dimension
 }
 @group(0) @binding(2) var<uniform> params: Params;
+override X_HALF: bool = false;
+override Y_HALF: bool = false;
+
+fn x_at(j: u32) -> f32 {
+  if (X_HALF) { return half_at(x[j >> 1u], j); }
+  return bitcast<f32>(x[j]);
+}
+
+// Element j of x as the 32-bit word an f32 y stores (the bits themselves when x is not half).
+fn x_word(j: u32) -> u32 {
+  if (X_HALF) { return bitcast<u32>(half_at(x[j >> 1u], j)); }
+  return x[j];
+}
 
 // The offset in x of element `index` of the leading `dims` output dimensions (row-major over them).
 fn source_offset(index: u32, dims: u32) -> u32 {
@@ -39,9 +60,17 @@ fn source_offset(index: u32, dims: u32) -> u32 {
 
 @compute @workgroup_size(256)
 fn permute_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= params.n) { return; }
-  y[i] = x[source_offset(i, params.rank)];
+  let t = grid_index(gid, nwg, 256u);
+  if (Y_HALF) {                       // word t: elements 2t and 2t + 1 (the odd tail's high half is 0)
+    let i = 2u * t;
+    if (i >= params.n) { return; }
+    var hi = 0.0;
+    if (i + 1u < params.n) { hi = x_at(source_offset(i + 1u, params.rank)); }
+    y[t] = half_pack(x_at(source_offset(i, params.rank)), hi);
+    return;
+  }
+  if (t >= params.n) { return; }
+  y[t] = x_word(source_offset(t, params.rank));
 }
 
 @compute @workgroup_size(256)
@@ -51,7 +80,13 @@ fn permute_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   if (r * run >= params.n) { return; }
   let src = source_offset(r, params.rank - 1u);
   let dst = r * run;
+  if (Y_HALF) {                       // run is even: the row is whole words of y
+    for (var j = 0u; j < run; j += 2u) {
+      y[(dst + j) >> 1u] = half_pack(x_at(src + j), x_at(src + j + 1u));
+    }
+    return;
+  }
   for (var j = 0u; j < run; j++) {
-    y[dst + j] = x[src + j];
+    y[dst + j] = x_word(src + j);
   }
 }

@@ -21,6 +21,9 @@
 //                        switches every invocation of the workgroup); the host decides. Neighbouring
 //                        threads own neighbouring rows, so a non-last axis (inner > 1) reads coalesced.
 //
+// Every version reads and writes f16 storage where the host sets X_HALF / Y_HALF (forward) or
+// Y_IN_HALF / DY_HALF / DX_HALF (backward): see common/softmax_rows.wgsl. Statistics stay f32.
+//
 // The backward, from the forward's output y and the incoming gradient dy:
 //   softmax:      dx = y · (dy − Σ_r dy·y)
 //   log-softmax:  dx = dy − e^y · Σ_r dy        (e^y is the softmax)

@@ -20,6 +20,7 @@ import { cases as optim } from './optim.js';
 import { cases as transformer } from './transformer.js';
 import { cases as methods } from './methods.js';
 import { cases as subgroups } from './subgroups.js';
+import { cases as halfRows } from './half-rows.js';
 
 export const tables: Record<string, Case[]> = {
   elementwise,
@@ -42,4 +43,5 @@ export const tables: Record<string, Case[]> = {
   transformer,
   methods,
   subgroups,
+  halfRows,
 };

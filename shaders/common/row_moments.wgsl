@@ -1,5 +1,6 @@
-// common/row_moments.wgsl — the two sweeps of a row's mean and (biased) variance, shared by the
-// normalisation kernels that `// #include "common/row_moments.wgsl"` (layernorm.wgsl, norm.wgsl).
+// common/row_moments.wgsl — the two sweeps of a row's mean and (biased) variance, for the
+// normalisation kernels that `// #include "common/row_moments.wgsl"` (norm.wgsl). layernorm.wgsl reads
+// x through x_at (f32 or f16 storage) and has the same two sweeps over it in common/layernorm_rows.wgsl.
 //
 // Both read the including kernel's module-scope `x: array<f32>` binding (WGSL functions cannot take a
 // pointer to storage memory), over the values first, first + step, … < n of the row that starts at

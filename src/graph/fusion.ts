@@ -6,9 +6,8 @@
 // kernels-test/node/fusion.test.ts compares every fused plan with its unfused composite.
 
 import { wgslConsts, wgslKernel } from '../gpu/kernels.js';
-import { BINARY_CODES, UNARY_CODES } from '../ops/elementwise.js';
+import { BINARY_CODES, UNARY_CODES, halfGrid, halfOverrides } from '../ops/elementwise.js';
 import { defineOp } from '../ops/op.js';
-import { grid1d } from '../gpu/dispatch.js';
 import { numel, type Meta, sameShape } from '../util/shape.js';
 import { type HostTensor, host } from '../reference/host.js';
 import { binaryRefs, unaryRefs } from '../reference/elementwise.js';
@@ -41,7 +40,10 @@ export const fusedElementwiseOp = defineOp<ChainAttrs>({
   name: 'fusedElementwise',
   kernels: [chainKernel],
   infer: (_ins, { shape }) => [{ shape, dtype: 'f32' }],
-  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+  // Half storage (compile's precision: 'mixed'): each input independently, and the output (a word of
+  // two values per thread). The inputs are f32 (a fused chain is made of f32 unary and binary ops).
+  half: (ins) => ({ reads: ins.map((m) => m.dtype === 'f32'), writes: [true] }),
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
     const n = numel(attrs.shape);
     if (n === 0) return;
     // The program becomes override constants: one pipeline per distinct chain, straight-line code.
@@ -59,8 +61,9 @@ export const fusedElementwiseOp = defineOp<ChainAttrs>({
       if (numel(m.shape) === 1 && n !== 1) scalars |= 1 << k;
     });
     const bind = { in0: inputs[0], in1: inputs[1] ?? inputs[0], in2: inputs[2] ?? inputs[0], in3: inputs[3] ?? inputs[0], fused: outputs[0] };
+    Object.assign(overrides, halfOverrides({ inputs: ['IN0_HALF', 'IN1_HALF', 'IN2_HALF', 'IN3_HALF'], outputs: ['FUSED_HALF'] }, half));
     ctx.dispatch(chainKernel, {
-      bind, params: { n, scalars, alpha }, overrides, grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
+      bind, params: { n, scalars, alpha }, overrides, grid: halfGrid(n, half?.outputs[0], ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: { none: 'fusion runs after differentiation, on the compiled graph' },

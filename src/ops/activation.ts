@@ -14,17 +14,15 @@ import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/activation.js';
 import type { ActKind, ActParams } from '../reference/activation.js';
 import { defineOp, type OpDef } from './op.js';
-import { grid1d, type BufferRef, type EncodeCtx, type EncodeArgs } from '../gpu/dispatch.js';
+import { type BufferRef, type EncodeCtx, type EncodeArgs } from '../gpu/dispatch.js';
 import { numel, type Meta } from '../util/shape.js';
-import { mul } from './elementwise.js';
+import { halfGrid, halfOverrides, halfWhereF32, mul } from './elementwise.js';
 import { checkOptions, keysOf } from '../util/options.js';
 import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const GELU_KEYS = keysOf<GeluOptions>({ approximate: 1 });
 export const SOFTPLUS_KEYS = keysOf<SoftplusOptions>({ beta: 1, threshold: 1 });
-
-const WG = 256;
 
 export const activationKernels = {
   forward: wgslKernel('activation_forward'),
@@ -67,7 +65,9 @@ function encodeStage(kind: ActKind, stage: Stage) {
     const bind: Record<string, BufferRef> = stage === 'forward'
       ? { x: a.inputs[0], y: a.outputs[0] }
       : { x: a.inputs[0], dy: a.inputs[1], dx: a.outputs[0] };
-    ctx.dispatch(kernel, { bind, params: p, overrides: { OP: CODES[kind] }, grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim) });
+    // Half storage: any of x, dy and the output may be f16 pairs (a half output: two values per thread).
+    const half = halfOverrides(stage === 'forward' ? { inputs: ['X_HALF'], outputs: ['Y_HALF'] } : { inputs: ['X_HALF', 'DY_HALF'], outputs: ['DX_HALF'] }, a.half);
+    ctx.dispatch(kernel, { bind, params: p, overrides: { OP: CODES[kind], ...half }, grid: halfGrid(n, a.half?.outputs[0], ctx.limits.maxWorkgroupsPerDim) });
   };
 }
 
@@ -78,6 +78,7 @@ function defineActivation(kind: ActKind): Ops {
     name: `${kind}SecondDerivative`,
     kernels: [activationKernels.second],
     infer: sameShapeF32(`${kind}SecondDerivative`, ['x', 'g']),
+    half: halfWhereF32,
     encode: encodeStage(kind, 'second'),
     grad: { none: `third derivatives of ${kind} are not implemented (gradients go up to second order)` },
     reference: ([x, g], p) => [ref.activationSecondDerivative(kind, x, g, p)],
@@ -90,6 +91,7 @@ function defineActivation(kind: ActKind): Ops {
     name: `${kind}Backward`,
     kernels: [activationKernels.backward],
     infer: sameShapeF32(`${kind}Backward`, ['x', 'dy']),
+    half: halfWhereF32,
     encode: encodeStage(kind, 'backward'),
     grad: ({ inputs: [x, dy], dys: [ddx], attrs }) => {
       if (!ddx) return [null, null];
@@ -105,6 +107,7 @@ function defineActivation(kind: ActKind): Ops {
     name: kind,
     kernels: [activationKernels.forward],
     infer: sameShapeF32(kind, ['x']),
+    half: halfWhereF32,
     encode: encodeStage(kind, 'forward'),
     grad: ({ inputs: [x], dys: [dy], attrs }) => [dy ? apply1(backward, [x, dy], attrs) : null],
     reference: ([x], p) => [ref.activationForward(kind, x, p)],

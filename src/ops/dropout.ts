@@ -10,6 +10,7 @@ import { globalRandom } from '../util/random.js';
 import { defineOp, type OpDef } from './op.js';
 import { fmtShape, numel, type Meta } from '../util/shape.js';
 import { grid1d, type EncodeCtx, type EncodeArgs } from '../gpu/dispatch.js';
+import { halfGrid, halfOverrides, halfWhereF32 } from './elementwise.js';
 import { checkOptions, keysOf } from '../util/options.js';
 import { sgError, ShapeError } from '../util/errors.js';
 
@@ -31,9 +32,12 @@ interface DropoutAttrs {
   offset: number;
 }
 
-/** Both kernels: input 0 is x (or dy), input 1 the [2] i32 seed key; one thread per element. */
+/**
+ * Both kernels: input 0 is x (or dy), input 1 the [2] i32 seed key; one thread per element, or per
+ * output word of two when the output is stored as f16 (the input may be f16 too; the key never is).
+ */
 function encodeMasked(kernel: KernelDef, inName: string, outName: string) {
-  return (ctx: EncodeCtx, { inputs, outputs, outMeta, attrs: { p, offset } }: EncodeArgs<DropoutAttrs>) => {
+  return (ctx: EncodeCtx, { inputs, outputs, outMeta, attrs: { p, offset }, half }: EncodeArgs<DropoutAttrs>) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
     ctx.dispatch(kernel, {
@@ -42,7 +46,8 @@ function encodeMasked(kernel: KernelDef, inName: string, outName: string) {
         n, offset_lo: offset % TWO_32, offset_hi: Math.floor(offset / TWO_32),
         threshold: ref.dropThreshold(p), scale: 1 / (1 - p),
       },
-      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+      overrides: halfOverrides({ inputs: ['IN_HALF'], outputs: ['OUT_HALF'] }, half),
+      grid: halfGrid(n, half?.outputs[0], ctx.limits.maxWorkgroupsPerDim),
     });
   };
 }
@@ -67,6 +72,7 @@ export const dropoutBackwardOp: OpDef<DropoutAttrs> = defineOp<DropoutAttrs>({
   name: 'dropoutBackward',
   kernels: [dropoutKernels.backward],
   infer: inferMasked('dropoutBackward'),
+  half: halfWhereF32, // dy and dx; the i32 key stays 32-bit
   encode: encodeMasked(dropoutKernels.backward, 'dy', 'dx'),
   // The map dy ↦ mask·dy/(1 − p) is linear and diagonal, so its gradient is the same map.
   grad: ({ inputs: [, key], dys: [g], attrs }) => [g ? apply1(dropoutBackwardOp, [g, key], attrs) : null, null],
@@ -80,6 +86,7 @@ export const dropoutOp: OpDef<DropoutAttrs> = defineOp<DropoutAttrs>({
   name: 'dropout',
   kernels: [dropoutKernels.forward],
   infer: inferMasked('dropout'),
+  half: halfWhereF32, // x and y; the i32 key stays 32-bit
   encode: encodeMasked(dropoutKernels.forward, 'x', 'y'),
   // dy/dx = diag(mask)/(1 − p): the backward kernel regenerates the mask. The seed is an integer key.
   grad: ({ inputs: [, key], dys: [dy], attrs }) => [dy ? apply1(dropoutBackwardOp, [dy, key], attrs) : null, null],

@@ -7,9 +7,9 @@ import { opCodes, wgslConsts, wgslKernel } from '../gpu/kernels.js';
 import { apply1, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/elementwise.js';
 import { sumToShape } from '../reference/host.js';
-import { defineOp, type NoGrad, type OpDef } from './op.js';
-import { grid1d } from '../gpu/dispatch.js';
-import { numel, type DType, broadcastShapes, broadcastStrides, checkRank, collapseDims, reducedAxes, sameShape, stridesOf } from '../util/shape.js';
+import { defineOp, type HalfRule, type NoGrad, type OpDef } from './op.js';
+import { grid1d, type HalfStorage } from '../gpu/dispatch.js';
+import { numel, type DType, type Meta, broadcastShapes, broadcastStrides, checkRank, collapseDims, reducedAxes, sameShape, stridesOf } from '../util/shape.js';
 import { reshape } from './shape-ops.js';
 import { sgError, ShapeError } from '../util/errors.js';
 
@@ -21,6 +21,33 @@ export const expandKernel = wgslKernel('expand_forward');
 export const whereKernel = wgslKernel('where_forward');
 
 type Scalar = Tensor | number;
+
+// ---- half-precision storage ---------------------------------------------------------------------
+// compile's precision: 'mixed' may store any f32 tensor these kernels read or write as f16 pairs
+// (shaders/common/half.wgsl). Each binding has a bool override; a kernel with a half output computes
+// the two elements of an output word per thread, so its grid covers ⌈n / 2⌉ words instead of n values.
+
+/**
+ * The override constants for the bindings stored as f16: `{ NAME: 1 }` for each flag set, nothing for
+ * f32 bindings, so an all-f32 dispatch keeps the pipeline (and the override set) it always had.
+ */
+export function halfOverrides(names: { inputs?: string[]; outputs?: string[] }, half: HalfStorage | undefined): Record<string, number> {
+  const o: Record<string, number> = {};
+  if (!half) return o;
+  names.inputs?.forEach((name, k) => { if (half.inputs[k]) o[name] = 1; });
+  names.outputs?.forEach((name, k) => { if (half.outputs[k]) o[name] = 1; });
+  return o;
+}
+
+/** The 1-D grid of an elementwise kernel over n values: one thread per value, or per word of two when the output is half. */
+export function halfGrid(n: number, halfOut: boolean | undefined, maxPerDim: number): [number, number] {
+  return grid1d(halfOut ? Math.ceil(n / 2) : n, WG, maxPerDim);
+}
+
+/** The half rule of an op whose kernels read every f32 input and write every f32 output as f16 (i32 stays 32-bit). */
+export function halfWhereF32(inMeta: Meta[], outMeta: Meta[]): HalfRule {
+  return { reads: inMeta.map((m) => m.dtype === 'f32'), writes: outMeta.map((m) => m.dtype === 'f32') };
+}
 
 function asTensor(v: Scalar, like: Tensor | undefined): Tensor {
   if (v instanceof Tensor) return v;
@@ -79,12 +106,14 @@ function defineUnary(name: UnaryName): OpDef<UnaryAttrs> {
     name,
     kernels: [unaryKernel],
     infer: ([x]) => [{ shape: x.shape, dtype: 'f32' }],
-    encode: (ctx, { inputs, outputs, outMeta, attrs }) => {
+    half: halfWhereF32,
+    encode: (ctx, { inputs, outputs, outMeta, attrs, half }) => {
       const n = numel(outMeta[0].shape);
       if (n === 0) return;
       ctx.dispatch(unaryKernel, {
-        bind: { x: inputs[0], y: outputs[0] }, params: { n, alpha: attrs.alpha }, overrides: { OP: code },
-        grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+        bind: { x: inputs[0], y: outputs[0] }, params: { n, alpha: attrs.alpha },
+        overrides: { OP: code, ...halfOverrides({ inputs: ['X_HALF'], outputs: ['Y_HALF'] }, half) },
+        grid: halfGrid(n, half?.outputs[0], ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: 'none' in g ? g : ({ inputs: [x], outputs: [y], dys: [dy], attrs }) => [dy ? g(x, y, dy, attrs.alpha) : null],
@@ -172,7 +201,8 @@ function defineBinary(name: BinaryName): OpDef<null> {
       checkRank(shape, name);
       return [{ shape, dtype: 'f32' }];
     },
-    encode: (ctx, { inputs, outputs, inMeta, outMeta }) => {
+    half: halfWhereF32,
+    encode: (ctx, { inputs, outputs, inMeta, outMeta, half }) => {
       const shape = outMeta[0].shape;
       const n = numel(shape);
       if (n === 0) return;
@@ -185,7 +215,8 @@ function defineBinary(name: BinaryName): OpDef<null> {
       ctx.dispatch(binaryKernel, {
         bind: { a: inputs[0], b: inputs[1], out: outputs[0] },
         params: { n, rank: c.shape.length, shape: c.shape, astride: c.strides[0], bstride: c.strides[1] },
-        overrides: { OP: code, LAYOUT: layout }, grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+        overrides: { OP: code, LAYOUT: layout, ...halfOverrides({ inputs: ['A_HALF', 'B_HALF'], outputs: ['OUT_HALF'] }, half) },
+        grid: halfGrid(n, half?.outputs[0], ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: 'none' in g ? g : ({ inputs: [a, b], outputs: [y], dys: [dy] }) => {
@@ -240,7 +271,9 @@ export const expandOp = defineOp<ExpandAttrs>({
     checkRank(shape, 'expand');
     return [{ shape: [...shape], dtype: x.dtype }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta }) => {
+  // Half storage for f32 tensors only (an i32 expand copies 32-bit words).
+  half: halfWhereF32,
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, half }) => {
     const shape = outMeta[0].shape;
     const n = numel(shape);
     if (n === 0) return;
@@ -248,7 +281,8 @@ export const expandOp = defineOp<ExpandAttrs>({
     ctx.dispatch(expandKernel, {
       bind: { src: inputs[0], dst: outputs[0] },
       params: { n, rank: c.shape.length, shape: c.shape, stride: c.strides[0] },
-      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+      overrides: halfOverrides({ inputs: ['SRC_HALF'], outputs: ['DST_HALF'] }, half),
+      grid: halfGrid(n, half?.outputs[0], ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: ({ inputs: [x], dys: [dy] }) => [dy ? sumTo(dy, x.shape) : null],
@@ -311,7 +345,9 @@ const whereOp = defineOp<WhereAttrs>({
     checkRank(shape, 'where');
     return [{ shape, dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+  // An f32 cond (a 0/1 mask) may be half too: true where its f16 is nonzero, as its f32 was.
+  half: halfWhereF32,
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) => {
     const shape = outMeta[0].shape;
     const n = numel(shape);
     if (n === 0) return;
@@ -319,7 +355,8 @@ const whereOp = defineOp<WhereAttrs>({
     ctx.dispatch(whereKernel, {
       bind: { cond: inputs[0], when_true: inputs[1], when_false: inputs[2], selected: outputs[0] },
       params: { n, rank: c.shape.length, shape: c.shape, cstride: c.strides[0], tstride: c.strides[1], fstride: c.strides[2] },
-      overrides: { COND_INT: attrs.condInt ? 1 : 0 }, grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+      overrides: { COND_INT: attrs.condInt ? 1 : 0, ...halfOverrides({ inputs: ['COND_HALF', 'T_HALF', 'F_HALF'], outputs: ['SEL_HALF'] }, half) },
+      grid: halfGrid(n, half?.outputs[0], ctx.limits.maxWorkgroupsPerDim),
     });
   },
   // cond gets no gradient (a mask); a and b get dy where they were chosen, summed to their shapes.

@@ -167,6 +167,27 @@ export function axisView(shape: readonly number[], axis: number): { outer: numbe
   return { outer: numel(shape.slice(0, axis)), R: shape[axis], inner: numel(shape.slice(axis + 1)) };
 }
 
+// ---- half-precision storage of the row kernels ----------------------------------------------------
+// Every version of the rules above (thread, tree, subgroup; layerNorm's column kernels) reads f16
+// storage the same way (the per-row maths is shared in shaders/common/*_rows.wgsl and reduce_ops.wgsl)
+// and writes it the same way, so half flags never narrow rowVersions() nor choose(): the condition for
+// an f16 output is the layout's, not the version's. A row kernel writes f16 a whole word (two
+// neighbouring elements) per thread; a row may then take a word only if no other row has an element
+// in it: the row is contiguous (inner = 1) and starts at an even element (R even), or it is the only
+// row. The reductions write output pairs per thread or workgroup instead, any layout.
+
+/** Whether rows of the [outer, R, inner] view can each be written as whole f16 words (see above). */
+export function halfRowsOwnWords(v: { outer: number; R: number; inner: number }): boolean {
+  return v.outer * v.inner <= 1 || (v.inner === 1 && v.R % 2 === 0);
+}
+
+/** The *_HALF override constants for the flags that are set (none when all storage is f32, so f32 pipelines stay as they were). */
+export function halfOverrides(flags: Record<string, boolean | undefined>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, on] of Object.entries(flags)) if (on) out[name] = 1;
+  return out;
+}
+
 // ---- attention ------------------------------------------------------------------------------------
 // scaledDotProductAttention has three rungs (src/ops/attention.ts): 'composite' (matmul → scale/mask →
 // softmax → matmul, the L×S weights in memory), 'fused' (FlashAttention-style: one thread per row, K

@@ -8,10 +8,12 @@
 // or one workgroup per row reduced with subgroup operations (shaders/layernorm_subgroup.wgsl: the
 // 'subgroup' version, set by setRowVersion where the device has `subgroups`);
 // dweight / dbias take the 32×8 column workgroups, or one thread per column
-// (layernorm_backward_params_cols) by its 'layerNormColumns' rule.
+// (layernorm_backward_params_cols) by its 'layerNormColumns' rule. Half storage (OpDef.half): every
+// kernel reads f16 x and dy and writes f16 y and dx where rows own whole words; the statistics, mean,
+// rstd, weight, bias and their gradients stay f32.
 
 import { wgslKernel } from '../gpu/kernels.js';
-import { rowVersion, ROW_THREADS } from './kernel-rules.js';
+import { halfOverrides, halfRowsOwnWords, rowVersion, ROW_THREADS } from './kernel-rules.js';
 import { apply, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/layernorm.js';
 import { defineOp } from './op.js';
@@ -63,6 +65,15 @@ function rowGrid(n: number, ctx: EncodeCtx, perThread = false): [number, number]
 const forwardKernels = { thread: layerNormKernels.forwardRows, tree: layerNormKernels.forward, subgroup: layerNormKernels.forwardSubgroup };
 const backwardKernels = { thread: layerNormKernels.backwardRows, tree: layerNormKernels.backward, subgroup: layerNormKernels.backwardSubgroup };
 
+/**
+ * f16 storage (every version): x and dy readable; y and dx writable where each row owns whole words
+ * (C even, or one row); mean, rstd, the parameters and their gradients stay f32.
+ */
+function rowsOwnWords(xShape: number[], normalizedShape: number[]): boolean {
+  const { C, rows } = dims(xShape, normalizedShape);
+  return halfRowsOwnWords({ outer: rows, R: C, inner: 1 });
+}
+
 const addOpt = (a: Tensor | null, b: Tensor | null): Tensor | null => (a && b ? add(a, b) : (a ?? b));
 
 // ---- backward op: (x, mean, rstd, dy, weight?) -> (dx, dweight?, dbias?) -------------------------
@@ -79,15 +90,20 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
     if (hasBias) outs.push({ shape: [...normalizedShape], dtype: 'f32' });
     return outs;
   },
-  encode: (ctx, { inputs, outputs, inMeta, attrs: { normalizedShape, hasWeight, hasBias } }) => {
+  half: (ins, outs, { normalizedShape }) => ({
+    reads: ins.map((_, k) => k === 0 || k === 3), writes: outs.map((_, k) => k === 0 && rowsOwnWords(ins[0].shape, normalizedShape)),
+  }),
+  encode: (ctx, { inputs, outputs, inMeta, attrs: { normalizedShape, hasWeight, hasBias }, half }) => {
     const { C, rows } = dims(inMeta[0].shape, normalizedShape);
     if (C === 0) return;
     const [x, mean, rstd, dy] = inputs;
+    const reads = halfOverrides({ X_HALF: half?.inputs[0], DY_HALF: half?.inputs[3] });
     if (rows > 0) {
       const version = rowVersion('layerNormRows', C, rows);
       ctx.dispatch(backwardKernels[version], {
         bind: { x, saved_mean: mean, saved_rstd: rstd, dy, weight: hasWeight ? inputs[4] : x, dx: outputs[0] },
-        params: { rows, C }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0 }, grid: rowGrid(rows, ctx, version === 'thread'),
+        params: { rows, C }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0, ...reads, ...halfOverrides({ DX_HALF: half?.outputs[0] }) },
+        grid: rowGrid(rows, ctx, version === 'thread'),
       });
     }
     if (hasWeight || hasBias) {
@@ -97,7 +113,7 @@ const layerNormBackwardOp = defineOp<BackwardAttrs>({
       const perColumn = rowVersion('layerNormColumns', rows, C) === 'thread';
       ctx.dispatch(perColumn ? layerNormKernels.backwardParamsCols : layerNormKernels.backwardParams, {
         bind: { x, saved_mean: mean, saved_rstd: rstd, dy, dweight, dbias },
-        params: { rows, C }, grid: perColumn ? rowGrid(C, ctx, true) : rowGrid(Math.ceil(C / 32), ctx),
+        params: { rows, C }, overrides: reads, grid: perColumn ? rowGrid(C, ctx, true) : rowGrid(Math.ceil(C / 32), ctx),
       });
     }
   },
@@ -186,7 +202,10 @@ const layerNormOp = defineOp<LayerNormAttrs>({
     const { lead } = dims(x.shape, normalizedShape);
     return [{ shape: [...x.shape], dtype: 'f32' }, { shape: lead, dtype: 'f32' }, { shape: [...lead], dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, attrs: { normalizedShape, eps, hasWeight, hasBias } }) => {
+  half: ([x, ...params], _outs, { normalizedShape }) => ({
+    reads: [true, ...params.map(() => false)], writes: [rowsOwnWords(x.shape, normalizedShape), false, false],
+  }),
+  encode: (ctx, { inputs, outputs, inMeta, attrs: { normalizedShape, eps, hasWeight, hasBias }, half }) => {
     const { C, rows } = dims(inMeta[0].shape, normalizedShape);
     if (rows === 0) return;
     const x = inputs[0];
@@ -197,7 +216,8 @@ const layerNormOp = defineOp<LayerNormAttrs>({
         // Absent weight / bias: the input is bound in their place and never read (HAS_* = 0).
         weight: hasWeight ? inputs[1] : x, bias: hasBias ? inputs[hasWeight ? 2 : 1] : x,
       },
-      params: { rows, C, eps }, overrides: { HAS_WEIGHT: hasWeight ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0 },
+      params: { rows, C, eps },
+      overrides: { HAS_WEIGHT: hasWeight ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0, ...halfOverrides({ X_HALF: half?.inputs[0], Y_HALF: half?.outputs[0] }) },
       grid: rowGrid(rows, ctx, version === 'thread'),
     });
   },

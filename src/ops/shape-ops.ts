@@ -63,18 +63,27 @@ export const permuteOp = defineOp<PermuteAttrs>({
     checkRank(x.shape, 'permute');
     return [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { perm } }) => {
+  // Half storage (compile's precision: 'mixed') for f32 tensors: x read as f16 pairs, y written as f16
+  // pairs, a word (two output values, gathered from anywhere in x) per thread.
+  half: ([x], [y]) => ({ reads: [x.dtype === 'f32'], writes: [y.dtype === 'f32'] }),
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { perm }, half }) => {
     const shape = outMeta[0].shape;
     const n = numel(shape);
     if (n === 0) return;
     const st = stridesOf(inMeta[0].shape);
     const c = collapseDims(shape, [perm.map((p) => st[p]), stridesOf(shape)]);
     const last = c.shape.length - 1;
-    const rows = permuteByRows(c.shape[last], c.strides[0][last]);
+    const halfOut = half?.outputs[0] ?? false;
+    // permute_rows writes a half y a word at a time: only when every run starts on a word (even runs).
+    const rows = permuteByRows(c.shape[last], c.strides[0][last]) && !(halfOut && c.shape[last] % 2 === 1);
+    const overrides: Record<string, number> = {};
+    if (half?.inputs[0]) overrides.X_HALF = 1;
+    if (halfOut) overrides.Y_HALF = 1;
     ctx.dispatch(rows ? permuteRowsKernel : permuteKernel, {
       bind: { x: inputs[0], y: outputs[0] },
       params: { n, rank: c.shape.length, shape: c.shape, stride: c.strides[0] },
-      grid: grid1d(rows ? n / c.shape[last] : n, 256, ctx.limits.maxWorkgroupsPerDim),
+      overrides,
+      grid: grid1d(rows ? n / c.shape[last] : halfOut ? Math.ceil(n / 2) : n, 256, ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: ({ dys: [dy], attrs: { perm } }) => [dy ? permute(dy, ref.inversePermutation(perm)) : null],

@@ -2,12 +2,14 @@
 // Kernels: shaders/softmax.wgsl — one workgroup per row (softmax_forward / softmax_backward), or one
 // thread per row (the _rows kernels: no workgroup memory, no barrier), chosen by the 'softmax' rule
 // of src/ops/kernel-rules.ts; shaders/softmax_subgroup.wgsl — one workgroup per row reduced with
-// subgroup operations, the 'subgroup' version (setRowVersion, where the device has `subgroups`). A non-last axis is handled by strides in the kernel (the [outer, R, inner] view),
+// subgroup operations, the 'subgroup' version (setRowVersion, where the device has `subgroups`). Half
+// storage (OpDef.half): every version reads f16 x (y, dy) and writes f16 y (dx) where rows own whole
+// words (src/ops/kernel-rules.ts, halfRowsOwnWords); the max and sums stay f32. A non-last axis is handled by strides in the kernel (the [outer, R, inner] view),
 // never by a transpose. Each forward has a dedicated backward op (softmax_backward) whose own
 // gradient is written in ops, so gradients of gradients work. Reference: src/reference/softmax.ts.
 
 import { wgslConsts, wgslKernel, type KernelDef } from '../gpu/kernels.js';
-import { axisView, rowVersion, ROW_THREADS, type RowVersion } from './kernel-rules.js';
+import { axisView, halfOverrides, halfRowsOwnWords, rowVersion, ROW_THREADS, type RowVersion } from './kernel-rules.js';
 import { apply1, type Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/softmax.js';
 import { defineOp, type OpDef } from './op.js';
@@ -40,14 +42,17 @@ interface SoftmaxAttrs {
 
 /** Encodes one of the kernel sets, by the version the 'softmax' rule picks (src/ops/kernel-rules.ts). */
 function encodeRows(kernels: Record<RowVersion, KernelDef>, log: boolean, forward: boolean) {
-  return (ctx: EncodeCtx, { inputs, outputs, outMeta, attrs }: EncodeArgs<SoftmaxAttrs>) => {
+  return (ctx: EncodeCtx, { inputs, outputs, outMeta, attrs, half }: EncodeArgs<SoftmaxAttrs>) => {
     const v = axisView(outMeta[0].shape, attrs.axis);
     const rows = v.outer * v.inner;
     if (rows === 0 || v.R === 0) return;
     const version = rowVersion('softmax', v.R, rows);
     const bind: Record<string, BufferRef> = forward ? { x: inputs[0], y: outputs[0] } : { y_in: inputs[0], dy: inputs[1], dx: outputs[0] };
+    const halves = forward
+      ? halfOverrides({ X_HALF: half?.inputs[0], Y_HALF: half?.outputs[0] })
+      : halfOverrides({ Y_IN_HALF: half?.inputs[0], DY_HALF: half?.inputs[1], DX_HALF: half?.outputs[0] });
     ctx.dispatch(kernels[version], {
-      bind, params: v, overrides: { OP: log ? OP_LOG_SOFTMAX : OP_SOFTMAX },
+      bind, params: v, overrides: { OP: log ? OP_LOG_SOFTMAX : OP_SOFTMAX, ...halves },
       grid: grid1d(rows, version === 'thread' ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
     });
   };
@@ -55,6 +60,15 @@ function encodeRows(kernels: Record<RowVersion, KernelDef>, log: boolean, forwar
 
 const forwardKernels = { thread: softmaxKernels.forwardRows, tree: softmaxKernels.forward, subgroup: softmaxKernels.forwardSubgroup };
 const backwardKernels = { thread: softmaxKernels.backwardRows, tree: softmaxKernels.backward, subgroup: softmaxKernels.backwardSubgroup };
+
+/**
+ * f16 storage (every version): any input; the output where each row owns whole words
+ * (halfRowsOwnWords: the last axis, of even length or one row).
+ */
+function halfRule(inputs: number) {
+  return (_: Meta[], [y]: Meta[], { axis }: SoftmaxAttrs) =>
+    ({ reads: Array<boolean>(inputs).fill(true), writes: [halfRowsOwnWords(axisView(y.shape, axis))] });
+}
 
 function checkSame(op: string) {
   return ([y, dy]: Meta[]): Meta[] => {
@@ -74,6 +88,7 @@ function defineSoftmax(log: boolean): OpDef<SoftmaxAttrs> {
     kernels: Object.values(backwardKernels),
     infer: checkSame(`${name}Backward`),
     encode: encodeRows(backwardKernels, log, false),
+    half: halfRule(2),
     grad: ({ inputs: [y, dy], dys: [ddx], attrs }) => {
       if (!ddx) return [null, null];
       const rowSum = (t: Tensor) => sum(t, attrs.axis, true);
@@ -100,6 +115,7 @@ function defineSoftmax(log: boolean): OpDef<SoftmaxAttrs> {
       return [{ shape: [...x.shape], dtype: 'f32' }];
     },
     encode: encodeRows(forwardKernels, log, true),
+    half: halfRule(1),
     // The backward kernel needs only the output y (saved by the forward) and dy.
     grad: ({ outputs: [y], dys: [dy], attrs }) => [dy ? apply1(backward, [y, dy], attrs) : null],
     reference: ([x], { axis }) => [ref.softmaxForward(x, axis, log)],

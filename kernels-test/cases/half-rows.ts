@@ -1,0 +1,234 @@
+// Half-precision storage (compile's precision: 'mixed') of the row ops and the reductions: softmax /
+// logSoftmax and their backward ops, layerNorm and layerNormBackward, cross_entropy and its backward,
+// bce_with_logits and its backward, sum / mean / max / min, argmax / argmin, globalNorm. Each case runs
+// the op of its expression's last node with some inputs read from and some outputs written to f16
+// storage (kernels-test/harness.ts, checkHalfCase) against the op's reference on the f16-rounded
+// inputs, f16 outputs compared with the reference rounded to f16. For every op: each input alone as
+// f16, each output alone, and all of them (every subset where there are at most three flags); rows
+// of 1, odd and prime lengths (where rows share words an output stays f32: the half rule says so),
+// lengths above the workgroup, several workgroups, values at and past f16's range (65504, overflow
+// to ±∞ on the way out), ±∞ and NaN read from f16 storage; and each kernel version (thread, tree,
+// subgroup) forced with setRowVersion — the subgroup ones only where the adapter has `subgroups`
+// (otherwise reported "not run", never skipped silently).
+import * as sg from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { apply, apply1 } from '../../src/tensor/tensor.js';
+import { opTable, type OpDef } from '../../src/ops/op.js';
+import { ROW_VERSIONS, setRowVersion, type RowVersion, type RowVersionRule } from '../../src/ops/kernel-rules.js';
+import type { Case, InputSpec } from '../harness.js';
+
+type Half = NonNullable<Case['half']>;
+
+function opNamed(name: string): OpDef {
+  const op = opTable().get(name);
+  if (!op) throw new Error(`half-rows: no op '${name}'`);
+  return op;
+}
+
+/**
+ * The storage combinations of an op with `nIn` inputs and `nOut` outputs, of which `reads` / `writes`
+ * (indices) may be f16: every non-empty subset when there are at most three such flags, else each flag
+ * alone, all inputs, all outputs and everything.
+ */
+function storages(nIn: number, nOut: number, reads: number[], writes: number[]): Half[] {
+  const flags = [...reads.map((i) => ['in', i] as const), ...writes.map((i) => ['out', i] as const)];
+  const make = (on: (readonly ['in' | 'out', number])[]): Half => ({
+    inputs: Array.from({ length: nIn }, (_, i) => on.some(([k, j]) => k === 'in' && j === i)),
+    outputs: Array.from({ length: nOut }, (_, i) => on.some(([k, j]) => k === 'out' && j === i)),
+  });
+  if (flags.length <= 3) {
+    const out: Half[] = [];
+    for (let m = 1; m < 1 << flags.length; m++) out.push(make(flags.filter((_, b) => m & (1 << b))));
+    return out;
+  }
+  const sets = [...flags.map((f) => [f]), flags.filter(([k]) => k === 'in'), flags.filter(([k]) => k === 'out'), flags];
+  return sets.filter((s) => s.length > 0).map(make);
+}
+
+const describeHalf = (h: Half) =>
+  `f16 ${[...h.inputs.flatMap((on, i) => (on ? [`in${i}`] : [])), ...(h.outputs ?? []).flatMap((on, i) => (on ? [`out${i}`] : []))].join(' ')}`;
+
+/**
+ * The case once per storage combination; with `few`, only two of them: every readable input f16 with
+ * f32 outputs, and everything f16 (for the version sweeps, where the combinations are covered above).
+ */
+let few = false;
+function halfCases(c: Omit<Case, 'half'>, nIn: number, nOut: number, reads: number[], writes: number[]): Case[] {
+  const all = storages(nIn, nOut, reads, writes);
+  const picked = few ? all.filter((h) => h.inputs.every((on, i) => on === reads.includes(i)) &&
+    ((h.outputs ?? []).every((on) => !on) || (h.outputs ?? []).every((on, i) => on === writes.includes(i)))) : all;
+  return picked.map((half) => ({ ...c, name: `${c.name} [${describeHalf(half)}]`, half }));
+}
+
+/** The cases `make` builds, with only the two combinations of halfCases' `few`. */
+function fewCombinations(make: () => Case[]): Case[] {
+  few = true;
+  try {
+    return make();
+  } finally {
+    few = false;
+  }
+}
+
+/**
+ * The cases with `rules` forced to `version` while each runs, those of the rules that have it (layerNorm's
+ * columns have no subgroup version); subgroup cases run only where the adapter has `subgroups`.
+ */
+function forced(version: RowVersion, rules: RowVersionRule[], cases: Case[]): Case[] {
+  const set = rules.filter((rule) => ROW_VERSIONS[rule].includes(version));
+  return cases.map((c) => ({
+    ...c,
+    name: `${c.name} (${version})`,
+    ...(version === 'subgroup' ? { requires: ['subgroups'] } : {}),
+    before: () => set.forEach((rule) => setRowVersion(rule, version)),
+    after: () => set.forEach((rule) => setRowVersion(rule)),
+  }));
+}
+
+/** The cases under each version of `rules` (thread too where `withThread`). */
+function everyVersion(rules: RowVersionRule[], cases: Case[], withThread = true): Case[] {
+  return [...(withThread ? forced('thread', rules, cases) : []), ...forced('tree', rules, cases), ...forced('subgroup', rules, cases)];
+}
+
+// ---- softmax / logSoftmax ------------------------------------------------------------------------
+
+const softmaxBackward = (log: boolean, axis: number) => (y: Tensor, dy: Tensor) =>
+  apply1(opNamed(log ? 'logSoftmaxBackward' : 'softmaxBackward'), [y, dy], { axis });
+
+/** Softmax forward and backward on `shape` along `axis`; `writes`: the output may be f16 (rows own whole words). */
+function softmaxFamily(label: string, spec: InputSpec, axis: number, writes: boolean, extra: Partial<Case> = {}): Case[] {
+  const out = writes ? [0] : [];
+  const norm = axis < 0 ? spec.shape.length + axis : axis;
+  const yRange: InputSpec = { shape: spec.shape, range: [0.01, 1] };
+  const logY: InputSpec = { shape: spec.shape, range: [-6, -0.01] };
+  return [
+    ...halfCases({ ...extra, name: `softmax ${label}`, inputs: [spec], fn: (x) => sg.softmax(x, axis) }, 1, 1, [0], out),
+    ...halfCases({ ...extra, name: `logSoftmax ${label}`, inputs: [spec], fn: (x) => sg.logSoftmax(x, axis) }, 1, 1, [0], out),
+    ...halfCases({ name: `softmaxBackward ${label}`, inputs: [yRange, { shape: spec.shape }], fn: softmaxBackward(false, norm) }, 2, 1, [0, 1], out),
+    ...halfCases({ name: `logSoftmaxBackward ${label}`, inputs: [logY, { shape: spec.shape }], fn: softmaxBackward(true, norm) }, 2, 1, [0, 1], out),
+  ];
+}
+
+const r = (shape: number[], lo = -4, hi = 4): InputSpec => ({ shape, range: [lo, hi] });
+
+const softmaxShapes: Case[] = [
+  ...softmaxFamily('[4,8]', r([4, 8]), -1, true),
+  ...softmaxFamily('odd rows [5,7] (output f32)', r([5, 7]), -1, false),
+  ...softmaxFamily('one odd row [1,7]', r([1, 7]), -1, true),
+  ...softmaxFamily('rows of 1 [6,1] (output f32)', r([6, 1]), -1, false),
+  ...softmaxFamily('size 1 [1]', r([1]), 0, true),
+  ...softmaxFamily('prime rows above the workgroup [3,257] (output f32)', r([3, 257]), -1, false),
+  ...softmaxFamily('one prime row above the workgroup [1,263]', r([1, 263]), -1, true),
+  ...softmaxFamily('rows of 600, three strides [3,600]', r([3, 600], -3, 3), -1, true),
+  ...softmaxFamily('middle axis [2,100,4] (output f32)', r([2, 100, 4], -3, 3), 1, false),
+  ...softmaxFamily('axis 0 [31,2] (output f32)', r([31, 2]), 0, false),
+];
+
+const softmaxEdges: Case[] = [
+  // The largest f16 logits: the f32 maths subtracts the max, so nothing overflows.
+  ...halfCases({
+    name: 'softmax logits ±65504 [2,4]', inputs: [{ shape: [2, 4], values: [65504, -65504, 0, 65504, -65504, 1, -2, 3] }],
+    fn: (x) => sg.softmax(x),
+  }, 1, 1, [0], [0]),
+  // log-softmax of ±60000: −120000 does not fit f16 and becomes −∞ on the way out (and stays finite in f32).
+  ...halfCases({
+    name: 'logSoftmax overflows to -inf in f16 [2,4]', inputs: [{ shape: [2, 4], values: [60000, -60000, 1, 2, -3, 4, -60000, 5] }],
+    fn: (x) => sg.logSoftmax(x),
+  }, 1, 1, [0], [0]),
+  // −∞ (a masked logit) read from f16: weight 0 (softmax), −∞ (log-softmax).
+  ...halfCases({
+    name: 'softmax with -inf logits [2,6]',
+    inputs: [{ shape: [2, 6], values: [1, -Infinity, 2, 0.5, -Infinity, -1, -Infinity, 3, -Infinity, 0.25, 1, 2] }],
+    fn: (x) => sg.softmax(x),
+  }, 1, 1, [0], [0]),
+  ...halfCases({
+    name: 'logSoftmax with -inf logits [2,4]', inputs: [{ shape: [2, 4], values: [1, -Infinity, 2, 0.5, -Infinity, 3, 0.25, 1] }],
+    fn: (x) => sg.logSoftmax(x),
+  }, 1, 1, [0], [0]),
+  // (No NaN logits: the f32 kernels leave a NaN's effect on its row to the device — WGSL's max may drop
+  // it — and f16 storage reads a NaN back as a NaN, which the reductions' cases below check.)
+];
+
+const softmaxVersions = everyVersion(['softmax'], fewCombinations(() => [
+  ...softmaxFamily('[4,8]', r([4, 8]), -1, true),
+  ...softmaxFamily('one odd row [1,7]', r([1, 7]), -1, true),
+  ...softmaxFamily('odd rows [3,5] (output f32)', r([3, 5]), -1, false),
+  ...softmaxFamily('rows of 600 [3,600]', r([3, 600], -3, 3), -1, true),
+  ...softmaxFamily('one prime row [1,263]', r([1, 263]), -1, true),
+  ...softmaxFamily('middle axis [2,70,3] (output f32)', r([2, 70, 3], -3, 3), 1, false),
+]));
+
+// ---- layerNorm / layerNormBackward ----------------------------------------------------------------
+
+interface LayerNormSetup { weight: boolean; bias: boolean }
+
+/** layerNorm over the last dims `norm` of x, with a weight and a bias as `p` says: the forward op. */
+function layerNormForward(norm: number[], p: LayerNormSetup) {
+  return (x: Tensor, ...params: Tensor[]) => sg.layerNorm(x, norm, p.weight ? params[0] : null, p.bias ? params[p.weight ? 1 : 0] : null);
+}
+
+/** layerNormBackward's op on (x, mean, rstd, dy, weight?), mean and rstd from the forward op. */
+function layerNormBackward(norm: number[], p: LayerNormSetup) {
+  return (x: Tensor, dy: Tensor, ...params: Tensor[]) => {
+    const attrs = { normalizedShape: norm, hasWeight: p.weight, hasBias: p.bias };
+    const [, mean, rstd] = apply(opNamed('layerNorm'), [x, ...params], { ...attrs, eps: 1e-5 });
+    return apply(opNamed('layerNormBackward'), [x, mean, rstd, dy, ...(p.weight ? [params[0]] : [])], attrs)[0];
+  };
+}
+
+/** layerNorm forward and backward on x of `shape`; `writes`: y and dx may be f16 (rows own whole words). */
+function layerNormFamily(label: string, x: InputSpec, norm: number[], p: LayerNormSetup, writes: boolean, extra: Partial<Case> = {}): Case[] {
+  const params: InputSpec[] = [...(p.weight ? [{ shape: norm, range: [0.5, 1.5] as [number, number] }] : []), ...(p.bias ? [{ shape: norm }] : [])];
+  const nParams = params.length;
+  const what = `${p.weight ? 'weight' : 'no weight'}, ${p.bias ? 'bias' : 'no bias'}`;
+  const outs = (p.weight ? 1 : 0) + (p.bias ? 1 : 0);
+  return [
+    ...halfCases({ ...extra, name: `layerNorm ${label}, ${what}`, inputs: [x, ...params], fn: layerNormForward(norm, p) },
+      1 + nParams, 3, [0], writes ? [0] : []),
+    // The backward's inputs here are (x, dy, params); the op's are (x, mean, rstd, dy, weight?).
+    ...halfCases({ ...extra, name: `layerNormBackward ${label}, ${what}`, inputs: [x, { shape: x.shape }, ...params], fn: layerNormBackward(norm, p) },
+      4 + (p.weight ? 1 : 0), 1 + outs, [0, 3], writes ? [0] : []),
+  ];
+}
+
+const affine = { weight: true, bias: true };
+const plain = { weight: false, bias: false };
+
+const layerNormShapes: Case[] = [
+  ...layerNormFamily('[4,8]', r([4, 8]), [8], affine, true),
+  ...layerNormFamily('[6,4]', r([6, 4]), [4], plain, true),
+  ...layerNormFamily('[3,6]', r([3, 6]), [6], { weight: true, bias: false }, true),
+  ...layerNormFamily('[2,10]', r([2, 10]), [10], { weight: false, bias: true }, true),
+  ...layerNormFamily('odd rows [5,7] (outputs f32)', r([5, 7]), [7], affine, false),
+  ...layerNormFamily('one odd row [1,7]', r([1, 7]), [7], affine, true),
+  ...layerNormFamily('rows of 1 [4,1] (outputs f32)', r([4, 1]), [1], affine, false),
+  ...layerNormFamily('rows above the workgroup [3,300]', r([3, 300]), [300], affine, true, { atol: 3e-5 }),
+  ...layerNormFamily('prime rows [2,257] (outputs f32)', r([2, 257]), [257], affine, false, { atol: 3e-5 }),
+  ...layerNormFamily('one prime row [1,257]', r([1, 257]), [257], affine, true, { atol: 3e-5 }),
+  ...layerNormFamily('70 rows for the column sums [70,6]', r([70, 6]), [6], affine, true, { atol: 3e-5 }),
+  ...layerNormFamily('2-D normalizedShape of 96 [4,8,12]', r([4, 8, 12]), [8, 12], affine, true, { atol: 3e-5 }),
+  // Near f16's top: the stored values are multiples of 32, the row statistics f32.
+  ...layerNormFamily('values near 65504 [3,8]', r([3, 8], 60000, 65504), [8], affine, true, { atol: 1e-3 }),
+];
+
+const layerNormEdges: Case[] = [
+  // y past 65504 (a bias of ±7e4) is ±∞ in f16 storage.
+  ...halfCases({
+    name: 'layerNorm output overflows to ±inf in f16 [2,4]',
+    inputs: [r([2, 4]), { shape: [4], values: [1, 2, 0.5, 1] }, { shape: [4], values: [70000, -70000, 3, 65000] }],
+    fn: layerNormForward([4], affine),
+  }, 3, 3, [0], [0]),
+];
+
+const layerNormVersions = everyVersion(['layerNormRows', 'layerNormColumns'], fewCombinations(() => [
+  ...layerNormFamily('[4,8]', r([4, 8]), [8], affine, true),
+  ...layerNormFamily('one odd row [1,7]', r([1, 7]), [7], plain, true),
+  ...layerNormFamily('odd rows [3,5] (outputs f32)', r([3, 5]), [5], affine, false),
+  ...layerNormFamily('rows of 600 [3,600]', r([3, 600]), [600], affine, true, { atol: 3e-5 }),
+  ...layerNormFamily('70 rows [70,6]', r([70, 6]), [6], affine, true, { atol: 3e-5 }),
+]));
+
+export const cases: Case[] = [
+  ...softmaxShapes, ...softmaxEdges, ...softmaxVersions,
+  ...layerNormShapes, ...layerNormEdges, ...layerNormVersions,
+];
