@@ -21,6 +21,7 @@ import { cases as transformer } from './transformer.js';
 import { cases as methods } from './methods.js';
 import { cases as subgroups } from './subgroups.js';
 import { cases as halfRows } from './half-rows.js';
+import { cases as halfElementwise } from './half-elementwise.js';
 
 export const tables: Record<string, Case[]> = {
   elementwise,
@@ -44,4 +45,5 @@ export const tables: Record<string, Case[]> = {
   methods,
   subgroups,
   halfRows,
+  halfElementwise,
 };
