@@ -133,9 +133,10 @@ describe('kernel descriptors match their reflected WGSL', () => {
 describe('named WGSL constants (op codes)', () => {
   it('are every integer const of each kernel file, with its value', () => {
     for (const f of kernelFiles) {
-      // Every const of the kernels is module-scope and a literal: integers (u32, i32) or floats.
+      // Every const of the kernels is module-scope and a literal: integers (u32, i32) or floats, with or
+      // without a type (common/half.wgsl: `const HALF_MAX_BITS: u32 = 0x477fe000u;`).
       const src = wgslSource(f).replace(/\/\/.*$/gm, '');
-      const decls = [...src.matchAll(/\bconst (\w+) = ([^;]+);/g)].map((m) => [m[1], m[2].trim()]);
+      const decls = [...src.matchAll(/\bconst (\w+)(?:: *\w+)? = ([^;]+);/g)].map((m) => [m[1], m[2].trim()]);
       const ints = decls.filter(([, v]) => /^(0x[0-9a-f]+|\d+)[ui]?$/.test(v));
       expect(decls.filter((d) => !ints.includes(d)).every(([, v]) => /^-?\d*\.\d*(e[-+]?\d+)?f?$|^-?\d+e[-+]?\d+f?$/.test(v)), f).toBe(true);
       expect(WGSL_CONSTS[f as keyof typeof WGSL_CONSTS], f)
