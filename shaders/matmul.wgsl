@@ -45,6 +45,14 @@
 //
 // Transposes and broadcast batches are handled by strides: element (m, k) of op(A) in batch b is
 // A[b * a_batch + m * sa_m + k * sa_k], so no transposed copy is ever made. C is contiguous (B, M, N).
+//
+// Half-precision storage (override constants A_HALF, B_HALF, BIAS_HALF, C_HALF; common/matmul.wgsl):
+// every kernel reads A and B (and the bias) through a_load / b_load / bias_load, so any of them may
+// be f16 — except through the vec4 views A4 / B4 / C4, which are f32 only: matmul_tiled_vec4 (B4, C4)
+// and the vec4 loads of matmul_tile_vec4 / matmul_tile_db (A4, B4) are not run on half operands (the
+// op runs their scalar forms instead). A half C is stored as whole words, two columns per invocation:
+// the register-tile stores write even column pairs, matmul_naive's even-column threads compute both
+// columns of their word, matmul_splitk_reduce one word per thread; split-K's partials stay f32.
 
 // #include "common/matmul.wgsl"
 // #include "common/grid.wgsl"
@@ -62,11 +70,13 @@
 // Split-K: the partial products, then their sum.
 @group(0) @binding(2) var<storage, read_write> Cpart: array<f32>;      // (batch, S, M, N), matmul_splitk
 @group(0) @binding(0) var<storage, read> parts: array<f32>;            // (batch, S, M, N), matmul_splitk_reduce
-@group(0) @binding(1) var<storage, read_write> Csum: array<f32>;       // (batch, M, N)
+@group(0) @binding(1) var<storage, read_write> Csum: array<u32>;       // (batch, M, N): f32 bits, or f16 pairs when C_HALF
 struct ReduceParams { MN: u32, splits: u32 }
 @group(0) @binding(2) var<uniform> rparams: ReduceParams;
 
 // ---- v1: naive ----------------------------------------------------------------------------------
+// With C_HALF the thread of an even column computes columns n and n + 1 (one word of C) and the
+// thread of an odd column does nothing.
 @compute @workgroup_size(8, 8)
 fn matmul_naive(@builtin(global_invocation_id) gid: vec3u) {
   let n = gid.x;
@@ -77,9 +87,21 @@ fn matmul_naive(@builtin(global_invocation_id) gid: vec3u) {
   let b0 = b * params.b_batch + n * params.sb_n;
   var acc = 0.0;
   for (var k = 0u; k < params.K; k++) {
-    acc += A[a0 + k * params.sa_k] * B[b0 + k * params.sb_k];
+    acc += a_load(a0 + k * params.sa_k) * b_load(b0 + k * params.sb_k);
   }
-  C[(b * params.M + m) * params.N + n] = acc;
+  let i = (b * params.M + m) * params.N + n;
+  if (C_HALF) {
+    if (n % 2u == 1u) { return; }
+    var acc1 = 0.0;
+    if (n + 1u < params.N) {
+      for (var k = 0u; k < params.K; k++) {
+        acc1 += a_load(a0 + k * params.sa_k) * b_load(b0 + params.sb_n + k * params.sb_k);
+      }
+    }
+    c_store_pair(i, vec2f(acc, acc1));
+    return;
+  }
+  c_store(i, acc);
 }
 
 // ---- v2: tiled + register-blocked -----------------------------------------------------------------
@@ -101,7 +123,7 @@ fn load_a_slice(li: u32, row0: u32, k0: u32, k_end: u32, a0: u32) {
     let gm = row0 + r;
     let gk = k0 + k;
     var v = 0.0;
-    if (gm < params.M && gk < k_end) { v = A[a0 + gm * params.sa_m + gk * params.sa_k]; }
+    if (gm < params.M && gk < k_end) { v = a_load(a0 + gm * params.sa_m + gk * params.sa_k); }
     As[k][r / 4u][r % 4u] = v;
   }
 }
@@ -115,7 +137,7 @@ fn load_b_slice(li: u32, col0: u32, k0: u32, k_end: u32, b0: u32) {
     let gk = k0 + k;
     let gn = col0 + c;
     var v = 0.0;
-    if (gk < k_end && gn < params.N) { v = B[b0 + gk * params.sb_k + gn * params.sb_n]; }
+    if (gk < k_end && gn < params.N) { v = b_load(b0 + gk * params.sb_k + gn * params.sb_n); }
     Bs[k][c / 4u][c % 4u] = v;
   }
 }
@@ -160,9 +182,16 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   for (var i = 0u; i < 4u; i++) {
     let m = row0 + ty * 4u + i;
     if (m >= params.M) { break; }
+    if (C_HALF) {
+      for (var j = 0u; j < 4u; j += 2u) {
+        let n = col0 + tx * 4u + j;
+        if (n < params.N) { c_store_pair(c0 + m * params.N + n, epilogue_pair(vec2f(acc[i][j], acc[i][j + 1u]), n)); }
+      }
+      continue;
+    }
     for (var j = 0u; j < 4u; j++) {
       let n = col0 + tx * 4u + j;
-      if (n < params.N) { C[c0 + m * params.N + n] = epilogue(acc[i][j], n); }
+      if (n < params.N) { c_store(c0 + m * params.N + n, epilogue(acc[i][j], n)); }
     }
   }
 }
@@ -227,18 +256,32 @@ fn matmul_splitk(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id
   }
 }
 
-// One thread per element of C (256 per workgroup, 2-D grid when large; grid z = batch).
-@compute @workgroup_size(256)
-fn matmul_splitk_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                        @builtin(workgroup_id) wid: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= rparams.MN) { return; }
-  let b = wid.z;
+// One thread per element of C (256 per workgroup, 2-D grid when large; grid z = batch). With C_HALF
+// one thread per word: elements 2t and 2t + 1 of the batch's M·N (MN is even or there is one batch,
+// the half rule's shapes, so a word never holds two batches).
+fn splitk_sum(b: u32, i: u32) -> f32 {
   var acc = 0.0;
   for (var s = 0u; s < rparams.splits; s++) {
     acc += parts[(b * rparams.splits + s) * rparams.MN + i];
   }
-  Csum[b * rparams.MN + i] = acc;
+  return acc;
+}
+
+@compute @workgroup_size(256)
+fn matmul_splitk_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                        @builtin(workgroup_id) wid: vec3u) {
+  let t = grid_index(gid, nwg, 256u);
+  let b = wid.z;
+  if (C_HALF) {
+    let i = 2u * t;
+    if (i >= rparams.MN) { return; }
+    var hi = 0.0;
+    if (i + 1u < rparams.MN) { hi = splitk_sum(b, i + 1u); }
+    Csum[(b * rparams.MN + i) >> 1u] = half_pack(splitk_sum(b, i), hi);
+    return;
+  }
+  if (t >= rparams.MN) { return; }
+  Csum[b * rparams.MN + t] = bitcast<u32>(splitk_sum(b, t));
 }
 
 // ---- v5: register-blocked, no workgroup memory ---------------------------------------------------
@@ -253,11 +296,19 @@ fn b_row4(b0: u32, k: u32, n: vec4u) -> vec4f {
   return vec4f(b_at(b0, k, n.x), b_at(b0, k, n.y), b_at(b0, k, n.z), b_at(b0, k, n.w));
 }
 // Row m of C, columns col..col+7 (lo = first four), through the epilogue; skips past M and N.
+// A half C takes the even column pairs (col is a multiple of 8).
 fn store_row8(c0: u32, m: u32, col: u32, lo: vec4f, hi: vec4f) {
   if (m >= params.M) { return; }
+  if (C_HALF) {
+    for (var j = 0u; j < 4u; j += 2u) {
+      if (col + j < params.N) { c_store_pair(c0 + m * params.N + col + j, epilogue_pair(vec2f(lo[j], lo[j + 1u]), col + j)); }
+      if (col + 4u + j < params.N) { c_store_pair(c0 + m * params.N + col + 4u + j, epilogue_pair(vec2f(hi[j], hi[j + 1u]), col + 4u + j)); }
+    }
+    return;
+  }
   for (var j = 0u; j < 4u; j++) {
-    if (col + j < params.N) { C[c0 + m * params.N + col + j] = epilogue(lo[j], col + j); }
-    if (col + 4u + j < params.N) { C[c0 + m * params.N + col + 4u + j] = epilogue(hi[j], col + 4u + j); }
+    if (col + j < params.N) { c_store(c0 + m * params.N + col + j, epilogue(lo[j], col + j)); }
+    if (col + 4u + j < params.N) { c_store(c0 + m * params.N + col + 4u + j, epilogue(hi[j], col + 4u + j)); }
   }
 }
 
@@ -329,15 +380,22 @@ fn tile_load_b(li: u32, b0: u32, col0: u32, k0: u32) {
   }
 }
 
-// C's block through the epilogue, skipping rows past M and columns past N.
+// C's block through the epilogue, skipping rows past M and columns past N (a half C: even column
+// pairs of each quad).
 fn tile_store(c0: u32, row0: u32, col0: u32, tx: u32, ty: u32, acc: ptr<function, TileAcc>) {
   for (var i = 0u; i < TM; i++) {
     let m = row0 + tile_row(ty, i);
     if (m >= params.M) { continue; }
     for (var j4 = 0u; j4 < TN / 4u; j4++) {
       let n = col0 + tile_col(tx, j4);
+      if (C_HALF) {
+        for (var j = 0u; j < 4u; j += 2u) {
+          if (n + j < params.N) { c_store_pair(c0 + m * params.N + n + j, epilogue_pair(vec2f((*acc)[i][j4][j], (*acc)[i][j4][j + 1u]), n + j)); }
+        }
+        continue;
+      }
       for (var j = 0u; j < 4u; j++) {
-        if (n + j < params.N) { C[c0 + m * params.N + n + j] = epilogue((*acc)[i][j4][j], n + j); }
+        if (n + j < params.N) { c_store(c0 + m * params.N + n + j, epilogue((*acc)[i][j4][j], n + j)); }
       }
     }
   }

@@ -12,7 +12,8 @@
 //                   values of op(B). Works for any subgroup size (the chunk is min(subgroup_size, 64):
 //                   a 64-invocation workgroup holds whole subgroups of up to 64 lanes). Rows and columns
 //                   past M and N read the last valid one (clamped) and are not stored, so every lane
-//                   stays active for the shuffles. Same transposes and fused epilogue as v5.
+//                   stays active for the shuffles. Same transposes and fused epilogue as v5, and the
+//                   same half-precision storage (common/matmul.wgsl: any of A, B, bias and C f16).
 // Grid (ceil(N / 256), ceil(M / 8), batch).
 
 enable subgroups;
@@ -49,8 +50,14 @@ fn matmul_subgroup(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
   for (var i = 0u; i < SG_ROWS; i++) {
     let m = row0 + i;
     if (m >= params.M) { break; }
+    if (C_HALF) {   // even column pairs (col is a multiple of 4)
+      for (var j = 0u; j < 4u; j += 2u) {
+        if (col + j < params.N) { c_store_pair(c0 + m * params.N + col + j, epilogue_pair(vec2f(acc[i][j], acc[i][j + 1u]), col + j)); }
+      }
+      continue;
+    }
     for (var j = 0u; j < 4u; j++) {
-      if (col + j < params.N) { C[c0 + m * params.N + col + j] = epilogue(acc[i][j], col + j); }
+      if (col + j < params.N) { c_store(c0 + m * params.N + col + j, epilogue(acc[i][j], col + j)); }
     }
   }
 }

@@ -23,6 +23,14 @@
 // explicit version whose vec4 loads the shape does not allow runs its scalar-load form (tile8x8v4 →
 // tile8x8, tile8x8db → tile8x8, vec4 → tiled), since gradients reuse the version with other
 // transposes; 'subgroup' on a device without `subgroups` is an error.
+//
+// Half-precision storage (compile's precision: 'mixed'; OpDef.half): every version reads A, B (and
+// linear's bias) as f16 through its scalar loads and writes a half C as whole words (even column
+// pairs per invocation). The vec4 views are f32 only, so with half operands a version that would use
+// them runs its scalar form — vec4 → tiled when B or C is half, tile…v4 / tile8x8db → tile… when A or
+// B is half — and matmulVersions(shape, features, half) leaves them out. A half C needs every row of
+// C to start on a word: N even, or a single row (batch·M = 1); for other shapes the rule says
+// writes: [false]. split-K's partials stay f32; its reduce pass writes the half C.
 
 import { opCodes, wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { gpu, softwareRules } from '../gpu/device.js';
@@ -78,6 +86,36 @@ export const MATMUL_VERSION_FEATURES: Partial<Record<MatmulVersion, readonly str
 
 const isTile = (v: MatmulVersion): v is TileVersion => v in TILE_VERSIONS;
 
+/**
+ * Which of a matmul's tensors are stored as f16 (compile's precision: 'mixed'): A, B, the bias
+ * (linear) and C. Absent or false: f32.
+ */
+export interface MatmulHalf {
+  a?: boolean;
+  b?: boolean;
+  bias?: boolean;
+  c?: boolean;
+}
+
+/** The override constant that makes a kernel read (write) each tensor as f16 (common/matmul.wgsl). */
+const HALF_OVERRIDES = { a: 'A_HALF', b: 'B_HALF', bias: 'BIAS_HALF', c: 'C_HALF' } as const;
+
+/** The half-storage override constants for `h`, limited to `keys` (the tensors a kernel binds). */
+function halfOverrides(h: MatmulHalf, keys: readonly (keyof MatmulHalf)[] = ['a', 'b', 'bias', 'c']): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const k of keys) if (h[k]) o[HALF_OVERRIDES[k]] = 1;
+  return o;
+}
+
+/**
+ * Whether a C [batch, M, N] can be stored as f16: every invocation writes whole words of even column
+ * pairs, which needs each row to start on a word — N even — or a single row (the last word's upper
+ * half then lies past the tensor).
+ */
+export function halfOutputOk(M: number, N: number, batch = 1): boolean {
+  return N % 2 === 0 || M * batch === 1;
+}
+
 /** A matmul's sizes as the version rules see them: C [batch, M, N], inner dimension K, transposes. */
 export interface MatmulShape {
   M: number;
@@ -93,24 +131,31 @@ export interface MatmulShape {
  * Whether op(A) and op(B) can be read as vec4 (the tile…v4 and tile8x8db versions): the dimension
  * each operand is contiguous in is a multiple of 4 — K for A (M for Aᵀ), N for B (K for Bᵀ).
  */
-export function tileVec4Ok(s: MatmulShape): boolean {
+export function tileVec4Ok(s: MatmulShape, half: MatmulHalf = {}): boolean {
+  if (half.a || half.b) return false;   // A4 / B4 are f32 views
   return (s.transA ? s.M : s.K) % 4 === 0 && (s.transB ? s.K : s.N) % 4 === 0;
+}
+
+/** Whether v3 (tiled_vec4) runs as itself: B untransposed, N % 4 = 0, and B and C f32 (B4 / C4 views). */
+export function vec4Ok(s: MatmulShape, half: MatmulHalf = {}): boolean {
+  return !s.transB && s.N % 4 === 0 && !half.b && !half.c;
 }
 
 /**
  * The versions that run as themselves for this shape on a device with `features` (e.g.
- * `matmulVersions({ M, N, K }, sg.device().features)`): a tuner's candidates. Left out: 'vec4' unless
- * B is not transposed and N % 4 = 0, the tile…v4 / tile8x8db versions unless tileVec4Ok, 'splitk'
- * when the split plan would not split K, 'subgroup' without the `subgroups` feature.
+ * `matmulVersions({ M, N, K }, sg.device().features)`), with the tensors `half` names stored as f16:
+ * a tuner's candidates. Left out: 'vec4' unless vec4Ok (B untransposed, N % 4 = 0, B and C f32), the
+ * tile…v4 / tile8x8db versions unless tileVec4Ok (which needs A and B f32), 'splitk' when the split
+ * plan would not split K, 'subgroup' without the `subgroups` feature.
  */
-export function matmulVersions(shape: MatmulShape, features: Iterable<string>): Exclude<MatmulVersion, 'auto'>[] {
+export function matmulVersions(shape: MatmulShape, features: Iterable<string>, half: MatmulHalf = {}): Exclude<MatmulVersion, 'auto'>[] {
   const has = new Set(features);
   const batch = shape.batch ?? 1;
   return MATMUL_VERSIONS.filter((v) => {
     if ((MATMUL_VERSION_FEATURES[v] ?? []).some((f) => !has.has(f))) return false;
-    if (v === 'vec4') return !shape.transB && shape.N % 4 === 0;
+    if (v === 'vec4') return vec4Ok(shape, half);
     if (v === 'splitk') return splitPlan(shape.M, shape.N, shape.K, batch).splits > 1;
-    if (isTile(v) && TILE_VERSIONS[v].vec4) return tileVec4Ok(shape);
+    if (isTile(v) && TILE_VERSIONS[v].vec4) return tileVec4Ok(shape, half);
     return true;
   });
 }
@@ -144,14 +189,17 @@ export const SPLITK_MAX_OUTPUT = 64 * 64 * 8;
 const SPLITK_MIN_CHUNK = 64; // never give a workgroup fewer than 64 values of K
 const SPLITK_TARGET_GROUPS = 64; // aim for about this many workgroups in the first pass
 
-/** The kernel version a matmul of this size runs (the rule in the header). */
+/**
+ * The kernel version a matmul of this size runs (the rule in the header), with the tensors `half`
+ * names stored as f16: a version whose vec4 views cannot read (write) them runs its scalar form.
+ */
 export function pickVersion(attrs: MatmulAttrs, dims: { M: number; N: number; K: number; batch: number },
-  software = softwareRules()): Exclude<MatmulVersion, 'auto'> {
+  software = softwareRules(), half: MatmulHalf = {}): Exclude<MatmulVersion, 'auto'> {
   const { M, N, K, batch } = dims;
-  const vec4ok = !attrs.transB && N % 4 === 0;
+  const vec4ok = vec4Ok({ M, N, K, ...attrs }, half);
   if (attrs.version !== 'auto') {
     if (attrs.version === 'vec4' && !vec4ok) return 'tiled';
-    if (isTile(attrs.version) && TILE_VERSIONS[attrs.version].vec4 && !tileVec4Ok({ M, N, K, ...attrs })) {
+    if (isTile(attrs.version) && TILE_VERSIONS[attrs.version].vec4 && !tileVec4Ok({ M, N, K, ...attrs }, half)) {
       const { tm, tn } = TILE_VERSIONS[attrs.version];
       return `tile${tm}x${tn}` as TileVersion;
     }
@@ -193,13 +241,21 @@ export const matmulOp = defineOp<MatmulAttrs>({
     checkRank([...batch, M, N], 'matmul');
     return [{ shape: [...batch, M, N], dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+  // Every version reads A and B from f16 storage (the vec4 ones through their scalar forms); C as f16
+  // where its rows start on words (halfOutputOk).
+  half: ([a, b], [c], attrs) => {
+    const { M, N } = mnk(a.shape, b.shape, attrs);
+    return { reads: [true, true], writes: [halfOutputOk(M, N, numel(c.shape.slice(0, -2)))] };
+  },
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) => {
     const [a, b] = inMeta;
     const { M, N, K } = mnk(a.shape, b.shape, attrs);
     const batch = numel(outMeta[0].shape.slice(0, -2));
+    const h: MatmulHalf = { a: !!half?.inputs[0], b: !!half?.inputs[1], c: !!half?.outputs[0] };
     if (M * N * batch === 0) return;
     if (K === 0) {
-      ctx.fill(outputs[0], M * N * batch * 4, 0);
+      // Zero bits are +0 in f32 and in both halves of an f16 word.
+      ctx.fill(outputs[0], (h.c ? Math.ceil(M * N * batch / 2) : M * N * batch) * 4, 0);
       return;
     }
     const params = {
@@ -210,34 +266,41 @@ export const matmulOp = defineOp<MatmulAttrs>({
       sb_k: attrs.transB ? 1 : N, sb_n: attrs.transB ? K : 1,
       splits: 1, k_chunk: K,
     };
-    const v = pickVersion(attrs, { M, N, K, batch });
+    const v = pickVersion(attrs, { M, N, K, batch }, softwareRules(), h);
     const tiles: [number, number, number] = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
+    // Every kernel binds A, B and C (the bias binding is A again: read only under HAS_BIAS, linear's).
+    const storage = halfOverrides(h);
     if (isTile(v) || v === 'subgroup') {
-      dispatchRegisterTiled(ctx, v, { A: inputs[0], B: inputs[1], C: outputs[0], bias: inputs[0] }, params, {}, attrs, batch);
+      dispatchRegisterTiled(ctx, v, { A: inputs[0], B: inputs[1], C: outputs[0], bias: inputs[0] }, params, storage, attrs, batch);
     } else if (v === 'reg') {
-      const overrides: Record<string, number> = {};
+      const overrides: Record<string, number> = { ...storage };
       if (attrs.transA) overrides.TRANS_A = 1;
       if (attrs.transB) overrides.TRANS_B = 1;
       ctx.dispatch(matmulKernels.reg, { bind: { A: inputs[0], B: inputs[1], C: outputs[0], bias: inputs[0] }, params, overrides, grid: tiles });
     } else if (v === 'naive') {
-      ctx.dispatch(matmulKernels.naive, { bind: { A: inputs[0], B: inputs[1], C: outputs[0] }, params, grid: [Math.ceil(N / 8), Math.ceil(M / 8), batch] });
+      ctx.dispatch(matmulKernels.naive, {
+        bind: { A: inputs[0], B: inputs[1], C: outputs[0] }, params, overrides: storage, grid: [Math.ceil(N / 8), Math.ceil(M / 8), batch],
+      });
     } else if (v === 'splitk') {
+      // The partials stay f32 (scratch); the reduce pass writes C, f16 pairs when C is half.
       const max = ctx.limits.maxWorkgroupsPerDim;
       const { splits, kChunk } = splitPlan(M, N, K, batch, max);
       const parts = ctx.scratch(batch * splits * M * N * 4);
       ctx.dispatch(matmulKernels.splitk, {
         bind: { A: inputs[0], B: inputs[1], Cpart: parts }, params: { ...params, splits, k_chunk: kChunk },
-        grid: [tiles[0], tiles[1], batch * splits],
+        overrides: halfOverrides(h, ['a', 'b']), grid: [tiles[0], tiles[1], batch * splits],
       });
-      const [gx, gy] = grid1d(M * N, 256, max);
-      ctx.dispatch(matmulKernels.splitkReduce, { bind: { parts, Csum: outputs[0] }, params: { MN: M * N, splits }, grid: [gx, gy, batch] });
+      const [gx, gy] = grid1d(h.c ? Math.ceil(M * N / 2) : M * N, 256, max);
+      ctx.dispatch(matmulKernels.splitkReduce, {
+        bind: { parts, Csum: outputs[0] }, params: { MN: M * N, splits }, overrides: halfOverrides(h, ['c']), grid: [gx, gy, batch],
+      });
     } else {
-      // The tiled kernel's bias binding is read only when HAS_BIAS is set (linear); here it is A again.
+      // tiled, or vec4 (which pickVersion gives only with B and C f32: they are its vec4 views).
       const k: KernelDef = matmulKernels[v];
       const bind: Record<string, BufferRef> = v === 'vec4'
         ? { A: inputs[0], B4: inputs[1], C4: outputs[0] }
         : { A: inputs[0], B: inputs[1], C: outputs[0], bias: inputs[0] };
-      ctx.dispatch(k, { bind, params, grid: tiles });
+      ctx.dispatch(k, { bind, params, overrides: storage, grid: tiles });
     }
   },
   // With C = op(A)·op(B): d op(A) = dC·op(B)ᵀ and d op(B) = op(A)ᵀ·dC, re-expressed with transpose
@@ -277,7 +340,7 @@ function dispatchRegisterTiled(ctx: EncodeCtx, v: TileVersion | 'subgroup', bind
     ctx.dispatch(matmulKernels.subgroup, { bind, params, overrides: o, grid: [Math.ceil(N / 256), Math.ceil(M / 8), batch] });
     return;
   }
-  const { tm, tn, vec4, db } = TILE_VERSIONS[v];
+  const { tm, tn, vec4, db } = TILE_VERSIONS[v];   // vec4: pickVersion checked tileVec4Ok (A, B f32)
   // Only non-default constants are named (each distinct set is a pipeline of its own).
   if (tm !== 4) o.TM = tm;
   if (tn !== 4) o.TN = tn;
@@ -355,6 +418,22 @@ function linearDims(x: Meta, w: Meta) {
   return { M: numel(x.shape.slice(0, -1)), K: x.shape[x.shape.length - 1], N: w.shape[0] };
 }
 
+/**
+ * linear's versions that run as themselves for x [M, K]·W[N, K]ᵀ on a device with `features`, with
+ * the tensors `half` names (a = x, b = W, bias, c = y) stored as f16: LINEAR_VERSIONS less the tile…v4
+ * and tile8x8db versions unless tileVec4Ok (K % 4 = 0, x and W f32), less 'subgroup' without the
+ * `subgroups` feature.
+ */
+export function linearVersions(shape: { M: number; N: number; K: number }, features: Iterable<string>,
+  half: MatmulHalf = {}): Exclude<LinearVersion, 'auto'>[] {
+  const has = new Set(features);
+  return LINEAR_VERSIONS.filter((v) => {
+    if ((MATMUL_VERSION_FEATURES[v] ?? []).some((f) => !has.has(f))) return false;
+    if (isTile(v) && TILE_VERSIONS[v].vec4) return tileVec4Ok({ ...shape, transB: true }, half);
+    return true;
+  });
+}
+
 export const linearOp = defineOp<LinearAttrs>({
   name: 'linear',
   kernels: [matmulKernels.tiled, matmulKernels.reg, matmulKernels.tile, matmulKernels.tileVec4, matmulKernels.tileDb, matmulKernels.subgroup],
@@ -376,19 +455,26 @@ export const linearOp = defineOp<LinearAttrs>({
     checkRank(shape, 'linear');
     return [{ shape, dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+  // x, W and the bias from f16 storage in every version; y as f16 where its rows start on words.
+  half: ([x, w, b]) => {
+    const { M, N } = linearDims(x, w);
+    return { reads: b ? [true, true, true] : [true, true], writes: [halfOutputOk(M, N)] };
+  },
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
     const { M, K, N } = linearDims(inMeta[0], inMeta[1]);
     if (M * N === 0) return;
+    const h: MatmulHalf = { a: !!half?.inputs[0], b: !!half?.inputs[1], bias: attrs.hasBias && !!half?.inputs[2], c: !!half?.outputs[0] };
     // op(A) = x [M, K]; op(B) = Wᵀ: element (k, n) is W[n, k].
     const params = { M, N, K, a_batch: 0, b_batch: 0, sa_m: K, sa_k: 1, sb_k: 1, sb_n: K, splits: 1, k_chunk: K };
     // Only non-default constants are named, so linear without bias and activation shares the plain
     // tiled pipeline (each distinct set of constants is a pipeline compiled on first use).
     // On a software adapter the reg kernel (same epilogue) with op(B) = Wᵀ, as in pickVersion.
-    const overrides: Record<string, number> = {};
+    const overrides: Record<string, number> = halfOverrides(h);
     if (attrs.hasBias) overrides.HAS_BIAS = 1;
     if (attrs.activation !== 'none') overrides.ACT = ACT_CODES[attrs.activation];
     const bind = { A: inputs[0], B: inputs[1], C: outputs[0], bias: attrs.hasBias ? inputs[2] : inputs[0] };
-    const v = attrs.version === 'auto' ? 'auto' : pickVersion({ transA: false, transB: true, version: attrs.version }, { M, N, K, batch: 1 });
+    const v = attrs.version === 'auto' ? 'auto'
+      : pickVersion({ transA: false, transB: true, version: attrs.version }, { M, N, K, batch: 1 }, softwareRules(), h);
     if (v !== 'auto' && (isTile(v) || v === 'subgroup')) {
       dispatchRegisterTiled(ctx, v, bind, params, overrides, { transA: false, transB: true }, 1);
       return;
