@@ -119,13 +119,15 @@ cases.push(
 
 // ---- where and expand -------------------------------------------------------------------------
 cases.push(
-  ...expand('where [4,5], f32 cond [5], b [4,1] (broadcast)', [[5], [4, 5], [4, 1]], (c, a, b) => sg.where(sg.gt(c, 0), a, b), storages(3)),
-  ...expand('where [9] same shapes', [[9], [9], [9]], (c, a, b) => sg.where(sg.gt(c, 0), a, b), [ALL_HALF(3), OUT_ONLY(3)]),
+  // The condition is never stored as f16 (a value below 2^-25 would turn into a false zero): the two
+  // value inputs and the output are.
+  ...expand('where [4,5], f32 cond [5], b [4,1] (broadcast)', [[5], [4, 5], [4, 1]], (c, a, b) => sg.where(sg.gt(c, 0), a, b), storages(3, [1, 2])),
+  ...expand('where [9] same shapes', [[9], [9], [9]], (c, a, b) => sg.where(sg.gt(c, 0), a, b), [ALL_HALF(3, [1, 2]), OUT_ONLY(3)]),
   ...expand('where i32 cond, number branch', [[2, 3]], (a) => sg.where(sg.tensor(new Int32Array([1, 0, -7, 0, 1, 1]), [2, 3], { dtype: 'i32' }), a, -2), storages(3, [1, 2])),
-  // f16 cond: a NaN or a subnormal is true, ±0 false (as the f32 mask's rule).
-  ...expand('where f16 cond: NaN and subnormal true, ±0 false', [{ shape: [5], values: [NaN, 0, 1e-7, -0, -3] }, [5], [5]], (c, a, b) => sg.where(c, a, b), [ALL_HALF(3), { inputs: [true, false, false], outputs: [false] }]),
-  ...expand('where: ∞ and NaN in the branch not taken do not leak', [{ shape: [4], values: [1, Infinity, NaN, -3] }], (a) => sg.where(sg.tensor([1, 0, 0, 1], [4]), a, 0.5), storages(3)),
-  ...expand('where [70001] (many workgroups)', [[70001], [70001], [1]], (c, a, b) => sg.where(sg.gt(c, 0), a, b), [ALL_HALF(3)]),
+  // An f32 cond stays f32 beside f16 values: NaN and 1e-9 (zero in f16) are true, ±0 false.
+  ...expand('where f32 cond beside f16 values: NaN and 1e-9 true, ±0 false', [{ shape: [5], values: [NaN, 0, 1e-9, -0, -3] }, [5], [5]], (c, a, b) => sg.where(c, a, b), [ALL_HALF(3, [1, 2])]),
+  ...expand('where: ∞ and NaN in the branch not taken do not leak', [{ shape: [4], values: [1, Infinity, NaN, -3] }], (a) => sg.where(sg.tensor([1, 0, 0, 1], [4]), a, 0.5), storages(3, [1, 2])),
+  ...expand('where [70001] (many workgroups)', [[70001], [70001], [1]], (c, a, b) => sg.where(sg.gt(c, 0), a, b), [ALL_HALF(3, [1, 2])]),
   ...expand('expand [3,1] to [2,3,4]', [[3, 1]], (x) => sg.expand(x, [2, 3, 4]), storages(1)),
   ...expand('expand [1] to [7] (odd)', [[1]], (x) => sg.expand(x, [7]), storages(1)),
   ...expand('expand [3] to [5,3] (odd)', [[3]], (x) => sg.expand(x, [5, 3]), storages(1)),

@@ -345,8 +345,9 @@ const whereOp = defineOp<WhereAttrs>({
     checkRank(shape, 'where');
     return [{ shape, dtype: 'f32' }];
   },
-  // An f32 cond (a 0/1 mask) may be half too: true where its f16 is nonzero, as its f32 was.
-  half: halfWhereF32,
+  // The condition stays as stored: an f32 condition below 2^-25 would round to an f16 zero and turn
+  // false (where is true for any nonzero value). The two value inputs and the output may be f16.
+  half: (inMeta, outMeta) => ({ reads: [false, inMeta[1].dtype === 'f32', inMeta[2].dtype === 'f32'], writes: outMeta.map((m) => m.dtype === 'f32') }),
   encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) => {
     const shape = outMeta[0].shape;
     const n = numel(shape);
