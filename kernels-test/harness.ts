@@ -54,6 +54,11 @@ export interface Case {
    * Forward only (a gradient kernel is tested as the forward op it runs); default rtol 2e-3.
    */
   half?: { inputs: boolean[]; outputs?: boolean[] };
+  /**
+   * A whole check instead of one expression (e.g. a compiled plan against another): returns '' when
+   * it passes, else what failed. `inputs` and `fn` are then unused (give [] and an identity).
+   */
+  check?: () => Promise<string>;
   /** Runs before the case (e.g. setRowVersion to force a kernel version); `after` undoes it, whatever happens. */
   before?: () => void;
   after?: () => void;
@@ -156,6 +161,7 @@ function hashSeed(name: string, base: number): number {
 }
 
 async function checkCase(c: Case, seed: number): Promise<string> {
+  if (c.check) return c.check();
   if (c.half) return checkHalfCase(c, seed);
   const rand = rng(seed);
   const specs = c.inputs.map(normSpec);

@@ -20,8 +20,12 @@ import { cases as optim } from './optim.js';
 import { cases as transformer } from './transformer.js';
 import { cases as methods } from './methods.js';
 import { cases as subgroups } from './subgroups.js';
+import { cases as halfConv } from './half-conv.js';
+import { cases as halfMatmul } from './half-matmul.js';
+import { cases as halfNative } from './half-native.js';
 import { cases as halfRows } from './half-rows.js';
 import { cases as halfElementwise } from './half-elementwise.js';
+import { cases as mixedPlans } from './mixed-plans.js';
 
 export const tables: Record<string, Case[]> = {
   elementwise,
@@ -44,6 +48,10 @@ export const tables: Record<string, Case[]> = {
   transformer,
   methods,
   subgroups,
+  halfConv,
+  halfMatmul,
+  halfNative,
   halfRows,
   halfElementwise,
+  mixedPlans,
 };

@@ -70,6 +70,8 @@ describe('bad command lines exit with code 2 and a clear message', () => {
     [['trian'], /^shadergrad: unknown command 'trian' \(did you mean 'train'\?\)/],
     [['--epochs', '3'], /unknown flag --epochs before the command/],
     [['export'], /--pytorch DIR is required/],
+    [['train', '--precision', 'half'], /--precision must be one of f32, mixed, got 'half'/],
+    [['train', '--model', 'gpt', '--dataset', 'names', '--precision', 'mixed'], /--precision mixed trains the classification models \(cnn, mlp, vit\), not gpt/],
   ];
   for (const [argv, re] of cases) {
     it(argv.join(' ') || '(none)', async () => {
@@ -145,6 +147,23 @@ describe('run directories', () => {
     expect(ex.code).toBe(0);
     expect(existsSync(join(py, 'model.py'))).toBe(true);
     expect(existsSync(join(py, 'model.safetensors'))).toBe(true);
+  });
+
+  it('train --precision mixed: the step stores f16 values with loss scaling; the scaler is reported and recorded', async () => {
+    const dir = join(tmp(), 'run');
+    const r = await run('train', ...small, '--epochs', '2', '--precision', 'mixed', '--out', dir);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/loss scale \d+ · 0 steps skipped on overflow/);
+    const records = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.find((x) => x.scaler)?.scaler).toMatchObject({ scale: 65536, skippedSteps: 0, foundInf: false });
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).precision).toBe('mixed');
+    const losses = epochLosses(dir).map((e) => e.trainLoss!);
+    expect(losses[1]).toBeLessThan(losses[0]);
+    const ex = await run('explain', '--model', 'mlp', '--batch-size', '8', '--precision', 'mixed');
+    expect(ex.code).toBe(0);
+    expect(ex.out).toMatch(/\[8, 128\]h/);
+    expect(ex.out).toMatch(/amp_unscale/);
   });
 
   it('search prints each trial as it finishes, before the results table', async () => {

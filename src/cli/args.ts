@@ -33,6 +33,7 @@ export const DATASETS = ['mnist', 'spiral', 'moons', 'circles', 'xor'] as const;
 export const TRAIN_MODELS = [...MODELS, 'gpt', 'clip'] as const;
 export const TRAIN_DATASETS = [...DATASETS, 'names', 'moby-dick'] as const;
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov', 'rmsprop'] as const;
+export const PRECISIONS = ['f32', 'mixed'] as const;
 export const SCHEDULERS = ['cosine', 'constant', 'step', 'exponential', 'linear', 'inverse-sqrt', 'plateau'] as const;
 
 const help: Flag = { kind: { type: 'boolean' }, short: 'h', help: 'print this help and exit' };
@@ -56,6 +57,7 @@ export const COMMANDS = {
       patience: int(1, 3, 'early stopping: epochs without a better validation loss'),
       out: { kind: { type: 'string', metavar: 'DIR' }, default: 'runs/latest', help: 'run directory; it must not hold a run already' },
       resume: { kind: { type: 'string', metavar: 'DIR' }, help: 'continue the run in DIR from its last checkpoint (model, optimizer state, schedule, epoch), appending to its metrics' },
+      precision: { kind: { type: 'choice', choices: PRECISIONS }, default: 'f32', help: "the training step's storage: f32, or mixed (f16 activations and gradients, loss scaling; cnn, mlp, vit)" },
       help,
     },
   },
@@ -66,6 +68,7 @@ export const COMMANDS = {
       model: { kind: { type: 'choice', choices: MODELS }, default: 'cnn', help: 'the model' },
       'batch-size': int(1, 64, 'samples per step'),
       profile: { kind: { type: 'boolean' }, help: 'time each dispatch' },
+      precision: { kind: { type: 'choice', choices: PRECISIONS }, default: 'f32', help: 'f32, or mixed: f16 storage where the kernels can (rows tagged h), loss scaling' },
       help,
     },
   },
@@ -101,9 +104,9 @@ export type Command = keyof typeof COMMANDS;
 export interface CommandFlags {
   train: {
     model: string; dataset: string; epochs: number; batchSize: number; lr: number; optimizer: string; scheduler: string;
-    weightDecay: number; seed: number; count: number; patience: number; out: string; resume?: string;
+    weightDecay: number; seed: number; count: number; patience: number; out: string; resume?: string; precision: string;
   };
-  explain: { model: string; batchSize: number; profile: boolean };
+  explain: { model: string; batchSize: number; profile: boolean; precision: string };
   search: { model: string; dataset: string; trials: number; epochs: number; mode: string; count: number; seed: number; out: string };
   export: { pytorch?: string; run: string; overwrite: boolean };
 }

@@ -94,9 +94,11 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
     config = {
       model: f.model as RunConfig['model'], dataset: f.dataset, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, optimizer: f.optimizer,
       scheduler: f.scheduler, weightDecay: f.weightDecay, seed: f.seed, count: f.count, patience: f.patience,
+      precision: f.precision as RunConfig['precision'],
     };
   }
   if (config.model === 'gpt' || config.model === 'clip') {
+    if (config.precision === 'mixed') throw new UsageError(`shadergrad train: --precision mixed trains the classification models (cnn, mlp, vit), not ${config.model}`, 'train');
     const text = config.dataset === 'names' || config.dataset === 'moby-dick';
     if (config.model === 'gpt' && !text) throw new UsageError(`shadergrad train: --model gpt trains on text: --dataset names or moby-dick, not ${config.dataset}`, 'train');
     if (config.model === 'clip' && config.dataset !== 'mnist') throw new UsageError(`shadergrad train: --model clip pairs digits with captions: --dataset mnist, not ${config.dataset}`, 'train');
@@ -125,7 +127,7 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
   let lastDraw = 0;
   const history = await sg.train.fit(model, {
     data: trainSet, validationSplit: 0.1, loss: 'crossEntropy', optimizer, epochs, batchSize, seed,
-    metrics: ['accuracy', 'f1'], earlyStopping: { patience: config.patience },
+    metrics: ['accuracy', 'f1'], earlyStopping: { patience: config.patience }, precision: config.precision ?? 'f32',
     // After every epoch, atomically: the model, the optimizer's state and fit's position; --resume continues from it.
     checkpoint: ckpt, resumeFrom: done > 0 ? ckpt : undefined,
     onStepEnd: ({ epoch, step }) => {
@@ -158,6 +160,10 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
     title: `shadergrad: ${config.model} on ${config.dataset}`, config: { ...config, train: trainSet.length, test: testSet.length }, epochs: history.epochs, steps: history.steps, test, profile, cost,
     adapter: `${info.vendor} ${info.architecture} ${info.description}`.trim(), warnings: history.warnings,
   }));
+  if (history.scaler) {
+    console.log(`loss scale ${history.scaler.scale} · ${history.scaler.skippedSteps} steps skipped on overflow`);
+    appendFileSync(metricsPath, `${JSON.stringify({ scaler: history.scaler })}\n`);
+  }
   console.log(`wrote ${metricsPath}, ${ckpt}, ${join(out, 'report.html')}`);
   sg.dispose();
 }
@@ -208,7 +214,7 @@ async function explain(f: Flags<'explain'>): Promise<void> {
   const opt = sg.optim.adam(model.parameters(), { lr: 1e-3 });
   const plan = await sg.compile((x, y) => sg.crossEntropy(model.forward(x), y), {
     inputs: [{ shape: [batch, ...inputShape], name: 'images' }, { shape: [batch], dtype: 'i32', name: 'labels' }],
-    params: model.parameters(), optimizer: opt, label: `${modelName} training step`,
+    params: model.parameters(), optimizer: opt, label: `${modelName} training step`, precision: f.precision as sg.Precision,
   });
   plan.run(new Float32Array(batch * inputShape.reduce((p, d) => p * d, 1)).fill(0.1), new Int32Array(batch));
   if (f.profile) {

@@ -22,6 +22,8 @@ export interface RunConfig {
   seed: number;
   count: number;
   patience: number;
+  /** compile's precision for the training step (runs from before it have none: f32). */
+  precision?: 'f32' | 'mixed';
 }
 
 

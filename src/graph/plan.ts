@@ -24,6 +24,8 @@ import { scalerStateOf, type LossScaling, type ScalerState } from './amp.js';
 
 /** Bytes of the loss scaler's state in a read-back. */
 const SCALER_BYTES = 16;
+/** Read-backs of loss scalers so far, in order (plan.scaler.order: which plan's is the newest). */
+let scalerReads = 0;
 
 export interface StepRecord {
   step: number;
@@ -102,7 +104,7 @@ export class Plan {
   /** The device's index-error buffer (src/runtime/device-errors.ts) when a kernel of the plan checks indices. */
   private readonly errorFlags: GPUBuffer | null;
   /** The loss scaler as last read back (mixed precision with an optimizer; undefined before the first read-back). */
-  private scalerRead?: ScalerState & { step: number };
+  private scalerRead?: ScalerState & { step: number; order: number };
   /** The newest step whose index-error flags were read. */
   private flagsReadAt = 0;
   /** The device generation the plan was compiled on (its buffers die with that device). */
@@ -343,7 +345,7 @@ export class Plan {
    * read-back, so the steps already submitted behind a skipped one ran with a count one higher.
    */
   private noteScaler(s: ScalerState, step: number): void {
-    if (!this.scalerRead || step >= this.scalerRead.step) this.scalerRead = { ...s, step };
+    if (!this.scalerRead || step >= this.scalerRead.step) this.scalerRead = { ...s, step, order: ++scalerReads };
     const { optimizer, scaling } = this.parts.scaler!;
     const fresh = s.skippedSteps - scaling.counted;
     if (fresh > 0) {
@@ -358,7 +360,7 @@ export class Plan {
    * tracker, steps skipped so far, whether that step overflowed); undefined before a read-back or
    * without loss scaling.
    */
-  get scaler(): (ScalerState & { step: number }) | undefined {
+  get scaler(): (ScalerState & { step: number; order: number }) | undefined {
     return this.scalerRead ? { ...this.scalerRead } : undefined;
   }
 

@@ -11,6 +11,7 @@
 
 import { Module } from '../nn/module.js';
 import { compile, type CompileOptions } from '../graph/compile.js';
+import type { ScalerState } from '../graph/amp.js';
 import { NonFiniteError, type Plan } from '../graph/plan.js';
 import { fromStorage, realise, tensor, type Tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
@@ -34,7 +35,7 @@ import { gpu } from '../gpu/device.js';
 export const FIT_KEYS = keysOf<FitOptions>({
     data: 1, validationData: 1, validationSplit: 1, loss: 1, optimizer: 1, epochs: 1, batchSize: 1, shuffle: 1, dropLast: 1,
     earlyStopping: 1, metrics: 1, seed: 1, augment: 1, readEvery: 1, onStepEnd: 1, onEpochEnd: 1, onWarning: 1,
-    checkpoint: 1, resumeFrom: 1, diagnose: 1, accumulate: 1, signal: 1, control: 1, onReadBack: 1, tune: 1, tuneBudgetMs: 1,
+    checkpoint: 1, resumeFrom: 1, diagnose: 1, accumulate: 1, signal: 1, control: 1, onReadBack: 1, tune: 1, tuneBudgetMs: 1, precision: 1, scaler: 1,
   });
 export const EARLY_STOPPING_KEYS = keysOf<EarlyStopping>({ patience: 1, minDelta: 1, monitor: 1, restoreBest: 1 });
 export const EVALUATE_KEYS = keysOf<EvaluateOptions>({ loss: 1, batchSize: 1, metrics: 1, resident: 1 });
@@ -277,6 +278,13 @@ export interface FitOptions {
   tune?: CompileOptions['tune'];
   /** compile's `tuneBudgetMs` for the training step. */
   tuneBudgetMs?: number;
+  /**
+   * compile's `precision` for the training step: 'mixed' stores activations and their gradients as f16
+   * with loss scaling (README, "Mixed precision"); parameters, optimizer state and evaluation stay f32.
+   */
+  precision?: CompileOptions['precision'];
+  /** compile's `scaler` (torch.cuda.amp.GradScaler's options) with precision: 'mixed'. */
+  scaler?: CompileOptions['scaler'];
 }
 
 export interface History {
@@ -297,6 +305,8 @@ export interface History {
   /** Per-step losses that were read back; `step` counts from 1 within its epoch (onStepEnd's `step`). */
   steps: { epoch: number; step: number; loss: number }[];
   warnings: string[];
+  /** precision: 'mixed': the loss scaler at the end (scale, steps skipped on overflow, ...). */
+  scaler?: ScalerState;
 }
 
 interface Task {
@@ -368,6 +378,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       }, {
         inputs: [{ shape: [batch], dtype: 'i32', name: 'batch indices' }], params: optimizer.params, optimizer,
         readEvery, label: `train step (batch ${batch})`, accumulate, tune: opts.tune, tuneBudgetMs: opts.tuneBudgetMs,
+        precision: opts.precision, scaler: opts.scaler,
       });
       plans.set(batch, p);
     }
@@ -598,7 +609,21 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
     val?.dispose();
     model.train();
   }
+  noteScaler();
   return history;
+
+  /** The loss scaler as the newest plan read it (mixed precision). */
+  function noteScaler(): void {
+    let newest: Plan['scaler'];
+    for (const p of plans.values()) {
+      const s = p.scaler;
+      if (s && (!newest || s.order > newest.order)) newest = s;
+    }
+    if (newest) {
+      const { step: _s, order: _o, ...state } = newest;
+      history.scaler = state;
+    }
+  }
 
   async function diagnoseNonFinite(failing: number, loss: number, epoch: number, step: number): Promise<never> {
     // Replay in debug mode (every intermediate kept, forward and backward) to name the op that went
