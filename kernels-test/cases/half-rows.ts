@@ -15,7 +15,8 @@ import type { Tensor } from '../../src/index.js';
 import { apply, apply1 } from '../../src/tensor/tensor.js';
 import { opTable, type OpDef } from '../../src/ops/op.js';
 import { ROW_VERSIONS, setRowVersion, type RowVersion, type RowVersionRule } from '../../src/ops/kernel-rules.js';
-import type { Case, InputSpec } from '../harness.js';
+import { rng, type Case, type InputSpec } from '../harness.js';
+import { toHalf } from '../../src/util/half.js';
 
 type Half = NonNullable<Case['half']>;
 
@@ -228,7 +229,122 @@ const layerNormVersions = everyVersion(['layerNormRows', 'layerNormColumns'], fe
   ...layerNormFamily('70 rows [70,6]', r([70, 6]), [6], affine, true, { atol: 3e-5 }),
 ]));
 
+// ---- cross-entropy ---------------------------------------------------------------------------------
+
+interface CeSetup { reduction: 'mean' | 'sum' | 'none'; weight?: boolean; smoothing?: number; ignoreIndex?: number; targetOnly?: boolean }
+
+const ceAttrs = (p: CeSetup) => ({
+  reduction: p.reduction, ignoreIndex: p.ignoreIndex ?? -100, labelSmoothing: p.smoothing ?? 0, hasWeight: !!p.weight,
+  ...(p.targetOnly ? { targetOnly: true } : {}),
+});
+
+/** cross_entropy's op on (logits, target, weight?): outputs loss, lse, stats. */
+const ceForward = (p: CeSetup) => (z: Tensor, t: Tensor, ...w: Tensor[]) =>
+  apply(opNamed('cross_entropy'), [z, t, ...w], ceAttrs(p))[0];
+
+/** cross_entropy_backward's op on (logits, target, lse, stats, dloss, weight?), lse and stats from the forward. */
+const ceBackward = (p: CeSetup) => (z: Tensor, t: Tensor, dloss: Tensor, ...w: Tensor[]) => {
+  const [, lse, stats] = apply(opNamed('cross_entropy'), [z, t, ...w], ceAttrs({ ...p, targetOnly: false }));
+  return apply1(opNamed('cross_entropy_backward'), [z, t, lse, stats, dloss, ...w], ceAttrs(p));
+};
+
+/**
+ * Logits that are f16 values already (drawn from [lo, hi] with a fixed seed): the backward's lse comes
+ * from the forward on the unrounded logits, and cross_entropy_backward's reference recomputes the
+ * softmax from the rounded ones, so both must be the same numbers.
+ */
+function halfExact(shape: number[], lo = -4, hi = 4): InputSpec {
+  const rand = rng(shape.reduce((a, b) => a * 31 + b, 7));
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { shape, values: Array.from({ length: n }, () => toHalf(lo + (hi - lo) * rand())) };
+}
+
+const labels = (n: number, C: number): InputSpec => ({ shape: [n], dtype: 'i32', intMax: C, noGrad: true });
+const given = (values: number[]): InputSpec => ({ shape: [values.length], dtype: 'i32', values, noGrad: true });
+const classWeights = (C: number): InputSpec => ({ shape: [C], range: [0.2, 2] });
+
+/** The forward (logits f16) and backward (logits f16, dlogits f16) on logits `z` with targets `t`. */
+function ceFamily(label: string, z: InputSpec, t: InputSpec, p: CeSetup, extra: Partial<Case> = {}): Case[] {
+  const [M, C] = z.shape;
+  const w = p.weight ? [classWeights(C)] : [];
+  const dloss: InputSpec = { shape: p.reduction === 'none' ? [M] : [], range: [0.5, 2] };
+  const nw = w.length;
+  const desc = `${p.reduction}${p.weight ? ', class weights' : ''}${p.smoothing ? `, smoothing ${p.smoothing}` : ''}`;
+  return [
+    ...halfCases({ ...extra, name: `cross_entropy ${label} (${desc})`, inputs: [z, t, ...w], fn: ceForward(p) }, 2 + nw, 3, [0], []),
+    ...halfCases({ ...extra, name: `cross_entropy_backward ${label} (${desc})`, inputs: [z, t, dloss, ...w], fn: ceBackward(p) }, 5 + nw, 1, [0], [0]),
+    ...halfCases({ ...extra, name: `cross_entropy_backward target term ${label} (${desc})`, inputs: [z, t, dloss, ...w], fn: ceBackward({ ...p, targetOnly: true }) },
+      5 + nw, 1, [0], [0]),
+  ];
+}
+
+const mean = { reduction: 'mean' } as const;
+
+const ceCases: Case[] = [
+  ...ceFamily('[4,8]', halfExact([4, 8]), labels(4, 8), mean),
+  ...ceFamily('N=1 C=7', halfExact([1, 7]), labels(1, 7), mean),
+  ...ceFamily('C=1 [4,1]', halfExact([4, 1]), labels(4, 1), { reduction: 'sum' }),
+  ...ceFamily('prime [13,11] (odd M·C)', halfExact([13, 11]), labels(13, 11), { reduction: 'none' }),
+  ...ceFamily('C=131, above the workgroup [5,131]', halfExact([5, 131]), labels(5, 131), mean),
+  ...ceFamily('N=300, above the 256-thread sums [300,5]', halfExact([300, 5]), labels(300, 5), { reduction: 'mean', weight: true }, { atol: 1e-4 }),
+  ...ceFamily('ignoreIndex and smoothing [7,5]', halfExact([7, 5]), given([4, -100, 0, 2, 2, -100, 1]), { reduction: 'mean', weight: true, smoothing: 0.1 }),
+  // Logits up to ±60000 (f16 multiples of 32): the f32 row maths subtracts the max.
+  ...ceFamily('logits ±6e4 [6,5]', halfExact([6, 5], -60000, 60000), labels(6, 5), { reduction: 'none' }, { atol: 1e-3 }),
+];
+
+const ceVersions = everyVersion(['crossEntropyRows', 'crossEntropySum'], fewCombinations(() => [
+  ...ceFamily('[4,8]', halfExact([4, 8]), labels(4, 8), mean),
+  ...ceFamily('C=131 [5,131]', halfExact([5, 131]), labels(5, 131), mean),
+  ...ceFamily('N=300 [300,3]', halfExact([300, 3]), labels(300, 3), { reduction: 'sum' }, { atol: 1e-3 }),
+]));
+
+// ---- binary cross-entropy with logits; mse / l1 / huber -------------------------------------------
+
+const bceForward = (pw: boolean) => (x: Tensor, y: Tensor, ...p: Tensor[]) =>
+  apply1(opNamed('bce_with_logits'), [x, y, ...(pw ? p : [])], { hasPosWeight: pw });
+const bceBackward = (pw: boolean) => (x: Tensor, y: Tensor, g: Tensor, ...p: Tensor[]) =>
+  apply(opNamed('bce_with_logits_backward'), [x, y, g, ...(pw ? p : [])], { hasPosWeight: pw })[0];
+
+function bceFamily(label: string, shape: number[], pw: boolean, x: InputSpec = r(shape), extra: Partial<Case> = {}): Case[] {
+  const y: InputSpec = { shape, range: [0, 1] };
+  const p: InputSpec[] = pw ? [{ shape: [shape[shape.length - 1]], range: [0.5, 3] }] : [];
+  const desc = pw ? ', pos_weight' : '';
+  return [
+    ...halfCases({ ...extra, name: `bce_with_logits ${label}${desc}`, inputs: [x, y, ...p], fn: bceForward(pw) }, 2 + p.length, 1, [0, 1], [0]),
+    ...halfCases({ ...extra, name: `bce_with_logits_backward ${label}${desc}`, inputs: [x, y, { shape }, ...p], fn: bceBackward(pw) },
+      3 + p.length, pw ? 3 : 2, [0, 1, 2], pw ? [0, 1, 2] : [0, 1]),
+  ];
+}
+
+type PointwiseKind = 'mse' | 'l1' | 'huber';
+const pointwise = (kind: PointwiseKind, backward: boolean) => (...xs: Tensor[]) =>
+  apply1(opNamed(backward ? `${kind}_loss_backward` : `${kind}_loss`), xs, { delta: kind === 'huber' ? 1 : 0 });
+
+function pointwiseFamily(kind: PointwiseKind, label: string, a: InputSpec, b: InputSpec, extra: Partial<Case> = {}): Case[] {
+  return [
+    ...halfCases({ ...extra, name: `${kind}_loss ${label}`, inputs: [a, b], fn: pointwise(kind, false) }, 2, 1, [0, 1], [0]),
+    ...halfCases({ ...extra, name: `${kind}_loss_backward ${label}`, inputs: [a, b, { shape: a.shape }], fn: pointwise(kind, true) }, 3, 1, [0, 1, 2], [0]),
+  ];
+}
+
+const elementLossCases: Case[] = [
+  ...bceFamily('[4,8]', [4, 8], false),
+  ...bceFamily('odd [5,7]', [5, 7], true),
+  ...bceFamily('size 1', [1], false),
+  ...bceFamily('several workgroups, odd [3,1001]', [3, 1001], true),
+  ...bceFamily('logits ±6e4 [2,5]', [2, 5], true, r([2, 5], -60000, 60000)),
+  ...pointwiseFamily('mse', '[4,8]', r([4, 8]), r([4, 8])),
+  ...pointwiseFamily('mse', 'odd, several workgroups [3,1001]', r([3, 1001]), r([3, 1001])),
+  // (6e4 − (−6e4))² overflows f16 (∞ where stored so), a NaN stays NaN.
+  ...pointwiseFamily('mse', 'overflow and NaN [5]', { shape: [5], values: [60000, -1, NaN, 65504, 2] }, { shape: [5], values: [-60000, 1, 0, 65504, -Infinity] }),
+  ...pointwiseFamily('l1', 'odd [5,7]', r([5, 7]), r([5, 7])),
+  ...pointwiseFamily('l1', '±inf [4]', { shape: [4], values: [Infinity, -3, 65504, 1] }, { shape: [4], values: [0, -Infinity, -65504, 2] }),
+  ...pointwiseFamily('huber', 'odd [1,7]', r([1, 7], -3, 3), r([1, 7], -3, 3)),
+  ...pointwiseFamily('huber', 'several workgroups [2,700]', r([2, 700], -3, 3), r([2, 700], -3, 3)),
+];
+
 export const cases: Case[] = [
   ...softmaxShapes, ...softmaxEdges, ...softmaxVersions,
   ...layerNormShapes, ...layerNormEdges, ...layerNormVersions,
+  ...ceCases, ...ceVersions, ...elementLossCases,
 ];

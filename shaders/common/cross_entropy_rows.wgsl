@@ -2,9 +2,14 @@
 // results, shared by shaders/loss.wgsl (the fused forward with one thread or one workgroup per row,
 // the final sums, the backward) and shaders/loss_subgroup.wgsl (the forward and the final sums with
 // subgroup reductions), so the maths is written once. loss.wgsl's header has the formulas.
+//
+// Half-precision storage (compile's precision: 'mixed'): logits and dlogits are array<u32> holding f32
+// bits, or f16 pairs (common/half.wgsl) where LOGITS_HALF / DLOGITS_HALF; every sum, lse, the row
+// losses and weights, stats and the loss stay f32. Logits are read through logits_at.
 
 // #include "common/float.wgsl"
 // #include "common/index_errors.wgsl"
+// #include "common/half.wgsl"
 
 
 override HAS_WEIGHT: bool = false;
@@ -12,6 +17,8 @@ override REDUCTION: u32 = 1u;       // one of
 const REDUCTION_NONE = 0u;
 const REDUCTION_MEAN = 1u;
 const REDUCTION_SUM = 2u;
+override LOGITS_HALF: bool = false;
+override DLOGITS_HALF: bool = false;
 
 const MAX_F32 = 3.4028234663852886e38;
 
@@ -20,7 +27,7 @@ const MAX_F32 = 3.4028234663852886e38;
 //           7 index_errors
 // reduce:   0 row_loss_in, 1 row_weight_in, 2 class_weight, 3 loss, 4 stats, 5 ce_reduce_params
 // backward: 0 logits, 1 targets, 2 class_weight, 3 lse_in, 4 stats_in, 5 dloss, 6 dlogits, 7 ce_bparams
-@group(0) @binding(0) var<storage, read> logits: array<f32>;              // (M, C)
+@group(0) @binding(0) var<storage, read> logits: array<u32>;              // (M, C)
 @group(0) @binding(1) var<storage, read> targets: array<i32>;              // (M)
 @group(0) @binding(2) var<storage, read> class_weight: array<f32>;        // (C), or a placeholder
 @group(0) @binding(3) var<storage, read_write> row_loss: array<f32>;      // (M)
@@ -40,8 +47,13 @@ struct CeReduceParams { M: u32, C: u32 }
 @group(0) @binding(3) var<storage, read> lse_in: array<f32>;              // (M)
 @group(0) @binding(4) var<storage, read> stats_in: array<f32>;            // (2)
 @group(0) @binding(5) var<storage, read> dloss: array<f32>;               // (M) for 'none', else (1)
-@group(0) @binding(6) var<storage, read_write> dlogits: array<f32>;       // (M, C)
+@group(0) @binding(6) var<storage, read_write> dlogits: array<u32>;       // (M, C)
 @group(0) @binding(7) var<uniform> ce_bparams: CeParams;
+
+fn logits_at(i: u32) -> f32 {
+  if (LOGITS_HALF) { return half_at(logits[i >> 1u], i); }
+  return bitcast<f32>(logits[i]);
+}
 
 fn weight_of(c: u32) -> f32 {
   if (HAS_WEIGHT) { return class_weight[c]; }
@@ -53,7 +65,7 @@ const CE_WG = 64u;
 // Sweep 1 over the logits c = first, first + step, … < C of the row at `base`: their max.
 fn ce_sweep_max(base: u32, C: u32, first: u32, step: u32) -> f32 {
   var m = -MAX_F32;
-  for (var c = first; c < C; c += step) { m = max(m, logits[base + c]); }
+  for (var c = first; c < C; c += step) { m = max(m, logits_at(base + c)); }
   return m;
 }
 
@@ -61,7 +73,7 @@ fn ce_sweep_max(base: u32, C: u32, first: u32, step: u32) -> f32 {
 fn ce_sweep_sums(base: u32, C: u32, m: f32, first: u32, step: u32) -> vec3f {
   var acc = vec3f(0.0);
   for (var c = first; c < C; c += step) {
-    let z = logits[base + c];
+    let z = logits_at(base + c);
     let w = weight_of(c);
     acc += vec3f(exp(z - m), w, w * (m - z));
   }
@@ -88,7 +100,7 @@ fn write_row(row: u32, base: u32, row_max: f32, se: f32, sw: f32, swd: f32) {
   } else {
     let eps = ce_params.smoothing;
     wt = weight_of(u32(t));
-    let nll = (row_max - logits[base + u32(t)]) + log_se;            // lse - z_t
+    let nll = (row_max - logits_at(base + u32(t))) + log_se;            // lse - z_t
     let smoothed = sw * log_se + swd;                                   // Σ_c w_c (lse - z_c)
     l = (1.0 - eps) * wt * nll + eps / f32(C) * smoothed;
   }

@@ -2,14 +2,16 @@
 // weights, ignoreIndex and label smoothing), binaryCrossEntropyWithLogits, mseLoss, l1Loss,
 // huberLoss, and CLIP's symmetric contrastive loss. `reduction` is 'mean' (default), 'sum' or 'none'.
 // Kernels: shaders/loss.wgsl; crossEntropy's subgroup rung (forward and final sums, where the device
-// has `subgroups`): shaders/loss_subgroup.wgsl. References: src/reference/loss.ts.
+// has `subgroups`): shaders/loss_subgroup.wgsl. References: src/reference/loss.ts. Half storage
+// (OpDef.half): cross_entropy reads f16 logits (loss, lse, stats f32), its backward writes f16 dlogits;
+// bce_with_logits and mse / l1 / huber read and write f16 (not the class weights nor pos_weight).
 
 import { opCodes, wgslKernel, type KernelDef } from '../gpu/kernels.js';
-import { rowVersion, ROW_THREADS } from './kernel-rules.js';
+import { halfOverrides, rowVersion, ROW_THREADS } from './kernel-rules.js';
 import { apply, apply1, hostValues, tensor, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/loss.js';
 import { defineOp, type GradArgs, type OpDef } from './op.js';
-import { fmtShape, numel, broadcastShapes, sameShape } from '../util/shape.js';
+import { fmtShape, numel, broadcastShapes, sameShape, type Meta } from '../util/shape.js';
 import { grid1d, type BufferRef, type EncodeCtx, type EncodeArgs } from '../gpu/dispatch.js';
 import type { HostTensor } from '../reference/host.js';
 import { abs, add, exp, expand, mul, neg, onesLike, scale, shift, sigmoid, step, sub, sumTo } from './elementwise.js';
@@ -91,7 +93,9 @@ export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAtt
     if (w && (w.dtype !== 'f32' || !sameShape(w.shape, [C]))) throw sgError(`cross_entropy: weight must be f32 [${C}], got ${fmtShape(w.shape)} ${w.dtype}`, ShapeError);
     return [{ shape: attrs.reduction === 'none' ? [M] : [], dtype: 'f32' }, { shape: [M], dtype: 'f32' }, { shape: [2], dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+  // f16 storage: the logits (every version); the loss, lse and stats stay f32.
+  half: (ins, outs) => ({ reads: ins.map((_, k) => k === 0), writes: outs.map(() => false) }),
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
     const [M, C] = inMeta[0].shape;
     const weight = attrs.hasWeight ? inputs[2] : inputs[0]; // a placeholder when there are no weights
     const overrides = { HAS_WEIGHT: attrs.hasWeight ? 1 : 0 };
@@ -102,7 +106,8 @@ export const crossEntropyOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEntropyAtt
     ctx.dispatch(ceRowKernels[version], {
       bind: { logits: inputs[0], targets: inputs[1], class_weight: weight, row_loss: rows, row_weight: rowWeight, lse: outputs[1] },
       params: { M, C, ignore_index: attrs.ignoreIndex, smoothing: attrs.labelSmoothing },
-      overrides, grid: grid1d(M, version === 'thread' ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
+      overrides: { ...overrides, ...halfOverrides({ LOGITS_HALF: half?.inputs[0] }) },
+      grid: grid1d(M, version === 'thread' ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
     });
     const loss: BufferRef = attrs.reduction === 'none' ? ctx.scratch(16) : outputs[0];
     // The final sums: one thread, or a 256-thread workgroup (the 'crossEntropySum' rule).
@@ -162,14 +167,20 @@ export const crossEntropyBackwardOp: OpDef<CrossEntropyAttrs> = defineOp<CrossEn
   name: 'cross_entropy_backward',
   kernels: [crossEntropyKernels.backward],
   infer: ([z]) => [{ shape: [...z.shape], dtype: 'f32' }],
-  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+  // f16 storage: the logits read, dlogits written (a thread per word of it); lse, stats, dloss f32.
+  half: (ins) => ({ reads: ins.map((_, k) => k === 0), writes: [true] }),
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
     const [M, C] = inMeta[0].shape;
+    const halfOut = half?.outputs[0] ?? false;
     ctx.dispatch(crossEntropyKernels.backward, {
       bind: { logits: inputs[0], targets: inputs[1], class_weight: attrs.hasWeight ? inputs[5] : inputs[0], lse_in: inputs[2],
         stats_in: inputs[3], dloss: inputs[4], dlogits: outputs[0] },
       params: { M, C, ignore_index: attrs.ignoreIndex, smoothing: attrs.labelSmoothing },
-      overrides: { HAS_WEIGHT: attrs.hasWeight ? 1 : 0, REDUCTION: REDUCTION_CODE[attrs.reduction], TARGET_ONLY: attrs.targetOnly ? 1 : 0 },
-      grid: grid1d(M * C, 256, ctx.limits.maxWorkgroupsPerDim),
+      overrides: {
+        HAS_WEIGHT: attrs.hasWeight ? 1 : 0, REDUCTION: REDUCTION_CODE[attrs.reduction], TARGET_ONLY: attrs.targetOnly ? 1 : 0,
+        ...halfOverrides({ LOGITS_HALF: half?.inputs[0], DLOGITS_HALF: halfOut }),
+      },
+      grid: grid1d(halfOut ? Math.ceil((M * C) / 2) : M * C, 256, ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: crossEntropyBackwardGrad,
@@ -335,19 +346,30 @@ function curvature(kind: ref.PointwiseKind, a: Tensor, b: Tensor, delta: number)
 
 function definePointwise(kind: ref.PointwiseKind) {
   const kernels = pointwiseKernels(kind);
-  const encodeWith = (k: KernelDef, bind: (inputs: BufferRef[], outputs: BufferRef[]) => Record<string, BufferRef>) =>
+  // inputNames / outputName: the *_HALF overrides of the kernel's tensor bindings, in op order.
+  const encodeWith = (k: KernelDef, inputNames: string[], outputName: string,
+    bind: (inputs: BufferRef[], outputs: BufferRef[]) => Record<string, BufferRef>) =>
     (ctx: EncodeCtx, args: EncodeArgs<PointwiseAttrs>) => {
       const n = numel(args.outMeta[0].shape);
       if (n === 0) return;
-      ctx.dispatch(k, { bind: bind(args.inputs, args.outputs), params: { n, delta: args.attrs.delta }, grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim) });
+      const halfOut = args.half?.outputs[0] ?? false;
+      const flags: Record<string, boolean | undefined> = { [outputName]: halfOut };
+      inputNames.forEach((name, i) => { flags[name] = args.half?.inputs[i]; });
+      ctx.dispatch(k, {
+        bind: bind(args.inputs, args.outputs), params: { n, delta: args.attrs.delta }, overrides: halfOverrides(flags),
+        grid: grid1d(halfOut ? Math.ceil(n / 2) : n, 256, ctx.limits.maxWorkgroupsPerDim),
+      });
     };
+  // f16 storage: every input and the output (a thread per word of it).
+  const halfAll = (ins: Meta[]) => ({ reads: ins.map(() => true), writes: [true] });
 
   // inputs [a, b, g] → d/da of Σ g·loss(a, b). It is linear in g, so its gradient for g is itself.
   const backwardOp: OpDef<PointwiseAttrs> = defineOp<PointwiseAttrs>({
     name: `${kind}_loss_backward`,
     kernels: [kernels.backward],
     infer: ([a]) => [{ shape: [...a.shape], dtype: 'f32' }],
-    encode: encodeWith(kernels.backward, (i, o) => ({ a: i[0], b: i[1], delem: i[2], da: o[0] })),
+    encode: encodeWith(kernels.backward, ['A_HALF', 'B_HALF', 'DELEM_HALF'], 'DA_HALF', (i, o) => ({ a: i[0], b: i[1], delem: i[2], da: o[0] })),
+    half: halfAll,
     grad: ({ inputs: [a, b, g], dys: [v], attrs }) => {
       if (!v) return [null, null, null];
       const c = curvature(kind, a, b, attrs.delta);
@@ -376,7 +398,8 @@ function definePointwise(kind: ref.PointwiseKind) {
       if (!sameShape(a.shape, b.shape)) throw sgError(`${kind}_loss: input ${fmtShape(a.shape)} and target ${fmtShape(b.shape)} differ in shape`, ShapeError);
       return [{ shape: [...a.shape], dtype: 'f32' }];
     },
-    encode: encodeWith(kernels.forward, (i, o) => ({ a: i[0], b: i[1], elem_loss: o[0] })),
+    encode: encodeWith(kernels.forward, ['A_HALF', 'B_HALF'], 'ELEM_LOSS_HALF', (i, o) => ({ a: i[0], b: i[1], elem_loss: o[0] })),
+    half: halfAll,
     grad: ({ inputs: [a, b], dys: [g], attrs }) => {
       if (!g) return [null, null];
       const da = apply1(backwardOp, [a, b, g], attrs);
@@ -477,15 +500,24 @@ export const bceBackwardOp: OpDef<BceAttrs> = defineOp<BceAttrs>({
     const m = { shape: [...x.shape], dtype: 'f32' as const };
     return hasPosWeight ? [m, m, m] : [m, m];
   },
-  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+  // f16 storage: x, y, g read and every output written (a thread per word when any output is f16); pw f32.
+  half: (ins, outs) => ({ reads: ins.map((_, k) => k < 3), writes: outs.map(() => true) }),
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
     const n = numel(inMeta[0].shape);
     if (n === 0) return;
     const pw = attrs.hasPosWeight ? inputs[3] : inputs[0];
+    const out = (k: number) => (k < outputs.length && half?.outputs[k]) || false;
+    const pairs = out(0) || out(1) || out(2);
     ctx.dispatch(bceKernels.backward, {
       bind: { a: inputs[0], b: inputs[1], pos_weight: pw, bce_dl: inputs[2], bce_dx: outputs[0], bce_dy: outputs[1],
         bce_dpw: attrs.hasPosWeight ? outputs[2] : ctx.scratch(16) },
       params: { n, pw_size: attrs.hasPosWeight ? numel(inMeta[3].shape) : 1 },
-      overrides: { HAS_POS_WEIGHT: attrs.hasPosWeight ? 1 : 0 }, grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
+      overrides: {
+        HAS_POS_WEIGHT: attrs.hasPosWeight ? 1 : 0,
+        ...halfOverrides({ A_HALF: half?.inputs[0], B_HALF: half?.inputs[1], BCE_DL_HALF: half?.inputs[2],
+          BCE_DX_HALF: out(0), BCE_DY_HALF: out(1), BCE_DPW_HALF: out(2) }),
+      },
+      grid: grid1d(pairs ? Math.ceil(n / 2) : n, 256, ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: bceBackwardGrad,
@@ -507,13 +539,20 @@ export const bceOp: OpDef<BceAttrs> = defineOp<BceAttrs>({
     }
     return [{ shape: [...x.shape], dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+  // f16 storage: x and y read, the loss written (a thread per word of it); pw f32.
+  half: (ins) => ({ reads: ins.map((_, k) => k < 2), writes: [true] }),
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
     const n = numel(inMeta[0].shape);
     if (n === 0) return;
+    const halfOut = half?.outputs[0] ?? false;
     ctx.dispatch(bceKernels.forward, {
       bind: { a: inputs[0], b: inputs[1], pos_weight: attrs.hasPosWeight ? inputs[2] : inputs[0], bce_loss: outputs[0] },
       params: { n, pw_size: attrs.hasPosWeight ? numel(inMeta[2].shape) : 1 },
-      overrides: { HAS_POS_WEIGHT: attrs.hasPosWeight ? 1 : 0 }, grid: grid1d(n, 256, ctx.limits.maxWorkgroupsPerDim),
+      overrides: {
+        HAS_POS_WEIGHT: attrs.hasPosWeight ? 1 : 0,
+        ...halfOverrides({ A_HALF: half?.inputs[0], B_HALF: half?.inputs[1], BCE_LOSS_HALF: halfOut }),
+      },
+      grid: grid1d(halfOut ? Math.ceil(n / 2) : n, 256, ctx.limits.maxWorkgroupsPerDim),
     });
   },
   grad: ({ inputs: [x, y, pw], dys: [g], attrs }) => {
