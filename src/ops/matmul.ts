@@ -31,6 +31,11 @@
 // B is half — and matmulVersions(shape, features, half) leaves them out. A half C needs every row of
 // C to start on a word: N even, or a single row (batch·M = 1); for other shapes the rule says
 // writes: [false]. split-K's partials stay f32; its reduce pass writes the half C.
+//
+// f16native (src/ops/matmul-f16.ts, shaders/matmul_f16.wgsl): A and B read as native f16 where the
+// device has `shader-f16` and both are stored as f16; matmulVersions offers it only there, no fixed
+// rule picks it. Forced where A or B is f32 (a gradient reusing the version) it runs what 'auto' picks;
+// forced on a device without `shader-f16` it is an error naming the feature.
 
 import { opCodes, wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { gpu, softwareRules } from '../gpu/device.js';
@@ -44,6 +49,7 @@ import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { checkOptions, keysOf } from '../util/options.js';
 import { sgError, ShapeError } from '../util/errors.js';
+import { encodeMatmulF16, F16_NATIVE_FEATURES, f16NativeEligible, f16NativeStorageRefusal, matmulF16Kernels } from './matmul-f16.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const MATMUL_KEYS = keysOf<MatmulOptions>({ transA: 1, transB: 1, version: 1 });
@@ -74,15 +80,15 @@ const TILE_VERSIONS = {
 } as const;
 export type TileVersion = keyof typeof TILE_VERSIONS;
 
-export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4' | 'splitk' | 'reg' | TileVersion | 'subgroup';
+export type MatmulVersion = 'auto' | 'naive' | 'tiled' | 'vec4' | 'splitk' | 'reg' | TileVersion | 'subgroup' | 'f16native';
 /** Every version, simplest first (the ladder of shaders/matmul.wgsl's header). */
 export const MATMUL_VERSIONS: readonly Exclude<MatmulVersion, 'auto'>[] = [
   'naive', 'tiled', 'vec4', 'splitk', 'reg', 'tile4x4', 'tile8x4', 'tile8x8', 'tile4x4v4', 'tile8x4v4', 'tile8x8v4',
   'tile8x8db', 'subgroup',
 ];
-const VERSIONS: MatmulVersion[] = ['auto', ...MATMUL_VERSIONS];
+const VERSIONS: MatmulVersion[] = ['auto', ...MATMUL_VERSIONS, 'f16native'];
 /** The device features a version needs. */
-export const MATMUL_VERSION_FEATURES: Partial<Record<MatmulVersion, readonly string[]>> = { subgroup: ['subgroups'] };
+export const MATMUL_VERSION_FEATURES: Partial<Record<MatmulVersion, readonly string[]>> = { subgroup: ['subgroups'], f16native: F16_NATIVE_FEATURES };
 
 const isTile = (v: MatmulVersion): v is TileVersion => v in TILE_VERSIONS;
 
@@ -151,13 +157,15 @@ export function vec4Ok(s: MatmulShape, half: MatmulHalf = {}): boolean {
 export function matmulVersions(shape: MatmulShape, features: Iterable<string>, half: MatmulHalf = {}): Exclude<MatmulVersion, 'auto'>[] {
   const has = new Set(features);
   const batch = shape.batch ?? 1;
-  return MATMUL_VERSIONS.filter((v) => {
+  const list = MATMUL_VERSIONS.filter((v) => {
     if ((MATMUL_VERSION_FEATURES[v] ?? []).some((f) => !has.has(f))) return false;
     if (v === 'vec4') return vec4Ok(shape, half);
     if (v === 'splitk') return splitPlan(shape.M, shape.N, shape.K, batch).splits > 1;
     if (isTile(v) && TILE_VERSIONS[v].vec4) return tileVec4Ok(shape, half);
     return true;
   });
+  // f16native (src/ops/matmul-f16.ts): only with `shader-f16` and A and B stored as f16.
+  return f16NativeEligible({ ...shape, batch }, has, half) ? [...list, 'f16native'] : list;
 }
 
 
@@ -198,6 +206,9 @@ export function pickVersion(attrs: MatmulAttrs, dims: { M: number; N: number; K:
   const { M, N, K, batch } = dims;
   const vec4ok = vec4Ok({ M, N, K, ...attrs }, half);
   if (attrs.version !== 'auto') {
+    if (attrs.version === 'f16native' && f16NativeStorageRefusal({ M, N, K, batch, ...attrs }, half)) {
+      return pickVersion({ ...attrs, version: 'auto' }, dims, software, half);
+    }
     if (attrs.version === 'vec4' && !vec4ok) return 'tiled';
     if (isTile(attrs.version) && TILE_VERSIONS[attrs.version].vec4 && !tileVec4Ok({ M, N, K, ...attrs }, half)) {
       const { tm, tn } = TILE_VERSIONS[attrs.version];
@@ -226,7 +237,7 @@ export function splitPlan(M: number, N: number, K: number, batch: number, maxPer
 
 export const matmulOp = defineOp<MatmulAttrs>({
   name: 'matmul',
-  kernels: Object.values(matmulKernels),
+  kernels: [...Object.values(matmulKernels), matmulF16Kernels.tile],
   infer: ([a, b], attrs) => {
     for (const [t, n] of [[a, 'a'], [b, 'b']] as const) {
       if (t.shape.length < 2) throw sgError(`matmul: ${n} must have at least 2 dimensions, got ${fmtShape(t.shape)}`, ShapeError);
@@ -270,7 +281,9 @@ export const matmulOp = defineOp<MatmulAttrs>({
     const tiles: [number, number, number] = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
     // Every kernel binds A, B and C (the bias binding is A again: read only under HAS_BIAS, linear's).
     const storage = halfOverrides(h);
-    if (isTile(v) || v === 'subgroup') {
+    if (v === 'f16native') {
+      encodeMatmulF16(ctx, { A: inputs[0], B: inputs[1], C: outputs[0], bias: inputs[0] }, params, {}, attrs, batch, h);
+    } else if (isTile(v) || v === 'subgroup') {
       dispatchRegisterTiled(ctx, v, { A: inputs[0], B: inputs[1], C: outputs[0], bias: inputs[0] }, params, storage, attrs, batch);
     } else if (v === 'reg') {
       const overrides: Record<string, number> = { ...storage };
