@@ -18,6 +18,8 @@ import { KERNELS } from '../../src/gpu/kernels.gen.js';
 import {
   encodeMatmulF16, f16NativeEligible, f16NativeHalfOutputOk, f16NativeRefusal, f16NativeTile, matmulF16Kernels,
 } from '../../src/ops/matmul-f16.js';
+import { matmulOp, matmulVersions, pickVersion, MATMUL_VERSIONS } from '../../src/ops/matmul.js';
+import { VERSIONED_OPS } from '../../src/graph/tune.js';
 import { packHalf, toHalf, unpackHalf } from '../../src/util/half.js';
 import { compare, rng, runCase } from '../harness.js';
 import { cases as halfNativeCases } from '../cases/half-native.js';
@@ -49,6 +51,29 @@ describe('eligibility (src/ops/matmul-f16.ts)', () => {
     expect(f16NativeTile(64, 64)).toEqual({ tm: 4, tn: 4 });
     expect(f16NativeTile(4096, 100)).toEqual({ tm: 8, tn: 4 });
     expect(f16NativeTile(512, 512)).toEqual({ tm: 8, tn: 8 });
+  });
+});
+
+describe("matmul's version list and choice", () => {
+  const shape = { M: 64, N: 48, K: 32 };
+  it('matmulVersions offers f16native only with shader-f16 and A and B stored as f16, after the f32 ladder', () => {
+    const l = matmulVersions(shape, ['shader-f16', 'subgroups'], { a: true, b: true });
+    expect(l.at(-1)).toBe('f16native');
+    expect(l.slice(0, -1)).toEqual(matmulVersions(shape, ['subgroups'], { a: true, b: true }));
+    expect(matmulVersions(shape, ['shader-f16'], { a: true, b: true, c: true })).toContain('f16native');
+    expect(matmulVersions(shape, ['subgroups', 'timestamp-query'], { a: true, b: true })).not.toContain('f16native');
+    expect(matmulVersions(shape, ['shader-f16'])).not.toContain('f16native');
+    expect(matmulVersions(shape, ['shader-f16'], { a: true })).not.toContain('f16native');
+    expect(matmulVersions({ M: 3, N: 7, K: 5 }, ['shader-f16'], { a: true, b: true, c: true })).not.toContain('f16native');
+    expect(MATMUL_VERSIONS).not.toContain('f16native');
+  });
+  it("forced where A or B is f32 (a gradient reusing the version), it runs what 'auto' picks", () => {
+    const attrs = { version: 'f16native' as const, transA: false, transB: true };
+    const dims = { M: 40, N: 24, K: 16, batch: 1 };
+    expect(pickVersion(attrs, dims, true, {})).toBe('reg');
+    expect(pickVersion(attrs, dims, false, { a: true })).toBe('tiled');
+    expect(pickVersion(attrs, { M: 3, N: 7, K: 5, batch: 1 }, true, { a: true, b: true, c: true })).toBe('reg');
+    expect(pickVersion(attrs, dims, true, { a: true, b: true })).toBe('f16native');
   });
 });
 
@@ -216,7 +241,29 @@ describe('on this adapter', () => {
   it('a software adapter (SwiftShader) has no shader-f16; the version is offered exactly where the feature is', () => {
     if (software) expect(hasF16).toBe(false);
     const features = [...sg.device().features];
-    expect(f16NativeEligible({ M: 64, N: 64, K: 64 }, features, both)).toBe(hasF16);
+    const shape = { M: 64, N: 64, K: 64 };
+    expect(f16NativeEligible(shape, features, both)).toBe(hasF16);
+    expect(matmulVersions(shape, features, both).includes('f16native')).toBe(hasF16);
+    // The tuner's candidates for a matmul node (src/graph/tune.ts) never include it here.
+    const m = (...s: number[]) => ({ shape: s, dtype: 'f32' as const });
+    const tuned = VERSIONED_OPS.matmul([m(64, 64), m(64, 64)], [m(64, 64)], { transA: false, transB: false, version: 'auto' }, features);
+    expect(tuned).not.toContain('f16native');
+  });
+
+  it("refuses a forced 'f16native' on f16 operands without the feature, naming it", () => {
+    if (hasF16) return;
+    const m = (...s: number[]) => ({ shape: s, dtype: 'f32' as const });
+    const ctx = {
+      dispatch: () => { throw new Error('dispatched'); },
+      scratch: () => { throw new Error('scratch'); },
+      fill: () => { throw new Error('fill'); },
+      limits: { maxWorkgroupsPerDim: 65535, maxWorkgroupStorage: 16384, maxStorageBuffers: 8 },
+    };
+    const dummy = {} as GPUBuffer;
+    expect(() => matmulOp.encode!(ctx, {
+      inputs: [dummy, dummy], outputs: [dummy], inMeta: [m(8, 6), m(6, 4)], outMeta: [m(8, 4)],
+      attrs: { transA: false, transB: false, version: 'f16native' }, half: { inputs: [true, true], outputs: [true] },
+    })).toThrow(/version 'f16native' cannot run here: the device lacks the feature shader-f16/);
   });
 
   it('refuses to encode the version without the feature, naming it, before any f16 module is compiled', () => {
