@@ -6,13 +6,12 @@
 // with one row of odd N, overflow to ±∞ in an f16 C, and ±∞ / NaN inputs. Every case needs the
 // device feature `shader-f16`: where the adapter lacks it (SwiftShader) each reports
 // 'not run: adapter lacks shader-f16' (kernels-test/harness.ts), never a silent skip.
-// kernels-test/node/shader-f16.test.ts runs the same kernel code with f32 in place of f16 here.
+// kernels-test/node/shader-f16.test.ts runs the same kernel code with f32 in place of f16 here, and
+// this table's cases with another half-storage version in place of f16native (so the cases themselves,
+// their inputs, edge values and tolerances, are checked where f16native cannot run).
 import * as sg from '../../src/index.js';
-import type { Tensor } from '../../src/index.js';
+import type { MatmulVersion, Tensor } from '../../src/index.js';
 import type { Case, InputSpec } from '../harness.js';
-
-const native = (transA = false, transB = false) => ({ transA, transB, version: 'f16native' as const });
-const mm = (transA = false, transB = false) => (a: Tensor, b: Tensor) => sg.matmul(a, b, native(transA, transB));
 
 interface Shape {
   name: string;
@@ -42,30 +41,37 @@ const SHAPES: Shape[] = [
   { name: '8-wide rows, transA 520×33×70', a: [33, 520], b: [33, 70], transA: true, halfOut: true, atol: 1e-4 },
 ];
 
-export const cases: Case[] = [];
-const push = (c: Omit<Case, 'requires'>) => cases.push({ ...c, requires: ['shader-f16'] });
+/** The table with `version` forced (f16native: `cases`, below), each case requiring `requires`. */
+export function halfNativeTable(version: MatmulVersion, requires: string[]): Case[] {
+  const cases: Case[] = [];
+  const push = (c: Omit<Case, 'requires'>) => cases.push({ ...c, name: c.name.replace('f16native', version), requires });
+  const mm = (transA = false, transB = false) => (a: Tensor, b: Tensor) => sg.matmul(a, b, { transA, transB, version });
 
-for (const s of SHAPES) {
-  const fn = mm(s.transA, s.transB);
-  push({ name: `f16native ${s.name}, f32 C`, inputs: [s.a, s.b], fn, half: { inputs: [true, true], outputs: [false] }, atol: s.atol });
-  if (s.halfOut) {
-    push({ name: `f16native ${s.name}, f16 C`, inputs: [s.a, s.b], fn, half: { inputs: [true, true], outputs: [true] }, atol: s.atol });
+  for (const s of SHAPES) {
+    const fn = mm(s.transA, s.transB);
+    push({ name: `f16native ${s.name}, f32 C`, inputs: [s.a, s.b], fn, half: { inputs: [true, true], outputs: [false] }, atol: s.atol });
+    if (s.halfOut) {
+      push({ name: `f16native ${s.name}, f16 C`, inputs: [s.a, s.b], fn, half: { inputs: [true, true], outputs: [true] }, atol: s.atol });
+    }
   }
+
+  // Sums past 65520 become +∞ in an f16 C (values in [200, 300], K = 8: sums ≥ 320000) and stay finite
+  // in an f32 C; ±∞ and NaN inputs pass through (∞·b is ±∞ by b's sign, NaN makes its row NaN).
+  const big: InputSpec = { shape: [4, 8], range: [200, 300] };
+  const bigB: InputSpec = { shape: [8, 6], range: [200, 300] };
+  push({ name: 'f16native overflow: f16 C is +∞ past 65520', inputs: [big, bigB], fn: mm(), half: { inputs: [true, true], outputs: [true] } });
+  push({ name: 'f16native overflow: f32 C stays finite', inputs: [big, bigB], fn: mm(), half: { inputs: [true, true], outputs: [false] } });
+  const special: InputSpec = { shape: [3, 2], values: [Infinity, 0.5, -Infinity, 0.25, NaN, 1] };
+  for (const out of [false, true]) {
+    push({
+      name: `f16native ±∞ / NaN inputs, ${out ? 'f16' : 'f32'} C`, inputs: [special, { shape: [2, 4], range: [-1, 1] }],
+      fn: mm(), half: { inputs: [true, true], outputs: [out] },
+    });
+  }
+  // 65504, the largest finite f16, times 1: exact.
+  const max: InputSpec = { shape: [2, 2], values: [65504, 0, 0, -65504] };
+  push({ name: 'f16native ±65504 × identity, f16 C', inputs: [max, { shape: [2, 2], values: [1, 0, 0, 1] }], fn: mm(), half: { inputs: [true, true], outputs: [true] } });
+  return cases;
 }
 
-// Sums past 65520 become +∞ in an f16 C (values in [200, 300], K = 8: sums ≥ 320000) and stay finite
-// in an f32 C; ±∞ and NaN inputs pass through (∞·b is ±∞ by b's sign, NaN makes its row NaN).
-const big: InputSpec = { shape: [4, 8], range: [200, 300] };
-const bigB: InputSpec = { shape: [8, 6], range: [200, 300] };
-push({ name: 'f16native overflow: f16 C is +∞ past 65520', inputs: [big, bigB], fn: mm(), half: { inputs: [true, true], outputs: [true] } });
-push({ name: 'f16native overflow: f32 C stays finite', inputs: [big, bigB], fn: mm(), half: { inputs: [true, true], outputs: [false] } });
-const special: InputSpec = { shape: [3, 2], values: [Infinity, 0.5, -Infinity, 0.25, NaN, 1] };
-for (const out of [false, true]) {
-  push({
-    name: `f16native ±∞ / NaN inputs, ${out ? 'f16' : 'f32'} C`, inputs: [special, { shape: [2, 4], range: [-1, 1] }],
-    fn: mm(), half: { inputs: [true, true], outputs: [out] },
-  });
-}
-// 65504, the largest finite f16, times 1: exact.
-const max: InputSpec = { shape: [2, 2], values: [65504, 0, 0, -65504] };
-push({ name: 'f16native ±65504 × identity, f16 C', inputs: [max, { shape: [2, 2], values: [1, 0, 0, 1] }], fn: mm(), half: { inputs: [true, true], outputs: [true] } });
+export const cases: Case[] = halfNativeTable('f16native', ['shader-f16']);

@@ -8,7 +8,8 @@
 //     here on f32 operands against a float64 reference: the tiling, the transposes, batch strides,
 //     the epilogue (bias f32 / f16, activations) and the f16 pair stores of C (C_HALF), with NaN-
 //     poisoned outputs;
-//   - the half-native case table reports every case as 'not run: adapter lacks shader-f16'.
+//   - the half-native case table reports every case as 'not run: adapter lacks shader-f16', and its
+//     cases (inputs, edge values, tolerances) pass with the tile8x8 version in their place.
 // On a device with `shader-f16` the version must be offered and the table's cases must pass.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WgslReflect, ResourceType } from 'wgsl_reflect/wgsl_reflect.module.js';
@@ -22,7 +23,7 @@ import { matmulOp, matmulVersions, pickVersion, MATMUL_VERSIONS } from '../../sr
 import { VERSIONED_OPS } from '../../src/graph/tune.js';
 import { packHalf, toHalf, unpackHalf } from '../../src/util/half.js';
 import { compare, rng, runCase } from '../harness.js';
-import { cases as halfNativeCases } from '../cases/half-native.js';
+import { cases as halfNativeCases, halfNativeTable } from '../cases/half-native.js';
 
 const FILE = 'matmul_f16.wgsl';
 const ENTRY = 'matmul_f16_tile';
@@ -301,6 +302,16 @@ describe('on this adapter', () => {
       const r = await runCase(c);
       if (!hasF16) expect(r.notRun, c.name).toBe('not run: adapter lacks shader-f16');
       else expect(r.message, c.name).toBe('');
+    }
+  });
+
+  describe("the half-native table's cases with tile8x8 (u32-packed f16 reads, the same tiling) in place of f16native", () => {
+    for (const c of halfNativeTable('tile8x8', [])) {
+      it(c.name, async () => {
+        const r = await runCase(c);
+        expect(r.notRun).toBeUndefined();
+        expect(r.message).toBe('');
+      });
     }
   });
 
