@@ -11,6 +11,9 @@
 // The bindings and the per-element maths (identity, combine, argmax's order, each thread's share of
 // a row) are in common/reduce_ops.wgsl, shared with reduce_subgroup.wgsl: the same reductions with
 // subgroup operations, where the adapter has the `subgroups` feature.
+// Half-precision storage: every kernel here reads x as f16 where X_HALF (f32 sums); with Y_HALF,
+// reduce_forward's workgroup makes two outputs (one word of y) one after the other and reduce_serial's
+// thread two, so no word of y is written twice.
 
 // #include "common/float.wgsl"
 // #include "common/grid.wgsl"
@@ -19,18 +22,13 @@
 
 var<workgroup> partial: array<f32, 64>;
 
-@compute @workgroup_size(64)
-fn reduce_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                  @builtin(local_invocation_index) lid: u32) {
-  let o = wid.x + wid.y * nwg.x;                 // output element index in (outer, inner)
-  let total = params.outer * params.inner;
-  // Every thread of the workgroup takes the same path, so barriers stay in uniform control flow.
-  let valid = o < total;
-  let R = select(0u, params.R, valid);
-  let acc = axis_partial(reduce_base(o), R, lid, WG);
-  // The tree of common/reduce.wgsl's workgroup_sum, with combine() in place of + (so max and min
-  // propagate NaN: common/reduce_ops.wgsl).
-  partial[lid] = acc;
+// Output o's value (finished: the mean divided) by the whole workgroup, valid in thread 0 only. The
+// tree of common/reduce.wgsl's workgroup_sum, with combine() in place of + (so max and min propagate
+// NaN: common/reduce_ops.wgsl). Every thread calls it (barriers); an o past the end reduces nothing.
+// Only thread 0 reads the result, so a second call may follow without a barrier.
+fn output_value(o: u32, lid: u32) -> f32 {
+  let R = select(0u, params.R, o < params.outer * params.inner);
+  partial[lid] = axis_partial(reduce_base(o), R, lid, WG);
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
     if (lid < s) {
@@ -38,20 +36,43 @@ fn reduce_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     }
     workgroupBarrier();
   }
-  if (lid == 0u && valid) {
-    var v = partial[0];
-    if (OP == REDUCE_MEAN) { v = v / f32(params.R); }
-    y[o] = v;
+  var v = 0.0;
+  if (lid == 0u) { v = finish(partial[0]); }
+  return v;
+}
+
+@compute @workgroup_size(64)
+fn reduce_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                  @builtin(local_invocation_index) lid: u32) {
+  let u = wid.x + wid.y * nwg.x;                 // output element index in (outer, inner); Y_HALF: word
+  let total = params.outer * params.inner;
+  // Every thread of the workgroup takes the same path, so barriers stay in uniform control flow.
+  if (Y_HALF) {
+    // Outputs 2u and 2u + 1, one after the other (0 in the upper half past the end).
+    let lo = output_value(2u * u, lid);
+    let hi = output_value(2u * u + 1u, lid);
+    if (lid == 0u && 2u * u < total) { y[u] = half_pack(lo, select(0.0, hi, 2u * u + 1u < total)); }
+  } else {
+    let v = output_value(u, lid);
+    if (lid == 0u && u < total) { y[u] = bitcast<u32>(v); }
   }
 }
 
 @compute @workgroup_size(64)
 fn reduce_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = grid_index(gid, nwg, WG);
-  if (o >= params.outer * params.inner) { return; }
-  var acc = axis_partial(reduce_base(o), params.R, 0u, 1u);
-  if (OP == REDUCE_MEAN) { acc = acc / f32(params.R); }
-  y[o] = acc;
+  let u = grid_index(gid, nwg, WG);
+  let total = params.outer * params.inner;
+  if (Y_HALF) {
+    // The two outputs of word u.
+    let o = 2u * u;
+    if (o >= total) { return; }
+    var hi = 0.0;
+    if (o + 1u < total) { hi = finish(axis_partial(reduce_base(o + 1u), params.R, 0u, 1u)); }
+    y[u] = half_pack(finish(axis_partial(reduce_base(o), params.R, 0u, 1u)), hi);
+  } else {
+    if (u >= total) { return; }
+    y[u] = bitcast<u32>(finish(axis_partial(reduce_base(u), params.R, 0u, 1u)));
+  }
 }
 
 // ---- argmax / argmin ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ enable subgroups;
 // (common/subgroup_reduce.wgsl): 2 barriers instead of the tree's 8 (64 threads) or 10 (256),
 // whatever the subgroup size. PyTorch's NaN rules hold as in reduce.wgsl: subgroupMax / subgroupMin
 // may return either operand of a NaN pair, so NaNs are found apart (on the bits) and win explicitly.
+// Half-precision storage (X_HALF, Y_HALF) as in reduce.wgsl: a workgroup makes a word's two outputs.
 
 // #include "common/subgroup_reduce.wgsl"
 // #include "common/reduce_ops.wgsl"
@@ -45,17 +46,26 @@ fn workgroup_combine_sg(v: f32, s: SubgroupSlots) -> f32 {
   return acc;
 }
 
+// Output o's value (finished: the mean divided) by the whole workgroup; an o past the end reduces nothing.
+fn output_value_sg(o: u32, lid: u32, slots: SubgroupSlots) -> f32 {
+  let R = select(0u, params.R, o < params.outer * params.inner);   // the same for the whole workgroup
+  return finish(workgroup_combine_sg(axis_partial(reduce_base(o), R, lid, WG), slots));
+}
+
 @compute @workgroup_size(64)
 fn reduce_forward_subgroup(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                            @builtin(local_invocation_index) lid: u32) {
-  let o = wid.x + wid.y * nwg.x;                   // output element index in (outer, inner)
-  let valid = o < params.outer * params.inner;     // the same for the whole workgroup
-  let R = select(0u, params.R, valid);
+  let u = wid.x + wid.y * nwg.x;                   // output element index in (outer, inner); Y_HALF: word
+  let total = params.outer * params.inner;
   let slots = subgroup_slots(lid);
-  var v = workgroup_combine_sg(axis_partial(reduce_base(o), R, lid, WG), slots);
-  if (lid == 0u && valid) {
-    if (OP == REDUCE_MEAN) { v = v / f32(params.R); }
-    y[o] = v;
+  if (Y_HALF) {
+    // Outputs 2u and 2u + 1 (one word of y), as reduce_forward.
+    let lo = output_value_sg(2u * u, lid, slots);
+    let hi = output_value_sg(2u * u + 1u, lid, slots);
+    if (lid == 0u && 2u * u < total) { y[u] = half_pack(lo, select(0.0, hi, 2u * u + 1u < total)); }
+  } else {
+    let v = output_value_sg(u, lid, slots);
+    if (lid == 0u && u < total) { y[u] = bitcast<u32>(v); }
   }
 }
 

@@ -3,8 +3,14 @@
 // reductions with subgroup operations), so the maths is written once: the identity and combine of
 // each reduction, the (value, index) order of argmax / argmin, and each thread's share of a row or a
 // tensor (the elements first, first + step, …). reduce.wgsl's header says what the kernels compute.
+//
+// Half-precision storage (compile's precision: 'mixed'): x and y are array<u32> holding f32 bits, or
+// f16 pairs (common/half.wgsl) where X_HALF / Y_HALF; x is read through x_at by every kernel here
+// (argmax / argmin and the sums of squares too), and every accumulation is f32. With Y_HALF a
+// workgroup (reduce_forward*) or a thread (reduce_serial) makes the two outputs of a word of y.
 
 // #include "common/float.wgsl"
+// #include "common/half.wgsl"
 
 override OP: u32 = 0u;    // reduce_forward, reduce_serial: one of
 const REDUCE_SUM = 0u;
@@ -14,10 +20,12 @@ const REDUCE_MIN = 3u;
 override ARG: u32 = 0u;   // reduce_arg: one of
 const ARG_MAX = 0u;
 const ARG_MIN = 1u;
+override X_HALF: bool = false;
+override Y_HALF: bool = false;
 
 // reduce_forward, reduce_arg, sumsq_partial
-@group(0) @binding(0) var<storage, read> x: array<f32>;               // (outer, R, inner); (n) sumsq_partial
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;         // (outer, inner)     reduce_forward
+@group(0) @binding(0) var<storage, read> x: array<u32>;               // (outer, R, inner); (n) sumsq_partial
+@group(0) @binding(1) var<storage, read_write> y: array<u32>;         // (outer, inner)     reduce_forward
 @group(0) @binding(1) var<storage, read_write> idx: array<i32>;       // (outer, inner)     reduce_arg
 struct Params { outer: u32, R: u32, inner: u32 }
 @group(0) @binding(2) var<uniform> params: Params;                    // reduce_forward, reduce_arg
@@ -34,6 +42,11 @@ struct FinishParams { count: u32 }
 
 const WG = 64u;      // threads per output in the workgroup kernels
 const SWG = 256u;    // threads per workgroup in sumsq_partial and global_norm_finish
+
+fn x_at(i: u32) -> f32 {
+  if (X_HALF) { return half_at(x[i >> 1u], i); }
+  return bitcast<f32>(x[i]);
+}
 
 // Where output o's row starts in the [outer, R, inner] view (its values are inner apart).
 fn reduce_base(o: u32) -> u32 {
@@ -69,11 +82,17 @@ fn combine(u: f32, v: f32) -> f32 {
   }
 }
 
+// The mean's division, else the value as it is.
+fn finish(v: f32) -> f32 {
+  if (OP == REDUCE_MEAN) { return v / f32(params.R); }
+  return v;
+}
+
 // The combine of the row's values r = first, first + step, … < R (identity() when there are none).
 fn axis_partial(base: u32, R: u32, first: u32, step: u32) -> f32 {
   var acc = identity();
   for (var r = first; r < R; r += step) {
-    acc = combine(acc, x[base + r * params.inner]);
+    acc = combine(acc, x_at(base + r * params.inner));
   }
   return acc;
 }
@@ -102,7 +121,7 @@ struct Best { v: f32, i: u32 }
 fn arg_partial(base: u32, R: u32, first: u32, step: u32) -> Best {
   var best = Best(0.0, NONE);
   for (var r = first; r < R; r += step) {
-    let v = x[base + r * params.inner];
+    let v = x_at(base + r * params.inner);
     if (beats(v, r, best.v, best.i)) { best = Best(v, r); }
   }
   return best;
@@ -114,7 +133,7 @@ fn arg_partial(base: u32, R: u32, first: u32, step: u32) -> Best {
 fn sumsq_stride(first: u32, step: u32) -> f32 {
   var acc = 0.0;
   for (var i = first; i < sparams.n; i += step) {
-    let v = x[i];
+    let v = x_at(i);
     acc += v * v;
   }
   return acc;

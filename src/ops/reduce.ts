@@ -3,10 +3,12 @@
 // indices, torch tie-breaking) and globalNorm (the 2-norm of a list of tensors, for gradient clipping).
 // Kernels: shaders/reduce.wgsl, and their subgroup rung shaders/reduce_subgroup.wgsl (the 'subgroup'
 // version of the 'reduce', 'argReduce' and 'globalNorm' rules of src/ops/kernel-rules.ts, set by
-// setRowVersion where the device has `subgroups`). Reference: src/reference/reduce.ts.
+// setRowVersion where the device has `subgroups`). Reference: src/reference/reduce.ts. Half storage
+// (OpDef.half): every kernel reads f16 input (f32 accumulation); sum / mean / max / min also write f16
+// output (two outputs per workgroup or thread), argmax / argmin and globalNorm write i32 / f32.
 
 import { opCodes, wgslConsts, wgslKernel } from '../gpu/kernels.js';
-import { axisView, rowVersion, ROW_THREADS } from './kernel-rules.js';
+import { axisView, halfOverrides, rowVersion, ROW_THREADS } from './kernel-rules.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/reduce.js';
 import { defineOp, type OpDef } from './op.js';
@@ -50,13 +52,17 @@ function defineReduce(kind: Kind): OpDef<ReduceAttrs> {
       shape[axis] = 1;
       return [{ shape, dtype: 'f32' }];
     },
-    encode: (ctx, { inputs, outputs, inMeta, attrs: { axis } }) => {
+    // f16 storage (every version): x read; y written a word (two outputs) per workgroup or thread.
+    half: () => ({ reads: [true], writes: [true] }),
+    encode: (ctx, { inputs, outputs, inMeta, attrs: { axis }, half }) => {
       const { params, total } = reduceView(inMeta[0].shape, axis);
       if (total === 0) return;
       const version = rowVersion('reduce', params.R, total);
+      const halfOut = half?.outputs[0] ?? false;
       ctx.dispatch(reduceKernels[version], {
-        bind: { x: inputs[0], y: outputs[0] }, params, overrides: { OP: CODES[kind] },
-        grid: grid1d(total, version === 'thread' ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
+        bind: { x: inputs[0], y: outputs[0] }, params,
+        overrides: { OP: CODES[kind], ...halfOverrides({ X_HALF: half?.inputs[0], Y_HALF: halfOut }) },
+        grid: grid1d(halfOut ? Math.ceil(total / 2) : total, version === 'thread' ? ROW_THREADS : 1, ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: ({ inputs: [x], outputs: [y], dys: [dy], attrs: { axis } }) => {
@@ -143,12 +149,15 @@ function defineArg(kind: ArgKind): OpDef<ReduceAttrs> {
       shape[axis] = 1;
       return [{ shape, dtype: 'i32' }];
     },
-    encode: (ctx, { inputs, outputs, inMeta, attrs: { axis } }) => {
+    // f16 storage: x read (every version); the indices are i32.
+    half: () => ({ reads: [true], writes: [false] }),
+    encode: (ctx, { inputs, outputs, inMeta, attrs: { axis }, half }) => {
       const { params, total } = reduceView(inMeta[0].shape, axis);
       if (total === 0) return;
       ctx.dispatch(argKernels[rowVersion('argReduce', params.R, total) === 'subgroup' ? 'subgroup' : 'tree'], {
         bind: { x: inputs[0], idx: outputs[0] }, params,
-        overrides: { ARG: kind === 'argmax' ? ARG_MAX : ARG_MIN }, grid: grid1d(total, 1, ctx.limits.maxWorkgroupsPerDim),
+        overrides: { ARG: kind === 'argmax' ? ARG_MAX : ARG_MIN, ...halfOverrides({ X_HALF: half?.inputs[0] }) },
+        grid: grid1d(total, 1, ctx.limits.maxWorkgroupsPerDim),
       });
     },
     grad: { none: `${kind} returns integer indices, which are piecewise constant in x`, zero: true },
@@ -207,7 +216,9 @@ export const globalNormOp = defineOp<null>({
     });
     return [{ shape: [], dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta }) => {
+  // f16 storage: every tensor read (sums of squares in f32); the norm is f32.
+  half: (xs) => ({ reads: xs.map(() => true), writes: [false] }),
+  encode: (ctx, { inputs, outputs, inMeta, half }) => {
     const groups = inMeta.map((m) => sumsqGroups(numel(m.shape)));
     const total = inMeta.reduce((n, m) => n + numel(m.shape), 0);
     const kernels = globalNormKernels[rowVersion('globalNorm', total, 1) === 'subgroup' ? 'subgroup' : 'tree'];
@@ -217,7 +228,8 @@ export const globalNormOp = defineOp<null>({
     inputs.forEach((buf, i) => {
       if (groups[i] === 0) return;
       ctx.dispatch(kernels.sumsq, {
-        bind: { x: buf, sq_partial: partials }, params: { n: numel(inMeta[i].shape), out_base: base }, grid: [groups[i]],
+        bind: { x: buf, sq_partial: partials }, params: { n: numel(inMeta[i].shape), out_base: base },
+        overrides: halfOverrides({ X_HALF: half?.inputs[i] }), grid: [groups[i]],
       });
       base += groups[i];
     });
