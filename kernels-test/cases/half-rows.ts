@@ -1,6 +1,7 @@
 // Half-precision storage (compile's precision: 'mixed') of the row ops and the reductions: softmax /
 // logSoftmax and their backward ops, layerNorm and layerNormBackward, cross_entropy and its backward,
-// bce_with_logits and its backward, sum / mean / max / min, argmax / argmin, globalNorm. Each case runs
+// bce_with_logits, mse / l1 / huber and their backward ops, sum / mean / max / min, argmax / argmin,
+// globalNorm. Each case runs
 // the op of its expression's last node with some inputs read from and some outputs written to f16
 // storage (kernels-test/harness.ts, checkHalfCase) against the op's reference on the f16-rounded
 // inputs, f16 outputs compared with the reference rounded to f16. For every op: each input alone as
