@@ -39,7 +39,7 @@ import { acquireBuffer, noteSubmit, releaseBuffer, STORAGE_USAGE } from '../memo
 import { encodeDispatches, prepare, Recorder, type Prepared, type RecordedCommand, type RecordedDispatch } from '../runtime/executor.js';
 import type { Node } from '../tensor/tensor.js';
 import { withChoiceScope } from '../ops/kernel-rules.js';
-import { LINEAR_VERSIONS, MATMUL_VERSION_FEATURES, matmulVersions } from '../ops/matmul.js';
+import { linearVersions, MATMUL_VERSION_FEATURES, matmulVersions } from '../ops/matmul.js';
 import { convVersions } from '../ops/conv.js';
 import { fmtShape, numel, type Meta } from '../util/shape.js';
 import { sgError } from '../util/errors.js';
@@ -56,7 +56,8 @@ export type TuneMode = boolean | 'cached';
 
 const BATCH_NORM_VERSIONS = ['fused', 'split'] as const;
 
-type VersionList = (inMeta: Meta[], outMeta: Meta[], attrs: Record<string, unknown>, features: string[]) => readonly string[];
+/** The versions of an op correct for these shapes, features and (mixed precision) f16 bindings. */
+type VersionList = (inMeta: Meta[], outMeta: Meta[], attrs: Record<string, unknown>, features: string[], half?: HalfStorage) => readonly string[];
 
 const hasFeatures = (v: string, features: string[]) =>
   ((MATMUL_VERSION_FEATURES as Record<string, readonly string[] | undefined>)[v] ?? []).every((f) => features.includes(f));
@@ -66,15 +67,16 @@ const convList: VersionList = (ins, outs, attrs, f) =>
 
 /** Ops whose attributes carry `version` ('auto' = the fixed rule): the versions to time for a node. */
 export const VERSIONED_OPS: Record<string, VersionList> = {
-  matmul: ([a, b], [c], attrs, f) => {
+  matmul: ([a, b], [c], attrs, f, half) => {
     const transA = !!attrs.transA;
     const transB = !!attrs.transB;
     const M = transA ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2];
     const K = transA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
     const N = transB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-    return matmulVersions({ M, N, K, batch: numel(c.shape.slice(0, -2)), transA, transB }, f);
+    return matmulVersions({ M, N, K, batch: numel(c.shape.slice(0, -2)), transA, transB }, f, { a: half?.inputs[0], b: half?.inputs[1], c: half?.outputs[0] });
   },
-  linear: (_i, _o, _a, f) => LINEAR_VERSIONS.filter((v) => hasFeatures(v, f)),
+  linear: ([x, w], [y], _a, f, half) => linearVersions({ M: numel(x.shape.slice(0, -1)), N: w.shape[0], K: w.shape[1] }, f,
+    { a: half?.inputs[0], b: half?.inputs[1], bias: half?.inputs[2], c: half?.outputs[0] }).filter((v) => y && hasFeatures(v, f)),
   conv2d: convList,
   conv2d_backward_input: (ins, outs, attrs, f) => convList([outs[0], ins[1]], outs, attrs, f),
   conv2d_backward_weight: convList,
@@ -405,7 +407,7 @@ export async function tunePlan(nodes: Node[], opts: { mode: true | 'cached'; bud
       const attrs = node.attrs as Record<string, unknown> | null;
       if (list && attrs && attrs.version === 'auto') {
         const ins = node.inputs.map(metaOf);
-        const d = distinct(['auto', ...list(ins, node.outputs, attrs, features)], (v) => probe(node, { version: v === 'auto' ? undefined : v, rules }, undefined, half));
+        const d = distinct(['auto', ...list(ins, node.outputs, attrs, features, half)], (v) => probe(node, { version: v === 'auto' ? undefined : v, rules }, undefined, half));
         if (d) {
           const site: Site = { key: nodeKey(node, half), op: node.op.name, point: 'version', ...d };
           const v = await decide(node, site, a, getBench);
