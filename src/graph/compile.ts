@@ -13,6 +13,9 @@
 //
 // With `tune`, tune.ts chooses each tunable op's kernel version by timing the candidates on this adapter
 // (or from its cache) between schedule and record; record then encodes the chosen versions.
+// With `precision: 'mixed'`, precision.ts decides after the schedule which values are stored as f16
+// (placement sizes them, record tells each encode()), and amp.ts's loss scaling seeds the backward with
+// the scale and unscales / skips before the optimizer (shaders/amp.wgsl).
 //
 // Beside them: arena.ts (the packed parameter arena), optimizer-state.ts (an optimizer's moments and
 // step count) and plan-views.ts (explain table, profiler, trace export).
