@@ -47,15 +47,30 @@
 // Per-channel kernels fold grids over 65535 workgroups into 2-D (channel = wid.x + wid.y · nwg.x, or
 // gid.x + gid.y · nwg.x · 64 for the _channels kernels); a workgroup past the last channel runs the
 // same barriers and writes nothing.
+//
+// Half-precision storage (compile's precision: 'mixed', common/half.wgsl): x, dy and the outputs y
+// (y_norm) and dx are bound as u32 words and may hold f16 values (two per word), chosen by X_HALF,
+// DY_HALF (read), Y_HALF and DX_HALF (written); the statistics, weight, bias, running statistics and
+// the sums stay f32, and arithmetic is f32. Writes are whole words: the one-thread-per-element
+// kernels (batchnorm_normalize, batchnorm_backward_dx) then run one thread per word (elements 2t and
+// 2t + 1, each with its own channel); the per-channel kernels writing y or dx (batchnorm_forward*,
+// batchnorm_backward, _channels) walk their channel's values in pairs, which are whole words only when
+// L is even (a channel's runs of L values then start at even indices): the host takes the split
+// kernels for an odd L.
 
 // #include "common/grid.wgsl"
 // #include "common/reduce.wgsl"
+// #include "common/half.wgsl"
 
 override HAS_WEIGHT: bool = true;
 override HAS_BIAS: bool = true;
+override X_HALF: bool = false;    // x holds f16 values
+override DY_HALF: bool = false;   // dy holds f16 values
+override Y_HALF: bool = false;    // write y (y_norm) as f16, whole words
+override DX_HALF: bool = false;   // write dx as f16, whole words
 
 // forward: batchnorm_stats (0-4), batchnorm_forward (0-7), batchnorm_normalize (0-6)
-@group(0) @binding(0) var<storage, read> x: array<f32>;                  // (N, C, L)
+@group(0) @binding(0) var<storage, read> x: array<u32>;                  // (N, C, L), f32 or f16 (X_HALF)
 struct Params { N: u32, C: u32, L: u32, eps: f32 }
 @group(0) @binding(1) var<uniform> params: Params;                       // every kernel but _running
 @group(0) @binding(2) var<storage, read_write> mean: array<f32>;         // (C)
@@ -63,10 +78,10 @@ struct Params { N: u32, C: u32, L: u32, eps: f32 }
 @group(0) @binding(4) var<storage, read_write> var_b: array<f32>;        // (C) biased variance
 @group(0) @binding(5) var<storage, read> weight: array<f32>;             // (C)
 @group(0) @binding(6) var<storage, read> bias: array<f32>;               // (C)
-@group(0) @binding(7) var<storage, read_write> y: array<f32>;            // (N, C, L) batchnorm_forward
+@group(0) @binding(7) var<storage, read_write> y: array<u32>;            // (N, C, L) batchnorm_forward, f32 or f16 (Y_HALF)
 @group(0) @binding(2) var<storage, read> stat_mean: array<f32>;          // (C) batch or running mean
 @group(0) @binding(3) var<storage, read> stat_var: array<f32>;           // (C) batch or running variance
-@group(0) @binding(4) var<storage, read_write> y_norm: array<f32>;       // (N, C, L) batchnorm_normalize
+@group(0) @binding(4) var<storage, read_write> y_norm: array<u32>;       // (N, C, L) batchnorm_normalize, f32 or f16 (Y_HALF)
 
 // batchnorm_running (stat_mean, stat_var at 2, 3 as above)
 @group(0) @binding(0) var<storage, read> running_mean: array<f32>;       // (C)
@@ -79,15 +94,25 @@ struct RunningParams { C: u32, momentum: f32, unbias: f32 }              // unbi
 // backward: batchnorm_backward_reduce (0-6), batchnorm_backward (0-8), batchnorm_backward_dx (0-8);
 // x and params at 0, 1 and the saved mean as stat_mean at 2, as above
 @group(0) @binding(3) var<storage, read> stat_rstd: array<f32>;          // (C) saved rstd
-@group(0) @binding(4) var<storage, read> dy: array<f32>;                 // (N, C, L)
+@group(0) @binding(4) var<storage, read> dy: array<u32>;                 // (N, C, L), f32 or f16 (DY_HALF)
 @group(0) @binding(5) var<storage, read_write> dweight: array<f32>;      // (C) Σ dy · x̂
 @group(0) @binding(6) var<storage, read_write> dbias: array<f32>;        // (C) Σ dy
 @group(0) @binding(5) var<storage, read> sum_dy_xhat: array<f32>;        // (C) dweight, read by _dx
 @group(0) @binding(6) var<storage, read> sum_dy: array<f32>;             // (C) dbias, read by _dx
 @group(0) @binding(7) var<storage, read> weight_b: array<f32>;           // (C)
-@group(0) @binding(8) var<storage, read_write> dx: array<f32>;           // (N, C, L)
+@group(0) @binding(8) var<storage, read_write> dx: array<u32>;           // (N, C, L), f32 or f16 (DX_HALF)
 
 const WG = 256u;
+
+// Element i of x / dy as f32, whichever storage they have.
+fn x_load(i: u32) -> f32 {
+  if (X_HALF) { return half_at(x[i >> 1u], i); }
+  return bitcast<f32>(x[i]);
+}
+fn dy_load(i: u32) -> f32 {
+  if (DY_HALF) { return half_at(dy[i >> 1u], i); }
+  return bitcast<f32>(dy[i]);
+}
 
 // Flat index of the m-th value (m = n·L + l) of channel c.
 fn at(c: u32, m: u32) -> u32 {
@@ -112,7 +137,7 @@ fn bias_of(c: u32) -> f32 {
 // Σ x.
 fn channel_sum(c: u32, count: u32, first: u32, step: u32) -> f32 {
   var s = 0.0;
-  for (var m = first; m < count; m += step) { s += x[at(c, m)]; }
+  for (var m = first; m < count; m += step) { s += x_load(at(c, m)); }
   return s;
 }
 
@@ -120,7 +145,7 @@ fn channel_sum(c: u32, count: u32, first: u32, step: u32) -> f32 {
 fn channel_sq_dev(c: u32, count: u32, mu: f32, first: u32, step: u32) -> f32 {
   var q = 0.0;
   for (var m = first; m < count; m += step) {
-    let d = x[at(c, m)] - mu;
+    let d = x_load(at(c, m)) - mu;
     q += d * d;
   }
   return q;
@@ -131,9 +156,17 @@ fn channel_write_y(c: u32, st: vec2f, first: u32, step: u32) {
   let a = st.y * weight_of(c);
   let b = bias_of(c);
   let M = params.N * params.L;
+  if (Y_HALF) {
+    // L even: values 2q and 2q + 1 of the channel are neighbours, the two halves of one word.
+    for (var q = first; q < M / 2u; q += step) {
+      let i = at(c, 2u * q);
+      y[i >> 1u] = half_pack((x_load(i) - st.x) * a + b, (x_load(i + 1u) - st.x) * a + b);
+    }
+    return;
+  }
   for (var m = first; m < M; m += step) {
     let i = at(c, m);
-    y[i] = (x[i] - st.x) * a + b;
+    y[i] = bitcast<u32>((x_load(i) - st.x) * a + b);
   }
 }
 
@@ -146,9 +179,9 @@ fn channel_grad_sums(c: u32, count: u32, first: u32, step: u32) -> vec2f {
   let r = stat_rstd[c];
   for (var m = first; m < count; m += step) {
     let i = at(c, m);
-    let g = dy[i];
+    let g = dy_load(i);
     sg += g;
-    sgx += g * (x[i] - mu) * r;
+    sgx += g * (x_load(i) - mu) * r;
   }
   return vec2f(sg, sgx);
 }
@@ -160,10 +193,20 @@ fn channel_write_dx(c: u32, sums: vec2f, first: u32, step: u32) {
   let mu = stat_mean[c];
   let r = stat_rstd[c];
   let k = weight_b_of(c) * r;
+  if (DX_HALF) {
+    // L even: values 2q and 2q + 1 of the channel are the two halves of one word.
+    for (var q = first; q < M / 2u; q += step) {
+      let i = at(c, 2u * q);
+      let lo = k * (dy_load(i) - sums.x * inv_m - (x_load(i) - mu) * r * sums.y * inv_m);
+      let hi = k * (dy_load(i + 1u) - sums.x * inv_m - (x_load(i + 1u) - mu) * r * sums.y * inv_m);
+      dx[i >> 1u] = half_pack(lo, hi);
+    }
+    return;
+  }
   for (var m = first; m < M; m += step) {
     let i = at(c, m);
-    let xhat = (x[i] - mu) * r;
-    dx[i] = k * (dy[i] - sums.x * inv_m - xhat * sums.y * inv_m);
+    let xhat = (x_load(i) - mu) * r;
+    dx[i] = bitcast<u32>(k * (dy_load(i) - sums.x * inv_m - xhat * sums.y * inv_m));
   }
 }
 
@@ -283,13 +326,27 @@ fn batchnorm_backward_channels(@builtin(global_invocation_id) gid: vec3u, @built
 
 // ---- one thread per element ---------------------------------------------------------------------
 
+// y at element i, normalised with stat_mean / stat_var.
+fn normalized_at(i: u32) -> f32 {
+  let c = (i / params.L) % params.C;
+  let r = 1.0 / sqrt(stat_var[c] + params.eps);
+  return (x_load(i) - stat_mean[c]) * r * weight_of(c) + bias_of(c);
+}
+
 @compute @workgroup_size(256)
 fn batchnorm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = grid_index(gid, nwg, WG);
-  if (i >= params.N * params.C * params.L) { return; }
-  let c = (i / params.L) % params.C;
-  let r = 1.0 / sqrt(stat_var[c] + params.eps);
-  y_norm[i] = (x[i] - stat_mean[c]) * r * weight_of(c) + bias_of(c);
+  let n = params.N * params.C * params.L;
+  if (Y_HALF) {
+    // One thread per word: elements 2i and 2i + 1 (the second 0 past the end).
+    if (2u * i >= n) { return; }
+    var hi = 0.0;
+    if (2u * i + 1u < n) { hi = normalized_at(2u * i + 1u); }
+    y_norm[i] = half_pack(normalized_at(2u * i), hi);
+    return;
+  }
+  if (i >= n) { return; }
+  y_norm[i] = bitcast<u32>(normalized_at(i));
 }
 
 @compute @workgroup_size(64)
@@ -301,13 +358,27 @@ fn batchnorm_running(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   new_running_var[c] = (1.0 - m) * running_var[c] + m * stat_var[c] * rparams.unbias;
 }
 
-@compute @workgroup_size(256)
-fn batchnorm_backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, WG);
-  if (i >= params.N * params.C * params.L) { return; }
+// dx at element i from the channel's sums.
+fn dx_at(i: u32) -> f32 {
   let c = (i / params.L) % params.C;
   let inv_m = 1.0 / f32(params.N * params.L);
   let r = stat_rstd[c];
-  let xhat = (x[i] - stat_mean[c]) * r;
-  dx[i] = weight_b_of(c) * r * (dy[i] - sum_dy[c] * inv_m - xhat * sum_dy_xhat[c] * inv_m);
+  let xhat = (x_load(i) - stat_mean[c]) * r;
+  return weight_b_of(c) * r * (dy_load(i) - sum_dy[c] * inv_m - xhat * sum_dy_xhat[c] * inv_m);
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = grid_index(gid, nwg, WG);
+  let n = params.N * params.C * params.L;
+  if (DX_HALF) {
+    // One thread per word: elements 2i and 2i + 1 (the second 0 past the end).
+    if (2u * i >= n) { return; }
+    var hi = 0.0;
+    if (2u * i + 1u < n) { hi = dx_at(2u * i + 1u); }
+    dx[i] = half_pack(dx_at(2u * i), hi);
+    return;
+  }
+  if (i >= n) { return; }
+  dx[i] = bitcast<u32>(dx_at(i));
 }

@@ -75,20 +75,39 @@
 //
 // Binding slots are shared by meaning: slot 0 holds x or its gradient, slot 1 w or its gradient,
 // slot 2 y or its gradient; each entry point reads two of them and writes the third.
+//
+// Half-precision storage (compile's precision: 'mixed', common/half.wgsl): x, w, bias, dy and the
+// outputs y, dx are bound as u32 words and each may hold f16 values (two per word), chosen by the bool
+// overrides X_HALF, W_HALF, BIAS_HALF, DY_HALF, Y_HALF, DX_HALF; arithmetic stays f32, and with every
+// override false the loads and stores are the f32 ones. The weight gradient dw (and its partial sums)
+// stays f32. A kernel writing f16 writes whole words: the word of elements (2j, 2j + 1) is written by
+// the thread that computes element 2j; when that thread does not also compute 2j + 1 (a run of its
+// block ends there: an odd row length, the end of a tile or of a sample), it computes that one
+// element directly (conv_y_at / conv_dx_at, the v1 loops), so no two threads write one word. The
+// one-element-per-thread kernels (conv2d_forward, conv2d_backward_input) compute both elements of a
+// word per thread instead. With even rows (OW, or W for dx) the blocked kernels never need the direct
+// element, nor the tile kernels with an even OH·OW (H·W).
 
 // #include "common/grid.wgsl"
 // #include "common/reduce.wgsl"
 // #include "common/outer.wgsl"
 // #include "common/tile.wgsl"
+// #include "common/half.wgsl"
 
 override HAS_BIAS: bool = false;   // conv2d_forward*: add bias[o] (when false, `bias` is bound but unread)
+override X_HALF: bool = false;     // x holds f16 values (two per word)
+override W_HALF: bool = false;     // w holds f16 values
+override BIAS_HALF: bool = false;  // bias holds f16 values
+override DY_HALF: bool = false;    // dy holds f16 values
+override Y_HALF: bool = false;     // write y as f16 (whole words, see above)
+override DX_HALF: bool = false;    // write dx as f16 (whole words)
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;           // (N, C, H, W)
-@group(0) @binding(1) var<storage, read> w: array<f32>;           // (O, Cg, KH, KW)
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;     // (N, O, OH, OW)
-@group(0) @binding(0) var<storage, read_write> dx: array<f32>;    // (N, C, H, W)
+@group(0) @binding(0) var<storage, read> x: array<u32>;           // (N, C, H, W), f32 or f16 (X_HALF)
+@group(0) @binding(1) var<storage, read> w: array<u32>;           // (O, Cg, KH, KW), f32 or f16 (W_HALF)
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;     // (N, O, OH, OW), f32 or f16 (Y_HALF)
+@group(0) @binding(0) var<storage, read_write> dx: array<u32>;    // (N, C, H, W), f32 or f16 (DX_HALF)
 @group(0) @binding(1) var<storage, read_write> dw: array<f32>;    // (O, Cg, KH, KW)
-@group(0) @binding(2) var<storage, read> dy: array<f32>;          // (N, O, OH, OW)
+@group(0) @binding(2) var<storage, read> dy: array<u32>;          // (N, O, OH, OW), f32 or f16 (DY_HALF)
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
   O: u32, OH: u32, OW: u32, G: u32,     // G = groups
@@ -100,7 +119,32 @@ struct Params {
                                         // conv2d_backward_weight_gemm: output positions per slice
 }
 @group(0) @binding(3) var<uniform> params: Params;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;        // (O)
+@group(0) @binding(4) var<storage, read> bias: array<u32>;        // (O), f32 or f16 (BIAS_HALF)
+
+// Element i of an f16 tensor given the word holding it: common/half.wgsl's half_at, spelled out
+// because that function's parameter is named `w`, which the binding reflection (wgsl_reflect) would
+// take for this file's weight binding — and bind w beside dw in the weight-gradient kernels.
+fn half_elem(word: u32, i: u32) -> f32 {
+  return half_value((word >> ((i & 1u) * 16u)) & 0xffffu);
+}
+
+// Element i of x, w, dy and bias as f32, whichever storage they have.
+fn x_load(i: u32) -> f32 {
+  if (X_HALF) { return half_elem(x[i >> 1u], i); }
+  return bitcast<f32>(x[i]);
+}
+fn w_load(i: u32) -> f32 {
+  if (W_HALF) { return half_elem(w[i >> 1u], i); }
+  return bitcast<f32>(w[i]);
+}
+fn dy_load(i: u32) -> f32 {
+  if (DY_HALF) { return half_elem(dy[i >> 1u], i); }
+  return bitcast<f32>(dy[i]);
+}
+fn bias_load(i: u32) -> f32 {
+  if (BIAS_HALF) { return half_elem(bias[i >> 1u], i); }
+  return bitcast<f32>(bias[i]);
+}
 
 // Input row (or column) read by output position `o` at kernel tap `k`; may be negative (padding).
 fn in_coord(o: u32, k: u32, s: u32, p: u32, d: u32) -> i32 {
@@ -110,7 +154,7 @@ fn in_coord(o: u32, k: u32, s: u32, p: u32, d: u32) -> i32 {
 // x[n, c, ih, iw], or 0 in the padding.
 fn x_at(n: u32, c: u32, ih: i32, iw: i32) -> f32 {
   if (ih < 0 || iw < 0 || ih >= i32(params.H) || iw >= i32(params.W)) { return 0.0; }
-  return x[((n * params.C + c) * params.H + u32(ih)) * params.W + u32(iw)];
+  return x_load(((n * params.C + c) * params.H + u32(ih)) * params.W + u32(iw));
 }
 
 // The kernel size, baked into the pipeline when the host knows it (it always does): loops over taps
@@ -127,15 +171,14 @@ fn dilation_w() -> u32 { return select(params.DW, DW_FIXED, DW_FIXED != 0u); }
 fn taps_w() -> u32 { return select(params.KW, KW_FIXED, KW_FIXED != 0u); }
 
 fn bias_of(o: u32) -> f32 {
-  if (HAS_BIAS) { return bias[o]; }
+  if (HAS_BIAS) { return bias_load(o); }
   return 0.0;
 }
 
 // ---- v1: direct forward -------------------------------------------------------------------------
-@compute @workgroup_size(64)
-fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 64u);
-  if (i >= params.N * params.O * params.OH * params.OW) { return; }
+// y at flat index i = ((n·O + o)·OH + oh)·OW + ow, bias included: the definition as three loops. Also
+// what the other forward kernels call for the one element of an f16 word they do not compute.
+fn conv_y_at(i: u32) -> f32 {
   let ow = i % params.OW;
   let oh = (i / params.OW) % params.OH;
   let o = (i / (params.OW * params.OH)) % params.O;
@@ -148,11 +191,51 @@ fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
       let ih = in_coord(oh, kh, params.SH, params.PH, params.DH);
       for (var kw = 0u; kw < taps_w(); kw++) {
         let iw = in_coord(ow, kw, params.SW, params.PW, params.DW);
-        acc += x_at(n, c0 + c, ih, iw) * w[((o * Cg + c) * taps_h() + kh) * taps_w() + kw];
+        acc += x_at(n, c0 + c, ih, iw) * w_load(((o * Cg + c) * taps_h() + kh) * taps_w() + kw);
       }
     }
   }
-  y[i] = acc;
+  return acc;
+}
+
+fn y_count() -> u32 {
+  return params.N * params.O * params.OH * params.OW;
+}
+
+// Y_HALF: the f16 word of y holding element f (even), whose value is v; `next` is element f + 1 when
+// `has_next` (this thread computed it), else it is computed here (0 past the end of y).
+fn store_y_pair(f: u32, v: f32, has_next: bool, next: f32) {
+  var hi = 0.0;
+  if (has_next) {
+    hi = next;
+  } else if (f + 1u < y_count()) {
+    hi = conv_y_at(f + 1u);
+  }
+  y[f >> 1u] = half_pack(v, hi);
+}
+
+// Element f of y computed by a thread that also computed f + 1 when `has_next` (value `next`): f32
+// storage writes it; f16 storage writes its word when f is even (the word's other element is the
+// thread's next one or computed directly) and leaves an odd f to the thread computing f − 1.
+fn store_y(f: u32, v: f32, has_next: bool, next: f32) {
+  if (!Y_HALF) {
+    y[f] = bitcast<u32>(v);
+  } else if ((f & 1u) == 0u) {
+    store_y_pair(f, v, has_next, next);
+  }
+}
+
+@compute @workgroup_size(64)
+fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = grid_index(gid, nwg, 64u);
+  if (Y_HALF) {
+    // One thread per f16 word: elements 2t and 2t + 1.
+    if (2u * t >= y_count()) { return; }
+    store_y_pair(2u * t, conv_y_at(2u * t), false, 0.0);
+    return;
+  }
+  if (t >= y_count()) { return; }
+  y[t] = bitcast<u32>(conv_y_at(t));
 }
 
 // ---- v2: implicit GEMM, tiled through workgroup memory ------------------------------------------
@@ -188,7 +271,7 @@ fn conv2d_forward_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
     // W tile: thread (tx, ty) loads W_g[ol, k0 + tx], its own channel (a row of w is contiguous in k).
     let kwt = k0 + tx;
     var wv = 0.0;
-    if (o_ok && kwt < Kg) { wv = w[o * Kg + kwt]; }
+    if (o_ok && kwt < Kg) { wv = w_load(o * Kg + kwt); }
     Wt[tx][ty] = wv;
     // X tile: thread (tx, ty) loads X_g[k0 + ty, p], i.e. x at tap k = (c', kh, kw) of position p.
     let kx = k0 + ty;
@@ -207,8 +290,21 @@ fn conv2d_forward_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
     }
     workgroupBarrier();
   }
+  if (Y_HALF) {
+    // f16 words: the thread of an even element takes its neighbour's value (position p + 1, thread
+    // tx + 1) through workgroup memory, after the loop's last barrier.
+    var v = acc;
+    if (o_ok) { v = acc + bias_of(o); }
+    Xt[ty][tx] = v;
+    workgroupBarrier();
+    if (p_ok && o_ok) {
+      let has_next = tx + 1u < TILE && p + 1u < P && (p + 1u) % (params.OH * params.OW) != 0u;
+      store_y(((n * params.O + o) * params.OH + oh) * params.OW + ow, v, has_next, Xt[ty][min(tx + 1u, TILE - 1u)]);
+    }
+    return;
+  }
   if (p_ok && o_ok) {
-    y[((n * params.O + o) * params.OH + oh) * params.OW + ow] = acc + bias_of(o);
+    y[((n * params.O + o) * params.OH + oh) * params.OW + ow] = bitcast<u32>(acc + bias_of(o));
   }
 }
 
@@ -230,7 +326,8 @@ fn add_outer8(acc: Acc8, u: Pair, v: Pair) -> Acc8 {
 
 // w at offsets lo and hi (four each) plus `at`.
 fn w8(lo: vec4u, hi: vec4u, at: u32) -> Pair {
-  return Pair(vec4f(w[lo.x + at], w[lo.y + at], w[lo.z + at], w[lo.w + at]), vec4f(w[hi.x + at], w[hi.y + at], w[hi.z + at], w[hi.w + at]));
+  return Pair(vec4f(w_load(lo.x + at), w_load(lo.y + at), w_load(lo.z + at), w_load(lo.w + at)),
+              vec4f(w_load(hi.x + at), w_load(hi.y + at), w_load(hi.z + at), w_load(hi.w + at)));
 }
 
 // Output channel j of the block starting at channel ob of group g, clamped to the group's last
@@ -244,7 +341,7 @@ fn block_channel(g: u32, Og: u32, ob: u32, j: u32) -> u32 {
 // WebGPU's robust buffer access keeps in bounds, and its value is discarded by the select. A negative
 // iw becomes a huge u32, so one unsigned comparison checks both ends.
 fn x_row_at(row: i32, row_ok: bool, iw: i32) -> f32 {
-  let v = x[u32(row + iw)];
+  let v = x_load(u32(row + iw));
   return select(0.0, v, row_ok && u32(iw) < params.W);
 }
 
@@ -300,9 +397,29 @@ fn store_block_row(n: u32, o: u32, valid: bool, oh: u32, ow0: u32, lo: vec4f, hi
   if (!valid) { return; }
   let b = bias_of(o);
   let row = ((n * params.O + o) * params.OH + oh) * params.OW;
+  if (Y_HALF) {
+    store_y_run8(row, ow0, lo + vec4f(b), hi + vec4f(b));
+    return;
+  }
   for (var p = 0u; p < 4u; p++) {
-    if (ow0 + p < params.OW) { y[row + ow0 + p] = lo[p] + b; }
-    if (ow0 + 4u + p < params.OW) { y[row + ow0 + 4u + p] = hi[p] + b; }
+    if (ow0 + p < params.OW) { y[row + ow0 + p] = bitcast<u32>(lo[p] + b); }
+    if (ow0 + 4u + p < params.OW) { y[row + ow0 + 4u + p] = bitcast<u32>(hi[p] + b); }
+  }
+}
+
+// Element p of the 8-vector (lo, hi).
+fn pick8(lo: vec4f, hi: vec4f, p: u32) -> f32 {
+  if (p < 4u) { return lo[p]; }
+  return hi[p - 4u];
+}
+
+// Y_HALF: y at columns ow0 .. ow0 + 7 (those below OW) of the output row starting at flat index `row`,
+// values (lo, hi), as f16 words (store_y).
+fn store_y_run8(row: u32, ow0: u32, lo: vec4f, hi: vec4f) {
+  for (var p = 0u; p < 8u; p++) {
+    if (ow0 + p >= params.OW) { break; }
+    let has_next = p < 7u && ow0 + p + 1u < params.OW;
+    store_y(row + ow0 + p, pick8(lo, hi, p), has_next, pick8(lo, hi, min(p + 1u, 7u)));
   }
 }
 
@@ -316,10 +433,9 @@ fn out_coord(i: u32, k: u32, s: u32, p: u32, d: u32, size: u32) -> i32 {
   return out;
 }
 
-@compute @workgroup_size(64)
-fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 64u);
-  if (i >= params.N * params.C * params.H * params.W) { return; }
+// dx at flat index i = ((n·C + c)·H + ih)·W + iw: the gather as loops. Also what the other input-
+// gradient kernels call for the one element of an f16 word they do not compute.
+fn conv_dx_at(i: u32) -> f32 {
   let iw = i % params.W;
   let ih = (i / params.W) % params.H;
   let c = (i / (params.W * params.H)) % params.C;
@@ -336,12 +452,50 @@ fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num
       let ow = out_coord(iw, kw, params.SW, params.PW, params.DW, params.OW);
       if (ow < 0) { continue; }
       for (var o = g * Og; o < (g + 1u) * Og; o++) {
-        acc += dy[((n * params.O + o) * params.OH + u32(oh)) * params.OW + u32(ow)] *
-               w[((o * Cg + cl) * taps_h() + kh) * taps_w() + kw];
+        acc += dy_load(((n * params.O + o) * params.OH + u32(oh)) * params.OW + u32(ow)) *
+               w_load(((o * Cg + cl) * taps_h() + kh) * taps_w() + kw);
       }
     }
   }
-  dx[i] = acc;
+  return acc;
+}
+
+fn dx_count() -> u32 {
+  return params.N * params.C * params.H * params.W;
+}
+
+// DX_HALF: the f16 word of dx holding element f (even), value v; element f + 1 is `next` when
+// `has_next`, else computed here (0 past the end of dx).
+fn store_dx_pair(f: u32, v: f32, has_next: bool, next: f32) {
+  var hi = 0.0;
+  if (has_next) {
+    hi = next;
+  } else if (f + 1u < dx_count()) {
+    hi = conv_dx_at(f + 1u);
+  }
+  dx[f >> 1u] = half_pack(v, hi);
+}
+
+// Element f of dx, as store_y does for y.
+fn store_dx(f: u32, v: f32, has_next: bool, next: f32) {
+  if (!DX_HALF) {
+    dx[f] = bitcast<u32>(v);
+  } else if ((f & 1u) == 0u) {
+    store_dx_pair(f, v, has_next, next);
+  }
+}
+
+@compute @workgroup_size(64)
+fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = grid_index(gid, nwg, 64u);
+  if (DX_HALF) {
+    // One thread per f16 word: elements 2t and 2t + 1.
+    if (2u * t >= dx_count()) { return; }
+    store_dx_pair(2u * t, conv_dx_at(2u * t), false, 0.0);
+    return;
+  }
+  if (t >= dx_count()) { return; }
+  dx[t] = bitcast<u32>(conv_dx_at(t));
 }
 
 // ---- backward w.r.t. the input, register-blocked ----------------------------------------------------
@@ -349,7 +503,7 @@ fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num
 // a masked load may be anything: robust buffer access keeps it in bounds).
 fn dy_cols4(row: i32, ow: vec4i, ok: vec4<bool>) -> vec4f {
   let at = vec4i(row) + ow;
-  return select(vec4f(0.0), vec4f(dy[u32(at.x)], dy[u32(at.y)], dy[u32(at.z)], dy[u32(at.w)]), ok);
+  return select(vec4f(0.0), vec4f(dy_load(u32(at.x)), dy_load(u32(at.y)), dy_load(u32(at.z)), dy_load(u32(at.w))), ok);
 }
 
 // The output columns ow that reach input columns w through tap kw, from num = w + PW − kw·DW
@@ -412,9 +566,17 @@ fn conv2d_backward_input_blocked(@builtin(global_invocation_id) gid: vec3u, @bui
 fn store_dx8(n: u32, c: u32, valid: bool, h: u32, w0: u32, lo: vec4f, hi: vec4f) {
   if (!valid) { return; }
   let row = ((n * params.C + c) * params.H + h) * params.W;
+  if (DX_HALF) {
+    for (var p = 0u; p < 8u; p++) {
+      if (w0 + p >= params.W) { break; }
+      let has_next = p < 7u && w0 + p + 1u < params.W;
+      store_dx(row + w0 + p, pick8(lo, hi, p), has_next, pick8(lo, hi, min(p + 1u, 7u)));
+    }
+    return;
+  }
   for (var p = 0u; p < 4u; p++) {
-    if (w0 + p < params.W) { dx[row + w0 + p] = lo[p]; }
-    if (w0 + 4u + p < params.W) { dx[row + w0 + 4u + p] = hi[p]; }
+    if (w0 + p < params.W) { dx[row + w0 + p] = bitcast<u32>(lo[p]); }
+    if (w0 + 4u + p < params.W) { dx[row + w0 + 4u + p] = bitcast<u32>(hi[p]); }
   }
 }
 
@@ -443,7 +605,7 @@ fn conv2d_backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgr
       let ow = q % params.OW;
       let xv = x_at(n, c, in_coord(oh, kh, params.SH, params.PH, params.DH),
                     in_coord(ow, kw, params.SW, params.PW, params.DW));
-      acc += xv * dy[(n * params.O + o) * span + q % span];
+      acc += xv * dy_load((n * params.O + o) * span + q % span);
     }
   }
   let total = workgroup_sum(acc, lid, RWG);
@@ -453,13 +615,13 @@ fn conv2d_backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgr
 // ---- backward w.r.t. the weight: register blocks over slices of the output rows -------------------
 // dy[n, o, oh, ow] for four channels, at offsets `o_off` (= o·OH·OW) from the row start `row`.
 fn dy4(o_off: vec4u, row: u32) -> vec4f {
-  return vec4f(dy[o_off.x + row], dy[o_off.y + row], dy[o_off.z + row], dy[o_off.w + row]);
+  return vec4f(dy_load(o_off.x + row), dy_load(o_off.y + row), dy_load(o_off.z + row), dy_load(o_off.w + row));
 }
 
 // x at four taps: element offsets `at` (valid where `ok`), 0 in the padding. As in x_row_at, the
 // load is not branched around; robust buffer access keeps a padding index in bounds.
 fn x4(at: vec4i, ok: vec4<bool>) -> vec4f {
-  return select(vec4f(0.0), vec4f(x[u32(at.x)], x[u32(at.y)], x[u32(at.z)], x[u32(at.w)]), ok);
+  return select(vec4f(0.0), vec4f(x_load(u32(at.x)), x_load(u32(at.y)), x_load(u32(at.z)), x_load(u32(at.w))), ok);
 }
 
 @compute @workgroup_size(64)
@@ -576,7 +738,7 @@ fn conv2d_forward_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
       let r = idx / TK;
       let k = k0 + idx % TK;
       var v = 0.0;
-      if (row0 + r < Og && k < Kg) { v = w[(g * Og + row0 + r) * Kg + k]; }
+      if (row0 + r < Og && k < Kg) { v = w_load((g * Og + row0 + r) * Kg + k); }
       put_a(0u, idx % TK, r, v);
     }
     // X_g slice: TK taps × 16·TN positions; this thread's position lp.
@@ -600,7 +762,14 @@ fn conv2d_forward_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
         let p = col0 + tile_col(lid.x, j4) + j;
         if (p < P) {
           let at = out_pos(p);
-          y[((at.n * params.O + o) * params.OH + at.oh) * params.OW + at.ow] = acc[i][j4][j] + b;
+          let f = ((at.n * params.O + o) * params.OH + at.oh) * params.OW + at.ow;
+          if (Y_HALF) {
+            // The quad's next position, when it is in the same image (f + 1 is then its flat index).
+            let has_next = j < 3u && p + 1u < P && (p + 1u) % (params.OH * params.OW) != 0u;
+            store_y(f, acc[i][j4][j] + b, has_next, acc[i][j4][min(j + 1u, 3u)] + b);
+          } else {
+            y[f] = bitcast<u32>(acc[i][j4][j] + b);
+          }
         }
       }
     }
@@ -616,7 +785,7 @@ fn dy_tap(g: u32, Og: u32, j: u32, n: u32, ih: u32, iw: u32) -> f32 {
   let oh = out_coord(ih, kh, params.SH, params.PH, params.DH, params.OH);
   let ow = out_coord(iw, kw, params.SW, params.PW, params.DW, params.OW);
   if (oh < 0 || ow < 0) { return 0.0; }
-  return dy[((n * params.O + g * Og + j / taps) * params.OH + u32(oh)) * params.OW + u32(ow)];
+  return dy_load(((n * params.O + g * Og + j / taps) * params.OH + u32(oh)) * params.OW + u32(ow));
 }
 
 @compute @workgroup_size(16, 16)
@@ -645,7 +814,7 @@ fn conv2d_backward_input_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_wo
       let r = idx / TK;
       let j = k0 + idx % TK;
       var v = 0.0;
-      if (row0 + r < Cg && j < J) { v = w[((g * Og + j / taps) * Cg + row0 + r) * taps + j % taps]; }
+      if (row0 + r < Cg && j < J) { v = w_load(((g * Og + j / taps) * Cg + row0 + r) * taps + j % taps); }
       put_a(0u, idx % TK, r, v);
     }
     for (var e = 0u; e < TN; e++) {
@@ -666,7 +835,14 @@ fn conv2d_backward_input_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_wo
         let qq = col0 + tile_col(lid.x, j4) + j;
         if (qq < Q) {
           let n = qq / (params.H * params.W);
-          dx[((n * params.C + g * Cg + cl) * params.H * params.W) + qq % (params.H * params.W)] = acc[i][j4][j];
+          let f = ((n * params.C + g * Cg + cl) * params.H * params.W) + qq % (params.H * params.W);
+          if (DX_HALF) {
+            // The quad's next position, when it is in the same image (f + 1 is then its flat index).
+            let has_next = j < 3u && qq + 1u < Q && (qq + 1u) % (params.H * params.W) != 0u;
+            store_dx(f, acc[i][j4][j], has_next, acc[i][j4][min(j + 1u, 3u)]);
+          } else {
+            dx[f] = bitcast<u32>(acc[i][j4][j]);
+          }
         }
       }
     }
@@ -698,7 +874,7 @@ fn conv2d_backward_weight_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local
       let r = idx / TK;
       let p = k0 + idx % TK;
       var v = 0.0;
-      if (row0 + r < Og && p < p_end) { v = dy[((p / span) * params.O + g * Og + row0 + r) * span + p % span]; }
+      if (row0 + r < Og && p < p_end) { v = dy_load(((p / span) * params.O + g * Og + row0 + r) * span + p % span); }
       put_a(0u, idx % TK, r, v);
     }
     // X_g slice, transposed: TK positions × 16·TN taps; this thread's tap lk.

@@ -18,15 +18,18 @@
 // The per-channel kernels (statistics, fused forward, gradient sums, fused backward) run one workgroup
 // per channel with tree reductions, or one thread per channel (the _channels kernels: no workgroup
 // memory, no barrier) by the 'batchNormChannels' rule of src/ops/kernel-rules.ts.
+// Half-precision storage (compile's precision: 'mixed'): x (and dy) read and y (dx) written as f16 by
+// every kernel version; statistics, affine parameters and running statistics stay f32 (OpDef.half).
 // Kernels: shaders/batchnorm.wgsl. References: src/reference/batchnorm.ts.
 
-import { wgslKernel } from '../gpu/kernels.js';
+import { wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { oneThreadPerRow, ROW_THREADS } from './kernel-rules.js';
 import { apply, apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/batchnorm.js';
 import { defineOp } from './op.js';
 import { fmtShape, numel, type Meta } from '../util/shape.js';
-import { grid1d, type BufferRef, type EncodeCtx } from '../gpu/dispatch.js';
+import { grid1d, type BufferRef, type EncodeCtx, type HalfStorage } from '../gpu/dispatch.js';
+import { halfOverrides } from './conv.js';
 import type { HostTensor } from '../reference/host.js';
 import { add, expand, mul, neg, powScalar, reciprocal, scale, shift, sqrt, sub } from './elementwise.js';
 import { sum } from './reduce.js';
@@ -64,11 +67,20 @@ export type BatchNormVersion = 'auto' | 'fused' | 'split';
  * fused _channels kernel beats _channels statistics + the element-wise half at every size tried);
  * otherwise the split pair, whose element-wise half uses every core.
  */
-function useFused(version: BatchNormVersion, C: number, M: number, perChannel: boolean): boolean {
+function useFused(version: BatchNormVersion, C: number, M: number, perChannel: boolean, halfWrite = false, L = 0): boolean {
+  // An f16 output is written in word pairs of a channel's values: whole words only when L is even,
+  // so an odd L takes the split pair (its element-wise kernel writes one word per thread) whatever the version.
+  if (halfWrite && L % 2 !== 0) return false;
   if (version === 'fused') return true;
   if (version === 'split') return false;
   return C >= 64 || M <= 1024 || perChannel;
 }
+
+const halfIn = (h: HalfStorage | undefined, k: number): boolean => h?.inputs[k] ?? false;
+const halfOut = (h: HalfStorage | undefined, k: number): boolean => h?.outputs[k] ?? false;
+
+/** One thread per element of n, or per f16 word (two elements) when the output is half. */
+const elementGrid = (ctx: EncodeCtx, n: number, half: boolean) => grid1d(half ? Math.ceil(n / 2) : n, WG, ctx.limits.maxWorkgroupsPerDim);
 
 /** (N, C, L) view of x. */
 function view(shape: readonly number[]): [number, number, number] {
@@ -138,7 +150,7 @@ export const batchNormOp = defineOp<TrainAttrs>({
     if (attrs.hasRunning) outs.push(perChannel, perChannel);
     return outs;
   },
-  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
     const [N, C, L] = view(inMeta[0].shape);
     const M = N * L;
     if (C === 0) return;
@@ -149,20 +161,22 @@ export const batchNormOp = defineOp<TrainAttrs>({
     const bias = s.b >= 0 ? inputs[s.b] : x;
     const varB = ctx.scratch(C * 4);
     const p = { N, C, L, eps: attrs.eps };
-    const overrides = { HAS_WEIGHT: s.w >= 0 ? 1 : 0, HAS_BIAS: s.b >= 0 ? 1 : 0 };
+    const yHalf = halfOut(half, 0);
+    const flags = { X_HALF: halfIn(half, 0), Y_HALF: yHalf };
+    const overrides = (k: KernelDef) => ({ HAS_WEIGHT: s.w >= 0 ? 1 : 0, HAS_BIAS: s.b >= 0 ? 1 : 0, ...halfOverrides(k, flags) });
     const [y, mean, rstd] = outputs;
     const perThread = oneThreadPerRow('batchNormChannels', M, C);
-    if (useFused(attrs.version, C, M, perThread)) {
-      ctx.dispatch(perThread ? batchNormKernels.forwardChannels : batchNormKernels.forward, {
-        bind: { x, mean, rstd, var_b: varB, weight, bias, y }, params: p, overrides, grid: channelGrid(ctx, C, perThread),
-      });
+    if (useFused(attrs.version, C, M, perThread, yHalf, L)) {
+      const k = perThread ? batchNormKernels.forwardChannels : batchNormKernels.forward;
+      ctx.dispatch(k, { bind: { x, mean, rstd, var_b: varB, weight, bias, y }, params: p, overrides: overrides(k), grid: channelGrid(ctx, C, perThread) });
     } else {
-      ctx.dispatch(perThread ? batchNormKernels.statsChannels : batchNormKernels.stats, {
-        bind: { x, mean, rstd, var_b: varB }, params: p, grid: channelGrid(ctx, C, perThread),
+      const k = perThread ? batchNormKernels.statsChannels : batchNormKernels.stats;
+      ctx.dispatch(k, {
+        bind: { x, mean, rstd, var_b: varB }, params: p, overrides: halfOverrides(k, { X_HALF: flags.X_HALF }), grid: channelGrid(ctx, C, perThread),
       });
       ctx.dispatch(batchNormKernels.normalize, {
-        bind: { x, stat_mean: mean, stat_var: varB, y_norm: y, weight, bias }, params: p, overrides,
-        grid: grid1d(N * C * L, WG, ctx.limits.maxWorkgroupsPerDim),
+        bind: { x, stat_mean: mean, stat_var: varB, y_norm: y, weight, bias }, params: p, overrides: overrides(batchNormKernels.normalize),
+        grid: elementGrid(ctx, N * C * L, yHalf),
       });
     }
     if (attrs.hasRunning) {
@@ -175,6 +189,9 @@ export const batchNormOp = defineOp<TrainAttrs>({
       });
     }
   },
+  // x read and y written as f16 (any shape: an odd L takes the split kernels); the saved statistics and
+  // the running statistics stay f32, as do weight and bias.
+  half: (inMeta, outMeta) => ({ reads: inMeta.map((_, k) => k === 0), writes: outMeta.map((_, k) => k === 0) }),
   // dy goes through the backward kernels (with the batch-statistics terms). Gradients reaching the saved
   // mean and rstd outputs add dmean/M and −drstd·rstd³·(x − mean)/M to dx (d var/dx = 2(x − mean)/M).
   // The updated running statistics are state, not differentiable (torch updates them under no_grad).
@@ -250,30 +267,38 @@ export const batchNormBackwardOp = defineOp<BackwardAttrs>({
     const perChannel: Meta = { shape: [C], dtype: 'f32' };
     return [{ shape: [...x.shape], dtype: 'f32' }, perChannel, perChannel];
   },
-  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
     const [N, C, L] = view(inMeta[1].shape);
     if (C === 0) return;
     const [dy, x, mean, rstd] = inputs;
     const weight: BufferRef = attrs.hasWeight ? inputs[4] : x;
     const [dx, dweight, dbias] = outputs;
     const p = { N, C, L, eps: 0 };
-    const overrides = { HAS_WEIGHT: attrs.hasWeight ? 1 : 0 };
+    const dxHalf = halfOut(half, 0);
+    const reads = { DY_HALF: halfIn(half, 0), X_HALF: halfIn(half, 1) };
+    const overrides = (k: KernelDef) => ({ HAS_WEIGHT: attrs.hasWeight ? 1 : 0, ...halfOverrides(k, { ...reads, DX_HALF: dxHalf }) });
     const perThread = oneThreadPerRow('batchNormChannels', N * L, C);
-    if (useFused(attrs.version, C, N * L, perThread)) {
-      ctx.dispatch(perThread ? batchNormKernels.backwardChannels : batchNormKernels.backward, {
-        bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias, weight_b: weight, dx }, params: p, overrides,
+    if (useFused(attrs.version, C, N * L, perThread, dxHalf, L)) {
+      const k = perThread ? batchNormKernels.backwardChannels : batchNormKernels.backward;
+      ctx.dispatch(k, {
+        bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias, weight_b: weight, dx }, params: p, overrides: overrides(k),
         grid: channelGrid(ctx, C, perThread),
       });
     } else {
-      ctx.dispatch(perThread ? batchNormKernels.backwardReduceChannels : batchNormKernels.backwardReduce, {
-        bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias }, params: p, grid: channelGrid(ctx, C, perThread),
+      const k = perThread ? batchNormKernels.backwardReduceChannels : batchNormKernels.backwardReduce;
+      ctx.dispatch(k, {
+        bind: { x, stat_mean: mean, stat_rstd: rstd, dy, dweight, dbias }, params: p, overrides: halfOverrides(k, reads),
+        grid: channelGrid(ctx, C, perThread),
       });
       ctx.dispatch(batchNormKernels.backwardDx, {
         bind: { x, stat_mean: mean, stat_rstd: rstd, dy, sum_dy_xhat: dweight, sum_dy: dbias, weight_b: weight, dx },
-        params: p, overrides, grid: grid1d(N * C * L, WG, ctx.limits.maxWorkgroupsPerDim),
+        params: p, overrides: overrides(batchNormKernels.backwardDx), grid: elementGrid(ctx, N * C * L, dxHalf),
       });
     }
   },
+  // dy and x read and dx written as f16 (any shape: an odd L takes the split kernels); the saved
+  // statistics, the weight and the sums Σ dy·x̂, Σ dy stay f32.
+  half: (inMeta) => ({ reads: inMeta.map((_, k) => k <= 1), writes: [true, false, false] }),
   // The maths is in src/reference/batchnorm.ts (batchNormBackwardBackward); here the same formulas in ops,
   // with per-channel sums S(t) = Σ over n and spatial positions, kept as [1, C, 1, ...].
   grad: ({ inputs: [g, x, mean, rstd, w], outputs: [, dwOut, dbOut], dys: [A, B, D], attrs }) => {
@@ -343,19 +368,26 @@ export const batchNormEvalOp = defineOp<EvalAttrs>({
     if (ins.length !== k) throw sgError(`batchNormEval: expected ${k} inputs, got ${ins.length}`);
     return [{ shape: [...x.shape], dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, attrs }) => {
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
     const [N, C, L] = view(inMeta[0].shape);
     const n = N * C * L;
     if (n === 0) return;
     const x = inputs[0];
     const weight = attrs.hasWeight ? inputs[3] : x;
     const bias = attrs.hasBias ? inputs[attrs.hasWeight ? 4 : 3] : x;
+    const yHalf = halfOut(half, 0);
     ctx.dispatch(batchNormKernels.normalize, {
       bind: { x, stat_mean: inputs[1], stat_var: inputs[2], y_norm: outputs[0], weight, bias },
-      params: { N, C, L, eps: attrs.eps }, overrides: { HAS_WEIGHT: attrs.hasWeight ? 1 : 0, HAS_BIAS: attrs.hasBias ? 1 : 0 },
-      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+      params: { N, C, L, eps: attrs.eps },
+      overrides: {
+        HAS_WEIGHT: attrs.hasWeight ? 1 : 0, HAS_BIAS: attrs.hasBias ? 1 : 0,
+        ...halfOverrides(batchNormKernels.normalize, { X_HALF: halfIn(half, 0), Y_HALF: yHalf }),
+      },
+      grid: elementGrid(ctx, n, yHalf),
     });
   },
+  // x read and y written as f16 (one thread per word); the running statistics, weight and bias stay f32.
+  half: (inMeta) => ({ reads: inMeta.map((_, k) => k === 0), writes: [true] }),
   // y = (x − rm)·r·w + b with r = (rv + eps)^(-1/2): dx = dy·w·r, dw = Σ dy·(x − rm)·r, db = Σ dy.
   // The running statistics get no gradient: torch treats them as non-differentiable buffers.
   grad: ({ inputs, dys: [dy], attrs }) => {

@@ -18,12 +18,12 @@
 
 import { softwareRules } from '../gpu/device.js';
 import { matmulKernels } from './matmul.js';
-import { wgslConsts, wgslKernel } from '../gpu/kernels.js';
+import { wgslConsts, wgslKernel, type KernelDef, type Overrides } from '../gpu/kernels.js';
 import { apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/conv.js';
 import { defineOp, type OpDef } from './op.js';
 import { fmtShape, numel, type Meta } from '../util/shape.js';
-import { grid1d, type BufferRef, type EncodeCtx } from '../gpu/dispatch.js';
+import { grid1d, type BufferRef, type EncodeCtx, type HalfStorage } from '../gpu/dispatch.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { pad } from './index-ops.js';
@@ -52,6 +52,26 @@ export const convKernels = {
   backwardWeightGemm: wgslKernel('conv2d_backward_weight_gemm'),
 };
 
+/**
+ * The half-storage override constants of one dispatch of `kernel`: each flag that is true, as 1 (a
+ * false one is left out, so an all-f32 dispatch compiles the same pipeline as before half storage).
+ * A true flag the kernel does not take is an error: the op's half rule promised what no kernel does.
+ * Shared with the pool and batchNorm ops.
+ */
+export function halfOverrides(kernel: KernelDef, flags: Record<string, boolean | undefined>): Overrides {
+  const o: Overrides = {};
+  for (const [name, on] of Object.entries(flags)) {
+    if (!on) continue;
+    if (!kernel.overrides?.includes(name)) throw sgError(`kernel ${kernel.name} cannot take ${name} (no such override): half storage it does not support`);
+    o[name] = 1;
+  }
+  return o;
+}
+
+/** Input k / output k of a dispatch is stored as f16. */
+const halfIn = (h: HalfStorage | undefined, k: number): boolean => h?.inputs[k] ?? false;
+const halfOut = (h: HalfStorage | undefined, k: number): boolean => h?.outputs[k] ?? false;
+
 // ---- options and shape rules ----------------------------------------------------------------------
 
 /** The implicit-GEMM versions: TM output channels (rows of the GEMM) × TN columns per thread. */
@@ -69,8 +89,10 @@ export const CONV_VERSIONS: readonly Exclude<ConvVersion, 'auto'>[] = ['direct',
 
 /**
  * The conv2d versions a tuner may choose from for a convolution on a device with `features`: every
- * version runs every geometry (stride, padding, dilation, groups) and needs no optional feature, so
- * this is CONV_VERSIONS; the parameters are there so that a tuner calls every op the same way.
+ * version runs every geometry (stride, padding, dilation, groups), needs no optional feature, and
+ * reads and writes every f16 storage the ops' half rules allow (x, w, bias, dy read; y and dx
+ * written, whole f16 words whatever the shape: see shaders/conv2d.wgsl), so this is CONV_VERSIONS
+ * whatever the half flags; the parameters are there so that a tuner calls every op the same way.
  */
 export function convVersions(_shape: { x: readonly number[]; w: readonly number[]; groups?: number }, _features: Iterable<string>): Exclude<ConvVersion, 'auto'>[] {
   return [...CONV_VERSIONS];
@@ -215,33 +237,38 @@ export function pickConvVersion(a: ConvAttrs, wShape: number[]): Exclude<ConvVer
 }
 
 function encodeForward(ctx: EncodeCtx, x: Meta, w: Meta, y: Meta, bind: Record<string, BufferRef>,
-  hasBias: boolean, a: ConvAttrs): void {
+  hasBias: boolean, a: ConvAttrs, half?: HalfStorage): void {
   const total = numel(y.shape);
   if (total === 0) return;
   const params = kernelParams(x.shape, w.shape, y.shape, a);
-  const overrides = { HAS_BIAS: hasBias ? 1 : 0 };
+  const yHalf = halfOut(half, 0);
+  const flags = { X_HALF: halfIn(half, 0), W_HALF: halfIn(half, 1), BIAS_HALF: hasBias && halfIn(half, 2), Y_HALF: yHalf };
+  const overrides = (k: KernelDef) => ({ HAS_BIAS: hasBias ? 1 : 0, ...halfOverrides(k, flags) });
   const max = ctx.limits.maxWorkgroupsPerDim;
   const version = pickConvVersion(a, w.shape);
-  const fixed = { ...overrides, KH_FIXED: params.KH, KW_FIXED: params.KW };
+  const fixed = (k: KernelDef) => ({ ...overrides(k), KH_FIXED: params.KH, KW_FIXED: params.KW });
   if (isGemm(version)) {
     const { tm, tn } = GEMM_VERSIONS[version];
     const ptiles = Math.ceil((params.N * params.OH * params.OW) / (16 * tn));
     const fold = Math.ceil(ptiles / max);
     ctx.dispatch(convKernels.forwardGemm, {
-      bind, params, overrides: { ...fixed, ...tileOverrides(version) },
+      bind, params, overrides: { ...fixed(convKernels.forwardGemm), ...tileOverrides(version) },
       grid: [Math.ceil(ptiles / fold), Math.ceil(params.O / a.groups / (16 * tm)), a.groups * fold],
     });
     return;
   }
   if (version === 'direct') {
-    ctx.dispatch(convKernels.forward, { bind, params, overrides: fixed, grid: grid1d(total, WG, max) });
+    // f16 output: one thread per word (two elements).
+    ctx.dispatch(convKernels.forward, {
+      bind, params, overrides: fixed(convKernels.forward), grid: grid1d(yHalf ? Math.ceil(total / 2) : total, WG, max),
+    });
     return;
   }
   if (version === 'blocked') {
     // One thread per 8 channels (of a group) × 8 output columns.
     const threads = params.N * a.groups * Math.ceil(params.O / a.groups / 8) * params.OH * Math.ceil(params.OW / 8);
     ctx.dispatch(convKernels.forwardBlocked, {
-      bind, params, overrides: { ...fixed, SW_FIXED: params.SW, DW_FIXED: params.DW }, grid: grid1d(threads, WG, max),
+      bind, params, overrides: { ...fixed(convKernels.forwardBlocked), SW_FIXED: params.SW, DW_FIXED: params.DW }, grid: grid1d(threads, WG, max),
     });
     return;
   }
@@ -249,7 +276,7 @@ function encodeForward(ctx: EncodeCtx, x: Meta, w: Meta, y: Meta, bind: Record<s
   const ptiles = Math.ceil((params.N * params.OH * params.OW) / TILE);
   const fold = Math.ceil(ptiles / max);
   ctx.dispatch(convKernels.forwardTiled, {
-    bind, params, overrides,
+    bind, params, overrides: overrides(convKernels.forwardTiled),
     grid: [Math.ceil(ptiles / fold), Math.ceil(params.O / a.groups / TILE), a.groups * fold],
   });
 }
@@ -301,12 +328,14 @@ export const conv2dOp: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
     }
     return [{ shape: [x.shape[0], w.shape[0], OH, OW], dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) => {
     const hasBias = inputs.length === 3;
     // Without a bias the kernel does not read `bias`; w is bound there to fill the slot.
     const bind = { x: inputs[0], w: inputs[1], y: outputs[0], bias: hasBias ? inputs[2] : inputs[1] };
-    encodeForward(ctx, inMeta[0], inMeta[1], outMeta[0], bind, hasBias, attrs);
+    encodeForward(ctx, inMeta[0], inMeta[1], outMeta[0], bind, hasBias, attrs, half);
   },
+  // Every version reads x, w and bias and writes y as f16 (shaders/conv2d.wgsl: whole words for any shape).
+  half: (inMeta) => ({ reads: inMeta.map(() => true), writes: [true] }),
   grad: ({ inputs: [x, w, b], dys: [dy], attrs }) => {
     if (!dy) return [null, null, null];
     const a = geometry(attrs);
@@ -341,11 +370,13 @@ export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>
     checkOutput('conv2d_backward_input', xShape, w.shape, dy.shape, a);
     return [{ shape: xShape, dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) => {
     const total = numel(outMeta[0].shape);
     if (total === 0) return;
     const params = kernelParams(outMeta[0].shape, inMeta[1].shape, inMeta[0].shape, attrs);
-    const fixed = { KH_FIXED: params.KH, KW_FIXED: params.KW };
+    const dxHalf = halfOut(half, 0);
+    const flags = { DY_HALF: halfIn(half, 0), W_HALF: halfIn(half, 1), DX_HALF: dxHalf };
+    const fixed = (k: KernelDef) => ({ KH_FIXED: params.KH, KW_FIXED: params.KW, ...halfOverrides(k, flags) });
     const bind = { dx: outputs[0], w: inputs[1], dy: inputs[0] };
     const max = ctx.limits.maxWorkgroupsPerDim;
     // A gemm version (of the conv2d whose gradient this is) runs the implicit GEMM on its tiles.
@@ -354,7 +385,7 @@ export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>
       const qtiles = Math.ceil((params.N * params.H * params.W) / (16 * tn));
       const fold = Math.ceil(qtiles / max);
       ctx.dispatch(convKernels.backwardInputGemm, {
-        bind, params, overrides: { ...fixed, ...tileOverrides(attrs.version) },
+        bind, params, overrides: { ...fixed(convKernels.backwardInputGemm), ...tileOverrides(attrs.version) },
         grid: [Math.ceil(qtiles / fold), Math.ceil(params.C / params.G / (16 * tm)), params.G * fold],
       });
       return;
@@ -364,12 +395,18 @@ export const conv2dInputGradOp: OpDef<InputGradAttrs> = defineOp<InputGradAttrs>
     if (softwareRules() && params.C / params.G >= 4) {
       const threads = params.N * params.G * Math.ceil(params.C / params.G / 8) * params.H * Math.ceil(params.W / 8);
       ctx.dispatch(convKernels.backwardInputBlocked, {
-        bind, params, overrides: { ...fixed, SW_FIXED: params.SW, DW_FIXED: params.DW }, grid: grid1d(threads, WG, max),
+        bind, params, overrides: { ...fixed(convKernels.backwardInputBlocked), SW_FIXED: params.SW, DW_FIXED: params.DW },
+        grid: grid1d(threads, WG, max),
       });
       return;
     }
-    ctx.dispatch(convKernels.backwardInput, { bind, params, overrides: fixed, grid: grid1d(total, WG, max) });
+    // f16 output: one thread per word (two elements).
+    ctx.dispatch(convKernels.backwardInput, {
+      bind, params, overrides: fixed(convKernels.backwardInput), grid: grid1d(dxHalf ? Math.ceil(total / 2) : total, WG, max),
+    });
   },
+  // Every kernel reads dy and w and writes dx as f16 (whole words for any shape).
+  half: () => ({ reads: [true, true], writes: [true] }),
   grad: ({ inputs: [dy, w], dys: [g], attrs }) => {
     if (!g) return [null, null];
     const a = geometry(attrs);
@@ -406,11 +443,13 @@ export const conv2dWeightGradOp: OpDef<WeightGradAttrs> = defineOp<WeightGradAtt
   // On a software adapter: the register-blocked kernel over slices of the output rows, then the
   // split-K reduction of matmul.wgsl over the slices (weightGradSlices). Otherwise one workgroup per
   // weight element.
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) => {
     const total = numel(outMeta[0].shape);
     if (total === 0) return;
+    if (halfOut(half, 0)) throw sgError('conv2d_backward_weight: dw is written as f32 only (its half rule says so)');
     const params = kernelParams(inMeta[0].shape, outMeta[0].shape, inMeta[1].shape, attrs);
     const max = ctx.limits.maxWorkgroupsPerDim;
+    const flags = { X_HALF: halfIn(half, 0), DY_HALF: halfIn(half, 1) };
     if (isGemm(attrs.version)) {
       // Implicit GEMM over slices of the positions, then the split-K reduction over the slices.
       const { tm, tn } = GEMM_VERSIONS[attrs.version];
@@ -421,13 +460,17 @@ export const conv2dWeightGradOp: OpDef<WeightGradAttrs> = defineOp<WeightGradAtt
       const parts = ctx.scratch(slices * total * 4);
       ctx.dispatch(convKernels.backwardWeightGemm, {
         bind: { x: inputs[0], dw: parts, dy: inputs[1] }, params: { ...params, split_rows: perSlice },
-        overrides: { KH_FIXED: KH, KW_FIXED: KW, ...tileOverrides(attrs.version) }, grid: [gx, gy, G * slices],
+        overrides: { KH_FIXED: KH, KW_FIXED: KW, ...tileOverrides(attrs.version), ...halfOverrides(convKernels.backwardWeightGemm, flags) },
+        grid: [gx, gy, G * slices],
       });
       ctx.dispatch(matmulKernels.splitkReduce, { bind: { parts, Csum: outputs[0] }, params: { MN: total, splits: slices }, grid: [...grid1d(total, 256, max), 1] });
       return;
     }
     if (!softwareRules()) {
-      ctx.dispatch(convKernels.backwardWeight, { bind: { x: inputs[0], dw: outputs[0], dy: inputs[1] }, params, grid: grid1d(total, 1, max) });
+      ctx.dispatch(convKernels.backwardWeight, {
+        bind: { x: inputs[0], dw: outputs[0], dy: inputs[1] }, params, overrides: halfOverrides(convKernels.backwardWeight, flags),
+        grid: grid1d(total, 1, max),
+      });
       return;
     }
     const { O, C, G, KH, KW, N, OH } = params;
@@ -436,10 +479,13 @@ export const conv2dWeightGradOp: OpDef<WeightGradAttrs> = defineOp<WeightGradAtt
     const parts = ctx.scratch(Math.max(4, slices * total * 4));
     ctx.dispatch(convKernels.backwardWeightBlocked, {
       bind: { x: inputs[0], dw: parts, dy: inputs[1] }, params: { ...params, split_rows: rowsPerSlice },
-      grid: grid1d(slices * blocks, WG, max),
+      overrides: halfOverrides(convKernels.backwardWeightBlocked, flags), grid: grid1d(slices * blocks, WG, max),
     });
     ctx.dispatch(matmulKernels.splitkReduce, { bind: { parts, Csum: outputs[0] }, params: { MN: total, splits: slices }, grid: [...grid1d(total, 256, max), 1] });
   },
+  // x and dy are read as f16 by every kernel; dw (partial sums and final, through matmul_splitk_reduce
+  // or written per element) stays f32: it is a gradient for the f32 arena.
+  half: () => ({ reads: [true, true], writes: [false] }),
   grad: ({ inputs: [x, dy], dys: [g], attrs }) => {
     if (!g) return [null, null];
     const a = geometry(attrs);

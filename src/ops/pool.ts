@@ -13,6 +13,8 @@
 // differentiable where a window has tied maxima; the gradient then goes to the first one (as torch).
 // globalAvgPool2d is a mean over H·W (the reduce kernels), shaped [N, C, 1, 1] like
 // torch.nn.functional.adaptive_avg_pool2d(x, 1).
+// Half-precision storage (compile's precision: 'mixed'): every op reads its f32 tensor inputs and
+// writes its f32 output as f16 when asked (OpDef.half; the indices stay i32).
 // Kernels: shaders/pool.wgsl. Reference: src/reference/pool.ts.
 
 import { wgslKernel, type KernelDef } from '../gpu/kernels.js';
@@ -20,7 +22,8 @@ import { apply, apply1, Tensor } from '../tensor/tensor.js';
 import * as ref from '../reference/pool.js';
 import { defineOp, type OpDef } from './op.js';
 import { fmtShape, numel } from '../util/shape.js';
-import { grid1d, type BufferRef, type EncodeCtx } from '../gpu/dispatch.js';
+import { grid1d, type BufferRef, type EncodeCtx, type HalfStorage } from '../gpu/dispatch.js';
+import { halfOverrides } from './conv.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { checkOptions, keysOf } from '../util/options.js';
@@ -140,10 +143,23 @@ function kernelParams(xShape: number[], yShape: number[], g: PoolAttrs) {
   };
 }
 
-function run(ctx: EncodeCtx, kernel: KernelDef, threads: number, bind: Record<string, BufferRef>, xShape: number[], yShape: number[], g: PoolAttrs): void {
-  if (threads === 0) return;
-  ctx.dispatch(kernel, { bind, params: kernelParams(xShape, yShape, g), grid: grid1d(threads, WG, ctx.limits.maxWorkgroupsPerDim) });
+/**
+ * One dispatch of `kernel` over `elements` outputs, one thread each — or, when the output `out` is
+ * written as f16, one thread per word of two (the kernels' out_pair). `flags`: the half-storage
+ * overrides (X_HALF / DY_HALF read, Y_HALF / DX_HALF written).
+ */
+function run(ctx: EncodeCtx, kernel: KernelDef, elements: number, bind: Record<string, BufferRef>, xShape: number[], yShape: number[],
+  g: PoolAttrs, flags: Record<string, boolean> = {}, out?: 'Y_HALF' | 'DX_HALF'): void {
+  if (elements === 0) return;
+  const threads = out && flags[out] ? Math.ceil(elements / 2) : elements;
+  ctx.dispatch(kernel, {
+    bind, params: kernelParams(xShape, yShape, g), overrides: halfOverrides(kernel, flags),
+    grid: grid1d(threads, WG, ctx.limits.maxWorkgroupsPerDim),
+  });
 }
+
+const halfIn = (h: HalfStorage | undefined, k: number): boolean => h?.inputs[k] ?? false;
+const halfOut = (h: HalfStorage | undefined, k: number): boolean => h?.outputs[k] ?? false;
 
 const gradAttrs = (g: PoolAttrs, xShape: number[]): PoolGradAttrs => ({
   kernel: g.kernel, stride: g.stride, padding: g.padding, countIncludePad: g.countIncludePad, ceilMode: g.ceilMode,
@@ -175,9 +191,11 @@ export const maxPool2dOp: OpDef<PoolAttrs> = defineOp<PoolAttrs>({
     const shape = checkPool('max_pool2d', x.shape, g, `input ${fmtShape(x.shape)}`);
     return [{ shape, dtype: 'f32' }, { shape, dtype: 'i32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) =>
     run(ctx, poolKernels.maxForward, numel(outMeta[0].shape), { x: inputs[0], y: outputs[0], argmax: outputs[1] },
-      inMeta[0].shape, outMeta[0].shape, attrs),
+      inMeta[0].shape, outMeta[0].shape, attrs, { X_HALF: halfIn(half, 0), Y_HALF: halfOut(half, 0) }, 'Y_HALF'),
+  // x read and y written as f16 (one thread per word of y); the indices stay i32.
+  half: () => ({ reads: [true], writes: [true, false] }),
   // The indices output is an integer: no gradient flows into or out of it.
   grad: ({ inputs: [x], outputs: [, indices], dys: [dy], attrs }) =>
     [dy ? apply1(maxPool2dBackwardOp, [dy, indices], gradAttrs(attrs, x.shape)) : null],
@@ -196,15 +214,25 @@ export const maxPool2dBackwardOp: OpDef<PoolGradAttrs> = defineOp<PoolGradAttrs>
     return [{ shape: xShape, dtype: 'f32' }];
   },
   // One thread per window when the windows tile the input exactly; one per input element otherwise.
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) => {
+  // With dx as f16, the window kernel only for an even KW (its rows then write whole words).
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) => {
     const [, , H, W] = outMeta[0].shape;
     const [, , OH, OW] = inMeta[0].shape;
     const [KH, KW] = attrs.kernel;
+    const dxHalf = halfOut(half, 0);
     const tiling = attrs.stride[0] === KH && attrs.stride[1] === KW && attrs.padding[0] === 0 && attrs.padding[1] === 0 &&
-      H === OH * KH && W === OW * KW;
-    run(ctx, tiling ? poolKernels.maxBackwardTiling : poolKernels.maxBackward, numel(tiling ? inMeta[0].shape : outMeta[0].shape),
-      { dx: outputs[0], dy: inputs[0], idx: inputs[1] }, outMeta[0].shape, inMeta[0].shape, attrs);
+      H === OH * KH && W === OW * KW && (!dxHalf || KW % 2 === 0);
+    const flags = { DY_HALF: halfIn(half, 0), DX_HALF: dxHalf };
+    if (tiling) {
+      run(ctx, poolKernels.maxBackwardTiling, numel(inMeta[0].shape), { dx: outputs[0], dy: inputs[0], idx: inputs[1] },
+        outMeta[0].shape, inMeta[0].shape, attrs, flags);
+    } else {
+      run(ctx, poolKernels.maxBackward, numel(outMeta[0].shape), { dx: outputs[0], dy: inputs[0], idx: inputs[1] },
+        outMeta[0].shape, inMeta[0].shape, attrs, flags, 'DX_HALF');
+    }
   },
+  // dy read and dx written as f16 (the indices stay i32).
+  half: () => ({ reads: [true, false], writes: [true] }),
   grad: ({ inputs: [, idx], dys: [g], attrs }) => [g ? apply1(maxPool2dGatherOp, [g, idx], geometry(attrs)) : null, null],
   reference: ([dy, idx], g) => [ref.maxPoolScatter(dy, idx, [dy.shape[0], dy.shape[1], ...g.inputHW])],
   referenceBackward: ({ inputs: [, idx], dys: [g] }) => [g ? ref.maxPoolGather(g, idx) : null, null],
@@ -220,9 +248,10 @@ export const maxPool2dGatherOp: OpDef<PoolAttrs> = defineOp<PoolAttrs>({
     requireIndices('max_pool2d_gather', idx, shape);
     return [{ shape, dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) =>
     run(ctx, poolKernels.maxGather, numel(outMeta[0].shape), { x: inputs[0], y: outputs[0], idx: inputs[1] },
-      inMeta[0].shape, outMeta[0].shape, attrs),
+      inMeta[0].shape, outMeta[0].shape, attrs, { X_HALF: halfIn(half, 0), Y_HALF: halfOut(half, 0) }, 'Y_HALF'),
+  half: () => ({ reads: [true, false], writes: [true] }),
   grad: ({ inputs: [x, idx], dys: [dy], attrs }) =>
     [dy ? apply1(maxPool2dBackwardOp, [dy, idx], gradAttrs(attrs, x.shape)) : null, null],
   reference: ([x, idx]) => [ref.maxPoolGather(x, idx)],
@@ -237,8 +266,10 @@ export const avgPool2dOp: OpDef<PoolAttrs> = defineOp<PoolAttrs>({
     requireF32Meta('avg_pool2d', x.dtype, 'input', x.shape);
     return [{ shape: checkPool('avg_pool2d', x.shape, g, `input ${fmtShape(x.shape)}`), dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
-    run(ctx, poolKernels.avgForward, numel(outMeta[0].shape), { x: inputs[0], y: outputs[0] }, inMeta[0].shape, outMeta[0].shape, attrs),
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) =>
+    run(ctx, poolKernels.avgForward, numel(outMeta[0].shape), { x: inputs[0], y: outputs[0] }, inMeta[0].shape, outMeta[0].shape, attrs,
+      { X_HALF: halfIn(half, 0), Y_HALF: halfOut(half, 0) }, 'Y_HALF'),
+  half: () => ({ reads: [true], writes: [true] }),
   grad: ({ inputs: [x], dys: [dy], attrs }) => [dy ? apply1(avgPool2dBackwardOp, [dy], gradAttrs(attrs, x.shape)) : null],
   reference: ([x], g) => [ref.avgPool2dForward(x, g)],
   referenceBackward: ({ inputs: [x], dys: [dy], attrs }) => [dy ? ref.avgPool2dBackward(dy, x.shape, attrs) : null],
@@ -252,8 +283,10 @@ export const avgPool2dBackwardOp: OpDef<PoolGradAttrs> = defineOp<PoolGradAttrs>
     requireF32Meta('avg_pool2d_backward', dy.dtype, 'dy', dy.shape);
     return [{ shape: checkGradShape('avg_pool2d_backward', dy.shape, g), dtype: 'f32' }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs }) =>
-    run(ctx, poolKernels.avgBackward, numel(outMeta[0].shape), { dx: outputs[0], dy: inputs[0] }, outMeta[0].shape, inMeta[0].shape, attrs),
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs, half }) =>
+    run(ctx, poolKernels.avgBackward, numel(outMeta[0].shape), { dx: outputs[0], dy: inputs[0] }, outMeta[0].shape, inMeta[0].shape, attrs,
+      { DY_HALF: halfIn(half, 0), DX_HALF: halfOut(half, 0) }, 'DX_HALF'),
+  half: () => ({ reads: [true], writes: [true] }),
   grad: ({ dys: [g], attrs }) => [g ? apply1(avgPool2dOp, [g], geometry(attrs)) : null],
   reference: ([dy], g) => [ref.avgPool2dBackward(dy, [dy.shape[0], dy.shape[1], ...g.inputHW], g)],
   referenceBackward: ({ dys: [g], attrs }) => [g ? ref.avgPool2dForward(g, attrs) : null],
