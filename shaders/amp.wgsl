@@ -3,8 +3,8 @@
 // scale S before the backward (the seed of the gradients is S), so small gradients stored in f16 do
 // not flush to zero; then, after the backward and before the optimizer:
 //
-// amp_unscale   every gradient in the arena times 1/S, in place, and per workgroup a flag: did this
-//               workgroup meet a non-finite gradient (an overflow somewhere in the backward)?
+// amp_unscale   every gradient in the arena times 1/S, in place, and per thread a flag: did this
+//               thread meet a non-finite gradient (an overflow somewhere in the backward)?
 // amp_finish    one workgroup: ORs the flags (found_inf), writes the indirect dispatch arguments of
 //               the optimizer's dispatches (their grids when all is finite, 0 workgroups when not: the
 //               step is skipped) and of the restore copies (the reverse), and updates the scale state:
@@ -18,30 +18,26 @@
 
 @group(0) @binding(0) var<storage, read_write> grads: array<f32>;   // (n) the gradient arena
 @group(0) @binding(1) var<storage, read> scale_state: array<f32>;   // (4) [S, tracker, skipped, found]
-@group(0) @binding(2) var<storage, read_write> partial: array<u32>; // (workgroups) 1 where a workgroup met a non-finite value
-struct UnscaleParams { n: u32 }
+@group(0) @binding(2) var<storage, read_write> partial: array<u32>; // (threads) 1 where a thread met a non-finite value
+struct UnscaleParams { n: u32, threads: u32 }
 @group(0) @binding(3) var<uniform> unscale_params: UnscaleParams;
 
-var<workgroup> wg_bad: array<u32, 256>;
-
-@compute @workgroup_size(256)
-fn amp_unscale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-               @builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
+// Barrier-free (a software adapter runs workgroup barriers slowly): thread t takes the gradients
+// t, t + threads, t + 2·threads, … (neighbouring threads read neighbouring values) and writes its own
+// flag. The host caps `threads` (src/graph/record.ts), so amp_finish's OR stays short.
+@compute @workgroup_size(64)
+fn amp_unscale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = grid_index(gid, nwg, 64u);
+  if (t >= unscale_params.threads) { return; }
+  let inv = 1.0 / scale_state[0];
   var bad = 0u;
-  if (i < unscale_params.n) {
-    let g = grads[i] * (1.0 / scale_state[0]);
+  for (var i = t; i < unscale_params.n; i += unscale_params.threads) {
+    let g = grads[i] * inv;
     grads[i] = g;
     // Non-finite: exponent bits all ones (±∞ or NaN), tested on the bits (WGSL may assume no NaN).
-    bad = select(0u, 1u, (bitcast<u32>(g) & 0x7f800000u) == 0x7f800000u);
+    bad = bad | select(0u, 1u, (bitcast<u32>(g) & 0x7f800000u) == 0x7f800000u);
   }
-  wg_bad[lid] = bad;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s >> 1u) {
-    if (lid < s) { wg_bad[lid] = wg_bad[lid] | wg_bad[lid + s]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { partial[wid.x + wid.y * nwg.x] = wg_bad[0]; }
+  partial[t] = bad;
 }
 
 @group(0) @binding(0) var<storage, read> flags: array<u32>;         // (partials) amp_unscale's flags

@@ -70,6 +70,36 @@ describe('loss scaling', () => {
     r.opt.dispose();
   });
 
+  it('finds one non-finite gradient anywhere in a large arena (amp_unscale: each thread strides over many values)', async () => {
+    // 300 000 gradients (past the unscale's 65 536-thread cap, so each thread takes ~5 values). Only
+    // the last parameter's gradient overflows (2^100 · 2^100 = ∞ in f32), at the end of the arena;
+    // a finite run with the same parameters is not skipped, and its last gradients are unscaled too.
+    const big = 300_000;
+    const run = async (seedScale: number) => {
+      const w1 = sg.tensor(new Float32Array(big).fill(0.5), [big]);
+      const w2 = sg.tensor([1], [1]);
+      const opt = sg.optim.sgd([w1, w2], { lr: 0.1 });
+      const plan = await sg.compile((x: Tensor) => sg.add(sg.mul(sg.sum(w1), sg.tensor(1e-3)), sg.sum(sg.mul(w2, x))), {
+        inputs: [{ shape: [1] }], params: [w1, w2], optimizer: opt, precision: 'mixed', scaler: { initScale: seedScale },
+      });
+      plan.run(new Float32Array([2 ** 100]));
+      await plan.flush();
+      const [v1, v2] = await sg.read(w1, w2);
+      const out = { scaler: plan.scaler, first: v1[0], last: v1[big - 1], w2: v2[0], steps: opt.steps };
+      plan.dispose();
+      opt.dispose();
+      return out;
+    };
+    const overflow = await run(2 ** 100);
+    expect(overflow.scaler).toMatchObject({ skippedSteps: 1, foundInf: true });
+    expect(overflow).toMatchObject({ first: 0.5, last: 0.5, w2: 1, steps: 0 });
+    const finite = await run(2 ** 10); // scaled by 2^10 in the backward, unscaled to the f32 update
+    expect(finite.scaler).toMatchObject({ skippedSteps: 0, foundInf: false });
+    expect(finite.steps).toBe(1);
+    expect(finite.last).toBeCloseTo(0.5 - 0.1 * 1e-3, 6);
+    expect(finite.w2).toBeCloseTo(1 - 0.1 * 2 ** 100, -25);
+  });
+
   it('after backing off, training proceeds as an f32 run from the first finite step', async () => {
     // Seeded with 2^100 the first step overflows (loss × 2^40); backed off by 2^-64 to 2^36 the rest
     // are finite. Adam's moments were untouched by the skipped step and its step count not advanced,

@@ -29,6 +29,8 @@ import { ampFinishKernel, ampUnscaleKernel, type LossScaling } from './amp.js';
 
 /** GPUBufferUsage.INDIRECT (Node has no GPUBufferUsage global before a device exists). */
 const INDIRECT_USAGE = 0x0100;
+/** amp_unscale's thread cap: 65536 flags keep amp_finish's OR (one workgroup) at 256 loads a thread. */
+const AMP_MAX_THREADS = 65536;
 /** amp_finish's entry modes (shaders/amp.wgsl). */
 const { RUN_IF_FINITE, RUN_IF_FOUND_INF } = wgslConsts('amp.wgsl');
 
@@ -161,12 +163,13 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
   let amp: { finish: RecordedDispatch; first: number; restoreFirst: number; end: number } | undefined;
   if (scaling && gradArena && traced.update) {
     const n = gradArena.byteLength / 4;
-    const grid = grid1d(n, 256, rec.limits.maxWorkgroupsPerDim);
-    const groups = grid[0] * grid[1];
+    // One thread per 4 gradients, at most AMP_MAX_THREADS (each takes every threads-th value), one flag each.
+    const groups = Math.min(Math.ceil(n / 4), AMP_MAX_THREADS);
+    const grid = grid1d(groups, 64, rec.limits.maxWorkgroupsPerDim);
     const flags = rec.scratch(groups * 4);
     rec.nodeId = undefined;
     rec.op = 'unscale gradients (loss scaling)';
-    rec.dispatch(ampUnscaleKernel, { bind: { grads: gradArena.ref, scale_state: scaling.state.ref, partial: flags }, params: { n }, grid });
+    rec.dispatch(ampUnscaleKernel, { bind: { grads: gradArena.ref, scale_state: scaling.state.ref, partial: flags }, params: { n, threads: groups }, grid });
     rows.push({ ...copyRow(rows.length, 'unscale gradients (× 1/scale)', 'grads,scale', 'grads', n), bytes: 8 * n + 4 * groups });
     rec.op = 'loss scale: skip the step on overflow, update the scale';
     // Bound to placeholders now: the argument buffers are sized once the optimizer's dispatches are known.
