@@ -1,6 +1,7 @@
 // matmul's native-f16 version 'f16native' (shaders/matmul_f16.wgsl, src/ops/matmul-f16.ts): A and B
 // read from f16 storage as array<f16>, C written as f32 or f16, against the reference on the
-// f16-rounded inputs (harness half cases). Forced with `version: 'f16native'` over odd and prime
+// f16-rounded inputs (harness half cases); linear (x·Wᵀ + b, fused activation) the same way at the
+// end. Forced with `version: 'f16native'` over odd and prime
 // sizes, sizes below and across the 64 / 128 blocks (4- and 8-wide register tiles), K not a multiple
 // of the 16-value slice, every transpose, batches and broadcast batches, an f16 C with N even and
 // with one row of odd N, overflow to ±∞ in an f16 C, and ±∞ / NaN inputs. Every case needs the
@@ -71,6 +72,18 @@ export function halfNativeTable(version: MatmulVersion, requires: string[]): Cas
   // 65504, the largest finite f16, times 1: exact.
   const max: InputSpec = { shape: [2, 2], values: [65504, 0, 0, -65504] };
   push({ name: 'f16native ±65504 × identity, f16 C', inputs: [max, { shape: [2, 2], values: [1, 0, 0, 1] }], fn: mm(), half: { inputs: [true, true], outputs: [true] } });
+
+  // linear with the version forced: x and W f16 (what the version needs), the bias f32 or f16, y f32
+  // or f16 (N even), the fused bias + activation epilogue; a batch of rows [3,4,·] and no bias.
+  const lin = (activation: sg.LinearActivation, bias = true) => (x: Tensor, w: Tensor, b?: Tensor) =>
+    sg.linear(x, w, bias ? b : null, { activation, version: version as sg.LinearVersion });
+  const T = true;
+  const F = false;
+  push({ name: 'f16native linear 5×70 → 12 + f32 bias, relu, f32 y', inputs: [[5, 70], [12, 70], [12]], fn: lin('relu'), half: { inputs: [T, T, F], outputs: [F] } });
+  push({ name: 'f16native linear 5×70 → 12 + f16 bias, relu, f16 y', inputs: [[5, 70], [12, 70], [12]], fn: lin('relu'), half: { inputs: [T, T, T], outputs: [T] } });
+  push({ name: 'f16native linear [3,4,33] → 18 + f16 bias, tanh, f16 y', inputs: [[3, 4, 33], [18, 33], [18]], fn: lin('tanh'), half: { inputs: [T, T, T], outputs: [T] } });
+  push({ name: 'f16native linear 130×24 → 132, 8-wide tiles, f32 bias, f16 y', inputs: [[130, 24], [132, 24], [132]], fn: lin('none'), half: { inputs: [T, T, F], outputs: [T] }, atol: 1e-4 });
+  push({ name: 'f16native linear 7×16 → 9 without bias, sigmoid, f32 y', inputs: [[7, 16], [9, 16]], fn: lin('sigmoid', false), half: { inputs: [T, T], outputs: [F] } });
   return cases;
 }
 

@@ -19,7 +19,7 @@ import { KERNELS } from '../../src/gpu/kernels.gen.js';
 import {
   encodeMatmulF16, f16NativeEligible, f16NativeHalfOutputOk, f16NativeRefusal, f16NativeTile, matmulF16Kernels,
 } from '../../src/ops/matmul-f16.js';
-import { matmulOp, matmulVersions, pickVersion, MATMUL_VERSIONS } from '../../src/ops/matmul.js';
+import { linearOp, linearVersions, LINEAR_VERSIONS, matmulOp, matmulVersions, pickVersion, MATMUL_VERSIONS } from '../../src/ops/matmul.js';
 import { VERSIONED_OPS } from '../../src/graph/tune.js';
 import { packHalf, toHalf, unpackHalf } from '../../src/util/half.js';
 import { compare, rng, runCase } from '../harness.js';
@@ -67,6 +67,17 @@ describe("matmul's version list and choice", () => {
     expect(matmulVersions(shape, ['shader-f16'], { a: true })).not.toContain('f16native');
     expect(matmulVersions({ M: 3, N: 7, K: 5 }, ['shader-f16'], { a: true, b: true, c: true })).not.toContain('f16native');
     expect(MATMUL_VERSIONS).not.toContain('f16native');
+  });
+  it('linearVersions offers f16native on the same terms (shader-f16, x and W f16), after the f32 list', () => {
+    const l = linearVersions(shape, ['shader-f16', 'subgroups'], { a: true, b: true });
+    expect(l.at(-1)).toBe('f16native');
+    expect(l.slice(0, -1)).toEqual(linearVersions(shape, ['subgroups'], { a: true, b: true }));
+    expect(linearVersions(shape, ['shader-f16'], { a: true, b: true, bias: true, c: true })).toContain('f16native');
+    expect(linearVersions(shape, ['subgroups'], { a: true, b: true })).not.toContain('f16native');
+    expect(linearVersions(shape, ['shader-f16'], { b: true, c: true })).not.toContain('f16native');
+    expect(linearVersions({ M: 3, N: 7, K: 5 }, ['shader-f16'], { a: true, b: true, c: true })).not.toContain('f16native');
+    expect(LINEAR_VERSIONS).not.toContain('f16native');
+    expect(linearOp.kernels).toContain(matmulF16Kernels.tile);
   });
   it("forced where A or B is f32 (a gradient reusing the version), it runs what 'auto' picks", () => {
     const attrs = { version: 'f16native' as const, transA: false, transB: true };
@@ -264,6 +275,10 @@ describe('on this adapter', () => {
     expect(() => matmulOp.encode!(ctx, {
       inputs: [dummy, dummy], outputs: [dummy], inMeta: [m(8, 6), m(6, 4)], outMeta: [m(8, 4)],
       attrs: { transA: false, transB: false, version: 'f16native' }, half: { inputs: [true, true], outputs: [true] },
+    })).toThrow(/version 'f16native' cannot run here: the device lacks the feature shader-f16/);
+    expect(() => linearOp.encode!(ctx, {
+      inputs: [dummy, dummy, dummy], outputs: [dummy], inMeta: [m(8, 6), m(4, 6), m(4)], outMeta: [m(8, 4)],
+      attrs: { activation: 'relu', hasBias: true, version: 'f16native' }, half: { inputs: [true, true, false], outputs: [true] },
     })).toThrow(/version 'f16native' cannot run here: the device lacks the feature shader-f16/);
   });
 

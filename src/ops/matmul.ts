@@ -411,14 +411,20 @@ export interface LinearOptions {
   /**
    * Kernel: 'auto' (default: reg on a software adapter, tiled otherwise), 'tiled', 'reg', or one of the
    * tile* / 'subgroup' versions of matmul (all carry the fused epilogue; a tile…v4 version needs the
-   * in-features to be a multiple of 4, else it runs its scalar-load form, as in matmul).
+   * in-features to be a multiple of 4, else it runs its scalar-load form, as in matmul), or
+   * 'f16native' (matmul's native-f16 kernel, src/ops/matmul-f16.ts: needs the device feature
+   * `shader-f16` and x and W stored as f16 by a mixed-precision plan; with either in f32 it runs what
+   * 'auto' picks).
    */
   version?: LinearVersion;
 }
 
-export type LinearVersion = 'auto' | 'tiled' | 'reg' | TileVersion | 'subgroup';
-/** linear's versions besides 'auto': the matmul kernels with the fused epilogue. */
-export const LINEAR_VERSIONS: readonly Exclude<LinearVersion, 'auto'>[] =
+export type LinearVersion = 'auto' | 'tiled' | 'reg' | TileVersion | 'subgroup' | 'f16native';
+/**
+ * linear's versions besides 'auto' that run on f32 storage: the matmul kernels with the fused
+ * epilogue ('f16native', which reads f16 x and W only, is offered by linearVersions where it can run).
+ */
+export const LINEAR_VERSIONS: readonly Exclude<LinearVersion, 'auto' | 'f16native'>[] =
   ['tiled', 'reg', ...(Object.keys(TILE_VERSIONS) as TileVersion[]), 'subgroup'];
 
 interface LinearAttrs {
@@ -435,21 +441,23 @@ function linearDims(x: Meta, w: Meta) {
  * linear's versions that run as themselves for x [M, K]·W[N, K]ᵀ on a device with `features`, with
  * the tensors `half` names (a = x, b = W, bias, c = y) stored as f16: LINEAR_VERSIONS less the tile…v4
  * and tile8x8db versions unless tileVec4Ok (K % 4 = 0, x and W f32), less 'subgroup' without the
- * `subgroups` feature.
+ * `subgroups` feature; plus 'f16native' where matmul offers it (shader-f16, x and W f16).
  */
 export function linearVersions(shape: { M: number; N: number; K: number }, features: Iterable<string>,
   half: MatmulHalf = {}): Exclude<LinearVersion, 'auto'>[] {
   const has = new Set(features);
-  return LINEAR_VERSIONS.filter((v) => {
+  const list: Exclude<LinearVersion, 'auto'>[] = LINEAR_VERSIONS.filter((v) => {
     if ((MATMUL_VERSION_FEATURES[v] ?? []).some((f) => !has.has(f))) return false;
     if (isTile(v) && TILE_VERSIONS[v].vec4) return tileVec4Ok({ ...shape, transB: true }, half);
     return true;
   });
+  const native = f16NativeEligible({ ...shape, batch: 1, transA: false, transB: true }, has, half);
+  return native ? [...list, 'f16native'] : list;
 }
 
 export const linearOp = defineOp<LinearAttrs>({
   name: 'linear',
-  kernels: [matmulKernels.tiled, matmulKernels.reg, matmulKernels.tile, matmulKernels.tileVec4, matmulKernels.tileDb, matmulKernels.subgroup],
+  kernels: [matmulKernels.tiled, matmulKernels.reg, matmulKernels.tile, matmulKernels.tileVec4, matmulKernels.tileDb, matmulKernels.subgroup, matmulF16Kernels.tile],
   infer: ([x, w, b], { hasBias }) => {
     for (const [t, n] of [[x, 'x'], [w, 'weight'], [b, 'bias']] as const) {
       if (t && t.dtype !== 'f32') throw sgError(`linear: ${n} must be f32, got ${fmtShape(t.shape)} ${t.dtype}`, ShapeError);
@@ -488,6 +496,10 @@ export const linearOp = defineOp<LinearAttrs>({
     const bind = { A: inputs[0], B: inputs[1], C: outputs[0], bias: attrs.hasBias ? inputs[2] : inputs[0] };
     const v = attrs.version === 'auto' ? 'auto'
       : pickVersion({ transA: false, transB: true, version: attrs.version }, { M, N, K, batch: 1 }, softwareRules(), h);
+    if (v === 'f16native') {
+      encodeMatmulF16(ctx, bind, params, overrides, { transA: false, transB: true }, 1, h);
+      return;
+    }
     if (v !== 'auto' && (isTile(v) || v === 'subgroup')) {
       dispatchRegisterTiled(ctx, v, bind, params, overrides, { transA: false, transB: true }, 1);
       return;
@@ -541,7 +553,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   }
   if (x.rank === 0) throw sgError(`linear: x must have at least 1 dimension, got ${x.describe()}`, ShapeError);
   const version = options.version ?? 'auto';
-  if (version !== 'auto' && !LINEAR_VERSIONS.includes(version)) throw sgError(`linear: unknown version '${version}' (auto, ${LINEAR_VERSIONS.join(', ')})`);
+  if (version !== 'auto' && version !== 'f16native' && !LINEAR_VERSIONS.includes(version)) {
+    throw sgError(`linear: unknown version '${version}' (auto, ${LINEAR_VERSIONS.join(', ')}, f16native)`);
+  }
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return apply1(linearOp, inputs, { activation, hasBias: !!bias, version });
 }
