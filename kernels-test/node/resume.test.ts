@@ -244,6 +244,23 @@ describe('checkpoint writes', () => {
 });
 
 describe('fit: NaN diagnosis replays from the weights before the failing step', () => {
+  it('snapshots an i32 buffer too: a batch-norm model (num_batches_tracked) trains with diagnosis on', async () => {
+    // The window snapshot copies every state_dict entry; num_batches_tracked is i32 (the f32 copy
+    // kernel refuses it). 16 samples, batch 4, 2 epochs: 8 steps counted.
+    sg.manualSeed(3);
+    const model = sg.nn.sequential(sg.nn.linear(3, 4), sg.nn.batchNorm1d(4), sg.nn.relu(), sg.nn.linear(4, 2));
+    const x = Float32Array.from({ length: 48 }, (_, i) => Math.sin(i * 0.7));
+    const y = Int32Array.from({ length: 16 }, (_, i) => i % 2);
+    const data = sg.data.fromArrays(x, y, { xShape: [3] });
+    const optimizer = sg.optim.sgd(model.parameters(), { lr: 0.1 });
+    const h = await sg.train.fit(model, { data, loss: 'crossEntropy', optimizer, epochs: 2, batchSize: 4, shuffle: false });
+    expect(h.epochs.length).toBe(2);
+    expect(h.epochs.every((e) => Number.isFinite(e.trainLoss))).toBe(true);
+    const [count] = await sg.read(model.stateDict()['1.num_batches_tracked']);
+    expect(count[0]).toBe(8);
+  });
+
+
   it('a loss that takes log of a negative value names log, not linear', async () => {
     // out = w·x + b with x = 1, w = 1, b = 0; loss = log(out) + 0.01·log(out)²; SGD lr 0.3:
     // step 1 out = 1 → 0.4, step 2 → −1.07, step 3: log(−1.07) = NaN, and its gradient makes w, b NaN.

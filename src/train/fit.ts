@@ -16,6 +16,7 @@ import { NonFiniteError, type Plan } from '../graph/plan.js';
 import { fromStorage, realise, tensor, type Tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
 import { copy } from '../ops/elementwise.js';
+import { zerosLike } from '../ops/creation.js';
 import { indexSelect } from '../ops/index-ops.js';
 import { argmax } from '../ops/reduce.js';
 import { lossByName, type LossName } from './losses.js';
@@ -410,9 +411,16 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   const takeSnapshot = async () => {
     dropSnapshot();
     const views = stateViews();
-    const model0 = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, copy(t)]));
+    // f32 entries by the copy kernel; an i32 buffer (batch norm's num_batches_tracked) by a buffer copy.
+    const exact: [Tensor, Tensor][] = [];
+    const model0 = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => {
+      if (t.dtype === 'f32') return [k, copy(t)];
+      const c = zerosLike(t);
+      exact.push([c, t]);
+      return [k, c];
+    }));
     const state0 = views.map((v) => copy(v));
-    await realise(...Object.values(model0), ...state0);
+    await Promise.all([realise(...Object.values(model0), ...state0), assignAll(exact)]);
     views.forEach((v) => v.dispose());
     snapshot = { model: model0, state: state0, step: optimizer.state.step };
     window = [];
