@@ -166,6 +166,18 @@ describe('run directories', () => {
     expect(ex.out).toMatch(/amp_unscale/);
   });
 
+  it('train with the default model (the batch-norm CNN on mnist), f32 and mixed, runs to the end', async () => {
+    // The default model has batch norm: its i32 num_batches_tracked once broke fit's snapshot.
+    for (const precision of ['f32', 'mixed']) {
+      const dir = join(tmp(), `cnn-${precision}`);
+      const r = await run('train', '--count', '300', '--batch-size', '32', '--epochs', '1', '--precision', precision, '--out', dir);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      const [e] = epochLosses(dir);
+      expect(Number.isFinite(e.trainLoss)).toBe(true);
+    }
+  });
+
   it('search prints each trial as it finishes, before the results table', async () => {
     const out = tmp();
     const r = await run('search', '--trials', '2', '--epochs', '1', '--count', '100', '--out', out);
