@@ -15,6 +15,11 @@
 //                        y as [outer, L, inner].
 // slice_backward         dx = dy placed back where slice_forward took it, 0 elsewhere: one thread per
 //                        element of dx (a scatter written as a gather, so every element is written once).
+//                        Both slice kernels take half-precision storage (compile's precision: 'mixed',
+//                        common/half.wgsl) for an f32 tensor: X_HALF (x / dy holds f16 pairs), Y_HALF
+//                        (y / dx written as f16 pairs: one thread per word, elements 2t and 2t + 1, the
+//                        second 0 past the end). f16 to f16 moves the 16 bits; f32 to f16 rounds as
+//                        half_bits; f16 to f32 widens exactly.
 // pad_forward            y = x with `before[d]` elements of `value` before and the rest after each
 //                        dimension d (negative amounts crop), torch.nn.functional.pad 'constant'.
 //                        The backward of pad is pad with the amounts negated: no kernel of its own.
@@ -40,6 +45,10 @@
 // #include "common/grid.wgsl"
 // #include "common/shape.wgsl"
 // #include "common/index_errors.wgsl"
+// #include "common/half.wgsl"
+
+override X_HALF: bool = false;   // slice kernels: x (dy) holds f16 values, two per word
+override Y_HALF: bool = false;   // slice kernels: y (dx) written as f16 values, one word per thread
 
 // ---- copies (concat, slice, pad): raw words -------------------------------------------------------
 @group(0) @binding(0) var<storage, read> x: array<u32>;
@@ -113,33 +122,70 @@ fn concat_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 }
 
 // ---- slice --------------------------------------------------------------------------------------
-@compute @workgroup_size(256)
-fn slice_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= sparams.n) { return; }
+// Element j of x: its f32 bits, or (X_HALF) its f16 bits.
+fn slice_src(j: u32) -> u32 {
+  if (X_HALF) { return (x[j >> 1u] >> ((j & 1u) * 16u)) & 0xffffu; }
+  return x[j];
+}
+
+// An element of x (slice_src's bits) as stored in y: f16 bits (Y_HALF) or f32 bits.
+fn slice_store_bits(b: u32) -> u32 {
+  if (X_HALF == Y_HALF) { return b; }
+  if (Y_HALF) { return half_bits(bitcast<f32>(b)); }
+  return bitcast<u32>(half_value(b));
+}
+
+// Where element i of y comes from in x.
+fn slice_source_index(i: u32) -> u32 {
   let inner = i % sparams.inner;
   let l = (i / sparams.inner) % sparams.L;
   let o = i / (sparams.inner * sparams.L);
-  y[i] = x[(o * sparams.D + sparams.start + l * sparams.step) * sparams.inner + inner];
+  return (o * sparams.D + sparams.start + l * sparams.step) * sparams.inner + inner;
 }
 
-// Here x is dy (outer, L, inner) and y is dx (outer, D, inner).
 @compute @workgroup_size(256)
-fn slice_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = grid_index(gid, nwg, 256u);
-  if (i >= sparams.n) { return; }
+fn slice_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = grid_index(gid, nwg, 256u);
+  if (Y_HALF) {
+    // One thread per word of y: elements 2t and 2t + 1 (0 past the end).
+    if (2u * t >= sparams.n) { return; }
+    var hi = 0u;
+    if (2u * t + 1u < sparams.n) { hi = slice_store_bits(slice_src(slice_source_index(2u * t + 1u))); }
+    y[t] = slice_store_bits(slice_src(slice_source_index(2u * t))) | (hi << 16u);
+    return;
+  }
+  if (t >= sparams.n) { return; }
+  y[t] = slice_store_bits(slice_src(slice_source_index(t)));
+}
+
+// Here x is dy (outer, L, inner) and y is dx (outer, D, inner): element i of dx as stored in y (0 where
+// the slice did not take it; the bits of 0 are 0 in f32 and f16).
+fn slice_backward_bits(i: u32) -> u32 {
   let inner = i % sparams.inner;
   let d = (i / sparams.inner) % sparams.D;
   let o = i / (sparams.inner * sparams.D);
-  var v = 0u;                                    // the bits of 0.0
   if (d >= sparams.start) {
     let rel = d - sparams.start;
     let l = rel / sparams.step;
     if (rel % sparams.step == 0u && l < sparams.L) {
-      v = x[(o * sparams.L + l) * sparams.inner + inner];
+      return slice_store_bits(slice_src((o * sparams.L + l) * sparams.inner + inner));
     }
   }
-  y[i] = v;
+  return 0u;
+}
+
+@compute @workgroup_size(256)
+fn slice_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = grid_index(gid, nwg, 256u);
+  if (Y_HALF) {
+    if (2u * t >= sparams.n) { return; }
+    var hi = 0u;
+    if (2u * t + 1u < sparams.n) { hi = slice_backward_bits(2u * t + 1u); }
+    y[t] = slice_backward_bits(2u * t) | (hi << 16u);
+    return;
+  }
+  if (t >= sparams.n) { return; }
+  y[t] = slice_backward_bits(t);
 }
 
 // ---- pad ----------------------------------------------------------------------------------------

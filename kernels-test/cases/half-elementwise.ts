@@ -2,7 +2,7 @@
 // (unary_forward), the binary ops with same-shape, broadcast and scalar operands (binary_forward), where,
 // expand, the activations with their backward and second-derivative ops, fused elementwise chains
 // (chain_forward, each of up to 4 inputs f16 or f32 on its own), permute (permute_forward and
-// permute_rows) and dropout forward / backward. Each case runs the op of its expression's last node with
+// permute_rows), dropout forward / backward and slice / its backward. Each case runs the op of its expression's last node with
 // the inputs marked half read from f16 storage and the outputs marked half written as f16 pairs
 // (kernels-test/harness.ts, checkHalfCase) against the op's reference on the f16-rounded inputs, f16
 // outputs compared with the reference rounded to f16. Covered: every storage combination (half in / f32
@@ -206,4 +206,23 @@ cases.push(
   ...expand('dropout p 0.2 of ±∞, NaN, 65504 (scaled: 65504 / 0.8 overflows)', [{ shape: [11], values: EDGES }], (x) => sg.dropout(x, 0.2, { seed: 11 }), storages(2, [0])),
   ...expand('dropoutBackward p 0.4 [9,5]', [[9, 5]], (dy) => apply1(dropoutBackwardOp, [dy, sg.tensor(new Int32Array([42, 9]), [2], { dtype: 'i32' })], { p: 0.4, offset: 3 }), storages(2, [0])),
   ...expand('dropoutBackward p 0.25 [70001]', [[70001]], (dy) => apply1(dropoutBackwardOp, [dy, sg.tensor(new Int32Array([-5, 77]), [2], { dtype: 'i32' })], { p: 0.25, offset: 0 }), storages(2, [0])),
+);
+
+// ---- slice and its backward (the qkv split of attention) ----------------------------------------
+// f16 in / f32 out, f32 in / f16 out, f16 both: the f16 → f16 path moves the 16 bits, f32 → f16 rounds.
+// Odd counts (the last word half used), steps, the middle / first / last axis, many workgroups, ±∞ /
+// NaN / 65504 and a value past 65520 (+∞ on the way out only when written as f16).
+const sliceBackward = opNamed('sliceBackward');
+cases.push(
+  ...expand('slice qkv split [3,2,4,5,6][1] (axis 0)', [[3, 2, 4, 5, 6]], (x) => sg.slice(x, 0, 1, 2), storages(1)),
+  ...expand('slice [5,7] columns 1:6:2 (odd rows of 3)', [[5, 7]], (x) => sg.slice(x, 1, 1, 6, 2), storages(1)),
+  ...expand('slice [9,4,3] rows 2:9:3 (middle axis of one)', [[9, 4, 3]], (x) => sg.slice(x, 0, 2, 9, 3), storages(1)),
+  ...expand('slice [7,3] last row (3 values: one word and a half)', [[7, 3]], (x) => sg.slice(x, 0, 6), storages(1)),
+  ...expand('slice [3,70001] middle row (many workgroups)', [[3, 70001]], (x) => sg.slice(x, 0, 1, 2), storages(1)),
+  ...expand('slice of ±∞, NaN, 65504, 70000', [{ shape: [13], values: [1, ...EDGES, 70000] }], (x) => sg.slice(x, 0, 1, 13), storages(1)),
+  ...expand('sliceBackward [3,2,4,5,6] from the middle block', [[1, 2, 4, 5, 6]], (dy) => apply1(sliceBackward, [dy], { axis: 0, start: 1, step: 1, size: 3 }), storages(1)),
+  ...expand('sliceBackward [5,7] columns 1:6:2', [[5, 3]], (dy) => apply1(sliceBackward, [dy], { axis: 1, start: 1, step: 2, size: 7 }), storages(1)),
+  ...expand('sliceBackward [9,4,3] rows 2:9:3 (odd total 108 … 27 taken)', [[3, 4, 3]], (dy) => apply1(sliceBackward, [dy], { axis: 0, start: 2, step: 3, size: 9 }), storages(1)),
+  ...expand('sliceBackward [3,70001] middle row (many workgroups)', [[1, 70001]], (dy) => apply1(sliceBackward, [dy], { axis: 0, start: 1, step: 1, size: 3 }), storages(1)),
+  ...expand('sliceBackward of ±∞, NaN, 65504 into [1,23]', [{ shape: [1, 11], values: EDGES }], (dy) => apply1(sliceBackward, [dy], { axis: 1, start: 1, step: 2, size: 23 }), storages(1)),
 );

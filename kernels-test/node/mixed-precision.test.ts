@@ -70,6 +70,30 @@ describe('loss scaling', () => {
     r.opt.dispose();
   });
 
+  it('the default scale 2^16 (past f16 range) seeds the backward in f32: no overflow, no skipped step', async () => {
+    // mse's backward reads the seed through ops that take f16 storage: the seed S and what its readers
+    // write (the mean's backward expands S before dividing by n) stay f32. Stored as f16, 65536 would
+    // be +∞ and the first step would overflow (skipped, the scale halved to 32768).
+    sg.manualSeed(5);
+    const model = sg.nn.sequential(sg.nn.linear(6, 16), sg.nn.gelu(), sg.nn.linear(16, 4));
+    const opt = sg.optim.adam(model.parameters(), { lr: 1e-3 });
+    const plan = await sg.compile((x: Tensor, y: Tensor) => sg.mseLoss(model.forward(x), y), {
+      inputs: [{ shape: [B, 6] }, { shape: [B, 4] }], params: opt.params, optimizer: opt, precision: 'mixed',
+    });
+    expect(plan.halfValues).toBeGreaterThan(0);
+    const seedRow = plan.explain().find((r) => r.op.startsWith('slice') && r.inputs[0] === '[4]');
+    expect(seedRow?.outputs[0]).toBe('[1]');
+    const expandRow = plan.explain().find((r) => r.op.startsWith('expand') && r.inputs[0] === '[1]');
+    expect(expandRow?.outputs[0]).toBe('[32]');
+    const target = Float32Array.from({ length: B * 4 }, (_, i) => Math.cos(i));
+    for (let s = 0; s < 3; s++) plan.run(X, target);
+    await plan.flush();
+    expect(plan.scaler).toMatchObject({ scale: 65536, skippedSteps: 0, foundInf: false });
+    expect(opt.steps).toBe(3);
+    plan.dispose();
+    opt.dispose();
+  });
+
   it('finds one non-finite gradient anywhere in a large arena (amp_unscale: each thread strides over many values)', async () => {
     // 300 000 gradients (past the unscale's 65 536-thread cap, so each thread takes ~5 values). Only
     // the last parameter's gradient overflows (2^100 · 2^100 = ∞ in f32), at the end of the arena;

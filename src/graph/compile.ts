@@ -121,7 +121,7 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   const scaling = scalerOpts?.enabled && optimizer ? lossScalingFor(optimizer, scalerOpts) : undefined;
   const traced = await traceStep(fn, inputs, { params, optimizer, paramArena, gradArena, stateArenas, hyper, lossScale: scaling?.state });
   const schedule = scheduleStep(traced, !options.debug && options.fuse !== false);
-  const half = precision === 'mixed' && !options.debug ? planHalfStorage(schedule.order, keptF32(traced)) : undefined;
+  const half = precision === 'mixed' && !options.debug ? planHalfStorage(schedule.order, keptF32(traced, schedule.order)) : undefined;
   const place = placeValues({ traced, order: schedule.order, inputs, params, paramArena, gradArena, debug: !!options.debug, label, bytesOf: half?.bytes });
   const tuned = tune ? await tunePlan(schedule.main, { mode: tune, budgetMs: options.tuneBudgetMs ?? TUNE_BUDGET_MS, label, halfOf: half?.flags }) : undefined;
   const record = () => recordStep({ traced, schedule, place, paramArena, gradArena, stateArenas, accumulate, half, scaling });
@@ -160,10 +160,21 @@ export async function compile(fn: (...inputs: Tensor[]) => StepOutputs, options:
   });
 }
 
-/** Values a mixed-precision plan keeps in f32: what is read back, the gradients, state and optimizer values. */
-function keptF32(traced: TracedStep): Set<Tensor> {
-  return new Set([...traced.outputs, ...traced.grads, ...traced.stateUpdates.map(([, v]) => v),
+/**
+ * Values a mixed-precision plan keeps in f32: what is read back, the gradients, state and optimizer
+ * values, the loss scale seeding the backward, and what the nodes reading the seed write: they hold S
+ * times the loss's own gradient (a mean's backward expands S before dividing by n), and S = 2¹⁶ is
+ * past f16's range — as PyTorch's autocast computes the loss and its gradient in f32.
+ */
+function keptF32(traced: TracedStep, order: Node[]): Set<Tensor> {
+  const keep = new Set([...traced.outputs, ...traced.grads, ...traced.stateUpdates.map(([, v]) => v),
     ...(traced.update ? [traced.update.param, ...traced.update.states] : [])].map(rootOf));
+  if (traced.seed) {
+    const seed = rootOf(traced.seed);
+    keep.add(seed);
+    for (const n of order) if (n.inputs.some((t) => rootOf(t) === seed)) n.tensors.forEach((t) => keep.add(rootOf(t)));
+  }
+  return keep;
 }
 
 /** Every intermediate of the plan (debug mode: each in its own buffer), for plan.checkFinite(). */

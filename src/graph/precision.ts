@@ -82,22 +82,26 @@ export function planHalfStorage(order: Node[], keep: ReadonlySet<Tensor>): HalfP
 }
 
 /**
- * A node's cost-model bytes (every tensor counted once, 4 bytes a value) corrected for the values it
- * reads or writes as f16 (2 bytes a value).
+ * A node's cost-model bytes corrected for the values it reads or writes as f16 (2 bytes a value instead
+ * of 4). The cost model may count a tensor in part (a slice reads only what it takes) or more than once,
+ * so the correction is proportional: the bytes scale by (what every tensor once takes with this
+ * storage) ÷ (the same all f32) — exact for the usual model that counts every tensor once.
  */
 export function halfBytes(costBytes: number, node: Node, f: HalfStorage | undefined): number {
   if (!f) return costBytes;
+  let full = 0;
   let saved = 0;
   const seen = new Set<Tensor>();
   node.inputs.forEach((t, k) => {
     const r = rootOf(t);
-    if (f.inputs[k] && !seen.has(r)) {
-      seen.add(r);
-      saved += 2 * numel(t.shape);
-    }
+    if (seen.has(r)) return;
+    seen.add(r);
+    full += 4 * numel(t.shape);
+    if (f.inputs[k]) saved += 2 * numel(t.shape);
   });
   node.tensors.forEach((t, j) => {
+    full += 4 * numel(t.shape);
     if (f.outputs[j]) saved += 2 * numel(t.shape);
   });
-  return Math.max(0, costBytes - saved);
+  return full > 0 ? Math.round(costBytes * (1 - saved / full)) : costBytes;
 }

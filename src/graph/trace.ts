@@ -33,6 +33,8 @@ export interface TracedStep {
   update?: { param: Tensor; states: Tensor[] };
   /** `[target, value]`: state the step overwrites (batch norm running statistics, dropout keys). */
   stateUpdates: [Tensor, Tensor][];
+  /** Loss scaling: the backward's seed, the scale S (kept f32: 2¹⁶ is past f16's range). */
+  seed?: Tensor;
 }
 
 /** What the trace differentiates and updates: the parameters, their arenas and the optimizer. */
@@ -68,12 +70,13 @@ export async function traceStep(fn: (...inputs: Tensor[]) => StepOutputs, inputs
     }
     let grads: Tensor[] = [];
     let update: { param: Tensor; states: Tensor[] } | undefined;
+    let seed: Tensor | undefined;
     if (params.length) {
       const loss = named.loss;
       if (!loss) throw new Error("shadergrad: compile: with `params`, the step function must return the loss (a tensor, or { loss, ... })");
       // Loss scaling: d(S·loss)/dθ, S read from the scaler's state on the GPU (unscaled before the optimizer).
       if (lossScale && loss.size !== 1) throw sgError(`compile: the loss must be a single value, got ${loss.describe()}; reduce it with sg.sum or sg.mean first`);
-      const seed = lossScale ? reshape(slice(fromStorage(lossScale.retain(), [4], 'f32', 'loss scale'), 0, 0, 1), loss.shape) : undefined;
+      seed = lossScale ? reshape(slice(fromStorage(lossScale.retain(), [4], 'f32', 'loss scale'), 0, 0, 1), loss.shape) : undefined;
       grads = gradients(loss, params, seed);
     }
     if (optimizer && paramArena && gradArena) {
@@ -83,7 +86,7 @@ export async function traceStep(fn: (...inputs: Tensor[]) => StepOutputs, inputs
       const states = stateArenas.map((s, k) => fromStorage(s.retain(), [P], 'f32', `optimizer state ${k}`));
       update = optimizer.update(flatParam, flatGrad, states, hyper!);
     }
-    return { named, grads, update };
+    return { named, grads, update, seed };
   })));
   // State tensors (running statistics, dropout keys) may still be lazy results of an earlier eager
   // step: realise them now, so the plan reads and overwrites their buffers instead of recomputing them.
@@ -92,5 +95,6 @@ export async function traceStep(fn: (...inputs: Tensor[]) => StepOutputs, inputs
   const outputNames = Object.keys(traced.named);
   return {
     outputNames, outputs: outputNames.map((k) => traced.named[k]), grads: traced.grads, update: traced.update, stateUpdates,
+    seed: traced.seed,
   };
 }

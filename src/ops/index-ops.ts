@@ -19,7 +19,8 @@ import { defineOp, type OpDef } from './op.js';
 import { fmtShape, numel, type DType, type Meta, checkRank, normAxis, stridesOf } from '../util/shape.js';
 import { grid1d } from '../gpu/dispatch.js';
 import { reshape } from './shape-ops.js';
-import { axisView } from './kernel-rules.js';
+import { axisView, halfOverrides } from './kernel-rules.js';
+import { halfWhereF32 } from './elementwise.js';
 import { sgError, ShapeError } from '../util/errors.js';
 
 const WG = 256;
@@ -164,15 +165,18 @@ const sliceOp: OpDef<SliceAttrs> = defineOp<SliceAttrs>({
     }
     return [{ shape: withAxis(x.shape, axis, length), dtype: x.dtype }];
   },
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { axis, start, step, length } }) => {
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { axis, start, step, length }, half }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
     const { R: D, inner } = axisView(inMeta[0].shape, axis);
     ctx.dispatch(kernels.slice, {
       bind: { x: inputs[0], y: outputs[0] }, params: { n, D, L: length, inner, start, step },
-      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+      overrides: halfOverrides({ X_HALF: half?.inputs[0], Y_HALF: half?.outputs[0] }),
+      grid: grid1d(half?.outputs[0] ? Math.ceil(n / 2) : n, WG, ctx.limits.maxWorkgroupsPerDim),
     });
   },
+  // An f32 slice reads and writes f16 storage (an i32 one moves 32-bit words).
+  half: halfWhereF32,
   grad: ({ inputs: [x], dys: [dy], attrs: { axis, start, step } }) =>
     [dy && isFloat(x) ? apply1(sliceBackwardOp, [dy], { axis, start, step, size: x.shape[axis] }) : null],
   reference: ([x], { axis, start, step, length }) => [ref.sliceForward(x, axis, start, step, length)],
@@ -185,15 +189,18 @@ const sliceBackwardOp: OpDef<SliceBackwardAttrs> = defineOp<SliceBackwardAttrs>(
   name: 'sliceBackward',
   kernels: [kernels.sliceBackward],
   infer: ([dy], { axis, size }) => [{ shape: withAxis(dy.shape, axis, size), dtype: 'f32' }],
-  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { axis, start, step, size } }) => {
+  encode: (ctx, { inputs, outputs, inMeta, outMeta, attrs: { axis, start, step, size }, half }) => {
     const n = numel(outMeta[0].shape);
     if (n === 0) return;
     const { R: L, inner } = axisView(inMeta[0].shape, axis);
     ctx.dispatch(kernels.sliceBackward, {
       bind: { x: inputs[0], y: outputs[0] }, params: { n, D: size, L, inner, start, step },
-      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+      overrides: halfOverrides({ X_HALF: half?.inputs[0], Y_HALF: half?.outputs[0] }),
+      grid: grid1d(half?.outputs[0] ? Math.ceil(n / 2) : n, WG, ctx.limits.maxWorkgroupsPerDim),
     });
   },
+  // dy read and dx written as f16 (both f32 tensors).
+  half: halfWhereF32,
   // Linear in dy, and its adjoint is the slice it undoes.
   grad: ({ inputs: [dy], dys: [ddx], attrs: { axis, start, step } }) =>
     [ddx ? apply1(sliceOp, [ddx], { axis, start, step, length: dy.shape[axis] }) : null],
