@@ -407,6 +407,14 @@ fn store_block_row(n: u32, o: u32, valid: bool, oh: u32, ow0: u32, lo: vec4f, hi
   }
 }
 
+// Y_HALF: the 8 values (lo, hi) as the f16 words at..at + 3 of y.
+fn store_words8(at: u32, lo: vec4f, hi: vec4f) {
+  y[at] = half_pack(lo.x, lo.y);
+  y[at + 1u] = half_pack(lo.z, lo.w);
+  y[at + 2u] = half_pack(hi.x, hi.y);
+  y[at + 3u] = half_pack(hi.z, hi.w);
+}
+
 // Element p of the 8-vector (lo, hi).
 fn pick8(lo: vec4f, hi: vec4f, p: u32) -> f32 {
   if (p < 4u) { return lo[p]; }
@@ -416,6 +424,11 @@ fn pick8(lo: vec4f, hi: vec4f, p: u32) -> f32 {
 // Y_HALF: y at columns ow0 .. ow0 + 7 (those below OW) of the output row starting at flat index `row`,
 // values (lo, hi), as f16 words (store_y).
 fn store_y_run8(row: u32, ow0: u32, lo: vec4f, hi: vec4f) {
+  // The common case, 8 columns from an even flat index: 4 whole words, no neighbour needed.
+  if (((row + ow0) & 1u) == 0u && ow0 + 8u <= params.OW) {
+    store_words8((row + ow0) >> 1u, lo, hi);
+    return;
+  }
   for (var p = 0u; p < 8u; p++) {
     if (ow0 + p >= params.OW) { break; }
     let has_next = p < 7u && ow0 + p + 1u < params.OW;
@@ -567,6 +580,15 @@ fn store_dx8(n: u32, c: u32, valid: bool, h: u32, w0: u32, lo: vec4f, hi: vec4f)
   if (!valid) { return; }
   let row = ((n * params.C + c) * params.H + h) * params.W;
   if (DX_HALF) {
+    // As store_y_run8: 8 columns from an even flat index are 4 whole words.
+    if (((row + w0) & 1u) == 0u && w0 + 8u <= params.W) {
+      let at = (row + w0) >> 1u;
+      dx[at] = half_pack(lo.x, lo.y);
+      dx[at + 1u] = half_pack(lo.z, lo.w);
+      dx[at + 2u] = half_pack(hi.x, hi.y);
+      dx[at + 3u] = half_pack(hi.z, hi.w);
+      return;
+    }
     for (var p = 0u; p < 8u; p++) {
       if (w0 + p >= params.W) { break; }
       let has_next = p < 7u && w0 + p + 1u < params.W;

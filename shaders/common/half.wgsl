@@ -36,11 +36,17 @@ fn half_value(h: u32) -> f32 {
 
 // One word holding (lo, hi).
 fn half_pack(lo: f32, hi: f32) -> u32 {
+  // Both within f16's finite range (the usual case): one pack2x16float; else value by value.
+  if (max(bitcast<u32>(lo) & 0x7fffffffu, bitcast<u32>(hi) & 0x7fffffffu) <= HALF_MAX_BITS) {
+    return pack2x16float(vec2f(lo, hi));
+  }
   return half_bits(lo) | (half_bits(hi) << 16u);
 }
 
 // Both values of a word.
 fn half_unpack(w: u32) -> vec2f {
+  // Neither half ±∞ / NaN (the usual case): one unpack2x16float; else value by value.
+  if ((w & 0x7c00u) != 0x7c00u && (w & 0x7c000000u) != 0x7c000000u) { return unpack2x16float(w); }
   return vec2f(half_value(w & 0xffffu), half_value(w >> 16u));
 }
 
