@@ -94,8 +94,17 @@ describe('loss scaling', () => {
     opt.dispose();
   });
 
+  it("a fused chain's result is stored as f16 (it is written into the tensor of the chain's last op)", async () => {
+    const r = await train({ precision: 'mixed' }, 1);
+    const fused = r.plan.explain().filter((row) => row.op.startsWith('fused('));
+    expect(fused.length).toBeGreaterThan(0);
+    for (const row of fused) expect(row.outputs[0], row.op).toMatch(/h$/);
+    r.plan.dispose();
+    r.opt.dispose();
+  });
+
   it('finds one non-finite gradient anywhere in a large arena (amp_unscale: each thread strides over many values)', async () => {
-    // 300 000 gradients (past the unscale's 65 536-thread cap, so each thread takes ~5 values). Only
+    // 300 000 gradients (one unscale thread per 16: 18 750 threads, each striding over 16). Only
     // the last parameter's gradient overflows (2^100 · 2^100 = ∞ in f32), at the end of the arena;
     // a finite run with the same parameters is not skipped, and its last gradients are unscaled too.
     const big = 300_000;

@@ -43,7 +43,6 @@ export function planHalfStorage(order: Node[], keep: ReadonlySet<Tensor>): HalfP
     }
     return r;
   };
-  const inStep = new Set(order);
   const half = new Set<Tensor>();
   for (const n of order) {
     if (n.op.alias) continue;
@@ -60,9 +59,10 @@ export function planHalfStorage(order: Node[], keep: ReadonlySet<Tensor>): HalfP
       if (half.has(root) && !r.reads[k]) half.delete(root);
     });
   }
-  // A value produced in the step but read by a node outside it (cannot happen in a traced step, but
-  // never guess): f32.
-  for (const t of half) if (!inStep.has(t.node)) half.delete(t);
+  // Only values written by the step's own nodes (a fused chain writes its result into the tensor of
+  // the chain's last op, whose .node is that op: what counts is who writes it) — never guess: f32.
+  const written = new Set(order.flatMap((n) => n.tensors));
+  for (const t of half) if (!written.has(t)) half.delete(t);
   const flags = new Map<Node, HalfStorage | undefined>();
   return {
     values: half,

@@ -163,8 +163,9 @@ export async function recordStep({ traced, schedule, place, paramArena, gradAren
   let amp: { finish: RecordedDispatch; first: number; restoreFirst: number; end: number } | undefined;
   if (scaling && gradArena && traced.update) {
     const n = gradArena.byteLength / 4;
-    // One thread per 4 gradients, at most AMP_MAX_THREADS (each takes every threads-th value), one flag each.
-    const groups = Math.min(Math.ceil(n / 4), AMP_MAX_THREADS);
+    // One thread per 16 gradients, at most AMP_MAX_THREADS (each takes every threads-th value), one flag
+    // each: the flags add a quarter of a byte per gradient to the 8 the unscale moves.
+    const groups = Math.min(Math.ceil(n / 16), AMP_MAX_THREADS);
     const grid = grid1d(groups, 64, rec.limits.maxWorkgroupsPerDim);
     const flags = rec.scratch(groups * 4);
     rec.nodeId = undefined;
