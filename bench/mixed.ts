@@ -4,28 +4,14 @@
 // f16 values counted at 2 bytes), dispatches, values stored as f16 — and the step time (run + flush,
 // the plans alternating, median). #17's figure: bytes per CNN and transformer step ≤ 0.6× the f32 plan.
 import * as sg from '../src/index.js';
-import type { Tensor } from '../src/index.js';
+import { adapterLine, arg, labels, median, rand, type StepModel } from './steps.js';
 import { buildModel } from '../src/cli/setup.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 const reps = Number(arg('reps', '9'));
 
 const info = await sg.init({ quiet: true });
-console.log(`adapter: ${info.vendor} ${info.architecture} ${info.description}${info.software ? ' (software)' : ''}`);
+console.log(adapterLine(info));
 
-const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.8);
-const labels = (n: number, k: number) => Int32Array.from({ length: n }, (_, i) => i % k);
-
-interface StepModel {
-  name: string;
-  build: () => sg.nn.Module;
-  loss: (m: sg.nn.Module, x: Tensor, y: Tensor) => Tensor;
-  inputs: { shape: number[]; dtype?: 'f32' | 'i32' }[];
-  data: (Float32Array | Int32Array)[];
-}
 
 const B = 64;
 const T = 32;
@@ -61,7 +47,6 @@ async function plan(m: StepModel, precision: 'f32' | 'mixed') {
   return { p, opt };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(1)} kB`);
 const lines = ['| step | f32 bytes | mixed bytes | mixed ÷ f32 bytes | values in f16 | f32 ms | mixed ms | mixed ÷ f32 time |', '|---|---|---|---|---|---|---|---|'];
 for (const m of models) {

@@ -8,30 +8,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sg from '../src/index.js';
-import type { Tensor } from '../src/index.js';
+import { adapterLine, arg, labels, median, rand, type StepModel } from './steps.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 const reps = Number(arg('reps', '15'));
 const budget = Number(arg('budget', '60000'));
 process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), 'sg-tune-bench-'));
 
 const info = await sg.init({ quiet: true });
 await sg.tuning.clear();
-console.log(`adapter: ${info.vendor} ${info.architecture} ${info.description}${info.software ? ' (software)' : ''}`);
+console.log(adapterLine(info));
 
-const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.8);
-const labels = (n: number, k: number) => Int32Array.from({ length: n }, (_, i) => i % k);
-
-interface StepModel {
-  name: string;
-  build: () => sg.nn.Module;
-  loss: (m: sg.nn.Module, x: Tensor, y: Tensor) => Tensor;
-  inputs: { shape: number[]; dtype?: 'f32' | 'i32' }[];
-  data: (Float32Array | Int32Array)[];
-}
 
 const B = 64;
 const models: StepModel[] = [
@@ -70,7 +56,6 @@ async function plan(m: StepModel, tune: boolean) {
   return { p, compileMs: performance.now() - t0 };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const lines: string[] = ['| step | fixed ms | tuned ms | tuned ÷ fixed | tuning (compile) ms | sites changed |', '|---|---|---|---|---|---|'];
 for (const m of models) {
   const fixed = await plan(m, false);

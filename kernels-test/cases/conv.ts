@@ -9,7 +9,8 @@ import * as sg from '../../src/index.js';
 import type { Case } from '../harness.js';
 import type { Conv2dOptions, ConvVersion } from '../../src/index.js';
 
-interface Geometry {
+/** A convolution case's geometry (also kernels-test/cases/half-conv.ts's). */
+export interface Geometry {
   name: string;
   x: number[];
   w: number[];

@@ -22,6 +22,7 @@ import type { BatchNormVersion, Conv2dOptions, ConvVersion } from '../../src/ind
 import { apply, apply1 } from '../../src/tensor/tensor.js';
 import { batchNormBackwardOp, maxPool2dGatherOp } from '../../src/internals.js';
 import type { Case, InputSpec } from '../harness.js';
+import type { Geometry } from './conv.js';
 
 type Half = NonNullable<Case['half']>;
 const cases: Case[] = [];
@@ -33,15 +34,6 @@ const T = true;
 const F = false;
 
 // ---- conv2d forward ---------------------------------------------------------------------------------
-
-interface Geometry {
-  name: string;
-  x: number[];
-  w: number[];
-  bias: boolean;
-  opts: Conv2dOptions;
-  atol?: number;
-}
 
 const geometries: Geometry[] = [
   { name: '3×3 [1,1,5,5] (25 outputs: odd rows, odd count)', x: [1, 1, 5, 5], w: [1, 1, 3, 3], bias: false, opts: {} },

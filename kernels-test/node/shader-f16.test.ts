@@ -262,16 +262,18 @@ describe('on this adapter', () => {
     expect(tuned).not.toContain('f16native');
   });
 
+  // An encode context that fails on any GPU work: a refusal must come before it.
+  const ctx = {
+    dispatch: () => { throw new Error('dispatched'); },
+    scratch: () => { throw new Error('scratch'); },
+    fill: () => { throw new Error('fill'); },
+    limits: { maxWorkgroupsPerDim: 65535, maxWorkgroupStorage: 16384, maxStorageBuffers: 8 },
+  };
+  const dummy = {} as GPUBuffer;
+
   it("refuses a forced 'f16native' on f16 operands without the feature, naming it", () => {
     if (hasF16) return;
     const m = (...s: number[]) => ({ shape: s, dtype: 'f32' as const });
-    const ctx = {
-      dispatch: () => { throw new Error('dispatched'); },
-      scratch: () => { throw new Error('scratch'); },
-      fill: () => { throw new Error('fill'); },
-      limits: { maxWorkgroupsPerDim: 65535, maxWorkgroupStorage: 16384, maxStorageBuffers: 8 },
-    };
-    const dummy = {} as GPUBuffer;
     expect(() => matmulOp.encode!(ctx, {
       inputs: [dummy, dummy], outputs: [dummy], inMeta: [m(8, 6), m(6, 4)], outMeta: [m(8, 4)],
       attrs: { transA: false, transB: false, version: 'f16native' }, half: { inputs: [true, true], outputs: [true] },
@@ -284,13 +286,6 @@ describe('on this adapter', () => {
 
   it('refuses to encode the version without the feature, naming it, before any f16 module is compiled', () => {
     if (hasF16) return;
-    const ctx = {
-      dispatch: () => { throw new Error('dispatched'); },
-      scratch: () => { throw new Error('scratch'); },
-      fill: () => { throw new Error('fill'); },
-      limits: { maxWorkgroupsPerDim: 65535, maxWorkgroupStorage: 16384, maxStorageBuffers: 8 },
-    };
-    const dummy = {} as GPUBuffer;
     expect(() => encodeMatmulF16(ctx, { A: dummy, B: dummy, C: dummy, bias: dummy }, { M: 4, N: 4, K: 4 }, {},
       { transA: false, transB: false }, 1, both)).toThrow(/version 'f16native' cannot run here: the device lacks the feature shader-f16/);
   });
