@@ -1,4 +1,4 @@
-// sg.metrics — classification, regression and ranking metrics on the CPU (GPU accuracy and confusion
+// sg.metrics — classification, regression, ranking metrics and ROC / PR curves on the CPU (GPU accuracy and confusion
 // matrix ops are sg.accuracy / sg.confusionMatrix).
 export {
   confusionMatrix, accuracy, precision, recall, f1, classificationReport, type Average, type ConfusionMatrix,
@@ -6,3 +6,7 @@ export {
 } from './classification.js';
 export { mse, mae, rmse, r2, type RegressionOptions } from './regression.js';
 export { recallAtK, mrr, ndcg, type HostMatrix, type MatrixInput, type IndexInput } from './ranking.js';
+export {
+  rocCurve, rocAuc, precisionRecallCurve, averagePrecision, type RocCurve, type PrecisionRecallCurve,
+  type CurveAverageOptions, type ScoreInput, type LabelInput,
+} from './curves.js';
