@@ -156,12 +156,21 @@ export async function visChecks({ browser, check }) {
       const inspect = ${inspectChart.toString()};
       return Object.fromEntries(Array.from(document.querySelectorAll('.charts > .sg-vis'), (el) => [el.id, el.uplot ? inspect(el.uplot, el.spec) : null]));
     })()`);
-    check('vis report.html: self-contained, its three charts drawn by uPlot', reportErrors.length === 0 && Object.keys(rc).join() === 'chart-loss,chart-accuracy,chart-lr' && Object.values(rc).every(Boolean),
+    check('vis report.html: self-contained, its five charts drawn by uPlot', reportErrors.length === 0 && Object.keys(rc).join() === 'chart-loss,chart-accuracy,chart-lr,chart-roc,chart-pr' && Object.values(rc).every(Boolean),
       `${(html.length / 1024).toFixed(0)} kB; charts ${Object.keys(rc).join(', ')}${reportErrors.length ? `; ${reportErrors.join('; ')}` : ''}`);
     if (rc['chart-loss']) {
       checkChart(check, 'vis report.html loss (per step)', rc['chart-loss'], ['train (per step)', 'train (epoch mean)', 'validation']);
       checkChart(check, 'vis report.html accuracy', rc['chart-accuracy'], ['train', 'validation']);
       checkChart(check, 'vis report.html learning rate', rc['chart-lr'], ['learning rate']);
+    }
+    // The test set's one-vs-rest curves: a line per class of the spiral (3), AUC / AP in the legend. Near-
+    // perfect curves overlap along the edges, so only some lines need pixels of their own colour.
+    for (const [id, what] of [['chart-roc', 'AUC'], ['chart-pr', 'AP']]) {
+      const c = rc[id];
+      const legend = c ? c.legend.slice(1) : [];
+      check(`vis report.html ${id.slice(6)} curves: drawn, a line per class with its ${what}`,
+        !!c && c.ink > 0.01 && c.hits.some((h) => h >= 3) && legend.length === 3 && legend.every((l, k) => new RegExp(`^class ${k} \\(${what} [01]\\.\\d{3}\\)$`).test(l)),
+        c ? `${(100 * c.ink).toFixed(1)} % inked; legend ${legend.join(' · ')}` : 'missing');
     }
     const kernels = await report.evaluate(() => Array.from(document.querySelectorAll('h2 + table tr td:first-child'), (td) => td.textContent));
     check('vis report.html: the kernel table profiles the run\'s optimizer (adam)', kernels.some((k) => k.startsWith('adam_update')) && !kernels.some((k) => k.startsWith('sgd_')), kernels.filter((k) => /_update/.test(k)).join(', '));

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { renderReport, reportCharts, uplotScript } from '../../src/cli/report.js';
+import { curveCharts, renderReport, reportCharts, uplotScript } from '../../src/cli/report.js';
 import { VIS_CSS } from '../../src/vis/style.js';
 import { uplotOptions } from '../../src/vis/uplot-options.js';
 import type { EpochRecord } from '../../src/train/fit.js';
@@ -70,5 +70,25 @@ describe('report.html', () => {
     expect(epochEnds[1]).toBe(2 * epochEnds[0]);
     expect(loss.data[1].filter((v) => v !== null)).toHaveLength(epochEnds[1]);
     expect(lines.some((l) => /^epoch 2\/2 /.test(l))).toBe(true);
+    // The test set's one-vs-rest ROC and PR curves: a line per class (spiral: 3), AUC / AP in the legend.
+    const roc = charts.find((c) => c.id === 'roc')!.spec;
+    const pr = charts.find((c) => c.id === 'pr')!.spec;
+    expect(html).toContain('id="chart-roc"');
+    expect(roc.series.map((x) => x.label.replace(/[\d.]+\)$/, ')'))).toEqual(['class 0 (AUC )', 'class 1 (AUC )', 'class 2 (AUC )']);
+    expect(pr.series.every((x) => /\(AP 0?\.\d{3}\)$|\(AP 1\.000\)$/.test(x.label))).toBe(true);
+    expect(html).toMatch(/ROC AUC 0?\.\d{4} · average precision/);
+    expect(lines.some((l) => /^test: .* ROC-AUC \d\.\d{4} AP \d\.\d{4}/.test(l))).toBe(true);
+  });
+
+  it('draws ROC steps as steps: of several points at one x the first and the last stay', () => {
+    const curves = [{ class: 3, roc: { fpr: [0, 0, 0, 0.5, 1], tpr: [0, 0.5, 1, 1, 1] }, pr: { precision: [0.5, 1, 1], recall: [1, 0.5, 0] }, rocAuc: 1, averagePrecision: 1 }];
+    const [roc, pr] = curveCharts(curves);
+    expect(roc.spec.series[0].label).toBe('class 3 (AUC 1.000)');
+    // x: 0, 0 + 1e-9 (the vertical step to tpr 1), 0.5, 1
+    expect(roc.spec.data[0]).toEqual([0, 1e-9, 0.5, 1]);
+    expect(roc.spec.data[1]).toEqual([0, 1, 1, 1]);
+    expect(pr.spec.data[0]).toEqual([0, 0.5, 1]);
+    expect(pr.spec.data[1]).toEqual([1, 1, 0.5]);
+    expect(curveCharts([])).toEqual([]);
   });
 });

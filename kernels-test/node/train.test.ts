@@ -65,6 +65,31 @@ describe('train.fit', () => {
     expect(Math.abs(e.loss! - best)).toBeLessThan(1e-4 * Math.max(1, best));
   });
 
+  it('evaluate gives class probabilities and the one-vs-rest ROC / PR curves of each class', async () => {
+    const model = mlp(4);
+    const opt = sg.optim.adam(model.parameters(), { lr: 0.02 });
+    await sg.train.fit(model, { data, loss: 'crossEntropy', optimizer: opt, epochs: 4, batchSize: 32, seed: 1 });
+    // Batches of 64 and a shorter last one: each batch's probabilities are placed by offset.
+    const e = await sg.train.evaluate(model, data, { batchSize: 64 });
+    const N = data.length;
+    const p = e.probabilities!;
+    expect(p.length).toBe(N * 3);
+    for (let i = 0; i < N; i++) {
+      const row = [p[3 * i], p[3 * i + 1], p[3 * i + 2]];
+      expect(Math.abs(row[0] + row[1] + row[2] - 1)).toBeLessThan(1e-5);
+      expect(row.indexOf(Math.max(...row))).toBe(e.predictions![i]);
+    }
+    const rows = Array.from({ length: N }, (_, i) => Array.from(p.subarray(3 * i, 3 * i + 3), Number));
+    expect(e.rocAuc!).toBeCloseTo(sg.metrics.rocAuc(rows.map((r) => r.map((v) => v / (r[0] + r[1] + r[2]))), data.y) as number, 5);
+    expect(e.averagePrecision!).toBeCloseTo(sg.metrics.averagePrecision(rows, data.y) as number, 12);
+    expect(e.curves!.map((c) => c.class)).toEqual([0, 1, 2]);
+    const c1 = e.curves![1];
+    const want = sg.metrics.rocCurve(rows.map((r) => r[1]), Array.from(data.y, (y) => (y === 1 ? 1 : 0))) as sg.metrics.RocCurve;
+    expect(Array.from(c1.roc.tpr)).toEqual(Array.from(want.tpr));
+    expect(c1.pr.recall.at(-1)).toBe(0);
+    expect(e.rocAuc!).toBeGreaterThan(0.6);
+  });
+
   it('names the op when the loss becomes NaN', async () => {
     // fromArrays refuses non-finite values, so build the dataset by hand.
     const bad: sg.data.Dataset = { x: new Float32Array([NaN, 1, 2, 3, 4, 5, 6, 7]), y: new Int32Array([0, 1, 2, 0]), xShape: [2], yShape: [], numClasses: 3, length: 4 };

@@ -147,8 +147,9 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
   });
   const test = await sg.train.evaluate(model, testSet, { loss: 'crossEntropy', batchSize: 256 });
   console.log(`test: loss ${test.loss?.toFixed(4)} accuracy ${test.accuracy?.toFixed(4)} macro-F1 ${test.f1?.toFixed(4)}` +
+    (test.rocAuc !== undefined ? ` ROC-AUC ${test.rocAuc.toFixed(4)} AP ${test.averagePrecision!.toFixed(4)}` : '') +
     (history.stoppedEarly ? ` (stopped early; best epoch ${history.bestEpoch})` : ''));
-  appendFileSync(metricsPath, `${JSON.stringify({ test: { loss: test.loss, accuracy: test.accuracy, f1: test.f1 } })}\n`);
+  appendFileSync(metricsPath, `${JSON.stringify({ test: { loss: test.loss, accuracy: test.accuracy, f1: test.f1, rocAuc: test.rocAuc, averagePrecision: test.averagePrecision } })}\n`);
   const { report: profile, flops } = await profileStep(model, inputShape, batchSize, config);
   // The epochs trained by this process (a resumed run's earlier ones ran elsewhere): steps from samples/s × s.
   const trained = history.epochs.filter((e) => e.epoch > done);

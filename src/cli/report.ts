@@ -1,5 +1,6 @@
 // report.html for a training run: the loss (per step and per epoch), accuracy and learning-rate
-// charts of shadergrad/vis, the confusion matrix on the test set, and the per-kernel GPU time table of
+// charts of shadergrad/vis, the confusion matrix and the one-vs-rest ROC and precision–recall curves
+// on the test set, and the per-kernel GPU time table of
 // one training step. One self-contained file: uPlot's script (read from the installed package), the
 // charts' stylesheet and option builder are inlined, the charts' specs (data, ticks, labels) are
 // computed here with the same functions the page uses. No external scripts or fonts: it opens anywhere.
@@ -9,7 +10,7 @@ import { createRequire } from 'node:module';
 import type { EpochRecord } from '../train/fit.js';
 import type { ProfileReport } from '../graph/plan-views.js';
 import { formatCost, type TrainingCost } from '../train/cost.js';
-import { accuracySeries, lossSeries, lrSeries, plotSpec, trainingLog, type PlotSpec, type StepLoss } from '../vis/series.js';
+import { accuracySeries, lossSeries, lrSeries, plotSpec, prSeries, rocSeries, trainingLog, type CurveData, type PlotSpec, type StepLoss } from '../vis/series.js';
 import { VIS_CSS } from '../vis/style.js';
 import { uplotOptions } from '../vis/uplot-options.js';
 
@@ -19,7 +20,7 @@ export interface ReportInput {
   epochs: EpochRecord[];
   /** Per-step training losses in the order they ran (fit's History.steps): the loss chart draws them. */
   steps?: StepLoss[];
-  test?: { loss?: number; accuracy?: number; f1?: number; confusion?: number[][] };
+  test?: { loss?: number; accuracy?: number; f1?: number; confusion?: number[][]; rocAuc?: number; averagePrecision?: number; curves?: CurveData[] };
   profile?: ProfileReport;
   /** The run's training cost (FLOPs, FLOP/s, PFLOP/s-days). */
   cost?: TrainingCost;
@@ -54,6 +55,16 @@ export function reportCharts(epochs: EpochRecord[], steps?: StepLoss[]): { id: s
   return charts;
 }
 
+/** The test set's one-vs-rest ROC and precision–recall charts, a line per class (AUC / AP in the legend). */
+export function curveCharts(curves: CurveData[]): { id: string; spec: PlotSpec }[] {
+  if (!curves.length) return [];
+  const size = { width: 460, height: 300 };
+  return [
+    { id: 'roc', spec: plotSpec(rocSeries(curves), { title: 'ROC (one-vs-rest)', xLabel: 'false positive rate', yLabel: 'true positive rate', yMin: 0, yMax: 1 }, size) },
+    { id: 'pr', spec: plotSpec(prSeries(curves), { title: 'Precision–recall (one-vs-rest)', xLabel: 'recall', yLabel: 'precision', yMin: 0, yMax: 1 }, size) },
+  ];
+}
+
 /** The page script drawing `charts` with uPlot and the inlined option builder. */
 function chartScript(charts: { id: string; spec: PlotSpec }[]): string {
   const source = uplotOptions.toString();
@@ -84,10 +95,13 @@ export function confusionTable(cm: number[][]): string {
 export function renderReport(r: ReportInput): string {
   const ep = r.epochs;
   const charts = reportCharts(ep, r.steps);
+  const curves = curveCharts(r.test?.curves ?? []);
   const rows = ep.map((e) => `<tr><td>${e.epoch}</td><td>${e.trainLoss.toFixed(4)}</td><td>${fmt(e.trainAccuracy)}</td><td>${fmt(e.valLoss, 4)}</td><td>${fmt(e.valAccuracy)}</td><td>${fmt(e.valF1)}</td><td>${e.lr.toPrecision(3)}</td><td>${Math.round(e.samplesPerSecond)}</td></tr>`).join('');
   const kernels = r.profile ? `<h2>GPU time per kernel (one training step, ${esc(r.profile.source)})</h2><table><tr><th>kernel</th><th>calls</th><th>ms</th><th>share</th><th>GFLOP/s</th><th>GB/s</th></tr>${
     r.profile.kernels.map((k) => `<tr><td>${esc(k.kernel)}</td><td>${k.calls}</td><td>${k.ms.toFixed(3)}</td><td>${(100 * k.share).toFixed(1)}%</td><td>${k.gflops.toFixed(2)}</td><td>${k.gbps.toFixed(2)}</td></tr>`).join('')}</table>` : '';
-  const test = r.test ? `<h2>Test set</h2><p>loss ${fmt(r.test.loss, 4)} · accuracy ${fmt(r.test.accuracy)} · macro F1 ${fmt(r.test.f1)}</p>${r.test.confusion ? confusionTable(r.test.confusion) : ''}` : '';
+  const auc = r.test?.rocAuc !== undefined ? ` · ROC AUC ${fmt(r.test.rocAuc, 4)} · average precision ${fmt(r.test.averagePrecision, 4)} (macro, one-vs-rest)` : '';
+  const curveDivs = curves.length ? `<div class="charts">${curves.map((c) => `<div class="sg-vis" id="chart-${c.id}"></div>`).join('')}</div>` : '';
+  const test = r.test ? `<h2>Test set</h2><p>loss ${fmt(r.test.loss, 4)} · accuracy ${fmt(r.test.accuracy)} · macro F1 ${fmt(r.test.f1)}${auc}</p>${r.test.confusion ? confusionTable(r.test.confusion) : ''}${curveDivs}` : '';
   const cost = r.cost ? `<h2>Training cost</h2><p>${esc(formatCost(r.cost))} (${r.cost.flopsPerStep.toExponential(3)} FLOPs per step: forward, backward and optimizer, from the kernels' cost model)</p>` : '';
   const warnings = r.warnings?.length ? `<h2>Warnings</h2><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(r.title)}</title><style>
@@ -98,9 +112,9 @@ ${VIS_CSS}
 </style><script>${uplotScript()}</script></head><body><h1>${esc(r.title)}</h1><p>adapter: <code>${esc(r.adapter)}</code></p>
 <p>${Object.entries(r.config).map(([k, v]) => `${esc(k)}: <code>${esc(String(v))}</code>`).join(' · ')}</p>
 <div class="charts">${charts.map((c) => `<div class="sg-vis" id="chart-${c.id}"></div>`).join('')}</div>
-<script>${chartScript(charts)}</script>
 <h2>Epochs</h2><table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val F1</th><th>lr</th><th>samples/s</th></tr>${rows}</table>
-${test}${cost}${kernels}${warnings}</body></html>`;
+${test}${cost}${kernels}${warnings}
+<script>${chartScript([...charts, ...curves])}</script></body></html>`;
 }
 
 function fmt(v: number | undefined, digits = 3): string {

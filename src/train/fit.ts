@@ -24,6 +24,8 @@ import { epochBatches, GpuDataset } from './loader.js';
 import type { AnyDataset } from '../data/datasets.js';
 import { trainValTestSplit } from '../data/split.js';
 import { confusionMatrix, precision, recall, f1 } from '../metrics/classification.js';
+import { averagePrecision, precisionRecallCurve, rocAuc, rocCurve, type PrecisionRecallCurve, type RocCurve } from '../metrics/curves.js';
+import { softmax } from '../ops/softmax.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import { manualSeed } from '../util/random.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
@@ -720,6 +722,48 @@ export interface Evaluation {
   /** Rows: true class, columns: predicted class. */
   confusion?: number[][];
   predictions?: Int32Array;
+  /** Classification: softmax of the model's outputs, [N, C] row-major. */
+  probabilities?: Float32Array;
+  /**
+   * Classification: one-vs-rest ROC AUC and average precision (scikit-learn's roc_auc_score /
+   * average_precision_score of each class's probability), their macro means, and the curves — over the
+   * classes present in the data (scikit-learn refuses a class without samples; here it is left out).
+   */
+  rocAuc?: number;
+  averagePrecision?: number;
+  curves?: ClassCurves[];
+}
+
+/** One class's one-vs-rest curves (sg.metrics.rocCurve / precisionRecallCurve on its probability). */
+export interface ClassCurves {
+  class: number;
+  roc: RocCurve;
+  pr: PrecisionRecallCurve;
+  rocAuc: number;
+  averagePrecision: number;
+}
+
+/** One-vs-rest curves of every class present in `labels`, from probabilities [N, C]. */
+export function classCurves(probabilities: ArrayLike<number>, labels: ArrayLike<number>, classes: number): ClassCurves[] {
+  const n = labels.length;
+  const out: ClassCurves[] = [];
+  const column = new Float64Array(n);
+  const is = new Int32Array(n);
+  for (let c = 0; c < classes; c++) {
+    let positives = 0;
+    for (let i = 0; i < n; i++) {
+      column[i] = probabilities[i * classes + c];
+      is[i] = labels[i] === c ? 1 : 0;
+      positives += is[i];
+    }
+    if (positives === 0 || positives === n) continue;
+    const roc = rocCurve(column, is) as RocCurve;
+    out.push({
+      class: c, roc, pr: precisionRecallCurve(column, is) as PrecisionRecallCurve,
+      rocAuc: rocAuc(column, is) as number, averagePrecision: averagePrecision(column, is) as number,
+    });
+  }
+  return out;
 }
 
 /** Evaluate `model` (in eval mode) on a dataset: loss and classification metrics. */
@@ -734,6 +778,7 @@ export async function evaluate(model: Module, ds: AnyDataset, opts: EvaluateOpti
   const plans = new Map<number, Plan>();
   try {
     const preds = new Int32Array(ds.length);
+    let probs: Float32Array | undefined;
     let lossSum = 0;
     const batches = epochBatches(ds.length, { batchSize, shuffle: false }, 0);
     let offset = 0;
@@ -744,7 +789,11 @@ export async function evaluate(model: Module, ds: AnyDataset, opts: EvaluateOpti
           const out = model.forward(indexSelect(data.x, 0, i));
           const res: Record<string, Tensor> = {};
           if (lossFn) res.loss = lossFn(out, indexSelect(data.y, 0, i));
-          if (classification) res.pred = argmax(out, 1);
+          if (classification) {
+            res.pred = argmax(out, 1);
+            // Class probabilities for the one-vs-rest curves (scores [N, C], C ≥ 2).
+            if (out.rank === 2 && out.shape[1] >= 2) res.prob = softmax(out, 1);
+          }
           if (!Object.keys(res).length) res.out = out;
           return res;
         }, { inputs: [{ shape: [idx.length], dtype: 'i32', name: 'batch indices' }], label: `evaluate (batch ${idx.length})` });
@@ -754,6 +803,11 @@ export async function evaluate(model: Module, ds: AnyDataset, opts: EvaluateOpti
       const [rec] = await plan.drain();
       if (rec.values.loss) lossSum += rec.values.loss[0] * idx.length;
       if (rec.values.pred) preds.set(rec.values.pred as Int32Array, offset);
+      if (rec.values.prob) {
+        const p = rec.values.prob as Float32Array;
+        probs ??= new Float32Array(ds.length * (p.length / idx.length));
+        probs.set(p, offset * (p.length / idx.length));
+      }
       offset += idx.length;
     }
     const res: Evaluation = {};
@@ -769,6 +823,15 @@ export async function evaluate(model: Module, ds: AnyDataset, opts: EvaluateOpti
       res.f1 = f1(cm, { average: 'macro' }) as number;
       res.confusion = cm;
       res.predictions = preds;
+      if (probs) {
+        const C = probs.length / ds.length;
+        res.probabilities = probs;
+        res.curves = classCurves(probs, ds.y as Int32Array, C);
+        if (res.curves.length) {
+          res.rocAuc = res.curves.reduce((a, c) => a + c.rocAuc, 0) / res.curves.length;
+          res.averagePrecision = res.curves.reduce((a, c) => a + c.averagePrecision, 0) / res.curves.length;
+        }
+      }
     }
     return res;
   } finally {

@@ -7,8 +7,8 @@ import uPlot from 'uplot';
 import type { EpochRecord, StepInfo } from '../train/fit.js';
 import { sgError } from '../util/errors.js';
 import {
-  accuracySeries, checkConfusion, FitRecorder, lossSeries, lrSeries, plotSpec, trainingLog,
-  type PlotOptions, type PlotSpec, type SeriesData, type TrainingData, type TrainingLog,
+  accuracySeries, checkConfusion, FitRecorder, lossSeries, lrSeries, plotSpec, prSeries, rocSeries, trainingLog,
+  type CurveData, type PlotOptions, type PlotSpec, type SeriesData, type TrainingData, type TrainingLog,
 } from './series.js';
 import { injectStyle } from './style.js';
 import { uplotOptions } from './uplot-options.js';
@@ -165,6 +165,20 @@ export function lrCurve(container: Container, data?: TrainingData | number[], op
   const o = { yLabel: 'learning rate', xLabel: 'epoch', zero: true, ...opts, integerX: true };
   const series = (d: TrainingData | number[] | undefined) => lrSeries(Array.isArray(d) && (d.length === 0 || typeof d[0] === 'number') ? (d as number[]) : logOf(d as TrainingData));
   return new LiveChart<TrainingData | number[] | undefined>(resolveContainer(container, 'lrCurve'), data, (d) => ({ series: series(d), opts: o }), opts) as Chart<TrainingData | number[]>;
+}
+
+/** One-vs-rest ROC curves, one line per class, the AUC in each label (sg.train.evaluate's `curves`). */
+export function rocChart(container: Container, curves: CurveData[] = [], opts: ChartOptions & { classNames?: string[] } = {}): Chart<CurveData[]> {
+  const { classNames, ...o } = opts;
+  const view = (c: CurveData[]) => ({ series: rocSeries(c, classNames), opts: { xLabel: 'false positive rate', yLabel: 'true positive rate', yMin: 0, yMax: 1, ...o } });
+  return new LiveChart(resolveContainer(container, 'rocChart'), curves, view, o);
+}
+
+/** One-vs-rest precision–recall curves, one line per class, the average precision in each label. */
+export function prChart(container: Container, curves: CurveData[] = [], opts: ChartOptions & { classNames?: string[] } = {}): Chart<CurveData[]> {
+  const { classNames, ...o } = opts;
+  const view = (c: CurveData[]) => ({ series: prSeries(c, classNames), opts: { xLabel: 'recall', yLabel: 'precision', yMin: 0, yMax: 1, ...o } });
+  return new LiveChart(resolveContainer(container, 'prChart'), curves, view, o);
 }
 
 // ---- confusion matrix ----------------------------------------------------------------------------

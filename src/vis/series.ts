@@ -296,6 +296,53 @@ export function lrSeries(data: TrainingLog | number[]): SeriesData[] {
   return [{ label: 'learning rate', color: COLORS.lr, points: data.epochs.filter((e) => defined(e.record.lr)).map((e) => [e.record.epoch, e.record.lr]) }];
 }
 
+/** One colour per class (ten, then repeated): the ROC and precision–recall charts' lines. */
+export const CLASS_COLORS = ['#2f6fdb', '#e8710a', '#1f9d55', '#d64545', '#8f3fb5', '#8c564b', '#d6409f', '#6b7280', '#b08900', '#17a2b8'];
+
+/** A curve's points with steps kept: the charts align series on x, so of several points at one x only
+ * the first and the last stay, the last nudged right by 1e-9 (a vertical step drawn as one). */
+function stepPoints(xs: ArrayLike<number>, ys: ArrayLike<number>): Point[] {
+  const out: Point[] = [];
+  for (let k = 0; k < xs.length; k++) {
+    if (!Number.isFinite(xs[k]) || !Number.isFinite(ys[k])) continue;
+    const first = k === 0 || xs[k - 1] !== xs[k];
+    const last = k === xs.length - 1 || xs[k + 1] !== xs[k];
+    if (first) out.push([xs[k], ys[k]]);
+    else if (last) out.push([xs[k] + 1e-9, ys[k]]);
+  }
+  return out;
+}
+
+/** A class's one-vs-rest curves (sg.train.evaluate's `curves`, sg.metrics.rocCurve / precisionRecallCurve). */
+export interface CurveData {
+  class: number;
+  roc: { fpr: ArrayLike<number>; tpr: ArrayLike<number> };
+  pr: { precision: ArrayLike<number>; recall: ArrayLike<number> };
+  rocAuc: number;
+  averagePrecision: number;
+}
+
+const className = (c: CurveData, names?: string[]) => names?.[c.class] ?? `class ${c.class}`;
+
+/** The ROC chart's series: one line per class (false positive rate → true positive rate), AUC in the label. */
+export function rocSeries(curves: CurveData[], names?: string[]): SeriesData[] {
+  return curves.map((c, i) => ({
+    label: `${className(c, names)} (AUC ${c.rocAuc.toFixed(3)})`, color: CLASS_COLORS[i % CLASS_COLORS.length], width: 1.4,
+    points: stepPoints(c.roc.fpr, c.roc.tpr),
+  }));
+}
+
+/** The precision–recall chart's series: one line per class (recall → precision), average precision in the label. */
+export function prSeries(curves: CurveData[], names?: string[]): SeriesData[] {
+  return curves.map((c, i) => {
+    // Recall increasing (the curve is stored with recall decreasing, ending at recall 0).
+    const n = c.pr.recall.length;
+    const xs = Array.from({ length: n }, (_, k) => c.pr.recall[n - 1 - k]);
+    const ys = Array.from({ length: n }, (_, k) => c.pr.precision[n - 1 - k]);
+    return { label: `${className(c, names)} (AP ${c.averagePrecision.toFixed(3)})`, color: CLASS_COLORS[i % CLASS_COLORS.length], width: 1.4, points: stepPoints(xs, ys) };
+  });
+}
+
 /** The confusion matrix, checked: square, counts finite and ≥ 0, labels one per class. */
 export function checkConfusion(matrix: unknown, labels?: unknown): { matrix: number[][]; labels: string[] } {
   if (!Array.isArray(matrix) || !matrix.every((r) => Array.isArray(r) || ArrayBuffer.isView(r))) {
