@@ -48,7 +48,7 @@ describe('help and version', () => {
     expect(await run('--version')).toMatchObject({ code: 0, out: `shadergrad ${pkg.version}` });
     const general = await run();
     expect(general.code).toBe(0);
-    expect(general.out).toMatch(/commands:\n {2}train .*\n {2}explain .*\n {2}search .*\n {2}export /);
+    expect(general.out).toMatch(/commands:\n {2}train .*\n {2}explain .*\n {2}search .*\n {2}curve .*\n {2}export /);
     expect((await run('help', 'search')).out).toMatch(/usage: shadergrad search/);
     expect((await run('export', '--help')).out).toMatch(/--pytorch DIR/);
   });
@@ -176,6 +176,29 @@ describe('run directories', () => {
       const [e] = epochLosses(dir);
       expect(Number.isFinite(e.trainLoss)).toBe(true);
     }
+  });
+
+  it('curve trains on growing nested subsets and writes curve.jsonl and report.html with its two charts', async () => {
+    const dir = join(tmp(), 'curve');
+    const r = await run('curve', '--model', 'mlp', '--dataset', 'spiral', '--count', '400', '--fractions', '0.1,0.5,1', '--epochs', '4', '--batch-size', '16', '--lr', '0.02', '--out', dir);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const points = readFileSync(join(dir, 'curve.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    // 400 samples → 360 in the training split: subsets of 36, 180 and 360.
+    expect(points.map((p) => p.samples)).toEqual([36, 180, 360]);
+    for (const p of points) {
+      for (const k of ['trainAccuracy', 'valAccuracy', 'gap', 'testAccuracy', 'testLoss']) expect(Number.isFinite(p[k]), k).toBe(true);
+      expect(p.gap).toBeCloseTo(p.trainAccuracy - p.valAccuracy, 12);
+    }
+    // The whole training split learns the spiral better than a tenth of it.
+    expect(points[2].testAccuracy).toBeGreaterThan(points[0].testAccuracy);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    for (const id of ['test', 'gap']) expect(html).toContain(`id="chart-${id}"`);
+    expect(r.lines.filter((l) => /samples: train acc/.test(l))).toHaveLength(3);
+    // A second run into the same directory is refused; bad fractions are named.
+    expect((await run('curve', '--out', dir)).err).toMatch(/already holds curve\.jsonl/);
+    expect((await run('curve', '--fractions', '0.5,0.2', '--out', join(tmp(), 'c2'))).err).toMatch(/--fractions must increase, got 0\.5 before 0\.2/);
+    expect((await run('curve', '--fractions', '0,1', '--out', join(tmp(), 'c3'))).err).toMatch(/--fractions must be numbers in \(0, 1\] separated by commas, got '0'/);
   });
 
   it('search prints each trial as it finishes, before the results table', async () => {

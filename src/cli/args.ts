@@ -87,6 +87,23 @@ export const COMMANDS = {
       help,
     },
   },
+  curve: {
+    summary: 'sample efficiency: train on growing seeded subsets, plot test accuracy and the train/validation gap against samples',
+    usage: 'shadergrad curve [flags]',
+    flags: {
+      model: { kind: { type: 'choice', choices: MODELS }, default: 'cnn', help: 'the model' },
+      dataset: { kind: { type: 'choice', choices: DATASETS }, default: 'mnist', help: 'the dataset' },
+      fractions: { kind: { type: 'string', metavar: 'F,F,...' }, default: '0.05,0.1,0.25,0.5,1', help: 'fractions of the training split, increasing, each in (0, 1]' },
+      epochs: int(1, 2, 'epochs per subset'),
+      'batch-size': int(1, 32, 'samples per step'),
+      lr: { kind: { type: 'number', min: 0, exclusiveMin: true }, default: 2e-3, help: 'learning rate' },
+      optimizer: { kind: { type: 'choice', choices: OPTIMIZERS }, default: 'adam', help: 'the optimizer' },
+      seed: int(0, 1, 'seed for the split, the subsets, the initialisation and the shuffling'),
+      count: int(1, 6000, 'samples to load (a 10 % test split is held out)'),
+      out: { kind: { type: 'string', metavar: 'DIR' }, default: 'runs/curve', help: 'curve.jsonl, config.json and report.html are written here' },
+      help,
+    },
+  },
   export: {
     summary: 'write a trained run as PyTorch code: model.py (torch.nn) beside model.safetensors',
     usage: 'shadergrad export --pytorch DIR [--run RUN_DIR] [--overwrite]',
@@ -108,6 +125,7 @@ export interface CommandFlags {
   };
   explain: { model: string; batchSize: number; profile: boolean; precision: string };
   search: { model: string; dataset: string; trials: number; epochs: number; mode: string; count: number; seed: number; out: string };
+  curve: { model: string; dataset: string; fractions: string; epochs: number; batchSize: number; lr: number; optimizer: string; seed: number; count: number; out: string };
   export: { pytorch?: string; run: string; overwrite: boolean };
 }
 export type Flags<C extends Command> = CommandFlags[C];

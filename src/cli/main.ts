@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `shadergrad` command: train, explain, search, export. `shadergrad --help` lists them,
+// The `shadergrad` command: train, explain, search, curve, export. `shadergrad --help` lists them,
 // `shadergrad <command> --help` their flags (the tables are in args.ts).
 //
 // Exit codes: 0 done (or help / version printed), 1 the run failed, 2 a bad command line (unknown
@@ -13,6 +13,7 @@ import { renderReport } from './report.js';
 import { buildModel, loadDataset, makeOptimizer, makeScheduler, type ModelName, type RunConfig } from './setup.js';
 import { trainGpt } from './lm.js';
 import { trainClip } from './clip.js';
+import { learningCurve } from './curve.js';
 import { COMMANDS, GENERAL_HELP, UsageError, commandHelp, parseCommand, type Command, type Flags } from './args.js';
 import { suggestName } from '../util/options.js';
 
@@ -309,6 +310,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'train') await train(flags as Flags<'train'>, given);
     else if (cmd === 'explain') await explain(flags as Flags<'explain'>);
     else if (cmd === 'search') await search(flags as Flags<'search'>);
+    else if (cmd === 'curve') await learningCurve(flags as Flags<'curve'>);
     else await exportRun(flags as Flags<'export'>);
     return 0;
   } catch (e) {

@@ -66,7 +66,7 @@ export function curveCharts(curves: CurveData[]): { id: string; spec: PlotSpec }
 }
 
 /** The page script drawing `charts` with uPlot and the inlined option builder. */
-function chartScript(charts: { id: string; spec: PlotSpec }[]): string {
+export function chartScript(charts: { id: string; spec: PlotSpec }[]): string {
   const source = uplotOptions.toString();
   // Run from the TypeScript source under tsx, esbuild's keepNames wraps inner functions in __name(f, 'name').
   const shim = source.includes('__name(') ? 'const __name = (f) => f;\n' : '';
