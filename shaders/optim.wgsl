@@ -5,8 +5,8 @@
 // the gradients in another and each optimizer state in one more, so ONE dispatch of an update entry
 // point updates every parameter. Work split for all elementwise entry points: one thread per element,
 // 256 per workgroup, the grid folded into 2-D when P / 256 exceeds the per-dimension limit.
-// Hyper-parameters that change from step to step (learning rate, bias corrections) are uniforms, so a
-// schedule needs no new pipeline; the structural choices (momentum, centered, amsgrad) pick the entry
+// Hyper-parameters that change from step to step (learning rate, bias corrections, Adagrad's decayed
+// rate) are uniforms, so a schedule needs no new pipeline; the structural choices (momentum, centered, amsgrad) pick the entry
 // point, because they decide which state buffers are bound.
 //
 // Entry point                        computes (g = −grad if maximize else grad; g += λ·θ if λ = weight decay ≠ 0)
@@ -16,6 +16,7 @@
 // rmsprop_update_momentum            as above with b ← μ·b + g / (√v + ε);  θ ← θ − lr·b
 // rmsprop_update_centered            ḡ ← lerp(ḡ, g, 1 − α);  the denominator is √(v − ḡ²) + ε
 // rmsprop_update_centered_momentum   both of the above
+// adagrad_update                     s ← s + g²;  θ ← θ − clr·g / (√s + ε),  clr = lr / (1 + (t − 1)·lr_decay)
 // adam_update                        m ← lerp(m, g, 1 − β₁);  v ← β₂·v + (1 − β₂)·g²;
 //                                    θ ← θ·(1 − lr·λ) [AdamW only];  θ ← θ − (lr / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε)
 // adam_update_vec4                   adam_update on four elements per thread (vec4 views of the same
@@ -41,10 +42,10 @@
 // slots below, each using a prefix of them (so the number of state buffers picks the entry point;
 // the two-pass *_state_* / *_apply_* entry points bind a subset, by explicit binding numbers):
 //
-//   slot         binding   sgd            rmsprop                           adam
-//   state0       4 / 5     momentum_buf   square_avg                        exp_avg
-//   state1       6 / 7     -              momentum_buf, or grad_avg (*)     exp_avg_sq
-//   state2       8 / 9     -              grad_avg (centered + momentum)    max_exp_avg_sq (amsgrad)
+//   slot         binding   sgd            rmsprop                           adagrad   adam
+//   state0       4 / 5     momentum_buf   square_avg                        sum       exp_avg
+//   state1       6 / 7     -              momentum_buf, or grad_avg (*)     -         exp_avg_sq
+//   state2       8 / 9     -              grad_avg (centered + momentum)    -         max_exp_avg_sq (amsgrad)
 //   (*) rmsprop_update_momentum binds momentum_buf there, rmsprop_update_centered grad_avg.
 // `stateK` is the state before the step (read), `stateK_out` after it (written).
 
@@ -206,6 +207,30 @@ fn rmsprop_apply_momentum(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
   let i = grid_index(gid, nwg, WG);
   if (i >= rmsprop_params.n) { return; }
   param_out[i] = param[i] - rmsprop_params.lr * state1[i];
+}
+
+// ---- Adagrad (torch.optim.Adagrad) ----------------------------------------------------------------
+// The host computes the step's rate clr = lr / (1 + (t − 1)·lr_decay) in float64 from lr and the step
+// t, as torch does in Python, so the kernel is the same at every step. The sum starts at
+// initial_accumulator_value (the optimizer fills its state arena with it).
+struct AdagradParams {
+  n: u32,
+  clr: f32,            // lr / (1 + (t − 1)·lr_decay)
+  eps: f32,
+  weight_decay: f32,   // λ
+  maximize: u32,
+}
+@group(0) @binding(0) var<uniform> adagrad_params: AdagradParams;
+
+@compute @workgroup_size(256)
+fn adagrad_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = grid_index(gid, nwg, WG);
+  if (i >= adagrad_params.n) { return; }
+  let g = effective_grad(i, adagrad_params.maximize, adagrad_params.weight_decay);
+  let s = state0[i] + g * g;
+  let denom = sqrt(s) + adagrad_params.eps;
+  state0_out[i] = s;
+  param_out[i] = param[i] - adagrad_params.clr * (g / denom);
 }
 
 // ---- Adam / AdamW (torch.optim.Adam, torch.optim.AdamW) -------------------------------------------

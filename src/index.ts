@@ -60,6 +60,7 @@ export {
   type SgdUpdateOptions, type RmspropUpdateOptions, type AdamUpdateOptions, type PenaltyOptions,
   type ClipGradNormOptions,
 } from './ops/optim.js';
+export { adagradUpdate, type AdagradUpdateOptions } from './ops/optim.js';
 
 // Compiled steps: plan, memory plan, replay, profiler, explain.
 export { compile, type CompileOptions } from './graph/compile.js';

@@ -26,7 +26,7 @@ import { CROSS_ENTROPY_KEYS, BCE_WITH_LOGITS_KEYS, POINTWISE_LOSS_KEYS, HUBER_LO
 import { MATMUL_KEYS, LINEAR_OP_KEYS } from './ops/matmul.js';
 import { CLIP_GRAD_NORM_KEYS, PENALTY_KEYS } from './ops/optim.js';
 import { MAX_POOL2D_OP_KEYS, AVG_POOL2D_OP_KEYS } from './ops/pool.js';
-import { SGD_KEYS, RMSPROP_KEYS, ADAM_KEYS } from './optim/optimizers.js';
+import { SGD_KEYS, RMSPROP_KEYS, ADAM_KEYS, ADAGRAD_KEYS } from './optim/optimizers.js';
 import { STEP_LR_KEYS, MULTI_STEP_LR_KEYS, EXPONENTIAL_LR_KEYS, COSINE_ANNEALING_KEYS, LINEAR_LR_KEYS, INVERSE_SQRT_KEYS, WARMUP_KEYS, REDUCE_ON_PLATEAU_KEYS } from './optim/schedulers.js';
 import { TENSOR_KEYS } from './tensor/tensor.js';
 import { FIT_KEYS, EARLY_STOPPING_KEYS, EVALUATE_KEYS, OVERFIT_BATCH_KEYS } from './train/fit.js';
@@ -45,6 +45,7 @@ export const OPTION_KEYS = {
   sgd: SGD_KEYS,
   rmsprop: RMSPROP_KEYS,
   adam: ADAM_KEYS,
+  adagrad: ADAGRAD_KEYS,
   stepLR: STEP_LR_KEYS,
   multiStepLR: MULTI_STEP_LR_KEYS,
   exponentialLR: EXPONENTIAL_LR_KEYS,

@@ -1,5 +1,6 @@
 // Optimizer family (shaders/optim.wgsl): SGD (plain, weight decay, maximize, momentum on the first
-// and a later step, dampening, Nesterov), RMSprop (plain, momentum, centered, both), Adam / AdamW
+// and a later step, dampening, Nesterov), RMSprop (plain, momentum, centered, both), Adagrad (first
+// step, lr decay at a later step, weight decay + maximize, a zero sum), Adam / AdamW
 // (bias correction at steps 1, 3 and 1000, weight decay coupled and decoupled, amsgrad, maximize),
 // L1 / L2 / elastic-net penalties (gradient and value), clip_grad_norm_ (q = 1, 2, 3, ∞; clipping
 // and not) and clip_grad_value_. Sizes 1, 7, prime, 255/256/257 around the 256-thread workgroup,
@@ -67,6 +68,21 @@ const rmspropCases: Case[] = [
     ['param', 'squareAvg', 'momentumBuf', 'gradAvg']),
 ];
 
+// ---- Adagrad -----------------------------------------------------------------------------------
+// The sum is ≥ 0 (it starts at initialAccumulatorValue ≥ 0); steps past the first decay the rate.
+const adagradCases: Case[] = [
+  ...[[1], [255], [256], [257]].flatMap((shape) =>
+    perOutput(`adagrad step 1 [${shape}]`, [arena(shape), arena(shape), positive(shape)],
+      (p, g, s) => sg.adagradUpdate(p, g, s, { lr: 0.01, step: 1 }), ['param', 'sum'])),
+  ...perOutput('adagrad lrDecay 0.1 step 7 [1237]', [arena([1237]), arena([1237]), positive([1237])],
+    (p, g, s) => sg.adagradUpdate(p, g, s, { lr: 0.1, lrDecay: 0.1, step: 7 }), ['param', 'sum']),
+  ...perOutput('adagrad wd 0.05 + maximize + eps 1e-3 step 3 [3, 5]', [arena([3, 5]), arena([3, 5]), positive([3, 5])],
+    (p, g, s) => sg.adagradUpdate(p, g, s, { lr: 0.1, weightDecay: 0.05, maximize: true, eps: 1e-3, step: 3 }), ['param', 'sum']),
+  // A zero sum on the first step (initialAccumulatorValue 0): the denominator is |g| + ε.
+  ...perOutput('adagrad zero sum (initialAccumulatorValue 0) [131]', [arena([131]), arena([131]), { shape: [131], values: new Array(131).fill(0) }],
+    (p, g, s) => sg.adagradUpdate(p, g, s, { lr: 0.5, step: 1 }), ['param', 'sum']),
+];
+
 // ---- Adam / AdamW ------------------------------------------------------------------------------
 const adamInputs = (shape: number[], amsgrad = false): InputSpec[] =>
   [arena(shape), arena(shape), arena(shape, [-0.5, 0.5]), positive(shape), ...(amsgrad ? [positive(shape)] : [])];
@@ -127,4 +143,4 @@ const clipCases: Case[] = [
   { name: 'clipGradValue large c (nothing clipped) [7]', inputs: [arena([7])], fn: (g) => sg.clipGradValue(g, 10) },
 ];
 
-export const cases: Case[] = [...sgdCases, ...rmspropCases, ...adamCases, ...penaltyCases, ...clipCases];
+export const cases: Case[] = [...sgdCases, ...rmspropCases, ...adagradCases, ...adamCases, ...penaltyCases, ...clipCases];

@@ -64,7 +64,7 @@ describe('bad command lines exit with code 2 and a clear message', () => {
     [['train', '--epochs', '0'], /^shadergrad train: --epochs must be an integer ≥ 1, got '0'/],
     [['train', '--epochs', '2.5'], /--epochs must be an integer ≥ 1, got '2\.5'/],
     [['train', '--batch-size', ''], /--batch-size must be an integer ≥ 1, got ''/],
-    [['train', '--optimizer', 'adamm'], /--optimizer must be one of adam, adamw, sgd, momentum, nesterov, rmsprop, got 'adamm' \(did you mean adam\?\)/],
+    [['train', '--optimizer', 'adamm'], /--optimizer must be one of adam, adamw, sgd, momentum, nesterov, rmsprop, adagrad, got 'adamm' \(did you mean adam\?\)/],
     [['train', 'mnist'], /unexpected argument 'mnist'/],
     [['explain', '--profile=yes'], /--profile takes no value/],
     [['trian'], /^shadergrad: unknown command 'trian' \(did you mean 'train'\?\)/],

@@ -32,7 +32,7 @@ export const DATASETS = ['mnist', 'spiral', 'moons', 'circles', 'xor'] as const;
 /** train also has the text and contrastive models: gpt on names / moby-dick, clip on mnist. */
 export const TRAIN_MODELS = [...MODELS, 'gpt', 'clip'] as const;
 export const TRAIN_DATASETS = [...DATASETS, 'names', 'moby-dick'] as const;
-export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov', 'rmsprop'] as const;
+export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov', 'rmsprop', 'adagrad'] as const;
 export const PRECISIONS = ['f32', 'mixed'] as const;
 export const SCHEDULERS = ['cosine', 'constant', 'step', 'exponential', 'linear', 'inverse-sqrt', 'plateau'] as const;
 

@@ -97,8 +97,9 @@ export function makeOptimizer(name: string, params: Tensor[], o: { lr: number; w
     case 'momentum': return optim.sgd(params, { ...common, momentum: 0.9 });
     case 'nesterov': return optim.sgd(params, { ...common, momentum: 0.9, nesterov: true });
     case 'rmsprop': return optim.rmsprop(params, common);
+    case 'adagrad': return optim.adagrad(params, common);
     case 'adam': return optim.adam(params, common);
     case 'adamw': return optim.adamW(params, { ...common, weightDecay: o.weightDecay ?? 1e-2 });
-    default: throw sgError(`unknown optimizer '${name}' (sgd, momentum, nesterov, rmsprop, adam, adamw)`);
+    default: throw sgError(`unknown optimizer '${name}' (sgd, momentum, nesterov, rmsprop, adagrad, adam, adamw)`);
   }
 }

@@ -4,7 +4,7 @@
 // namespace that sg.load separates from the model's names:
 //
 //   optimizer.state.<i>.<name>   parameter i's state tensor, PyTorch's name and the parameter's shape
-//                                (exp_avg, exp_avg_sq, max_exp_avg_sq, momentum_buffer, square_avg, grad_avg)
+//                                (exp_avg, exp_avg_sq, max_exp_avg_sq, momentum_buffer, square_avg, grad_avg, sum)
 //   fit.best.<i>                 fit's early-stopping snapshot of parameter i (restoreBest)
 //
 // and in the JSON metadata:

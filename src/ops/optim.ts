@@ -1,4 +1,4 @@
-// The optimizer family: SGD, RMSprop, Adam/AdamW updates (torch.optim semantics), L1/L2 penalties
+// The optimizer family: SGD, RMSprop, Adagrad, Adam/AdamW updates (torch.optim semantics), L1/L2 penalties
 // and gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_), as functional ops over
 // flat tensors. The training library packs every parameter into one arena, its gradients into
 // another and each optimizer state into one more, so each update here is ONE dispatch over all of them.
@@ -68,6 +68,8 @@ function dispatchUpdate9(ctx: EncodeCtx, one: KernelDef, state: KernelDef, apply
   for (const [slot, k] of Object.entries(applyReads)) applyBind[slot] = outputs[k];
   ctx.dispatch(apply, { bind: applyBind, params, grid });
 }
+
+const adagradKernel = wgslKernel('adagrad_update');
 
 const adamKernels = {
   plain: wgslKernel('adam_update'),
@@ -322,6 +324,66 @@ export function rmspropUpdate(
   if (momentum > 0) result.momentumBuf = outs[k++];
   if (centered) result.gradAvg = outs[k++];
   return result;
+}
+
+// ---- Adagrad -----------------------------------------------------------------------------------
+
+export interface AdagradUpdateOptions {
+  lr: number;
+  /** The step's rate is lr / (1 + (t − 1)·lrDecay) (default 0: no decay). */
+  lrDecay?: number;
+  /** Added to √sum (default 1e-10, torch's). */
+  eps?: number;
+  /** λ: adds λ·θ to the gradient. */
+  weightDecay?: number;
+  maximize?: boolean;
+  /** 1-based step number t, for the decayed rate. */
+  step: number;
+  /** Which parameter group this update serves: a compiled plan writes that group's `lr@<g>` each step. */
+  hyperGroup?: number;
+}
+
+type AdagradAttrs = ref.AdagradHyper & { hyperGroup: number };
+
+const adagradOp = defineOp<AdagradAttrs>({
+  name: 'adagradUpdate',
+  kernels: [adagradKernel],
+  infer: (inputs) => updateOutputs('adagradUpdate', ['param', 'grad', 'sum'], inputs),
+  encode: (ctx, { inputs, outputs, outMeta, attrs: a }) => {
+    const n = numel(outMeta[0].shape);
+    if (n === 0) return;
+    // The step's rate in float64 from lr and t (a plan rewrites both each step), as torch computes it in Python.
+    const clr = a.lr / (1 + (a.step - 1) * a.lrDecay);
+    ctx.dispatch(adagradKernel, {
+      bind: updateBindings(inputs, outputs),
+      params: { n, clr, eps: a.eps, weight_decay: a.weightDecay, maximize: flag(a.maximize) },
+      grid: grid1d(n, WG, ctx.limits.maxWorkgroupsPerDim),
+    });
+  },
+  grad: NO_GRAD,
+  reference: ([param, grad, sum], a) => {
+    const r = ref.adagradStep(param, grad, sum, a);
+    return [r.param, r.sum];
+  },
+  referenceBackward: NO_GRAD,
+  cost: (ins, outs) => ({ flops: numel(ins[0].shape) * 8, bytes: 4 * numel(ins[0].shape) * (ins.length + outs.length) }),
+});
+
+/**
+ * One torch.optim.Adagrad step over a flat arena: sum ← sum + g², θ ← θ − clr·g / (√sum + ε) with
+ * clr = lr / (1 + (t − 1)·lrDecay); returns the new parameters and sum.
+ */
+export function adagradUpdate(param: Tensor, grad: Tensor, sum: Tensor, options: AdagradUpdateOptions): { param: Tensor; sum: Tensor } {
+  const op = 'adagradUpdate';
+  const { lr, lrDecay = 0, eps = 1e-10, weightDecay = 0, maximize = false, step, hyperGroup = 0 } = options ?? ({} as AdagradUpdateOptions);
+  checkLr(op, lr);
+  checkNumber(op, 'lrDecay', lrDecay, nonNegative, 'a finite number ≥ 0');
+  checkNumber(op, 'eps', eps, nonNegative, 'a finite number ≥ 0');
+  checkNumber(op, 'weightDecay', weightDecay, nonNegative, 'a finite number ≥ 0');
+  checkNumber(op, 'step', step, (s) => Number.isInteger(s) && s >= 1, 'an integer ≥ 1 (the 1-based step number)');
+  checkArena(op, [['param', param], ['grad', grad], ['sum', sum]]);
+  const [p, s] = apply(adagradOp, [param, grad, sum], { lr, lrDecay, eps, weightDecay, maximize, step, hyperGroup });
+  return { param: p, sum: s };
 }
 
 // ---- Adam / AdamW ------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-// sg.optim: SGD (momentum, dampening, Nesterov), RMSprop (centered, momentum), Adam (AMSGrad) and
-// AdamW, with weight decay, L1/L2/elastic-net penalties, gradient clipping and LR schedules.
+// sg.optim: SGD (momentum, dampening, Nesterov), RMSprop (centered, momentum), Adagrad (lr decay),
+// Adam (AMSGrad) and AdamW, with weight decay, L1/L2/elastic-net penalties, gradient clipping and LR schedules.
 //
 // Each optimizer is usable two ways:
 //   - inside compile() / train.fit: over the packed parameter arena, one dispatch per update kernel
@@ -15,7 +15,7 @@ import { full } from '../ops/elementwise.js';
 import { reshape } from '../ops/shape-ops.js';
 import { concat, slice } from '../ops/index-ops.js';
 import {
-  adamUpdate, clipGradNorm, clipGradValue, penaltyGrad, rmspropUpdate, sgdUpdate,
+  adagradUpdate, adamUpdate, clipGradNorm, clipGradValue, penaltyGrad, rmspropUpdate, sgdUpdate,
 } from '../ops/optim.js';
 import type { Scheduler } from './schedulers.js';
 import { checkNonNegative, checkOptions, keysOf } from '../util/options.js';
@@ -27,6 +27,7 @@ const COMMON_KEYS = { lr: 1, weightDecay: 1, l1: 1, l2: 1, clipNorm: 1, clipValu
 export const SGD_KEYS = keysOf<SgdOptions>({ ...COMMON_KEYS, momentum: 1, dampening: 1, nesterov: 1, maximize: 1 });
 export const RMSPROP_KEYS = keysOf<RmspropOptions>({ ...COMMON_KEYS, alpha: 1, eps: 1, momentum: 1, centered: 1 });
 export const ADAM_KEYS = keysOf<AdamOptions>({ ...COMMON_KEYS, beta1: 1, beta2: 1, eps: 1, amsgrad: 1 });
+export const ADAGRAD_KEYS = keysOf<AdagradOptions>({ ...COMMON_KEYS, lrDecay: 1, eps: 1, initialAccumulatorValue: 1, maximize: 1 });
 
 export interface CommonOptions {
   lr: number;
@@ -301,6 +302,44 @@ export class RMSprop extends Optimizer<RmspropOptions> {
   }
 }
 
+export interface AdagradOptions extends CommonOptions {
+  /** The rate of step t is lr / (1 + (t − 1)·lrDecay) (default 0). */
+  lrDecay?: number;
+  /** Added to √sum (default 1e-10). */
+  eps?: number;
+  /** The value the sum of squared gradients starts at (default 0). */
+  initialAccumulatorValue?: number;
+  maximize?: boolean;
+}
+
+/** Adagrad's options with torch's default lr (0.01). */
+export type AdagradArgs = Omit<AdagradOptions, 'lr'> & { lr?: number };
+
+/**
+ * torch.optim.Adagrad: sum ← sum + g², θ ← θ − clr·g / (√sum + ε), clr = lr / (1 + (t − 1)·lrDecay).
+ * The sum starts at initialAccumulatorValue (torch fills it in __init__); the step count t is the
+ * optimizer's one counter, so eager steps, plans and checkpoints decay the rate alike.
+ */
+export class Adagrad extends Optimizer<AdagradOptions> {
+  readonly stateCount = 1;
+  readonly stateNames = ['sum'] as const;
+  constructor(params: Tensor[] | ParamGroup<AdagradOptions>[], readonly o: AdagradArgs = {}) {
+    checkOptions('optim.adagrad', o, ADAGRAD_KEYS);
+    super('adagrad', params, { lr: 0.01, ...o }, ADAGRAD_KEYS);
+    this.groups.forEach((g, k) => checkNonNegative(this.groups.length > 1 ? `optim.adagrad: param group ${k}` : 'optim.adagrad', g.options,
+      ['lrDecay', 'eps', 'initialAccumulatorValue']));
+    // One state arena for all groups, filled with one initial value.
+    this.stateInit = [sameState('adagrad', this.groups, (g) => g.initialAccumulatorValue ?? 0, 'initialAccumulatorValue differs between groups')];
+  }
+
+  protected rule(param: Tensor, grad: Tensor, states: Tensor[], lr: number, step: number, o: AdagradOptions, group: number) {
+    const r = adagradUpdate(param, grad, states[0], {
+      lr, lrDecay: o.lrDecay ?? 0, eps: o.eps ?? 1e-10, weightDecay: o.weightDecay ?? 0, maximize: o.maximize ?? false, step, hyperGroup: group,
+    });
+    return { param: r.param, states: [r.sum] };
+  }
+}
+
 export interface AdamOptions extends CommonOptions {
   beta1?: number;
   beta2?: number;
@@ -349,5 +388,6 @@ function sameState<O>(name: string, groups: Group<O>[], count: (o: O) => number,
 
 export const sgd = (params: Tensor[] | ParamGroup<SgdOptions>[], o: SgdOptions) => new SGD(params, o);
 export const rmsprop = (params: Tensor[] | ParamGroup<RmspropOptions>[], o: RmspropOptions) => new RMSprop(params, o);
+export const adagrad = (params: Tensor[] | ParamGroup<AdagradOptions>[], o: AdagradArgs = {}) => new Adagrad(params, o);
 export const adam = (params: Tensor[] | ParamGroup<AdamOptions>[], o: AdamOptions) => new Adam(params, o, false);
 export const adamW = (params: Tensor[] | ParamGroup<AdamOptions>[], o: AdamOptions) => new Adam(params, o, true);

@@ -1,5 +1,5 @@
 // CPU references for the optimizer family, float64, written from torch.optim's algorithms
-// (torch/optim/sgd.py, rmsprop.py, adam.py: the single-tensor, non-capturable code paths) and
+// (torch/optim/sgd.py, rmsprop.py, adagrad.py, adam.py: the single-tensor, non-capturable code paths) and
 // torch.nn.utils.clip_grad_norm_ / clip_grad_value_. Plain loops over flat arrays.
 //
 // Conventions shared with src/ops/optim.ts:
@@ -99,6 +99,34 @@ export function rmspropStep(
     } else {
       out.param.data[i] = p - h.lr * (g / avg);
     }
+  }
+  return out;
+}
+
+// ---- Adagrad ---------------------------------------------------------------------------------------
+
+export interface AdagradHyper {
+  lr: number;
+  /** The rate decays as lr / (1 + (t − 1)·lrDecay). */
+  lrDecay: number;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+  /** 1-based step number t. */
+  step: number;
+}
+
+/** One Adagrad step: s ← s + g², θ ← θ − clr·g / (√s + ε) with clr = lr / (1 + (t − 1)·lrDecay). */
+export function adagradStep(param: HostTensor, grad: HostTensor, sum: HostTensor, h: AdagradHyper): { param: HostTensor; sum: HostTensor } {
+  const n = param.data.length;
+  const out = { param: host(param.shape), sum: host(param.shape) };
+  const clr = h.lr / (1 + (h.step - 1) * h.lrDecay);
+  for (let i = 0; i < n; i++) {
+    const p = param.data[i];
+    const g = effectiveGrad(grad.data[i], p, h.maximize, h.weightDecay);
+    const s = sum.data[i] + g * g;
+    out.sum.data[i] = s;
+    out.param.data[i] = p - clr * (g / (Math.sqrt(s) + h.eps));
   }
   return out;
 }

@@ -9,7 +9,7 @@ import {
   linear, relu, tanh, sigmoid, gelu, silu, elu, leakyRelu, flatten, dropout, conv2d, maxPool2d, batchNorm1d,
   batchNorm2d, sequential, softmax, logSoftmax,
 } from '../nn/layers.js';
-import { adam, adamW, sgd, rmsprop, type Optimizer } from '../optim/optimizers.js';
+import { adam, adamW, sgd, rmsprop, adagrad, type Optimizer } from '../optim/optimizers.js';
 import { manualSeed } from '../util/random.js';
 import { sgError } from '../util/errors.js';
 
@@ -24,7 +24,7 @@ export type LayerSpec =
   | { type: 'flatten' | 'relu' | 'tanh' | 'sigmoid' | 'gelu' | 'silu' | 'softmax' | 'logSoftmax' };
 
 export interface OptimizerSpec {
-  type: 'adam' | 'adamW' | 'sgd' | 'rmsprop';
+  type: 'adam' | 'adamW' | 'sgd' | 'rmsprop' | 'adagrad';
   lr: number;
   weightDecay?: number;
   /** sgd only. */
@@ -91,6 +91,7 @@ export function optimizerFromSpec(model: Module, spec: OptimizerSpec | undefined
     case 'adamW': return adamW(params, { lr: s.lr, weightDecay: s.weightDecay ?? 1e-2 });
     case 'sgd': return sgd(params, { lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay });
     case 'rmsprop': return rmsprop(params, { lr: s.lr, weightDecay: s.weightDecay });
-    default: throw sgError(`${where}: unknown type; known: adam, adamW, sgd, rmsprop`);
+    case 'adagrad': return adagrad(params, { lr: s.lr, weightDecay: s.weightDecay });
+    default: throw sgError(`${where}: unknown type; known: adam, adamW, sgd, rmsprop, adagrad`);
   }
 }
