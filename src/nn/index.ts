@@ -24,3 +24,4 @@ export {
 export {
   LoraLinear, lora, applyLora, mergeLora, type LoraOptions, type ApplyLoraOptions, type LoraTargets,
 } from './lora.js';
+export * as prune from './prune.js';
