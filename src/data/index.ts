@@ -8,3 +8,4 @@ export { trainValTestSplit, kFold, type SplitOptions, type Split, type Fold } fr
 export { spiral, moons, circles, xor, gaussianBlobs, type SyntheticOptions } from './synthetic.js';
 export { MNIST_SIZE, mnist, type MnistOptions } from './mnist.js';
 export * as text from './text-api.js';
+export { oodSet, type OodKind, type OodSetOptions } from './ood.js';

@@ -10,3 +10,5 @@ export {
   rocCurve, rocAuc, precisionRecallCurve, averagePrecision, type RocCurve, type PrecisionRecallCurve,
   type CurveAverageOptions, type ScoreInput, type LabelInput,
 } from './curves.js';
+export { expectedCalibrationError, type ProbabilityInput } from './calibration.js';
+export { oodScores, oodAuroc, type OodScoresOptions, type OodMethod } from './ood.js';

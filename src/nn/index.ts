@@ -24,4 +24,5 @@ export {
 export {
   LoraLinear, lora, applyLora, mergeLora, type LoraOptions, type ApplyLoraOptions, type LoraTargets,
 } from './lora.js';
+export { Ensemble, ensemble, type EnsembleOptions, type EnsembleMode } from './ensemble.js';
 export * as prune from './prune.js';
