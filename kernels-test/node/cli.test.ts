@@ -48,7 +48,7 @@ describe('help and version', () => {
     expect(await run('--version')).toMatchObject({ code: 0, out: `shadergrad ${pkg.version}` });
     const general = await run();
     expect(general.code).toBe(0);
-    expect(general.out).toMatch(/commands:\n {2}train .*\n {2}explain .*\n {2}search .*\n {2}curve .*\n {2}export /);
+    expect(general.out).toMatch(/commands:\n {2}train .*\n {2}explain .*\n {2}search .*\n {2}curve .*\n {2}prune .*\n {2}export /);
     expect((await run('help', 'search')).out).toMatch(/usage: shadergrad search/);
     expect((await run('export', '--help')).out).toMatch(/--pytorch DIR/);
   });
@@ -199,6 +199,31 @@ describe('run directories', () => {
     expect((await run('curve', '--out', dir)).err).toMatch(/already holds curve\.jsonl/);
     expect((await run('curve', '--fractions', '0.5,0.2', '--out', join(tmp(), 'c2'))).err).toMatch(/--fractions must increase, got 0\.5 before 0\.2/);
     expect((await run('curve', '--fractions', '0,1', '--out', join(tmp(), 'c3'))).err).toMatch(/--fractions must be numbers in \(0, 1\] separated by commas, got '0'/);
+  });
+
+  it('prune reports parameters and test accuracy per amount: unstructured (zeros), structured (a compacted model), fine-tuned', async () => {
+    const dir = join(tmp(), 'run');
+    expect((await run('train', ...small, '--epochs', '3', '--out', dir)).code).toBe(0);
+    const u = await run('prune', '--run', dir, '--amount', '0,0.5,0.9', '--finetune-epochs', '1');
+    expect(u.err).toBe('');
+    expect(u.code).toBe(0);
+    const lines = readFileSync(join(dir, 'prune.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | boolean>);
+    expect(lines.map((l) => l.amount)).toEqual([0, 0.5, 0.9]);
+    const dense = Number(/· (\d+) parameters ·/.exec(u.out)![1]);
+    const denseAcc = Number(/test accuracy (\d\.\d+) \(/.exec(u.out)![1]);
+    // Amount 0 is the run's own model; unstructured pruning keeps the parameter count and zeroes weights.
+    expect(lines[0].testAccuracy).toBeCloseTo(denseAcc, 4);
+    for (const l of lines) expect(l.parameters).toBe(dense);
+    expect(Number(lines[1].nonzero)).toBeLessThan(Number(lines[0].nonzero));
+    expect(Number(lines[2].nonzero)).toBeLessThan(Number(lines[1].nonzero));
+    for (const l of lines) expect(Number.isFinite(l.finetunedAccuracy)).toBe(true);
+    const st = await run('prune', '--run', dir, '--amount', '0.5', '--structured');
+    expect(st.code).toBe(0);
+    const last = JSON.parse(readFileSync(join(dir, 'prune.jsonl'), 'utf8').trim().split('\n').at(-1)!) as Record<string, number | boolean>;
+    expect(last.structured).toBe(true);
+    expect(Number(last.parameters)).toBeLessThan(dense);
+    expect((await run('prune', '--run', dir, '--amount', '1')).err).toMatch(/--amount must be fractions in \[0, 1\) separated by commas, got '1'/);
+    expect((await run('prune', '--run', join(tmp(), 'none'))).err).toMatch(/holds no trained run/);
   });
 
   it('search prints each trial as it finishes, before the results table', async () => {

@@ -104,6 +104,17 @@ export const COMMANDS = {
       help,
     },
   },
+  prune: {
+    summary: "prune a trained run's model at several amounts and report its size and test accuracy",
+    usage: 'shadergrad prune --run DIR [--amount F,F,...] [--structured] [--finetune-epochs N]',
+    flags: {
+      run: { kind: { type: 'string', metavar: 'DIR' }, default: 'runs/latest', help: 'the run (from shadergrad train) whose model is pruned' },
+      amount: { kind: { type: 'string', metavar: 'F,F,...' }, default: '0.5,0.7,0.9', help: 'fractions to prune, each in [0, 1)' },
+      structured: { kind: { type: 'boolean' }, help: 'prune whole units / channels (L2) and compact the model, instead of single weights (global L1)' },
+      'finetune-epochs': int(0, 0, 'epochs of training after pruning (pruned weights stay 0)'),
+      help,
+    },
+  },
   export: {
     summary: 'write a trained run as PyTorch code: model.py (torch.nn) beside model.safetensors',
     usage: 'shadergrad export --pytorch DIR [--run RUN_DIR] [--overwrite]',
@@ -126,6 +137,7 @@ export interface CommandFlags {
   explain: { model: string; batchSize: number; profile: boolean; precision: string };
   search: { model: string; dataset: string; trials: number; epochs: number; mode: string; count: number; seed: number; out: string };
   curve: { model: string; dataset: string; fractions: string; epochs: number; batchSize: number; lr: number; optimizer: string; seed: number; count: number; out: string };
+  prune: { run: string; amount: string; structured: boolean; finetuneEpochs: number };
   export: { pytorch?: string; run: string; overwrite: boolean };
 }
 export type Flags<C extends Command> = CommandFlags[C];

@@ -1,0 +1,116 @@
+// `shadergrad prune --run DIR --amount 0.5,0.7,0.9 [--structured] [--finetune-epochs N]`: how much of a
+// trained run's model can go. For each amount, the run's weights are loaded into a fresh model and
+// pruned (sg.nn.prune):
+//   unstructured   globalUnstructured over every Linear / Conv2d weight: the `amount` of all their
+//                  entries with the smallest |w|, wherever they are (the size on disk is unchanged:
+//                  the zeros are stored);
+//   --structured   lnStructured (L2, dim 0) on every Linear / Conv2d but the last: the `amount` of each
+//                  layer's output units / channels with the smallest norm, then sg.nn.prune.compact
+//                  builds the smaller model without them (fewer parameters, less work per step).
+// The test accuracy is measured after pruning and, with --finetune-epochs N, after N more epochs of
+// training the pruned model (pruned entries stay 0) on the run's training split. prune.jsonl in the run
+// directory gets a line per amount.
+
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as sg from '../index.js';
+import { buildModel, loadDataset, makeOptimizer, type ModelName, type RunConfig } from './setup.js';
+import { UsageError, type Flags } from './args.js';
+import { Conv2d, Linear } from '../nn/layers.js';
+import type { Module } from '../nn/module.js';
+
+/** One amount's result (a line of prune.jsonl). */
+export interface PruneResult {
+  amount: number;
+  structured: boolean;
+  /** Parameters of the model (after compact, for structured pruning). */
+  parameters: number;
+  /** Of those, the ones that are not zero. */
+  nonzero: number;
+  testAccuracy: number;
+  /** With --finetune-epochs: after fine-tuning. */
+  finetunedAccuracy?: number;
+}
+
+/** `--amount 0.5,0.7` → [0.5, 0.7]: each in [0, 1). */
+export function parseAmounts(s: string): number[] {
+  return s.split(',').map((raw) => {
+    const p = raw.trim();
+    const v = Number(p);
+    if (p === '' || !Number.isFinite(v) || v < 0 || v >= 1) {
+      throw new UsageError(`shadergrad prune: --amount must be fractions in [0, 1) separated by commas, got '${p}' in '${s}'`, 'prune');
+    }
+    return v;
+  });
+}
+
+/** The Linear and Conv2d layers of a model, in order. */
+function weighted(model: Module): Module[] {
+  const out: Module[] = [];
+  const walk = (m: Module) => {
+    if (m instanceof Linear || m instanceof Conv2d) out.push(m);
+    for (const [, c] of m.namedChildren()) walk(c);
+  };
+  walk(model);
+  return out;
+}
+
+async function countNonzero(model: Module): Promise<number> {
+  const values = await sg.read(...model.parameters());
+  let n = 0;
+  for (const v of values) for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
+  return n;
+}
+
+export async function pruneRun(f: Flags<'prune'>): Promise<void> {
+  const amounts = parseAmounts(f.amount);
+  const ckpt = join(f.run, 'model.safetensors');
+  const configPath = join(f.run, 'config.json');
+  if (!existsSync(ckpt) || !existsSync(configPath)) {
+    throw new UsageError(`shadergrad prune: ${f.run} holds no trained run (config.json and model.safetensors from shadergrad train); give it with --run DIR`, 'prune');
+  }
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as RunConfig;
+  if (config.model === 'gpt' || config.model === 'clip') throw new UsageError(`shadergrad prune: ${f.run} holds a ${config.model} run; prune takes the classification models (mlp, cnn, vit)`, 'prune');
+  await sg.init();
+  const { train, test, numClasses, inputShape } = await loadDataset(config.dataset, { count: config.count, seed: config.seed });
+  const fresh = async () => {
+    const model = buildModel(config.model as ModelName, inputShape, numClasses);
+    await sg.load(model, ckpt);
+    return model;
+  };
+  const accuracy = async (m: Module) => (await sg.train.evaluate(m, test, { batchSize: 256 })).accuracy ?? NaN;
+  const dense = await fresh();
+  const denseParams = dense.numParameters();
+  const denseAcc = await accuracy(dense);
+  if (weighted(dense).length < (f.structured ? 2 : 1)) {
+    throw new UsageError(`shadergrad prune: the ${config.model} model has ${weighted(dense).length} Linear / Conv2d layer(s); ${f.structured ? 'structured pruning keeps the last one and needs another' : 'nothing to prune'}`, 'prune');
+  }
+  console.log(`shadergrad prune: ${config.model} from ${f.run} · ${denseParams} parameters · test accuracy ${denseAcc.toFixed(4)} (${test.length} samples)`);
+  console.log(`${f.structured ? 'structured (L2 over output units / channels, then compact)' : 'unstructured (global L1 over every weight)'}` +
+    `${f.finetuneEpochs ? `, then ${f.finetuneEpochs} epoch(s) of fine-tuning` : ''}`);
+  const out = join(f.run, 'prune.jsonl');
+  for (const amount of amounts) {
+    let model: Module = await fresh();
+    const layers = weighted(model);
+    if (f.structured) {
+      for (const l of layers.slice(0, -1)) await sg.nn.prune.lnStructured(l, 'weight', { amount, n: 2, dim: 0 });
+      model = (await sg.nn.prune.compact(model)).model;
+    } else {
+      await sg.nn.prune.globalUnstructured(layers.map((l) => [l, 'weight'] as [Module, string]), { amount });
+    }
+    const r: PruneResult = { amount, structured: f.structured, parameters: model.numParameters(), nonzero: 0, testAccuracy: await accuracy(model) };
+    if (f.finetuneEpochs > 0) {
+      const optimizer = makeOptimizer(config.optimizer, model.parameters(), { lr: config.lr });
+      await sg.train.fit(model, { data: train, loss: 'crossEntropy', optimizer, epochs: f.finetuneEpochs, batchSize: config.batchSize, seed: config.seed });
+      optimizer.dispose();
+      r.finetunedAccuracy = await accuracy(model);
+    }
+    // Make the pruning permanent (weight = weight_orig × weight_mask) before counting what is left.
+    for (const l of weighted(model)) if (sg.nn.prune.isPruned(l)) await sg.nn.prune.remove(l, 'weight');
+    r.nonzero = await countNonzero(model);
+    appendFileSync(out, `${JSON.stringify(r)}\n`);
+    console.log(`amount ${amount.toFixed(2)}: ${r.parameters} parameters (${(100 * r.parameters / denseParams).toFixed(1)} % of dense), ${r.nonzero} nonzero · ` +
+      `test accuracy ${r.testAccuracy.toFixed(4)}${r.finetunedAccuracy !== undefined ? ` → ${r.finetunedAccuracy.toFixed(4)} fine-tuned` : ''}`);
+  }
+  console.log(`wrote ${out}`);
+}
