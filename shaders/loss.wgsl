@@ -41,6 +41,10 @@
 //                                                  softplus(v) = max(v, 0) + log1p(e^-|v|) (stable);
 //                                                  the backward writes d/dx, d/dy and (with a
 //                                                  pos_weight) the per-element d/dpw.
+//   kl_forward / kl_backward                       Kullback-Leibler divergence with x = log q (torch's
+//                                                  kl_div): t·log t − t·x (0 where t = 0), or with
+//                                                  LOG_TARGET e^t·(t − x); the backward writes d/dx
+//                                                  and d/dt (not −d/dx here) in one pass.
 //   Override: HAS_POS_WEIGHT (false: none, the pos_weight binding is a placeholder; true: pos_weight of
 //   `pw_size` elements repeated along the leading dimensions, read at i % pw_size).
 //   Half-precision storage: each input and output of these kernels (pos_weight aside) may be f16 (its
@@ -399,5 +403,93 @@ fn bce_with_logits_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(
   bce_store(1u, e, BCE_DY_HALF, lo.y, hi.y);
   if (HAS_POS_WEIGHT) {
     bce_store(2u, e, BCE_DPW_HALF, lo.z, hi.z);
+  }
+}
+
+// ---- Kullback-Leibler divergence (torch.nn.functional.kl_div) -----------------------------------
+// forward:  0 a (input x = log q), 1 b (target t), 2 elem_loss, 3 pw_params     (pw_params.delta unused)
+// backward: 0 a, 1 b, 2 delem (g), 3 da (d/dx), 4 pw_bparams, 5 kl_db (d/dt)
+// Per element, as torch computes it (and differentiates it, by autograd):
+//   LOG_TARGET false   ℓ = xlogy(t, t) − t·x          d/dx = −t·g    d/dt = g·(log t + 1 − x)
+//   LOG_TARGET true    ℓ = e^t·(t − x)               d/dx = −e^t·g  d/dt = g·e^t·(t − x + 1)
+// xlogy(t, t) is 0 at t = 0 and NaN for t < 0; d/dt is NaN at t = 0 (torch's xlogy backward has
+// g·t/t there) and wherever t ≤ 0, +∞ or NaN. WGSL lets the compiler assume there are no infinities
+// or NaNs, so those edges are made explicitly: 0·∞ is NaN (kl_mul), as in IEEE arithmetic.
+// Half-precision storage: a, b, delem read as f16 where A_HALF / B_HALF / DELEM_HALF; elem_loss, da
+// and kl_db written as f16 where ELEM_LOSS_HALF / DA_HALF / DB_HALF (one thread per word of the
+// outputs then, both outputs of its two elements, as bce_with_logits_backward).
+override LOG_TARGET: bool = false;
+override DB_HALF: bool = false;
+@group(0) @binding(5) var<storage, read_write> kl_db: array<u32>;         // (n) d/dtarget
+
+fn kl_is_inf(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) == 0x7f800000u;
+}
+
+// a·b, with IEEE's 0·∞ = NaN made explicit.
+fn kl_mul(a: f32, b: f32) -> f32 {
+  if ((a == 0.0 && kl_is_inf(b)) || (b == 0.0 && kl_is_inf(a))) { return nan_like(a); }
+  return a * b;
+}
+
+// xlogy(t, t) = t·log t: 0 at t = 0, NaN for t < 0 or NaN, +∞ at +∞.
+fn kl_xlogx(t: f32) -> f32 {
+  if (is_nan(t) || t < 0.0) { return nan_like(t); }
+  if (t == 0.0 || kl_is_inf(t)) { return t; }
+  return t * log(t);
+}
+
+fn kl_value(i: u32) -> f32 {
+  let x = a_at(i);
+  let t = b_at(i);
+  if (LOG_TARGET) { return kl_mul(exp(t), t - x); }
+  return kl_xlogx(t) - kl_mul(t, x);
+}
+
+// (d/dx, d/dt) at element i.
+fn kl_grads(i: u32) -> vec2f {
+  let x = a_at(i);
+  let t = b_at(i);
+  let g = delem_at(i);
+  if (LOG_TARGET) {
+    let e = exp(t);
+    let ge = kl_mul(g, e);
+    return vec2f(-ge, kl_mul(kl_mul(g, t - x), e) + ge);
+  }
+  var dt = nan_like(t);
+  if (!is_nan(t) && t > 0.0 && !kl_is_inf(t)) { dt = g * log(t) + g - kl_mul(g, x); }
+  return vec2f(-kl_mul(t, g), dt);
+}
+
+@compute @workgroup_size(256)
+fn kl_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let k = grid_index(gid, nwg, 256u);
+  let e = elems(k, pw_params.n, ELEM_LOSS_HALF);
+  if (e.y == 0u) { return; }
+  var hi = 0.0;
+  if (e.y == 2u) { hi = kl_value(e.x + 1u); }
+  store_elem_loss(k, kl_value(e.x), hi);
+}
+
+@compute @workgroup_size(256)
+fn kl_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let k = grid_index(gid, nwg, 256u);
+  // Word pairs when either output is f16 (the thread then owns both elements of both outputs).
+  let e = elems(k, pw_bparams.n, DA_HALF || DB_HALF);
+  if (e.y == 0u) { return; }
+  let lo = kl_grads(e.x);
+  var hi = vec2f(0.0);
+  if (e.y == 2u) { hi = kl_grads(e.x + 1u); }
+  if (DA_HALF) {
+    da[k] = half_pack(lo.x, hi.x);
+  } else {
+    da[e.x] = bitcast<u32>(lo.x);
+    if (e.y == 2u) { da[e.x + 1u] = bitcast<u32>(hi.x); }
+  }
+  if (DB_HALF) {
+    kl_db[k] = half_pack(lo.y, hi.y);
+  } else {
+    kl_db[e.x] = bitcast<u32>(lo.y);
+    if (e.y == 2u) { kl_db[e.x + 1u] = bitcast<u32>(hi.y); }
   }
 }

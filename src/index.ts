@@ -51,6 +51,7 @@ export {
   crossEntropy, mseLoss, l1Loss, huberLoss, binaryCrossEntropyWithLogits, clipLoss, type Reduction,
   type CrossEntropyOptions, type BceWithLogitsOptions,
 } from './ops/loss.js';
+export { klDiv, type KlDivOptions, type KlReduction } from './ops/loss.js';
 export { accuracy, confusionMatrix, normalizeRows, cosineSimilarityMatrix } from './ops/metrics.js';
 export { batchNorm, type BatchNormVersion, type BatchNormOptions, type BatchNormResult } from './ops/batchnorm.js';
 export { dropout, augment, type DropoutOptions, type AugmentOptions } from './ops/dropout.js';

@@ -1,6 +1,6 @@
 // Half-precision storage (compile's precision: 'mixed') of the row ops and the reductions: softmax /
 // logSoftmax and their backward ops, layerNorm and layerNormBackward, cross_entropy and its backward,
-// bce_with_logits, mse / l1 / huber and their backward ops, sum / mean / max / min, argmax / argmin,
+// bce_with_logits, mse / l1 / huber / kl_div and their backward ops, sum / mean / max / min, argmax / argmin,
 // globalNorm. Each case runs
 // the op of its expression's last node with some inputs read from and some outputs written to f16
 // storage (kernels-test/harness.ts, checkHalfCase) against the op's reference on the f16-rounded
@@ -329,7 +329,36 @@ function pointwiseFamily(kind: PointwiseKind, label: string, a: InputSpec, b: In
   ];
 }
 
+// kl_div and kl_div_backward (two outputs, d/dinput and d/dtarget): every storage combination of each.
+const kl = (logTarget: boolean, backward: boolean) => (...xs: Tensor[]) =>
+  apply(opNamed(backward ? 'kl_div_backward' : 'kl_div'), xs, { logTarget })[0];
+
+function klFamily(label: string, x: InputSpec, t: InputSpec, logTarget: boolean, extra: Partial<Case> = {}): Case[] {
+  const desc = logTarget ? ', logTarget' : '';
+  return [
+    ...halfCases({ ...extra, name: `kl_div ${label}${desc}`, inputs: [x, t], fn: kl(logTarget, false) }, 2, 1, [0, 1], [0]),
+    ...halfCases({ ...extra, name: `kl_div_backward ${label}${desc}`, inputs: [x, t, { shape: x.shape }], fn: kl(logTarget, true) }, 3, 2, [0, 1, 2], [0, 1]),
+  ];
+}
+
+/** Probabilities with exact zeros (every third element). */
+const probsWithZeros = (shape: number[]): InputSpec => ({
+  shape, values: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 3 === 1 ? 0 : 0.05 + ((i * 7919) % 17) / 18)),
+});
+
+const klCases: Case[] = [
+  ...klFamily('[4,8]', r([4, 8], -4, -0.05), r([4, 8], 0.02, 1), false),
+  ...klFamily('odd, exact-zero targets [5,7]', r([5, 7], -4, -0.05), probsWithZeros([5, 7]), false),
+  ...klFamily('[4,8]', r([4, 8], -4, -0.05), r([4, 8], -4, -0.05), true),
+  ...klFamily('odd, several workgroups [3,1001]', r([3, 1001], -4, -0.05), r([3, 1001], -4, -0.05), true),
+  // t = 0 with x = −∞ is 0·(−∞) = NaN, t > 0 with x = −∞ is +∞; x = −65504 and f16's largest values.
+  ...klFamily('±inf and 65504 [5]', { shape: [5], values: [-Infinity, -Infinity, -65504, -1, -0.5] }, { shape: [5], values: [0, 0.25, 0.5, 0, 1] }, false),
+  // e^−∞·(−∞ − x) = NaN, e^11·12 ≈ 7.2e5 overflows f16 (finite in f32).
+  ...klFamily('±inf and overflow [5]', { shape: [5], values: [-0.5, -Infinity, -2, -1, -65504] }, { shape: [5], values: [-Infinity, -1, -Infinity, 11, -3] }, true),
+];
+
 const elementLossCases: Case[] = [
+  ...klCases,
   ...bceFamily('[4,8]', [4, 8], false),
   ...bceFamily('odd [5,7]', [5, 7], true),
   ...bceFamily('size 1', [1], false),

@@ -1,8 +1,9 @@
 // Losses (shaders/loss.wgsl): fused cross-entropy (weights, ignoreIndex, label smoothing, every
 // reduction, [N, C, d] inputs, rows of 1 and of more classes than the 64-thread workgroup, equal and
 // ±1e4 logits), class-probability targets, BCE with logits (large |x|, posWeight, weight), mse, l1,
-// huber across δ, CLIP's loss, and second derivatives (grad of grad) of crossEntropy, BCE with
-// logits, cosineSimilarityMatrix and clipLoss.
+// huber across δ, klDiv (every reduction, logTarget both ways, targets with exact zeros), CLIP's loss,
+// and second derivatives (grad of grad) of crossEntropy, BCE with logits, klDiv,
+// cosineSimilarityMatrix and clipLoss.
 import * as sg from '../../src/index.js';
 import type { Case, InputSpec } from '../harness.js';
 
@@ -23,6 +24,15 @@ const probs = (shape: number[]): InputSpec => {
   }
   return { shape, values: values.map((v) => Math.fround(v)) };
 };
+
+/** Log-probabilities (klDiv's input, and its target with logTarget). */
+const logProbs = (shape: number[]): InputSpec => ({ shape, range: [-4, -0.05] });
+/** Probabilities, none zero. */
+const targetProbs = (shape: number[]): InputSpec => ({ shape, range: [0.02, 1] });
+/** Probabilities with exact zeros (every third element). */
+const zeroProbs = (shape: number[]): InputSpec => ({
+  shape, values: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 3 === 1 ? 0 : Math.fround(0.05 + ((i * 7919) % 17) / 18))),
+});
 
 export const cases: Case[] = [
   // ---- crossEntropy ----
@@ -142,6 +152,39 @@ export const cases: Case[] = [
   },
   { name: 'huberLoss δ=0.5 random [9,4] none', inputs: [{ shape: [9, 4], range: [-2, 2] }, { shape: [9, 4], range: [-2, 2] }], fn: (a, b) => sg.huberLoss(a, b, { delta: 0.5, reduction: 'none' }) },
   { name: 'huberLoss δ=2 [17] sum', inputs: [{ shape: [17], range: [-4, 4] }, [17]], fn: (a, b) => sg.huberLoss(a, b, { delta: 2, reduction: 'sum' }) },
+
+  // ---- klDiv (torch.nn.functional.kl_div): every reduction, logTarget both ways, exact-zero targets ----
+  { name: 'klDiv [11] mean (torch default)', inputs: [logProbs([11]), targetProbs([11])], fn: (x, t) => sg.klDiv(x, t) },
+  { name: 'klDiv [6,5] mean, logTarget', inputs: [logProbs([6, 5]), logProbs([6, 5])], fn: (x, t) => sg.klDiv(x, t, { logTarget: true }) },
+  {
+    name: 'klDiv [5,4] batchmean, targets with exact zeros (d/dtarget NaN there, as torch)', inputs: [logProbs([5, 4]), zeroProbs([5, 4])],
+    fn: (x, t) => sg.klDiv(x, t, { reduction: 'batchmean' }),
+  },
+  { name: 'klDiv [2,3,4] batchmean, logTarget', inputs: [logProbs([2, 3, 4]), logProbs([2, 3, 4])], fn: (x, t) => sg.klDiv(x, t, { reduction: 'batchmean', logTarget: true }) },
+  { name: 'klDiv [2,3,4] sum, exact zeros', inputs: [logProbs([2, 3, 4]), zeroProbs([2, 3, 4])], fn: (x, t) => sg.klDiv(x, t, { reduction: 'sum' }) },
+  { name: 'klDiv [13] sum, logTarget', inputs: [logProbs([13]), logProbs([13])], fn: (x, t) => sg.klDiv(x, t, { reduction: 'sum', logTarget: true }) },
+  { name: 'klDiv [7,3] none, exact zeros', inputs: [logProbs([7, 3]), zeroProbs([7, 3])], fn: (x, t) => sg.klDiv(x, t, { reduction: 'none' }) },
+  { name: 'klDiv [3,5] none, logTarget', inputs: [logProbs([3, 5]), logProbs([3, 5])], fn: (x, t) => sg.klDiv(x, t, { reduction: 'none', logTarget: true }) },
+  { name: 'klDiv [1] batchmean', inputs: [logProbs([1]), targetProbs([1])], fn: (x, t) => sg.klDiv(x, t, { reduction: 'batchmean' }) },
+  { name: 'klDiv 0-d batchmean (the sum, as torch)', inputs: [logProbs([]), targetProbs([])], fn: (x, t) => sg.klDiv(x, t, { reduction: 'batchmean' }) },
+  { name: 'klDiv [300] mean (> workgroup)', inputs: [logProbs([300]), zeroProbs([300])], fn: (x, t) => sg.klDiv(x, t) },
+  {
+    name: 'klDiv logTarget, very negative log-targets (e^t underflows)', inputs: [logProbs([6]), { shape: [6], values: [-120, -3, -95, -0.5, -200, -1] }],
+    fn: (x, t) => sg.klDiv(x, t, { reduction: 'sum', logTarget: true }),
+  },
+  {
+    name: 'klDiv of two softmaxes [4,6] batchmean (gradient through both)', inputs: [[4, 6], [4, 6]],
+    fn: (z, w) => sg.klDiv(sg.logSoftmax(z, -1), sg.softmax(w, -1), { reduction: 'batchmean' }),
+  },
+  {
+    name: 'klDiv second order (input and target), sum', inputs: [logProbs([3, 4]), targetProbs([3, 4])],
+    fn: (x, t) => sg.concat(sg.grad((a: sg.Tensor, b: sg.Tensor) => sg.klDiv(a, b, { reduction: 'sum' }), [x, t])(x, t).map((g) => sg.flatten(g))),
+  },
+  {
+    name: 'klDiv second order (input and target), logTarget, none + upstream', inputs: [logProbs([2, 5]), logProbs([2, 5]), [2, 5]],
+    fn: (x, t, u) => sg.concat(sg.grad((a: sg.Tensor, b: sg.Tensor) =>
+      sg.sum(sg.mul(sg.klDiv(a, b, { reduction: 'none', logTarget: true }), u)), [x, t])(x, t).map((g) => sg.flatten(g))),
+  },
 
   // ---- CLIP ----
   {

@@ -1,10 +1,11 @@
 // Losses with torch.nn.functional semantics: crossEntropy (fused log-softmax + NLL, with class
 // weights, ignoreIndex and label smoothing), binaryCrossEntropyWithLogits, mseLoss, l1Loss,
-// huberLoss, and CLIP's symmetric contrastive loss. `reduction` is 'mean' (default), 'sum' or 'none'.
+// huberLoss, klDiv, and CLIP's symmetric contrastive loss. `reduction` is 'mean' (default), 'sum' or
+// 'none' (and 'batchmean' for klDiv, as torch).
 // Kernels: shaders/loss.wgsl; crossEntropy's subgroup rung (forward and final sums, where the device
 // has `subgroups`): shaders/loss_subgroup.wgsl. References: src/reference/loss.ts. Half storage
 // (OpDef.half): cross_entropy reads f16 logits (loss, lse, stats f32), its backward writes f16 dlogits;
-// bce_with_logits and mse / l1 / huber read and write f16 (not the class weights nor pos_weight).
+// bce_with_logits, mse / l1 / huber and kl_div read and write f16 (not the class weights nor pos_weight).
 
 import { opCodes, wgslKernel, type KernelDef } from '../gpu/kernels.js';
 import { halfOverrides, rowVersion, ROW_THREADS } from './kernel-rules.js';
@@ -14,7 +15,7 @@ import { defineOp, type GradArgs, type OpDef } from './op.js';
 import { fmtShape, numel, broadcastShapes, sameShape, type Meta } from '../util/shape.js';
 import { grid1d, type BufferRef, type EncodeCtx, type EncodeArgs } from '../gpu/dispatch.js';
 import type { HostTensor } from '../reference/host.js';
-import { abs, add, exp, expand, mul, neg, onesLike, scale, shift, sigmoid, step, sub, sumTo } from './elementwise.js';
+import { abs, add, div, exp, expand, mul, neg, onesLike, scale, shift, sigmoid, step, sub, sumTo } from './elementwise.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { softplus } from './activation.js';
 import { mean, sum } from './reduce.js';
@@ -42,9 +43,10 @@ function checkFloat(t: Tensor, op: string, arg: string): void {
   if (t.dtype !== 'f32') throw sgError(`${op}: ${arg} must be f32, got ${t.describe()}`, ShapeError);
 }
 
-function checkReduction(r: unknown, op: string): asserts r is Reduction {
+function checkReduction(r: unknown, op: string, extra: string[] = []): asserts r is Reduction {
   if (r !== 'mean' && r !== 'sum' && r !== 'none') {
-    throw sgError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(r)}`);
+    const names = [...extra, 'mean', 'sum', 'none'].map((n) => `'${n}'`);
+    throw sgError(`${op}: reduction must be ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}, got ${JSON.stringify(r)}`);
   }
 }
 
@@ -450,6 +452,144 @@ export function huberLoss(input: Tensor, target: Tensor, options: { delta?: numb
   const { delta = 1, reduction = 'mean' } = options;
   if (!(delta > 0) || !Number.isFinite(delta)) throw sgError(`huberLoss: delta must be a positive number, got ${delta}`);
   return pointwiseLoss('huber', 'huberLoss', input, target, reduction, delta);
+}
+
+// ---- Kullback-Leibler divergence ----------------------------------------------------------------
+
+export const klKernels = { forward: wgslKernel('kl_forward'), backward: wgslKernel('kl_backward') };
+
+interface KlAttrs {
+  /** The target holds log-probabilities (torch's log_target). */
+  logTarget: boolean;
+}
+
+/** torch's kl_div reductions: 'batchmean' (Σ / input.shape[0]) besides the other losses' three. */
+export type KlReduction = Reduction | 'batchmean';
+
+export interface KlDivOptions {
+  /** 'mean' (default, as torch: Σ / number of elements), 'batchmean' (Σ / input.shape[0]: the KL divergence per sample), 'sum' or 'none'. */
+  reduction?: KlReduction;
+  /** The target holds log-probabilities (default false: probabilities). */
+  logTarget?: boolean;
+}
+
+export const KL_DIV_KEYS = keysOf<KlDivOptions>({ reduction: 1, logTarget: 1 });
+
+/** One dispatch of a KL kernel over n elements; `pairs`: a thread per word (some output is f16). */
+function encodeKl(ctx: EncodeCtx, k: KernelDef, n: number, pairs: boolean, logTarget: boolean,
+  bind: Record<string, BufferRef>, flags: Record<string, boolean | undefined>): void {
+  if (n === 0) return;
+  ctx.dispatch(k, {
+    bind, params: { n, delta: 0 }, overrides: { LOG_TARGET: logTarget ? 1 : 0, ...halfOverrides(flags) },
+    grid: grid1d(pairs ? Math.ceil(n / 2) : n, 256, ctx.limits.maxWorkgroupsPerDim),
+  });
+}
+
+/**
+ * Second derivatives of KL, in ops (so they can be differentiated again): the gradient of
+ * Σ vx·dx + vt·dt for x, t and g (src/reference/loss.ts, klBackwardBackward):
+ *   probability target      ∂dx/∂t = ∂dt/∂x = −g          ∂dt/∂t = g/t                 ∂dx/∂x = 0
+ *   log-probability target  ∂dx/∂t = ∂dt/∂x = −g·e^t      ∂dt/∂t = g·e^t·(t − x + 2)
+ * Both outputs are linear in g: d/dg = dx(g = vx) + dt(g = vt), from the backward kernel itself.
+ */
+function klBackwardGrad({ inputs: [x, t, g], dys: [vx, vt], attrs }: GradArgs<KlAttrs>): (Tensor | null)[] {
+  if (!vx && !vt) return [null, null, null];
+  const cross = attrs.logTarget ? neg(mul(g, exp(t))) : neg(g); // ∂dx/∂t = ∂dt/∂x
+  const acc = (a: Tensor | null, b: Tensor | null) => (a && b ? add(a, b) : a ?? b);
+  const dtdt = attrs.logTarget ? mul(mul(g, exp(t)), shift(sub(t, x), 2)) : div(g, t);
+  const gx = vt ? mul(vt, cross) : null;
+  const gt = acc(vx ? mul(vx, cross) : null, vt ? mul(vt, dtdt) : null);
+  const gg = acc(vx ? apply(klBackwardOp, [x, t, vx], attrs)[0] : null, vt ? apply(klBackwardOp, [x, t, vt], attrs)[1] : null);
+  return [gx, gt, gg];
+}
+
+/** inputs [x, t, g] → [d/dx, d/dt] of Σ g·kl(x, t). */
+export const klBackwardOp: OpDef<KlAttrs> = defineOp<KlAttrs>({
+  name: 'kl_div_backward',
+  kernels: [klKernels.backward],
+  infer: ([x]) => [{ shape: [...x.shape], dtype: 'f32' }, { shape: [...x.shape], dtype: 'f32' }],
+  // f16 storage: x, t, g read and both outputs written (a thread per word when either is f16).
+  half: () => ({ reads: [true, true, true], writes: [true, true] }),
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
+    const [dx, dt] = [half?.outputs[0] ?? false, half?.outputs[1] ?? false];
+    encodeKl(ctx, klKernels.backward, numel(inMeta[0].shape), dx || dt, attrs.logTarget,
+      { a: inputs[0], b: inputs[1], delem: inputs[2], da: outputs[0], kl_db: outputs[1] },
+      { A_HALF: half?.inputs[0], B_HALF: half?.inputs[1], DELEM_HALF: half?.inputs[2], DA_HALF: dx, DB_HALF: dt });
+  },
+  grad: klBackwardGrad,
+  reference: ([x, t, g], { logTarget }) => ref.klBackward(x, t, g, logTarget),
+  referenceBackward: ({ inputs: [x, t, g], dys: [vx, vt], attrs: { logTarget } }) =>
+    (vx || vt ? ref.klBackwardBackward(x, t, g, vx, vt, logTarget) : [null, null, null]),
+  cost: ([x]) => ({ flops: 10 * numel(x.shape), bytes: 20 * numel(x.shape) }),
+});
+
+/** inputs [x, t] → the per-element loss. */
+export const klOp: OpDef<KlAttrs> = defineOp<KlAttrs>({
+  name: 'kl_div',
+  kernels: [klKernels.forward],
+  infer: ([x, t]) => {
+    if (!sameShape(x.shape, t.shape)) throw sgError(`kl_div: input ${fmtShape(x.shape)} and target ${fmtShape(t.shape)} differ in shape`, ShapeError);
+    return [{ shape: [...x.shape], dtype: 'f32' }];
+  },
+  half: () => ({ reads: [true, true], writes: [true] }),
+  encode: (ctx, { inputs, outputs, inMeta, attrs, half }) => {
+    const out = half?.outputs[0] ?? false;
+    encodeKl(ctx, klKernels.forward, numel(inMeta[0].shape), out, attrs.logTarget,
+      { a: inputs[0], b: inputs[1], elem_loss: outputs[0] }, { A_HALF: half?.inputs[0], B_HALF: half?.inputs[1], ELEM_LOSS_HALF: out });
+  },
+  // Unlike mse / l1 / huber, d/dt is not −d/dx: the backward kernel writes both.
+  grad: ({ inputs: [x, t], dys: [g], attrs }) => (g ? apply(klBackwardOp, [x, t, g], attrs) : [null, null]),
+  reference: ([x, t], { logTarget }) => [ref.klForward(x, t, logTarget)],
+  referenceBackward: ({ inputs: [x, t], dys: [g], attrs: { logTarget } }) => (g ? ref.klBackward(x, t, g, logTarget) : [null, null]),
+  cost: ([x]) => ({ flops: 6 * numel(x.shape), bytes: 12 * numel(x.shape) }),
+});
+
+/**
+ * The Kullback-Leibler divergence loss, like torch.nn.functional.kl_div: `input` holds
+ * log-probabilities log q, `target` probabilities p (or log p with `logTarget`), of the same shape;
+ * per element p·(log p − log q) computed as torch does, xlogy(p, p) − p·input (0 where p = 0), or
+ * e^t·(t − input) with logTarget. Reductions: 'mean' (torch's default: over every element), 'batchmean'
+ * (Σ / input.shape[0], the divergence per sample; Σ for a 0-d input, as torch), 'sum', 'none'.
+ * Differentiable for the input and the target, as torch's autograd: d/dinput = −p·g (or −e^t·g),
+ * d/dtarget = g·(log p + 1 − input) (or g·e^t·(t − input + 1)), and NaN for a target p = 0 (torch's
+ * xlogy backward divides 0 by 0 there), and twice.
+ */
+export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
+  const op = 'klDiv';
+  checkTensor(input, op, 'input');
+  checkTensor(target, op, 'target');
+  checkOptions(op, options, KL_DIV_KEYS);
+  const { reduction = 'mean', logTarget = false } = options;
+  if (reduction !== 'batchmean') checkReduction(reduction, op, ['batchmean']);
+  if (typeof logTarget !== 'boolean') throw sgError(`${op}: logTarget must be true or false, got ${JSON.stringify(logTarget)}`);
+  checkFloat(input, op, 'input (log-probabilities)');
+  checkFloat(target, op, logTarget ? 'target (log-probabilities)' : 'target (probabilities)');
+  if (!sameShape(input.shape, target.shape)) {
+    throw sgError(`${op}: input ${input.describe()} and target ${target.describe()} must have the same shape`, ShapeError);
+  }
+  const l = apply1(klOp, [input, target], { logTarget });
+  if (reduction !== 'batchmean') return reduceLoss(l, reduction);
+  return input.rank === 0 ? sum(l) : scale(sum(l), 1 / input.shape[0]);
+}
+
+/**
+ * x's values with no gradient (torch's x.detach()): a view of x whose gradient rule passes nothing
+ * back. For distillation's teacher (src/train/distill.ts).
+ */
+export const stopGradientOp = defineOp<null>({
+  name: 'stop_gradient',
+  alias: true,
+  kernels: [],
+  infer: ([x]) => [{ shape: [...x.shape], dtype: x.dtype }],
+  grad: { none: 'the gradient is stopped here (detach)', zero: true },
+  reference: ([x]) => [{ data: Float64Array.from(x.data), shape: [...x.shape] }],
+  referenceBackward: { none: 'the gradient is stopped here (detach)', zero: true },
+  cost: () => ({ flops: 0, bytes: 0 }),
+});
+
+export function stopGradient(x: Tensor): Tensor {
+  checkTensor(x, 'stopGradient', 'x');
+  return apply1(stopGradientOp, [x], null);
 }
 
 // ---- binary cross-entropy with logits -----------------------------------------------------------

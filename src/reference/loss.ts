@@ -312,3 +312,81 @@ export function sumRepeats(t: HostTensor, shape: number[]): HostTensor {
   for (let i = 0; i < t.data.length; i++) out.data[i % size] += t.data[i];
   return out;
 }
+
+// ---- Kullback-Leibler divergence ----------------------------------------------------------------
+// torch.nn.functional.kl_div per element, input x = log q, target t (a probability, or with
+// logTarget a log-probability), written as torch computes it so that its edges (NaN, ±∞) are
+// torch's: xlogy(t, t) − t·x, or e^t·(t − x). IEEE arithmetic gives 0·(−∞) = NaN.
+
+/** xlogy(t, t) = t·log t: 0 at t = 0, NaN for t < 0 (log) and t NaN. */
+function xlogx(t: number): number {
+  return t === 0 ? 0 : t * Math.log(t);
+}
+
+/** The per-element loss. */
+export function klForward(x: HostTensor, t: HostTensor, logTarget: boolean): HostTensor {
+  const out = host(x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const xi = x.data[i];
+    const ti = t.data[i];
+    out.data[i] = logTarget ? Math.exp(ti) * (ti - xi) : xlogx(ti) - ti * xi;
+  }
+  return out;
+}
+
+/**
+ * [d/dx, d/dt] of Σ g·ℓ(x, t), as torch's autograd differentiates the expressions above:
+ *   t probability:      d/dx = −t·g     d/dt = g·log t + g·t/t − g·x   (NaN for t ≤ 0, t = +∞: t/t)
+ *   t log-probability:  d/dx = −e^t·g   d/dt = g·(t − x)·e^t + g·e^t
+ */
+export function klBackward(x: HostTensor, t: HostTensor, g: HostTensor, logTarget: boolean): HostTensor[] {
+  const dx = host(x.shape);
+  const dt = host(x.shape);
+  for (let i = 0; i < x.data.length; i++) {
+    const xi = x.data[i];
+    const ti = t.data[i];
+    const gi = g.data[i];
+    if (logTarget) {
+      const e = Math.exp(ti);
+      dx.data[i] = -(gi * e);
+      dt.data[i] = gi * (ti - xi) * e + gi * e;
+    } else {
+      dx.data[i] = -(ti * gi);
+      dt.data[i] = ti > 0 && ti < Infinity ? gi * Math.log(ti) + (gi * ti) / ti - gi * xi : NaN;
+    }
+  }
+  return [dx, dt];
+}
+
+/**
+ * Second derivatives: the gradient of Σ vx·dx + vt·dt (the outputs of klBackward) for x, t and g:
+ *   t probability:      ∂dx/∂t = −g   ∂dt/∂x = −g   ∂dt/∂t = g/t      ∂dx/∂x = 0
+ *   t log-probability:  ∂dx/∂t = ∂dt/∂x = −g·e^t    ∂dt/∂t = g·e^t·(t − x + 2)   ∂dx/∂x = 0
+ * and, both outputs being linear in g, ∂/∂g = vx·dx/g + vt·dt/g.
+ */
+export function klBackwardBackward(
+  x: HostTensor, t: HostTensor, g: HostTensor, vx: HostTensor | null, vt: HostTensor | null, logTarget: boolean,
+): HostTensor[] {
+  const gx = host(x.shape);
+  const gt = host(x.shape);
+  const gg = host(x.shape);
+  const ones = host(x.shape, new Array(x.data.length).fill(1));
+  const [ux, ut] = klBackward(x, t, ones, logTarget);
+  for (let i = 0; i < x.data.length; i++) {
+    const xi = x.data[i];
+    const ti = t.data[i];
+    const gi = g.data[i];
+    const a = vx ? vx.data[i] : 0;
+    const b = vt ? vt.data[i] : 0;
+    if (logTarget) {
+      const e = Math.exp(ti);
+      gx.data[i] = -gi * e * b;
+      gt.data[i] = -gi * e * a + b * gi * e * (ti - xi + 2);
+    } else {
+      gx.data[i] = -gi * b;
+      gt.data[i] = -gi * a + (b * gi) / ti;
+    }
+    gg.data[i] = a * ux.data[i] + b * ut.data[i];
+  }
+  return [gx, gt, gg];
+}
