@@ -40,6 +40,14 @@ import { GPT_KEYS, GENERATE_KEYS } from './models/gpt.js';
 import { VIT_KEYS } from './models/vit.js';
 import { CLIP_KEYS, CLIP_LOSS_KEYS, ZERO_SHOT_KEYS } from './models/clip.js';
 import { WORD_TOKENIZER_KEYS } from './models/prompts.js';
+import { PRUNE_AMOUNT_KEYS, RANDOM_PRUNE_KEYS, LN_STRUCTURED_KEYS } from './nn/prune.js';
+import { ENSEMBLE_KEYS } from './nn/ensemble.js';
+import { CALIBRATION_KEYS } from './metrics/calibration.js';
+import { CURVE_AVERAGE_KEYS } from './metrics/curves.js';
+import { OOD_SCORES_KEYS } from './metrics/ood.js';
+import { OOD_SET_KEYS } from './data/ood.js';
+import { KL_DIV_KEYS } from './ops/loss.js';
+import { DISTILLATION_KEYS } from './train/distill.js';
 
 export const OPTION_KEYS = {
   sgd: SGD_KEYS,
@@ -133,4 +141,14 @@ export const OPTION_KEYS = {
   clipLoss: CLIP_LOSS_KEYS,
   zeroShot: ZERO_SHOT_KEYS,
   wordTokenizer: WORD_TOKENIZER_KEYS,
+  pruneAmount: PRUNE_AMOUNT_KEYS,
+  randomPrune: RANDOM_PRUNE_KEYS,
+  lnStructured: LN_STRUCTURED_KEYS,
+  ensemble: ENSEMBLE_KEYS,
+  calibration: CALIBRATION_KEYS,
+  curveAverage: CURVE_AVERAGE_KEYS,
+  oodScores: OOD_SCORES_KEYS,
+  oodSet: OOD_SET_KEYS,
+  klDiv: KL_DIV_KEYS,
+  distillation: DISTILLATION_KEYS,
 } as const;

@@ -60,7 +60,7 @@ export interface CurveAverageOptions {
    */
   average?: 'macro' | 'weighted';
 }
-const AVERAGE_KEYS = keysOf<CurveAverageOptions>({ average: 1 });
+export const CURVE_AVERAGE_KEYS = keysOf<CurveAverageOptions>({ average: 1 });
 
 interface Scores {
   values: ArrayLike<number>;
@@ -249,7 +249,7 @@ export function precisionRecallCurve(scores: ScoreInput, labels: LabelInput): Pr
 /** One-vs-rest over the columns of scores [N, C]: each class's binary value, averaged. */
 function oneVsRest(fn: string, s: Scores, y: ArrayLike<number>, options: CurveAverageOptions,
   binary: (score: ArrayLike<number>, positive: (i: number) => boolean, n: number, c: number) => number): number {
-  checkOptions(fn, options, AVERAGE_KEYS);
+  checkOptions(fn, options, CURVE_AVERAGE_KEYS);
   const average = options.average ?? 'macro';
   if (average !== 'macro' && average !== 'weighted') fail(fn, `average must be 'macro' or 'weighted', got ${JSON.stringify(average)}`, OptionError);
   const C = s.cols;
@@ -281,7 +281,7 @@ export function rocAuc(scores: ScoreInput, labels: LabelInput, options: CurveAve
   const fn = 'rocAuc';
   return withHost(fn, scores, labels, (s, y) => {
     if (s.cols === 0) {
-      checkOptions(fn, options, AVERAGE_KEYS);
+      checkOptions(fn, options, CURVE_AVERAGE_KEYS);
       const { score, positive } = binaryOf(fn, s, y);
       let p = 0;
       for (let i = 0; i < s.n; i++) if (positive(i)) p++;
@@ -315,7 +315,7 @@ export function averagePrecision(scores: ScoreInput, labels: LabelInput, options
   const fn = 'averagePrecision';
   return withHost(fn, scores, labels, (s, y) => {
     if (s.cols === 0) {
-      checkOptions(fn, options, AVERAGE_KEYS);
+      checkOptions(fn, options, CURVE_AVERAGE_KEYS);
       const { score, positive } = binaryOf(fn, s, y);
       return apFrom(prFrom(binaryCurve(score, positive, s.n)));
     }
