@@ -48,7 +48,7 @@ describe('help and version', () => {
     expect(await run('--version')).toMatchObject({ code: 0, out: `shadergrad ${pkg.version}` });
     const general = await run();
     expect(general.code).toBe(0);
-    expect(general.out).toMatch(/commands:\n {2}train .*\n {2}explain .*\n {2}search .*\n {2}curve .*\n {2}prune .*\n {2}export /);
+    expect(general.out).toMatch(/commands:\n {2}train .*\n {2}explain .*\n {2}search .*\n {2}curve .*\n {2}evaluate .*\n {2}prune .*\n {2}export /);
     expect((await run('help', 'search')).out).toMatch(/usage: shadergrad search/);
     expect((await run('export', '--help')).out).toMatch(/--pytorch DIR/);
   });
@@ -224,6 +224,28 @@ describe('run directories', () => {
     expect(Number(last.parameters)).toBeLessThan(dense);
     expect((await run('prune', '--run', dir, '--amount', '1')).err).toMatch(/--amount must be fractions in \[0, 1\) separated by commas, got '1'/);
     expect((await run('prune', '--run', join(tmp(), 'none'))).err).toMatch(/holds no trained run/);
+  });
+
+  it('evaluate scores a run on its test split, per class, and with --ood the AUROC against an OOD set', async () => {
+    const dir = join(tmp(), 'mnist');
+    expect((await run('train', '--model', 'mlp', '--count', '400', '--epochs', '2', '--out', dir)).code).toBe(0);
+    const trained = JSON.parse(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').find((l) => l.includes('"test"'))!).test as Record<string, number>;
+    const r = await run('evaluate', '--run', dir, '--ood', 'spiral', '--method', 'energy');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    // The same test split as train's: the same accuracy and ROC AUC.
+    const acc = Number(/accuracy (\d\.\d+)/.exec(r.out)![1]);
+    expect(acc).toBeCloseTo(trained.accuracy, 4);
+    expect(Number(/ROC-AUC (\d\.\d+)/.exec(r.out)![1])).toBeCloseTo(trained.rocAuc, 4);
+    expect(r.lines.filter((l) => /^ {2}class \d: ROC AUC/.test(l)).length).toBeGreaterThanOrEqual(9);
+    const ood = /^OOD: spiral \(40 images\) vs the test split, score energy: AUROC (\d\.\d+)/m.exec(r.out);
+    expect(ood, r.out).not.toBeNull();
+    const html = readFileSync(join(dir, 'evaluate.html'), 'utf8');
+    for (const id of ['roc', 'pr']) expect(html).toContain(`id="chart-${id}"`);
+    const spiralRun = join(tmp(), 'spiral');
+    expect((await run('train', ...small, '--epochs', '1', '--out', spiralRun)).code).toBe(0);
+    expect((await run('evaluate', '--run', spiralRun, '--ood', 'noise')).err).toMatch(/--ood builds 28×28 images; .* was trained on spiral/);
+    expect((await run('evaluate', '--run', join(tmp(), 'none'))).err).toMatch(/holds no trained run/);
   });
 
   it('search prints each trial as it finishes, before the results table', async () => {

@@ -104,6 +104,16 @@ export const COMMANDS = {
       help,
     },
   },
+  evaluate: {
+    summary: "score a trained run's model on its test split (accuracy, ROC / PR per class); --ood: how well it tells test digits from OOD images",
+    usage: 'shadergrad evaluate --run DIR [--ood noise|inverted|spiral] [--method maxSoftmax|energy]',
+    flags: {
+      run: { kind: { type: 'string', metavar: 'DIR' }, default: 'runs/latest', help: 'the run (from shadergrad train) to evaluate; evaluate.html is written there' },
+      ood: { kind: { type: 'choice', choices: ['noise', 'inverted', 'spiral'] }, help: 'an out-of-distribution set to tell apart from the test split (MNIST runs): uniform noise, inverted digits, spirals drawn as images' },
+      method: { kind: { type: 'choice', choices: ['maxSoftmax', 'energy'] }, default: 'maxSoftmax', help: 'the OOD score: the largest softmax probability, or T·logsumexp(logits/T) with T = 1' },
+      help,
+    },
+  },
   prune: {
     summary: "prune a trained run's model at several amounts and report its size and test accuracy",
     usage: 'shadergrad prune --run DIR [--amount F,F,...] [--structured] [--finetune-epochs N]',
@@ -137,6 +147,7 @@ export interface CommandFlags {
   explain: { model: string; batchSize: number; profile: boolean; precision: string };
   search: { model: string; dataset: string; trials: number; epochs: number; mode: string; count: number; seed: number; out: string };
   curve: { model: string; dataset: string; fractions: string; epochs: number; batchSize: number; lr: number; optimizer: string; seed: number; count: number; out: string };
+  evaluate: { run: string; ood?: string; method: string };
   prune: { run: string; amount: string; structured: boolean; finetuneEpochs: number };
   export: { pytorch?: string; run: string; overwrite: boolean };
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `shadergrad` command: train, explain, search, curve, prune, export. `shadergrad --help` lists them,
+// The `shadergrad` command: train, explain, search, curve, evaluate, prune, export. `shadergrad --help` lists them,
 // `shadergrad <command> --help` their flags (the tables are in args.ts).
 //
 // Exit codes: 0 done (or help / version printed), 1 the run failed, 2 a bad command line (unknown
@@ -15,6 +15,7 @@ import { trainGpt } from './lm.js';
 import { trainClip } from './clip.js';
 import { learningCurve } from './curve.js';
 import { pruneRun } from './prune.js';
+import { evaluateRun } from './evaluate.js';
 import { COMMANDS, GENERAL_HELP, UsageError, commandHelp, parseCommand, type Command, type Flags } from './args.js';
 import { suggestName } from '../util/options.js';
 
@@ -312,6 +313,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'explain') await explain(flags as Flags<'explain'>);
     else if (cmd === 'search') await search(flags as Flags<'search'>);
     else if (cmd === 'curve') await learningCurve(flags as Flags<'curve'>);
+    else if (cmd === 'evaluate') await evaluateRun(flags as Flags<'evaluate'>);
     else if (cmd === 'prune') await pruneRun(flags as Flags<'prune'>);
     else await exportRun(flags as Flags<'export'>);
     return 0;
