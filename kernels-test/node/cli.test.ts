@@ -248,6 +248,24 @@ describe('run directories', () => {
     expect((await run('evaluate', '--run', join(tmp(), 'none'))).err).toMatch(/holds no trained run/);
   });
 
+  it('train --teacher distils a trained run into the student and compares with the student trained alone', async () => {
+    const teacher = join(tmp(), 'teacher');
+    expect((await run('train', ...small, '--epochs', '4', '--out', teacher)).code).toBe(0);
+    const dir = join(tmp(), 'student');
+    const r = await run('train', ...small, '--epochs', '2', '--teacher', teacher, '--temperature', '3', '--alpha', '0.7', '--out', dir);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^distillation: mlp student \d\.\d{4} with the mlp teacher \(test accuracy \d\.\d{4}, T 3, α 0\.7\) vs \d\.\d{4} trained alone for the same 2 epoch\(s\)$/m);
+    const rec = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>).find((l) => l.distillation)!.distillation;
+    expect(rec).toMatchObject({ teacher, temperature: 3, alpha: 0.7, epochs: 2 });
+    for (const k of ['teacherAccuracy', 'studentAccuracy', 'withoutTeacherAccuracy']) expect(Number.isFinite(rec[k]), k).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toMatchObject({ teacher, temperature: 3, alpha: 0.7 });
+    // The teacher must share the data split; the distillation flags need a teacher.
+    expect((await run('train', ...small, '--seed', '2', '--teacher', teacher, '--out', join(tmp(), 'x'))).err).toMatch(/was trained with --seed 1, this run has --seed 2/);
+    expect((await run('train', ...small, '--alpha', '0.3', '--out', join(tmp(), 'y'))).err).toMatch(/--temperature and --alpha are for distillation: give --teacher DIR/);
+    expect((await run('train', ...small, '--teacher', teacher, '--alpha', '1.5', '--out', join(tmp(), 'z'))).err).toMatch(/--alpha must be in \[0, 1\], got 1\.5/);
+  });
+
   it('search prints each trial as it finishes, before the results table', async () => {
     const out = tmp();
     const r = await run('search', '--trials', '2', '--epochs', '1', '--count', '100', '--out', out);

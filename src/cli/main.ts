@@ -99,6 +99,9 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
       scheduler: f.scheduler, weightDecay: f.weightDecay, seed: f.seed, count: f.count, patience: f.patience,
       precision: f.precision as RunConfig['precision'],
     };
+    if (f.teacher !== undefined) Object.assign(config, { teacher: f.teacher, temperature: f.temperature, alpha: f.alpha });
+    else if (given.has('temperature') || given.has('alpha')) throw new UsageError('shadergrad train: --temperature and --alpha are for distillation: give --teacher DIR', 'train');
+    if (f.alpha > 1) throw new UsageError(`shadergrad train: --alpha must be in [0, 1], got ${f.alpha}`, 'train');
   }
   if (config.model === 'gpt' || config.model === 'clip') {
     if (config.precision === 'mixed') throw new UsageError(`shadergrad train: --precision mixed trains the classification models (cnn, mlp, vit), not ${config.model}`, 'train');
@@ -114,6 +117,7 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
   const info = await sg.init();
   sg.nn.manualSeed(seed);
   const { train: trainSet, test: testSet, numClasses, inputShape } = await loadDataset(config.dataset, { count: config.count, seed });
+  const teacher = config.teacher !== undefined ? await loadTeacher(config) : undefined;
   const model = buildModel(config.model, inputShape, numClasses);
   const scheduler = makeScheduler(config.scheduler, epochs);
   const optimizer = makeOptimizer(config.optimizer, model.parameters(), { lr: config.lr, weightDecay: config.weightDecay, scheduler });
@@ -129,7 +133,7 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
   const stepsPerEpoch = Math.ceil(trainSet.length * 0.9 / batchSize);
   let lastDraw = 0;
   const history = await sg.train.fit(model, {
-    data: trainSet, validationSplit: 0.1, loss: 'crossEntropy', optimizer, epochs, batchSize, seed,
+    data: trainSet, validationSplit: 0.1, loss: teacher ? distillation(teacher.model, config) : 'crossEntropy', optimizer, epochs, batchSize, seed,
     metrics: ['accuracy', 'f1'], earlyStopping: { patience: config.patience }, precision: config.precision ?? 'f32',
     // After every epoch, atomically: the model, the optimizer's state and fit's position; --resume continues from it.
     checkpoint: ckpt, resumeFrom: done > 0 ? ckpt : undefined,
@@ -153,6 +157,7 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
     (test.rocAuc !== undefined ? ` ROC-AUC ${test.rocAuc.toFixed(4)} AP ${test.averagePrecision!.toFixed(4)}` : '') +
     (history.stoppedEarly ? ` (stopped early; best epoch ${history.bestEpoch})` : ''));
   appendFileSync(metricsPath, `${JSON.stringify({ test: { loss: test.loss, accuracy: test.accuracy, f1: test.f1, rocAuc: test.rocAuc, averagePrecision: test.averagePrecision } })}\n`);
+  if (teacher) await compareWithoutTeacher(config, history.epochs.length, { trainSet, testSet, numClasses, inputShape }, test.accuracy ?? NaN, teacher, metricsPath);
   const { report: profile, flops } = await profileStep(model, inputShape, batchSize, config);
   // The epochs trained by this process (a resumed run's earlier ones ran elsewhere): steps from samples/s × s.
   const trained = history.epochs.filter((e) => e.epoch > done);
@@ -170,6 +175,53 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
   }
   console.log(`wrote ${metricsPath}, ${ckpt}, ${join(out, 'report.html')}`);
   sg.dispose();
+}
+
+/** The teacher of a distillation run: its model with the weights of its run, in eval mode, and its test accuracy. */
+async function loadTeacher(config: RunConfig): Promise<{ model: sg.nn.Module; accuracy: number; name: string }> {
+  const dir = config.teacher!;
+  const where = `shadergrad train: --teacher ${dir}`;
+  const ckpt = join(dir, 'model.safetensors');
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(ckpt) || !existsSync(configPath)) throw new UsageError(`${where} holds no trained run (config.json and model.safetensors from shadergrad train)`, 'train');
+  const t = JSON.parse(readFileSync(configPath, 'utf8')) as RunConfig;
+  if (t.model === 'gpt' || t.model === 'clip') throw new UsageError(`${where} holds a ${t.model} run; a teacher is a classification model (mlp, cnn, vit)`, 'train');
+  // The same data split: the teacher never saw the student's test digits.
+  for (const k of ['dataset', 'count', 'seed'] as const) {
+    if (t[k] !== config[k]) throw new UsageError(`${where} was trained with --${k} ${t[k]}, this run has --${k} ${config[k]}: teacher and student must share the dataset, --count and --seed (the same test split)`, 'train');
+  }
+  const { test, numClasses, inputShape } = await loadDataset(config.dataset, { count: config.count, seed: config.seed });
+  const model = buildModel(t.model, inputShape, numClasses);
+  await sg.load(model, ckpt);
+  model.eval();
+  const accuracy = (await sg.train.evaluate(model, test, { batchSize: 256 })).accuracy ?? NaN;
+  return { model, accuracy, name: t.model };
+}
+
+/** The distillation loss of a student against `teacher` run on the same (augmented) batch. */
+function distillation(teacher: sg.nn.Module, config: RunConfig): sg.train.LossFunction {
+  return (out, labels, x) => sg.train.distillationLoss(out, teacher.forward(x), labels, { temperature: config.temperature, alpha: config.alpha });
+}
+
+/**
+ * The same student trained without the teacher (cross-entropy only) from the same initialisation for
+ * the same epochs (so the same steps), and both test accuracies reported and recorded.
+ */
+async function compareWithoutTeacher(config: RunConfig, epochs: number, data: { trainSet: sg.data.Dataset; testSet: sg.data.Dataset; numClasses: number; inputShape: number[] },
+  distilled: number, teacher: { accuracy: number; name: string }, metricsPath: string): Promise<void> {
+  sg.nn.manualSeed(config.seed);
+  const model = buildModel(config.model as ModelName, data.inputShape, data.numClasses);
+  const optimizer = makeOptimizer(config.optimizer, model.parameters(), { lr: config.lr, weightDecay: config.weightDecay, scheduler: makeScheduler(config.scheduler, config.epochs) });
+  await sg.train.fit(model, {
+    data: data.trainSet, validationSplit: 0.1, loss: 'crossEntropy', optimizer, epochs, batchSize: config.batchSize, seed: config.seed,
+    precision: config.precision ?? 'f32',
+  });
+  optimizer.dispose();
+  const alone = (await sg.train.evaluate(model, data.testSet, { batchSize: 256 })).accuracy ?? NaN;
+  const record = { teacher: config.teacher, teacherModel: teacher.name, teacherAccuracy: teacher.accuracy, temperature: config.temperature, alpha: config.alpha, epochs, studentAccuracy: distilled, withoutTeacherAccuracy: alone };
+  appendFileSync(metricsPath, `${JSON.stringify({ distillation: record })}\n`);
+  console.log(`distillation: ${config.model} student ${distilled.toFixed(4)} with the ${teacher.name} teacher (test accuracy ${teacher.accuracy.toFixed(4)}, T ${config.temperature}, α ${config.alpha}) ` +
+    `vs ${alone.toFixed(4)} trained alone for the same ${epochs} epoch(s)`);
 }
 
 /**

@@ -24,6 +24,10 @@ export interface RunConfig {
   patience: number;
   /** compile's precision for the training step (runs from before it have none: f32). */
   precision?: 'f32' | 'mixed';
+  /** Knowledge distillation: the teacher run's directory, the temperature and the weight α of the soft term. */
+  teacher?: string;
+  temperature?: number;
+  alpha?: number;
 }
 
 

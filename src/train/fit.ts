@@ -212,13 +212,21 @@ export function yieldToEventLoop(): Promise<void> {
   });
 }
 
+/** A loss for fit / evaluate: (output, target, input) → a scalar tensor. */
+export type LossFunction = (output: Tensor, target: Tensor, input: Tensor) => Tensor;
+
 export interface FitOptions {
   /** The training set (or a promise of one, e.g. sg.data.mnist()); x f32, or i32 token ids (data.text). */
   data: AnyDataset | Promise<AnyDataset>;
   /** Validation data; or carve it out of `data` with validationSplit (stratified for classes). */
   validationData?: AnyDataset;
   validationSplit?: number;
-  loss: LossName | ((output: Tensor, target: Tensor) => Tensor);
+  /**
+   * A loss by name, or a function of the model's output, the batch's targets and its inputs (after
+   * `augment`): the inputs let a loss run another model on the same batch (a teacher, for
+   * sg.train.distillationLoss).
+   */
+  loss: LossName | LossFunction;
   optimizer: Optimizer;
   epochs: number;
   batchSize: number;
@@ -375,7 +383,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         if (opts.augment) xb = opts.augment(xb);
         const yb = indexSelect(train.y, 0, idx);
         const out = model.forward(xb);
-        const res: Record<string, Tensor> = { loss: lossFn(out, yb) };
+        const res: Record<string, Tensor> = { loss: lossFn(out, yb, xb) };
         if (task.classification) res.pred = argmax(out, 1);
         return res;
       }, {
@@ -647,7 +655,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       const debugPlan = (n: number) => compile((i) => {
         let xb = indexSelect(train.x, 0, i);
         if (opts.augment) xb = opts.augment(xb);
-        return lossFn(model.forward(xb), indexSelect(train.y, 0, i));
+        return lossFn(model.forward(xb), indexSelect(train.y, 0, i), xb);
       }, { inputs: [{ shape: [n], dtype: 'i32' }], params: optimizer.params, debug: true, label: 'non-finite diagnosis' });
       const dbg = await debugPlan(batch);
       const dbgs = new Map<number, Plan>([[batch, dbg]]);
@@ -786,9 +794,10 @@ export async function evaluate(model: Module, ds: AnyDataset, opts: EvaluateOpti
       let plan = plans.get(idx.length);
       if (!plan) {
         plan = await compile((i) => {
-          const out = model.forward(indexSelect(data.x, 0, i));
+          const xb = indexSelect(data.x, 0, i);
+          const out = model.forward(xb);
           const res: Record<string, Tensor> = {};
-          if (lossFn) res.loss = lossFn(out, indexSelect(data.y, 0, i));
+          if (lossFn) res.loss = lossFn(out, indexSelect(data.y, 0, i), xb);
           if (classification) {
             res.pred = argmax(out, 1);
             // Class probabilities for the one-vs-rest curves (scores [N, C], C ≥ 2).
@@ -852,7 +861,10 @@ export async function overfitBatch(model: Module, ds: AnyDataset, opts: { loss: 
   const data = new GpuDataset(ds, 'overfit batch');
   const lossFn = typeof opts.loss === 'function' ? opts.loss : lossByName(opts.loss);
   model.train();
-  const plan = await compile((i) => lossFn(model.forward(indexSelect(data.x, 0, i)), indexSelect(data.y, 0, i)), {
+  const plan = await compile((i) => {
+    const xb = indexSelect(data.x, 0, i);
+    return lossFn(model.forward(xb), indexSelect(data.y, 0, i), xb);
+  }, {
     inputs: [{ shape: [n], dtype: 'i32' }], params: opts.optimizer.params, optimizer: opts.optimizer, label: 'overfit one batch',
   });
   try {

@@ -1,5 +1,5 @@
 // sg.train — fit, evaluate, overfitBatch and the GPU-resident data loader.
-export { fit, evaluate, overfitBatch, FitController, type FitControlEvent, type StopReason, type FitOptions, type EpochRecord, type History, type EarlyStopping, type Evaluation, type ClassCurves, classCurves, type StepInfo, type MetricName } from './fit.js';
+export { fit, evaluate, overfitBatch, FitController, type FitControlEvent, type StopReason, type FitOptions, type LossFunction, type EpochRecord, type History, type EarlyStopping, type Evaluation, type ClassCurves, classCurves, type StepInfo, type MetricName } from './fit.js';
 export { GpuDataset, epochBatches, type LoaderOptions } from './loader.js';
 export { LOSSES, lossByName, type LossName } from './losses.js';
 export { distillationLoss, type DistillationOptions } from './distill.js';
