@@ -266,6 +266,24 @@ describe('run directories', () => {
     expect((await run('train', ...small, '--teacher', teacher, '--alpha', '1.5', '--out', join(tmp(), 'z'))).err).toMatch(/--alpha must be in \[0, 1\], got 1\.5/);
   });
 
+  it('train --ensemble 3: three seeds, each member and the ensemble scored, the calibration gain reported', async () => {
+    const dir = join(tmp(), 'ens');
+    const r = await run('train', ...small, '--epochs', '2', '--ensemble', '3', '--out', dir);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const lines = readFileSync(join(dir, 'ensemble.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.slice(0, 3).map((l) => l.seed)).toEqual([1, 2, 3]);
+    const s = lines[3].ensemble as Record<string, number>;
+    expect(s.members).toBe(3);
+    for (const k of ['ensembleAccuracy', 'voteAccuracy', 'meanMemberEce', 'ensembleEce']) expect(Number.isFinite(s[k]), k).toBe(true);
+    expect(s.calibrationGain).toBeCloseTo(s.meanMemberEce - s.ensembleEce, 12);
+    expect(s.meanMemberAccuracy).toBeCloseTo((Number(lines[0].accuracy) + Number(lines[1].accuracy) + Number(lines[2].accuracy)) / 3, 12);
+    for (const k of [0, 1, 2]) expect(existsSync(join(dir, `member-${k}.safetensors`))).toBe(true);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/ensemble \(mean probability\)/);
+    expect(r.out).toMatch(/^calibration: ECE \d\.\d{4} for the ensemble vs \d\.\d{4} for the mean member/m);
+    expect((await run('train', '--model', 'gpt', '--dataset', 'names', '--ensemble', '2', '--out', join(tmp(), 'g'))).err).toMatch(/--ensemble and --teacher train the classification models/);
+  });
+
   it('search prints each trial as it finishes, before the results table', async () => {
     const out = tmp();
     const r = await run('search', '--trials', '2', '--epochs', '1', '--count', '100', '--out', out);

@@ -58,6 +58,7 @@ export const COMMANDS = {
       out: { kind: { type: 'string', metavar: 'DIR' }, default: 'runs/latest', help: 'run directory; it must not hold a run already' },
       resume: { kind: { type: 'string', metavar: 'DIR' }, help: 'continue the run in DIR from its last checkpoint (model, optimizer state, schedule, epoch), appending to its metrics' },
       precision: { kind: { type: 'choice', choices: PRECISIONS }, default: 'f32', help: "the training step's storage: f32, or mixed (f16 activations and gradients, loss scaling; cnn, mlp, vit)" },
+      ensemble: int(1, 1, 'train N models from the seeds seed … seed + N − 1 and combine them: one report with each member, the ensemble and the calibration gain'),
       teacher: { kind: { type: 'string', metavar: 'DIR' }, help: 'knowledge distillation: a trained run (same dataset, count and seed) whose model teaches this one; also trains the student without it for comparison' },
       temperature: { kind: { type: 'number', min: 0, exclusiveMin: true }, default: 2, help: 'distillation temperature T (with --teacher)' },
       alpha: { kind: { type: 'number', min: 0 }, default: 0.5, help: 'distillation: the weight of the soft (teacher) term, in [0, 1] (with --teacher)' },
@@ -146,7 +147,7 @@ export interface CommandFlags {
   train: {
     model: string; dataset: string; epochs: number; batchSize: number; lr: number; optimizer: string; scheduler: string;
     weightDecay: number; seed: number; count: number; patience: number; out: string; resume?: string; precision: string;
-    teacher?: string; temperature: number; alpha: number;
+    teacher?: string; temperature: number; alpha: number; ensemble: number;
   };
   explain: { model: string; batchSize: number; profile: boolean; precision: string };
   search: { model: string; dataset: string; trials: number; epochs: number; mode: string; count: number; seed: number; out: string };

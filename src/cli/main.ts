@@ -16,6 +16,7 @@ import { trainClip } from './clip.js';
 import { learningCurve } from './curve.js';
 import { pruneRun } from './prune.js';
 import { evaluateRun } from './evaluate.js';
+import { trainEnsemble } from './ensemble.js';
 import { COMMANDS, GENERAL_HELP, UsageError, commandHelp, parseCommand, type Command, type Flags } from './args.js';
 import { suggestName } from '../util/options.js';
 
@@ -104,6 +105,7 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
     if (f.alpha > 1) throw new UsageError(`shadergrad train: --alpha must be in [0, 1], got ${f.alpha}`, 'train');
   }
   if (config.model === 'gpt' || config.model === 'clip') {
+    if (f.ensemble > 1 || config.teacher !== undefined) throw new UsageError(`shadergrad train: --ensemble and --teacher train the classification models (cnn, mlp, vit), not ${config.model}`, 'train');
     if (config.precision === 'mixed') throw new UsageError(`shadergrad train: --precision mixed trains the classification models (cnn, mlp, vit), not ${config.model}`, 'train');
     const text = config.dataset === 'names' || config.dataset === 'moby-dick';
     if (config.model === 'gpt' && !text) throw new UsageError(`shadergrad train: --model gpt trains on text: --dataset names or moby-dick, not ${config.dataset}`, 'train');
@@ -112,6 +114,10 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
   }
   if (config.dataset === 'names' || config.dataset === 'moby-dick') {
     throw new UsageError(`shadergrad train: --dataset ${config.dataset} is text: train it with --model gpt`, 'train');
+  }
+  if (f.resume === undefined && f.ensemble > 1) {
+    if (f.teacher !== undefined) throw new UsageError('shadergrad train: --ensemble trains its members without a teacher; drop --teacher or --ensemble', 'train');
+    return trainEnsemble({ ...config, ensemble: f.ensemble }, out);
   }
   const { epochs, batchSize, seed } = config;
   const info = await sg.init();
