@@ -91,3 +91,4 @@ export { assign, assignAll } from './tensor/assign.js';
 export { Random } from './util/random.js';
 export { save, load } from './io/model.js';
 export * as worker from './worker/index.js';
+export { quantize, loadQuantized, quantizedBytes, QuantizedModule, type QuantizeOptions } from './io/quantized.js';

@@ -48,6 +48,7 @@ import { OOD_SCORES_KEYS } from './metrics/ood.js';
 import { OOD_SET_KEYS } from './data/ood.js';
 import { KL_DIV_KEYS } from './ops/loss.js';
 import { DISTILLATION_KEYS } from './train/distill.js';
+import { QUANTIZE_KEYS } from './nn/quantize.js';
 
 export const OPTION_KEYS = {
   sgd: SGD_KEYS,
@@ -151,4 +152,5 @@ export const OPTION_KEYS = {
   oodSet: OOD_SET_KEYS,
   klDiv: KL_DIV_KEYS,
   distillation: DISTILLATION_KEYS,
+  quantize: QUANTIZE_KEYS,
 } as const;

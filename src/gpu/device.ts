@@ -206,6 +206,16 @@ export function gpu(): GpuContext {
   throw sgError('call `await sg.init()` before creating or running tensors.');
 }
 
+/**
+ * Whether the WGSL compiler of the live device's instance has the language feature `name`
+ * (navigator.gpu.wgslLanguageFeatures, e.g. 'packed_4x8_integer_dot_product'): kernels that use it
+ * compile only where it does. False before init().
+ */
+export function wgslLanguageFeature(name: string): boolean {
+  const features = (current?.instance as { wgslLanguageFeatures?: { has(f: string): boolean } } | undefined)?.wgslLanguageFeatures;
+  return features?.has(name) ?? false;
+}
+
 /** Which device buffers made now belong to (grows by one per init()). */
 export function deviceGeneration(): number {
   return generation;

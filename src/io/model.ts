@@ -10,6 +10,8 @@ import { assign } from '../tensor/assign.js';
 import { checkCompatible, loadCheckpoint, saveCheckpoint, type LoadedTensor, type TensorSpec } from './checkpoint.js';
 import { checkOptimizerCheckpoint, isModelKey, loadOptimizerCheckpoint, optimizerCheckpoint } from './optimizer-state.js';
 import { sgError, ShapeError } from '../util/errors.js';
+import { QuantizedModule } from '../nn/quantize.js';
+import { loadIntoQuantized, saveQuantized } from './quantized.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const SAVE_KEYS = keysOf<Opts<typeof save, 2>>({ optimizer: 1, metadata: 1 });
@@ -47,6 +49,7 @@ async function loadExtraState(model: Module, saved: unknown): Promise<void> {
  * them; non-persistent state (dropout keys) goes into the metadata.
  */
 export async function save(model: Module, path: string, opts: SaveOptions = {}): Promise<void> {
+  if (model instanceof QuantizedModule) return saveQuantizedModel(model, path, opts);
   return saveWithState(model, path, opts, {});
 }
 
@@ -83,6 +86,11 @@ export async function saveWithState(model: Module, path: string, opts: SaveOptio
  */
 export async function load(model: Module, path: string | Uint8Array, opts: LoadOptions = {}): Promise<Record<string, unknown>> {
   checkOptions('load', opts, LOAD_KEYS);
+  if (model instanceof QuantizedModule) {
+    // An int8 model (sg.quantize): its I8 weights and quantisation parameters (src/io/quantized.ts).
+    if (opts.optimizer) throw sgError('load: a quantized model has no optimizer state (it is for inference only)');
+    return loadIntoQuantized(model, path);
+  }
   const ck = await loadCheckpoint(path);
   const expected = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype }]));
   const { weights, extraState } = upgradeLegacyNames(
@@ -123,6 +131,13 @@ function upgradeLegacyNames(
     }
   }
   return { weights, extraState: Object.keys(extra).length ? extra : undefined };
+}
+
+/** sg.save of an int8 model: I8 weights with their scales and zero points (src/io/quantized.ts). */
+async function saveQuantizedModel(model: QuantizedModule, path: string, opts: SaveOptions): Promise<void> {
+  checkOptions('save', opts, SAVE_KEYS);
+  if (opts.optimizer) throw sgError('save: a quantized model has no optimizer state to save (it is for inference only)');
+  return saveQuantized(model, path, opts.metadata);
 }
 
 export interface SaveOptions {

@@ -21,13 +21,15 @@
 // file dtype in `sourceDtype` so a caller can tell a conversion happened.
 // Writing I64 takes i32 values and sign-extends them: PyTorch keeps integer tensors as int64
 // (batch norm's num_batches_tracked), so a file meant for it writes shadergrad's i32 tensors as I64.
+// Writing I8 takes values in −128..127 (an Int8Array, or an Int32Array checked value by value), one byte
+// each: the int8 weights of a quantised model (sg.quantize). Read back, I8 becomes I32 as above.
 
 import { raise } from '../util/errors.js';
 
 /** The dtypes of shadergrad's tensors (f32 and i32), as decoding returns them. */
 export type SafetensorsDType = 'F32' | 'I32';
-/** The dtypes shadergrad writes: F32 and I32, and I64 from i32 values (sign-extended). */
-export type SafetensorsWriteDType = SafetensorsDType | 'I64';
+/** The dtypes shadergrad writes: F32 and I32, I64 from i32 values (sign-extended), I8 (one byte a value). */
+export type SafetensorsWriteDType = SafetensorsDType | 'I64' | 'I8';
 
 /** Every dtype of the reference implementation, in the order of its Dtype enum (used to order tensors). */
 const FILE_DTYPES = [
@@ -50,11 +52,11 @@ export interface SafetensorsTensor {
   data: Float32Array | Int32Array;
 }
 
-/** A tensor to write, possibly as I64 (its values in an Int32Array, widened on write). */
+/** A tensor to write, possibly as I64 (its values in an Int32Array, widened on write) or I8 (Int8Array or Int32Array). */
 export interface SafetensorsWriteTensor {
   dtype: SafetensorsWriteDType;
   shape: number[];
-  data: Float32Array | Int32Array;
+  data: Float32Array | Int32Array | Int8Array;
 }
 
 /** A tensor read back; `sourceDtype` is the dtype in the file (differs from `dtype` after a conversion). */
@@ -154,7 +156,9 @@ export function planSafetensors(
     if (!wellFormed(name)) fail(`${what}: the name is not valid Unicode (an unpaired surrogate)`);
     const t = tensors[name];
     if (typeof t !== 'object' || t === null) fail(`${what}: expected {dtype, shape, data}, got ${String(t)}`);
-    if (t.dtype !== 'F32' && t.dtype !== 'I32' && t.dtype !== 'I64') fail(`${what}: dtype must be 'F32', 'I32' or 'I64', got ${String(t.dtype)}`);
+    if (t.dtype !== 'F32' && t.dtype !== 'I32' && t.dtype !== 'I64' && t.dtype !== 'I8') {
+      fail(`${what}: dtype must be 'F32', 'I32' or 'I64', got ${String(t.dtype)} (or 'I8': one signed byte a value)`);
+    }
     const n = checkShape(what, t.shape);
     entries.push({ name, dtype: t.dtype, shape: [...t.shape], bytes: n * ITEM_BYTES[t.dtype] });
   }
@@ -198,9 +202,19 @@ export function planSafetensors(
 
 /**
  * The little-endian bytes of a tensor's values (a view when the host is little-endian). With dtype
- * 'I64', i32 values are sign-extended to 8 bytes each.
+ * 'I64', i32 values are sign-extended to 8 bytes each; with 'I8', each value (−128..127) is one byte.
  */
-export function tensorBytes(data: Float32Array | Int32Array, dtype?: SafetensorsWriteDType): Uint8Array {
+export function tensorBytes(data: Float32Array | Int32Array | Int8Array, dtype?: SafetensorsWriteDType): Uint8Array {
+  if (dtype === 'I8' || data instanceof Int8Array) {
+    if (data instanceof Int8Array) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (!(data instanceof Int32Array)) fail(`I8 values must come in an Int8Array or an Int32Array, got ${data.constructor.name}`);
+    const out = new Uint8Array(data.length);
+    data.forEach((v, i) => {
+      if (v < -128 || v > 127) fail(`I8 value ${v} at index ${i} does not fit in a signed byte (−128..127)`);
+      out[i] = v & 0xff;
+    });
+    return out;
+  }
   if (dtype === 'I64') {
     if (!(data instanceof Int32Array)) fail(`I64 values must come in an Int32Array, got ${data.constructor.name}`);
     const out = new Uint8Array(8 * data.length);
@@ -220,9 +234,13 @@ export function tensorBytes(data: Float32Array | Int32Array, dtype?: Safetensors
 }
 
 /** Check that a tensor's values fit its layout entry (right array type, right count). */
-export function checkTensorData(entry: TensorLayout, data: unknown): Float32Array | Int32Array {
+export function checkTensorData(entry: TensorLayout, data: unknown): Float32Array | Int32Array | Int8Array {
   const what = `tensor ${quote(entry.name)}`;
   const want = entry.dtype === 'F32' ? Float32Array : Int32Array; // I64 too: i32 values, widened on write
+  if (entry.dtype === 'I8' && data instanceof Int8Array) {
+    if (data.length !== entry.end - entry.begin) fail(`${what}: ${data.length} values do not fill shape ${fmt(entry.shape)} (needs ${entry.end - entry.begin})`);
+    return data;
+  }
   if (!(data instanceof want)) {
     const got = data === null || typeof data !== 'object' ? typeof data : (data as object).constructor?.name ?? 'object';
     fail(`${what}: dtype ${entry.dtype} needs its data in a ${want.name}, got ${got}`);
