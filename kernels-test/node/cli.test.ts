@@ -222,6 +222,13 @@ describe('run directories', () => {
     const last = JSON.parse(readFileSync(join(dir, 'prune.jsonl'), 'utf8').trim().split('\n').at(-1)!) as Record<string, number | boolean>;
     expect(last.structured).toBe(true);
     expect(Number(last.parameters)).toBeLessThan(dense);
+    // The CLI's CNN (zero-padded convs after batch norm): compact refuses, the masked model is scored.
+    const cnn = join(tmp(), 'cnn');
+    expect((await run('train', '--count', '200', '--epochs', '1', '--out', cnn)).code).toBe(0);
+    const c = await run('prune', '--run', cnn, '--amount', '0.5', '--structured');
+    expect(c.code).toBe(0);
+    expect(c.out).toMatch(/amount 0\.50: 9146 parameters \(100\.0 % of dense\), \d+ nonzero · test accuracy \d\.\d{4} \(not compacted: prune\.compact: layer 4 \(Conv2d\)/);
+    expect(JSON.parse(readFileSync(join(cnn, 'prune.jsonl'), 'utf8').trim()).notCompacted).toMatch(/^prune\.compact: layer 4/);
     expect((await run('prune', '--run', dir, '--amount', '1')).err).toMatch(/--amount must be fractions in \[0, 1\) separated by commas, got '1'/);
     expect((await run('prune', '--run', join(tmp(), 'none'))).err).toMatch(/holds no trained run/);
   });

@@ -6,7 +6,9 @@
 //                  the zeros are stored);
 //   --structured   lnStructured (L2, dim 0) on every Linear / Conv2d but the last: the `amount` of each
 //                  layer's output units / channels with the smallest norm, then sg.nn.prune.compact
-//                  builds the smaller model without them (fewer parameters, less work per step).
+//                  builds the smaller model without them (fewer parameters, less work per step); where
+//                  compact cannot shrink the model exactly (a zero-padded conv after a dropped channel
+//                  that carries a constant), the masked model is scored and the reason printed.
 // The test accuracy is measured after pruning and, with --finetune-epochs N, after N more epochs of
 // training the pruned model (pruned entries stay 0) on the run's training split. prune.jsonl in the run
 // directory gets a line per amount.
@@ -30,6 +32,8 @@ export interface PruneResult {
   testAccuracy: number;
   /** With --finetune-epochs: after fine-tuning. */
   finetunedAccuracy?: number;
+  /** Structured pruning whose model could not be compacted: why (the parameters are then the dense count). */
+  notCompacted?: string;
 }
 
 /** `--amount 0.5,0.7` → [0.5, 0.7]: each in [0, 1). */
@@ -92,13 +96,21 @@ export async function pruneRun(f: Flags<'prune'>): Promise<void> {
   for (const amount of amounts) {
     let model: Module = await fresh();
     const layers = weighted(model);
+    let note = '';
     if (f.structured) {
       for (const l of layers.slice(0, -1)) await sg.nn.prune.lnStructured(l, 'weight', { amount, n: 2, dim: 0 });
-      model = (await sg.nn.prune.compact(model)).model;
+      try {
+        model = (await sg.nn.prune.compact(model)).model;
+      } catch (e) {
+        // compact refuses what it cannot shrink exactly (e.g. a zero-padded conv after a dropped channel
+        // that carries a nonzero constant): the units stay, zeroed by their masks, and the count is dense.
+        note = ` (not compacted: ${(e as Error).message.replace(/^shadergrad: /, '')})`;
+      }
     } else {
       await sg.nn.prune.globalUnstructured(layers.map((l) => [l, 'weight'] as [Module, string]), { amount });
     }
     const r: PruneResult = { amount, structured: f.structured, parameters: model.numParameters(), nonzero: 0, testAccuracy: await accuracy(model) };
+    if (note) r.notCompacted = note.slice(' (not compacted: '.length, -1);
     if (f.finetuneEpochs > 0) {
       const optimizer = makeOptimizer(config.optimizer, model.parameters(), { lr: config.lr });
       await sg.train.fit(model, { data: train, loss: 'crossEntropy', optimizer, epochs: f.finetuneEpochs, batchSize: config.batchSize, seed: config.seed });
@@ -110,7 +122,7 @@ export async function pruneRun(f: Flags<'prune'>): Promise<void> {
     r.nonzero = await countNonzero(model);
     appendFileSync(out, `${JSON.stringify(r)}\n`);
     console.log(`amount ${amount.toFixed(2)}: ${r.parameters} parameters (${(100 * r.parameters / denseParams).toFixed(1)} % of dense), ${r.nonzero} nonzero · ` +
-      `test accuracy ${r.testAccuracy.toFixed(4)}${r.finetunedAccuracy !== undefined ? ` → ${r.finetunedAccuracy.toFixed(4)} fine-tuned` : ''}`);
+      `test accuracy ${r.testAccuracy.toFixed(4)}${r.finetunedAccuracy !== undefined ? ` → ${r.finetunedAccuracy.toFixed(4)} fine-tuned` : ''}${note}`);
   }
   console.log(`wrote ${out}`);
 }
