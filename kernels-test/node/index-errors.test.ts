@@ -289,8 +289,8 @@ describe('matmul split-K', () => {
     expect(splitPlan(1, 1, 10_000, 40_000).splits).toBe(1); // a large batch already gives enough workgroups
   });
   it('rejects an unknown version', () => {
-    expect(() => sg.matmul(f32([2, 2]), f32([2, 2]), { version: 'fast' as never })).toThrow(/matmul: unknown version 'fast' \(auto, naive, tiled, vec4, splitk, reg, tile4x4, tile8x4, tile8x8, tile4x4v4, tile8x4v4, tile8x8v4, tile8x8db, subgroup\)/);
-    expect(() => sg.linear(f32([2, 2]), f32([2, 2]), null, { version: 'fast' as never })).toThrow(/linear: unknown version 'fast' \(auto, tiled, reg, tile4x4, tile8x4, tile8x8, tile4x4v4, tile8x4v4, tile8x8v4, tile8x8db, subgroup\)/);
+    expect(() => sg.matmul(f32([2, 2]), f32([2, 2]), { version: 'fast' as never })).toThrow(/matmul: unknown version 'fast' \(auto, naive, tiled, vec4, splitk, reg, tile4x4, tile8x4, tile8x8, tile4x4v4, tile8x4v4, tile8x8v4, tile8x8db, subgroup, f16native\)/);
+    expect(() => sg.linear(f32([2, 2]), f32([2, 2]), null, { version: 'fast' as never })).toThrow(/linear: unknown version 'fast' \(auto, tiled, reg, tile4x4, tile8x4, tile8x8, tile4x4v4, tile8x4v4, tile8x8v4, tile8x8db, subgroup, f16native\)/);
   });
 });
 
