@@ -6,10 +6,10 @@
 // and the AUROC of telling the test digits (positive) from it is reported: 1 = every test digit scores
 // above every OOD image, 0.5 = chance, below 0.5 = the OOD images look *more* familiar to the model.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sg from '../index.js';
-import { buildModel, loadDataset, type ModelName, type RunConfig } from './setup.js';
+import { buildModel, loadDataset, readTrainedRun } from './setup.js';
 import { UsageError, type Flags } from './args.js';
 import { chartScript, curveCharts, uplotScript } from './report.js';
 import { VIS_CSS } from '../vis/style.js';
@@ -17,19 +17,13 @@ import { VIS_CSS } from '../vis/style.js';
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]!));
 
 export async function evaluateRun(f: Flags<'evaluate'>): Promise<void> {
-  const ckpt = join(f.run, 'model.safetensors');
-  const configPath = join(f.run, 'config.json');
-  if (!existsSync(ckpt) || !existsSync(configPath)) {
-    throw new UsageError(`shadergrad evaluate: ${f.run} holds no trained run (config.json and model.safetensors from shadergrad train); give it with --run DIR`, 'evaluate');
-  }
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as RunConfig;
-  if (config.model === 'gpt' || config.model === 'clip') throw new UsageError(`shadergrad evaluate: ${f.run} holds a ${config.model} run; evaluate takes the classification models (mlp, cnn, vit)`, 'evaluate');
+  const { config, ckpt } = readTrainedRun('evaluate', f.run);
   if (f.ood !== undefined && config.dataset !== 'mnist') {
     throw new UsageError(`shadergrad evaluate: --ood builds 28×28 images; ${f.run} was trained on ${config.dataset}`, 'evaluate');
   }
   const info = await sg.init();
   const { test, numClasses, inputShape } = await loadDataset(config.dataset, { count: config.count, seed: config.seed });
-  const model = buildModel(config.model as ModelName, inputShape, numClasses);
+  const model = buildModel(config.model, inputShape, numClasses);
   await sg.load(model, ckpt);
   const ev = await sg.train.evaluate(model, test, { loss: 'crossEntropy', batchSize: 256 });
   console.log(`shadergrad evaluate: ${config.model} from ${f.run} on its ${test.length} test samples`);

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as sg from '../index.js';
 import { renderReport } from './report.js';
-import { buildModel, loadDataset, makeOptimizer, makeScheduler, type ModelName, type RunConfig } from './setup.js';
+import { buildModel, loadDataset, makeOptimizer, makeScheduler, readTrainedRun, type ModelName, type RunConfig } from './setup.js';
 import { trainGpt } from './lm.js';
 import { trainClip } from './clip.js';
 import { learningCurve } from './curve.js';
@@ -187,11 +187,7 @@ async function train(f: Flags<'train'>, given: Set<string>): Promise<void> {
 async function loadTeacher(config: RunConfig): Promise<{ model: sg.nn.Module; accuracy: number; name: string }> {
   const dir = config.teacher!;
   const where = `shadergrad train: --teacher ${dir}`;
-  const ckpt = join(dir, 'model.safetensors');
-  const configPath = join(dir, 'config.json');
-  if (!existsSync(ckpt) || !existsSync(configPath)) throw new UsageError(`${where} holds no trained run (config.json and model.safetensors from shadergrad train)`, 'train');
-  const t = JSON.parse(readFileSync(configPath, 'utf8')) as RunConfig;
-  if (t.model === 'gpt' || t.model === 'clip') throw new UsageError(`${where} holds a ${t.model} run; a teacher is a classification model (mlp, cnn, vit)`, 'train');
+  const { config: t, ckpt } = readTrainedRun('train', dir, '--teacher');
   // The same data split: the teacher never saw the student's test digits.
   for (const k of ['dataset', 'count', 'seed'] as const) {
     if (t[k] !== config[k]) throw new UsageError(`${where} was trained with --${k} ${t[k]}, this run has --${k} ${config[k]}: teacher and student must share the dataset, --count and --seed (the same test split)`, 'train');

@@ -13,10 +13,10 @@
 // training the pruned model (pruned entries stay 0) on the run's training split. prune.jsonl in the run
 // directory gets a line per amount.
 
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sg from '../index.js';
-import { buildModel, loadDataset, makeOptimizer, type ModelName, type RunConfig } from './setup.js';
+import { buildModel, loadDataset, makeOptimizer, readTrainedRun } from './setup.js';
 import { UsageError, type Flags } from './args.js';
 import { Conv2d, Linear } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
@@ -68,17 +68,11 @@ async function countNonzero(model: Module): Promise<number> {
 
 export async function pruneRun(f: Flags<'prune'>): Promise<void> {
   const amounts = parseAmounts(f.amount);
-  const ckpt = join(f.run, 'model.safetensors');
-  const configPath = join(f.run, 'config.json');
-  if (!existsSync(ckpt) || !existsSync(configPath)) {
-    throw new UsageError(`shadergrad prune: ${f.run} holds no trained run (config.json and model.safetensors from shadergrad train); give it with --run DIR`, 'prune');
-  }
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as RunConfig;
-  if (config.model === 'gpt' || config.model === 'clip') throw new UsageError(`shadergrad prune: ${f.run} holds a ${config.model} run; prune takes the classification models (mlp, cnn, vit)`, 'prune');
+  const { config, ckpt } = readTrainedRun('prune', f.run);
   await sg.init();
   const { train, test, numClasses, inputShape } = await loadDataset(config.dataset, { count: config.count, seed: config.seed });
   const fresh = async () => {
-    const model = buildModel(config.model as ModelName, inputShape, numClasses);
+    const model = buildModel(config.model, inputShape, numClasses);
     await sg.load(model, ckpt);
     return model;
   };

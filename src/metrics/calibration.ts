@@ -20,7 +20,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { failIn, ShapeError, OptionError, type Fail } from '../util/errors.js';
 import { checkOptions, keysOf, type Opts } from '../util/options.js';
-import type { LabelInput } from './curves.js';
+import { hostLabels, type LabelInput } from './curves.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
 export const CALIBRATION_KEYS = keysOf<Opts<typeof expectedCalibrationError, 2>>({ bins: 1 });
@@ -120,14 +120,7 @@ export function expectedCalibrationError(probs: ProbabilityInput, labels: LabelI
       } else {
         p = hostProbs(fn, probs);
       }
-      let y: ArrayLike<number>;
-      if (labels instanceof Tensor) {
-        if (labels.rank !== 1) fail(fn, `labels must be a Tensor [N], got ${labels.describe()}`, ShapeError);
-        y = await labels.data();
-      } else {
-        y = labels;
-      }
-      return ece(fn, p, y, bins);
+      return ece(fn, p, await hostLabels(fn, labels), bins);
     })();
   }
   return ece(fn, hostProbs(fn, probs), labels, bins);

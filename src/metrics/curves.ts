@@ -114,6 +114,13 @@ function checkFinite(fn: string, s: Scores): void {
   }
 }
 
+/** Labels on the host: as given, or a Tensor [N] read back. */
+export async function hostLabels(fn: string, labels: LabelInput): Promise<ArrayLike<number>> {
+  if (!(labels instanceof Tensor)) return labels;
+  if (labels.rank !== 1) fail(fn, `labels must be a Tensor [N], got ${labels.describe()}`, ShapeError);
+  return labels.data();
+}
+
 /** Read Tensor inputs back, then call `compute` on host values. */
 function withHost<T>(fn: string, scores: ScoreInput, labels: LabelInput, compute: (s: Scores, y: ArrayLike<number>) => T): T | Promise<T> {
   if (scores instanceof Tensor || labels instanceof Tensor) {
@@ -126,14 +133,7 @@ function withHost<T>(fn: string, scores: ScoreInput, labels: LabelInput, compute
       } else {
         s = hostScores(fn, scores);
       }
-      let y: ArrayLike<number>;
-      if (labels instanceof Tensor) {
-        if (labels.rank !== 1) fail(fn, `labels must be a Tensor [N], got ${labels.describe()}`, ShapeError);
-        y = await labels.data();
-      } else {
-        y = labels;
-      }
-      return compute(s, y);
+      return compute(s, await hostLabels(fn, labels));
     })();
   }
   return compute(hostScores(fn, scores), labels);
