@@ -9,7 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sg from '../index.js';
-import { buildModel, loadDataset, readTrainedRun } from './setup.js';
+import { buildModel, loadDataset } from './setup.js';
+import { readTrainedRun } from './runs.js';
 import { UsageError, type Flags } from './args.js';
 import { chartScript, curveCharts, uplotScript } from './report.js';
 import { VIS_CSS } from '../vis/style.js';

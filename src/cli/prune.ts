@@ -16,7 +16,8 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sg from '../index.js';
-import { buildModel, loadDataset, makeOptimizer, readTrainedRun } from './setup.js';
+import { buildModel, loadDataset, makeOptimizer } from './setup.js';
+import { readTrainedRun } from './runs.js';
 import { UsageError, type Flags } from './args.js';
 import { Conv2d, Linear } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
