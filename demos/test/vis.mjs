@@ -150,7 +150,8 @@ export async function visChecks({ browser, check }) {
     const reportErrors = [];
     report.on('pageerror', (e) => reportErrors.push(`page error: ${e.message}`));
     report.on('requestfailed', (r) => reportErrors.push(`request ${r.url()}`));
-    report.on('request', (r) => !r.url().endsWith('/report/report.html') && reportErrors.push(`fetches ${r.url()}`));
+    // The browser's own favicon request is not the report's: every other request is.
+    report.on('request', (r) => !r.url().endsWith('/report/report.html') && !r.url().endsWith('/favicon.ico') && reportErrors.push(`fetches ${r.url()}`));
     await report.goto(`${server.url}/report/report.html`, { waitUntil: 'load' });
     const rc = await report.evaluate(`(() => {
       const inspect = ${inspectChart.toString()};
