@@ -178,4 +178,19 @@ describe('long runs hold memory flat', () => {
     expect(end.bytesInUse).toBeLessThanOrEqual(after1!.bytesInUse);
     expect(end.liveTensors).toBeLessThanOrEqual(after1!.liveTensors);
   });
+
+  it('evaluate() gives its plans\' input buffers back when it returns, without waiting for the collector', async () => {
+    // A page that evaluates after every slider move (demos/compress) must not hold a buffer per call
+    // until a GC: each disposed plan disposes its placeholder inputs (two plans here: batches of 40 and 20).
+    const data = sg.data.spiral({ n: 100, noise: 0.1, seed: 4 });
+    const model = sg.nn.sequential(sg.nn.linear(2, 8), sg.nn.relu(), sg.nn.linear(8, 3));
+    await sg.train.evaluate(model, data, { batchSize: 40 });
+    const before = sg.stats().buffersInUse;
+    for (let i = 0; i < 10; i++) await sg.train.evaluate(model, data, { batchSize: 40 });
+    expect(sg.stats().buffersInUse).toBe(before); // no collect(): what is in use is what was not given back
+    const plan = await sg.compile((x: Tensor) => sg.relu(x), { inputs: [{ shape: [16] }] });
+    const [placeholder] = plan.inputs;
+    plan.dispose();
+    expect(placeholder.isDisposed).toBe(true);
+  });
 });

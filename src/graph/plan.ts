@@ -474,6 +474,8 @@ export class Plan {
     this.disposed = true;
     for (const b of this.parts.owned) releaseBuffer(b);
     for (const s of this.parts.keep) s.release();
+    // The placeholders are the plan's own: their buffers go now, not when the collector finds them.
+    for (const t of this.inputs) t.dispose();
     if (this.parts.prepared.uniform) releaseBuffer(this.parts.prepared.uniform);
   }
 }
