@@ -151,6 +151,13 @@ describe('chart specs', () => {
     // NaN losses are gaps, not points.
     const nan = plotSpec([{ label: 'a', color: '#000', points: [[1, 1], [2, NaN], [3, 2]] }], {}, { width: 300, height: 200 });
     expect(nan.data).toEqual([[1, 3], [1, 2]]);
+    // Fixed x ends (ROC and PR charts: rates and recall run 0 to 1 whatever the data covers).
+    const pts: [number, number][] = [[0.1, 1], [0.5, 0.5]];
+    const auto = plotSpec([{ label: 'a', color: '#000', points: pts }], {}, { width: 300, height: 200 });
+    const fixed = plotSpec([{ label: 'a', color: '#000', points: pts }], { xMin: 0, xMax: 1 }, { width: 300, height: 200 });
+    expect(auto.x.max).toBeLessThan(1);
+    expect([fixed.x.min, fixed.x.max]).toEqual([0, 1]);
+    expect(fixed.x.ticks[fixed.x.ticks.length - 1]).toBe(1);
   });
 
   it('uplotOptions is self-contained (report.html inlines its source) and draws the spec\'s ticks and labels', () => {

@@ -60,8 +60,8 @@ export function curveCharts(curves: CurveData[]): { id: string; spec: PlotSpec }
   if (!curves.length) return [];
   const size = { width: 460, height: 300 };
   return [
-    { id: 'roc', spec: plotSpec(rocSeries(curves), { title: 'ROC (one-vs-rest)', xLabel: 'false positive rate', yLabel: 'true positive rate', yMin: 0, yMax: 1 }, size) },
-    { id: 'pr', spec: plotSpec(prSeries(curves), { title: 'Precision–recall (one-vs-rest)', xLabel: 'recall', yLabel: 'precision', yMin: 0, yMax: 1 }, size) },
+    { id: 'roc', spec: plotSpec(rocSeries(curves), { title: 'ROC (one-vs-rest)', xLabel: 'false positive rate', yLabel: 'true positive rate', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }, size) },
+    { id: 'pr', spec: plotSpec(prSeries(curves), { title: 'Precision–recall (one-vs-rest)', xLabel: 'recall', yLabel: 'precision', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }, size) },
   ];
 }
 

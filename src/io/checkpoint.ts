@@ -241,7 +241,7 @@ export async function loadCheckpoint(source: string | Uint8Array | ArrayBuffer):
   try {
     decoded = decodeSafetensors(bytes);
   } catch (e) {
-    throw sgError(`${where}: ${what} is not a valid safetensors file: ${(e as Error).message.replace(/^shadergrad: /, '')}`, ShadergradError, { cause: e });
+    throw sgError(`${where}: ${what} ${typeof source === 'string' ? 'is' : 'are'} not a valid safetensors file: ${(e as Error).message.replace(/^shadergrad: /, '')}`, ShadergradError, { cause: e });
   }
   const tensors: Record<string, LoadedTensor> = Object.create(null);
   for (const name of Object.keys(decoded.tensors)) {

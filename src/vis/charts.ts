@@ -170,14 +170,14 @@ export function lrCurve(container: Container, data?: TrainingData | number[], op
 /** One-vs-rest ROC curves, one line per class, the AUC in each label (sg.train.evaluate's `curves`). */
 export function rocChart(container: Container, curves: CurveData[] = [], opts: ChartOptions & { classNames?: string[] } = {}): Chart<CurveData[]> {
   const { classNames, ...o } = opts;
-  const view = (c: CurveData[]) => ({ series: rocSeries(c, classNames), opts: { xLabel: 'false positive rate', yLabel: 'true positive rate', yMin: 0, yMax: 1, ...o } });
+  const view = (c: CurveData[]) => ({ series: rocSeries(c, classNames), opts: { xLabel: 'false positive rate', yLabel: 'true positive rate', xMin: 0, xMax: 1, yMin: 0, yMax: 1, ...o } });
   return new LiveChart(resolveContainer(container, 'rocChart'), curves, view, o);
 }
 
 /** One-vs-rest precision–recall curves, one line per class, the average precision in each label. */
 export function prChart(container: Container, curves: CurveData[] = [], opts: ChartOptions & { classNames?: string[] } = {}): Chart<CurveData[]> {
   const { classNames, ...o } = opts;
-  const view = (c: CurveData[]) => ({ series: prSeries(c, classNames), opts: { xLabel: 'recall', yLabel: 'precision', yMin: 0, yMax: 1, ...o } });
+  const view = (c: CurveData[]) => ({ series: prSeries(c, classNames), opts: { xLabel: 'recall', yLabel: 'precision', xMin: 0, xMax: 1, yMin: 0, yMax: 1, ...o } });
   return new LiveChart(resolveContainer(container, 'prChart'), curves, view, o);
 }
 

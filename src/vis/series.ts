@@ -28,6 +28,9 @@ export interface PlotOptions {
   title?: string;
   xLabel?: string;
   yLabel?: string;
+  /** Fixed ends of the x axis (rates and recall: 0 and 1); otherwise round numbers around the data. */
+  xMin?: number;
+  xMax?: number;
   /** Fixed ends of the y axis; otherwise round numbers around the data. */
   yMin?: number;
   yMax?: number;
@@ -93,7 +96,7 @@ export function plotSpec(series: SeriesData[], opts: PlotOptions, size: { width:
   const height = Math.max(80, Math.round(size.height));
   const x0 = xValues.length ? xValues[0] : 0;
   const x1 = xValues.length ? xValues[xValues.length - 1] : 1;
-  const x = axis(x0, x1, { maxTicks: Math.floor((width - 60) / X_TICK_PX), integer: opts.integerX, zero: x0 >= 0 && x0 <= (x1 - x0) * 0.25 });
+  const x = axis(x0, x1, { maxTicks: Math.floor((width - 60) / X_TICK_PX), integer: opts.integerX, zero: x0 >= 0 && x0 <= (x1 - x0) * 0.25, min: opts.xMin, max: opts.xMax });
   const y = axis(lo, hi, { maxTicks: Math.floor((height - 40) / Y_TICK_PX), zero: opts.zero, min: opts.yMin, max: opts.yMax, log: opts.logY });
   return {
     title: opts.title, xLabel: opts.xLabel ?? '', yLabel: opts.yLabel ?? '', logY: !!opts.logY, width, height, data, x, y,
