@@ -65,7 +65,7 @@ function referenceIndex(): Plugin {
   };
 }
 
-const pages = ['index', 'mnist/index', 'playground/index', 'gpt/index', 'clip/index', 'inspector/index', 'bench/index'];
+const pages = ['index', 'mnist/index', 'playground/index', 'gpt/index', 'clip/index', 'inspector/index', 'bench/index', 'compress/index'];
 
 export default defineConfig({
   root: here,

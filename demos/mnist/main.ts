@@ -273,7 +273,7 @@ function buildUi(): { ui: Ui; pad: ReturnType<typeof drawPad> } {
   const countSel = select('digits', [['512', '512'], ['2000', '2,000'], ['5000', '5,000'], ['10000', '10,000 (all)']], String(DEFAULTS.count));
   const epochs = numberInput('epochs', DEFAULTS.epochs, { min: 1, max: 100, step: 1 });
   const batch = select('batch size', [['16', '16'], ['32', '32'], ['64', '64'], ['128', '128'], ['256', '256']], String(DEFAULTS.batchSize));
-  const optSel = select('optimizer', [['adam', 'Adam'], ['adamW', 'AdamW (wd 0.01)'], ['sgd', 'SGD + momentum 0.9'], ['rmsprop', 'RMSprop']], DEFAULTS.optimizer);
+  const optSel = select('optimizer', [['adam', 'Adam'], ['adamW', 'AdamW (wd 0.01)'], ['sgd', 'SGD + momentum 0.9'], ['rmsprop', 'RMSprop'], ['adagrad', 'Adagrad']], DEFAULTS.optimizer);
   const lr = numberInput('learning rate', DEFAULTS.lr, { min: 0, step: 'any' });
   const sched = select('schedule', [['constant', 'constant'], ['cosine', 'cosine annealing'], ['step', 'step (×0.3)']], DEFAULTS.schedule);
   const startBtn = el('button', { class: 'primary', id: 'start' }, 'Train');

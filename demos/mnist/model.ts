@@ -3,7 +3,7 @@
 import * as sg from 'shadergrad';
 
 export type ModelKind = 'mlp' | 'cnn';
-export type OptName = 'adam' | 'adamW' | 'sgd' | 'rmsprop';
+export type OptName = 'adam' | 'adamW' | 'sgd' | 'rmsprop' | 'adagrad';
 export type Schedule = 'constant' | 'cosine' | 'step';
 
 /** What proxy.build(config) sends: the model and its optimizer. */
@@ -37,6 +37,7 @@ export function buildOptimizer(c: BuildConfig, params: sg.Tensor[]): sg.optim.Op
   const scheduler = buildScheduler(c.schedule, c.epochs);
   if (c.optimizer === 'sgd') return sg.optim.sgd(params, { lr: c.lr, momentum: 0.9, scheduler });
   if (c.optimizer === 'rmsprop') return sg.optim.rmsprop(params, { lr: c.lr, scheduler });
+  if (c.optimizer === 'adagrad') return sg.optim.adagrad(params, { lr: c.lr, scheduler });
   if (c.optimizer === 'adamW') return sg.optim.adamW(params, { lr: c.lr, weightDecay: 1e-2, scheduler });
   return sg.optim.adam(params, { lr: c.lr, scheduler });
 }

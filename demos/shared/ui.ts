@@ -28,6 +28,7 @@ const PAGES: [string, string][] = [
   ['playground', 'Playground'],
   ['gpt', 'Tiny GPT'],
   ['clip', 'CLIP'],
+  ['compress', 'Compress'],
   ['inspector', 'Step inspector'],
   ['bench', 'Kernel bench'],
 ];

@@ -18,7 +18,7 @@ const demos = join(here, '..');
 const root = join(demos, '..');
 const outDir = join(demos, 'dist');
 const shots = join(here, 'screenshots');
-const only = process.argv.slice(2); // optional: names of pages to run (index, mnist, playground, gpt, clip, inspector, bench, no-webgpu)
+const only = process.argv.slice(2); // optional: names of pages to run (index, mnist, playground, gpt, clip, inspector, bench, compress, no-webgpu)
 
 let passed = 0;
 let failed = 0;
@@ -125,7 +125,7 @@ try {
   if (want('index')) {
     const r = await openPage(browser, '/index.html', 30_000);
     const links = await r.page.evaluate(() => Array.from(document.querySelectorAll('a.card'), (a) => a.getAttribute('href')));
-    const expected = ['./mnist/index.html', './playground/index.html', './gpt/index.html', './clip/index.html', './inspector/index.html', './bench/index.html'];
+    const expected = ['./mnist/index.html', './playground/index.html', './gpt/index.html', './clip/index.html', './inspector/index.html', './bench/index.html', './compress/index.html'];
     check('landing page links every demo', expected.every((h) => links.includes(h)), `links: ${links.join(' ')}`);
     await screenshot('index', r.page);
     await r.page.close();
@@ -496,6 +496,115 @@ try {
     await t.page.close();
   }
 
+  // ---- compress ----------------------------------------------------------------------------------------
+  if (want('compress')) {
+    const r = await openPage(browser, '/compress/index.html?test=1', 420_000);
+    if (statusOk('compress', r)) {
+      const res = r.state.result;
+      const base = res.base ?? {};
+      const losses = res.training?.losses ?? [];
+      check('compress: the CNN trains and is evaluated on the 1,000 held-out digits', base.kind === 'cnn' && base.accuracy > 0.6 && losses.length > 10 && mean(losses.slice(-5)) < mean(losses.slice(0, 5)),
+        `${base.parameters} parameters, loss ${mean(losses.slice(0, 5)).toFixed(3)} → ${mean(losses.slice(-5)).toFixed(3)} in ${res.training?.seconds?.toFixed(1)} s, test accuracy ${(100 * base.accuracy).toFixed(2)} %, ROC AUC ${base.rocAuc?.toFixed(4)}`);
+      const hist = res.pruneHistory ?? [];
+      const at = (method, amount) => hist.find((p) => p.method === method && Math.abs(p.amount - amount) < 1e-9 && !p.fineTuned);
+      // Global L1 unstructured: exactly round(amount × all weights) masked, across the layers (torch's rounding).
+      const globalOk = [0.3, 0.6, 0.9].map((a) => at('global', a)).every((p) => p && Math.abs(p.zeros - a2n(p)) <= 0.5 && p.layers.reduce((n, l) => n + l.zeros, 0) === p.zeros);
+      function a2n(p) { return p.amount * p.total; }
+      const p90 = at('global', 0.9);
+      const p30 = at('global', 0.3);
+      check('compress: global L1 pruning masks the asked fraction of all weights; accuracy falls at 90 %',
+        globalOk && p30 && p90 && p30.accuracy > p90.accuracy && p30.accuracy >= base.accuracy - 0.05,
+        ['0.3', '0.6', '0.9'].map((a) => at('global', Number(a))).filter(Boolean).map((p) => `${(100 * p.sparsity).toFixed(1)} % zero (${p.zeros}/${p.total}) → ${(100 * p.accuracy).toFixed(2)} %`).join(', '));
+      // Per-layer L1: each layer has its own share; structured: whole rows (channels / units) of all but the last layer.
+      const layer = hist.find((p) => p.method === 'layer');
+      const layerOk = layer && layer.layers.every((l) => Math.abs(l.zeros - layer.amount * l.total) <= 0.5);
+      const st = at('structured', 0.5);
+      const stOk = st && st.layers.slice(0, -1).every((l) => l.zeros % (l.total / l.shape[0]) === 0 && Math.abs(l.zeros / (l.total / l.shape[0]) - Math.round(0.5 * l.shape[0])) < 1e-9) && st.layers.at(-1).zeros === 0;
+      check('compress: per-layer L1 prunes each layer by the amount; structured prunes whole channels and keeps the classifier',
+        !!layerOk && !!stOk, `per layer at ${layer?.amount}: ${layer?.layers.map((l) => `${l.name} ${l.zeros}/${l.total}`).join(', ')}; structured 0.5: ${st?.layers.map((l) => `${l.name} ${l.zeros / (l.total / l.shape[0])} of ${l.shape[0]} rows`).join(', ')}`);
+      check('compress: slider moves made while pruning runs are merged (3 moves → at most 2 prunings)', res.merged >= 1 && res.merged <= 2, `${res.merged} prunings for 3 moves`);
+      const ft = res.fineTune ?? {};
+      check('compress: fine-tuning keeps the masks (same zeros) and is evaluated again', ft.zerosAfter === ft.zerosBefore && ft.zerosBefore > 0 && ft.after > 0.1,
+        `at ${(100 * ft.sparsity).toFixed(1)} % sparsity: ${(100 * ft.before).toFixed(2)} % → ${(100 * ft.after).toFixed(2)} % after 1 epoch; ${ft.zerosAfter} zeros before and after`);
+      const q = res.int8 ?? {};
+      const dot4 = await r.page.evaluate(() => !!navigator.gpu?.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product'));
+      check('compress: int8 — weights ~4× smaller, accuracy within 2 points of f32, the kernel named as the adapter allows',
+        q.bytes?.int8 > 0 && q.bytes.f32 / q.bytes.int8 > 3 && Math.abs(q.accuracy.int8 - q.accuracy.f32) <= 0.02 && q.dot === (dot4 ? 'dot4' : 'unpack') &&
+          q.layers?.length === 3 && q.ms?.f32 > 0 && q.ms['int8 unpack'] > 0 && (!dot4 || q.ms['int8 dot4'] > 0) && q.agreement > 0.9,
+        `${q.bytes?.f32} → ${q.bytes?.int8} bytes, accuracy ${(100 * q.accuracy?.f32).toFixed(2)} → ${(100 * q.accuracy?.int8).toFixed(2)} % (${(100 * q.agreement).toFixed(1)} % same predictions), kernel ${q.dot} (adapter dot4: ${dot4}); ` +
+          `${Object.entries(q.ms ?? {}).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')}`);
+      const table = await r.page.evaluate(() => Array.from(document.querySelectorAll('#int8-results tbody tr'), (tr) => tr.textContent));
+      check('compress: the int8 table lists f32 and each int8 version, the one that ran marked', table.length === (dot4 ? 3 : 2) && table.some((t) => t.includes('(auto)')), table.join(' | '));
+      const c = res.curves ?? {};
+      check('compress: ROC / PR curves of the int8 model, 10 classes, AUC and AP in (0.5, 1]', c.of === 'int8' && c.classes === 10 && c.rocAuc > 0.5 && c.rocAuc <= 1 && c.averagePrecision > 0.3 && c.perClass.every((a) => a > 0.5 && a <= 1),
+        `macro AUC ${c.rocAuc?.toFixed(4)}, AP ${c.averagePrecision?.toFixed(4)}`);
+      check('compress: pruning and evaluating again leave no GPU buffers behind', res.leak && res.leak.after <= res.leak.before, `buffers in use ${res.leak?.before} → ${res.leak?.after} after two more prunings`);
+      // Drawings: one mask per weight layer, changed by the slider (worked here by the driver).
+      const masks = () => r.page.evaluate(() => Array.from(document.querySelectorAll('#masks canvas.mask'), (cv) => {
+        const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+        let pale = 0, ink = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i] === 236 && d[i + 1] === 239 && d[i + 2] === 243) pale++;
+          else if (!(d[i] === 0 && d[i + 3] === 0) && !(d[i] === 255 && d[i + 1] === 255 && d[i + 2] === 255)) ink++;
+        }
+        return { layer: cv.dataset.layer, pale, ink };
+      }));
+      await r.page.select('#method', 'global');
+      await r.page.$eval('#amount', (s) => { s.value = '0.8'; s.dispatchEvent(new Event('input')); });
+      await r.page.waitForFunction(() => window.__demo.result.pruned?.amount === 0.8 && window.__demo.result.pruned?.method === 'global', { timeout: 120_000 });
+      await r.page.evaluate(() => window.__compressIdle());
+      const m80 = await masks();
+      const p80 = await r.page.evaluate(() => window.__demo.result.pruned);
+      const shownZeros = m80.reduce((n, m) => n + m.pale, 0);
+      check('compress: moving the slider re-prunes; the masks drawn show exactly the pruned weights', m80.length === 3 && shownZeros === p80.zeros && m80.every((m) => m.ink > 0),
+        `${m80.map((m) => `${m.layer}: ${m.pale} pale / ${m.ink} kept pixels`).join(', ')}; ${p80.zeros} weights pruned`);
+      const charts = await r.page.evaluate(() => {
+        const ink = (c) => {
+          if (!c) return 0;
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+          return n / (d.length / 4);
+        };
+        return { sparsity: ink(document.getElementById('sparsity-chart')), roc: ink(document.querySelector('#roc canvas')), pr: ink(document.querySelector('#pr canvas')) };
+      });
+      check('compress: sparsity chart, ROC and PR charts drawn', charts.sparsity > 0.01 && charts.roc > 0.01 && charts.pr > 0.01,
+        `inked: sparsity ${(100 * charts.sparsity).toFixed(1)} %, ROC ${(100 * charts.roc).toFixed(1)} %, PR ${(100 * charts.pr).toFixed(1)} %`);
+      await screenshot('compress', r.page);
+      // "Load a file…": the unpruned model as the MNIST page saves it; then a file that is not a checkpoint.
+      const dir = mkdtempSync(join(tmpdir(), 'sg-compress-'));
+      const good = join(dir, 'mnist-cnn.safetensors');
+      writeFileSync(good, Buffer.from(res.checkpoint));
+      const input = await r.page.$('#file-input');
+      await input.uploadFile(good);
+      await r.page.waitForFunction(() => /^loaded mnist-cnn/.test(document.getElementById('load-status').textContent), { timeout: 120_000 });
+      await r.page.evaluate(() => window.__compressIdle());
+      const loaded = await r.page.evaluate(() => ({ base: window.__demo.result.base, amount: document.getElementById('amount').value, pruned: window.__demo.result.pruned }));
+      check('compress: "Load a file…" loads a saved checkpoint: same accuracy, slider back to 0', loaded.base.accuracy === base.accuracy && loaded.amount === '0' && loaded.pruned.zeros === 0,
+        `${loaded.base.source}: ${(100 * loaded.base.accuracy).toFixed(2)} % (trained: ${(100 * base.accuracy).toFixed(2)} %)`);
+      const bad = join(dir, 'notes.safetensors');
+      writeFileSync(bad, 'this is not a safetensors file');
+      await input.uploadFile(bad);
+      await r.page.waitForFunction(() => /^Could not/.test(document.getElementById('load-status').textContent), { timeout: 60_000 });
+      const msg = await r.page.evaluate(() => document.getElementById('load-status').textContent);
+      const still = await r.page.evaluate(() => window.__demo.result.base);
+      check('compress: a file that is not a checkpoint gets a message naming the problem; the model stays', /safetensors/.test(msg) && still.accuracy === base.accuracy && r.errors.length === 0,
+        `${msg}${r.errors.length ? `; page errors: ${r.errors.join(' | ')}` : ''}`);
+      // "Load the MNIST page's checkpoint": the MNIST page's test (run before this one, same origin) saved its
+      // MLP to OPFS; run alone, there is no such file and the page says which file it looked for.
+      const mnistRan = want('mnist');
+      await r.page.click('#opfs-load');
+      await r.page.waitForFunction(() => /^(loaded|Could not)/.test(document.getElementById('load-status').textContent), { timeout: 120_000 });
+      await r.page.evaluate(() => window.__compressIdle());
+      const opfs = await r.page.evaluate(() => ({ status: document.getElementById('load-status').textContent, base: window.__demo.result.base }));
+      check(`compress: "Load the MNIST page's checkpoint" ${mnistRan ? 'loads the MLP the MNIST page saved to OPFS' : 'names the OPFS file it did not find (the MNIST page did not run)'}`,
+        mnistRan ? opfs.base.kind === 'mlp' && opfs.base.hidden === 64 && opfs.base.accuracy > 0.3 && /^loaded the MNIST page/.test(opfs.status)
+          : /shadergrad-mnist\.safetensors/.test(opfs.status) && /^Could not/.test(opfs.status),
+        `${opfs.status}`);
+    } else await screenshot('compress', r.page);
+    await r.page.close();
+  }
+
   // ---- bench -------------------------------------------------------------------------------------------
   if (want('bench')) {
     const r = await openPage(browser, '/bench/index.html?test=1', 240_000);
@@ -538,7 +647,7 @@ if (want('no-webgpu')) {
   try {
     // Browser advice only: nothing of sg.init()'s Node advice (Dawn, Vulkan drivers, Debian packages).
     const nodeAdvice = /\bNode\b|Debian|apt-get|libvulkan|VK_ICD|SwiftShader|Dawn|\bnpm\b/;
-    for (const p of ['mnist', 'playground', 'gpt', 'clip', 'inspector', 'bench']) {
+    for (const p of ['mnist', 'playground', 'gpt', 'clip', 'inspector', 'bench', 'compress']) {
       const r = await openPage(plain, `/${p}/index.html?test=1`, 30_000);
       const banner = await r.page.evaluate(() => document.querySelector('.banner.error')?.textContent ?? '');
       const visible = await r.page.evaluate(() => {
