@@ -222,13 +222,16 @@ describe('run directories', () => {
     const last = JSON.parse(readFileSync(join(dir, 'prune.jsonl'), 'utf8').trim().split('\n').at(-1)!) as Record<string, number | boolean>;
     expect(last.structured).toBe(true);
     expect(Number(last.parameters)).toBeLessThan(dense);
-    // The CLI's CNN (zero-padded convs after batch norm): compact refuses, the masked model is scored.
+    // The CLI's CNN (zero-padded convs after batch norm) compacts: 4 of 8 and 8 of 16 channels stay,
+    // 1·4·9 + 4 + 2·4 + 4·8·9 + 8 + 2·8 + 8·7·7·10 + 10 = 4290 of 9146 parameters.
     const cnn = join(tmp(), 'cnn');
     expect((await run('train', '--count', '200', '--epochs', '1', '--out', cnn)).code).toBe(0);
     const c = await run('prune', '--run', cnn, '--amount', '0.5', '--structured');
     expect(c.code).toBe(0);
-    expect(c.out).toMatch(/amount 0\.50: 9146 parameters \(100\.0 % of dense\), \d+ nonzero · test accuracy \d\.\d{4} \(not compacted: prune\.compact: layer 4 \(Conv2d\)/);
-    expect(JSON.parse(readFileSync(join(cnn, 'prune.jsonl'), 'utf8').trim()).notCompacted).toMatch(/^prune\.compact: layer 4/);
+    // The second conv follows dropped channels whose constant survives the ReLU: it adds their border map.
+    expect(c.out).toMatch(/amount 0\.50: 4290 parameters \(46\.9 % of dense, compacted: 1 conv with a constant map\), 4290 nonzero · test accuracy \d\.\d{4}\n/);
+    const cl = JSON.parse(readFileSync(join(cnn, 'prune.jsonl'), 'utf8').trim()) as Record<string, unknown>;
+    expect([cl.parameters, cl.constantMaps, cl.notCompacted]).toEqual([4290, 1, undefined]);
     expect((await run('prune', '--run', dir, '--amount', '1')).err).toMatch(/--amount must be fractions in \[0, 1\) separated by commas, got '1'/);
     expect((await run('prune', '--run', join(tmp(), 'none'))).err).toMatch(/holds no trained run/);
   });

@@ -3,7 +3,9 @@
 // globalUnstructured, repeated pruning, fractions and counts, ties as torch.topk breaks them); the
 // forward uses weight_orig × weight_mask and the gradient of weight_orig is masked; state-dict keys are
 // torch's, sg.save / sg.load round-trip them; remove() makes the pruning permanent; compiled plans and
-// fit keep pruned entries at 0; compact() drops pruned units with the same outputs and fewer parameters.
+// fit keep pruned entries at 0; compact() drops pruned units with the same outputs and fewer parameters,
+// also before zero-padded convolutions (Conv2dWithConstantMap: the CLI's CNN, stride / dilation / 'same'
+// geometries, two input sizes with one output size, save / load, gradients and a compiled training step).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -355,10 +357,14 @@ describe('compact', () => {
   });
 
   it('refuses, naming the layer, what it cannot shrink', async () => {
-    const padded = sg.nn.sequential(sg.nn.conv2d(1, 4, 3), sg.nn.relu(), sg.nn.conv2d(4, 2, 3, { padding: 1 }));
+    // A compacted model's Conv2dWithConstantMap cannot drop an output channel whose map is not zero.
+    const padded = sg.nn.sequential(sg.nn.conv2d(1, 4, 3), sg.nn.relu(), sg.nn.conv2d(4, 3, 3, { padding: 1 }), sg.nn.relu(), sg.nn.conv2d(3, 2, 1));
     await sg.assign((padded.layers[0] as sg.nn.Conv2d).bias!, sg.tensor([0.5, 0.5, 0.5, 0.5], [4]));
     await prune.lnStructured(padded.layers[0], 'weight', { amount: 2, n: 1, dim: 0 });
-    await expect(prune.compact(padded)).rejects.toThrow(/prune\.compact: layer 2 \(Conv2d\): input channel \d is dropped but carries the constant 0\.5.*padded convolution/);
+    const once = (await prune.compact(padded)).model;
+    expect(once.layers[2]).toBeInstanceOf(prune.Conv2dWithConstantMap);
+    await prune.lnStructured(once.layers[2], 'weight', { amount: 1, n: 1, dim: 0 });
+    await expect(prune.compact(once)).rejects.toThrow(/prune\.compact: layer 2 \(Conv2dWithConstantMap\): output channel \d is pruned, but it carries the constant map of dropped input channels/);
     const norm = sg.nn.sequential(sg.nn.linear(4, 4), sg.nn.layerNorm(4), sg.nn.linear(4, 2));
     await prune.lnStructured(norm.layers[0], 'weight', { amount: 1, n: 1, dim: 0 });
     await expect(prune.compact(norm)).rejects.toThrow(/prune\.compact: layer 1 \(LayerNorm\): compact handles Linear, Conv2d/);
@@ -366,6 +372,160 @@ describe('compact', () => {
     await prune.lnStructured(soft.layers[0], 'weight', { amount: 1, n: 1, dim: 0 });
     await expect(prune.compact(soft)).rejects.toThrow(/layer 1 \(Softmax\): cannot carry dropped units through a Softmax/);
     await expect(prune.compact(sg.nn.linear(2, 2))).rejects.toThrow(/prune\.compact: expected a Sequential, got Linear/);
+  });
+});
+
+describe('compact: zero-padded convolutions (Conv2dWithConstantMap)', () => {
+  /** Outputs equal to 1e-5 of the largest |want| (f32 sums in another order). */
+  function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string) {
+    const scale = Math.max(...Array.from(want, Math.abs));
+    expect(scale, `${what}: the reference is not all zero`).toBeGreaterThan(0);
+    expect(maxDiff(got, want) / scale, `${what}: max |compacted − masked| / max |masked|`).toBeLessThan(1e-5);
+  }
+  const convOf = (m: sg.nn.Module) => m as sg.nn.Conv2d;
+
+  /** The CLI's CNN (src/cli/setup.ts buildModel), batch norm statistics moved off 0 / 1. */
+  async function cliCnn(seed: number, positive: boolean) {
+    sg.manualSeed(seed);
+    const model = sg.nn.sequential(
+      sg.nn.conv2d(1, 8, 3, { padding: 1 }), sg.nn.batchNorm2d(8), sg.nn.relu(), sg.nn.maxPool2d(2),
+      sg.nn.conv2d(8, 16, 3, { padding: 1 }), sg.nn.batchNorm2d(16), sg.nn.relu(), sg.nn.maxPool2d(2),
+      sg.nn.flatten(), sg.nn.linear(16 * 3 * 3, 4),
+    );
+    if (positive) {
+      // Positive conv biases and batch-norm shifts: the dropped channels' constants survive the ReLU.
+      for (const [c, bn, n] of [[0, 1, 8], [4, 5, 16]]) {
+        await sg.assign(convOf(model.layers[c]).bias!, sg.tensor(Float32Array.from({ length: n }, (_, i) => 0.2 + 0.05 * i), [n]));
+        await sg.assign(model.layers[bn].stateDict().bias, sg.tensor(Float32Array.from({ length: n }, (_, i) => 0.3 + 0.02 * i), [n]));
+      }
+    }
+    model.train();
+    for (let i = 0; i < 2; i++) await model.forward(sg.tensor(randoms(4 * 144, seed + i), [4, 1, 12, 12])).data();
+    model.eval();
+    return model;
+  }
+
+  for (const [amount, positive] of [[0.25, true], [0.5, true], [0.75, true], [0.5, false]] as const) {
+    it(`the CLI's CNN, amount ${amount}${positive ? ', dropped channels carry nonzero constants' : ', initial biases'}: same outputs as the masked model`, async () => {
+      const model = await cliCnn(50 + amount * 8, positive);
+      await prune.lnStructured(model.layers[0], 'weight', { amount, n: 2, dim: 0 });
+      await prune.lnStructured(model.layers[4], 'weight', { amount, n: 2, dim: 0 });
+      const x = sg.tensor(randoms(3 * 144, 60), [3, 1, 12, 12]);
+      const want = await model.forward(x).data();
+      const r = await prune.compact(model);
+      const k1 = 8 - Math.round(8 * amount);
+      const k2 = 16 - Math.round(16 * amount);
+      expect(r.layers.map((l) => [l.index, l.after])).toEqual([[0, [k1, 1, 3, 3]], [1, [k1]], [4, [k2, k1, 3, 3]], [5, [k2]], [9, [4, k2 * 9]]]);
+      if (positive) {
+        expect(r.layers[2].constantMap).toBe(true);
+        expect(r.model.layers[4]).toBeInstanceOf(prune.Conv2dWithConstantMap);
+        expect(r.model.layers[4].kind).toBe('Conv2dWithConstantMap');
+        expect(r.model.layers[4].stateDict().constant_weight.shape).toEqual([k2, 1, 3, 3]);
+      }
+      // Parameters: the conv's weight and bias (constant_weight is a buffer).
+      expect(r.parametersAfter).toBe(k1 * 9 + k1 + 2 * k1 + k2 * k1 * 9 + k2 + 2 * k2 + 4 * k2 * 9 + 4);
+      expectClose(await r.model.forward(x).data(), want, `amount ${amount}`);
+    });
+  }
+
+  const geometries: [string, sg.nn.Conv2dLayerOptions, [number, number], [number, number][]][] = [
+    ['stride 2, padding 1 (inputs 7×7 and 8×8 both give 4×4 outputs, not the same map)', { stride: 2, padding: 1 }, [3, 3], [[9, 11], [7, 7], [8, 8]]],
+    ['asymmetric padding [2, 1], dilation 2', { padding: [2, 1], dilation: [2, 1] }, [3, 3], [[9, 8]]],
+    ["'same', an even kernel (extra bottom/right row)", { padding: 'same' }, [4, 2], [[7, 9]]],
+    ['stride [1, 2], padding [0, 2], kernel 1×3', { stride: [1, 2], padding: [0, 2] }, [1, 3], [[6, 9]]],
+  ];
+  for (const [name, opts, kernel, sizes] of geometries) {
+    it(`${name}: the map follows the conv's geometry, computed for each input size it sees (${sizes.map((s) => s.join('×')).join(', ')})`, async () => {
+      sg.manualSeed(70);
+      const model = sg.nn.sequential(sg.nn.conv2d(2, 6, 3), sg.nn.relu(), sg.nn.conv2d(6, 4, kernel, opts), sg.nn.relu(), sg.nn.conv2d(4, 3, 1));
+      await sg.assign(convOf(model.layers[0]).bias!, sg.tensor(Float32Array.from({ length: 6 }, (_, i) => 0.4 + 0.1 * i), [6]));
+      await prune.lnStructured(model.layers[0], 'weight', { amount: 3, n: 1, dim: 0 });
+      const r = await prune.compact(model);
+      const conv = r.model.layers[2] as InstanceType<typeof prune.Conv2dWithConstantMap>;
+      expect(conv).toBeInstanceOf(prune.Conv2dWithConstantMap);
+      expect(conv.weight.shape).toEqual([4, 3, ...kernel]);
+      for (const [h, w] of sizes) { // the unpadded 3×3 conv before it takes (h + 2)×(w + 2)
+        const x = sg.tensor(randoms(2 * 2 * (h + 2) * (w + 2), h * 31 + w), [2, 2, h + 2, w + 2]);
+        expectClose(await r.model.forward(x).data(), await model.forward(x).data(), `padded conv input ${h}×${w}`);
+      }
+    });
+  }
+
+  it('compacting a compacted model again: more dropped inputs join constant_weight; torch export refuses the layer', async () => {
+    sg.manualSeed(75);
+    const model = sg.nn.sequential(sg.nn.conv2d(2, 6, 3), sg.nn.relu(), sg.nn.conv2d(6, 4, 3, { padding: 1 }), sg.nn.relu(), sg.nn.conv2d(4, 3, 1));
+    await sg.assign(convOf(model.layers[0]).bias!, sg.tensor(Float32Array.from({ length: 6 }, (_, i) => 0.3 + 0.1 * i), [6]));
+    await prune.lnStructured(model.layers[0], 'weight', { amount: 2, n: 1, dim: 0 });
+    const once = (await prune.compact(model)).model;
+    await prune.lnStructured(once.layers[0], 'weight', { amount: 2, n: 1, dim: 0 });
+    const x = sg.tensor(randoms(2 * 2 * 9 * 10, 76), [2, 2, 9, 10]);
+    const want = await once.forward(x).data();
+    const twice = await prune.compact(once);
+    expect(twice.layers.map((l) => [l.after, l.constantMap ?? false])).toEqual([[[2, 2, 3, 3], false], [[4, 2, 3, 3], true], [[3, 4, 1, 1], false]]);
+    expectClose(await twice.model.forward(x).data(), want, 'compacted twice');
+    expect(String(twice.model)).toContain('Conv2dWithConstantMap(2, 4, kernel 3×3, constant map)');
+    expect(() => sg.io.pytorchModelCode(twice.model)).toThrow(/module '2' \(Conv2dWithConstantMap\) has no torch\.nn equivalent/);
+  });
+
+  it('sg.save / sg.load round trip: constant_weight is a buffer in the file, loaded with the weights', async () => {
+    const model = await cliCnn(80, true);
+    await prune.lnStructured(model.layers[0], 'weight', { amount: 0.5, n: 2, dim: 0 });
+    const x = sg.tensor(randoms(2 * 144, 81), [2, 1, 12, 12]);
+    const { model: small } = await prune.compact(model);
+    // Change the weights (as training would) so that the file differs from a fresh compaction.
+    await sg.assign(convOf(small.layers[4]).weight, sg.mul(convOf(small.layers[4]).weight, 1.5));
+    const want = await small.forward(x).data();
+    expect(Object.keys(small.stateDict()).filter((k) => k.startsWith('4.'))).toEqual(['4.weight', '4.bias', '4.constant_weight']);
+    const path = join(mkdtempSync(join(tmpdir(), 'sg-compact-')), 'compact.safetensors');
+    await sg.save(small, path);
+    const { model: copy } = await prune.compact(model);
+    const cw = copy.layers[4].stateDict().constant_weight;
+    const cw0 = await cw.data();
+    await sg.assign(cw, sg.tensor(new Float32Array(cw.size), cw.shape)); // the file must bring it back
+    await sg.load(copy, path);
+    expect(Array.from(await cw.data())).toEqual(Array.from(cw0));
+    expect(Array.from(await copy.forward(x).data())).toEqual(Array.from(want));
+    // A plain CNN of the compacted shapes has no constant_weight: the file does not load into it.
+    const plain = sg.nn.sequential(sg.nn.conv2d(1, 4, 3, { padding: 1 }), sg.nn.batchNorm2d(4), sg.nn.relu(), sg.nn.maxPool2d(2),
+      sg.nn.conv2d(4, 16, 3, { padding: 1 }), sg.nn.batchNorm2d(16), sg.nn.relu(), sg.nn.maxPool2d(2), sg.nn.flatten(), sg.nn.linear(144, 4));
+    await expect(sg.load(plain, path)).rejects.toThrow(/4\.constant_weight/);
+  });
+
+  it('trains: the gradients are the masked model\'s; a compiled step updates weight and bias, constant_weight stays', async () => {
+    const model = await cliCnn(90, true);
+    await prune.lnStructured(model.layers[0], 'weight', { amount: 0.5, n: 2, dim: 0 });
+    const { model: small } = await prune.compact(model);
+    const conv = small.layers[4] as InstanceType<typeof prune.Conv2dWithConstantMap>;
+    expect(conv.parameters()).toEqual([conv.weight, conv.bias]);
+    expect(small.parameters()).not.toContain(conv.stateDict().constant_weight);
+    const cw0 = await conv.stateDict().constant_weight.data();
+    const w0 = await conv.weight.data();
+    const X = randoms(4 * 144, 91);
+    const Y = randoms(4 * 4, 92);
+    const loss = (m: sg.nn.Module) => () => sg.mseLoss(m.forward(sg.tensor(X, [4, 1, 12, 12])), sg.tensor(Y, [4, 4]));
+    // Eager gradients of layer 4 (eval mode): the compacted conv's equal the masked model's on the kept inputs.
+    const big = convOf(model.layers[4]);
+    const [l1, [gw1, gb1]] = await sg.valueAndGrad(loss(model), [big.weight, big.bias!])();
+    const [l2, [gw2, gb2]] = await sg.valueAndGrad(loss(small), [conv.weight, conv.bias!])();
+    const eager = await l2.item();
+    expect(eager).toBeCloseTo(await l1.item(), 6);
+    const kept = Array.from(await maskOf(model.layers[0], 'weight').data()).flatMap((v, i) => (i % 9 === 0 && v !== 0 ? [i / 9] : []));
+    expect(kept.length).toBe(4);
+    const g1 = await gw1.data();
+    const keptGrad = Float32Array.from({ length: 16 * 4 * 9 }, (_, i) => g1[(Math.floor(i / 36) * 8 + kept[Math.floor(i / 9) % 4]) * 9 + (i % 9)]);
+    expectClose(await gw2.data(), keptGrad, 'd loss / d weight of layer 4');
+    expectClose(await gb2.data(), await gb1.data(), 'd loss / d bias of layer 4');
+    const opt = sg.optim.sgd(small.parameters(), { lr: 0.01 });
+    const plan = await sg.compile((xb, yb) => sg.mseLoss(small.forward(xb), yb), {
+      inputs: [{ shape: [4, 1, 12, 12], name: 'x' }, { shape: [4, 4], name: 'y' }], params: small.parameters(), optimizer: opt,
+    });
+    for (let s = 0; s < 3; s++) plan.run(X, Y);
+    const losses = (await plan.flush()).map((h) => h.values.loss[0]);
+    plan.dispose();
+    expect(losses[0]).toBeCloseTo(eager, 5);
+    expect(losses[2]).toBeLessThan(losses[0]);
+    expect(maxDiff(await conv.weight.data(), w0)).toBeGreaterThan(0);
+    expect(Array.from(await conv.stateDict().constant_weight.data())).toEqual(Array.from(cw0));
   });
 });
 

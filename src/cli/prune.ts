@@ -6,9 +6,10 @@
 //                  the zeros are stored);
 //   --structured   lnStructured (L2, dim 0) on every Linear / Conv2d but the last: the `amount` of each
 //                  layer's output units / channels with the smallest norm, then sg.nn.prune.compact
-//                  builds the smaller model without them (fewer parameters, less work per step); where
-//                  compact cannot shrink the model exactly (a zero-padded conv after a dropped channel
-//                  that carries a constant), the masked model is scored and the reason printed.
+//                  builds the smaller model without them (fewer parameters, less work per step; a
+//                  zero-padded conv after dropped channels that carry a constant, as in the default
+//                  CNN, becomes a Conv2dWithConstantMap); where compact cannot shrink the model exactly,
+//                  the masked model is scored with its dense parameter count and the reason printed.
 // The test accuracy is measured after pruning and, with --finetune-epochs N, after N more epochs of
 // training the pruned model (pruned entries stay 0) on the run's training split. prune.jsonl in the run
 // directory gets a line per amount.
@@ -28,6 +29,8 @@ export interface PruneResult {
   structured: boolean;
   /** Parameters of the model (after compact, for structured pruning). */
   parameters: number;
+  /** Structured pruning: how many convolutions became Conv2dWithConstantMap (a dropped channel's border map). */
+  constantMaps?: number;
   /** Of those, the ones that are not zero. */
   nonzero: number;
   testAccuracy: number;
@@ -92,19 +95,23 @@ export async function pruneRun(f: Flags<'prune'>): Promise<void> {
     let model: Module = await fresh();
     const layers = weighted(model);
     let note = '';
+    let constantMaps: number | undefined;
     if (f.structured) {
       for (const l of layers.slice(0, -1)) await sg.nn.prune.lnStructured(l, 'weight', { amount, n: 2, dim: 0 });
       try {
-        model = (await sg.nn.prune.compact(model)).model;
+        const compacted = await sg.nn.prune.compact(model);
+        model = compacted.model;
+        constantMaps = compacted.layers.filter((l) => l.constantMap).length;
       } catch (e) {
-        // compact refuses what it cannot shrink exactly (e.g. a zero-padded conv after a dropped channel
-        // that carries a nonzero constant): the units stay, zeroed by their masks, and the count is dense.
+        // compact refuses what it cannot shrink exactly (e.g. a layer kind it does not know): the units
+        // stay, zeroed by their masks, and the count is dense.
         note = ` (not compacted: ${(e as Error).message.replace(/^shadergrad: /, '')})`;
       }
     } else {
       await sg.nn.prune.globalUnstructured(layers.map((l) => [l, 'weight'] as [Module, string]), { amount });
     }
     const r: PruneResult = { amount, structured: f.structured, parameters: model.numParameters(), nonzero: 0, testAccuracy: await accuracy(model) };
+    if (constantMaps !== undefined) r.constantMaps = constantMaps;
     if (note) r.notCompacted = note.slice(' (not compacted: '.length, -1);
     if (f.finetuneEpochs > 0) {
       const optimizer = makeOptimizer(config.optimizer, model.parameters(), { lr: config.lr });
@@ -116,7 +123,8 @@ export async function pruneRun(f: Flags<'prune'>): Promise<void> {
     for (const l of weighted(model)) if (sg.nn.prune.isPruned(l)) await sg.nn.prune.remove(l, 'weight');
     r.nonzero = await countNonzero(model);
     appendFileSync(out, `${JSON.stringify(r)}\n`);
-    console.log(`amount ${amount.toFixed(2)}: ${r.parameters} parameters (${(100 * r.parameters / denseParams).toFixed(1)} % of dense), ${r.nonzero} nonzero · ` +
+    const compacted = constantMaps === undefined ? '' : `, compacted${constantMaps ? `: ${constantMaps} conv${constantMaps === 1 ? '' : 's'} with a constant map` : ''}`;
+    console.log(`amount ${amount.toFixed(2)}: ${r.parameters} parameters (${(100 * r.parameters / denseParams).toFixed(1)} % of dense${compacted}), ${r.nonzero} nonzero · ` +
       `test accuracy ${r.testAccuracy.toFixed(4)}${r.finetunedAccuracy !== undefined ? ` → ${r.finetunedAccuracy.toFixed(4)} fine-tuned` : ''}${note}`);
   }
   console.log(`wrote ${out}`);

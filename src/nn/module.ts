@@ -25,6 +25,8 @@ export abstract class Module {
   /** Buffers left out of stateDict() (PyTorch's `register_buffer(..., persistent=False)`). */
   private readonly nonPersistent = new Set<string>();
   private readonly children = new Map<string, Module>();
+  /** Parameters whose param(name) is computed by library code (see Module.ownState). */
+  private readonly computed = new Map<string, () => Tensor>();
 
   constructor(kind: string) {
     this.kind = kind;
@@ -78,6 +80,8 @@ export abstract class Module {
   }
 
   protected param(name: string): Tensor {
+    const compute = this.computed.get(name);
+    if (compute) return compute();
     const t = this.ownParams.get(name);
     if (!t) throw sgError(`${this.kind} has no parameter '${name}'`);
     return t;
@@ -87,6 +91,46 @@ export abstract class Module {
     const t = this.ownBuffers.get(name);
     if (!t) throw sgError(`${this.kind} has no buffer '${name}'`);
     return t;
+  }
+
+  /**
+   * @internal The own parameter and buffer tables of `m`, for library code that rewires a module in
+   * place — sg.nn.prune's reparametrisation (`weight` → `weight_orig` × `weight_mask`, and back) and
+   * prune.compact. Not for models, which register their state with addParameter / addBuffer. The
+   * tables keep registration order, which is stateDict()'s: setting a name that is not there appends it
+   * (as torch's register_parameter after a `del`). Nothing here changes requiresGrad.
+   */
+  static ownState(m: Module): ModuleOwnState {
+    return {
+      parameters: m.ownParams,
+      buffers: m.ownBuffers,
+      setParameter(name, t) {
+        t.name ??= name;
+        keep(t);
+        m.ownParams.set(name, t);
+      },
+      removeParameter(name) {
+        const t = m.ownParams.get(name);
+        m.ownParams.delete(name);
+        return t;
+      },
+      setBuffer(name, t) {
+        t.name ??= name;
+        keep(t);
+        m.ownBuffers.set(name, t);
+        m.nonPersistent.delete(name);
+      },
+      removeBuffer(name) {
+        const t = m.ownBuffers.get(name);
+        m.ownBuffers.delete(name);
+        m.nonPersistent.delete(name);
+        return t;
+      },
+      computeParameter(name, compute) {
+        if (compute) m.computed.set(name, compute);
+        else m.computed.delete(name);
+      },
+    };
   }
 
   protected addChild<M extends Module>(name: string, m: M): M {
@@ -244,4 +288,26 @@ export abstract class Module {
   protected describeArgs(): string {
     return '';
   }
+}
+
+/** @internal What Module.ownState gives library code: a module's own state tables and their setters. */
+export interface ModuleOwnState {
+  /** Own parameters (not the children's), in registration order. */
+  readonly parameters: ReadonlyMap<string, Tensor>;
+  /** Own buffers, persistent or not, in registration order. */
+  readonly buffers: ReadonlyMap<string, Tensor>;
+  /** Register `t` as parameter `name` (replaced in place if the name exists, else appended). */
+  setParameter(name: string, t: Tensor): void;
+  /** Unregister parameter `name`; returns its tensor (undefined if there was none). */
+  removeParameter(name: string): Tensor | undefined;
+  /** Register `t` as a persistent buffer `name` (replaced in place if the name exists, else appended). */
+  setBuffer(name: string, t: Tensor): void;
+  /** Unregister buffer `name`; returns its tensor (undefined if there was none). */
+  removeBuffer(name: string): Tensor | undefined;
+  /**
+   * Make the module's param(name) — what its forward reads — return `compute()` instead of the
+   * registered parameter `name` (sg.nn.prune: the product weight_orig × weight_mask); `undefined`
+   * restores the registered parameter.
+   */
+  computeParameter(name: string, compute: (() => Tensor) | undefined): void;
 }

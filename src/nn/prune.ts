@@ -9,6 +9,7 @@
 //   await sg.nn.prune.customFromMask(layer, 'weight', mask) · identity(layer, 'weight')
 //   await sg.nn.prune.remove(layer, 'weight')     make it permanent · sg.nn.prune.isPruned(model)
 //   await sg.nn.prune.compact(model)              a smaller Sequential without the pruned units
+//                                                 (zero-padded convs after them: Conv2dWithConstantMap)
 //
 // The reparametrisation is torch's: pruning `weight` moves the parameter (the same tensor, so an
 // optimizer that holds it keeps training it) to `weight_orig`, adds a buffer `weight_mask` (0/1, f32)
@@ -39,9 +40,10 @@
 // against torch on tie-heavy inputs. Slice norms are rounded to f32 before they are compared, as torch
 // computes them in f32; norms that differ only below f32 rounding may still order differently.
 
-import { Module } from './module.js';
+import { Module, type ModuleOwnState } from './module.js';
 import { BatchNorm, Conv2d, Dropout, Lambda, Linear, Sequential, type Conv2dLayerOptions } from './layers.js';
-import { mul } from '../ops/elementwise.js';
+import { add, mul } from '../ops/elementwise.js';
+import { conv2d as conv2dOp } from '../ops/conv.js';
 import { read, Tensor, tensor } from '../tensor/tensor.js';
 import { assignAll } from '../tensor/assign.js';
 import { keep } from '../tensor/scope.js';
@@ -74,19 +76,14 @@ export const LN_STRUCTURED_KEYS = keysOf<LnStructuredOptions>({ amount: 1, n: 1,
 
 // ---- the reparametrisation -------------------------------------------------------------------------------
 
-/** The Module members pruning rewires (private / protected in module.ts; see the header). */
-interface ModuleInternals {
-  ownParams: Map<string, Tensor>;
-  ownBuffers: Map<string, Tensor>;
-  param(name: string): Tensor;
-}
-const internals = (m: Module): ModuleInternals => m as unknown as ModuleInternals;
+/** The own parameter and buffer tables pruning rewires (module.ts's @internal hook). */
+const own = (m: Module): ModuleOwnState => Module.ownState(m);
 
 /** Per pruned module: each pruned name and the own property `name` had before (restored by remove()). */
 const pruned = new WeakMap<Module, Map<string, PropertyDescriptor | undefined>>();
 
-const origOf = (m: Module, name: string): Tensor => internals(m).ownParams.get(`${name}_orig`)!;
-const maskOf = (m: Module, name: string): Tensor => internals(m).ownBuffers.get(`${name}_mask`)!;
+const origOf = (m: Module, name: string): Tensor => own(m).parameters.get(`${name}_orig`)!;
+const maskOf = (m: Module, name: string): Tensor => own(m).buffers.get(`${name}_mask`)!;
 const isPrunedName = (m: Module, name: string): boolean => pruned.get(m)?.has(name) ?? false;
 
 /** The pruned parameter as the forward sees it: `<name>_orig × <name>_mask` (a lazy op). */
@@ -96,12 +93,12 @@ function effective(m: Module, name: string): Tensor {
 
 /** `name` of `m` as the forward sees it: the product when pruned, else the parameter. */
 function current(m: Module, name: string): Tensor {
-  return isPrunedName(m, name) ? effective(m, name) : internals(m).ownParams.get(name)!;
+  return isPrunedName(m, name) ? effective(m, name) : own(m).parameters.get(name)!;
 }
 
 function describeParams(m: Module): string {
-  const own = [...internals(m).ownParams].map(([n, t]) => `${n} ${fmtShape(t.shape)}`);
-  return own.length ? own.join(', ') : 'none';
+  const params = [...own(m).parameters].map(([n, t]) => `${n} ${fmtShape(t.shape)}`);
+  return params.length ? params.join(', ') : 'none';
 }
 
 /** The tensor pruning `name` acts on (checked), and whether it is pruned already. */
@@ -109,7 +106,7 @@ function target(where: string, m: unknown, name: unknown): { module: Module; t: 
   if (!(m instanceof Module)) throw sgError(`${where}: expected a module, got ${m === null ? 'null' : typeof m}`);
   if (typeof name !== 'string') throw sgError(`${where}: the parameter name must be a string, got ${typeof name}`);
   if (isPrunedName(m, name)) return { module: m, t: origOf(m, name), again: true };
-  const t = internals(m).ownParams.get(name);
+  const t = own(m).parameters.get(name);
   if (!t) throw sgError(`${where}: ${m.kind} has no parameter '${name}' (its parameters: ${describeParams(m)})`);
   if (t.dtype !== 'f32') throw sgError(`${where}: ${m.kind}.${name} ${t.describe()} is ${t.dtype}; pruning takes f32 parameters`);
   return { module: m, t, again: false };
@@ -120,33 +117,25 @@ function target(where: string, m: unknown, name: unknown): { module: Module; t: 
  * parameter, `<name>_mask` the mask, and the module's `param(name)` and `name` field give their product.
  */
 async function install(m: Module, name: string, mask: Float32Array): Promise<void> {
-  const own = internals(m);
+  const state = own(m);
   if (isPrunedName(m, name)) {
     // Written into the mask's buffer: a plan compiled after the first pruning sees the new mask.
     const old = maskOf(m, name);
     await assignAll([[old, tensor(mask, old.shape)]]);
     return;
   }
-  const maskT = keep(tensor(mask, own.ownParams.get(name)!.shape));
+  const maskT = tensor(mask, state.parameters.get(name)!.shape);
   maskT.name = `${name}_mask`;
   let names = pruned.get(m);
   if (!names) {
     names = new Map();
     pruned.set(m, names);
-    // The layers read parameters through param(name): a pruned name gives orig × mask.
-    const inherited = own.param;
-    const prunedNames = names;
-    Object.defineProperty(m, 'param', {
-      configurable: true, writable: true,
-      value(this: Module, n: string): Tensor {
-        return prunedNames.has(n) ? effective(this, n) : inherited.call(this, n);
-      },
-    });
   }
-  const p = own.ownParams.get(name)!;
-  own.ownParams.delete(name);
-  own.ownParams.set(`${name}_orig`, p); // after the other parameters, as torch's register_parameter
-  own.ownBuffers.set(`${name}_mask`, maskT);
+  const p = state.removeParameter(name)!;
+  state.setParameter(`${name}_orig`, p); // after the other parameters, as torch's register_parameter
+  state.setBuffer(`${name}_mask`, maskT);
+  // The layers read parameters through param(name): a pruned name gives orig × mask.
+  state.computeParameter(name, () => effective(m, name));
   names.set(name, Object.getOwnPropertyDescriptor(m, name));
   // torch sets module.<name> to orig × mask; here a getter computes it where it is read.
   Object.defineProperty(m, name, { configurable: true, enumerable: true, get: () => effective(m, name) });
@@ -484,17 +473,19 @@ export async function remove<M extends Module>(module: M, name: string): Promise
   if (!isPrunedName(module, name)) {
     throw sgError(`${where}: parameter '${name}' of ${module.kind} is not pruned (nothing to remove; its parameters: ${describeParams(module)})`);
   }
-  const own = internals(module);
+  const state = own(module);
   const orig = origOf(module, name);
   const product = effective(module, name);
   const names = pruned.get(module)!;
   const field = names.get(name);
   names.delete(name);
-  own.ownParams.delete(`${name}_orig`);
-  own.ownBuffers.delete(`${name}_mask`);
-  own.ownParams.set(name, orig);
+  state.computeParameter(name, undefined);
+  state.removeParameter(`${name}_orig`);
+  state.removeBuffer(`${name}_mask`);
+  state.setParameter(name, orig);
+  // The field `name` (Linear.weight, ...) holds the parameter again; a module without one loses the getter.
   if (field) Object.defineProperty(module, name, { ...field, value: orig });
-  else delete (module as unknown as Record<string, unknown>)[name];
+  else Reflect.deleteProperty(module, name);
   await assignAll([[orig, product]]);
   return module;
 }
@@ -513,8 +504,95 @@ export interface CompactResult {
   /** Parameter values of the model before (pruned entries included) and after. */
   parametersBefore: number;
   parametersAfter: number;
-  /** Each Linear / Conv2d / BatchNorm with its weight shape before and after. */
-  layers: { index: number; kind: string; before: number[]; after: number[] }[];
+  /**
+   * Each Linear / Conv2d / BatchNorm with its weight shape before and after; `constantMap` where the
+   * layer became a Conv2dWithConstantMap (a zero-padded conv after dropped channels with a nonzero constant).
+   */
+  layers: { index: number; kind: string; before: number[]; after: number[]; constantMap?: true }[];
+}
+
+/** The values a Conv2dWithConstantMap starts with (prune.compact computes them). */
+export interface ConstantMapConvValues {
+  /** [out, in, KH, KW], row-major. */
+  weight: Float32Array;
+  /** [out], or undefined for a convolution without bias. */
+  bias?: Float32Array;
+  /** [out, 1, KH, KW]: Σ over the dropped input channels c of v_c · weight[o, c, ky, kx]. */
+  constantWeight: Float32Array;
+}
+
+/**
+ * A Conv2d plus the map its dropped input channels leave behind — made by prune.compact where a
+ * zero-padded convolution follows channels that were dropped while carrying a nonzero constant v_c (a
+ * pruned channel's bias, through batch norm and activations). Such a channel's contribution to output
+ * channel o at (y, x) is v_c times the sum of the kernel taps that land inside the image: the same
+ * everywhere in the interior, less at the border where taps fall on the zero padding, so no bias can
+ * hold it. Together the dropped channels act as one extra input channel that is 1 inside the image and
+ * 0 in the padding, with the weight `constant_weight` [out, 1, KH, KW] = Σ_c v_c · w[:, c]:
+ *
+ *   forward(x) = conv2d(x, weight, bias) + conv2d(ones[1, 1, H, W], constant_weight)   (same geometry)
+ *
+ *   M[o, y, x] = Σ_c v_c · Σ_{taps (ky, kx) inside the H×W image} w[o, c, ky, kx]
+ *
+ * The map depends on the input's H×W, so it is computed in each forward, by the same conv2d (so every
+ * stride, dilation and padding, 'same' with its extra bottom/right row included, lines up exactly), from
+ * a 1-channel input of ones kept per H×W; the map itself is not cached, so it follows `constant_weight`
+ * after loadStateDict / sg.load. It costs one output-sized add and a 1-input-channel convolution.
+ * `constant_weight` is a persistent buffer (key `<i>.constant_weight` in stateDict() and sg.save's
+ * file), not a parameter: it comes from the dropped channels' frozen weights and constants, so training
+ * the compacted model (parameters(): weight and bias, as a Conv2d) keeps it fixed. torch.nn has no such
+ * layer: sg.io.exportPytorch refuses it rather than writing a plain Conv2d that would lose the map.
+ */
+export class Conv2dWithConstantMap extends Module {
+  readonly weight: Tensor;
+  readonly bias?: Tensor;
+  readonly kernel: [number, number];
+  readonly opts: Conv2dLayerOptions;
+  /** The all-ones [1, 1, H, W] inputs of the map, per input size 'H×W'. */
+  private readonly ones = new Map<string, Tensor>();
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], opts: Conv2dLayerOptions, values: ConstantMapConvValues) {
+    super('Conv2dWithConstantMap');
+    const { init: _i, seed: _s, ...geometry } = opts;
+    if ((geometry.groups ?? 1) !== 1) throw sgError(`Conv2dWithConstantMap: groups must be 1, got ${geometry.groups}`);
+    this.kernel = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    this.opts = { ...geometry, bias: !!values.bias };
+    const shape = [outChannels, inChannels, ...this.kernel];
+    const expect = (name: string, v: Float32Array | undefined, s: number[]) => {
+      const n = s.reduce((a, d) => a * d, 1);
+      if (!(v instanceof Float32Array) || v.length !== n) {
+        throw sgError(`Conv2dWithConstantMap: ${name} must be a Float32Array of ${fmtShape(s)} = ${n} values, got ${v instanceof Float32Array ? v.length : typeof v}`, ShapeError);
+      }
+      return tensor(v, s);
+    };
+    this.weight = this.addParameter('weight', expect('weight', values.weight, shape));
+    if (values.bias) this.bias = this.addParameter('bias', expect('bias', values.bias, [outChannels]));
+    this.addBuffer('constant_weight', expect('constantWeight', values.constantWeight, [outChannels, 1, ...this.kernel]));
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
+      throw sgError(`Conv2dWithConstantMap(${this.inChannels}, ${this.outChannels}): input ${x.describe()} must be [N, ${this.inChannels}, H, W]`, ShapeError);
+    }
+    const { bias: _b, ...conv } = this.opts;
+    const y = conv2dOp(x, this.param('weight'), this.bias ? this.param('bias') : null, conv);
+    return add(y, conv2dOp(this.onesOf(x.shape[2], x.shape[3]), this.buffer('constant_weight'), null, conv));
+  }
+
+  private onesOf(h: number, w: number): Tensor {
+    const key = `${h}×${w}`;
+    let t = this.ones.get(key);
+    if (!t) {
+      t = keep(tensor(new Float32Array(h * w).fill(1), [1, 1, h, w]));
+      t.name = `ones ${key}`;
+      this.ones.set(key, t);
+    }
+    return t;
+  }
+
+  protected override describeArgs(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernel ${this.kernel.join('×')}, constant map`;
+  }
 }
 
 /**
@@ -531,8 +609,8 @@ interface Dropped {
 
 const ELEMENTWISE = new Set(['ReLU', 'Sigmoid', 'Tanh', 'LeakyReLU', 'ELU', 'GELU', 'Softplus', 'SiLU']);
 
-/** [h, w] padding of a Conv2d (0 for 'valid'; 'same' pads when the dilated kernel is wider than 1). */
-function convPadding(c: Conv2d): number {
+/** The largest padding of a convolution (0 for 'valid'; 'same' pads when the dilated kernel is wider than 1). */
+function convPadding(c: Conv2d | Conv2dWithConstantMap): number {
   const p = c.opts.padding ?? 0;
   if (p === 'valid') return 0;
   if (p === 'same') {
@@ -559,15 +637,19 @@ async function zeroRows(m: Module): Promise<boolean[] | undefined> {
  * matching input columns of the next Linear or Conv2d (a block of columns for a Linear after Flatten)
  * and the matching batch-norm channels. A dropped unit still outputs its bias; that constant, carried
  * through the batch norm (running statistics), activations and pooling in between, is added into the
- * next layer's bias, so the outputs are the same in eval mode (in training mode a batch norm maps a
+ * next layer's bias — or, for a zero-padded Conv2d (whose border outputs see only the taps inside the
+ * image), the next layer becomes a Conv2dWithConstantMap that adds the position-dependent map of the
+ * dropped channels — so the outputs are the same in eval mode (in training mode a batch norm maps a
  * constant channel to its β instead, so they differ there). The last Linear / Conv2d keeps all its
- * outputs. Throws, naming the layer, where this cannot hold: a padded Conv2d or AvgPool2d after a
- * dropped channel with a nonzero value, grouped convolutions, other layer kinds.
+ * outputs. Throws, naming the layer, where this cannot hold: an AvgPool2d averaging over zero padding
+ * after a dropped channel with a nonzero value, pruned output channels of a Conv2dWithConstantMap whose
+ * map is not zero (compacting a compacted model again), grouped convolutions, other layer kinds.
  */
 export async function compact(model: Module): Promise<CompactResult> {
   if (!(model instanceof Sequential)) throw sgError(`prune.compact: expected a Sequential, got ${model instanceof Module ? model.kind : typeof model}`);
   const layers = model.layers;
-  const lastWeighted = layers.reduce((last, l, i) => (l instanceof Linear || l instanceof Conv2d ? i : last), -1);
+  const isWeighted = (l: Module): l is Linear | Conv2d | Conv2dWithConstantMap => l instanceof Linear || l instanceof Conv2d || l instanceof Conv2dWithConstantMap;
+  const lastWeighted = layers.reduce((last, l, i) => (isWeighted(l) ? i : last), -1);
   const out: Module[] = [];
   const copies: [Tensor, Tensor][] = [];
   const report: CompactResult['layers'] = [];
@@ -575,14 +657,17 @@ export async function compact(model: Module): Promise<CompactResult> {
 
   for (const [i, layer] of layers.entries()) {
     const where = `prune.compact: layer ${i} (${layer.kind})`;
-    if (layer instanceof Linear || layer instanceof Conv2d) {
-      const isConv = layer instanceof Conv2d;
+    if (isWeighted(layer)) {
+      const isConv = !(layer instanceof Linear);
       const [w, b] = await read(current(layer, 'weight'), ...(layer.bias ? [current(layer, 'bias')] : []));
       const shape = [...(isConv ? [layer.outChannels, layer.inChannels / (layer.opts.groups ?? 1), ...layer.kernel] : [layer.outFeatures, layer.inFeatures])];
       const [outN, inN] = shape;
       const per = shape.slice(2).reduce((a, c) => a * c, 1); // kernel positions of one (out, in) pair
       const bias = Float64Array.from(b ?? new Float32Array(outN));
-      // Inputs: which columns stay, and what the dropped ones add to the bias.
+      // A zero-padded conv's dropped inputs: Σ_c v_c · w[o, c] per tap (Conv2dWithConstantMap's constant_weight).
+      let taps: Float64Array | undefined;
+      if (layer instanceof Conv2dWithConstantMap) taps = Float64Array.from((await read(own(layer).buffers.get('constant_weight')!))[0]);
+      // Inputs: which columns stay, and what the dropped ones add to the bias (or to the constant map).
       let keepIn = Array<boolean>(inN).fill(true);
       if (dropped) {
         if (isConv && (layer.opts.groups ?? 1) !== 1) throw sgError(`${where}: a grouped convolution (groups ${layer.opts.groups}) after dropped channels cannot be shrunk`);
@@ -592,13 +677,16 @@ export async function compact(model: Module): Promise<CompactResult> {
         if (!Number.isInteger(block) || C * block !== inN) {
           throw sgError(`${where}: takes ${inN} inputs, which do not split into the ${C} units of the layer before`, ShapeError);
         }
-        const pad = isConv ? convPadding(layer as Conv2d) : 0;
+        const pad = layer instanceof Linear ? 0 : convPadding(layer);
         keepIn = Array.from({ length: inN }, (_, j) => dropped!.keep[Math.floor(j / block)]);
         for (let c = 0; c < C; c++) {
           const v = dropped.value[c];
           if (dropped.keep[c] || v === 0) continue;
           if (pad > 0) {
-            throw sgError(`${where}: input channel ${c} is dropped but carries the constant ${v} (its bias through the layers before); a padded convolution cannot fold it into its bias (zero padding makes the border differ)`);
+            // Zero padding: the border sees only some taps, so the constant goes into the map, tap by tap.
+            taps ??= new Float64Array(outN * per);
+            for (let o = 0; o < outN; o++) for (let q = 0; q < per; q++) taps[o * per + q] += v * w[(o * inN + c) * per + q];
+            continue;
           }
           for (let o = 0; o < outN; o++) {
             let s = 0;
@@ -614,6 +702,10 @@ export async function compact(model: Module): Promise<CompactResult> {
       if (!keepOut.some(Boolean)) throw sgError(`${where}: all ${outN} output units are pruned; nothing would be left to compute the next layer from`);
       if (zero?.some(Boolean)) {
         if (isConv && (layer.opts.groups ?? 1) !== 1) throw sgError(`${where}: a grouped convolution's output channels cannot be dropped`);
+        const varying = taps && keepOut.findIndex((k, o) => !k && taps!.subarray(o * per, (o + 1) * per).some((t) => t !== 0));
+        if (varying !== undefined && varying >= 0) {
+          throw sgError(`${where}: output channel ${varying} is pruned, but it carries the constant map of dropped input channels (zero padding makes it vary across positions), not one constant the layers after could take`);
+        }
         dropped = { keep: keepOut, value: Float64Array.from(keepOut, (k, o) => (k ? 0 : bias[o])), from: isConv ? 'conv' : 'linear', flattened: false };
       }
       const rows = keepOut.flatMap((k, o) => (k ? [o] : []));
@@ -625,17 +717,22 @@ export async function compact(model: Module): Promise<CompactResult> {
       const nb = Float32Array.from(rows, (o) => bias[o]);
       const withBias = !!layer.bias || nb.some((v) => v !== 0);
       const groups = isConv ? (layer.opts.groups ?? 1) : 1;
-      const next = isConv
-        ? new Conv2d(cols.length * groups, rows.length, layer.kernel, { ...(layer.opts as Conv2dLayerOptions), bias: withBias, seed: 0 })
-        : new Linear(cols.length, rows.length, { bias: withBias, seed: 0 });
-      copies.push([next.weight, tensor(nw, next.weight.shape)]);
-      if (next.bias) copies.push([next.bias, tensor(nb, [rows.length])]);
-      report.push({ index: i, kind: layer.kind, before: shape, after: [...next.weight.shape] });
+      const nt = taps && Float32Array.from(rows.flatMap((o) => Array.from(taps!.subarray(o * per, (o + 1) * per))));
+      let next: Linear | Conv2d | Conv2dWithConstantMap;
+      if (layer instanceof Linear) next = new Linear(cols.length, rows.length, { bias: withBias, seed: 0 });
+      else if (nt?.some((t) => t !== 0)) {
+        next = new Conv2dWithConstantMap(cols.length, rows.length, layer.kernel, layer.opts, { weight: nw, bias: withBias ? nb : undefined, constantWeight: nt });
+      } else next = new Conv2d(cols.length * groups, rows.length, layer.kernel, { ...(layer.opts as Conv2dLayerOptions), bias: withBias, seed: 0 });
+      if (!(next instanceof Conv2dWithConstantMap)) {
+        copies.push([next.weight, tensor(nw, next.weight.shape)]);
+        if (next.bias) copies.push([next.bias, tensor(nb, [rows.length])]);
+      }
+      report.push({ index: i, kind: layer.kind, before: shape, after: [...next.weight.shape], ...(next instanceof Conv2dWithConstantMap ? { constantMap: true as const } : {}) });
       out.push(next);
     } else if (layer instanceof BatchNorm) {
       const affine = layer.opts.affine ?? true;
       const ts = [...(affine ? [current(layer, 'weight'), current(layer, 'bias')] : []),
-        internals(layer).ownBuffers.get('running_mean')!, internals(layer).ownBuffers.get('running_var')!];
+        own(layer).buffers.get('running_mean')!, own(layer).buffers.get('running_var')!];
       const vals = await read(...ts);
       const [g, beta] = affine ? [vals[0], vals[1]] : [undefined, undefined];
       const [rm, rv] = affine ? [vals[2], vals[3]] : [vals[0], vals[1]];
@@ -651,11 +748,11 @@ export async function compact(model: Module): Promise<CompactResult> {
       const idx = keepC.flatMap((k, c) => (k ? [c] : []));
       const pick = (v: ArrayLike<number>) => tensor(Float32Array.from(idx, (c) => v[c]), [idx.length]);
       const next = new BatchNorm(layer.kind, idx.length, layer.rank, { ...layer.opts });
-      const nOwn = internals(next);
-      if (affine) copies.push([nOwn.ownParams.get('weight')!, pick(g!)], [nOwn.ownParams.get('bias')!, pick(beta!)]);
-      copies.push([nOwn.ownBuffers.get('running_mean')!, pick(rm)], [nOwn.ownBuffers.get('running_var')!, pick(rv)]);
-      const count = internals(layer).ownBuffers.get('num_batches_tracked')!;
-      copies.push([nOwn.ownBuffers.get('num_batches_tracked')!, tensor((await read(count))[0], [], { dtype: 'i32' })]);
+      const nOwn = own(next);
+      if (affine) copies.push([nOwn.parameters.get('weight')!, pick(g!)], [nOwn.parameters.get('bias')!, pick(beta!)]);
+      copies.push([nOwn.buffers.get('running_mean')!, pick(rm)], [nOwn.buffers.get('running_var')!, pick(rv)]);
+      const count = own(layer).buffers.get('num_batches_tracked')!;
+      copies.push([nOwn.buffers.get('num_batches_tracked')!, tensor((await read(count))[0], [], { dtype: 'i32' })]);
       report.push({ index: i, kind: layer.kind, before: [C], after: [idx.length] });
       out.push(next);
     } else if (layer instanceof Dropout) {
