@@ -570,6 +570,29 @@ try {
       });
       check('compress: sparsity chart, ROC and PR charts drawn', charts.sparsity > 0.01 && charts.roc > 0.01 && charts.pr > 0.01,
         `inked: sparsity ${(100 * charts.sparsity).toFixed(1)} %, ROC ${(100 * charts.roc).toFixed(1)} %, PR ${(100 * charts.pr).toFixed(1)} %`);
+      // Int8 of the model at 80 %, then "Download int8 .safetensors": the file holds I8 weights with F32 scales.
+      await r.page.click('#quantize');
+      await r.page.waitForFunction(() => window.__demo.result.int8?.sparsity > 0.79 && !document.getElementById('download-int8').disabled, { timeout: 180_000 });
+      const downloads = mkdtempSync(join(tmpdir(), 'sg-compress-dl-'));
+      const cdp = await r.page.createCDPSession();
+      await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+      await r.page.click('#download-int8');
+      const { readdirSync, readFileSync } = await import('node:fs');
+      let file;
+      for (let t = 0; t < 600 && !file; t++) {
+        file = readdirSync(downloads).find((f) => f.endsWith('.safetensors'));
+        if (!file) await new Promise((res2) => setTimeout(res2, 100));
+      }
+      let header = {};
+      if (file) {
+        const bytes = readFileSync(join(downloads, file));
+        header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8'));
+      }
+      const weights = Object.entries(header).filter(([k]) => k.endsWith('.weight'));
+      const scales = Object.entries(header).filter(([k]) => k.endsWith('.scale'));
+      check('compress: "Download int8 .safetensors" writes I8 weights with F32 per-channel scales',
+        file === 'mnist-cnn-int8.safetensors' && weights.length === 3 && weights.every(([, v]) => v.dtype === 'I8') && scales.length === 3 && scales.every(([, v]) => v.dtype === 'F32'),
+        `${file ?? 'no file'}: ${weights.map(([k, v]) => `${k} ${v.dtype} [${v.shape}]`).join(', ')}; ${scales.map(([k, v]) => `${k} ${v.dtype}`).join(', ')}`);
       await screenshot('compress', r.page);
       // "Load a file…": the unpruned model as the MNIST page saves it; then a file that is not a checkpoint.
       const dir = mkdtempSync(join(tmpdir(), 'sg-compress-'));
