@@ -97,6 +97,8 @@ fn expm1_neg(v: f32) -> f32 {
 
 // ---- the activations --------------------------------------------------------------------------
 fn act_f(v: f32, p: Params) -> f32 {
+  // NaN in, NaN out (as PyTorch): min / max / comparisons would otherwise turn it into a number.
+  if (is_nan(v)) { return v; }
   switch OP {
     case ACT_LEAKY_RELU: { return select(p.alpha * v, v, v > 0.0); }
     case ACT_ELU: { return select(p.alpha * expm1_neg(min(v, 0.0)), v, v > 0.0); }
@@ -113,6 +115,15 @@ fn act_f(v: f32, p: Params) -> f32 {
 
 // f'(v)
 fn act_df(v: f32, p: Params) -> f32 {
+  // At NaN, PyTorch's backward formulas take the branch their comparison (v > 0, v <= 0) leaves when it
+  // is false: leaky ReLU's slope α, ELU's 1; the others compute NaN.
+  if (is_nan(v)) {
+    switch OP {
+      case ACT_LEAKY_RELU: { return p.alpha; }
+      case ACT_ELU: { return 1.0; }
+      default: { return v; }
+    }
+  }
   switch OP {
     case ACT_LEAKY_RELU: { return select(p.alpha, 1.0, v > 0.0); }
     case ACT_ELU: { return select(p.alpha * exp(min(v, 0.0)), 1.0, v > 0.0); }

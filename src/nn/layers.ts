@@ -236,6 +236,17 @@ export interface BatchNormLayerOptions {
 }
 
 /**
+ * A norm layer's momentum: a finite number, or undefined for the default 0.1. torch's momentum=None
+ * (BatchNorm: a cumulative moving average with factor 1/num_batches_tracked) is not implemented, so
+ * null is refused here: before this check `momentum ?? 0.1` silently made it 0.1.
+ */
+function checkMomentum(kind: string, momentum: unknown): void {
+  if (momentum === undefined || (typeof momentum === 'number' && Number.isFinite(momentum))) return;
+  const none = momentum === null ? " (torch's momentum=None, a cumulative moving average, is not supported: give a number)" : '';
+  throw sgError(`${kind}: momentum must be a finite number, got ${String(momentum)}${none}`);
+}
+
+/**
  * torch.nn.BatchNorm1d / BatchNorm2d: in training, normalise with the batch statistics (biased
  * variance) and update the running statistics (unbiased variance, momentum); in eval, use them.
  * Buffers as PyTorch names them: `running_mean`, `running_var` and `num_batches_tracked` (the count of
@@ -246,6 +257,7 @@ export class BatchNorm extends Module {
     super(kind);
     checkOptions(`nn.${kind}`, opts, BATCH_NORM_KEYS);
     if (!Number.isInteger(numFeatures) || numFeatures < 1) throw sgError(`${kind}: numFeatures must be a positive integer, got ${numFeatures}`);
+    checkMomentum(kind, opts.momentum);
     if (opts.affine ?? true) {
       this.addParameter('weight', init.ones([numFeatures]));
       this.addParameter('bias', init.zeros([numFeatures]));
@@ -264,7 +276,7 @@ export class BatchNorm extends Module {
     const r = batchNormOp(x, {
       weight: affine ? this.param('weight') : undefined, bias: affine ? this.param('bias') : undefined,
       runningMean: this.buffer('running_mean'), runningVar: this.buffer('running_var'), training: this.training,
-      momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
+      momentum: this.opts.momentum === undefined ? 0.1 : this.opts.momentum, eps: this.opts.eps ?? 1e-5,
     });
     if (this.training && r.runningMean && r.runningVar) {
       if (!deferStateUpdate(this.buffer('running_mean'), r.runningMean)) this.setBuffer('running_mean', r.runningMean);
@@ -437,6 +449,7 @@ export class InstanceNorm extends Module {
     super(kind);
     checkOptions(`nn.${kind}`, opts, INSTANCE_NORM_KEYS);
     if (!Number.isInteger(numFeatures) || numFeatures < 1) throw sgError(`${kind}: numFeatures must be a positive integer, got ${numFeatures}`);
+    checkMomentum(kind, opts.momentum);
     if (opts.affine ?? false) {
       this.addParameter('weight', init.ones([numFeatures]));
       this.addParameter('bias', init.zeros([numFeatures]));
@@ -462,7 +475,7 @@ export class InstanceNorm extends Module {
     const r = instanceNormOp(unbatched ? unsqueeze(x, 0) : x, {
       ...(affine ? { weight: this.param('weight'), bias: this.param('bias') } : {}),
       ...(track ? { runningMean: this.buffer('running_mean'), runningVar: this.buffer('running_var') } : {}),
-      useInputStats, momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
+      useInputStats, momentum: this.opts.momentum === undefined ? 0.1 : this.opts.momentum, eps: this.opts.eps ?? 1e-5,
     });
     if (track && useInputStats && r.runningMean && r.runningVar) {
       if (!deferStateUpdate(this.buffer('running_mean'), r.runningMean)) this.setBuffer('running_mean', r.runningMean);

@@ -474,7 +474,10 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): BatchNormR
   checkOptions('batchNorm', options, BATCH_NORM_OP_KEYS);
   const { weight, bias, runningMean, runningVar } = options;
   const training = options.training ?? false;
-  const momentum = options.momentum ?? 0.1;
+  // Only a missing momentum takes the default: torch's momentum=None means a cumulative average
+  // (nn.BatchNorm's factor 1/num_batches_tracked), which this op does not do, so null is refused below
+  // instead of silently becoming 0.1.
+  const momentum = options.momentum === undefined ? 0.1 : options.momentum;
   const eps = options.eps ?? 1e-5;
   const version = options.version ?? 'auto';
   if (!(x instanceof Tensor)) throw sgError(`batchNorm: x must be a Tensor, got ${typeof x}`);
@@ -488,7 +491,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): BatchNormR
   if ((runningMean === undefined) !== (runningVar === undefined)) {
     throw sgError('batchNorm: runningMean and runningVar must be given together');
   }
-  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw sgError(`batchNorm: momentum must be a finite number, got ${String(momentum)}`);
+  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw sgError(`batchNorm: momentum must be a finite number, got ${String(momentum)}${momentum === null ? " (torch's momentum=None, a cumulative moving average, is not supported)" : ''}`);
   if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw sgError(`batchNorm: eps must be a finite number ≥ 0, got ${String(eps)}`);
   if (!['auto', 'fused', 'split'].includes(version)) throw sgError(`batchNorm: unknown version '${version}' (auto, fused or split)`);
   const hasWeight = weight !== undefined;

@@ -504,7 +504,8 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Inst
   checkOptions('instanceNorm', options, INSTANCE_NORM_OP_KEYS);
   const { weight, bias, runningMean, runningVar } = options;
   const useInputStats = options.useInputStats ?? true;
-  const momentum = options.momentum ?? 0.1;
+  // Only a missing momentum takes the default: null (torch's None) is refused below, not made 0.1.
+  const momentum = options.momentum === undefined ? 0.1 : options.momentum;
   const eps = options.eps ?? 1e-5;
   checkX('instanceNorm', x);
   if (x.rank < 2) throw sgError(`instanceNorm: x ${x.describe()} must be [N, C, ...] with at least 2 dimensions`, ShapeError);
@@ -515,7 +516,7 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Inst
   }
   if ((runningMean === undefined) !== (runningVar === undefined)) throw sgError('instanceNorm: runningMean and runningVar must be given together');
   if (typeof useInputStats !== 'boolean') throw sgError(`instanceNorm: useInputStats must be a boolean, got ${String(useInputStats)}`);
-  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw sgError(`instanceNorm: momentum must be a finite number, got ${String(momentum)}`);
+  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw sgError(`instanceNorm: momentum must be a finite number, got ${String(momentum)}${momentum === null ? " (torch's momentum=None, a cumulative moving average, is not supported)" : ''}`);
   checkEps('instanceNorm', eps);
   if (!useInputStats) {
     if (!runningMean || !runningVar) {

@@ -121,6 +121,9 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.rank === 0) return reshape(x, [1]);
   const s = normAxis(startDim, x.rank, 'flatten');
   const e = normAxis(endDim, x.rank, 'flatten');
+  // As torch.flatten ("start_dim cannot come after end_dim"): without this check an empty range made
+  // a new size-1 dimension ([2, 3, 4] with 2, 1 gave [2, 3, 1, 4]).
+  if (s > e) throw sgError(`flatten: startDim ${startDim} comes after endDim ${endDim} for ${x.describe()}`, ShapeError);
   return reshape(x, [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
 }
 
