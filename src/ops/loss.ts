@@ -284,15 +284,18 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
  * crossEntropy with class-probability targets (torch's soft targets): target f32 of the logits' shape,
  * l_i = −Σ_c w_c·((1−ε)·q_ic + ε/C)·log_softmax(z)_ic; 'mean' divides by the number of rows N·d1·…
  * (not by the weights, as torch). Composed of logSoftmax and elementwise ops, so it is differentiable
- * for the logits and the targets to any order. ignoreIndex does not apply (torch ignores it; it is
- * rejected here, being a mistake with soft targets).
+ * for the logits and the targets to any order. ignoreIndex does not apply: a negative one is ignored
+ * (torch's default -100 among them), one ≥ 0 is refused, as torch refuses it.
  */
 function crossEntropyProbs(logits: Tensor, target: Tensor, options: CrossEntropyOptions): Tensor {
   const op = 'crossEntropy';
   const { weight, ignoreIndex, labelSmoothing = 0, reduction = 'mean' } = options;
-  if (ignoreIndex !== undefined) {
+  // torch accepts a negative ignore_index with probability targets (its default -100 included) and
+  // ignores it; only one that could name a class (≥ 0) is an error ("ignore_index is not supported
+  // for floating point target"). Refusing every ignoreIndex broke ported calls passing -100.
+  if (ignoreIndex !== undefined && !(Number.isInteger(ignoreIndex) && ignoreIndex < 0)) {
     throw sgError(`${op}: ignoreIndex (${ignoreIndex}) applies to class-index targets only; ` +
-      `target ${target.describe()} holds class probabilities`);
+      `target ${target.describe()} holds class probabilities (a negative ignoreIndex is accepted and ignored, as torch)`);
   }
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
     throw sgError(`${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);

@@ -234,7 +234,7 @@ export interface PlateauScheduler extends Scheduler {
   readonly best: number;
   readonly badEpochs: number;
   readonly cooldownCounter: number;
-  /** Number of times the rate was reduced. */
+  /** Number of times the rate was reduced (the rate from the last base given to lrAt; a reduction skipped by eps is not one). */
   readonly reductions: number;
 }
 
@@ -259,18 +259,31 @@ export function reduceOnPlateau(opts: PlateauOptions = {}): PlateauScheduler {
   let best = worst;
   let badEpochs = 0;
   let cooldownCounter = 0;
-  let reductions = 0;
+  // The times the rate was due for a reduction (torch calls _reduce_lr), whether or not a group's rate
+  // then moved: each group's rate replays them from its own base (replay), so the eps check is per
+  // group as in torch. (Counting only the reductions of the last base seen, as before, let a group
+  // with a tiny rate, skipped by eps, stop the reductions of every group: torch reduces
+  // groups [0.5, 2e-8] to [0.25, 2e-8] where that gave [0.5, 2e-8].)
+  let triggers = 0;
   let lastBase: number | undefined;
 
   const isBetter = (a: number): boolean => {
     if (mode === 'min') return thresholdMode === 'rel' ? a < best * (1 - threshold) : a < best - threshold;
     return thresholdMode === 'rel' ? a > best * (1 + threshold) : a > best + threshold;
   };
-  // The rate after k reductions, applied one at a time as PyTorch does (each clamped at minLr).
-  const rateAfter = (k: number, base: number): number => {
+  // A group's rate and the reductions that moved it, after `triggers` calls of torch's _reduce_lr
+  // from base: each new_lr = max(lr·factor, minLr), kept only if lr − new_lr > eps.
+  const replay = (base: number): { lr: number; applied: number } => {
     let lr = base;
-    for (let i = 0; i < k; i++) lr = Math.max(lr * factor, minLr);
-    return lr;
+    let applied = 0;
+    for (let i = 0; i < triggers; i++) {
+      const next = Math.max(lr * factor, minLr);
+      if (lr - next > eps) {
+        lr = next;
+        applied++;
+      }
+    }
+    return { lr, applied };
   };
 
   return {
@@ -278,7 +291,7 @@ export function reduceOnPlateau(opts: PlateauOptions = {}): PlateauScheduler {
     lrAt(epoch, baseLr) {
       checkCall('reduceOnPlateau', epoch, baseLr);
       lastBase = baseLr;
-      return rateAfter(reductions, baseLr);
+      return replay(baseLr).lr;
     },
     step(metric: number) {
       if (typeof metric !== 'number') fail('reduceOnPlateau.step', `metric must be a number, got ${typeof metric}`);
@@ -293,12 +306,7 @@ export function reduceOnPlateau(opts: PlateauOptions = {}): PlateauScheduler {
         badEpochs = 0; // bad epochs during cooldown do not count
       }
       if (badEpochs > patience) {
-        if (lastBase === undefined) {
-          reductions++;
-        } else {
-          const old = rateAfter(reductions, lastBase);
-          if (old - Math.max(old * factor, minLr) > eps) reductions++;
-        }
+        triggers++;
         cooldownCounter = cooldown;
         badEpochs = 0;
       }
@@ -307,12 +315,13 @@ export function reduceOnPlateau(opts: PlateauOptions = {}): PlateauScheduler {
       best = worst;
       badEpochs = 0;
       cooldownCounter = 0;
-      reductions = 0;
+      triggers = 0;
     },
-    // ±Infinity (no metric seen yet) is kept as a string: JSON has no infinities.
+    // ±Infinity (no metric seen yet) is kept as a string: JSON has no infinities. `reductions` holds
+    // the reductions due (each group's rate is replayed from them).
     stateDict() {
       const st: Record<string, number | string> = {
-        best: Number.isFinite(best) ? best : String(best), badEpochs, cooldownCounter, reductions,
+        best: Number.isFinite(best) ? best : String(best), badEpochs, cooldownCounter, reductions: triggers,
       };
       if (lastBase !== undefined) st.lastBase = lastBase;
       return st;
@@ -326,7 +335,7 @@ export function reduceOnPlateau(opts: PlateauOptions = {}): PlateauScheduler {
       best = num('best', st.best);
       badEpochs = num('badEpochs', st.badEpochs);
       cooldownCounter = num('cooldownCounter', st.cooldownCounter);
-      reductions = num('reductions', st.reductions);
+      triggers = num('reductions', st.reductions);
       lastBase = st.lastBase === undefined ? undefined : num('lastBase', st.lastBase);
     },
     get best() {
@@ -338,8 +347,9 @@ export function reduceOnPlateau(opts: PlateauOptions = {}): PlateauScheduler {
     get cooldownCounter() {
       return cooldownCounter;
     },
+    // The reductions applied to the rate of the last base seen (all those due before any lrAt).
     get reductions() {
-      return reductions;
+      return lastBase === undefined ? triggers : replay(lastBase).applied;
     },
   };
 }
