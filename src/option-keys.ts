@@ -28,6 +28,7 @@ import { CLIP_GRAD_NORM_KEYS, PENALTY_KEYS } from './ops/optim.js';
 import { MAX_POOL2D_OP_KEYS, AVG_POOL2D_OP_KEYS } from './ops/pool.js';
 import { SGD_KEYS, RMSPROP_KEYS, ADAM_KEYS, ADAGRAD_KEYS } from './optim/optimizers.js';
 import { STEP_LR_KEYS, MULTI_STEP_LR_KEYS, EXPONENTIAL_LR_KEYS, COSINE_ANNEALING_KEYS, LINEAR_LR_KEYS, INVERSE_SQRT_KEYS, WARMUP_KEYS, REDUCE_ON_PLATEAU_KEYS } from './optim/schedulers.js';
+import { COSINE_WARM_RESTARTS_KEYS, POLYNOMIAL_LR_KEYS, CONSTANT_LR_KEYS } from './optim/schedulers.js';
 import { TENSOR_KEYS } from './tensor/tensor.js';
 import { FIT_KEYS, EARLY_STOPPING_KEYS, EVALUATE_KEYS, OVERFIT_BATCH_KEYS } from './train/fit.js';
 import { LOADER_KEYS } from './train/loader.js';
@@ -63,6 +64,9 @@ export const OPTION_KEYS = {
   inverseSqrt: INVERSE_SQRT_KEYS,
   warmup: WARMUP_KEYS,
   reduceOnPlateau: REDUCE_ON_PLATEAU_KEYS,
+  cosineAnnealingWarmRestarts: COSINE_WARM_RESTARTS_KEYS,
+  polynomialLR: POLYNOMIAL_LR_KEYS,
+  constantLR: CONSTANT_LR_KEYS,
   linear: LINEAR_KEYS,
   conv2d: CONV2D_KEYS,
   maxPool2d: MAX_POOL2D_KEYS,

@@ -33,7 +33,7 @@ describe('checkOptions', () => {
 
   it('PyTorch names without an equivalent get a note instead of a wrong suggestion', () => {
     expect(() => checkOptions('optim.adam', { foreach: true }, adam)).toThrow(/unknown option 'foreach': PyTorch's implementation switch foreach has no equivalent/);
-    expect(() => checkOptions('optim.stepLR', { lr_lambda: () => 1 }, OPTION_KEYS.stepLR)).toThrow(/unknown option 'lr_lambda': LambdaLR has no equivalent/);
+    expect(() => checkOptions('optim.stepLR', { lr_lambda: () => 1 }, OPTION_KEYS.stepLR)).toThrow(/unknown option 'lr_lambda': LambdaLR is sg.optim.lambdaLR\(fn\) here/);
     expect(() => checkOptions('optim.sgd', { max_norm: 1 }, OPTION_KEYS.sgd)).toThrow(/unknown option 'max_norm' \(did you mean 'clipNorm'\?\)/);
   });
 

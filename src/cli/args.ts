@@ -34,7 +34,7 @@ export const TRAIN_MODELS = [...MODELS, 'gpt', 'clip'] as const;
 export const TRAIN_DATASETS = [...DATASETS, 'names', 'moby-dick'] as const;
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov', 'rmsprop', 'adagrad'] as const;
 export const PRECISIONS = ['f32', 'mixed'] as const;
-export const SCHEDULERS = ['cosine', 'constant', 'step', 'exponential', 'linear', 'inverse-sqrt', 'plateau'] as const;
+export const SCHEDULERS = ['cosine', 'constant', 'step', 'exponential', 'linear', 'inverse-sqrt', 'plateau', 'warm-restarts', 'polynomial'] as const;
 
 const help: Flag = { kind: { type: 'boolean' }, short: 'h', help: 'print this help and exit' };
 const int = (min: number, def: number | undefined, text: string): Flag => ({ kind: { type: 'int', min }, default: def, help: text });

@@ -90,7 +90,12 @@ export function makeScheduler(name: string, epochs: number): optim.Scheduler | u
     case 'linear': return optim.linearLR({ startFactor: 1, endFactor: 0.1, totalIters: epochs });
     case 'inverse-sqrt': return optim.inverseSqrt({ warmupSteps: 1 });
     case 'plateau': return optim.reduceOnPlateau({ patience: 1 });
-    default: throw sgError(`unknown scheduler '${name}' (constant, step, cosine, exponential, linear, inverse-sqrt, plateau)`);
+    // At most three cosine cycles over the run, each restarting at the base rate (t0 = ⌈epochs/3⌉; with
+    // fewer than 4 epochs every epoch is a restart, so the rate stays at base).
+    case 'warm-restarts': return optim.cosineAnnealingWarmRestarts({ t0: Math.max(1, Math.ceil(epochs / 3)) });
+    // base · (1 − e/epochs)²: a quadratic decay towards 0 at the end of the run (the last epoch has base/epochs²).
+    case 'polynomial': return optim.polynomialLR({ totalIters: epochs, power: 2 });
+    default: throw sgError(`unknown scheduler '${name}' (constant, step, cosine, exponential, linear, inverse-sqrt, plateau, warm-restarts, polynomial)`);
   }
 }
 

@@ -8,3 +8,4 @@ export {
   constant, stepLR, multiStepLR, exponentialLR, cosineAnnealing, linearLR, inverseSqrt, warmup,
   reduceOnPlateau, lrCurve, type Scheduler, type PlateauOptions, type PlateauScheduler,
 } from './schedulers.js';
+export { cosineAnnealingWarmRestarts, polynomialLR, constantLR, lambdaLR, multiplicativeLR } from './schedulers.js';

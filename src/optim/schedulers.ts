@@ -359,3 +359,153 @@ export function lrCurve(scheduler: Scheduler, epochs: number, baseLr = 1): numbe
   if (!Number.isInteger(epochs) || epochs < 0) fail('lrCurve', `epochs must be an integer ≥ 0, got ${epochs}`);
   return Array.from({ length: epochs }, (_, e) => scheduler.lrAt(e, baseLr));
 }
+
+// ---- More torch schedules: CosineAnnealingWarmRestarts, PolynomialLR, ConstantLR, LambdaLR, MultiplicativeLR ----
+// Checked against torch 1.13 over 50 steps and at fractional epochs in kernels-test/node/schedulers-extra.test.ts
+// (fixtures: kernels-test/fixtures/schedulers-extra/make.py). OneCycleLR and CyclicLR are not here: torch
+// cycles the optimizer's momentum with them by default (cycle_momentum=True), and a Scheduler schedules
+// only the learning rate.
+
+export const COSINE_WARM_RESTARTS_KEYS = keysOf<Opts<typeof cosineAnnealingWarmRestarts, 0>>({ t0: 1, tMult: 1, etaMin: 1 });
+export const POLYNOMIAL_LR_KEYS = keysOf<Opts<typeof polynomialLR, 0>>({ totalIters: 1, power: 1 });
+export const CONSTANT_LR_KEYS = keysOf<Opts<typeof constantLR, 0>>({ factor: 1, totalIters: 1 });
+
+/** A value as an error message shows it: numbers as they print, anything else as JSON ('3' → "3"). */
+const shown = (v: unknown): string => (typeof v === 'number' ? String(v) : typeof v === 'function' ? 'a function' : JSON.stringify(v) ?? String(v));
+
+/**
+ * torch CosineAnnealingWarmRestarts (SGDR, Loshchilov & Hutter 2017): cosine annealing from base to ηmin
+ * over a cycle of T_i epochs, then a restart at base; the first cycle is t0 epochs, each next one tMult
+ * times longer (T_i = t0 · tMult^i). With T_cur the epochs since the last restart:
+ *   lr = ηmin + (base − ηmin) · (1 + cos(π · T_cur / T_i)) / 2.
+ * A fractional epoch (per-step use) is placed in its cycle as torch's step(epoch) with a float epoch does:
+ * T_cur is fractional, so the rate falls smoothly within a cycle and jumps back to base at each restart.
+ * At whole epochs it is the rate torch gives after that many step() calls. (torch's step(epoch) finds the
+ * cycle with int(math.log(...)) for tMult > 1, which can land one cycle short exactly at a restart, e.g.
+ * t0 1, tMult 10, epoch 111 gives ηmin where step() gives base; the cycle is found exactly here.)
+ */
+export function cosineAnnealingWarmRestarts(opts: { t0: number; tMult?: number; etaMin?: number }): Scheduler {
+  checkOptions('optim.cosineAnnealingWarmRestarts', opts, COSINE_WARM_RESTARTS_KEYS);
+  const { t0, tMult = 1, etaMin = 0 } = opts ?? ({} as { t0: number });
+  if (!Number.isInteger(t0) || t0 < 1) fail('cosineAnnealingWarmRestarts', `t0 (torch's T_0, the first cycle's epochs) must be a positive integer, got ${shown(t0)}`);
+  if (!Number.isInteger(tMult) || tMult < 1) fail('cosineAnnealingWarmRestarts', `tMult (torch's T_mult) must be an integer ≥ 1, got ${shown(tMult)}`);
+  if (typeof etaMin !== 'number' || !(etaMin >= 0) || !Number.isFinite(etaMin)) fail('cosineAnnealingWarmRestarts', `etaMin must be a finite number ≥ 0, got ${shown(etaMin)}`);
+  return {
+    name: `cosineAnnealingWarmRestarts(t0=${t0}, tMult=${tMult}, etaMin=${etaMin})`,
+    lrAt(epoch, baseLr) {
+      checkCall('cosineAnnealingWarmRestarts', epoch, baseLr);
+      let tCur: number;
+      let tI = t0;
+      if (tMult === 1) {
+        tCur = epoch % t0;
+      } else {
+        // Walk the cycles (their number grows as log(epoch), so this is a few iterations).
+        let start = 0;
+        while (epoch >= start + tI) {
+          start += tI;
+          tI *= tMult;
+        }
+        tCur = epoch - start;
+      }
+      return etaMin + ((baseLr - etaMin) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2;
+    },
+  };
+}
+
+/**
+ * torch PolynomialLR: lr = base · (1 − min(epoch, totalIters) / totalIters)^power, reaching 0 at epoch
+ * totalIters and staying there. Continuous (a fractional epoch is evaluated at that point, as torch's
+ * closed form). totalIters 0 keeps the base rate, as torch's step() does (its closed form divides by 0).
+ */
+export function polynomialLR(opts: { totalIters?: number; power?: number } = {}): Scheduler {
+  checkOptions('optim.polynomialLR', opts, POLYNOMIAL_LR_KEYS);
+  const { totalIters = 5, power = 1 } = opts ?? {};
+  if (!Number.isInteger(totalIters) || totalIters < 0) fail('polynomialLR', `totalIters must be an integer ≥ 0, got ${shown(totalIters)}`);
+  if (typeof power !== 'number' || !(power >= 0) || !Number.isFinite(power)) fail('polynomialLR', `power must be a finite number ≥ 0, got ${shown(power)}`);
+  return {
+    name: `polynomialLR(totalIters=${totalIters}, power=${power})`,
+    lrAt(epoch, baseLr) {
+      checkCall('polynomialLR', epoch, baseLr);
+      if (totalIters === 0) return baseLr;
+      return baseLr * (1 - Math.min(totalIters, epoch) / totalIters) ** power;
+    },
+  };
+}
+
+/**
+ * torch ConstantLR: lr = base · factor for epoch < totalIters, then base. Step-wise: a fractional epoch
+ * keeps the factor until totalIters is reached. factor must be in (0, 1] and totalIters ≥ 1: torch's step()
+ * divides by factor at totalIters (factor 0 raises ZeroDivisionError there), and with total_iters 0 its
+ * step() keeps the factor forever while its closed form gives base.
+ */
+export function constantLR(opts: { factor?: number; totalIters?: number } = {}): Scheduler {
+  checkOptions('optim.constantLR', opts, CONSTANT_LR_KEYS);
+  const { factor = 1 / 3, totalIters = 5 } = opts ?? {};
+  if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) fail('constantLR', `factor must be a number in (0, 1], got ${shown(factor)}`);
+  if (!Number.isInteger(totalIters) || totalIters < 1) fail('constantLR', `totalIters must be a positive integer, got ${shown(totalIters)}`);
+  return {
+    name: `constantLR(factor=${+factor.toFixed(6)}, totalIters=${totalIters})`,
+    lrAt(epoch, baseLr) {
+      checkCall('constantLR', epoch, baseLr);
+      return epoch >= totalIters ? baseLr : baseLr * factor;
+    },
+  };
+}
+
+function checkFn(where: string, fn: unknown): asserts fn is (epoch: number) => number {
+  if (typeof fn !== 'function') fail(where, `fn must be a function (epoch) => factor (torch's lr_lambda), got ${shown(fn)}`);
+}
+
+function factorOf(where: string, fn: (epoch: number) => number, epoch: number): number {
+  const f = fn(epoch);
+  if (typeof f !== 'number' || !(f >= 0) || !Number.isFinite(f)) fail(where, `fn(${epoch}) must return a finite number ≥ 0, got ${shown(f)}`);
+  return f;
+}
+
+/**
+ * torch LambdaLR: lr = base · fn(epoch). fn is called with the epoch given to lrAt, so with per-step use
+ * (a fractional epoch) it sees fractional epochs, as torch's step(epoch) with a float epoch passes them on.
+ * fn must return a finite factor ≥ 0. (torch's list of functions, one per parameter group, has no
+ * equivalent: each group's rate is its own base · fn(epoch).)
+ */
+export function lambdaLR(fn: (epoch: number) => number): Scheduler {
+  checkFn('lambdaLR', fn);
+  return {
+    name: `lambdaLR(${fn.name || 'fn'})`,
+    lrAt(epoch, baseLr) {
+      checkCall('lambdaLR', epoch, baseLr);
+      return baseLr * factorOf('lambdaLR', fn, epoch);
+    },
+  };
+}
+
+/**
+ * torch MultiplicativeLR: each step multiplies the rate by fn(epoch), so at whole epoch e
+ *   lr = base · fn(1) · fn(2) · … · fn(e)   (epoch 0: base; fn(0) is never called, as in torch).
+ * Step-wise: a fractional epoch gives the rate of its whole epoch ⌊epoch⌋ (torch's step(epoch) with a
+ * float would multiply the current rate by fn(float), a value that depends on the calls before it).
+ * fn is called once per whole epoch, in order, and the factors are kept (fn should be a pure function of
+ * the epoch, as it is for torch, which calls it once per step()); it must return a finite factor ≥ 0.
+ */
+export function multiplicativeLR(fn: (epoch: number) => number): Scheduler {
+  checkFn('multiplicativeLR', fn);
+  // factors[k] = fn(k + 1), each asked once. The rate is multiplied left to right from the base rate, as
+  // torch's successive steps do (((base · fn(1)) · fn(2)) · …); the last rate of each base rate is kept so
+  // that a counter moving forwards (per-step use) costs one multiplication per new epoch.
+  const factors: number[] = [];
+  const last = new Map<number, { e: number; lr: number }>();
+  return {
+    name: `multiplicativeLR(${fn.name || 'fn'})`,
+    lrAt(epoch, baseLr) {
+      checkCall('multiplicativeLR', epoch, baseLr);
+      const e = Math.floor(epoch);
+      while (factors.length < e) factors.push(factorOf('multiplicativeLR', fn, factors.length + 1));
+      const from = last.get(baseLr);
+      let k = from && from.e <= e ? from.e : 0;
+      let lr = from && from.e <= e ? from.lr : baseLr;
+      for (; k < e; k++) lr *= factors[k];
+      last.set(baseLr, { e, lr });
+      return lr;
+    },
+  };
+}

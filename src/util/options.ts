@@ -23,7 +23,7 @@ const ALIASES: Record<string, { to: string[]; note?: string }> = {
   max_norm: { to: ['clipNorm'], note: 'clip_grad_norm_(max_norm) is the optimizer option clipNorm here' },
   clip_value: { to: ['clipValue'] },
   clip_grad_norm: { to: ['clipNorm'] },
-  lr_lambda: { to: [], note: 'LambdaLR has no equivalent: write a Scheduler { name, lrAt(epoch, baseLr) } instead' },
+  lr_lambda: { to: [], note: 'LambdaLR is sg.optim.lambdaLR(fn) here: pass the function itself as the scheduler' },
   t_max: { to: ['tMax'] },
   num_epochs: { to: ['epochs'] },
   numepochs: { to: ['epochs'] },
