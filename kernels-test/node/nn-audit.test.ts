@@ -212,6 +212,9 @@ describe('torch options shadergrad does not implement are refused, not ignored',
     // torch.flatten: "flatten() has invalid args: start_dim cannot come after end_dim".
     ['Flatten with startDim after endDim', () => nn.flatten(2, 1).forward(sg.ones([2, 3, 4])), /startDim.*endDim/],
     ['flatten (the op) with startDim after endDim', () => sg.flatten(sg.ones([2, 3, 4]), -1, 0), /startDim.*endDim/],
+    // torch's nn.Softmax() without dim picks dim 0 for 3-D input and 1 for 4-D (deprecated): spelled out here instead.
+    ['nn.softmax() without an axis on 3-D input', () => nn.softmax().forward(sg.ones([2, 3, 4])), /no axis given .*dim 0.*pass it/],
+    ['nn.logSoftmax() without an axis on 4-D input', () => nn.logSoftmax().forward(sg.ones([1, 2, 3, 4])), /no axis given .*dim 1/],
   ];
   for (const [what, f, message] of refused) it(what, () => expect(f).toThrow(message));
 });
@@ -244,4 +247,12 @@ describe('NaN inputs: activations and their gradients as in PyTorch', () => {
       else expect(gv).toBeCloseTo(dNaN, 6);
     });
   }
+});
+
+describe('nn.softmax() / nn.logSoftmax() without an axis', () => {
+  it('take the last axis of 1-D and 2-D inputs, as torch\'s implicit choice does', async () => {
+    const x = sg.tensor([0.5, -1, 2, 0, 1, 3], [2, 3]);
+    expect(Array.from(await nn.softmax().forward(x).data())).toEqual(Array.from(await sg.softmax(x, 1).data()));
+    expect(Array.from(await nn.logSoftmax().forward(sg.tensor([1, 2, 3], [3])).data())).toEqual(Array.from(await sg.logSoftmax(sg.tensor([1, 2, 3], [3]), 0).data()));
+  });
 });

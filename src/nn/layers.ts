@@ -223,8 +223,20 @@ export const elu = (alpha = 1) => new Lambda('ELU', (x) => eluOp(x, alpha), `${a
 export const gelu = (opts: GeluOptions = {}) => optionsChecked('nn.GELU', opts, GELU_KEYS) && new Lambda('GELU', (x) => geluOp(x, opts), opts.approximate ?? 'none', { ...opts });
 export const softplus = (opts: SoftplusOptions = {}) => optionsChecked('nn.Softplus', opts, SOFTPLUS_KEYS) && new Lambda('Softplus', (x) => softplusOp(x, opts), '', { ...opts });
 export const silu = () => new Lambda('SiLU', siluOp);
-export const softmax = (axis = -1) => new Lambda('Softmax', (x) => softmaxOp(x, axis), `${axis}`, { dim: axis });
-export const logSoftmax = (axis = -1) => new Lambda('LogSoftmax', (x) => logSoftmaxOp(x, axis), `${axis}`, { dim: axis });
+/**
+ * The axis of nn.softmax() / nn.logSoftmax() given none: the last, which is torch's implicit choice for 1-D
+ * and 2-D inputs. For more dimensions torch's (deprecated) implicit choice is dim 0 for 3-D and dim 1
+ * otherwise, so rather than silently differ, an input of rank ≥ 3 needs the axis spelled out.
+ */
+function implicitAxis(kind: string, x: Tensor): number {
+  if (x.rank <= 2) return -1;
+  throw sgError(`nn.${kind}(): no axis given for input ${x.describe()}; torch's implicit choice for ${x.rank}-D input ` +
+    `(dim ${x.rank === 3 ? 0 : 1}) is deprecated and differs from the last axis: pass it, e.g. nn.${kind}(-1) or nn.${kind}(1)`, ShapeError);
+}
+export const softmax = (axis?: number) =>
+  new Lambda('Softmax', (x) => softmaxOp(x, axis ?? implicitAxis('softmax', x)), `${axis ?? ''}`, { dim: axis ?? -1 });
+export const logSoftmax = (axis?: number) =>
+  new Lambda('LogSoftmax', (x) => logSoftmaxOp(x, axis ?? implicitAxis('logSoftmax', x)), `${axis ?? ''}`, { dim: axis ?? -1 });
 
 // ---- normalisation, dropout, embedding --------------------------------------------------------------
 
