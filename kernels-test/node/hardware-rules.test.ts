@@ -8,9 +8,11 @@ import { runCase } from '../harness.js';
 import { tables } from '../cases/index.js';
 import { oneThreadPerRow } from '../../src/ops/kernel-rules.js';
 import { softwareRules } from '../../src/gpu/device.js';
+import { syncPipelineCreation } from './sync-pipelines.js';
 
 beforeAll(async () => {
   await sg.init({ poison: true });
+  syncPipelineCreation(sg.device());
   sg.setKernelRules('hardware');
 });
 afterAll(() => {

@@ -1,22 +1,8 @@
-// Runs every case table (kernels-test/cases) against the CPU references in Node, through Dawn.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as sg from '../../src/index.js';
-import { runCase } from '../harness.js';
+// Runs every case table (kernels-test/cases) against the CPU references in Node, through Dawn: the
+// half-precision storage tables (half*) in kernels-half.test.ts, all others here — two files, so that
+// vitest runs them in two processes at once (vitest.config.ts); between them every table runs.
+// One table: npx vitest run kernels-test/node/kernels -t "^<table> " (the path matches both files).
 import { tables } from '../cases/index.js';
+import { describeTables, isHalfTable } from './table-suite.js';
 
-beforeAll(async () => {
-  await sg.init({ poison: true });
-});
-afterAll(() => sg.dispose());
-
-for (const [table, cases] of Object.entries(tables)) {
-  describe(table, () => {
-    for (const c of cases) {
-      it(c.name, async (ctx) => {
-        const r = await runCase(c);
-        if (r.notRun) ctx.skip(r.notRun); // reported as skipped with its reason, never silently
-        if (!r.ok) expect.fail(r.message);
-      });
-    }
-  });
-}
+describeTables(Object.keys(tables).filter((t) => !isHalfTable(t)));
