@@ -76,6 +76,8 @@ interface Pruned {
   rocAuc: number;
   averagePrecision: number;
   fineTuned?: boolean;
+  /** Structured pruning: sg.nn.prune.compact's smaller model (parameters, and its test accuracy: the same). */
+  compact?: { parametersBefore: number; parametersAfter: number; accuracy: number; constantMaps: number } | { error: string };
 }
 
 interface Int8Report {
@@ -282,6 +284,7 @@ async function measure(method: Method, amount: number, fineTuned: boolean): Prom
   const ev = await evaluate(m);
   evalF32 = ev;
   pruned = { method, amount, sparsity: zeros / total, zeros, total, layers, accuracy: ev.accuracy!, rocAuc: ev.rocAuc!, averagePrecision: ev.averagePrecision!, fineTuned };
+  if (method === 'structured' && zeros > 0) pruned.compact = await compacted(m);
   (fineTuned ? fineTunedPoints : points[method]).push([pruned.sparsity, pruned.accuracy]);
   drawMasks(drawn);
   drawChart();
@@ -291,6 +294,21 @@ async function measure(method: Method, amount: number, fineTuned: boolean): Prom
   (r.pruneHistory as Pruned[] | undefined)?.push(pruned) ?? (r.pruneHistory = [pruned]);
   r.pruned = pruned;
   ui.refresh();
+}
+
+/**
+ * Structured pruning shrinks the layers for real: sg.nn.prune.compact drops the zeroed channels / units
+ * (and the next layer's inputs they fed), a smaller model with the same outputs — evaluated to show it.
+ */
+async function compacted(m: sg.nn.Module): Promise<NonNullable<Pruned['compact']>> {
+  try {
+    const c = await sg.nn.prune.compact(m);
+    const ev = await evaluate(c.model);
+    disposeModel(c.model);
+    return { parametersBefore: c.parametersBefore, parametersAfter: c.parametersAfter, accuracy: ev.accuracy!, constantMaps: c.layers.filter((l) => l.constantMap).length };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
 }
 
 async function fineTune(epochs: number): Promise<void> {
@@ -538,7 +556,7 @@ function buildUi(): Ui {
   $('int8-controls').append(el('div', { class: 'controls' }, int8Btn, downloadBtn, curvesSel.root));
 
   const statEls = new Map<string, HTMLElement>();
-  for (const name of ['phase', 'model', 'parameters', 'unpruned accuracy', 'sparsity', 'accuracy', 'ROC AUC']) {
+  for (const name of ['phase', 'model', 'parameters', 'unpruned accuracy', 'sparsity', 'accuracy', 'ROC AUC', 'compacted']) {
     const b = el('b', {}, '–');
     statEls.set(name, b);
     $('stats').append(el('span', {}, `${name} `, b));
@@ -631,6 +649,9 @@ function buildUi(): Ui {
         setStat('sparsity', `${pct(pruned.sparsity)} (${pruned.method})`);
         setStat('accuracy', pct(pruned.accuracy, 2));
         setStat('ROC AUC', pruned.rocAuc.toFixed(4));
+        const c = pruned.compact;
+        setStat('compacted', !c ? '– (structured pruning only)' : 'error' in c ? `refused: ${c.error}`
+          : `${fmt(c.parametersBefore)} → ${fmt(c.parametersAfter)} parameters, ${pct(c.accuracy, 2)}${c.constantMaps ? ` (${c.constantMaps} conv with a constant map)` : ''}`);
       }
     },
   };

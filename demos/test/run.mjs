@@ -522,6 +522,10 @@ try {
       const stOk = st && st.layers.slice(0, -1).every((l) => l.zeros % (l.total / l.shape[0]) === 0 && Math.abs(l.zeros / (l.total / l.shape[0]) - Math.round(0.5 * l.shape[0])) < 1e-9) && st.layers.at(-1).zeros === 0;
       check('compress: per-layer L1 prunes each layer by the amount; structured prunes whole channels and keeps the classifier',
         !!layerOk && !!stOk, `per layer at ${layer?.amount}: ${layer?.layers.map((l) => `${l.name} ${l.zeros}/${l.total}`).join(', ')}; structured 0.5: ${st?.layers.map((l) => `${l.name} ${l.zeros / (l.total / l.shape[0])} of ${l.shape[0]} rows`).join(', ')}`);
+      const cp = st?.compact ?? {};
+      check('compress: structured pruning is compacted for real (sg.nn.prune.compact): fewer parameters, the same accuracy',
+        cp.parametersAfter > 0 && cp.parametersAfter < 0.7 * cp.parametersBefore && Math.abs(cp.accuracy - st.accuracy) <= 0.002,
+        cp.error ?? `${cp.parametersBefore} → ${cp.parametersAfter} parameters (${cp.constantMaps} conv with a constant map), accuracy ${(100 * cp.accuracy).toFixed(2)} % compacted vs ${(100 * st?.accuracy).toFixed(2)} % masked`);
       check('compress: slider moves made while pruning runs are merged (3 moves → at most 2 prunings)', res.merged >= 1 && res.merged <= 2, `${res.merged} prunings for 3 moves`);
       const ft = res.fineTune ?? {};
       check('compress: fine-tuning keeps the masks (same zeros) and is evaluated again', ft.zerosAfter === ft.zerosBefore && ft.zerosBefore > 0 && ft.after > 0.1,
