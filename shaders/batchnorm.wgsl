@@ -39,6 +39,8 @@
 //                              channel.
 //   batchnorm_forward_channels the same with one thread per channel.
 //   batchnorm_running          one thread per channel: the running-statistics update from mean, var.
+//   batchnorm_running_cumulative  the same with the factor 1 / num_batches_tracked (torch's
+//                              momentum=None, a cumulative moving average) read from `tracked`.
 //   batchnorm_backward_reduce  one workgroup per channel: dbias = Σ g, dweight = Σ g · x̂.
 //   batchnorm_backward_reduce_channels  the same with one thread per channel.
 //   batchnorm_backward_dx      one thread per element: dx from the two sums.
@@ -83,13 +85,14 @@ struct Params { N: u32, C: u32, L: u32, eps: f32 }
 @group(0) @binding(3) var<storage, read> stat_var: array<f32>;           // (C) batch or running variance
 @group(0) @binding(4) var<storage, read_write> y_norm: array<u32>;       // (N, C, L) batchnorm_normalize, f32 or f16 (Y_HALF)
 
-// batchnorm_running (stat_mean, stat_var at 2, 3 as above)
+// batchnorm_running, batchnorm_running_cumulative (stat_mean, stat_var at 2, 3 as above)
 @group(0) @binding(0) var<storage, read> running_mean: array<f32>;       // (C)
 struct RunningParams { C: u32, momentum: f32, unbias: f32 }              // unbias = M / (M − 1)
 @group(0) @binding(1) var<uniform> rparams: RunningParams;
 @group(0) @binding(4) var<storage, read_write> new_running_mean: array<f32>; // (C)
 @group(0) @binding(5) var<storage, read> running_var: array<f32>;        // (C)
 @group(0) @binding(6) var<storage, read_write> new_running_var: array<f32>;  // (C)
+@group(0) @binding(7) var<storage, read> tracked: array<i32>;            // [1] num_batches_tracked, _cumulative only
 
 // backward: batchnorm_backward_reduce (0-6), batchnorm_backward (0-8), batchnorm_backward_dx (0-8);
 // x and params at 0, 1 and the saved mean as stat_mean at 2, as above
@@ -349,13 +352,26 @@ fn batchnorm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   y_norm[i] = bitcast<u32>(normalized_at(i));
 }
 
+// running' = (1 − m) · running + m · statistic for channel c (the variance unbiased).
+fn running_update(c: u32, m: f32) {
+  new_running_mean[c] = (1.0 - m) * running_mean[c] + m * stat_mean[c];
+  new_running_var[c] = (1.0 - m) * running_var[c] + m * stat_var[c] * rparams.unbias;
+}
+
 @compute @workgroup_size(64)
 fn batchnorm_running(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let c = grid_index(gid, nwg, 64u);
   if (c >= rparams.C) { return; }
-  let m = rparams.momentum;
-  new_running_mean[c] = (1.0 - m) * running_mean[c] + m * stat_mean[c];
-  new_running_var[c] = (1.0 - m) * running_var[c] + m * stat_var[c] * rparams.unbias;
+  running_update(c, rparams.momentum);
+}
+
+// torch's momentum=None: the factor is 1 / num_batches_tracked, the count after this batch (read on
+// the GPU, so compiled steps see each step's count); rparams.momentum is not read.
+@compute @workgroup_size(64)
+fn batchnorm_running_cumulative(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = grid_index(gid, nwg, 64u);
+  if (c >= rparams.C) { return; }
+  running_update(c, 1.0 / f32(tracked[0]));
 }
 
 // dx at element i from the channel's sums.

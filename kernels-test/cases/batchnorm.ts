@@ -2,7 +2,7 @@
 // workgroup per channel; split: per-channel statistics + one thread per element) and 'auto', for
 // [N, C] (batch 2, prime batches, C = 1, prime C, a batch above one workgroup), [N, C, L] and
 // [N, C, H, W] with odd H·W (and per-channel counts above 256), weight / bias present or absent,
-// the running-statistics update (each output its own case), the saved mean / rstd outputs with their
+// the running-statistics update (each output its own case; momentum null: factor 1/numBatchesTracked), the saved mean / rstd outputs with their
 // gradients, eval mode, and a gradient of a gradient through the backward op. The per-channel kernels
 // run one thread per channel for M ≤ 64 values per channel, and under the software rules with ≥ 4
 // channels; one workgroup per channel otherwise: shapes with M > 64 appear with C ≥ 4 ([300,4],
@@ -75,6 +75,18 @@ cases.push({
   name: 'running momentum 0.3 without weight/bias [4,3,3]: runningVar', inputs: [[4, 3, 3], runMean(3), runVar(3)], grad: false,
   fn: (x, rm, rv) => sg.batchNorm(x, { runningMean: rm, runningVar: rv, training: true, momentum: 0.3 }).runningVar!,
 });
+
+// momentum null (torch's momentum=None): the factor is 1/numBatchesTracked, an i32 [] read on the GPU.
+for (const [shape, count] of [[[4, 3, 3], 3], [[5, 2], 1], [[2, 3, 2, 2], 7]] as [number[], number][]) {
+  const C = shape[1];
+  const nbt: InputSpec = { shape: [], dtype: 'i32', values: [count], noGrad: true };
+  for (const key of ['runningMean', 'runningVar'] as const) {
+    cases.push({
+      name: `running momentum null, numBatchesTracked ${count} [${shape}]: ${key}`, inputs: [shape, runMean(C), runVar(C), nbt], grad: false,
+      fn: (x, rm, rv, k) => sg.batchNorm(x, { runningMean: rm, runningVar: rv, training: true, momentum: null, numBatchesTracked: k })[key]!,
+    });
+  }
+}
 
 // ---- the saved statistics as outputs (their gradients flow back into x) ----
 for (const version of ['fused', 'split'] as BatchNormVersion[]) {

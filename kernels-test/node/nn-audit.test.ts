@@ -2,7 +2,8 @@
 // (kernels-test/fixtures/nn-audit/torch.json, made by make.py there with torch; this test does not need
 // torch): conv2d geometry (stride, dilation, groups, per-axis padding, 'same' with even kernels, 'valid',
 // no bias), pooling (ceil mode, padding, countIncludePad, default stride), batch norm (affine false,
-// momentum, [N, C] and [N, C, L], train → eval → train, num_batches_tracked), layer norm over several
+// momentum, momentum=None (the cumulative average, also in compiled steps), [N, C] and [N, C, L], train → eval →
+// train, num_batches_tracked), layer norm over several
 // dims / without affine / without bias, group and instance norm layers, activations at their edges
 // (0, the softplus threshold, slopes), flatten, softmax, eval dropout, embedding with repeated indices,
 // linear without bias. Each case builds the shadergrad layer, checks its state_dict keys, order, shapes
@@ -13,6 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { pytorchModelCode } from '../../src/io/pytorch-export.js';
 import { type Arr, caseOf, expectTorch, f32, i32, loadFixture } from '../torch-fixtures.js';
 
 type Typed = Arr & { dtype: 'f32' | 'i32' };
@@ -82,6 +84,8 @@ const TABLE: Record<string, () => sg.nn.Module> = {
   'batchNorm1d affine=False momentum 0.3 [N, C, L]: train, train, eval': () => nn.batchNorm1d(3, { affine: false, momentum: 0.3 }),
   'batchNorm2d eps 1e-3: train, eval, train': () => nn.batchNorm2d(2, { eps: 1e-3 }),
   'batchNorm1d [N, C], N 2: train, eval': () => nn.batchNorm1d(4),
+  'batchNorm1d momentum=None (cumulative average): train x3, eval': () => nn.batchNorm1d(2, { momentum: null }),
+  'batchNorm2d momentum=None affine=False: train x3, eval': () => nn.batchNorm2d(2, { momentum: null, affine: false }),
   'layerNorm over [3, 4] affine': () => nn.layerNorm([3, 4]),
   'layerNorm 4 elementwise_affine=False, eps 1e-2': () => nn.layerNorm(4, { affine: false, eps: 1e-2 }),
   'layerNorm over [2, 3] bias=False': () => nn.layerNorm([2, 3], { bias: false }),
@@ -204,9 +208,17 @@ describe('torch options shadergrad does not implement are refused, not ignored',
     ['GroupNorm bias', () => nn.groupNorm(1, 2, { bias: false } as never), /unknown option 'bias'/],
     ['Softplus approximate', () => nn.softplus({ approximate: 'tanh' } as never), /unknown option 'approximate'/],
     ['GELU approximate other than none or tanh', () => nn.gelu({ approximate: 'sigmoid' } as never).forward(sg.ones([2])), /approximate/],
-    // torch's momentum=None is a cumulative moving average (momentum 1/num_batches_tracked); refused here.
-    ['BatchNorm momentum null', () => nn.batchNorm1d(2, { momentum: null } as never), /momentum/],
-    ['batchNorm (the op) momentum null', () => sg.batchNorm(sg.ones([2, 2]), { training: true, momentum: null } as never), /momentum=None/],
+    // torch's momentum=None is a cumulative moving average (momentum 1/num_batches_tracked): nn.BatchNorm
+    // does it (the cases above); the op needs the count for it, and InstanceNorm refuses it as torch does.
+    ['BatchNorm momentum NaN', () => nn.batchNorm1d(2, { momentum: NaN }), /BatchNorm1d: momentum must be a finite number or null, got NaN/],
+    ['batchNorm (the op) momentum null without numBatchesTracked',
+      () => sg.batchNorm(sg.ones([2, 2]), { training: true, momentum: null, runningMean: sg.zeros([2]), runningVar: sg.ones([2]) }), /momentum=None.*needs numBatchesTracked, an i32 \[\] tensor.*got undefined/],
+    ['batchNorm (the op) numBatchesTracked of the wrong dtype',
+      () => sg.batchNorm(sg.ones([2, 2]), { training: true, momentum: null, runningMean: sg.zeros([2]), runningVar: sg.ones([2]), numBatchesTracked: sg.ones([]) }),
+      /needs numBatchesTracked, an i32 \[\] tensor.*got .*\[\] f32/],
+    ['batchNorm (the op) numBatchesTracked with a numeric momentum',
+      () => sg.batchNorm(sg.ones([2, 2]), { training: true, momentum: 0.1, numBatchesTracked: sg.tensor(Int32Array.from([1]), [], { dtype: 'i32' }) }),
+      /numBatchesTracked is read only with momentum null/],
     ['instanceNorm (the op) momentum null', () => sg.instanceNorm(sg.ones([1, 2, 3]), { momentum: null } as never), /momentum=None/],
     ['InstanceNorm momentum null', () => nn.instanceNorm1d(2, { momentum: null, trackRunningStats: true } as never), /momentum/],
     // torch.flatten: "flatten() has invalid args: start_dim cannot come after end_dim".
@@ -217,6 +229,51 @@ describe('torch options shadergrad does not implement are refused, not ignored',
     ['nn.logSoftmax() without an axis on 4-D input', () => nn.logSoftmax().forward(sg.ones([1, 2, 3, 4])), /no axis given .*dim 1/],
   ];
   for (const [what, f, message] of refused) it(what, () => expect(f).toThrow(message));
+});
+
+describe("BatchNorm momentum null (torch's momentum=None, a cumulative moving average)", () => {
+  const xs = [0, 1, 2].map((s) => Float32Array.from({ length: 8 }, (_, i) => Math.cos(3 * i + s) * (s + 1) + s));
+  const data = async (t: Tensor) => Array.from(await t.data());
+
+  it('compiled steps update running_mean, running_var and num_batches_tracked as eager steps do', async () => {
+    const eager = nn.batchNorm1d(2, { momentum: null });
+    for (const x of xs) eager.forward(sg.tensor(x, [4, 2]));
+    const model = nn.sequential(nn.batchNorm1d(2, { momentum: null }), nn.linear(2, 2, { seed: 1 }));
+    const plan = await sg.compile((xb, yb) => sg.crossEntropy(model.forward(xb), yb), {
+      inputs: [{ shape: [4, 2] }, { shape: [4], dtype: 'i32' }], params: model.parameters(),
+      optimizer: { stateCount: 0, update: (p, g) => ({ param: sg.sub(p, sg.scale(g, 0.01)), states: [] }), hyper: () => ({}) },
+    });
+    for (const x of xs) plan.run(x, Int32Array.from([0, 1, 1, 0]));
+    await plan.flush();
+    plan.dispose();
+    const got = model.stateDict();
+    const want = eager.stateDict();
+    expect(await data(got['0.num_batches_tracked'])).toEqual([3]);
+    expect(await data(want.num_batches_tracked)).toEqual([3]);
+    // After three batches the running mean is the plain average of the three batch means (1/1, 1/2, 1/3).
+    const mean = [0, 1].map((c) => xs.reduce((a, x) => a + [0, 1, 2, 3].reduce((b, n) => b + x[2 * n + c], 0) / 4, 0) / 3);
+    for (const [k, v] of (await data(want.running_mean)).entries()) expect(v).toBeCloseTo(mean[k], 5);
+    for (const k of ['running_mean', 'running_var']) {
+      for (const [i, v] of (await data(got[`0.${k}`])).entries()) expect(v, `${k}[${i}]`).toBeCloseTo((await data(want[k]))[i], 6);
+    }
+  });
+
+  it('the op with numBatchesTracked k moves the running statistics by 1/k', async () => {
+    const x = sg.tensor(xs[0], [4, 2]);
+    const run = { runningMean: sg.tensor([0.5, -1], [2]), runningVar: sg.tensor([2, 0.5], [2]) };
+    const k = sg.tensor(Int32Array.from([4]), [], { dtype: 'i32' });
+    const cumulative = sg.batchNorm(x, { training: true, momentum: null, numBatchesTracked: k, ...run });
+    const fixed = sg.batchNorm(x, { training: true, momentum: 0.25, ...run });
+    for (const key of ['runningMean', 'runningVar'] as const) {
+      const [a, b] = [await data(cumulative[key]!), await data(fixed[key]!)];
+      for (const [i, v] of a.entries()) expect(v, `${key}[${i}]`).toBeCloseTo(b[i], 6);
+    }
+  });
+
+  it('exportPytorch writes momentum=None', () => {
+    expect(pytorchModelCode(nn.sequential(nn.batchNorm1d(3, { momentum: null, eps: 1e-3 }), nn.batchNorm2d(2, { momentum: 0.2 }))))
+      .toContain('nn.BatchNorm1d(3, eps=0.001, momentum=None),\n        nn.BatchNorm2d(2, momentum=0.2),');
+  });
 });
 
 describe('NaN inputs: activations and their gradients as in PyTorch', () => {

@@ -105,7 +105,9 @@ function expr(m: Module, path: string, indent: string, out: Emitter): string {
   if (m instanceof BatchNorm) {
     const ctor = m.kind === 'BatchNorm1d' ? 'nn.BatchNorm1d' : 'nn.BatchNorm2d';
     const { eps, momentum, affine } = m.opts;
-    return call(ctor, [String(m.numFeatures), ...kwargs({ eps, momentum, affine: affine === false ? false : undefined }, where)]);
+    // momentum null is torch's momentum=None (the cumulative moving average).
+    const mom = momentum === null ? ['momentum=None'] : kwargs({ momentum }, where);
+    return call(ctor, [String(m.numFeatures), ...kwargs({ eps }, where), ...mom, ...kwargs({ affine: affine === false ? false : undefined }, where)]);
   }
   if (m instanceof LayerNorm) {
     const shape = m.normalizedShape.length === 1 ? String(m.normalizedShape[0]) : py(m.normalizedShape, where);

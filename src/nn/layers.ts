@@ -242,20 +242,26 @@ export const logSoftmax = (axis?: number) =>
 
 export interface BatchNormLayerOptions {
   eps?: number;
-  momentum?: number;
+  /**
+   * Running statistics: running = (1 − momentum)·running + momentum·statistic (default 0.1). null is
+   * torch's momentum=None: a cumulative moving average, factor 1/num_batches_tracked (after its increment).
+   */
+  momentum?: number | null;
   /** Learnable γ and β (default true). */
   affine?: boolean;
 }
 
 /**
- * A norm layer's momentum: a finite number, or undefined for the default 0.1. torch's momentum=None
- * (BatchNorm: a cumulative moving average with factor 1/num_batches_tracked) is not implemented, so
- * null is refused here: before this check `momentum ?? 0.1` silently made it 0.1.
+ * A norm layer's momentum: a finite number, or undefined for the default 0.1; null (torch's
+ * momentum=None, a cumulative moving average with factor 1/num_batches_tracked) where `allowNull`
+ * (BatchNorm). InstanceNorm refuses null as torch does: before this check `momentum ?? 0.1` silently
+ * made it 0.1.
  */
-function checkMomentum(kind: string, momentum: unknown): void {
+function checkMomentum(kind: string, momentum: unknown, allowNull = false): void {
   if (momentum === undefined || (typeof momentum === 'number' && Number.isFinite(momentum))) return;
+  if (momentum === null && allowNull) return;
   const none = momentum === null ? " (torch's momentum=None, a cumulative moving average, is not supported: give a number)" : '';
-  throw sgError(`${kind}: momentum must be a finite number, got ${String(momentum)}${none}`);
+  throw sgError(`${kind}: momentum must be a finite number${allowNull ? ' or null' : ''}, got ${String(momentum)}${none}`);
 }
 
 /**
@@ -269,7 +275,7 @@ export class BatchNorm extends Module {
     super(kind);
     checkOptions(`nn.${kind}`, opts, BATCH_NORM_KEYS);
     if (!Number.isInteger(numFeatures) || numFeatures < 1) throw sgError(`${kind}: numFeatures must be a positive integer, got ${numFeatures}`);
-    checkMomentum(kind, opts.momentum);
+    checkMomentum(kind, opts.momentum, true);
     if (opts.affine ?? true) {
       this.addParameter('weight', init.ones([numFeatures]));
       this.addParameter('bias', init.zeros([numFeatures]));
@@ -285,18 +291,21 @@ export class BatchNorm extends Module {
       throw sgError(`${this.kind}(${this.numFeatures}): input ${x.describe()} must be ${want}`, ShapeError);
     }
     const affine = this.opts.affine ?? true;
+    // num_batches_tracked += 1 on the GPU (no i32 arithmetic op: seedNext adds 1 to [count, 0] as a
+    // 64-bit integer, and the low word is the new count), so compiled steps count too. With momentum
+    // null the running statistics move by 1/(the new count), as torch's cumulative average.
+    const count = this.buffer('num_batches_tracked');
+    const next = this.training ? reshape(narrow(seedNext(pad(reshape(count, [1]), [0, 1])), 0, 0, 1), []) : undefined;
+    const cumulative = this.opts.momentum === null;
     const r = batchNormOp(x, {
       weight: affine ? this.param('weight') : undefined, bias: affine ? this.param('bias') : undefined,
       runningMean: this.buffer('running_mean'), runningVar: this.buffer('running_var'), training: this.training,
       momentum: this.opts.momentum === undefined ? 0.1 : this.opts.momentum, eps: this.opts.eps ?? 1e-5,
+      numBatchesTracked: cumulative ? (next ?? count) : undefined,
     });
-    if (this.training && r.runningMean && r.runningVar) {
+    if (this.training && r.runningMean && r.runningVar && next) {
       if (!deferStateUpdate(this.buffer('running_mean'), r.runningMean)) this.setBuffer('running_mean', r.runningMean);
       if (!deferStateUpdate(this.buffer('running_var'), r.runningVar)) this.setBuffer('running_var', r.runningVar);
-      // num_batches_tracked += 1 on the GPU (no i32 arithmetic op: seedNext adds 1 to [count, 0] as a
-      // 64-bit integer, and the low word is the new count), so compiled steps count too.
-      const count = this.buffer('num_batches_tracked');
-      const next = reshape(narrow(seedNext(pad(reshape(count, [1]), [0, 1])), 0, 0, 1), []);
       if (!deferStateUpdate(count, next)) this.setBuffer('num_batches_tracked', next);
     }
     return r.y;

@@ -3,13 +3,17 @@
 //
 // Three ops:
 //   batchNorm          training forward, a multi-output op:
-//                      inputs  [x, weight?, bias?, runningMean?, runningVar?]
+//                      inputs  [x, weight?, bias?, runningMean?, runningVar?, numBatchesTracked?]
 //                      outputs [y, mean, rstd, runningMean'?, runningVar'?]
+//                      numBatchesTracked (i32 [], attribute cumulative) is torch's momentum=None:
+//                      the running statistics move by 1/count (batchnorm_running_cumulative reads
+//                      the count on the GPU) instead of by momentum.
 //                      mean and rstd (batch mean, 1/sqrt(biased var + eps)) are what the backward
 //                      needs; the running statistics are new tensors (tensors are immutable — the nn
 //                      layer swaps them in). Kernels: batchnorm_forward (fused: statistics and
 //                      normalisation in one workgroup per channel) or batchnorm_stats +
-//                      batchnorm_normalize (the two-kernel composite), then batchnorm_running.
+//                      batchnorm_normalize (the two-kernel composite), then batchnorm_running
+//                      (batchnorm_running_cumulative for momentum null).
 //   batchNormBackward  its gradient kernel(s): [dy, x, mean, rstd, weight?] → [dx, Σ dy·x̂, Σ dy]
 //                      (fused batchnorm_backward, or batchnorm_backward_reduce + batchnorm_backward_dx).
 //                      Its own gradient is written in ops, so gradients of gradients work.
@@ -38,7 +42,9 @@ import { checkOptions, keysOf } from '../util/options.js';
 import { sgError, ShapeError } from '../util/errors.js';
 
 // The accepted keys of this module's option bags, for checkOptions (src/util/options.ts).
-export const BATCH_NORM_OP_KEYS = keysOf<BatchNormOptions>({ weight: 1, bias: 1, runningMean: 1, runningVar: 1, training: 1, momentum: 1, eps: 1, version: 1 });
+export const BATCH_NORM_OP_KEYS = keysOf<BatchNormOptions>({
+  weight: 1, bias: 1, runningMean: 1, runningVar: 1, numBatchesTracked: 1, training: 1, momentum: 1, eps: 1, version: 1,
+});
 
 const WG = 256;
 
@@ -47,6 +53,7 @@ export const batchNormKernels = {
   forward: wgslKernel('batchnorm_forward'),
   normalize: wgslKernel('batchnorm_normalize'),
   running: wgslKernel('batchnorm_running'),
+  runningCumulative: wgslKernel('batchnorm_running_cumulative'),
   backwardReduce: wgslKernel('batchnorm_backward_reduce'),
   backwardDx: wgslKernel('batchnorm_backward_dx'),
   backward: wgslKernel('batchnorm_backward'),
@@ -112,27 +119,31 @@ function checkXMeta(op: string, x: Meta): void {
 
 interface TrainAttrs {
   eps: number;
+  /** The running statistics' factor; not read when cumulative. */
   momentum: number;
   hasWeight: boolean;
   hasBias: boolean;
   hasRunning: boolean;
+  /** torch's momentum=None: a last input numBatchesTracked (i32 []), factor 1/numBatchesTracked. */
+  cumulative?: boolean;
   version: BatchNormVersion;
 }
 
-/** Positions of the optional inputs of the training op (-1 when absent). */
-function trainSlots(a: { hasWeight: boolean; hasBias: boolean; hasRunning: boolean }) {
+/** Positions of the optional inputs of the training op (-1 when absent); count = the number of inputs. */
+function trainSlots(a: { hasWeight: boolean; hasBias: boolean; hasRunning: boolean; cumulative?: boolean }) {
   let k = 1;
   const w = a.hasWeight ? k++ : -1;
   const b = a.hasBias ? k++ : -1;
   const rm = a.hasRunning ? k++ : -1;
   const rv = a.hasRunning ? k++ : -1;
-  return { w, b, rm, rv, count: k };
+  const nbt = a.hasRunning && a.cumulative ? k++ : -1;
+  return { w, b, rm, rv, nbt, count: k };
 }
 
 export const batchNormOp = defineOp<TrainAttrs>({
   name: 'batchNorm',
   kernels: [batchNormKernels.forward, batchNormKernels.stats, batchNormKernels.forwardChannels, batchNormKernels.statsChannels,
-    batchNormKernels.normalize, batchNormKernels.running],
+    batchNormKernels.normalize, batchNormKernels.running, batchNormKernels.runningCumulative],
   infer: (ins, attrs) => {
     const s = trainSlots(attrs);
     const x = ins[0];
@@ -145,6 +156,10 @@ export const batchNormOp = defineOp<TrainAttrs>({
     if (N * L === 0 && C > 0) throw sgError(`batchNorm: x ${fmtShape(x.shape)} has no values per channel`, ShapeError);
     const named: [number, string][] = [[s.w, 'weight'], [s.b, 'bias'], [s.rm, 'runningMean'], [s.rv, 'runningVar']];
     for (const [i, what] of named) if (i >= 0) checkChannelMeta('batchNorm', what, ins[i], C);
+    if (attrs.cumulative && !attrs.hasRunning) throw sgError('batchNorm: the cumulative average (momentum null) needs runningMean and runningVar');
+    if (s.nbt >= 0 && (ins[s.nbt].dtype !== 'i32' || ins[s.nbt].shape.length !== 0)) {
+      throw sgError(`batchNorm: numBatchesTracked must be i32 of shape [] (the count of training batches), got ${fmtShape(ins[s.nbt].shape)} ${ins[s.nbt].dtype}`, ShapeError);
+    }
     const perChannel: Meta = { shape: [C], dtype: 'f32' };
     const outs: Meta[] = [{ shape: [...x.shape], dtype: 'f32' }, perChannel, perChannel];
     if (attrs.hasRunning) outs.push(perChannel, perChannel);
@@ -180,12 +195,14 @@ export const batchNormOp = defineOp<TrainAttrs>({
       });
     }
     if (attrs.hasRunning) {
-      ctx.dispatch(batchNormKernels.running, {
-        bind: {
-          running_mean: inputs[s.rm], stat_mean: mean, stat_var: varB, new_running_mean: outputs[3],
-          running_var: inputs[s.rv], new_running_var: outputs[4],
-        },
-        params: { C, momentum: attrs.momentum, unbias: M / (M - 1) }, grid: grid1d(C, 64, ctx.limits.maxWorkgroupsPerDim),
+      const bind = {
+        running_mean: inputs[s.rm], stat_mean: mean, stat_var: varB, new_running_mean: outputs[3],
+        running_var: inputs[s.rv], new_running_var: outputs[4],
+      };
+      const k = s.nbt >= 0 ? batchNormKernels.runningCumulative : batchNormKernels.running;
+      ctx.dispatch(k, {
+        bind: s.nbt >= 0 ? { ...bind, tracked: inputs[s.nbt] } : bind,
+        params: { C, momentum: s.nbt >= 0 ? 0 : attrs.momentum, unbias: M / (M - 1) }, grid: grid1d(C, 64, ctx.limits.maxWorkgroupsPerDim),
       });
     }
   },
@@ -225,7 +242,8 @@ export const batchNormOp = defineOp<TrainAttrs>({
   reference: (ins, attrs) => {
     const s = trainSlots(attrs);
     const opt = (i: number) => (i >= 0 ? ins[i] : null);
-    return ref.batchNormTrainForward(ins[0], opt(s.w), opt(s.b), opt(s.rm), opt(s.rv), attrs.eps, attrs.momentum);
+    const momentum = s.nbt >= 0 ? 1 / ins[s.nbt].data[0] : attrs.momentum;
+    return ref.batchNormTrainForward(ins[0], opt(s.w), opt(s.b), opt(s.rm), opt(s.rv), attrs.eps, momentum);
   },
   referenceBackward: ({ inputs, outputs: [, mean, rstd], dys: [dy, dmean, drstd], attrs }) => {
     const s = trainSlots(attrs);
@@ -240,7 +258,7 @@ export const batchNormOp = defineOp<TrainAttrs>({
   cost: ([x], _outs, attrs) => {
     const n = numel(x.shape);
     const C = x.shape[1];
-    return { flops: 8 * n + (attrs.hasRunning ? 6 * C : 0), bytes: 4 * (2 * n + (attrs.hasRunning ? 9 : 5) * C) };
+    return { flops: 8 * n + (attrs.hasRunning ? 6 * C : 0), bytes: 4 * (2 * n + (attrs.hasRunning ? 9 : 5) * C + (attrs.hasRunning && attrs.cumulative ? 1 : 0)) };
   },
 });
 
@@ -434,8 +452,16 @@ export interface BatchNormOptions {
   runningVar?: Tensor;
   /** Normalise with batch statistics (true) or with the running statistics (false, the default, as torch). */
   training?: boolean;
-  /** running = (1 − momentum)·running + momentum·batch statistic (default 0.1). */
-  momentum?: number;
+  /**
+   * running = (1 − momentum)·running + momentum·batch statistic (default 0.1). null is torch's
+   * momentum=None, a cumulative moving average: the factor is 1/numBatchesTracked, which must then be given.
+   */
+  momentum?: number | null;
+  /**
+   * With momentum null: the count of training batches including this one (i32 [], torch's
+   * num_batches_tracked after its increment), read on the GPU. Not read otherwise.
+   */
+  numBatchesTracked?: Tensor;
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
   /** Kernel version (default 'auto'). */
@@ -472,12 +498,12 @@ function checkChannelTensor(what: string, t: Tensor | undefined, C: number, x: T
  */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): BatchNormResult {
   checkOptions('batchNorm', options, BATCH_NORM_OP_KEYS);
-  const { weight, bias, runningMean, runningVar } = options;
+  const { weight, bias, runningMean, runningVar, numBatchesTracked } = options;
   const training = options.training ?? false;
-  // Only a missing momentum takes the default: torch's momentum=None means a cumulative average
-  // (nn.BatchNorm's factor 1/num_batches_tracked), which this op does not do, so null is refused below
-  // instead of silently becoming 0.1.
+  // Only a missing momentum takes the default: null is torch's momentum=None, a cumulative average
+  // with the factor 1/numBatchesTracked (nn.BatchNorm's num_batches_tracked), so it needs the count.
   const momentum = options.momentum === undefined ? 0.1 : options.momentum;
+  const cumulative = momentum === null;
   const eps = options.eps ?? 1e-5;
   const version = options.version ?? 'auto';
   if (!(x instanceof Tensor)) throw sgError(`batchNorm: x must be a Tensor, got ${typeof x}`);
@@ -491,7 +517,17 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): BatchNormR
   if ((runningMean === undefined) !== (runningVar === undefined)) {
     throw sgError('batchNorm: runningMean and runningVar must be given together');
   }
-  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw sgError(`batchNorm: momentum must be a finite number, got ${String(momentum)}${momentum === null ? " (torch's momentum=None, a cumulative moving average, is not supported)" : ''}`);
+  if (cumulative) {
+    if (!(numBatchesTracked instanceof Tensor) || numBatchesTracked.dtype !== 'i32' || numBatchesTracked.rank !== 0) {
+      const got = numBatchesTracked instanceof Tensor ? numBatchesTracked.describe() : String(numBatchesTracked);
+      throw sgError(`batchNorm: momentum null (torch's momentum=None, a cumulative moving average) needs numBatchesTracked, an i32 [] tensor counting the training batches including this one; got ${got}`);
+    }
+    if (training && !runningMean) throw sgError('batchNorm: momentum null (a cumulative moving average of the running statistics) needs runningMean and runningVar');
+  } else if (typeof momentum !== 'number' || !Number.isFinite(momentum)) {
+    throw sgError(`batchNorm: momentum must be a finite number, got ${String(momentum)} (or null: torch's momentum=None, with numBatchesTracked)`);
+  } else if (numBatchesTracked !== undefined) {
+    throw sgError(`batchNorm: numBatchesTracked is read only with momentum null (a cumulative average), got momentum ${momentum}`);
+  }
   if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw sgError(`batchNorm: eps must be a finite number ≥ 0, got ${String(eps)}`);
   if (!['auto', 'fused', 'split'].includes(version)) throw sgError(`batchNorm: unknown version '${version}' (auto, fused or split)`);
   const hasWeight = weight !== undefined;
@@ -509,7 +545,9 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): BatchNormR
     throw sgError(`batchNorm: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)} (${x.describe()})`, ShapeError);
   }
   const hasRunning = runningMean !== undefined;
-  const running = hasRunning ? [runningMean!, runningVar!] : [];
-  const outs = apply(batchNormOp, [x, ...affine, ...running], { eps, momentum, hasWeight, hasBias, hasRunning, version });
+  const running = hasRunning ? [runningMean!, runningVar!, ...(cumulative ? [numBatchesTracked!] : [])] : [];
+  const attrs: TrainAttrs = { eps, momentum: cumulative ? 0 : momentum, hasWeight, hasBias, hasRunning, version };
+  if (cumulative) attrs.cumulative = true;
+  const outs = apply(batchNormOp, [x, ...affine, ...running], attrs);
   return { y: outs[0], mean: outs[1], rstd: outs[2], runningMean: outs[3], runningVar: outs[4] };
 }
