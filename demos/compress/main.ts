@@ -19,6 +19,7 @@ import * as vis from '../../src/vis/index.js'; // shadergrad/vis (the pages use 
 import { $, el, fmt, numberInput, select, start, testMode } from '../shared/ui.js';
 import { lineChart } from '../shared/chart.js';
 import { buildModel, type ModelKind } from '../mnist/model.js';
+import { median } from '../../bench/steps.js'; // the benches' median (the bench page imports bench/ too)
 
 /** The file the MNIST page writes to the origin private file system ("Save to OPFS"). */
 const MNIST_CHECKPOINT = 'shadergrad-mnist.safetensors';
@@ -133,7 +134,6 @@ const log = (line: string) => {
 };
 const pct = (v: number, d = 1) => `${(100 * v).toFixed(d)} %`;
 const bytes = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 // One operation at a time: training, loading, pruning, fine-tuning and quantising share the model.
 let tail: Promise<unknown> = Promise.resolve();
