@@ -244,6 +244,8 @@ export abstract class Module {
       const v = values[name];
       const src = v instanceof Tensor ? v : tensor(v.data, v.shape, { dtype: t.dtype });
       await assign(t, src);
+      // The upload made here is ours: give its buffer back now, not when the collector finds it.
+      if (src !== v) src.dispose();
     }
   }
 
